@@ -1,0 +1,100 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one typed configuration schema. Values come from environment variables and CLI flags
+ * (flags win), are validated together once at start-up, and every default is the embedded one:
+ * a SQLite file and a local folder under the data directory.
+ */
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  port: int(0, 65535).default(8080),
+  host: z.string().min(1).default('0.0.0.0'),
+  dataDir: z.string().min(1).default('./data'),
+  databaseUrl: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').optional(),
+  storageUrl: z.string().regex(/^(file:|s3:\/\/)/, 'must start with file: or s3://').optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  maxUploadBytes: z.coerce.number().int().positive().default(10 * 1024 ** 3),
+  workerConcurrency: int(0, 64).default(2),
+  ffmpegPath: z.string().min(1).default('ffmpeg'),
+  ffprobePath: z.string().min(1).default('ffprobe'),
+  x264Preset: z
+    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
+    .default('veryfast'),
+  segmentSeconds: int(1, 30).default(4),
+  transcodeTimeoutFactor: z.coerce.number().positive().default(10),
+  jobVisibilityTimeoutMs: int(1000, 3_600_000).default(60_000),
+  shutdownGraceMs: int(0, 600_000).default(15_000),
+  adminApiKey: z.string().min(16, 'must be at least 16 characters').optional(),
+  trustProxy: bool.default(false),
+});
+
+export type Config = z.infer<typeof schema> & { databaseUrl: string; storageUrl: string };
+
+/** Where each setting comes from, for the README's table and for error messages. */
+export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
+  port: 'PORT',
+  host: 'FRAMEHOUSE_HOST',
+  dataDir: 'FRAMEHOUSE_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  storageUrl: 'STORAGE_URL',
+  logLevel: 'FRAMEHOUSE_LOG_LEVEL',
+  maxUploadBytes: 'FRAMEHOUSE_MAX_UPLOAD_BYTES',
+  workerConcurrency: 'FRAMEHOUSE_WORKER_CONCURRENCY',
+  ffmpegPath: 'FRAMEHOUSE_FFMPEG_PATH',
+  ffprobePath: 'FRAMEHOUSE_FFPROBE_PATH',
+  x264Preset: 'FRAMEHOUSE_X264_PRESET',
+  segmentSeconds: 'FRAMEHOUSE_SEGMENT_SECONDS',
+  transcodeTimeoutFactor: 'FRAMEHOUSE_TRANSCODE_TIMEOUT_FACTOR',
+  jobVisibilityTimeoutMs: 'FRAMEHOUSE_JOB_VISIBILITY_TIMEOUT_MS',
+  shutdownGraceMs: 'FRAMEHOUSE_SHUTDOWN_GRACE_MS',
+  adminApiKey: 'FRAMEHOUSE_ADMIN_API_KEY',
+  trustProxy: 'FRAMEHOUSE_TRUST_PROXY',
+};
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Builds the configuration from the environment and CLI flags (camelCase keys). Throws one
+ * ConfigError naming every bad value, never just the first.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  flags: Partial<Record<keyof typeof ENV_NAMES, unknown>> = {},
+): Config {
+  const input: Record<string, unknown> = {};
+  for (const [key, envName] of Object.entries(ENV_NAMES)) {
+    const fromFlag = flags[key as keyof typeof ENV_NAMES];
+    const fromEnv = env[envName];
+    const value = fromFlag ?? (fromEnv === '' ? undefined : fromEnv);
+    if (value !== undefined) input[key] = value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0]) as keyof typeof ENV_NAMES;
+        return `${ENV_NAMES[key] ?? key}: ${issue.message} (got ${JSON.stringify(input[key])})`;
+      }),
+    );
+  }
+  const c = parsed.data;
+  const dataDir = resolve(c.dataDir);
+  return {
+    ...c,
+    dataDir,
+    databaseUrl: c.databaseUrl ?? `sqlite:${resolve(dataDir, 'framehouse.db')}`,
+    storageUrl: c.storageUrl ?? `file:${resolve(dataDir, 'objects')}`,
+  };
+}

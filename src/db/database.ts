@@ -1,0 +1,33 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { openSqlite } from './node-sqlite-dialect.ts';
+import { migrations } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+
+/** Where the database lives: `sqlite:/path/to/file.db` (embedded default) or, later, `postgres://…`. */
+export function openDatabase(url: string): Db {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const { dialect } = openSqlite(path);
+    return new Kysely<Database>({ dialect });
+  }
+  throw new Error(`Unsupported DATABASE_URL scheme: ${url.split(':')[0]}: (use sqlite:/path/file.db)`);
+}
+
+class StaticMigrationProvider implements MigrationProvider {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+}
+
+/** Runs every pending migration; returns the names applied now. Safe to run from several processes. */
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,112 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Row types of every table. Times are ISO-8601 UTC strings; JSON columns hold text. */
+export interface Database {
+  assets: AssetsTable;
+  renditions: RenditionsTable;
+  playback_ids: PlaybackIdsTable;
+  uploads: UploadsTable;
+  jobs: JobsTable;
+  events: EventsTable;
+}
+
+export type AssetStatus = 'waiting' | 'processing' | 'ready' | 'errored';
+export type AssetKind = 'video' | 'audio' | 'image';
+
+export interface AssetsTable {
+  id: string;
+  status: AssetStatus;
+  kind: AssetKind | null;
+  title: string | null;
+  source_key: string;
+  source_filename: string | null;
+  source_size: number | null;
+  source_sha256: string | null;
+  duration: number | null;
+  width: number | null;
+  height: number | null;
+  is_360: number;
+  /** 0..1 while transcoding. */
+  progress: number | null;
+  /** JSON: the media summary the pipeline planned from (see media/classify.ts). */
+  media_info: string | null;
+  /** JSON: [{ code, message }]. */
+  errors: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type RenditionStatus = 'queued' | 'processing' | 'ready' | 'errored';
+
+export interface RenditionsTable {
+  asset_id: string;
+  name: string;
+  type: 'video' | 'audio';
+  position: number;
+  width: number | null;
+  height: number | null;
+  bandwidth: number;
+  average_bandwidth: number | null;
+  codecs: string;
+  frame_rate: number | null;
+  status: RenditionStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PlaybackIdsTable {
+  id: string;
+  asset_id: string;
+  policy: 'public' | 'signed';
+  created_at: string;
+}
+
+export interface UploadsTable {
+  id: string;
+  asset_id: string | null;
+  filename: string | null;
+  title: string | null;
+  length: number | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+export type JobState = 'queued' | 'running' | 'completed' | 'dead';
+
+export interface JobsTable {
+  id: string;
+  type: string;
+  /** JSON payload. */
+  payload: string;
+  state: JobState;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  run_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  dedupe_key: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface EventsTable {
+  seq: Generated<number>;
+  id: string;
+  type: string;
+  asset_id: string | null;
+  /** JSON payload. */
+  data: string;
+  created_at: string;
+}
+
+export type AssetRow = Selectable<AssetsTable>;
+export type NewAsset = Insertable<AssetsTable>;
+export type AssetUpdate = Updateable<AssetsTable>;
+export type RenditionRow = Selectable<RenditionsTable>;
+export type PlaybackIdRow = Selectable<PlaybackIdsTable>;
+export type UploadRow = Selectable<UploadsTable>;
+export type JobRow = Selectable<JobsTable>;
+export type EventRow = Selectable<EventsTable>;

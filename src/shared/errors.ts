@@ -1,0 +1,51 @@
+/**
+ * The one registry of error codes. Every error a user can see has a code from this table,
+ * its HTTP status, and a default message written for a person, not a stack trace.
+ */
+export const ERROR_CODES = {
+  FH_ERR_VALIDATION: { status: 400, message: 'The request is not valid.' },
+  FH_ERR_NOT_FOUND: { status: 404, message: 'Nothing was found here.' },
+  FH_ERR_ASSET_NOT_FOUND: { status: 404, message: 'No asset has this id.' },
+  FH_ERR_UPLOAD_NOT_FOUND: { status: 404, message: 'No upload has this id.' },
+  FH_ERR_PLAYBACK_NOT_FOUND: { status: 404, message: 'No playback has this id.' },
+  FH_ERR_NOT_READY: { status: 409, message: 'The asset is not ready yet.' },
+  FH_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here.' },
+  FH_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The file is larger than this server accepts.' },
+  FH_ERR_UPLOAD_MISSING_FILE: { status: 400, message: 'The request carries no file: send it in the "file" field.' },
+  FH_ERR_UNSUPPORTED_CONTENT_TYPE: { status: 415, message: 'This content type is not accepted here.' },
+  FH_ERR_RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range is outside the file.' },
+  FH_ERR_CURSOR_INVALID: { status: 400, message: 'The pagination cursor is not valid.' },
+  FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
+  FH_ERR_UNAVAILABLE: { status: 503, message: 'A part of the service is not available.' },
+  // Media errors: recorded on an asset (its `errors` list) rather than returned by a request.
+  FH_ERR_EMPTY_FILE: { status: 422, message: 'The file is empty (0 bytes).' },
+  FH_ERR_NOT_MEDIA: { status: 422, message: 'The file is not audio or video that we can read.' },
+  FH_ERR_MEDIA_DAMAGED: { status: 422, message: 'The file looks like media but is damaged or truncated.' },
+  FH_ERR_UNSUPPORTED_MEDIA: { status: 422, message: 'This kind of file is not supported.' },
+  FH_ERR_PLAYLIST_REJECTED: {
+    status: 422,
+    message: 'Playlists and reference files (HLS, DASH, concat) are not accepted as sources.',
+  },
+  FH_ERR_MEDIA_TIMEOUT: { status: 422, message: 'Processing the file took longer than the time limit.' },
+  FH_ERR_TRANSCODE_FAILED: { status: 500, message: 'Transcoding the file failed.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ERROR_CODES[code].message);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = details;
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}

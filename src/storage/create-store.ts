@@ -1,0 +1,14 @@
+import { fileURLToPath } from 'node:url';
+import { LocalObjectStore } from './local-store.ts';
+import type { ObjectStore } from './object-store.ts';
+
+/** Picks the object-store adapter from STORAGE_URL: `file:/path` (default) or, later, `s3://…`. */
+export async function createObjectStore(url: string): Promise<ObjectStore> {
+  if (url.startsWith('file:')) {
+    const root = url.startsWith('file://') ? fileURLToPath(url) : url.slice('file:'.length);
+    const store = new LocalObjectStore(root);
+    await store.init();
+    return store;
+  }
+  throw new Error(`Unsupported STORAGE_URL scheme: ${url.split(':')[0]}: (use file:/path)`);
+}

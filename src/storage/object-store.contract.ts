@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { test } from 'node:test';
+import { newId } from '../shared/ids.ts';
+import { InvalidKeyError, ObjectNotFoundError, type ObjectStore } from './object-store.ts';
+
+/** The contract every object-store adapter passes. Each adapter's test file calls this. */
+export function objectStoreContract(name: string, makeStore: () => Promise<ObjectStore>): void {
+  test(`${name}: put, stat, get, range get, overwrite`, async () => {
+    const store = await makeStore();
+    const info = await store.put('a/b/c.txt', 'hello world');
+    assert.equal(info.size, 11);
+    assert.equal(info.contentType, 'application/octet-stream');
+    assert.equal(await text(await store.get('a/b/c.txt')), 'hello world');
+    assert.equal(await text(await store.get('a/b/c.txt', { start: 6, end: 10 })), 'world');
+    await store.put('a/b/c.txt', Readable.from(['bye']));
+    assert.equal((await store.getBuffer('a/b/c.txt')).toString(), 'bye');
+    assert.equal((await store.stat('a/b/c.txt'))?.size, 3);
+    assert.equal(await store.stat('a/b/missing'), null);
+    await assert.rejects(store.get('a/b/missing'), ObjectNotFoundError);
+  });
+
+  test(`${name}: putFile, list, delete, deletePrefix`, async () => {
+    const store = await makeStore();
+    const file = join(tmpdir(), `fh-${newId(8)}`);
+    await writeFile(file, 'x'.repeat(1000));
+    await store.putFile('p/one.m3u8', file);
+    await store.putFile('p/sub/two.m4s', file, { move: true });
+    await store.put('q/three', 'z');
+    assert.equal((await store.stat('p/one.m3u8'))?.contentType, 'application/vnd.apple.mpegurl');
+    assert.deepEqual(await store.list('p/'), ['p/one.m3u8', 'p/sub/two.m4s']);
+    await store.delete('p/one.m3u8');
+    assert.deepEqual(await store.list('p/'), ['p/sub/two.m4s']);
+    assert.equal(await store.deletePrefix('p/'), 1);
+    assert.deepEqual(await store.list('p/'), []);
+    assert.deepEqual(await store.list('q/'), ['q/three']);
+  });
+
+  test(`${name}: keys cannot escape the root`, async () => {
+    const store = await makeStore();
+    for (const key of ['../x', 'a/../../x', '/etc/passwd', 'a//b', '', 'a/./b', 'a\\b', '.hidden']) {
+      await assert.rejects(store.put(key, 'x'), InvalidKeyError, key);
+    }
+  });
+
+  test(`${name}: a failed write leaves no object behind`, async () => {
+    const store = await makeStore();
+    const failing = new Readable({
+      read() {
+        this.push('partial');
+        this.destroy(new Error('client went away'));
+      },
+    });
+    await assert.rejects(store.put('f/partial', failing));
+    assert.equal(await store.stat('f/partial'), null);
+  });
+
+  test(`${name}: withLocalFile gives a readable path`, async () => {
+    const store = await makeStore();
+    await store.put('w/file', 'content');
+    const out = await store.withLocalFile('w/file', async (path) => {
+      const { readFile } = await import('node:fs/promises');
+      return readFile(path, 'utf8');
+    });
+    assert.equal(out, 'content');
+    await store.checkHealth();
+  });
+}

@@ -1,0 +1,82 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The object-store port. Keys are relative, slash-separated paths such as
+ * `sources/{assetId}/source` or `hls/{assetId}/720p/seg_00001.m4s`.
+ * Adapters: local folder (embedded default); S3 comes with the scale-out issue.
+ */
+export interface ObjectInfo {
+  size: number;
+  etag: string;
+  lastModified: Date;
+  contentType: string;
+}
+
+export interface ByteRange {
+  /** Inclusive start and end offsets. */
+  start: number;
+  end: number;
+}
+
+export interface ObjectStore {
+  /** Writes atomically: readers see the old object or the whole new one, never a part. */
+  put(key: string, body: Readable | Buffer | string): Promise<ObjectInfo>;
+  /** Stores a local file; `move` lets the local adapter rename instead of copying. */
+  putFile(key: string, path: string, opts?: { move?: boolean }): Promise<ObjectInfo>;
+  get(key: string, range?: ByteRange): Promise<Readable>;
+  getBuffer(key: string): Promise<Buffer>;
+  stat(key: string): Promise<ObjectInfo | null>;
+  delete(key: string): Promise<void>;
+  deletePrefix(prefix: string): Promise<number>;
+  list(prefix: string): Promise<string[]>;
+  /**
+   * Runs `fn` with a local file path holding the object (ffmpeg needs a path). The local
+   * adapter passes its own file; a remote adapter downloads to a temporary file first.
+   */
+  withLocalFile<T>(key: string, fn: (path: string) => Promise<T>): Promise<T>;
+  /** Throws when the store cannot be reached or written. */
+  checkHealth(): Promise<void>;
+}
+
+const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+
+/** Keys cannot escape the store's root: no `..`, no absolute paths, no empty segments. */
+export function assertValidKey(key: string): void {
+  if (key.length > 1024 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '..' || s === '.')) {
+    throw new InvalidKeyError(key);
+  }
+}
+
+export class InvalidKeyError extends Error {
+  constructor(key: string) {
+    super(`Invalid object key: ${JSON.stringify(key.slice(0, 100))}`);
+    this.name = 'InvalidKeyError';
+  }
+}
+
+export class ObjectNotFoundError extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`No object at ${key}`);
+    this.name = 'ObjectNotFoundError';
+    this.key = key;
+  }
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  m3u8: 'application/vnd.apple.mpegurl',
+  m4s: 'video/iso.segment',
+  mp4: 'video/mp4',
+  m4a: 'audio/mp4',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  vtt: 'text/vtt; charset=utf-8',
+  json: 'application/json',
+};
+
+export function contentTypeFor(key: string): string {
+  const ext = key.slice(key.lastIndexOf('.') + 1).toLowerCase();
+  return CONTENT_TYPES[ext] ?? 'application/octet-stream';
+}
