@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -51,28 +51,27 @@ export class LocalObjectStore implements ObjectStore {
     return this.#info(key, target);
   }
 
-  async putFile(key: string, path: string, opts: { move?: boolean } = {}): Promise<ObjectInfo> {
+  async putFile(key: string, path: string, opts: { link?: boolean } = {}): Promise<ObjectInfo> {
     const target = this.pathFor(key);
-    if (opts.move) {
-      try {
-        await fsyncFile(path);
-        await this.#commit(path, target);
-        return this.#info(key, target);
-      } catch (e) {
-        // Different filesystem: fall back to copy + remove.
-        if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-      }
-    }
     const tmp = join(this.#tmp, newId());
     try {
-      await copyFile(path, tmp);
+      // A hard link costs nothing and leaves the original in place; across filesystems, copy.
+      let linked = false;
+      if (opts.link) {
+        try {
+          await link(path, tmp);
+          linked = true;
+        } catch (e) {
+          if (!['EXDEV', 'EPERM', 'ENOTSUP'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        }
+      }
+      if (!linked) await copyFile(path, tmp);
       await fsyncFile(tmp);
       await this.#commit(tmp, target);
     } catch (e) {
       await rm(tmp, { force: true });
       throw e;
     }
-    if (opts.move) await unlink(path);
     return this.#info(key, target);
   }
 

@@ -21,8 +21,8 @@ export interface ByteRange {
 export interface ObjectStore {
   /** Writes atomically: readers see the old object or the whole new one, never a part. */
   put(key: string, body: Readable | Buffer | string): Promise<ObjectInfo>;
-  /** Stores a local file; `move` lets the local adapter rename instead of copying. */
-  putFile(key: string, path: string, opts?: { move?: boolean }): Promise<ObjectInfo>;
+  /** Stores a copy of a local file; `link` lets the local adapter hard-link instead of copying. */
+  putFile(key: string, path: string, opts?: { link?: boolean }): Promise<ObjectInfo>;
   get(key: string, range?: ByteRange): Promise<Readable>;
   getBuffer(key: string): Promise<Buffer>;
   stat(key: string): Promise<ObjectInfo | null>;

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Entry point of the `framehouse` command. Runs the compiled build when it is up to date,
+// otherwise the TypeScript sources directly (Node 24 strips types natively).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    `framehouse needs Node.js 24 or newer (this is ${process.version}).\n` +
+      'From a checkout, run it through npm so the pinned Node is used: `npx framehouse …` or `npm start`.\n',
+  );
+  process.exit(1);
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const built = join(root, 'dist', 'cli', 'main.js');
+const source = join(root, 'src', 'cli', 'main.ts');
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const useBuild = existsSync(built) && (!existsSync(source) || statSync(built).mtimeMs >= newestMtime(join(root, 'src')));
+await import(pathToFileURL(useBuild ? built : source).href);

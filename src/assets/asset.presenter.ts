@@ -1,0 +1,44 @@
+import type { AssetRow, PlaybackIdRow, RenditionRow } from '../db/schema.ts';
+
+/** The public shape of an asset (ARCHITECTURE.md "API contract"): snake_case, ISO times. */
+export function presentAsset(asset: AssetRow, renditions: RenditionRow[], playbackIds: PlaybackIdRow[]) {
+  const primary = playbackIds[0];
+  return {
+    id: asset.id,
+    status: asset.status,
+    kind: asset.kind,
+    title: asset.title,
+    duration: asset.duration,
+    width: asset.width,
+    height: asset.height,
+    is_360: asset.is_360 === 1,
+    progress: asset.progress,
+    renditions: renditions.map((r) => ({
+      name: r.name,
+      type: r.type,
+      width: r.width,
+      height: r.height,
+      bandwidth: r.bandwidth,
+      codecs: r.codecs,
+      frame_rate: r.frame_rate,
+      status: r.status,
+    })),
+    playback_ids: playbackIds.map((p) => ({ id: p.id, policy: p.policy })),
+    playback: primary ? playbackPaths(primary.id) : null,
+    source: { filename: asset.source_filename, size: asset.source_size, sha256: asset.source_sha256 },
+    errors: JSON.parse(asset.errors) as { code: string; message: string }[],
+    created_at: asset.created_at,
+    updated_at: asset.updated_at,
+  };
+}
+
+export type AssetJson = ReturnType<typeof presentAsset>;
+
+/** Absolute paths on this server; the delivery routes answer them. */
+export function playbackPaths(playbackId: string) {
+  return {
+    hls: `/play/${playbackId}/master.m3u8`,
+    thumbnail: `/play/${playbackId}/thumbnail.jpg`,
+    storyboard: `/play/${playbackId}/storyboard.vtt`,
+  };
+}

@@ -1,0 +1,98 @@
+import type { Kysely, Transaction } from 'kysely';
+import type {
+  AssetRow,
+  AssetUpdate,
+  Database,
+  NewAsset,
+  PlaybackIdRow,
+  RenditionRow,
+  RenditionsTable,
+} from '../db/schema.ts';
+import { isoNow } from '../shared/time.ts';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+/** SQL for assets, their renditions and playback ids. Nothing else in the app writes these tables. */
+export const assetsRepo = {
+  async insert(db: Executor, asset: NewAsset): Promise<void> {
+    await db.insertInto('assets').values(asset).execute();
+  },
+
+  async get(db: Executor, id: string): Promise<AssetRow | undefined> {
+    return db.selectFrom('assets').selectAll().where('id', '=', id).executeTakeFirst();
+  },
+
+  /** Newest first; the cursor is the (created_at, id) of the last row of the previous page. */
+  async list(db: Executor, limit: number, after?: { createdAt: string; id: string }): Promise<AssetRow[]> {
+    let q = db.selectFrom('assets').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', after.createdAt),
+          eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
+        ]),
+      );
+    }
+    return q.execute();
+  },
+
+  async update(db: Executor, id: string, patch: AssetUpdate): Promise<number> {
+    const r = await db
+      .updateTable('assets')
+      .set({ ...patch, updated_at: isoNow() })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  },
+
+  async delete(db: Executor, id: string): Promise<boolean> {
+    // Children first: no reliance on ON DELETE CASCADE being enabled on a connection.
+    await db.deleteFrom('renditions').where('asset_id', '=', id).execute();
+    await db.deleteFrom('playback_ids').where('asset_id', '=', id).execute();
+    const r = await db.deleteFrom('assets').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  },
+
+  async renditions(db: Executor, assetIds: string[]): Promise<RenditionRow[]> {
+    if (assetIds.length === 0) return [];
+    return db.selectFrom('renditions').selectAll().where('asset_id', 'in', assetIds).orderBy('position').execute();
+  },
+
+  async replaceRenditions(db: Executor, assetId: string, rows: Omit<RenditionsTable, 'asset_id'>[]): Promise<void> {
+    await db.deleteFrom('renditions').where('asset_id', '=', assetId).execute();
+    if (rows.length) await db.insertInto('renditions').values(rows.map((r) => ({ ...r, asset_id: assetId }))).execute();
+  },
+
+  async updateRenditions(
+    db: Executor,
+    assetId: string,
+    patch: Partial<Pick<RenditionsTable, 'status' | 'bandwidth' | 'average_bandwidth'>>,
+    name?: string,
+  ): Promise<void> {
+    let q = db
+      .updateTable('renditions')
+      .set({ ...patch, updated_at: isoNow() })
+      .where('asset_id', '=', assetId);
+    if (name) q = q.where('name', '=', name);
+    await q.execute();
+  },
+
+  async playbackIds(db: Executor, assetIds: string[]): Promise<PlaybackIdRow[]> {
+    if (assetIds.length === 0) return [];
+    return db.selectFrom('playback_ids').selectAll().where('asset_id', 'in', assetIds).orderBy('created_at').execute();
+  },
+
+  async insertPlaybackId(db: Executor, row: PlaybackIdRow): Promise<void> {
+    await db.insertInto('playback_ids').values(row).execute();
+  },
+
+  async assetByPlaybackId(db: Executor, playbackId: string): Promise<(AssetRow & { policy: string }) | undefined> {
+    return db
+      .selectFrom('playback_ids')
+      .innerJoin('assets', 'assets.id', 'playback_ids.asset_id')
+      .selectAll('assets')
+      .select('playback_ids.policy')
+      .where('playback_ids.id', '=', playbackId)
+      .executeTakeFirst();
+  },
+};

@@ -1,0 +1,154 @@
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { hashingPassThrough } from '../uploads/hashing.ts';
+import { assetSchema, errorSchemaRef } from './assets.schemas.ts';
+import { type AssetsService, sourceKeyFor } from './assets.service.ts';
+
+const MAX_TITLE = 500;
+
+interface Deps {
+  assets: AssetsService;
+  store: ObjectStore;
+}
+
+export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Deps): void {
+  app.post(
+    '/v1/assets',
+    {
+      schema: {
+        summary: 'Upload a file (multipart: `file`, optional `title`) and start processing it',
+        tags: ['assets'],
+        consumes: ['multipart/form-data'],
+        response: { 202: { type: 'object', properties: { data: assetSchema } }, '4xx': errorSchemaRef },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) {
+        throw new AppError('FH_ERR_UNSUPPORTED_CONTENT_TYPE', 'Send the file as multipart/form-data in a field named "file".');
+      }
+      const assetId = newId();
+      const sourceKey = sourceKeyFor(assetId);
+      let stored: { size: number; sha256: string; filename: string } | undefined;
+      let title: string | null = null;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file' || stored) {
+              part.file.resume(); // drain extra files: only one source per asset
+              continue;
+            }
+            stored = await storeFilePart(store, sourceKey, part);
+          } else if (part.fieldname === 'title' && typeof part.value === 'string') {
+            title = part.value.trim().slice(0, MAX_TITLE) || null;
+          }
+        }
+      } catch (e) {
+        await store.delete(sourceKey).catch(() => {});
+        throw e;
+      }
+      if (!stored) throw new AppError('FH_ERR_UPLOAD_MISSING_FILE');
+      const asset = await assets.createFromSource({
+        assetId,
+        sourceKey,
+        filename: stored.filename,
+        title: title ?? titleFromFilename(stored.filename),
+        size: stored.size,
+        sha256: stored.sha256,
+      });
+      reply.code(202).header('location', `/v1/assets/${asset.id}`);
+      return { data: asset };
+    },
+  );
+
+  app.get(
+    '/v1/assets',
+    {
+      schema: {
+        summary: 'List assets, newest first',
+        tags: ['assets'],
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 }, cursor: { type: 'string', maxLength: 200 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { data: { type: 'array', items: assetSchema }, next_cursor: { type: ['string', 'null'] } },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query as { limit: number; cursor?: string };
+      return assets.list(limit, cursor);
+    },
+  );
+
+  const idParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[a-z0-9]{8,64}$' } }, required: ['id'] };
+
+  app.get(
+    '/v1/assets/:id',
+    {
+      schema: {
+        summary: 'Get an asset',
+        tags: ['assets'],
+        params: idParams,
+        response: { 200: { type: 'object', properties: { data: assetSchema } }, '4xx': errorSchemaRef },
+      },
+    },
+    async (request) => ({ data: await assets.get((request.params as { id: string }).id) }),
+  );
+
+  app.patch(
+    '/v1/assets/:id',
+    {
+      schema: {
+        summary: 'Edit an asset',
+        tags: ['assets'],
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { title: { type: ['string', 'null'], maxLength: MAX_TITLE } },
+        },
+        response: { 200: { type: 'object', properties: { data: assetSchema } }, '4xx': errorSchemaRef },
+      },
+    },
+    async (request) => {
+      const body = request.body as { title?: string | null };
+      return { data: await assets.update((request.params as { id: string }).id, body) };
+    },
+  );
+
+  app.delete(
+    '/v1/assets/:id',
+    { schema: { summary: 'Delete an asset and everything stored for it', tags: ['assets'], params: idParams } },
+    async (request, reply) => {
+      await assets.delete((request.params as { id: string }).id);
+      reply.code(204).send();
+    },
+  );
+}
+
+/** Streams the part straight into the store, hashing on the way; nothing is buffered whole. */
+async function storeFilePart(store: ObjectStore, key: string, part: MultipartFile) {
+  const hashing = hashingPassThrough();
+  part.file.pipe(hashing.stream);
+  part.file.on('error', (e) => hashing.stream.destroy(e));
+  await store.put(key, hashing.stream);
+  if (part.file.truncated) {
+    await store.delete(key);
+    throw new AppError('FH_ERR_UPLOAD_TOO_LARGE');
+  }
+  return { ...hashing.result(), filename: part.filename };
+}
+
+export function titleFromFilename(filename: string | null | undefined): string | null {
+  if (!filename) return null;
+  const base = filename.split(/[\\/]/).pop() ?? '';
+  const title = base.replace(/\.[A-Za-z0-9]{1,8}$/, '').trim();
+  return title ? title.slice(0, MAX_TITLE) : null;
+}

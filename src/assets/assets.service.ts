@@ -1,0 +1,131 @@
+import type { Transaction } from 'kysely';
+import type { Db } from '../db/database.ts';
+import type { Database } from '../db/schema.ts';
+import { recordEvent } from '../events/outbox.ts';
+import type { JobQueue } from '../queue/queue.ts';
+import { AppError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { isoNow } from '../shared/time.ts';
+import { presentAsset, type AssetJson } from './asset.presenter.ts';
+import { assetsRepo } from './assets.repo.ts';
+
+export interface StoredSource {
+  assetId: string;
+  sourceKey: string;
+  filename: string | null;
+  title: string | null;
+  size: number;
+  sha256: string | null;
+}
+
+export const sourceKeyFor = (assetId: string) => `sources/${assetId}/original`;
+
+/** Asset lifecycle: create from a stored source, read, list, edit, delete. */
+export class AssetsService {
+  readonly #db: Db;
+  readonly #queue: JobQueue;
+
+  constructor(deps: { db: Db; queue: JobQueue }) {
+    this.#db = deps.db;
+    this.#queue = deps.queue;
+  }
+
+  /**
+   * The source is already in the object store. One transaction creates the asset row, its
+   * playback id, the first job (probe) and the `asset.created` event: none exists without the others.
+   */
+  async createFromSource(source: StoredSource, extra?: (trx: Transaction<Database>) => Promise<void>): Promise<AssetJson> {
+    const now = isoNow();
+    await this.#db.transaction().execute(async (trx) => {
+      await assetsRepo.insert(trx, {
+        id: source.assetId,
+        status: 'waiting',
+        kind: null,
+        title: source.title,
+        source_key: source.sourceKey,
+        source_filename: source.filename,
+        source_size: source.size,
+        source_sha256: source.sha256,
+        duration: null,
+        width: null,
+        height: null,
+        is_360: 0,
+        progress: null,
+        media_info: null,
+        errors: '[]',
+        created_at: now,
+        updated_at: now,
+      });
+      await assetsRepo.insertPlaybackId(trx, { id: newId(), asset_id: source.assetId, policy: 'public', created_at: now });
+      await this.#queue.enqueue(trx, 'probe', { assetId: source.assetId }, { dedupeKey: `probe:${source.assetId}`, priority: 10 });
+      await recordEvent(trx, 'asset.created', source.assetId, { filename: source.filename, size: source.size });
+      if (extra) await extra(trx);
+    });
+    return this.get(source.assetId);
+  }
+
+  async get(id: string): Promise<AssetJson> {
+    const asset = await assetsRepo.get(this.#db, id);
+    if (!asset) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+    const [renditions, playbackIds] = await Promise.all([
+      assetsRepo.renditions(this.#db, [id]),
+      assetsRepo.playbackIds(this.#db, [id]),
+    ]);
+    return presentAsset(asset, renditions, playbackIds);
+  }
+
+  async list(limit: number, cursor?: string): Promise<{ data: AssetJson[]; next_cursor: string | null }> {
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await assetsRepo.list(this.#db, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const ids = page.map((r) => r.id);
+    const [renditions, playbackIds] = await Promise.all([
+      assetsRepo.renditions(this.#db, ids),
+      assetsRepo.playbackIds(this.#db, ids),
+    ]);
+    const last = page.at(-1);
+    return {
+      data: page.map((a) =>
+        presentAsset(
+          a,
+          renditions.filter((r) => r.asset_id === a.id),
+          playbackIds.filter((p) => p.asset_id === a.id),
+        ),
+      ),
+      next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+    };
+  }
+
+  async update(id: string, patch: { title?: string | null }): Promise<AssetJson> {
+    await this.#db.transaction().execute(async (trx) => {
+      const changed = await assetsRepo.update(trx, id, patch);
+      if (!changed) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+      await recordEvent(trx, 'asset.updated', id, { changes: Object.keys(patch) });
+    });
+    return this.get(id);
+  }
+
+  /** Removes the rows now; a job removes the stored objects (it retries if the store is down). */
+  async delete(id: string): Promise<void> {
+    await this.#db.transaction().execute(async (trx) => {
+      const deleted = await assetsRepo.delete(trx, id);
+      if (!deleted) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+      await this.#queue.enqueue(trx, 'delete-asset-objects', { assetId: id }, { dedupeKey: `delete:${id}` });
+      await recordEvent(trx, 'asset.deleted', id);
+    });
+  }
+}
+
+function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+  } catch {
+    // fall through to the coded error
+  }
+  throw new AppError('FH_ERR_CURSOR_INVALID');
+}

@@ -1,0 +1,11 @@
+/** Where each asset's outputs live in the object store. One place, so nothing builds keys by hand. */
+export const mediaKeys = {
+  hlsPrefix: (assetId: string) => `hls/${assetId}/`,
+  hls: (assetId: string, file: string) => `hls/${assetId}/${file}`,
+  imagesPrefix: (assetId: string) => `images/${assetId}/`,
+  poster: (assetId: string) => `images/${assetId}/poster.jpg`,
+  thumbnail: (assetId: string, timeMs: number, width: number) => `images/${assetId}/thumbs/${timeMs}_${width}.jpg`,
+  storyboardImage: (assetId: string) => `images/${assetId}/storyboard.jpg`,
+  storyboardVtt: (assetId: string) => `images/${assetId}/storyboard.vtt`,
+  sourcePrefix: (assetId: string) => `sources/${assetId}/`,
+};

@@ -1,0 +1,107 @@
+import cors from '@fastify/cors';
+import type { FastifyInstance } from 'fastify';
+import { assetsRepo } from '../assets/assets.repo.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../shared/errors.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { mediaKeys } from './media-keys.ts';
+import { sendObject } from './serve-object.ts';
+import type { Thumbnailer } from './thumbnails.ts';
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const LIVE_PLAYLIST = 'public, max-age=1';
+const FINAL_PLAYLIST = 'public, max-age=300';
+const IMAGE = 'public, max-age=86400';
+
+/** Rendition files as ffmpeg names them: a playlist, an init segment, numbered media segments. */
+const RENDITION_FILE = /^(index\.m3u8|init(_\d{1,3})?\.mp4|seg_\d{5,9}\.m4s)$/;
+const RENDITION_NAME = /^[a-z0-9]{1,16}$/;
+const PLAYBACK_ID = /^[a-z0-9]{8,64}$/;
+
+interface Deps {
+  db: Db;
+  store: ObjectStore;
+  thumbnails: Thumbnailer;
+}
+
+/**
+ * The playback origin: `/play/{playbackId}/…` serves HLS playlists and segments, thumbnails
+ * and storyboards, with CORS for players on any site and cache headers a CDN can follow.
+ */
+export async function registerPlaybackRoutes(app: FastifyInstance, { db, store, thumbnails }: Deps): Promise<void> {
+  await app.register(
+    async (scope) => {
+      await scope.register(cors, {
+        origin: '*',
+        methods: ['GET', 'HEAD'],
+        exposedHeaders: ['content-length', 'content-range', 'etag', 'accept-ranges'],
+        maxAge: 86400,
+      });
+
+      const findAsset = async (playbackId: string) => {
+        if (!PLAYBACK_ID.test(playbackId)) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
+        const asset = await assetsRepo.assetByPlaybackId(db, playbackId);
+        if (!asset) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
+        return asset;
+      };
+      // Playlists change while renditions are still being written; afterwards they are final.
+      const playlistCaching = async (assetId: string) => {
+        const renditions = await assetsRepo.renditions(db, [assetId]);
+        return renditions.length > 0 && renditions.every((r) => r.status === 'ready') ? FINAL_PLAYLIST : LIVE_PLAYLIST;
+      };
+      const schema = { hide: false, tags: ['playback'] };
+
+      scope.get('/:playbackId/master.m3u8', { schema: { ...schema, summary: 'HLS master playlist' } }, async (request, reply) => {
+        const asset = await findAsset((request.params as { playbackId: string }).playbackId);
+        if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
+        return sendObject(request, reply, store, mediaKeys.hls(asset.id, 'master.m3u8'), await playlistCaching(asset.id));
+      });
+
+      scope.get(
+        '/:playbackId/:rendition/:file',
+        { schema: { ...schema, summary: 'Rendition playlist, init segment or media segment' } },
+        async (request, reply) => {
+          const { playbackId, rendition, file } = request.params as Record<string, string>;
+          if (!RENDITION_NAME.test(rendition ?? '') || !RENDITION_FILE.test(file ?? '')) throw new AppError('FH_ERR_NOT_FOUND');
+          const asset = await findAsset(playbackId ?? '');
+          const key = mediaKeys.hls(asset.id, `${rendition}/${file}`);
+          const caching = file === 'index.m3u8' ? await playlistCaching(asset.id) : IMMUTABLE;
+          return sendObject(request, reply, store, key, caching);
+        },
+      );
+
+      scope.get(
+        '/:playbackId/thumbnail.jpg',
+        {
+          schema: {
+            ...schema,
+            summary: 'A JPEG frame: the poster, or the frame at `time` seconds scaled to `width`',
+            querystring: {
+              type: 'object',
+              properties: {
+                time: { type: 'number', minimum: 0, maximum: 1e7 },
+                width: { type: 'integer', minimum: 16, maximum: 3840 },
+              },
+            },
+          },
+        },
+        async (request, reply) => {
+          const asset = await findAsset((request.params as { playbackId: string }).playbackId);
+          const key = await thumbnails.ensure(asset, request.query as { time?: number; width?: number });
+          return sendObject(request, reply, store, key, IMAGE);
+        },
+      );
+
+      for (const [file, key] of [
+        ['storyboard.vtt', mediaKeys.storyboardVtt],
+        ['storyboard.jpg', mediaKeys.storyboardImage],
+      ] as const) {
+        scope.get(`/:playbackId/${file}`, { schema: { ...schema, summary: `Storyboard (${file})` } }, async (request, reply) => {
+          const asset = await findAsset((request.params as { playbackId: string }).playbackId);
+          return sendObject(request, reply, store, key(asset.id), IMAGE);
+        });
+      }
+    },
+    { prefix: '/play' },
+  );
+}

@@ -1,0 +1,60 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import parseRange from 'range-parser';
+import { AppError } from '../shared/errors.ts';
+import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.ts';
+
+/**
+ * Sends a stored object with HTTP caching and byte ranges: ETag / If-None-Match (304),
+ * a single `Range: bytes=…` (206, or 416 outside the object), and the caller's Cache-Control.
+ */
+export async function sendObject(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  store: ObjectStore,
+  key: string,
+  cacheControl: string,
+): Promise<FastifyReply> {
+  const info = await store.stat(key);
+  if (!info) throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
+  reply
+    .header('content-type', info.contentType)
+    .header('etag', info.etag)
+    .header('last-modified', info.lastModified.toUTCString())
+    .header('cache-control', cacheControl)
+    .header('accept-ranges', 'bytes');
+
+  const inm = request.headers['if-none-match'];
+  if (inm && inm.split(',').some((t) => t.trim() === info.etag || t.trim() === `W/${info.etag}`)) {
+    return reply.code(304).send();
+  }
+
+  const rangeHeader = request.headers.range;
+  const ifRange = request.headers['if-range'];
+  if (rangeHeader && (!ifRange || ifRange === info.etag)) {
+    const ranges = parseRange(info.size, rangeHeader, { combine: true });
+    if (ranges === -1) {
+      reply.header('content-range', `bytes */${info.size}`);
+      throw new AppError('FH_ERR_RANGE_NOT_SATISFIABLE');
+    }
+    // Multiple ranges (multipart/byteranges) are rare for media; answer them with the whole object.
+    if (ranges !== -2 && ranges.length === 1 && ranges[0]) {
+      const { start, end } = ranges[0];
+      reply
+        .code(206)
+        .header('content-range', `bytes ${start}-${end}/${info.size}`)
+        .header('content-length', end - start + 1);
+      return reply.send(request.method === 'HEAD' ? undefined : await openOrNotFound(store, key, { start, end }));
+    }
+  }
+  reply.header('content-length', info.size);
+  return reply.send(request.method === 'HEAD' ? undefined : await openOrNotFound(store, key));
+}
+
+async function openOrNotFound(store: ObjectStore, key: string, range?: { start: number; end: number }) {
+  try {
+    return await store.get(key, range);
+  } catch (e) {
+    if (e instanceof ObjectNotFoundError) throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
+    throw e;
+  }
+}

@@ -1,0 +1,48 @@
+import { EventEmitter } from 'node:events';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, EventRow } from '../db/schema.ts';
+import { newId } from '../shared/ids.ts';
+import { isoNow } from '../shared/time.ts';
+
+export type EventType =
+  | 'asset.created'
+  | 'asset.processing'
+  | 'asset.ready'
+  | 'asset.renditions.ready'
+  | 'asset.updated'
+  | 'asset.errored'
+  | 'asset.deleted'
+  | 'upload.completed';
+
+/**
+ * Records an event in the outbox table, inside the caller's transaction: the event exists
+ * if and only if the state change it describes was committed. Webhooks, e-mail and live
+ * updates read the outbox (later issues).
+ */
+export async function recordEvent(
+  executor: Kysely<Database> | Transaction<Database>,
+  type: EventType,
+  assetId: string | null,
+  data: Record<string, unknown> = {},
+): Promise<void> {
+  await executor
+    .insertInto('events')
+    .values({ id: newId(), type, asset_id: assetId, data: JSON.stringify(data), created_at: isoNow() })
+    .execute();
+}
+
+export interface EventFilter {
+  assetId?: string;
+  afterSeq?: number;
+  limit?: number;
+}
+
+export async function listEvents(db: Kysely<Database>, filter: EventFilter = {}): Promise<EventRow[]> {
+  let q = db.selectFrom('events').selectAll().orderBy('seq', 'asc').limit(filter.limit ?? 100);
+  if (filter.assetId) q = q.where('asset_id', '=', filter.assetId);
+  if (filter.afterSeq !== undefined) q = q.where('seq', '>', filter.afterSeq);
+  return q.execute();
+}
+
+/** In-process notification that the outbox has new rows (the PostgreSQL adapter will use NOTIFY). */
+export const outboxSignal = new EventEmitter();

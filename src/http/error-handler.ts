@@ -1,0 +1,43 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
+
+/** `{ error: { code, message, details? } }` for every failure; a user never sees a stack trace. */
+export function errorBody(code: ErrorCode, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody('FH_ERR_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.status >= 500) request.log.error({ err: error }, error.message);
+      reply.code(error.status).send(errorBody(error.code, error.message, error.details));
+      return;
+    }
+    if (error.validation) {
+      reply.code(400).send(
+        errorBody('FH_ERR_VALIDATION', error.message, error.validation.map((v) => ({ path: v.instancePath, message: v.message }))),
+      );
+      return;
+    }
+    // Errors raised by Fastify and its plugins carry a 4xx status: map the common ones.
+    const status = error.statusCode ?? 500;
+    if (status === 413) {
+      reply.code(413).send(errorBody('FH_ERR_UPLOAD_TOO_LARGE', ERROR_CODES.FH_ERR_UPLOAD_TOO_LARGE.message));
+      return;
+    }
+    if (status === 415) {
+      reply.code(415).send(errorBody('FH_ERR_UNSUPPORTED_CONTENT_TYPE', error.message));
+      return;
+    }
+    if (status >= 400 && status < 500) {
+      reply.code(status).send(errorBody('FH_ERR_VALIDATION', error.message));
+      return;
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    reply.code(500).send(errorBody('FH_ERR_INTERNAL', ERROR_CODES.FH_ERR_INTERNAL.message));
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * injectSphericalV1: mark an MP4 (or an fMP4 init segment) as 360° equirectangular video with
+ * Google's Spherical Video V1 metadata, an XMP `uuid` box at the end of the video `trak`.
+ *
+ * Why V1 and not the V2 `sv3d` box: ffmpeg 5.1 only writes `sv3d` when the encoder's input
+ * stream carries spherical side data, which never reaches the streams behind a `split` filter
+ * graph, and its hls muxer doesn't pass stream side data to its mp4 sub-muxer either. The V1
+ * box is a few lines of bytes, and players (and ffmpeg's own mov demuxer) read it.
+ *
+ * Growing `trak` shifts every byte after it. That is harmless when nothing after `moov` holds
+ * media (an init segment; a file whose `mdat` comes before `moov`), but would break the chunk
+ * offsets (stco/co64) or fragment offsets of a file whose media follows `moov`: refused.
+ */
+
+export const SPHERICAL_V1_UUID = 'ffcc8263f8554a938814587a02521fdd';
+
+const XMP =
+  '<?xml version="1.0"?>' +
+  '<rdf:SphericalVideo xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" ' +
+  'xmlns:GSpherical="http://ns.google.com/videos/1.0/spherical/">' +
+  '<GSpherical:Spherical>true</GSpherical:Spherical>' +
+  '<GSpherical:Stitched>true</GSpherical:Stitched>' +
+  '<GSpherical:StitchingSoftware>Framehouse</GSpherical:StitchingSoftware>' +
+  '<GSpherical:ProjectionType>equirectangular</GSpherical:ProjectionType>' +
+  '</rdf:SphericalVideo>';
+
+interface Box {
+  type: string;
+  start: number;
+  /** Where the payload starts (after size, type and any 64-bit size). */
+  body: number;
+  end: number;
+  /** Byte offset of the size field to patch: 32-bit at `start`, or 64-bit at `start + 8`. */
+  largeSize: boolean;
+}
+
+function* boxes(buf: Buffer, from: number, to: number): Generator<Box> {
+  let at = from;
+  while (at + 8 <= to) {
+    let size = buf.readUInt32BE(at);
+    const type = buf.toString('latin1', at + 4, at + 8);
+    let body = at + 8;
+    const largeSize = size === 1;
+    if (largeSize) {
+      if (at + 16 > to) throw new Error(`truncated ${type} box at ${at}`);
+      size = Number(buf.readBigUInt64BE(at + 8));
+      body = at + 16;
+    } else if (size === 0) {
+      size = to - at; // "extends to the end of the file"
+    }
+    if (size < body - at || at + size > to) throw new Error(`bad ${type} box size ${size} at ${at}`);
+    yield { type, start: at, body, end: at + size, largeSize };
+    at += size;
+  }
+}
+
+function child(buf: Buffer, parent: Box, type: string): Box | undefined {
+  for (const b of boxes(buf, parent.body, parent.end)) if (b.type === type) return b;
+  return undefined;
+}
+
+function isVideoTrak(buf: Buffer, trak: Box): boolean {
+  const mdia = child(buf, trak, 'mdia');
+  const hdlr = mdia && child(buf, mdia, 'hdlr');
+  // hdlr payload: version+flags (4), pre_defined (4), handler_type (4)
+  return !!hdlr && buf.toString('latin1', hdlr.body + 8, hdlr.body + 12) === 'vide';
+}
+
+function hasSphericalUuid(buf: Buffer, trak: Box): boolean {
+  for (const b of boxes(buf, trak.body, trak.end)) {
+    if (b.type === 'uuid' && buf.toString('hex', b.body, b.body + 16) === SPHERICAL_V1_UUID) return true;
+  }
+  return false;
+}
+
+function sphericalBox(): Buffer {
+  const xml = Buffer.from(XMP, 'utf8');
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(8 + 16 + xml.length, 0);
+  head.write('uuid', 4, 'latin1');
+  return Buffer.concat([head, Buffer.from(SPHERICAL_V1_UUID, 'hex'), xml]);
+}
+
+function grow(buf: Buffer, box: Box, delta: number): void {
+  if (box.largeSize) buf.writeBigUInt64BE(BigInt(box.end - box.start + delta), box.start + 8);
+  else if (buf.readUInt32BE(box.start) !== 0) buf.writeUInt32BE(box.end - box.start + delta, box.start);
+}
+
+/** Returns a new buffer with the V1 box added, or `mp4` itself when it is already there. */
+export function injectSphericalV1(mp4: Buffer): Buffer {
+  const top = [...boxes(mp4, 0, mp4.length)];
+  const moov = top.find((b) => b.type === 'moov');
+  if (!moov) throw new Error('no moov box: not an MP4 file or init segment');
+  const mediaAfter = top.find((b) => b.start > moov.start && ['mdat', 'moof', 'sidx'].includes(b.type));
+  if (mediaAfter) {
+    throw new Error(`moov precedes ${mediaAfter.type}: adding a box would break the media offsets`);
+  }
+  const trak = [...boxes(mp4, moov.body, moov.end)].find((b) => b.type === 'trak' && isVideoTrak(mp4, b));
+  if (!trak) throw new Error('no video track in moov');
+  if (hasSphericalUuid(mp4, trak)) return mp4; // idempotent: jobs may run twice
+
+  const box = sphericalBox();
+  const out = Buffer.concat([mp4.subarray(0, trak.end), box, mp4.subarray(trak.end)]);
+  grow(out, moov, box.length);
+  grow(out, trak, box.length);
+  return out;
+}

@@ -1,0 +1,36 @@
+import { assetsRepo } from '../assets/assets.repo.ts';
+import type { Db } from '../db/database.ts';
+import { recordEvent } from '../events/outbox.ts';
+import { AppError, ERROR_CODES } from '../shared/errors.ts';
+
+/**
+ * Status changes of an asset, each with its event in the same transaction. The pipeline's
+ * jobs go through these instead of writing rows and events separately.
+ */
+export async function markErrored(db: Db, assetId: string, error: unknown): Promise<void> {
+  const { code, message } =
+    error instanceof AppError
+      ? { code: error.code, message: error.message }
+      : { code: 'FH_ERR_TRANSCODE_FAILED' as const, message: ERROR_CODES.FH_ERR_TRANSCODE_FAILED.message };
+  await db.transaction().execute(async (trx) => {
+    const changed = await assetsRepo.update(trx, assetId, {
+      status: 'errored',
+      progress: null,
+      errors: JSON.stringify([{ code, message }]),
+    });
+    if (!changed) return;
+    await assetsRepo.updateRenditions(trx, assetId, { status: 'errored' });
+    await recordEvent(trx, 'asset.errored', assetId, { code, message });
+  });
+}
+
+/** The first moment the asset can be played: emitted once, whatever happens after. */
+export async function markReady(db: Db, assetId: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const asset = await assetsRepo.get(trx, assetId);
+    if (!asset || asset.status === 'ready') return false;
+    await assetsRepo.update(trx, assetId, { status: 'ready' });
+    await recordEvent(trx, 'asset.ready', assetId, { duration: asset.duration });
+    return true;
+  });
+}

@@ -1,0 +1,14 @@
+import { mediaKeys } from '../delivery/media-keys.ts';
+import { defineJob } from '../queue/jobs.ts';
+import type { PipelineDeps } from './pipeline-deps.ts';
+
+/** After an asset is deleted: remove its source and every output. Retried while the store is down. */
+export const deleteAssetObjectsJob = (deps: Pick<PipelineDeps, 'store'>) =>
+  defineJob<{ assetId: string }>('delete-asset-objects', {
+    maxAttempts: 10,
+    async handler({ payload }) {
+      for (const prefix of [mediaKeys.sourcePrefix, mediaKeys.hlsPrefix, mediaKeys.imagesPrefix]) {
+        await deps.store.deletePrefix(prefix(payload.assetId));
+      }
+    },
+  });

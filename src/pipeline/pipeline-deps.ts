@@ -1,0 +1,20 @@
+import type { Db } from '../db/database.ts';
+import type { Thumbnailer } from '../delivery/thumbnails.ts';
+import type { JobQueue } from '../queue/queue.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+
+/** What the pipeline's job handlers need, and nothing more. */
+export interface PipelineDeps {
+  db: Db;
+  queue: JobQueue;
+  store: ObjectStore;
+  thumbnails: Thumbnailer;
+  ffmpegPath: string;
+  ffprobePath: string;
+  /** Scratch space for ffmpeg's output before it is published. */
+  workDir: string;
+  x264Preset: string;
+  segmentSeconds: number;
+  /** The transcode time limit is this many times the media's duration (plus a fixed minute). */
+  transcodeTimeoutFactor: number;
+}

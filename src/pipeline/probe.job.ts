@@ -1,0 +1,68 @@
+import { assetsRepo } from '../assets/assets.repo.ts';
+import { recordEvent } from '../events/outbox.ts';
+import { classify } from '../media/classify.ts';
+import { probeFile } from '../media/ffprobe.ts';
+import { planLadder } from '../media/ladder.ts';
+import { defineJob, enqueueJob } from '../queue/jobs.ts';
+import { AppError } from '../shared/errors.ts';
+import { isoNow } from '../shared/time.ts';
+import { sha256Of } from '../uploads/hashing.ts';
+import { markErrored } from './asset-state.ts';
+import type { PipelineDeps } from './pipeline-deps.ts';
+import { renditionRows } from './renditions.ts';
+import { transcodeJob } from './transcode.job.ts';
+
+const PROBE_TIMEOUT_MS = 60_000;
+
+/**
+ * Probe: what is this file? Records the source's hash, rejects what is not media with a code a
+ * person understands, plans the ladder, and hands over to transcoding in one transaction.
+ */
+export const probeJob = (deps: PipelineDeps) =>
+  defineJob<{ assetId: string }>('probe', {
+    maxAttempts: 3,
+    priority: 10,
+    async handler({ payload, signal, log }) {
+      const asset = await assetsRepo.get(deps.db, payload.assetId);
+      if (!asset) return; // deleted meanwhile: nothing to do
+      if (asset.status !== 'waiting') return; // already probed by an earlier attempt
+
+      const source = await deps.store.stat(asset.source_key);
+      if (!source) throw new Error(`source object missing: ${asset.source_key}`);
+      const sha256 = asset.source_sha256 ?? (await sha256Of(await deps.store.get(asset.source_key))).sha256;
+
+      let info: ReturnType<typeof classify>;
+      try {
+        const probe = await deps.store.withLocalFile(asset.source_key, (path) =>
+          probeFile(path, { ffprobePath: deps.ffprobePath, timeoutMs: PROBE_TIMEOUT_MS, signal }),
+        );
+        info = classify(probe, source.size);
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e; // infrastructure trouble: retry
+        log.info({ code: e.code }, 'source rejected');
+        await assetsRepo.update(deps.db, asset.id, { source_sha256: sha256, source_size: source.size });
+        await markErrored(deps.db, asset.id, e);
+        return;
+      }
+
+      const plan = planLadder(info);
+      const now = isoNow();
+      await deps.db.transaction().execute(async (trx) => {
+        await assetsRepo.update(trx, asset.id, {
+          status: 'processing',
+          kind: info.kind,
+          duration: info.duration,
+          width: info.video?.width ?? null,
+          height: info.video?.height ?? null,
+          is_360: info.is360 ? 1 : 0,
+          progress: 0,
+          source_sha256: sha256,
+          source_size: source.size,
+          media_info: JSON.stringify(info),
+        });
+        await assetsRepo.replaceRenditions(trx, asset.id, renditionRows(plan, now));
+        await enqueueJob(deps.queue, trx, transcodeJob(deps), { assetId: asset.id }, { dedupeKey: `transcode:${asset.id}` });
+        await recordEvent(trx, 'asset.processing', asset.id, { kind: info.kind, duration: info.duration });
+      });
+    },
+  });

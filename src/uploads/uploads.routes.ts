@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { FileStore } from '@tus/file-store';
+import { Server as TusServer } from '@tus/server';
+import type { FastifyInstance } from 'fastify';
+import type { AssetsService } from '../assets/assets.service.ts';
+import type { Db } from '../db/database.ts';
+import { newId } from '../shared/ids.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { UploadsService } from './uploads.service.ts';
+
+interface Deps {
+  db: Db;
+  store: ObjectStore;
+  assets: AssetsService;
+  dataDir: string;
+  maxUploadBytes: number;
+  trustProxy: boolean;
+}
+
+const UPLOADS_PATH = '/v1/uploads';
+
+/**
+ * tus 1.0 (creation, HEAD offset, PATCH, termination) at /v1/uploads, served by @tus/server,
+ * plus `GET /v1/uploads/{id}` reporting the asset an upload became.
+ */
+export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsService {
+  const tusDir = join(deps.dataDir, 'tus');
+  const tusStore = new FileStore({ directory: tusDir });
+  const uploads = new UploadsService({ db: deps.db, store: deps.store, assets: deps.assets, tusStore, tusDir, log: app.log });
+
+  const tus = new TusServer({
+    path: UPLOADS_PATH,
+    datastore: tusStore,
+    maxSize: deps.maxUploadBytes,
+    respectForwardedHeaders: deps.trustProxy,
+    relativeLocation: true,
+    // Our own random ids: URL-safe, and never derived from anything the client sent.
+    namingFunction: () => newId(),
+    onUploadCreate: async (_req, upload) => {
+      await uploads.recordCreated(upload);
+      return {};
+    },
+    onUploadFinish: async (_req, upload) => {
+      const assetId = await uploads.finish(upload.id);
+      return { headers: { 'Framehouse-Asset-Id': assetId, Location: `/v1/assets/${assetId}` } };
+    },
+    onUploadTerminated: undefined,
+  } as ConstructorParameters<typeof TusServer>[0]);
+  tus.on('POST_TERMINATE', (_req: unknown, _res: unknown, id: string) => {
+    void uploads.forget(id);
+  });
+
+  app.register(async (scope) => {
+    // tus bodies are raw bytes: leave them unparsed for @tus/server to stream to disk.
+    scope.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
+    const handOver = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+      reply.hijack();
+      await tus.handle(request.raw, reply.raw);
+    };
+    for (const url of [UPLOADS_PATH, `${UPLOADS_PATH}/*`]) {
+      scope.route({
+        method: ['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'],
+        url,
+        schema: { hide: true },
+        handler: handOver,
+      });
+    }
+  });
+
+  app.get(
+    `${UPLOADS_PATH}/:id`,
+    {
+      schema: {
+        summary: 'Status of a resumable (tus) upload, with the asset it became once complete',
+        tags: ['uploads'],
+        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[a-z0-9]{8,64}$' } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              data: {
+                type: 'object',
+                properties: {
+                  id: { type: 'string' },
+                  asset_id: { type: ['string', 'null'] },
+                  offset: { type: 'integer' },
+                  length: { type: ['integer', 'null'] },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => ({ data: await uploads.get((request.params as { id: string }).id) }),
+  );
+
+  return uploads;
+}

@@ -1,0 +1,129 @@
+import { join } from 'node:path';
+import type { FileStore } from '@tus/file-store';
+import type { Upload } from '@tus/server';
+import { titleFromFilename } from '../assets/assets.routes.ts';
+import { type AssetsService, sourceKeyFor } from '../assets/assets.service.ts';
+import type { Db } from '../db/database.ts';
+import type { UploadRow } from '../db/schema.ts';
+import { recordEvent } from '../events/outbox.ts';
+import { AppError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { isoNow } from '../shared/time.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+
+const MAX_META = 500;
+
+interface Deps {
+  db: Db;
+  store: ObjectStore;
+  assets: AssetsService;
+  tusStore: FileStore;
+  tusDir: string;
+  log: { warn: (o: object, msg: string) => void; info: (o: object, msg: string) => void };
+}
+
+/**
+ * Resumable uploads (tus). The tus server keeps partial files in its own folder; when an
+ * upload completes its file moves into the object store and becomes an asset.
+ */
+export class UploadsService {
+  readonly #d: Deps;
+
+  constructor(deps: Deps) {
+    this.#d = deps;
+  }
+
+  /** Metadata is display text only: it is stored, trimmed and length-capped, never used in a path. */
+  async recordCreated(upload: Upload): Promise<void> {
+    const meta = upload.metadata ?? {};
+    await this.#d.db
+      .insertInto('uploads')
+      .values({
+        id: upload.id,
+        asset_id: null,
+        filename: clean(meta.filename ?? meta.name),
+        title: clean(meta.title),
+        length: upload.size ?? null,
+        created_at: isoNow(),
+        completed_at: null,
+      })
+      .execute();
+  }
+
+  /**
+   * Turns a finished upload into an asset. Idempotent: the file is linked (not moved) into the
+   * store, the asset is created in one transaction with the upload row's update, and only then
+   * is the tus copy removed — a crash at any point is finished by `resumeUnfinished`.
+   */
+  async finish(uploadId: string): Promise<string> {
+    const row = await this.#row(uploadId);
+    if (row.asset_id) {
+      await this.#d.tusStore.remove(uploadId).catch(() => {});
+      return row.asset_id;
+    }
+    const assetId = newId();
+    const sourceKey = sourceKeyFor(assetId);
+    const info = await this.#d.store.putFile(sourceKey, join(this.#d.tusDir, uploadId), { link: true });
+    await this.#d.assets.createFromSource(
+      {
+        assetId,
+        sourceKey,
+        filename: row.filename,
+        title: row.title ?? titleFromFilename(row.filename),
+        size: info.size,
+        // Hashed by the probe job, off the request path: a multi-gigabyte file would hold the
+        // final PATCH open for as long as the hash takes.
+        sha256: null,
+      },
+      async (trx) => {
+        await trx.updateTable('uploads').set({ asset_id: assetId, completed_at: isoNow() }).where('id', '=', uploadId).execute();
+        await recordEvent(trx, 'upload.completed', assetId, { upload_id: uploadId, size: info.size });
+      },
+    );
+    await this.#d.tusStore.remove(uploadId).catch(() => {});
+    return assetId;
+  }
+
+  /** At start-up: completes uploads whose last request died between "all bytes in" and "asset created". */
+  async resumeUnfinished(): Promise<void> {
+    const rows = await this.#d.db.selectFrom('uploads').selectAll().where('completed_at', 'is', null).execute();
+    for (const row of rows) {
+      try {
+        const upload = await this.#d.tusStore.getUpload(row.id);
+        if (upload.size !== undefined && upload.offset === upload.size) {
+          const assetId = await this.finish(row.id);
+          this.#d.log.info({ uploadId: row.id, assetId }, 'finished an upload interrupted at completion');
+        }
+      } catch {
+        // Not in the tus folder any more (expired or terminated): nothing to finish.
+      }
+    }
+  }
+
+  async get(uploadId: string): Promise<{ id: string; asset_id: string | null; offset: number; length: number | null }> {
+    const row = await this.#row(uploadId);
+    let offset = row.length ?? 0;
+    if (!row.asset_id) {
+      const upload = await this.#d.tusStore.getUpload(uploadId).catch(() => null);
+      offset = upload?.offset ?? 0;
+    }
+    return { id: row.id, asset_id: row.asset_id, offset, length: row.length };
+  }
+
+  async forget(uploadId: string): Promise<void> {
+    await this.#d.db.deleteFrom('uploads').where('id', '=', uploadId).where('asset_id', 'is', null).execute();
+  }
+
+  async #row(uploadId: string): Promise<UploadRow> {
+    const row = await this.#d.db.selectFrom('uploads').selectAll().where('id', '=', uploadId).executeTakeFirst();
+    if (!row) throw new AppError('FH_ERR_UPLOAD_NOT_FOUND');
+    return row;
+  }
+}
+
+function clean(value: string | null | undefined): string | null {
+  if (!value) return null;
+  // Control characters out; the value is shown to people, never joined into a path.
+  const v = value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return v ? v.slice(0, MAX_META) : null;
+}
