@@ -53,7 +53,7 @@ export async function uploadCommand(file: string, opts: UploadCommandOptions): P
       metadata: { filename: basename(file), ...(opts.title ? { title: opts.title } : {}) },
       storeFingerprintForResuming: opts.resume,
       removeFingerprintOnSuccess: true,
-      urlStorage: opts.resume ? new tus.FileUrlStorage(join(opts.stateDir, 'uploads.json')) : undefined,
+      urlStorage: opts.resume ? fileUrlStorage(join(opts.stateDir, 'uploads.json')) : undefined,
       onProgress: (sent, total) => {
         const seconds = Math.max(0.001, (Date.now() - started) / 1000);
         bar.update(sent, { done: bytes(sent), size: bytes(total), speed: bytes(sent / seconds) });
@@ -119,6 +119,12 @@ async function waitForAsset(assetId: string, opts: UploadCommandOptions): Promis
   }
   opts.out.write(`ready: ${new URL(asset.playback?.hls ?? '', opts.server).href}\n`);
   return asset.status;
+}
+
+/** tus-js-client's Node build ships FileUrlStorage but its type definitions omit it. */
+function fileUrlStorage(path: string): tus.UrlStorage {
+  const { FileUrlStorage } = tus as unknown as { FileUrlStorage: new (path: string) => tus.UrlStorage };
+  return new FileUrlStorage(path);
 }
 
 async function getJson<T>(url: URL): Promise<T> {

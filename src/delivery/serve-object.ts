@@ -43,11 +43,11 @@ export async function sendObject(
         .code(206)
         .header('content-range', `bytes ${start}-${end}/${info.size}`)
         .header('content-length', end - start + 1);
-      return reply.send(request.method === 'HEAD' ? undefined : await openOrNotFound(store, key, { start, end }));
+      return reply.send(await openOrNotFound(store, key, { start, end }));
     }
   }
   reply.header('content-length', info.size);
-  return reply.send(request.method === 'HEAD' ? undefined : await openOrNotFound(store, key));
+  return reply.send(await openOrNotFound(store, key));
 }
 
 async function openOrNotFound(store: ObjectStore, key: string, range?: { start: number; end: number }) {

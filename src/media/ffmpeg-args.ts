@@ -32,7 +32,8 @@ export interface TranscodeOptions {
  *
  * Naming, as ffmpeg 5.1 does it: with several variant streams the hls muxer appends the
  * variant number to the init file name, so each rung folder holds `init_N.mp4` where N is the
- * variant's position in -var_stream_map (video rungs first, then audio), not `init.mp4`.
+ * variant's position in -var_stream_map (video rungs first, then audio); with a single variant
+ * it stays `init.mp4`. hlsVariants() says which, so no caller guesses.
  *
  * Rotation: ffmpeg autorotates decoded frames before the filter graph, so the rungs come out
  * upright with no display matrix, which is what every player handles.
@@ -112,12 +113,35 @@ export function ladderFilter(o: Pick<TranscodeOptions, 'plan' | 'info' | 'tonema
   return [`${head}split=${rungs.length}${labels}`, ...chains].join(';');
 }
 
-/** Video rungs share one audio rendition (group "aud"); no group at all without audio. */
+/** Video rungs share one audio rendition (group "aud"); no group without audio or without video. */
 export function varStreamMap(plan: LadderPlan): string {
-  const group = plan.audio ? ',agroup:aud' : '';
+  const group = plan.audio && plan.video.length > 0 ? ',agroup:aud' : '';
   const entries = plan.video.map((r, i) => `v:${i}${group},name:${r.name}`);
   if (plan.audio) entries.push(`a:0${group},name:${plan.audio.name}`);
   return entries.join(' ');
+}
+
+export interface HlsVariant {
+  name: string;
+  type: 'video' | 'audio';
+  /** Paths relative to outDir. */
+  playlist: string;
+  init: string;
+}
+
+/**
+ * Where buildTranscodeArgs' outputs land, per variant, in -var_stream_map order. ffmpeg 5.1
+ * names the init segment `init_N.mp4` when there are several variants, `init.mp4` when there
+ * is one (an audio-only source, or one rung and no audio).
+ */
+export function hlsVariants(plan: LadderPlan): HlsVariant[] {
+  const names: Array<Pick<HlsVariant, 'name' | 'type'>> = plan.video.map((r) => ({ name: r.name, type: 'video' }));
+  if (plan.audio) names.push({ name: plan.audio.name, type: 'audio' });
+  return names.map((v, i) => ({
+    ...v,
+    playlist: `${v.name}/index.m3u8`,
+    init: names.length === 1 ? `${v.name}/init.mp4` : `${v.name}/init_${i}.mp4`,
+  }));
 }
 
 function kbps(bitsPerSecond: number): string {

@@ -101,7 +101,8 @@ function playlistError(kind: string): AppError {
 /** Map a failed ffprobe run to the error a person can act on. */
 function failureError(excerpt: string, head: Buffer): AppError {
   const details = { ffprobe: excerpt };
-  const refused = /Format (\S+) not on whitelist/.exec(excerpt)?.[1];
+  // "[image2] Format not on whitelist '…'": the demuxer ffprobe's probing picked, then refused.
+  const refused = /\[([^\]]+)\] Format not on whitelist/.exec(excerpt)?.[1]?.split(',')[0];
   const signature = sniffContainer(head);
   if (refused) {
     if (REFERENCE_DEMUXERS.has(refused)) return playlistError(refused);

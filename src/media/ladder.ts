@@ -95,8 +95,9 @@ export function rungSizes(srcWidth: number, srcHeight: number, maxShortSide: num
 
   const out: RungSize[] = [];
   for (const target of targets) {
-    let s = even(target);
-    let l = even((long * target) / short);
+    // Rounding to even may go up by one pixel; the clamps keep that from becoming an upscale.
+    let s = Math.min(even(target), evenDown(short));
+    let l = Math.min(even((long * s) / short), evenDown(long));
     if (l > MAX_LONG_SIDE) {
       if (out.length > 0) continue; // only the top rung is shrunk to fit
       s = even((short * MAX_LONG_SIDE) / long);
@@ -135,6 +136,10 @@ function nearestNominal(target: number): number {
 /** Nearest even integer, at least 2. */
 export function even(x: number): number {
   return Math.max(2, 2 * Math.round(x / 2));
+}
+
+function evenDown(x: number): number {
+  return Math.max(2, 2 * Math.floor(x / 2));
 }
 
 /**

@@ -54,9 +54,15 @@ export async function runFfmpeg(
   return opts.collectStdout === undefined ? {} : { stdout: run.stdout };
 }
 
-/** The last few non-empty stderr lines, short enough for an error message. */
-function stderrExcerpt(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+/**
+ * The last few non-empty stderr lines, short enough for an error message, with absolute paths
+ * replaced: the message may be shown to the asset's owner, our disk layout is not theirs.
+ */
+export function stderrExcerpt(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.replace(/(^|[\s'"(=])(?:file:)?\/[^\s'":]+/g, '$1<path>').replace(/ @ 0x[0-9a-f]+/g, '').trim())
+    .filter(Boolean);
   return lines.slice(-3).join(' | ').slice(-300);
 }
 

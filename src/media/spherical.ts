@@ -2,10 +2,13 @@
  * injectSphericalV1: mark an MP4 (or an fMP4 init segment) as 360° equirectangular video with
  * Google's Spherical Video V1 metadata, an XMP `uuid` box at the end of the video `trak`.
  *
- * Why V1 and not the V2 `sv3d` box: ffmpeg 5.1 only writes `sv3d` when the encoder's input
- * stream carries spherical side data, which never reaches the streams behind a `split` filter
- * graph, and its hls muxer doesn't pass stream side data to its mp4 sub-muxer either. The V1
- * box is a few lines of bytes, and players (and ffmpeg's own mov demuxer) read it.
+ * Why this is needed: ffmpeg 5.1 does carry a source's spherical side data through a `split`
+ * filter graph to the encoder, and its mp4 muxer writes it as the V2 `sv3d` box with
+ * `-strict unofficial`; but the hls muxer creates its fMP4 sub-muxer's streams without the
+ * side data, so HLS init segments come out flat even with `-strict unofficial` or
+ * `-hls_segment_options strict=unofficial` (checked, see spherical.test.ts). The pipeline
+ * patches each rung's init segment instead. V1 rather than V2 because it is one self-contained
+ * box that ffmpeg's mov demuxer (and Google's tools and YouTube) read.
  *
  * Growing `trak` shifts every byte after it. That is harmless when nothing after `moov` holds
  * media (an init segment; a file whose `mdat` comes before `moov`), but would break the chunk
@@ -30,7 +33,7 @@ interface Box {
   /** Where the payload starts (after size, type and any 64-bit size). */
   body: number;
   end: number;
-  /** Byte offset of the size field to patch: 32-bit at `start`, or 64-bit at `start + 8`. */
+  /** The size is the 64-bit field after the type (32-bit size field = 1). */
   largeSize: boolean;
 }
 

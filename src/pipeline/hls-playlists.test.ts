@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildMasterPlaylist, finalizePlaylist, measureBandwidth, parseMediaPlaylist } from './hls-playlists.ts';
+import {
+  buildMasterPlaylist,
+  finalizePlaylist,
+  measureBandwidth,
+  parseMediaPlaylist,
+} from './hls-playlists.ts';
 
 const FFMPEG_PLAYLIST = `#EXTM3U
 #EXT-X-VERSION:7
@@ -34,7 +39,17 @@ test('a finished playlist becomes VOD', () => {
 
 test('master playlist with an audio group', () => {
   const text = buildMasterPlaylist(
-    [{ name: '720p', width: 1280, height: 720, fps: 30, bandwidth: 3_000_000, averageBandwidth: 2_000_000, codecs: 'avc1.64001f' }],
+    [
+      {
+        name: '720p',
+        width: 1280,
+        height: 720,
+        fps: 30,
+        bandwidth: 3_000_000,
+        averageBandwidth: 2_000_000,
+        codecs: 'avc1.64001f',
+      },
+    ],
     { name: 'audio', codecs: 'mp4a.40.2', channels: 2, bandwidth: 140_000 },
   );
   assert.equal(
@@ -52,7 +67,12 @@ test('master playlist with an audio group', () => {
 });
 
 test('audio-only master playlist', () => {
-  const text = buildMasterPlaylist([], { name: 'audio', codecs: 'mp4a.40.2', channels: 2, bandwidth: 140_000 });
+  const text = buildMasterPlaylist([], {
+    name: 'audio',
+    codecs: 'mp4a.40.2',
+    channels: 2,
+    bandwidth: 140_000,
+  });
   assert.match(text, /#EXT-X-STREAM-INF:BANDWIDTH=140000,CODECS="mp4a.40.2"\naudio\/index.m3u8/);
   assert.doesNotMatch(text, /EXT-X-MEDIA/);
 });

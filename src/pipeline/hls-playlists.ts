@@ -28,7 +28,9 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
 
 /** Once the playlist is complete, it is a VOD playlist: players may cache and seek it freely. */
 export function finalizePlaylist(text: string): string {
-  return text.includes('#EXT-X-ENDLIST') ? text.replace('#EXT-X-PLAYLIST-TYPE:EVENT', '#EXT-X-PLAYLIST-TYPE:VOD') : text;
+  return text.includes('#EXT-X-ENDLIST')
+    ? text.replace('#EXT-X-PLAYLIST-TYPE:EVENT', '#EXT-X-PLAYLIST-TYPE:VOD')
+    : text;
 }
 
 export interface MasterVariant {
@@ -53,7 +55,13 @@ export function buildMasterPlaylist(video: MasterVariant[], audio: MasterAudio |
   const out = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   if (video.length === 0 && audio) {
     // Audio-only source: one variant, the audio rendition itself.
-    out.push(streamInf({ BANDWIDTH: audio.bandwidth, 'AVERAGE-BANDWIDTH': audio.averageBandwidth, CODECS: q(audio.codecs) }));
+    out.push(
+      streamInf({
+        BANDWIDTH: audio.bandwidth,
+        'AVERAGE-BANDWIDTH': audio.averageBandwidth,
+        CODECS: q(audio.codecs),
+      }),
+    );
     out.push(`${audio.name}/index.m3u8`);
     return `${out.join('\n')}\n`;
   }
@@ -67,7 +75,9 @@ export function buildMasterPlaylist(video: MasterVariant[], audio: MasterAudio |
       streamInf({
         BANDWIDTH: v.bandwidth + (audio?.bandwidth ?? 0),
         'AVERAGE-BANDWIDTH':
-          v.averageBandwidth !== undefined ? v.averageBandwidth + (audio?.averageBandwidth ?? audio?.bandwidth ?? 0) : undefined,
+          v.averageBandwidth !== undefined
+            ? v.averageBandwidth + (audio?.averageBandwidth ?? audio?.bandwidth ?? 0)
+            : undefined,
         CODECS: q(audio ? `${v.codecs},${audio.codecs}` : v.codecs),
         RESOLUTION: `${v.width}x${v.height}`,
         'FRAME-RATE': v.fps.toFixed(3),
@@ -89,7 +99,10 @@ function streamInf(attrs: Record<string, string | number | undefined>): string {
 const q = (s: string) => `"${s}"`;
 
 /** Peak and average bits per second of a rendition, from its segments' sizes and durations. */
-export function measureBandwidth(segments: { bytes: number; duration: number }[]): { peak: number; average: number } {
+export function measureBandwidth(segments: { bytes: number; duration: number }[]): {
+  peak: number;
+  average: number;
+} {
   let peak = 0;
   let bytes = 0;
   let seconds = 0;

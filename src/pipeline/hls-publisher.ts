@@ -21,7 +21,7 @@ export class HlsPublisher {
   readonly #store: ObjectStore;
   readonly #assetId: string;
   readonly #workDir: string;
-  readonly #transformInit: ((init: Buffer) => Buffer) | undefined;
+  readonly #transformInit: ((init: Buffer, rendition: string) => Buffer) | undefined;
   readonly #state = new Map<string, { published: Set<string>; playlist: string; info: PublishedRendition }>();
 
   constructor(opts: {
@@ -30,14 +30,18 @@ export class HlsPublisher {
     workDir: string;
     renditions: string[];
     /** Rewrites each init segment before it is published (360° metadata). */
-    transformInit?: (init: Buffer) => Buffer;
+    transformInit?: ((init: Buffer, rendition: string) => Buffer) | undefined;
   }) {
     this.#store = opts.store;
     this.#assetId = opts.assetId;
     this.#workDir = opts.workDir;
     this.#transformInit = opts.transformInit;
     for (const name of opts.renditions) {
-      this.#state.set(name, { published: new Set(), playlist: '', info: { name, publishedSeconds: 0, segments: [], ended: false } });
+      this.#state.set(name, {
+        published: new Set(),
+        playlist: '',
+        info: { name, publishedSeconds: 0, segments: [], ended: false },
+      });
     }
   }
 
@@ -89,7 +93,8 @@ export class HlsPublisher {
 
   async #publishInit(name: string, uri: string): Promise<void> {
     const path = join(this.#workDir, name, uri);
-    if (this.#transformInit) await this.#store.put(this.#key(name, uri), this.#transformInit(await readFile(path)));
+    if (this.#transformInit)
+      await this.#store.put(this.#key(name, uri), this.#transformInit(await readFile(path), name));
     else await this.#store.putFile(this.#key(name, uri), path, { link: true });
   }
 

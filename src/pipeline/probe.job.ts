@@ -61,7 +61,13 @@ export const probeJob = (deps: PipelineDeps) =>
           media_info: JSON.stringify(info),
         });
         await assetsRepo.replaceRenditions(trx, asset.id, renditionRows(plan, now));
-        await enqueueJob(deps.queue, trx, transcodeJob(deps), { assetId: asset.id }, { dedupeKey: `transcode:${asset.id}` });
+        await enqueueJob(
+          deps.queue,
+          trx,
+          transcodeJob(deps),
+          { assetId: asset.id },
+          { dedupeKey: `transcode:${asset.id}` },
+        );
         await recordEvent(trx, 'asset.processing', asset.id, { kind: info.kind, duration: info.duration });
       });
     },

@@ -10,7 +10,7 @@ import { type LadderPlan, planLadder } from '../media/ladder.ts';
 import { runFfmpeg } from '../media/run-ffmpeg.ts';
 import { injectSphericalV1 } from '../media/spherical.ts';
 import type { MediaInfo } from '../media/types.ts';
-import { defineJob, PermanentJobError } from '../queue/jobs.ts';
+import { defineJob, type JobContext, PermanentJobError } from '../queue/jobs.ts';
 import { AppError } from '../shared/errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { markErrored, markReady } from './asset-state.ts';
@@ -35,107 +35,148 @@ const PROGRESS_WRITE_INTERVAL_MS = 1000;
 export const transcodeJob = (deps: PipelineDeps) =>
   defineJob<{ assetId: string }>('transcode', {
     maxAttempts: TRANSCODE_MAX_ATTEMPTS,
-    async handler({ payload, signal, attempt, log }) {
-      const asset = await assetsRepo.get(deps.db, payload.assetId);
-      if (!asset || asset.status === 'errored') return;
-      if (!asset.media_info) throw new PermanentJobError('asset was never probed');
-      const info = JSON.parse(asset.media_info) as MediaInfo;
-      const plan = planLadder(info);
-      const workDir = join(deps.workDir, asset.id);
-      await rm(workDir, { recursive: true, force: true }); // a fresh start for every attempt
-      await mkdir(workDir, { recursive: true });
-
-      const names = [...plan.video.map((r) => r.name), ...(plan.audio ? [AUDIO_RENDITION] : [])];
-      const publisher = new HlsPublisher({
-        store: deps.store,
-        assetId: asset.id,
-        workDir,
-        renditions: names,
-        transformInit: info.is360 ? injectSphericalV1 : undefined,
-      });
-      await assetsRepo.updateRenditions(deps.db, asset.id, { status: 'processing' });
-
-      const live = { speed: null as number | null, outTime: 0, masterPublished: false, ready: asset.status === 'ready' };
-      const publishTick = async () => {
-        const published = await publisher.sync();
-        if (!live.masterPublished && published.every((r) => r.segments.length > 0)) {
-          await deps.store.put(mediaKeys.hls(asset.id, 'master.m3u8'), masterFor(plan, null));
-          live.masterPublished = true;
-        }
-        if (live.masterPublished && !live.ready && safeToPlay(published, info.duration, live.speed)) {
-          live.ready = true;
-          await markReady(deps.db, asset.id);
-          log.info({ publishedSeconds: minPublished(published), speed: live.speed }, 'playable');
-        }
-      };
-      const publishing = publishLoop(publishTick, signal, log);
-      const progress = progressWriter(deps.db, asset.id);
-
-      const timeoutMs = 60_000 + info.duration * deps.transcodeTimeoutFactor * 1000;
+    async handler(ctx) {
       try {
-        await deps.store.withLocalFile(asset.source_key, (input) =>
-          runFfmpeg(
-            deps.ffmpegPath,
-            buildTranscodeArgs({ input, outDir: workDir, plan, info, preset: deps.x264Preset, segmentSeconds: deps.segmentSeconds }),
-            {
-              signal,
-              timeoutMs,
-              onProgress: (p) => {
-                live.outTime = p.outTimeSeconds;
-                if (p.speed !== null && p.outTimeSeconds > 1) live.speed = p.speed;
-                progress.report(info.duration > 0 ? Math.min(0.99, p.outTimeSeconds / info.duration) : 0);
-              },
-            },
-          ),
-        );
+        await transcode(deps, ctx);
       } catch (e) {
-        await publishing.stop();
-        const lastAttempt = attempt >= TRANSCODE_MAX_ATTEMPTS || (e instanceof AppError && e.code === 'FH_ERR_MEDIA_TIMEOUT');
-        if (lastAttempt && !signal.aborted) {
-          await markErrored(deps.db, asset.id, e);
-          await removeOutputs(deps.store, asset.id);
-          await rm(workDir, { recursive: true, force: true });
-          throw new PermanentJobError((e as Error).message);
+        // The last attempt (or a time-out, which another attempt would repeat) ends the asset
+        // as errored, with its partial outputs removed; earlier failures are retried.
+        const permanent =
+          e instanceof PermanentJobError || (e instanceof AppError && e.code === 'FH_ERR_MEDIA_TIMEOUT');
+        if ((ctx.attempt >= TRANSCODE_MAX_ATTEMPTS || permanent) && !ctx.signal.aborted) {
+          await markErrored(deps.db, ctx.payload.assetId, e);
+          await removeOutputs(deps.store, ctx.payload.assetId);
+          await rm(join(deps.workDir, ctx.payload.assetId), { recursive: true, force: true });
+          throw e instanceof PermanentJobError ? e : new PermanentJobError((e as Error).message);
         }
         throw e;
       }
-      await publishing.stop();
-      const published = await publisher.sync();
-      const unfinished = published.filter((r) => !r.ended || r.segments.length === 0).map((r) => r.name);
-      if (unfinished.length) throw new Error(`ffmpeg ended without finishing ${unfinished.join(', ')}`);
-
-      const measured = measuredBandwidths(published);
-      await deps.store.put(mediaKeys.hls(asset.id, 'master.m3u8'), masterFor(plan, measured));
-      await removeStale(deps.store, asset.id, new Set([...publisher.publishedKeys(), mediaKeys.hls(asset.id, 'master.m3u8')]));
-
-      // Poster and storyboard: useful, not essential. A failure here is logged, not fatal.
-      const lowest = plan.video.at(-1);
-      if (lowest) {
-        const { name: rendition, width, height } = lowest;
-        await makeStoryboard({ deps, assetId: asset.id, workDir, rendition, width, height, duration: info.duration, signal }).catch(
-          (e) => log.warn({ err: e }, 'storyboard failed'),
-        );
-        const fresh = await assetsRepo.get(deps.db, asset.id);
-        if (fresh) await deps.thumbnails.ensure(fresh, {}).catch((e) => log.warn({ err: e }, 'poster failed'));
-      }
-
-      const stillThere = await finish(deps.db, asset.id, measured);
-      if (!stillThere) await removeOutputs(deps.store, asset.id); // deleted while we worked
-      await rm(workDir, { recursive: true, force: true });
     },
   });
+
+async function transcode(
+  deps: PipelineDeps,
+  { payload, signal, log }: JobContext<{ assetId: string }>,
+): Promise<void> {
+  const asset = await assetsRepo.get(deps.db, payload.assetId);
+  if (!asset || asset.status === 'errored') return;
+  if (!asset.media_info) throw new PermanentJobError('asset was never probed');
+  const info = JSON.parse(asset.media_info) as MediaInfo;
+  const plan = planLadder(info);
+  const workDir = join(deps.workDir, asset.id);
+  await rm(workDir, { recursive: true, force: true }); // a fresh start for every attempt
+  await mkdir(workDir, { recursive: true });
+
+  const names = [...plan.video.map((r) => r.name), ...(plan.audio ? [AUDIO_RENDITION] : [])];
+  const publisher = new HlsPublisher({
+    store: deps.store,
+    assetId: asset.id,
+    workDir,
+    renditions: names,
+    // 360° sources: stamp the spherical metadata into each video rung's init segment.
+    transformInit: info.is360
+      ? (init, name) => (name === AUDIO_RENDITION ? init : injectSphericalV1(init))
+      : undefined,
+  });
+  await assetsRepo.updateRenditions(deps.db, asset.id, { status: 'processing' });
+
+  const live = {
+    speed: null as number | null,
+    outTime: 0,
+    masterPublished: false,
+    ready: asset.status === 'ready',
+  };
+  const publishTick = async () => {
+    const published = await publisher.sync();
+    if (!live.masterPublished && published.every((r) => r.segments.length > 0)) {
+      await deps.store.put(mediaKeys.hls(asset.id, 'master.m3u8'), masterFor(plan, null));
+      live.masterPublished = true;
+    }
+    if (live.masterPublished && !live.ready && safeToPlay(published, info.duration, live.speed)) {
+      live.ready = true;
+      await markReady(deps.db, asset.id);
+      log.info({ publishedSeconds: minPublished(published), speed: live.speed }, 'playable');
+    }
+  };
+  const publishing = publishLoop(publishTick, signal, log);
+  const progress = progressWriter(deps.db, asset.id);
+
+  const timeoutMs = 60_000 + info.duration * deps.transcodeTimeoutFactor * 1000;
+  try {
+    await deps.store.withLocalFile(asset.source_key, (input) =>
+      runFfmpeg(
+        deps.ffmpegPath,
+        buildTranscodeArgs({
+          input,
+          outDir: workDir,
+          plan,
+          info,
+          preset: deps.x264Preset,
+          segmentSeconds: deps.segmentSeconds,
+        }),
+        {
+          signal,
+          timeoutMs,
+          onProgress: (p) => {
+            live.outTime = p.outTimeSeconds;
+            if (p.speed !== null && p.outTimeSeconds > 1) live.speed = p.speed;
+            progress.report(info.duration > 0 ? Math.min(0.99, p.outTimeSeconds / info.duration) : 0);
+          },
+        },
+      ),
+    );
+  } catch (e) {
+    // ffmpeg ends its playlists even when killed: publish nothing more from this attempt.
+    await publishing.stop();
+    throw e;
+  }
+  await publishing.stop();
+  const published = await publisher.sync();
+  const unfinished = published.filter((r) => !r.ended || r.segments.length === 0).map((r) => r.name);
+  if (unfinished.length) throw new Error(`ffmpeg ended without finishing ${unfinished.join(', ')}`);
+
+  const measured = measuredBandwidths(published);
+  await deps.store.put(mediaKeys.hls(asset.id, 'master.m3u8'), masterFor(plan, measured));
+  await removeStale(
+    deps.store,
+    asset.id,
+    new Set([...publisher.publishedKeys(), mediaKeys.hls(asset.id, 'master.m3u8')]),
+  );
+
+  // Poster and storyboard: useful, not essential. A failure here is logged, not fatal.
+  const lowest = plan.video.at(-1);
+  if (lowest) {
+    const { name: rendition, width, height } = lowest;
+    await makeStoryboard({
+      deps,
+      assetId: asset.id,
+      workDir,
+      rendition,
+      width,
+      height,
+      duration: info.duration,
+      signal,
+    }).catch((e) => log.warn({ err: e }, 'storyboard failed'));
+    const fresh = await assetsRepo.get(deps.db, asset.id);
+    if (fresh) await deps.thumbnails.ensure(fresh, {}).catch((e) => log.warn({ err: e }, 'poster failed'));
+  }
+
+  const stillThere = await finish(deps.db, asset.id, measured);
+  if (!stillThere) await removeOutputs(deps.store, asset.id); // deleted while we worked
+  await rm(workDir, { recursive: true, force: true });
+}
 
 /** Every rung has a segment, and the published media stays ahead of a viewer starting now. */
 export function safeToPlay(published: PublishedRendition[], duration: number, speed: number | null): boolean {
   if (published.some((r) => r.segments.length === 0)) return false;
-  if (published.every((r) => r.ended)) return true;
   if (speed === null) return false;
   // 10% margin on the measured speed: ffmpeg's early readings run high.
   const needed = duration * (1 - speed * 0.9);
   return minPublished(published) >= needed;
 }
 
-const minPublished = (published: PublishedRendition[]) => Math.min(...published.map((r) => r.publishedSeconds));
+const minPublished = (published: PublishedRendition[]) =>
+  Math.min(...published.map((r) => r.publishedSeconds));
 
 type Measured = Map<string, { peak: number; average: number }>;
 
@@ -177,11 +218,18 @@ async function finish(db: Db, assetId: string, measured: Measured): Promise<bool
     if (!asset) return false;
     for (const [name, m] of measured) {
       // A variant's BANDWIDTH covers its video and the audio played with it.
-      const withAudio = name === AUDIO_RENDITION || !audio ? m : { peak: m.peak + audio.peak, average: m.average + audio.average };
+      const withAudio =
+        name === AUDIO_RENDITION || !audio
+          ? m
+          : { peak: m.peak + audio.peak, average: m.average + audio.average };
       await assetsRepo.updateRenditions(
         trx,
         assetId,
-        { status: 'ready', bandwidth: Math.round(withAudio.peak), average_bandwidth: Math.round(withAudio.average) },
+        {
+          status: 'ready',
+          bandwidth: Math.round(withAudio.peak),
+          average_bandwidth: Math.round(withAudio.average),
+        },
         name,
       );
     }
@@ -207,8 +255,12 @@ async function removeStale(store: ObjectStore, assetId: string, keep: Set<string
   }
 }
 
-/** Runs `tick` every PUBLISH_INTERVAL_MS, one at a time, until stopped (then one last time). */
-function publishLoop(tick: () => Promise<void>, signal: AbortSignal, log: { warn: (o: object, m?: string) => void }) {
+/** Runs `tick` every PUBLISH_INTERVAL_MS, one at a time, until stopped. */
+function publishLoop(
+  tick: () => Promise<void>,
+  signal: AbortSignal,
+  log: { warn: (o: object, m?: string) => void },
+) {
   let stopped = false;
   const done = (async () => {
     while (!stopped && !signal.aborted) {
@@ -224,7 +276,6 @@ function publishLoop(tick: () => Promise<void>, signal: AbortSignal, log: { warn
     async stop() {
       stopped = true;
       await done;
-      if (!signal.aborted) await tick();
     },
   };
 }
@@ -241,4 +292,3 @@ function progressWriter(db: Db, assetId: string) {
     },
   };
 }
-

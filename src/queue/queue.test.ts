@@ -96,10 +96,12 @@ describe('enqueue and claim', () => {
   });
 
   test('dedupe inside a transaction sees the transaction’s own job', async () => {
-    const [a, b] = await t.db.transaction().execute(async (trx) => [
-      await queue.enqueue(trx, 'work', {}, { dedupeKey: 'k' }),
-      await queue.enqueue(trx, 'work', {}, { dedupeKey: 'k' }),
-    ]);
+    const [a, b] = await t.db
+      .transaction()
+      .execute(async (trx) => [
+        await queue.enqueue(trx, 'work', {}, { dedupeKey: 'k' }),
+        await queue.enqueue(trx, 'work', {}, { dedupeKey: 'k' }),
+      ]);
     assert.equal(b?.id, a?.id);
     assert.equal(b?.deduplicated, true);
   });

@@ -144,7 +144,8 @@ export class JobQueue {
     const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!type) throw new TypeError('enqueue: the job type is empty');
     if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`enqueue: bad delayMs ${delayMs}`);
-    if (!Number.isInteger(priority)) throw new RangeError(`enqueue: priority must be an integer (${priority})`);
+    if (!Number.isInteger(priority))
+      throw new RangeError(`enqueue: priority must be an integer (${priority})`);
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new RangeError(`enqueue: maxAttempts must be an integer ≥ 1 (${maxAttempts})`);
     }
@@ -235,7 +236,8 @@ export class JobQueue {
     // SQLite has a single writer: the UPDATE below runs its subselect and its writes atomically.
     // PostgreSQL runs claims concurrently: lock the picked rows, skipping rows another claim has
     // locked, so concurrent workers take different jobs instead of queueing behind each other.
-    if (dialectOf(this.#db as unknown as Kysely<unknown>) === 'postgres') pick = pick.forUpdate().skipLocked();
+    if (dialectOf(this.#db as unknown as Kysely<unknown>) === 'postgres')
+      pick = pick.forUpdate().skipLocked();
     // ─────────────────────────────────────────────────────────────────────────────────────────
 
     const rows = await this.#db
@@ -347,7 +349,12 @@ export class JobQueue {
       .updateTable('jobs')
       .set((eb) => ({
         state: 'queued',
-        attempts: eb.case().when('attempts', '>', 0).then(eb('attempts', '-', 1)).else(0).end(),
+        attempts: eb
+          .case()
+          .when('attempts', '>', 0)
+          .then(eb('attempts', '-', 1))
+          .else(0)
+          .end(),
         lease_owner: null,
         lease_until: null,
         updated_at: now,

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type AnyJobDefinition, defineJob, type JobContext, JobRegistry, PermanentJobError } from './jobs.ts';
 import { type ClaimedJob, JobQueue } from './queue.ts';
 import { openTestDatabase, type TestDatabase } from './testing.ts';
-import { type JobOutcome, LeaseLostError, WorkerPool, type WorkerPoolOptions, WorkerShutdownError } from './worker.ts';
+import {
+  type JobOutcome,
+  LeaseLostError,
+  WorkerPool,
+  type WorkerPoolOptions,
+  WorkerShutdownError,
+} from './worker.ts';
 
 let t: TestDatabase;
 let pools: WorkerPool[];
@@ -30,6 +36,7 @@ function pool(
     concurrency: 2,
     workerId: `test-${pools.length + 1}`,
     pollIntervalMs: 10,
+    abortWaitMs: 200,
     ...options,
   });
   pools.push(p);
@@ -191,7 +198,14 @@ describe('WorkerPool', () => {
     const queue = new JobQueue({ db: t.db });
     const job = defineJob<null>('known', { handler: async () => {} });
     assert.throws(
-      () => new WorkerPool({ queue, registry: new JobRegistry([job]), concurrency: 1, workerId: 'w', types: ['known', 'probe', 'transcode'] }),
+      () =>
+        new WorkerPool({
+          queue,
+          registry: new JobRegistry([job]),
+          concurrency: 1,
+          workerId: 'w',
+          types: ['known', 'probe', 'transcode'],
+        }),
       /No handler is registered for job type\(s\): probe, transcode/,
     );
     assert.throws(() => new JobRegistry([job, job]), /defined twice/);
@@ -234,10 +248,10 @@ describe('WorkerPool', () => {
     const other = new JobQueue({ db: t.connect() });
     let runs = 0;
     const job = defineJob<null>('long', {
-      visibilityTimeoutMs: 90,
+      visibilityTimeoutMs: 200,
       handler: async () => {
         runs++;
-        await delay(400);
+        await delay(500);
       },
     });
     const p = pool(queue, [job]);
@@ -259,13 +273,15 @@ describe('WorkerPool', () => {
     const runsBy: string[] = [];
     const jobFor = (name: string, work: () => Promise<void>) =>
       defineJob<null>('transcode', {
-        visibilityTimeoutMs: 120,
+        visibilityTimeoutMs: 250,
         handler: async () => {
           runsBy.push(name);
           await work();
         },
       });
-    const a = pool(hungQueue, [jobFor('a', () => hang.promise)]);
+    // One slot, so A cannot re-claim the job itself once the lease expires (with a free slot it
+    // would, under a new lease owner: that is correct, but not this test).
+    const a = pool(hungQueue, [jobFor('a', () => hang.promise)], { concurrency: 1 });
     const { id } = await hungQueue.enqueue(t.db, 'transcode', null);
     a.start();
     await waitUntil(() => a.activeCount === 1);
@@ -273,7 +289,7 @@ describe('WorkerPool', () => {
     const b = pool(healthyQueue, [jobFor('b', async () => {})]);
     b.start();
     // Not before the lease expires.
-    await delay(60);
+    await delay(50);
     assert.deepEqual(runsBy, ['a']);
     const { outcome } = await settledOnce(b, id);
     assert.equal(outcome, 'completed');
@@ -287,6 +303,30 @@ describe('WorkerPool', () => {
     hang.resolve();
     assert.equal((await late).outcome, 'lease-lost');
     assert.equal((await healthyQueue.get(id))?.state, 'completed');
+  });
+
+  test('a pool that re-claims its own expired job fences off the stale run (lease owner per claim)', async () => {
+    const queue = new NoHeartbeatQueue({ db: t.db });
+    const hang = deferred();
+    const job = defineJob<null>('transcode', {
+      visibilityTimeoutMs: 60,
+      handler: async (ctx) => {
+        if (ctx.attempt === 1) await hang.promise;
+      },
+    });
+    const p = pool(queue, [job], { concurrency: 2 });
+    const outcomes: Array<[number, JobOutcome]> = [];
+    p.on('settled', (j, outcome) => outcomes.push([j.attempts, outcome]));
+    const { id } = await queue.enqueue(t.db, 'transcode', null);
+    p.start();
+    await waitUntil(() => outcomes.length === 1);
+    assert.deepEqual(outcomes, [[2, 'completed']]);
+    hang.resolve();
+    await waitUntil(() => outcomes.length === 2);
+    assert.deepEqual(outcomes[1], [1, 'lease-lost']);
+    const info = await queue.get(id);
+    assert.equal(info?.state, 'completed');
+    assert.equal(info?.attempts, 2);
   });
 
   test('when a heartbeat finds the lease lost, the job is aborted and nothing is recorded', async () => {
@@ -400,7 +440,10 @@ describe('WorkerPool', () => {
     const p = pool(queue, [job], { reapIntervalMs: 10 });
     const reaped = new Promise<Array<{ id: string }>>((resolve) => p.once('reaped', resolve));
     p.start();
-    assert.deepEqual((await reaped).map((j) => j.id), [id]);
+    assert.deepEqual(
+      (await reaped).map((j) => j.id),
+      [id],
+    );
     assert.equal((await queue.get(id))?.state, 'dead');
   });
 });

@@ -131,7 +131,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.#defaultVisibilityMs = options.visibilityTimeoutMs ?? 60_000;
     this.#reapIntervalMs = options.reapIntervalMs ?? 15_000;
     this.#errorPauseMs = options.errorPauseMs ?? Math.min(5000, Math.max(this.#pollIntervalMs, 1000));
-    this.#retainCompletedMs = options.retainCompletedMs === undefined ? 24 * 3600_000 : options.retainCompletedMs;
+    this.#retainCompletedMs =
+      options.retainCompletedMs === undefined ? 24 * 3600_000 : options.retainCompletedMs;
     this.#abortWaitMs = options.abortWaitMs ?? 10_000;
     this.#log = options.logger ?? silentLogger;
   }
@@ -353,7 +354,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       if (!failed) {
         outcome = (await this.#queue.complete(job.id, owner)) ? 'completed' : 'lease-lost';
         if (outcome === 'completed') log.info({ durationMs }, 'job completed');
-        else log.warn({ durationMs }, 'job finished after its lease was lost; another worker may run it again');
+        else
+          log.warn({ durationMs }, 'job finished after its lease was lost; another worker may run it again');
       } else {
         const retryable = isRetryable(error);
         const recorded = await this.#queue.fail(job.id, owner, { message: errorMessage(error), retryable });
@@ -364,12 +366,19 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           outcome = retryable && job.attempts < job.maxAttempts ? 'retrying' : 'dead';
           const fields = { durationMs, err: error, maxAttempts: job.maxAttempts };
           if (outcome === 'retrying') log.warn(fields, 'job attempt failed; it will be retried');
-          else log.error(fields, retryable ? 'job failed on its last attempt: dead' : 'job failed permanently: dead');
+          else
+            log.error(
+              fields,
+              retryable ? 'job failed on its last attempt: dead' : 'job failed permanently: dead',
+            );
         }
       }
     } catch (dbErr) {
       outcome = 'unrecorded';
-      log.error({ err: dbErr, handlerError: error }, 'could not record the job outcome; its lease will expire');
+      log.error(
+        { err: dbErr, handlerError: error },
+        'could not record the job outcome; its lease will expire',
+      );
     }
     this.emit('settled', job, outcome, error);
   }

@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../../src/config/config.ts';
+import { type RunningServer, startServer } from '../../src/server.ts';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  api<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T; headers: Headers }>;
+  waitForAsset(id: string, until: (a: AssetBody) => boolean, timeoutMs?: number): Promise<AssetBody>;
+  upload(file: string, title?: string): Promise<AssetBody>;
+  stop(): Promise<void>;
+}
+
+export interface AssetBody {
+  id: string;
+  status: string;
+  kind: string | null;
+  title: string | null;
+  duration: number | null;
+  width: number | null;
+  height: number | null;
+  is_360: boolean;
+  progress: number | null;
+  renditions: { name: string; type: string; width: number | null; height: number | null; bandwidth: number; status: string }[];
+  playback_ids: { id: string; policy: string }[];
+  playback: { hls: string; thumbnail: string; storyboard: string };
+  source: { filename: string | null; size: number | null; sha256: string | null };
+  errors: { code: string; message: string }[];
+}
+
+/** A real server (SQLite file, local store, worker pool) on a free port and a fresh data folder. */
+export async function startTestServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'fh-test-')));
+  const config = loadConfig({ FRAMEHOUSE_LOG_LEVEL: 'silent', ...env }, { port: env.PORT ?? 0, host: '127.0.0.1', dataDir: dir });
+  const server = await startServer(config);
+  const api = async <T>(path: string, init?: RequestInit) => {
+    const res = await fetch(new URL(path, server.url), init);
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: body as T, headers: res.headers };
+  };
+  const waitForAsset = async (id: string, until: (a: AssetBody) => boolean, timeoutMs = 120_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await api<{ data: AssetBody }>(`/v1/assets/${id}`);
+      if (until(body.data)) return body.data;
+      if (Date.now() > deadline) throw new Error(`asset ${id} stuck: ${JSON.stringify(body.data)}`);
+      await sleep(200);
+    }
+  };
+  return {
+    ...server,
+    dataDir: dir,
+    api,
+    waitForAsset,
+    async upload(file: string, title?: string) {
+      const form = new FormData();
+      const { openAsBlob } = await import('node:fs');
+      form.append('file', await openAsBlob(file), file.split('/').pop());
+      if (title) form.append('title', title);
+      const res = await api<{ data: AssetBody }>('/v1/assets', { method: 'POST', body: form });
+      if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body.data;
+    },
+    async stop() {
+      await server.close();
+      if (!dataDir) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const isFinished = (a: AssetBody) => a.status === 'errored' || (a.status === 'ready' && a.progress === 1);
