@@ -27,5 +27,6 @@ function newestMtime(dir) {
   return newest;
 }
 
-const useBuild = existsSync(built) && (!existsSync(source) || statSync(built).mtimeMs >= newestMtime(join(root, 'src')));
+const useBuild =
+  existsSync(built) && (!existsSync(source) || statSync(built).mtimeMs >= newestMtime(join(root, 'src')));
 await import(pathToFileURL(useBuild ? built : source).href);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { makeClip } from './fixtures/media.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -33,7 +33,11 @@ describe('REST API contract', () => {
     const form = new FormData();
     const { openAsBlob } = await import('node:fs');
     form.append('title', '  Lisbon walk  ');
-    form.append('file', await openAsBlob(await makeClip(dir, { name: 'a', seconds: 1 })), '../../etc/evil name.mp4');
+    form.append(
+      'file',
+      await openAsBlob(await makeClip(dir, { name: 'a', seconds: 1 })),
+      '../../etc/evil name.mp4',
+    );
     const res = await server.api<{ data: AssetBody }>('/v1/assets', { method: 'POST', body: form });
     assert.equal(res.status, 202);
     assert.equal(res.headers.get('location'), `/v1/assets/${res.body.data.id}`);
@@ -67,7 +71,10 @@ describe('REST API contract', () => {
     assert.equal(r3.body.error.code, 'FH_ERR_UPLOAD_TOO_LARGE');
     assert.doesNotMatch(JSON.stringify(r3.body), /at .*\.ts/, 'no stack trace');
     const list = await server.api<{ data: AssetBody[] }>('/v1/assets?limit=100');
-    assert.ok(list.body.data.every((a) => a.source.size !== 300 * 1024), 'nothing half-stored became an asset');
+    assert.ok(
+      list.body.data.every((a) => a.source.size !== 300 * 1024),
+      'nothing half-stored became an asset',
+    );
   });
 
   test('get, list with cursor, patch, delete', async () => {
@@ -77,15 +84,25 @@ describe('REST API contract', () => {
     for (let i = 0; i < 3; i++) {
       const form = new FormData();
       form.append('file', await openAsBlob(clip), `clip-${i}.mp4`);
-      ids.push((await server.api<{ data: AssetBody }>('/v1/assets', { method: 'POST', body: form })).body.data.id);
+      ids.push(
+        (await server.api<{ data: AssetBody }>('/v1/assets', { method: 'POST', body: form })).body.data.id,
+      );
       await sleep(5);
     }
     const page1 = await server.api<{ data: AssetBody[]; next_cursor: string }>('/v1/assets?limit=2');
-    assert.deepEqual(page1.body.data.map((a) => a.id), [ids[2], ids[1]]);
+    assert.deepEqual(
+      page1.body.data.map((a) => a.id),
+      [ids[2], ids[1]],
+    );
     assert.ok(page1.body.next_cursor);
-    const page2 = await server.api<{ data: AssetBody[] }>(`/v1/assets?limit=2&cursor=${page1.body.next_cursor}`);
+    const page2 = await server.api<{ data: AssetBody[] }>(
+      `/v1/assets?limit=2&cursor=${page1.body.next_cursor}`,
+    );
     assert.equal(page2.body.data[0]?.id, ids[0]);
-    assert.equal((await server.api<ErrorBody>('/v1/assets?cursor=garbage')).body.error.code, 'FH_ERR_CURSOR_INVALID');
+    assert.equal(
+      (await server.api<ErrorBody>('/v1/assets?cursor=garbage')).body.error.code,
+      'FH_ERR_CURSOR_INVALID',
+    );
 
     const id = ids[0] ?? '';
     assert.equal((await server.api<{ data: AssetBody }>(`/v1/assets/${id}`)).body.data.title, 'clip-0');
@@ -110,7 +127,10 @@ describe('REST API contract', () => {
     const gone = await server.api<ErrorBody>(`/v1/assets/${id}`);
     assert.equal(gone.status, 404);
     assert.equal(gone.body.error.code, 'FH_ERR_ASSET_NOT_FOUND');
-    assert.equal((await server.api<ErrorBody>(ready.playback.hls)).body.error.code, 'FH_ERR_PLAYBACK_NOT_FOUND');
+    assert.equal(
+      (await server.api<ErrorBody>(ready.playback.hls)).body.error.code,
+      'FH_ERR_PLAYBACK_NOT_FOUND',
+    );
     // The objects go in a job right after.
     for (let i = 0; i < 50; i++) {
       const left = await readdir(join(server.dataDir, 'objects', 'hls')).catch((): string[] => []);
@@ -125,7 +145,10 @@ describe('REST API contract', () => {
     const r = await server.api<ErrorBody>('/v1/nope');
     assert.equal(r.status, 404);
     assert.equal(r.body.error.code, 'FH_ERR_NOT_FOUND');
-    assert.equal((await server.api<ErrorBody>('/v1/assets/zzzzzzzzzzzzzzzzzzzz')).body.error.code, 'FH_ERR_ASSET_NOT_FOUND');
+    assert.equal(
+      (await server.api<ErrorBody>('/v1/assets/zzzzzzzzzzzzzzzzzzzz')).body.error.code,
+      'FH_ERR_ASSET_NOT_FOUND',
+    );
     assert.equal((await server.api<ErrorBody>('/play/zzzzzzzzzzzz/../../etc/passwd')).status, 404);
     assert.equal((await server.api<ErrorBody>('/play/zzzzzzzzzzzz/720p/..%2f..%2fsecret')).status, 404);
   });

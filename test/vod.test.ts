@@ -4,9 +4,15 @@ import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { makeClip, makeCorrupt, makeHostilePlaylist, makeTextAsMp4, makeTruncated } from './fixtures/media.ts';
+import { promisify } from 'node:util';
+import {
+  makeClip,
+  makeCorrupt,
+  makeHostilePlaylist,
+  makeTextAsMp4,
+  makeTruncated,
+} from './fixtures/media.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 
 const run = promisify(execFile);
@@ -51,7 +57,10 @@ describe('VOD: upload → probe → HLS → playback (real ffmpeg, SQLite, local
     assert.equal(master.status, 200);
     assert.equal(master.headers.get('content-type'), 'application/vnd.apple.mpegurl');
     assert.equal(master.headers.get('access-control-allow-origin'), '*');
-    assert.match(master.body, /#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="avc1\.64[0-9a-f]{4},mp4a\.40\.2",RESOLUTION=640x360,FRAME-RATE=30\.000,AUDIO="audio"/);
+    assert.match(
+      master.body,
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="avc1\.64[0-9a-f]{4},mp4a\.40\.2",RESOLUTION=640x360,FRAME-RATE=30\.000,AUDIO="audio"/,
+    );
     assert.match(master.body, /#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio".*URI="audio\/index\.m3u8"/);
 
     const base = asset.playback.hls.replace('master.m3u8', '');
@@ -82,14 +91,27 @@ describe('VOD: upload → probe → HLS → playback (real ffmpeg, SQLite, local
     assert.equal((await fetch(seg, { headers: { 'if-none-match': etag } })).status, 304);
     const outside = await fetch(seg, { headers: { range: `bytes=${bytes.length + 10}-` } });
     assert.equal(outside.status, 416);
-    assert.equal(((await outside.json()) as { error: { code: string } }).error.code, 'FH_ERR_RANGE_NOT_SATISFIABLE');
+    assert.equal(
+      ((await outside.json()) as { error: { code: string } }).error.code,
+      'FH_ERR_RANGE_NOT_SATISFIABLE',
+    );
     const head = await fetch(seg, { method: 'HEAD' });
     assert.equal(head.headers.get('content-length'), String(bytes.length));
 
     // The rungs decode: ffprobe reads the whole 240p rendition through the playlist.
     const rendition = join(server.dataDir, 'objects', 'hls', asset.id, '240p', 'index.m3u8');
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', rendition]);
-    assert.deepEqual((JSON.parse(stdout) as { streams: unknown[] }).streams, [{ codec_name: 'h264', width: 426, height: 240 }]);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_name,width,height',
+      '-of',
+      'json',
+      rendition,
+    ]);
+    assert.deepEqual((JSON.parse(stdout) as { streams: unknown[] }).streams, [
+      { codec_name: 'h264', width: 426, height: 240 },
+    ]);
 
     // Poster, thumbnail at a time and width, storyboard.
     const poster = await fetch(new URL(asset.playback.thumbnail, server.url));
@@ -99,7 +121,15 @@ describe('VOD: upload → probe → HLS → playback (real ffmpeg, SQLite, local
     const thumb = await fetch(new URL(`${asset.playback.thumbnail}?time=1.5&width=160`, server.url));
     assert.equal(thumb.status, 200);
     await writeFile(thumbPath, Buffer.from(await thumb.arrayBuffer()));
-    const probed = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', thumbPath]);
+    const probed = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=width,height',
+      '-of',
+      'csv=p=0',
+      thumbPath,
+    ]);
     assert.equal(probed.stdout.trim(), '160,90');
     const thumbs = await readdir(join(server.dataDir, 'objects', 'images', asset.id, 'thumbs'));
     assert.deepEqual(thumbs, ['1500_160.jpg'], 'generated once and cached in the store');
@@ -123,9 +153,14 @@ describe('VOD: upload → probe → HLS → playback (real ffmpeg, SQLite, local
   });
 
   test('a clip with no audio track gets video-only HLS', async () => {
-    const asset = await process(await makeClip(dir, { name: 'silent', width: 320, height: 240, seconds: 2, audio: false }));
+    const asset = await process(
+      await makeClip(dir, { name: 'silent', width: 320, height: 240, seconds: 2, audio: false }),
+    );
     assert.equal(asset.status, 'ready', JSON.stringify(asset.errors));
-    assert.deepEqual(asset.renditions.map((r) => r.name), ['240p']);
+    assert.deepEqual(
+      asset.renditions.map((r) => r.name),
+      ['240p'],
+    );
     const master = await server.api<string>(asset.playback.hls);
     assert.doesNotMatch(master.body, /EXT-X-MEDIA|mp4a/);
   });
@@ -134,9 +169,15 @@ describe('VOD: upload → probe → HLS → playback (real ffmpeg, SQLite, local
     const asset = await process(await makeClip(dir, { name: 'voice', video: false, seconds: 3 }));
     assert.equal(asset.status, 'ready', JSON.stringify(asset.errors));
     assert.equal(asset.kind, 'audio');
-    assert.deepEqual(asset.renditions.map((r) => r.name), ['audio']);
+    assert.deepEqual(
+      asset.renditions.map((r) => r.name),
+      ['audio'],
+    );
     const master = await server.api<string>(asset.playback.hls);
-    assert.match(master.body, /#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="mp4a\.40\.2"\naudio\/index\.m3u8/);
+    assert.match(
+      master.body,
+      /#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,CODECS="mp4a\.40\.2"\naudio\/index\.m3u8/,
+    );
     const thumb = await server.api(asset.playback.thumbnail);
     assert.equal(thumb.status, 409);
   });
@@ -151,10 +192,12 @@ describe('VOD: upload → probe → HLS → playback (real ffmpeg, SQLite, local
   });
 
   test('a 360° source is flagged and keeps its spherical metadata', async () => {
-    const asset = await process(await makeClip(dir, { name: 'vr', width: 640, height: 320, seconds: 2, spherical: true }));
+    const asset = await process(
+      await makeClip(dir, { name: 'vr', width: 640, height: 320, seconds: 2, spherical: true }),
+    );
     assert.equal(asset.status, 'ready', JSON.stringify(asset.errors));
     assert.equal(asset.is_360, true);
-    const rendition = join(server.dataDir, 'objects', 'hls', asset.id, '320p' in {} ? '' : '240p', 'index.m3u8');
+    const rendition = join(server.dataDir, 'objects', 'hls', asset.id, '240p', 'index.m3u8');
     const { stdout } = await run('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', rendition]);
     assert.match(stdout, /Spherical Mapping/);
     assert.match(stdout, /equirectangular/);

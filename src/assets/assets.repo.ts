@@ -24,7 +24,12 @@ export const assetsRepo = {
 
   /** Newest first; the cursor is the (created_at, id) of the last row of the previous page. */
   async list(db: Executor, limit: number, after?: { createdAt: string; id: string }): Promise<AssetRow[]> {
-    let q = db.selectFrom('assets').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit);
+    let q = db
+      .selectFrom('assets')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit);
     if (after) {
       q = q.where((eb) =>
         eb.or([
@@ -55,12 +60,25 @@ export const assetsRepo = {
 
   async renditions(db: Executor, assetIds: string[]): Promise<RenditionRow[]> {
     if (assetIds.length === 0) return [];
-    return db.selectFrom('renditions').selectAll().where('asset_id', 'in', assetIds).orderBy('position').execute();
+    return db
+      .selectFrom('renditions')
+      .selectAll()
+      .where('asset_id', 'in', assetIds)
+      .orderBy('position')
+      .execute();
   },
 
-  async replaceRenditions(db: Executor, assetId: string, rows: Omit<RenditionsTable, 'asset_id'>[]): Promise<void> {
+  async replaceRenditions(
+    db: Executor,
+    assetId: string,
+    rows: Omit<RenditionsTable, 'asset_id'>[],
+  ): Promise<void> {
     await db.deleteFrom('renditions').where('asset_id', '=', assetId).execute();
-    if (rows.length) await db.insertInto('renditions').values(rows.map((r) => ({ ...r, asset_id: assetId }))).execute();
+    if (rows.length)
+      await db
+        .insertInto('renditions')
+        .values(rows.map((r) => ({ ...r, asset_id: assetId })))
+        .execute();
   },
 
   async updateRenditions(
@@ -79,14 +97,22 @@ export const assetsRepo = {
 
   async playbackIds(db: Executor, assetIds: string[]): Promise<PlaybackIdRow[]> {
     if (assetIds.length === 0) return [];
-    return db.selectFrom('playback_ids').selectAll().where('asset_id', 'in', assetIds).orderBy('created_at').execute();
+    return db
+      .selectFrom('playback_ids')
+      .selectAll()
+      .where('asset_id', 'in', assetIds)
+      .orderBy('created_at')
+      .execute();
   },
 
   async insertPlaybackId(db: Executor, row: PlaybackIdRow): Promise<void> {
     await db.insertInto('playback_ids').values(row).execute();
   },
 
-  async assetByPlaybackId(db: Executor, playbackId: string): Promise<(AssetRow & { policy: string }) | undefined> {
+  async assetByPlaybackId(
+    db: Executor,
+    playbackId: string,
+  ): Promise<(AssetRow & { policy: string }) | undefined> {
     return db
       .selectFrom('playback_ids')
       .innerJoin('assets', 'assets.id', 'playback_ids.asset_id')

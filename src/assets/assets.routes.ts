@@ -27,7 +27,10 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
     },
     async (request, reply) => {
       if (!request.isMultipart()) {
-        throw new AppError('FH_ERR_UNSUPPORTED_CONTENT_TYPE', 'Send the file as multipart/form-data in a field named "file".');
+        throw new AppError(
+          'FH_ERR_UNSUPPORTED_CONTENT_TYPE',
+          'Send the file as multipart/form-data in a field named "file".',
+        );
       }
       const assetId = newId();
       const sourceKey = sourceKeyFor(assetId);
@@ -71,12 +74,18 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
         tags: ['assets'],
         querystring: {
           type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 }, cursor: { type: 'string', maxLength: 200 } },
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 },
+            cursor: { type: 'string', maxLength: 200 },
+          },
         },
         response: {
           200: {
             type: 'object',
-            properties: { data: { type: 'array', items: assetSchema }, next_cursor: { type: ['string', 'null'] } },
+            properties: {
+              data: { type: 'array', items: assetSchema },
+              next_cursor: { type: ['string', 'null'] },
+            },
           },
         },
       },
@@ -87,7 +96,11 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
     },
   );
 
-  const idParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[a-z0-9]{8,64}$' } }, required: ['id'] };
+  const idParams = {
+    type: 'object',
+    properties: { id: { type: 'string', pattern: '^[a-z0-9]{8,64}$' } },
+    required: ['id'],
+  };
 
   app.get(
     '/v1/assets/:id',
@@ -125,7 +138,9 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
 
   app.delete(
     '/v1/assets/:id',
-    { schema: { summary: 'Delete an asset and everything stored for it', tags: ['assets'], params: idParams } },
+    {
+      schema: { summary: 'Delete an asset and everything stored for it', tags: ['assets'], params: idParams },
+    },
     async (request, reply) => {
       await assets.delete((request.params as { id: string }).id);
       reply.code(204).send();

@@ -6,7 +6,7 @@ import type { JobQueue } from '../queue/queue.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
-import { presentAsset, type AssetJson } from './asset.presenter.ts';
+import { type AssetJson, presentAsset } from './asset.presenter.ts';
 import { assetsRepo } from './assets.repo.ts';
 
 export interface StoredSource {
@@ -34,7 +34,10 @@ export class AssetsService {
    * The source is already in the object store. One transaction creates the asset row, its
    * playback id, the first job (probe) and the `asset.created` event: none exists without the others.
    */
-  async createFromSource(source: StoredSource, extra?: (trx: Transaction<Database>) => Promise<void>): Promise<AssetJson> {
+  async createFromSource(
+    source: StoredSource,
+    extra?: (trx: Transaction<Database>) => Promise<void>,
+  ): Promise<AssetJson> {
     const now = isoNow();
     await this.#db.transaction().execute(async (trx) => {
       await assetsRepo.insert(trx, {
@@ -56,9 +59,22 @@ export class AssetsService {
         created_at: now,
         updated_at: now,
       });
-      await assetsRepo.insertPlaybackId(trx, { id: newId(), asset_id: source.assetId, policy: 'public', created_at: now });
-      await this.#queue.enqueue(trx, 'probe', { assetId: source.assetId }, { dedupeKey: `probe:${source.assetId}`, priority: 10 });
-      await recordEvent(trx, 'asset.created', source.assetId, { filename: source.filename, size: source.size });
+      await assetsRepo.insertPlaybackId(trx, {
+        id: newId(),
+        asset_id: source.assetId,
+        policy: 'public',
+        created_at: now,
+      });
+      await this.#queue.enqueue(
+        trx,
+        'probe',
+        { assetId: source.assetId },
+        { dedupeKey: `probe:${source.assetId}`, priority: 10 },
+      );
+      await recordEvent(trx, 'asset.created', source.assetId, {
+        filename: source.filename,
+        size: source.size,
+      });
       if (extra) await extra(trx);
     });
     return this.get(source.assetId);

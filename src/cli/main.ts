@@ -9,7 +9,10 @@ const program = new Command()
   .description('Self-hostable media cloud: upload, transcode to adaptive HLS, deliver and play.')
   .showHelpAfterError();
 
-const dataDir = new Option('--data-dir <dir>', 'where the embedded database and files live (FRAMEHOUSE_DATA_DIR)');
+const dataDir = new Option(
+  '--data-dir <dir>',
+  'where the embedded database and files live (FRAMEHOUSE_DATA_DIR)',
+);
 
 program
   .command('serve')
@@ -33,14 +36,23 @@ program
 program
   .command('upload <file>')
   .description('upload a file with resumable tus, showing progress; resumes after interruptions')
-  .option('--server <url>', 'Framehouse server (FRAMEHOUSE_URL)', process.env.FRAMEHOUSE_URL ?? 'http://localhost:8080')
+  .option(
+    '--server <url>',
+    'Framehouse server (FRAMEHOUSE_URL)',
+    process.env.FRAMEHOUSE_URL ?? 'http://localhost:8080',
+  )
   .option('--title <title>', 'title of the new asset')
   .option('--wait', 'wait until the asset is processed, showing progress', false)
   .option('--no-resume', 'do not resume an earlier, interrupted upload of the same file')
   .option('--chunk-size <bytes>', 'bytes per PATCH request', (v) => Number.parseInt(v, 10), 32 * 1024 * 1024)
-  .action(async (file: string, o: { server: string; title?: string; wait: boolean; resume: boolean; chunkSize: number }) => {
-    await uploadCommand(file, { ...o, stateDir: defaultStateDir(), out: process.stderr });
-  });
+  .action(
+    async (
+      file: string,
+      o: { server: string; title?: string; wait: boolean; resume: boolean; chunkSize: number },
+    ) => {
+      await uploadCommand(file, { ...o, stateDir: defaultStateDir(), out: process.stderr });
+    },
+  );
 
 try {
   await program.parseAsync(process.argv);

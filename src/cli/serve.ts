@@ -5,7 +5,10 @@ import { startServer } from '../server.ts';
 export async function serveCommand(flags: Record<string, unknown>): Promise<void> {
   const config: Config = loadConfig(process.env, flags);
   const server = await startServer(config);
-  server.app.log.info({ url: server.url, dataDir: config.dataDir, workers: config.workerConcurrency }, 'framehouse is serving');
+  server.app.log.info(
+    { url: server.url, dataDir: config.dataDir, workers: config.workerConcurrency },
+    'framehouse is serving',
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -18,7 +18,9 @@ export interface UploadCommandOptions {
 }
 
 /** Retries for minutes: a dropped connection or a restarting server is waited out, then resumed. */
-const RETRY_DELAYS = [0, 1000, 2000, 3000, 5000, 5000, 10_000, 10_000, 15_000, 15_000, 30_000, 30_000, 60_000];
+const RETRY_DELAYS = [
+  0, 1000, 2000, 3000, 5000, 5000, 10_000, 10_000, 15_000, 15_000, 30_000, 30_000, 60_000,
+];
 
 export function defaultStateDir(): string {
   return join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'framehouse');
@@ -29,7 +31,10 @@ export function defaultStateDir(): string {
  * disk, so running the command again after a crash, a dropped network or a server restart
  * resumes where the server's copy ends instead of starting over.
  */
-export async function uploadCommand(file: string, opts: UploadCommandOptions): Promise<{ assetId: string; status?: string }> {
+export async function uploadCommand(
+  file: string,
+  opts: UploadCommandOptions,
+): Promise<{ assetId: string; status?: string }> {
   const info = await stat(file);
   if (!info.isFile()) throw new Error(`${file} is not a file`);
   await mkdir(opts.stateDir, { recursive: true });
@@ -72,7 +77,9 @@ export async function uploadCommand(file: string, opts: UploadCommandOptions): P
   });
   bar.stop();
 
-  const status = await getJson<{ data: { asset_id: string | null } }>(new URL(`/v1/uploads/${uploadId}`, opts.server));
+  const status = await getJson<{ data: { asset_id: string | null } }>(
+    new URL(`/v1/uploads/${uploadId}`, opts.server),
+  );
   const assetId = status.data.asset_id;
   if (!assetId) throw new Error(`The server did not create an asset for upload ${uploadId}`);
   opts.out.write(`asset ${assetId}\n`);

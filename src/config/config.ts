@@ -15,10 +15,20 @@ const schema = z.object({
   port: int(0, 65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
   dataDir: z.string().min(1).default('./data'),
-  databaseUrl: z.string().regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://').optional(),
-  storageUrl: z.string().regex(/^(file:|s3:\/\/)/, 'must start with file: or s3://').optional(),
+  databaseUrl: z
+    .string()
+    .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must start with sqlite: or postgres://')
+    .optional(),
+  storageUrl: z
+    .string()
+    .regex(/^(file:|s3:\/\/)/, 'must start with file: or s3://')
+    .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  maxUploadBytes: z.coerce.number().int().positive().default(10 * 1024 ** 3),
+  maxUploadBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 ** 3),
   workerConcurrency: int(0, 64).default(2),
   ffmpegPath: z.string().min(1).default('ffmpeg'),
   ffprobePath: z.string().min(1).default('ffprobe'),

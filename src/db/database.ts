@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
-import { openSqlite } from './node-sqlite-dialect.ts';
 import { migrations } from './migrations/index.ts';
+import { openSqlite } from './node-sqlite-dialect.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;

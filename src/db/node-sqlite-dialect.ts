@@ -1,5 +1,5 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
-import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 
 /**
  * Kysely's SQLite dialect speaks the better-sqlite3 interface. `node:sqlite` (built into
@@ -43,7 +43,9 @@ export function openSqlite(path: string): { dialect: SqliteDialect; raw: Databas
   const raw = new DatabaseSync(path);
   // WAL lets readers work while a writer commits; the busy timeout lets a second process
   // (for example `framehouse migrate` next to a running server) wait instead of failing.
-  raw.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
+  raw.exec(
+    'PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;',
+  );
   const database: SqliteDatabase = {
     close: () => raw.close(),
     prepare: (sql: string) => new NodeSqliteStatement(raw.prepare(sql)),

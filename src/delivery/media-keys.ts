@@ -4,7 +4,8 @@ export const mediaKeys = {
   hls: (assetId: string, file: string) => `hls/${assetId}/${file}`,
   imagesPrefix: (assetId: string) => `images/${assetId}/`,
   poster: (assetId: string) => `images/${assetId}/poster.jpg`,
-  thumbnail: (assetId: string, timeMs: number, width: number) => `images/${assetId}/thumbs/${timeMs}_${width}.jpg`,
+  thumbnail: (assetId: string, timeMs: number, width: number) =>
+    `images/${assetId}/thumbs/${timeMs}_${width}.jpg`,
   storyboardImage: (assetId: string) => `images/${assetId}/storyboard.jpg`,
   storyboardVtt: (assetId: string) => `images/${assetId}/storyboard.vtt`,
   sourcePrefix: (assetId: string) => `sources/${assetId}/`,

@@ -28,7 +28,10 @@ interface Deps {
  * The playback origin: `/play/{playbackId}/…` serves HLS playlists and segments, thumbnails
  * and storyboards, with CORS for players on any site and cache headers a CDN can follow.
  */
-export async function registerPlaybackRoutes(app: FastifyInstance, { db, store, thumbnails }: Deps): Promise<void> {
+export async function registerPlaybackRoutes(
+  app: FastifyInstance,
+  { db, store, thumbnails }: Deps,
+): Promise<void> {
   await app.register(
     async (scope) => {
       await scope.register(cors, {
@@ -47,22 +50,35 @@ export async function registerPlaybackRoutes(app: FastifyInstance, { db, store, 
       // Playlists change while renditions are still being written; afterwards they are final.
       const playlistCaching = async (assetId: string) => {
         const renditions = await assetsRepo.renditions(db, [assetId]);
-        return renditions.length > 0 && renditions.every((r) => r.status === 'ready') ? FINAL_PLAYLIST : LIVE_PLAYLIST;
+        return renditions.length > 0 && renditions.every((r) => r.status === 'ready')
+          ? FINAL_PLAYLIST
+          : LIVE_PLAYLIST;
       };
       const schema = { hide: false, tags: ['playback'] };
 
-      scope.get('/:playbackId/master.m3u8', { schema: { ...schema, summary: 'HLS master playlist' } }, async (request, reply) => {
-        const asset = await findAsset((request.params as { playbackId: string }).playbackId);
-        if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
-        return sendObject(request, reply, store, mediaKeys.hls(asset.id, 'master.m3u8'), await playlistCaching(asset.id));
-      });
+      scope.get(
+        '/:playbackId/master.m3u8',
+        { schema: { ...schema, summary: 'HLS master playlist' } },
+        async (request, reply) => {
+          const asset = await findAsset((request.params as { playbackId: string }).playbackId);
+          if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
+          return sendObject(
+            request,
+            reply,
+            store,
+            mediaKeys.hls(asset.id, 'master.m3u8'),
+            await playlistCaching(asset.id),
+          );
+        },
+      );
 
       scope.get(
         '/:playbackId/:rendition/:file',
         { schema: { ...schema, summary: 'Rendition playlist, init segment or media segment' } },
         async (request, reply) => {
           const { playbackId, rendition, file } = request.params as Record<string, string>;
-          if (!RENDITION_NAME.test(rendition ?? '') || !RENDITION_FILE.test(file ?? '')) throw new AppError('FH_ERR_NOT_FOUND');
+          if (!RENDITION_NAME.test(rendition ?? '') || !RENDITION_FILE.test(file ?? ''))
+            throw new AppError('FH_ERR_NOT_FOUND');
           const asset = await findAsset(playbackId ?? '');
           const key = mediaKeys.hls(asset.id, `${rendition}/${file}`);
           const caching = file === 'index.m3u8' ? await playlistCaching(asset.id) : IMMUTABLE;
@@ -96,10 +112,14 @@ export async function registerPlaybackRoutes(app: FastifyInstance, { db, store, 
         ['storyboard.vtt', mediaKeys.storyboardVtt],
         ['storyboard.jpg', mediaKeys.storyboardImage],
       ] as const) {
-        scope.get(`/:playbackId/${file}`, { schema: { ...schema, summary: `Storyboard (${file})` } }, async (request, reply) => {
-          const asset = await findAsset((request.params as { playbackId: string }).playbackId);
-          return sendObject(request, reply, store, key(asset.id), IMAGE);
-        });
+        scope.get(
+          `/:playbackId/${file}`,
+          { schema: { ...schema, summary: `Storyboard (${file})` } },
+          async (request, reply) => {
+            const asset = await findAsset((request.params as { playbackId: string }).playbackId);
+            return sendObject(request, reply, store, key(asset.id), IMAGE);
+          },
+        );
       }
     },
     { prefix: '/play' },

@@ -24,7 +24,7 @@ export async function sendObject(
     .header('accept-ranges', 'bytes');
 
   const inm = request.headers['if-none-match'];
-  if (inm && inm.split(',').some((t) => t.trim() === info.etag || t.trim() === `W/${info.etag}`)) {
+  if (inm?.split(',').some((t) => t.trim() === info.etag || t.trim() === `W/${info.etag}`)) {
     return reply.code(304).send();
   }
 
@@ -37,8 +37,9 @@ export async function sendObject(
       throw new AppError('FH_ERR_RANGE_NOT_SATISFIABLE');
     }
     // Multiple ranges (multipart/byteranges) are rare for media; answer them with the whole object.
-    if (ranges !== -2 && ranges.length === 1 && ranges[0]) {
-      const { start, end } = ranges[0];
+    const only = ranges !== -2 && ranges.length === 1 ? ranges[0] : undefined;
+    if (only) {
+      const { start, end } = only;
       reply
         .code(206)
         .header('content-range', `bytes ${start}-${end}/${info.size}`)
@@ -54,7 +55,8 @@ async function openOrNotFound(store: ObjectStore, key: string, range?: { start: 
   try {
     return await store.get(key, range);
   } catch (e) {
-    if (e instanceof ObjectNotFoundError) throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
+    if (e instanceof ObjectNotFoundError)
+      throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
     throw e;
   }
 }

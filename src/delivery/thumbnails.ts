@@ -37,13 +37,24 @@ export class Thumbnailer {
       throw new AppError('FH_ERR_NOT_READY', 'Thumbnails exist once a video has been probed.');
     }
     const isDefault = query.time === undefined && query.width === undefined;
-    const width = Math.min(roundTo(query.width ?? Math.min(DEFAULT_WIDTH, asset.width), 8), asset.width, MAX_WIDTH);
-    const timeMs = Math.round(clamp(query.time ?? posterTime(asset.duration), 0, Math.max(0, asset.duration - 0.05)) * 10) * 100;
-    const key = isDefault ? mediaKeys.poster(asset.id) : mediaKeys.thumbnail(asset.id, timeMs, Math.max(16, width));
+    const width = Math.min(
+      roundTo(query.width ?? Math.min(DEFAULT_WIDTH, asset.width), 8),
+      asset.width,
+      MAX_WIDTH,
+    );
+    const timeMs =
+      Math.round(
+        clamp(query.time ?? posterTime(asset.duration), 0, Math.max(0, asset.duration - 0.05)) * 10,
+      ) * 100;
+    const key = isDefault
+      ? mediaKeys.poster(asset.id)
+      : mediaKeys.thumbnail(asset.id, timeMs, Math.max(16, width));
     if (await this.#store.stat(key)) return key;
     let job = this.#inFlight.get(key);
     if (!job) {
-      job = this.#generate(asset, key, timeMs / 1000, Math.max(16, width)).finally(() => this.#inFlight.delete(key));
+      job = this.#generate(asset, key, timeMs / 1000, Math.max(16, width)).finally(() =>
+        this.#inFlight.delete(key),
+      );
       this.#inFlight.set(key, job);
     }
     await job;
@@ -54,10 +65,14 @@ export class Thumbnailer {
     await this.#acquire();
     try {
       const jpeg = await this.#store.withLocalFile(asset.source_key, async (input) => {
-        const { stdout } = await runFfmpeg(this.#ffmpegPath, buildThumbnailArgs({ input, timeSeconds: time, width }), {
-          timeoutMs: THUMBNAIL_TIMEOUT_MS,
-          collectStdout: 20 * 1024 * 1024,
-        });
+        const { stdout } = await runFfmpeg(
+          this.#ffmpegPath,
+          buildThumbnailArgs({ input, timeSeconds: time, width }),
+          {
+            timeoutMs: THUMBNAIL_TIMEOUT_MS,
+            collectStdout: 20 * 1024 * 1024,
+          },
+        );
         return stdout;
       });
       if (!jpeg || jpeg.length === 0) throw new AppError('FH_ERR_NOT_FOUND', 'No frame exists at this time.');

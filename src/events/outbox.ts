@@ -38,7 +38,11 @@ export interface EventFilter {
 }
 
 export async function listEvents(db: Kysely<Database>, filter: EventFilter = {}): Promise<EventRow[]> {
-  let q = db.selectFrom('events').selectAll().orderBy('seq', 'asc').limit(filter.limit ?? 100);
+  let q = db
+    .selectFrom('events')
+    .selectAll()
+    .orderBy('seq', 'asc')
+    .limit(filter.limit ?? 100);
   if (filter.assetId) q = q.where('asset_id', '=', filter.assetId);
   if (filter.afterSeq !== undefined) q = q.where('seq', '>', filter.afterSeq);
   return q.execute();

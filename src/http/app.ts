@@ -30,7 +30,10 @@ export interface AppDeps {
 /** Builds the HTTP app: cross-cutting plugins first, then each feature registers its routes. */
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; uploads: UploadsService }> {
   const app = Fastify({
-    logger: deps.logger === false ? false : { ...deps.logger, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger:
+      deps.logger === false
+        ? false
+        : { ...deps.logger, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     genReqId: () => newId(12),
     requestIdHeader: 'x-request-id',
     trustProxy: deps.trustProxy,
@@ -44,7 +47,11 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerErrorHandling(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Framehouse API', version: '0.1.0', description: 'Upload, process and deliver video and audio.' },
+      info: {
+        title: 'Framehouse API',
+        version: '0.1.0',
+        description: 'Upload, process and deliver video and audio.',
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -8,7 +8,9 @@ export function errorBody(code: ErrorCode, message: string, details?: unknown) {
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send(errorBody('FH_ERR_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
+    reply
+      .code(404)
+      .send(errorBody('FH_ERR_NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0]}`));
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
@@ -19,7 +21,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (error.validation) {
       reply.code(400).send(
-        errorBody('FH_ERR_VALIDATION', error.message, error.validation.map((v) => ({ path: v.instancePath, message: v.message }))),
+        errorBody(
+          'FH_ERR_VALIDATION',
+          error.message,
+          error.validation.map((v) => ({ path: v.instancePath, message: v.message })),
+        ),
       );
       return;
     }

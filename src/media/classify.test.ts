@@ -50,14 +50,21 @@ describe('classify (real ffprobe output)', () => {
   });
 
   it('reports the display size of a rotated phone clip', async () => {
-    const info = await classifyFile(await makeClip(dir, { name: 'portrait', width: 640, height: 360, seconds: 1, rotate: 90 }));
+    const info = await classifyFile(
+      await makeClip(dir, { name: 'portrait', width: 640, height: 360, seconds: 1, rotate: 90 }),
+    );
     assert.equal(info.video?.width, 360);
     assert.equal(info.video?.height, 640);
     assert.equal(info.video?.codedWidth, 640);
     // ffmpeg 5.1 writes `rotate=90` as a counter-clockwise matrix; either quarter turn swaps the sides.
     assert.ok([90, 270].includes(info.video?.rotation ?? 0));
-    const upsideDown = await classifyFile(await makeClip(dir, { name: 'flipped', width: 640, height: 360, seconds: 1, rotate: 180 }));
-    assert.deepEqual([upsideDown.video?.width, upsideDown.video?.height, upsideDown.video?.rotation], [640, 360, 180]);
+    const upsideDown = await classifyFile(
+      await makeClip(dir, { name: 'flipped', width: 640, height: 360, seconds: 1, rotate: 180 }),
+    );
+    assert.deepEqual(
+      [upsideDown.video?.width, upsideDown.video?.height, upsideDown.video?.rotation],
+      [640, 360, 180],
+    );
   });
 
   it('classifies a silent video, an audio file, and an MP3 with cover art', async () => {
@@ -77,7 +84,9 @@ describe('classify (real ffprobe output)', () => {
   });
 
   it('flags 360° video from its spherical metadata', async () => {
-    const info = await classifyFile(await makeClip(dir, { name: 'vr', width: 640, height: 320, seconds: 1, spherical: true }));
+    const info = await classifyFile(
+      await makeClip(dir, { name: 'vr', width: 640, height: 320, seconds: 1, spherical: true }),
+    );
     assert.equal(info.is360, true);
     assert.equal(info.projection, 'equirectangular');
   });
@@ -85,7 +94,9 @@ describe('classify (real ffprobe output)', () => {
   it('keeps odd sizes and reads 10-bit depth', async () => {
     const odd = await classifyFile(await makeClip(dir, { name: 'odd', width: 321, height: 241, seconds: 1 }));
     assert.deepEqual([odd.video?.width, odd.video?.height, odd.video?.pixFmt], [321, 241, 'yuv444p']);
-    const deep = await classifyFile(await makeClip(dir, { name: 'deep', seconds: 1, pixFmt: 'yuv420p10le', audio: false }));
+    const deep = await classifyFile(
+      await makeClip(dir, { name: 'deep', seconds: 1, pixFmt: 'yuv420p10le', audio: false }),
+    );
     assert.equal(deep.video?.bitDepth, 10);
   });
 
@@ -112,7 +123,10 @@ describe('classify (edge cases from ffprobe JSON)', () => {
     avg_frame_rate: '30000/1001',
     ...over,
   });
-  const probe = (...streams: ProbeStream[]): ProbeJson => ({ streams, format: { format_name: 'matroska,webm' } });
+  const probe = (...streams: ProbeStream[]): ProbeJson => ({
+    streams,
+    format: { format_name: 'matroska,webm' },
+  });
 
   it('applies the sample aspect ratio to the display width', () => {
     const info = classify(probe(video({ width: 720, height: 480, sample_aspect_ratio: '32:27' })), 1);
@@ -122,14 +136,20 @@ describe('classify (edge cases from ffprobe JSON)', () => {
   });
 
   it('reads rotation from the display matrix, or from the legacy rotate tag', () => {
-    const matrix = classify(probe(video({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: -90 }] })), 1);
+    const matrix = classify(
+      probe(video({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: -90 }] })),
+      1,
+    );
     assert.deepEqual([matrix.video?.rotation, matrix.video?.width, matrix.video?.height], [90, 1080, 1920]);
     const tag = classify(probe(video({ tags: { rotate: '270' } })), 1);
     assert.deepEqual([tag.video?.rotation, tag.video?.width], [270, 1080]);
   });
 
   it('reads HDR transfer, interlacing and a fallback frame rate', () => {
-    const pq = classify(probe(video({ color_transfer: 'smpte2084', pix_fmt: 'yuv420p10le', field_order: 'tt' })), 1);
+    const pq = classify(
+      probe(video({ color_transfer: 'smpte2084', pix_fmt: 'yuv420p10le', field_order: 'tt' })),
+      1,
+    );
     assert.deepEqual([pq.video?.hdr, pq.video?.bitDepth, pq.video?.interlaced], ['pq', 10, true]);
     const hlg = classify(probe(video({ color_transfer: 'arib-std-b67', field_order: 'progressive' })), 1);
     assert.deepEqual([hlg.video?.hdr, hlg.video?.interlaced, hlg.video?.fps], ['hlg', false, 29.97]);
@@ -155,13 +175,19 @@ describe('classify (edge cases from ffprobe JSON)', () => {
   });
 
   it('takes the duration from the streams when the container has none', () => {
-    const info = classify(probe(video({ duration: '12.5' }), { index: 1, codec_type: 'audio', duration: '12.6' }), 1);
+    const info = classify(
+      probe(video({ duration: '12.5' }), { index: 1, codec_type: 'audio', duration: '12.6' }),
+      1,
+    );
     assert.equal(info.duration, 12.6);
   });
 
   it('refuses files with nothing playable, and single-frame pictures', () => {
     assert.throws(() => classify(probe(), 1), rejectsWith('FH_ERR_NOT_MEDIA'));
-    assert.throws(() => classify(probe({ index: 0, codec_type: 'subtitle' }), 1), rejectsWith('FH_ERR_NOT_MEDIA'));
+    assert.throws(
+      () => classify(probe({ index: 0, codec_type: 'subtitle' }), 1),
+      rejectsWith('FH_ERR_NOT_MEDIA'),
+    );
     const onlyCover = video({ codec_name: 'png', disposition: { attached_pic: 1 } });
     assert.throws(() => classify(probe(onlyCover), 1), rejectsWith('FH_ERR_NOT_MEDIA'));
     const oneJpeg = video({ codec_name: 'mjpeg', nb_frames: '1' });

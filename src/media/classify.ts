@@ -20,7 +20,8 @@ export function classify(probe: ProbeJson, fileSize: number): MediaInfo {
   const videoStream = videos.find((s) => !s.disposition?.attached_pic);
   const audioStream = audios[0];
 
-  if (container.endsWith('_pipe') || (videoStream && !audioStream && isStill(videoStream))) throw imageError();
+  if (container.endsWith('_pipe') || (videoStream && !audioStream && isStill(videoStream)))
+    throw imageError();
   if (!videoStream && !audioStream) {
     throw new AppError('FH_ERR_NOT_MEDIA', 'The file holds no audio or video stream that we can read.');
   }
@@ -94,8 +95,7 @@ function audioInfo(s: ProbeStream, streamIndex: number): AudioInfo {
  */
 export function rotationOf(s: ProbeStream): number {
   const matrix = s.side_data_list?.find((d) => d.side_data_type === 'Display Matrix');
-  const degrees =
-    typeof matrix?.rotation === 'number' ? -matrix.rotation : (num(s.tags?.rotate) ?? 0);
+  const degrees = typeof matrix?.rotation === 'number' ? -matrix.rotation : (num(s.tags?.rotate) ?? 0);
   const quarter = Math.round(degrees / 90) * 90; // players only honour quarter turns
   return ((quarter % 360) + 360) % 360;
 }

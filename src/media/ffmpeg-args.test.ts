@@ -114,7 +114,12 @@ describe('buildTranscodeArgs', () => {
       is360: false,
       audio: { codec: 'mp3', streamIndex: 0, channels: 1, sampleRate: 44100 },
     };
-    const args = buildTranscodeArgs({ input: '/data/src/clip.mp4', outDir: '/o', plan: planLadder(info), info });
+    const args = buildTranscodeArgs({
+      input: '/data/src/clip.mp4',
+      outDir: '/o',
+      plan: planLadder(info),
+      info,
+    });
     // biome-ignore format: option/value pairs
     assert.deepEqual(args, [
       '-nostdin', '-hide_banner', '-y', '-v', 'error', '-progress', 'pipe:1', '-nostats',
@@ -128,13 +133,22 @@ describe('buildTranscodeArgs', () => {
   it('picks the chosen video stream past cover art, and the raw baseline drops progress', () => {
     const info = source(640, 360, { streamIndex: 1 });
     const o = { input: '/data/src/clip.mp4', outDir: '/o', plan: planLadder(info), info };
-    assert.ok(buildTranscodeArgs(o).includes('[0:v:1]split=2[s0][s1];[s0]scale=640:360,setsar=1,format=yuv420p[o0];[s1]scale=426:240,setsar=1,format=yuv420p[o1]'));
-    assert.deepEqual(buildRawLadderArgs(o), buildTranscodeArgs(o).filter((a) => !['-progress', 'pipe:1', '-nostats'].includes(a)));
+    assert.ok(
+      buildTranscodeArgs(o).includes(
+        '[0:v:1]split=2[s0][s1];[s0]scale=640:360,setsar=1,format=yuv420p[o0];[s1]scale=426:240,setsar=1,format=yuv420p[o1]',
+      ),
+    );
+    assert.deepEqual(
+      buildRawLadderArgs(o),
+      buildTranscodeArgs(o).filter((a) => !['-progress', 'pipe:1', '-nostats'].includes(a)),
+    );
   });
 
   it('rejects a relative input path', () => {
     const info = source(640, 360);
-    assert.throws(() => buildTranscodeArgs({ input: 'clip.mp4', outDir: '/o', plan: planLadder(info), info }));
+    assert.throws(() =>
+      buildTranscodeArgs({ input: 'clip.mp4', outDir: '/o', plan: planLadder(info), info }),
+    );
   });
 });
 
@@ -167,7 +181,12 @@ describe('buildThumbnailArgs', () => {
       '-f', 'image2', '-c:v', 'mjpeg', '-q:v', '3',
       'pipe:1',
     ]);
-    const args = buildThumbnailArgs({ input: '/data/src/clip.mp4', timeSeconds: 0.1 + 0.2, width: 160, videoIndex: 2 });
+    const args = buildThumbnailArgs({
+      input: '/data/src/clip.mp4',
+      timeSeconds: 0.1 + 0.2,
+      width: 160,
+      videoIndex: 2,
+    });
     assert.equal(args[args.indexOf('-ss') + 1], '0.3');
     assert.equal(args[args.indexOf('-map') + 1], '0:v:2');
   });
@@ -206,7 +225,12 @@ describe('storyboard', () => {
       '-f', 'image2', '-c:v', 'mjpeg', '-q:v', '4',
       '/tmp/sb.jpg',
     ]);
-    const fast = buildStoryboardArgs({ input: '/data/src/clip.mp4', layout, outFile: '/tmp/sb.jpg', keyframesOnly: true });
+    const fast = buildStoryboardArgs({
+      input: '/data/src/clip.mp4',
+      layout,
+      outFile: '/tmp/sb.jpg',
+      keyframesOnly: true,
+    });
     assert.deepEqual(fast.slice(5, 8), ['-skip_frame', 'nokey', '-protocol_whitelist']);
   });
 
@@ -228,7 +252,14 @@ describe('storyboard', () => {
         '',
       ].join('\n'),
     );
-    const long = storyboardVtt({ duration: 3725, interval: 38, cols: 10, tileWidth: 160, tileHeight: 90, spriteUrl: 's.jpg' });
+    const long = storyboardVtt({
+      duration: 3725,
+      interval: 38,
+      cols: 10,
+      tileWidth: 160,
+      tileHeight: 90,
+      spriteUrl: 's.jpg',
+    });
     assert.match(long, /01:02:04\.000 --> 01:02:05\.000\ns\.jpg#xywh=1280,810,160,90\n$/);
   });
 });

@@ -50,16 +50,20 @@ export function buildTranscodeArgs(o: TranscodeOptions): string[] {
   const v = info.video;
   if (rungs.length > 0 && v) {
     args.push('-filter_complex', ladderFilter(o));
-    rungs.forEach((_, i) => args.push('-map', `[o${i}]`));
+    for (let i = 0; i < rungs.length; i++) args.push('-map', `[o${i}]`);
   }
   if (plan.audio && info.audio) args.push('-map', `0:a:${info.audio.streamIndex}`);
 
   if (rungs.length > 0) {
-    args.push('-c:v', 'libx264', '-preset', o.preset ?? 'veryfast', '-profile:v', 'high', '-crf', String(o.crf ?? 23));
-    args.push('-x264-params', 'scenecut=0', '-force_key_frames', `expr:gte(t,n_forced*${keyframeSeconds})`);
-    rungs.forEach((r, i) => {
-      args.push(`-level:v:${i}`, r.level, `-maxrate:v:${i}`, kbps(r.maxrate), `-bufsize:v:${i}`, kbps(r.bufsize));
-    });
+    // biome-ignore format: option/value pairs read best side by side
+    args.push(
+      '-c:v', 'libx264', '-preset', o.preset ?? 'veryfast', '-profile:v', 'high', '-crf', String(o.crf ?? 23),
+      '-x264-params', 'scenecut=0', '-force_key_frames', `expr:gte(t,n_forced*${keyframeSeconds})`,
+    );
+    for (const [i, r] of rungs.entries()) {
+      const n = `v:${i}`;
+      args.push(`-level:${n}`, r.level, `-maxrate:${n}`, kbps(r.maxrate), `-bufsize:${n}`, kbps(r.bufsize));
+    }
   }
   if (plan.audio) {
     const a = plan.audio;
@@ -104,7 +108,8 @@ export function ladderFilter(o: Pick<TranscodeOptions, 'plan' | 'info' | 'tonema
       'zscale=t=bt709:m=bt709:r=tv',
     );
   }
-  const scale = (r: { width: number; height: number }) => `scale=${r.width}:${r.height},setsar=1,format=yuv420p`;
+  const scale = (r: { width: number; height: number }) =>
+    `scale=${r.width}:${r.height},setsar=1,format=yuv420p`;
   const head = `[0:v:${v.streamIndex}]${pre.map((f) => `${f},`).join('')}`;
   const only = rungs[0];
   if (rungs.length === 1 && only) return `${head}${scale(only)}[o0]`;
@@ -135,7 +140,10 @@ export interface HlsVariant {
  * is one (an audio-only source, or one rung and no audio).
  */
 export function hlsVariants(plan: LadderPlan): HlsVariant[] {
-  const names: Array<Pick<HlsVariant, 'name' | 'type'>> = plan.video.map((r) => ({ name: r.name, type: 'video' }));
+  const names: Array<Pick<HlsVariant, 'name' | 'type'>> = plan.video.map((r) => ({
+    name: r.name,
+    type: 'video',
+  }));
   if (plan.audio) names.push({ name: plan.audio.name, type: 'audio' });
   return names.map((v, i) => ({
     ...v,
@@ -197,7 +205,14 @@ export function storyboardLayout(o: { duration: number; width: number; height: n
   const count = tileCount(o.duration, interval);
   const cols = Math.min(STORYBOARD_MAX_COLS, count);
   const tileHeight = even((STORYBOARD_TILE_WIDTH * o.height) / o.width);
-  return { interval, count, cols, rows: Math.ceil(count / cols), tileWidth: STORYBOARD_TILE_WIDTH, tileHeight };
+  return {
+    interval,
+    count,
+    cols,
+    rows: Math.ceil(count / cols),
+    tileWidth: STORYBOARD_TILE_WIDTH,
+    tileHeight,
+  };
 }
 
 function tileCount(duration: number, interval: number): number {
@@ -248,7 +263,11 @@ export function storyboardVtt(o: {
     const end = Math.min((i + 1) * o.interval, Math.max(o.duration, start + 0.001));
     const x = (i % o.cols) * o.tileWidth;
     const y = Math.floor(i / o.cols) * o.tileHeight;
-    lines.push(`${vttTime(start)} --> ${vttTime(end)}`, `${o.spriteUrl}#xywh=${x},${y},${o.tileWidth},${o.tileHeight}`, '');
+    lines.push(
+      `${vttTime(start)} --> ${vttTime(end)}`,
+      `${o.spriteUrl}#xywh=${x},${y},${o.tileWidth},${o.tileHeight}`,
+      '',
+    );
   }
   return lines.join('\n');
 }

@@ -42,7 +42,19 @@ describe('ALLOWED_DEMUXERS', () => {
         .flatMap((n) => n.split(',')),
     );
     for (const name of ALLOWED_DEMUXERS) assert.ok(names.has(name), `ffprobe has no demuxer "${name}"`);
-    for (const banned of ['hls', 'concat', 'dash', 'image2', 'sdp', 'rtsp', 'rtp', 'imf', 'lavfi', 'tty', 'webm_dash_manifest']) {
+    for (const banned of [
+      'hls',
+      'concat',
+      'dash',
+      'image2',
+      'sdp',
+      'rtsp',
+      'rtp',
+      'imf',
+      'lavfi',
+      'tty',
+      'webm_dash_manifest',
+    ]) {
       assert.ok(!ALLOWED_DEMUXERS.includes(banned), `${banned} must not be allowed`);
     }
   });
@@ -172,13 +184,19 @@ describe('probeFile', () => {
     await writeFile(stuck, '#!/bin/sh\nexec sleep 30\n');
     await chmod(stuck, 0o755);
     const started = Date.now();
-    await assert.rejects(probeFile(clip, { ffprobePath: stuck, timeoutMs: 200 }), rejectsWith('FH_ERR_MEDIA_TIMEOUT'));
+    await assert.rejects(
+      probeFile(clip, { ffprobePath: stuck, timeoutMs: 200 }),
+      rejectsWith('FH_ERR_MEDIA_TIMEOUT'),
+    );
     assert.ok(Date.now() - started < 3000);
 
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    await assert.rejects(probeFile(clip, { ffprobePath: stuck, timeoutMs: 10_000, signal: controller.signal }), {
-      name: 'AbortError',
-    });
+    await assert.rejects(
+      probeFile(clip, { ffprobePath: stuck, timeoutMs: 10_000, signal: controller.signal }),
+      {
+        name: 'AbortError',
+      },
+    );
   });
 });

@@ -30,12 +30,28 @@ export const ALLOWED_DEMUXERS: readonly string[] = [
 ];
 
 /** Demuxers that read other files or URLs: refusing them is a playlist rejection. */
-const REFERENCE_DEMUXERS = new Set(['hls', 'dash', 'concat', 'sdp', 'rtsp', 'rtp', 'imf', 'webm_dash_manifest']);
+const REFERENCE_DEMUXERS = new Set([
+  'hls',
+  'dash',
+  'concat',
+  'sdp',
+  'rtsp',
+  'rtp',
+  'imf',
+  'webm_dash_manifest',
+]);
 
 /** The input half of every ffmpeg/ffprobe command line we build. */
 export function inputArgs(absPath: string): string[] {
   if (!isAbsolute(absPath)) throw new Error(`media input must be an absolute path, got ${absPath}`);
-  return ['-protocol_whitelist', 'file', '-format_whitelist', ALLOWED_DEMUXERS.join(','), '-i', `file:${absPath}`];
+  return [
+    '-protocol_whitelist',
+    'file',
+    '-format_whitelist',
+    ALLOWED_DEMUXERS.join(','),
+    '-i',
+    `file:${absPath}`,
+  ];
 }
 
 export function buildProbeArgs(absPath: string): string[] {
@@ -68,9 +84,13 @@ export async function probeFile(path: string, opts: ProbeOptions = {}): Promise<
   });
   if (run.aborted) throw abortError(opts.signal, 'ffprobe');
   if (run.timedOut) {
-    throw new AppError('FH_ERR_MEDIA_TIMEOUT', `Reading the file took longer than ${Math.round(timeoutMs / 1000)} s.`);
+    throw new AppError(
+      'FH_ERR_MEDIA_TIMEOUT',
+      `Reading the file took longer than ${Math.round(timeoutMs / 1000)} s.`,
+    );
   }
-  if (run.stdoutOverflow) throw new AppError('FH_ERR_UNSUPPORTED_MEDIA', 'The file describes too many streams.');
+  if (run.stdoutOverflow)
+    throw new AppError('FH_ERR_UNSUPPORTED_MEDIA', 'The file describes too many streams.');
   const excerpt = cleanStderr(run.stderrTail, abs);
   if (run.exitCode !== 0) throw failureError(excerpt, head);
   try {
@@ -108,7 +128,11 @@ function failureError(excerpt: string, head: Buffer): AppError {
     if (REFERENCE_DEMUXERS.has(refused)) return playlistError(refused);
     if (refused === 'image2' || refused.endsWith('_pipe')) return imageError();
     if (!signature) return new AppError('FH_ERR_NOT_MEDIA', undefined, details);
-    return new AppError('FH_ERR_UNSUPPORTED_MEDIA', `Files of this format (${refused}) are not accepted.`, details);
+    return new AppError(
+      'FH_ERR_UNSUPPORTED_MEDIA',
+      `Files of this format (${refused}) are not accepted.`,
+      details,
+    );
   }
   if (signature) {
     const reason = summary(excerpt);
@@ -130,14 +154,25 @@ export function imageError(): AppError {
 
 /** Our storage path is nobody's business: replace it before stderr can reach a message. */
 function cleanStderr(stderr: string, abs: string): string {
-  return stderr.split(`file:${abs}`).join('input').split(abs).join('input').replace(/ @ 0x[0-9a-f]+/g, '').trim();
+  return stderr
+    .split(`file:${abs}`)
+    .join('input')
+    .split(abs)
+    .join('input')
+    .replace(/ @ 0x[0-9a-f]+/g, '')
+    .trim();
 }
 
 /** ffprobe's lines without their "[demuxer]" / "input:" prefixes, deduplicated, bounded. */
 function summary(excerpt: string): string {
   const lines = excerpt
     .split('\n')
-    .map((l) => l.replace(/^input: /, '').replace(/^\[[^\]]*\]\s*/, '').trim())
+    .map((l) =>
+      l
+        .replace(/^input: /, '')
+        .replace(/^\[[^\]]*\]\s*/, '')
+        .trim(),
+    )
     .filter(Boolean);
   return [...new Set(lines)].join('; ').slice(0, 200);
 }

@@ -37,7 +37,17 @@ describe('planLadder', () => {
   it('plans five rungs for 1080p30 landscape, with bitrates, levels and CODECS', () => {
     const plan = planLadder(videoSource(1920, 1080));
     assert.deepEqual(
-      plan.video.map((r) => [r.name, r.width, r.height, r.bitrate, r.maxrate, r.bufsize, r.level, r.codecs, r.fps]),
+      plan.video.map((r) => [
+        r.name,
+        r.width,
+        r.height,
+        r.bitrate,
+        r.maxrate,
+        r.bufsize,
+        r.level,
+        r.codecs,
+        r.fps,
+      ]),
       [
         ['1080p', 1920, 1080, 5_000_000, 5_000_000, 10_000_000, '4.0', 'avc1.640028', 30],
         ['720p', 1280, 720, 2_800_000, 2_800_000, 5_600_000, '3.1', 'avc1.64001f', 30],
@@ -62,7 +72,13 @@ describe('planLadder', () => {
 
   it('stands the rungs up for a rotated portrait phone clip (display 1080x1920)', () => {
     const phone = videoSource(1080, 1920, { codedWidth: 1920, codedHeight: 1080, rotation: 90 });
-    assert.deepEqual(sizes(phone), ['1080p 1080x1920', '720p 720x1280', '480p 480x854', '360p 360x640', '240p 240x426']);
+    assert.deepEqual(sizes(phone), [
+      '1080p 1080x1920',
+      '720p 720x1280',
+      '480p 480x854',
+      '360p 360x640',
+      '240p 240x426',
+    ]);
   });
 
   it('keeps 4K at 59.94 fps with 1.5× bitrates and 60 fps levels', () => {

@@ -62,7 +62,14 @@ export interface LadderPlan {
 
 export function planLadder(info: MediaInfo, opts: { maxShortSide?: number } = {}): LadderPlan {
   const audio: AudioRung | null = info.audio
-    ? { name: 'audio', codec: 'aac', bitrate: AUDIO_BITRATE, channels: 2, sampleRate: 48000, codecs: 'mp4a.40.2' }
+    ? {
+        name: 'audio',
+        codec: 'aac',
+        bitrate: AUDIO_BITRATE,
+        channels: 2,
+        sampleRate: 48000,
+        codecs: 'mp4a.40.2',
+      }
     : null;
   const v = info.video;
   if (!v) return { video: [], audio, fpsCap: null, segmentSeconds: SEGMENT_SECONDS };
@@ -109,7 +116,13 @@ export function rungSizes(srcWidth: number, srcHeight: number, maxShortSide: num
   return out;
 }
 
-function videoRung(width: number, height: number, nominal: number, fps: number, audioBitrate: number): VideoRung {
+function videoRung(
+  width: number,
+  height: number,
+  nominal: number,
+  fps: number,
+  audioBitrate: number,
+): VideoRung {
   const nominalPixels = even((nominal * 16) / 9) * nominal; // 426x240, 854x480, 1920x1080…
   const kbps = (BITRATE_KBPS[nominal] ?? 400) * ((width * height) / nominalPixels) * (fps > 30 ? 1.5 : 1);
   const bitrate = Math.max(100, Math.round(kbps)) * 1000;
@@ -175,6 +188,7 @@ export function h264Level(
     fs * fps <= l.mbps &&
     maxrate / 1000 <= l.br &&
     bufsize / 1000 <= l.cpb;
-  const level = LEVELS.find(fits) ?? LEVELS[LEVELS.length - 1]!;
+  // Beyond 5.2 there is nothing higher to ask for: say 5.2 and let the decoder cope.
+  const level = LEVELS.find(fits) ?? { name: '5.2', idc: 52 };
   return { name: level.name, idc: level.idc };
 }

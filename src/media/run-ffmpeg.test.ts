@@ -81,7 +81,16 @@ describe('runFfmpeg', () => {
   });
 
   it('fails with FH_ERR_TRANSCODE_FAILED and a short stderr excerpt', async () => {
-    const args = ['-nostdin', '-v', 'error', '-i', 'file:/nonexistent/framehouse-missing.mp4', '-f', 'null', '-'];
+    const args = [
+      '-nostdin',
+      '-v',
+      'error',
+      '-i',
+      'file:/nonexistent/framehouse-missing.mp4',
+      '-f',
+      'null',
+      '-',
+    ];
     await assert.rejects(runFfmpeg(FFMPEG, args, { timeoutMs: 10_000 }), (e: unknown) => {
       assert.ok(e instanceof AppError);
       assert.equal(e.code, 'FH_ERR_TRANSCODE_FAILED');
@@ -92,7 +101,22 @@ describe('runFfmpeg', () => {
   });
 
   it('collects stdout, bounded', async () => {
-    const raw = ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'color=s=16x16:d=1', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'];
+    const raw = [
+      '-nostdin',
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'color=s=16x16:d=1',
+      '-frames:v',
+      '1',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'gray',
+      'pipe:1',
+    ];
     const { stdout } = await runFfmpeg(FFMPEG, raw, { timeoutMs: 10_000, collectStdout: 1024 });
     assert.equal(stdout?.length, 256);
     await assert.rejects(runFfmpeg(FFMPEG, raw, { timeoutMs: 10_000, collectStdout: 100 }), (e: unknown) => {

@@ -47,9 +47,13 @@ export async function runFfmpeg(
   if (run.exitCode !== 0) {
     const excerpt = stderrExcerpt(run.stderrTail);
     const why = run.exitSignal ? `killed by ${run.exitSignal}` : `exit code ${run.exitCode}`;
-    throw new AppError('FH_ERR_TRANSCODE_FAILED', `Transcoding failed (${why})${excerpt ? `: ${excerpt}` : '.'}`, {
-      stderr: run.stderrTail,
-    });
+    throw new AppError(
+      'FH_ERR_TRANSCODE_FAILED',
+      `Transcoding failed (${why})${excerpt ? `: ${excerpt}` : '.'}`,
+      {
+        stderr: run.stderrTail,
+      },
+    );
   }
   return opts.collectStdout === undefined ? {} : { stdout: run.stdout };
 }
@@ -61,7 +65,12 @@ export async function runFfmpeg(
 export function stderrExcerpt(stderr: string): string {
   const lines = stderr
     .split('\n')
-    .map((l) => l.replace(/(^|[\s'"(=])(?:file:)?\/[^\s'":]+/g, '$1<path>').replace(/ @ 0x[0-9a-f]+/g, '').trim())
+    .map((l) =>
+      l
+        .replace(/(^|[\s'"(=])(?:file:)?\/[^\s'":]+/g, '$1<path>')
+        .replace(/ @ 0x[0-9a-f]+/g, '')
+        .trim(),
+    )
     .filter(Boolean);
   return lines.slice(-3).join(' | ').slice(-300);
 }
@@ -98,9 +107,14 @@ export function progressParser(onProgress: (p: FfmpegProgress) => void): (chunk:
 }
 
 /** `ffmpeg -version` → its version, or null when the binary is missing or unparseable. */
-export async function ffmpegVersion(bin: string): Promise<{ major: number; minor: number; raw: string } | null> {
+export async function ffmpegVersion(
+  bin: string,
+): Promise<{ major: number; minor: number; raw: string } | null> {
   try {
-    const run = await runProcess(bin, ['-hide_banner', '-version'], { timeoutMs: 10_000, collectStdout: 64 * 1024 });
+    const run = await runProcess(bin, ['-hide_banner', '-version'], {
+      timeoutMs: 10_000,
+      collectStdout: 64 * 1024,
+    });
     if (run.exitCode !== 0) return null;
     const first = run.stdout.toString('utf8').split('\n')[0] ?? '';
     // "ffmpeg version 5.1.9-0+deb12u1 …", "ffprobe version n6.1", "ffmpeg version 7.0.2-static …"
@@ -114,7 +128,10 @@ export async function ffmpegVersion(bin: string): Promise<{ major: number; minor
 
 /** Names of the filters this ffmpeg build has (e.g. to know whether `zscale` can tonemap). */
 export async function ffmpegFilters(bin: string): Promise<Set<string>> {
-  const run = await runProcess(bin, ['-hide_banner', '-filters'], { timeoutMs: 10_000, collectStdout: 1024 * 1024 });
+  const run = await runProcess(bin, ['-hide_banner', '-filters'], {
+    timeoutMs: 10_000,
+    collectStdout: 1024 * 1024,
+  });
   const names = new Set<string>();
   if (run.exitCode !== 0) return names;
   for (const line of run.stdout.toString('utf8').split('\n')) {

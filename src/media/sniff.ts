@@ -16,7 +16,10 @@ export const SNIFF_BYTES = 4096;
 
 export function sniffPlaylist(head: Buffer): string | null {
   if (!looksLikeText(head)) return null;
-  const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const text = head
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   if (/^#EXT(M3U|INF)/i.test(text) || /^#EXT-X-/im.test(text)) return 'hls';
   if (/^ffconcat\s+version/i.test(text) || /^\s*file\s+\S/im.test(text)) return 'concat';
   if (/^\[playlist\]/i.test(text)) return 'pls';
@@ -43,7 +46,18 @@ function looksLikeText(head: Buffer): boolean {
   return odd / head.length < 0.02;
 }
 
-const ISO_BMFF_BOXES = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot', 'styp', 'moof', 'sidx']);
+const ISO_BMFF_BOXES = new Set([
+  'ftyp',
+  'moov',
+  'mdat',
+  'free',
+  'skip',
+  'wide',
+  'pnot',
+  'styp',
+  'moof',
+  'sidx',
+]);
 
 /** The container family whose signature starts the file, or null. Conservative on purpose. */
 export function sniffContainer(head: Buffer): string | null {
@@ -82,7 +96,8 @@ function isTransportStream(head: Buffer): boolean {
     [4, 192],
   ] as const) {
     if (head.length < start + 2 * stride + 1) continue;
-    if (head[start] === 0x47 && head[start + stride] === 0x47 && head[start + 2 * stride] === 0x47) return true;
+    if (head[start] === 0x47 && head[start + stride] === 0x47 && head[start + 2 * stride] === 0x47)
+      return true;
   }
   return false;
 }

@@ -16,7 +16,17 @@ import { injectSphericalV1, SPHERICAL_V1_UUID } from './spherical.ts';
 async function inspect(file: string): Promise<{ projection: string | null; frames: number }> {
   const r = await runProcess(
     FFPROBE,
-    ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_streams', '-print_format', 'json', file],
+    [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_streams',
+      '-print_format',
+      'json',
+      file,
+    ],
     { timeoutMs: 20_000, collectStdout: 1 << 20 },
   );
   assert.equal(r.exitCode, 0, r.stderrTail);
@@ -34,7 +44,8 @@ function box(type: string, ...children: Buffer[]): Buffer {
   head.write(type, 4, 'latin1');
   return Buffer.concat([head, body]);
 }
-const hdlr = (handler: string) => box('hdlr', Buffer.alloc(8), Buffer.from(handler, 'latin1'), Buffer.alloc(13));
+const hdlr = (handler: string) =>
+  box('hdlr', Buffer.alloc(8), Buffer.from(handler, 'latin1'), Buffer.alloc(13));
 
 describe('injectSphericalV1', () => {
   let dir = '';
@@ -59,15 +70,22 @@ describe('injectSphericalV1', () => {
   it('refuses an MP4 whose moov precedes its media (offsets would break)', async () => {
     const flat = await makeClip(dir, { name: 'flat2', width: 320, height: 160, seconds: 1, audio: false });
     const faststart = join(dir, 'faststart.mp4');
-    await runFfmpeg(FFMPEG, ['-nostdin', '-v', 'error', '-i', flat, '-c', 'copy', '-movflags', '+faststart', faststart], {
-      timeoutMs: 20_000,
-    });
+    await runFfmpeg(
+      FFMPEG,
+      ['-nostdin', '-v', 'error', '-i', flat, '-c', 'copy', '-movflags', '+faststart', faststart],
+      {
+        timeoutMs: 20_000,
+      },
+    );
     const bytes = await readFile(faststart);
     assert.throws(() => injectSphericalV1(bytes), /moov precedes mdat/);
   });
 
   it('refuses files without a video track or without moov', () => {
-    const audioOnly = Buffer.concat([box('ftyp', Buffer.from('isom')), box('moov', box('trak', box('mdia', hdlr('soun'))))]);
+    const audioOnly = Buffer.concat([
+      box('ftyp', Buffer.from('isom')),
+      box('moov', box('trak', box('mdia', hdlr('soun')))),
+    ]);
     assert.throws(() => injectSphericalV1(audioOnly), /no video track/);
     assert.throws(() => injectSphericalV1(Buffer.from('hello world, not an mp4')), /bad|no moov/);
   });

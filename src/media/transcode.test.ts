@@ -60,7 +60,14 @@ describe('a real transcode', () => {
     );
     const outDir = join(dir, 'hls');
     const progress: number[] = [];
-    const args = buildTranscodeArgs({ input: src, outDir, plan, info, segmentSeconds: 2, keyframeSeconds: 1 });
+    const args = buildTranscodeArgs({
+      input: src,
+      outDir,
+      plan,
+      info,
+      segmentSeconds: 2,
+      keyframeSeconds: 1,
+    });
     await runFfmpeg(FFMPEG, args, { timeoutMs: 120_000, onProgress: (p) => progress.push(p.outTimeSeconds) });
     assert.ok((progress.at(-1) ?? 0) > 5.5);
 
@@ -78,7 +85,13 @@ describe('a real transcode', () => {
       const variant = variants[i];
       assert.ok(variant);
       const files = (await readdir(join(outDir, rung.name))).sort();
-      assert.deepEqual(files, ['index.m3u8', `init_${i}.mp4`, 'seg_00000.m4s', 'seg_00001.m4s', 'seg_00002.m4s']);
+      assert.deepEqual(files, [
+        'index.m3u8',
+        `init_${i}.mp4`,
+        'seg_00000.m4s',
+        'seg_00001.m4s',
+        'seg_00002.m4s',
+      ]);
       const playlist = await readFile(join(outDir, variant.playlist), 'utf8');
       assert.match(playlist, new RegExp(`#EXT-X-MAP:URI="init_${i}.mp4"`));
       assert.match(playlist, /#EXT-X-ENDLIST/);
@@ -110,12 +123,28 @@ describe('a real transcode', () => {
     assert.deepEqual(hlsVariants(plan), [
       { name: 'audio', type: 'audio', playlist: 'audio/index.m3u8', init: 'audio/init.mp4' },
     ]);
-    assert.deepEqual((await readdir(join(outDir, 'audio'))).sort(), ['index.m3u8', 'init.mp4', 'seg_00000.m4s']);
+    assert.deepEqual((await readdir(join(outDir, 'audio'))).sort(), [
+      'index.m3u8',
+      'init.mp4',
+      'seg_00000.m4s',
+    ]);
   });
 
   it('grabs an upright thumbnail JPEG on stdout', async () => {
-    const landscape = await makeClip(dir, { name: 'thumb', width: 640, height: 360, seconds: 2, audio: false });
-    const portrait = await makeClip(dir, { name: 'thumb-rot', width: 640, height: 360, seconds: 2, rotate: 90 });
+    const landscape = await makeClip(dir, {
+      name: 'thumb',
+      width: 640,
+      height: 360,
+      seconds: 2,
+      audio: false,
+    });
+    const portrait = await makeClip(dir, {
+      name: 'thumb-rot',
+      width: 640,
+      height: 360,
+      seconds: 2,
+      rotate: 90,
+    });
     for (const [src, expected] of [
       [landscape, '160,90'],
       [portrait, '160,284'],

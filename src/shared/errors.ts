@@ -11,7 +11,10 @@ export const ERROR_CODES = {
   FH_ERR_NOT_READY: { status: 409, message: 'The asset is not ready yet.' },
   FH_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here.' },
   FH_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The file is larger than this server accepts.' },
-  FH_ERR_UPLOAD_MISSING_FILE: { status: 400, message: 'The request carries no file: send it in the "file" field.' },
+  FH_ERR_UPLOAD_MISSING_FILE: {
+    status: 400,
+    message: 'The request carries no file: send it in the "file" field.',
+  },
   FH_ERR_UNSUPPORTED_CONTENT_TYPE: { status: 415, message: 'This content type is not accepted here.' },
   FH_ERR_RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range is outside the file.' },
   FH_ERR_CURSOR_INVALID: { status: 400, message: 'The pagination cursor is not valid.' },

@@ -31,7 +31,11 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
     await store.putFile('p/one.m3u8', file);
     await store.putFile('p/sub/two.m4s', file, { link: true });
     await writeFile(file, 'changed');
-    assert.equal((await store.stat('p/one.m3u8'))?.size, 1000, 'a stored copy does not change with its source');
+    assert.equal(
+      (await store.stat('p/one.m3u8'))?.size,
+      1000,
+      'a stored copy does not change with its source',
+    );
     await store.put('q/three', 'z');
     assert.equal((await store.stat('p/one.m3u8'))?.contentType, 'application/vnd.apple.mpegurl');
     assert.deepEqual(await store.list('p/'), ['p/one.m3u8', 'p/sub/two.m4s']);

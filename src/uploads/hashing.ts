@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Readable, Transform } from 'node:stream';
+import { type Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** A pass-through stream that computes SHA-256 and counts bytes as the data flows to the store. */
@@ -22,10 +22,6 @@ export function hashingPassThrough() {
 /** SHA-256 of a whole stream, read in chunks (never held in memory). */
 export async function sha256Of(source: Readable): Promise<{ sha256: string; size: number }> {
   const h = hashingPassThrough();
-  await pipeline(source, h.stream, async function* (chunks) {
-    for await (const _ of chunks) {
-      // drain
-    }
-  });
+  await pipeline(source, h.stream, new Writable({ write: (_chunk, _enc, done) => done() }));
   return h.result();
 }

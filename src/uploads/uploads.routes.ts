@@ -26,7 +26,14 @@ const UPLOADS_PATH = '/v1/uploads';
 export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsService {
   const tusDir = join(deps.dataDir, 'tus');
   const tusStore = new FileStore({ directory: tusDir });
-  const uploads = new UploadsService({ db: deps.db, store: deps.store, assets: deps.assets, tusStore, tusDir, log: app.log });
+  const uploads = new UploadsService({
+    db: deps.db,
+    store: deps.store,
+    assets: deps.assets,
+    tusStore,
+    tusDir,
+    log: app.log,
+  });
 
   const tus = new TusServer({
     path: UPLOADS_PATH,
@@ -53,7 +60,10 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
   app.register(async (scope) => {
     // tus bodies are raw bytes: leave them unparsed for @tus/server to stream to disk.
     scope.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
-    const handOver = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const handOver = async (
+      request: import('fastify').FastifyRequest,
+      reply: import('fastify').FastifyReply,
+    ) => {
       reply.hijack();
       await tus.handle(request.raw, reply.raw);
     };

@@ -76,7 +76,11 @@ export class UploadsService {
         sha256: null,
       },
       async (trx) => {
-        await trx.updateTable('uploads').set({ asset_id: assetId, completed_at: isoNow() }).where('id', '=', uploadId).execute();
+        await trx
+          .updateTable('uploads')
+          .set({ asset_id: assetId, completed_at: isoNow() })
+          .where('id', '=', uploadId)
+          .execute();
         await recordEvent(trx, 'upload.completed', assetId, { upload_id: uploadId, size: info.size });
       },
     );
@@ -86,7 +90,11 @@ export class UploadsService {
 
   /** At start-up: completes uploads whose last request died between "all bytes in" and "asset created". */
   async resumeUnfinished(): Promise<void> {
-    const rows = await this.#d.db.selectFrom('uploads').selectAll().where('completed_at', 'is', null).execute();
+    const rows = await this.#d.db
+      .selectFrom('uploads')
+      .selectAll()
+      .where('completed_at', 'is', null)
+      .execute();
     for (const row of rows) {
       try {
         const upload = await this.#d.tusStore.getUpload(row.id);
@@ -100,7 +108,9 @@ export class UploadsService {
     }
   }
 
-  async get(uploadId: string): Promise<{ id: string; asset_id: string | null; offset: number; length: number | null }> {
+  async get(
+    uploadId: string,
+  ): Promise<{ id: string; asset_id: string | null; offset: number; length: number | null }> {
     const row = await this.#row(uploadId);
     let offset = row.length ?? 0;
     if (!row.asset_id) {
@@ -115,7 +125,11 @@ export class UploadsService {
   }
 
   async #row(uploadId: string): Promise<UploadRow> {
-    const row = await this.#d.db.selectFrom('uploads').selectAll().where('id', '=', uploadId).executeTakeFirst();
+    const row = await this.#d.db
+      .selectFrom('uploads')
+      .selectAll()
+      .where('id', '=', uploadId)
+      .executeTakeFirst();
     if (!row) throw new AppError('FH_ERR_UPLOAD_NOT_FOUND');
     return row;
   }
@@ -124,6 +138,7 @@ export class UploadsService {
 function clean(value: string | null | undefined): string | null {
   if (!value) return null;
   // Control characters out; the value is shown to people, never joined into a path.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
   const v = value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
   return v ? v.slice(0, MAX_META) : null;
 }

@@ -23,7 +23,14 @@ export interface AssetBody {
   height: number | null;
   is_360: boolean;
   progress: number | null;
-  renditions: { name: string; type: string; width: number | null; height: number | null; bandwidth: number; status: string }[];
+  renditions: {
+    name: string;
+    type: string;
+    width: number | null;
+    height: number | null;
+    bandwidth: number;
+    status: string;
+  }[];
   playback_ids: { id: string; policy: string }[];
   playback: { hls: string; thumbnail: string; storyboard: string };
   source: { filename: string | null; size: number | null; sha256: string | null };
@@ -31,9 +38,15 @@ export interface AssetBody {
 }
 
 /** A real server (SQLite file, local store, worker pool) on a free port and a fresh data folder. */
-export async function startTestServer(env: Record<string, string> = {}, dataDir?: string): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  dataDir?: string,
+): Promise<TestServer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'fh-test-')));
-  const config = loadConfig({ FRAMEHOUSE_LOG_LEVEL: 'silent', ...env }, { port: env.PORT ?? 0, host: '127.0.0.1', dataDir: dir });
+  const config = loadConfig(
+    { FRAMEHOUSE_LOG_LEVEL: 'silent', ...env },
+    { port: env.PORT ?? 0, host: '127.0.0.1', dataDir: dir },
+  );
   const server = await startServer(config);
   const api = async <T>(path: string, init?: RequestInit) => {
     const res = await fetch(new URL(path, server.url), init);
@@ -76,4 +89,5 @@ export async function startTestServer(env: Record<string, string> = {}, dataDir?
   };
 }
 
-export const isFinished = (a: AssetBody) => a.status === 'errored' || (a.status === 'ready' && a.progress === 1);
+export const isFinished = (a: AssetBody) =>
+  a.status === 'errored' || (a.status === 'ready' && a.progress === 1);

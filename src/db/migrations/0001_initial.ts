@@ -84,7 +84,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('finished_at', 'text')
     .execute();
   // The claim query scans visible jobs of some types in priority order.
-  await db.schema.createIndex('jobs_claim_idx').on('jobs').columns(['state', 'type', 'priority', 'run_at']).execute();
+  await db.schema
+    .createIndex('jobs_claim_idx')
+    .on('jobs')
+    .columns(['state', 'type', 'priority', 'run_at'])
+    .execute();
   // A dedupe key is unique among jobs that are still pending or running (partial index: both dialects).
   await db.schema
     .createIndex('jobs_dedupe_idx')

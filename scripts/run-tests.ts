@@ -1,0 +1,22 @@
+// `npm test`: the type check, the linter, then every test file (unit tests beside the code,
+// integration tests in test/) with Node's own runner.
+import { spawnSync } from 'node:child_process';
+import { globSync } from 'node:fs';
+
+const node = process.execPath;
+const step = (title: string, args: string[]) => {
+  process.stdout.write(`\n▶ ${title}\n`);
+  const r = spawnSync(node, args, { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+step('type check', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
+step('lint', ['node_modules/@biomejs/biome/bin/biome', 'check', '.']);
+const files = [...globSync('src/**/*.test.ts'), ...globSync('test/**/*.test.ts')].sort();
+step(`${files.length} test files`, [
+  '--test',
+  '--test-reporter=spec',
+  '--test-timeout=600000',
+  ...process.argv.slice(2),
+  ...files,
+]);
