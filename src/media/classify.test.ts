@@ -49,6 +49,14 @@ describe('classify (real ffprobe output)', () => {
     assert.deepEqual(info.audio, { codec: 'aac', streamIndex: 0, channels: 1, sampleRate: 48000 });
   });
 
+  it('reads Matroska too', async () => {
+    const info = await classifyFile(
+      await makeClip(dir, { name: 'mkv', seconds: 1, container: 'mkv', audio: false }),
+    );
+    assert.deepEqual([info.kind, info.container, info.video?.width], ['video', 'matroska,webm', 320]);
+    assert.ok(Math.abs(info.duration - 1) < 0.1);
+  });
+
   it('reports the display size of a rotated phone clip', async () => {
     const info = await classifyFile(
       await makeClip(dir, { name: 'portrait', width: 640, height: 360, seconds: 1, rotate: 90 }),

@@ -158,7 +158,7 @@ describe('ladderFilter', () => {
     const plan = planLadder(info, { maxShortSide: 360 });
     assert.equal(
       ladderFilter({ plan, info, tonemap: true }),
-      '[0:v:0]yadif,fps=60,zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,split=2[s0][s1];[s0]scale=640:360,setsar=1,format=yuv420p[o0];[s1]scale=426:240,setsar=1,format=yuv420p[o1]',
+      '[0:v:0]yadif,fps=60,zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709,split=2[s0][s1];[s0]scale=640:360,setsar=1,format=yuv420p[o0];[s1]scale=426:240,setsar=1,format=yuv420p[o1]',
     );
     // Without zscale the HDR source is still encoded (8-bit 4:2:0), just not tonemapped.
     assert.equal(

@@ -37,6 +37,12 @@ export interface TranscodeOptions {
  *
  * Rotation: ffmpeg autorotates decoded frames before the filter graph, so the rungs come out
  * upright with no display matrix, which is what every player handles.
+ *
+ * 360°: the hls muxer drops spherical metadata; patch each init segment (hlsVariants() lists
+ * them) with injectSphericalV1() once ffmpeg has written it.
+ *
+ * HDR: tonemapped to SDR BT.709 when `tonemap` (zscale) is on; without it the rungs are 8-bit
+ * but keep the source's PQ/HLG tags, which only HDR displays render well.
  */
 export function buildTranscodeArgs(o: TranscodeOptions): string[] {
   const { plan, info } = o;
@@ -106,6 +112,8 @@ export function ladderFilter(o: Pick<TranscodeOptions, 'plan' | 'info' | 'tonema
       'zscale=p=bt709',
       'tonemap=tonemap=hable:desat=0',
       'zscale=t=bt709:m=bt709:r=tv',
+      // zscale converts but leaves the frames' colour tags unset: say what they now are.
+      'setparams=color_primaries=bt709:color_trc=bt709:colorspace=bt709',
     );
   }
   const scale = (r: { width: number; height: number }) =>

@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assetsRepo } from '../assets/assets.repo.ts';
@@ -46,7 +46,7 @@ export const transcodeJob = (deps: PipelineDeps) =>
         if ((ctx.attempt >= TRANSCODE_MAX_ATTEMPTS || permanent) && !ctx.signal.aborted) {
           await markErrored(deps.db, ctx.payload.assetId, e);
           await removeOutputs(deps.store, ctx.payload.assetId);
-          await rm(join(deps.workDir, ctx.payload.assetId), { recursive: true, force: true });
+          await removeWorkDirs(deps.workDir, ctx.payload.assetId);
           throw e instanceof PermanentJobError ? e : new PermanentJobError((e as Error).message);
         }
         throw e;
@@ -56,15 +56,17 @@ export const transcodeJob = (deps: PipelineDeps) =>
 
 async function transcode(
   deps: PipelineDeps,
-  { payload, signal, log }: JobContext<{ assetId: string }>,
+  { payload, signal, log, attempt }: JobContext<{ assetId: string }>,
 ): Promise<void> {
   const asset = await assetsRepo.get(deps.db, payload.assetId);
   if (!asset || asset.status === 'errored') return;
   if (!asset.media_info) throw new PermanentJobError('asset was never probed');
   const info = JSON.parse(asset.media_info) as MediaInfo;
   const plan = planLadder(info);
-  const workDir = join(deps.workDir, asset.id);
-  await rm(workDir, { recursive: true, force: true }); // a fresh start for every attempt
+  // A folder per attempt: an ffmpeg orphaned by a killed worker can never write into the
+  // folder of the attempt that replaced it. Earlier attempts' folders go first.
+  await removeWorkDirs(deps.workDir, asset.id);
+  const workDir = join(deps.workDir, `${asset.id}-a${attempt}`);
   await mkdir(workDir, { recursive: true });
 
   const names = [...plan.video.map((r) => r.name), ...(plan.audio ? [AUDIO_RENDITION] : [])];
@@ -241,6 +243,13 @@ async function finish(db: Db, assetId: string, measured: Measured): Promise<bool
     await recordEvent(trx, 'asset.renditions.ready', assetId, { renditions: [...measured.keys()] });
     return true;
   });
+}
+
+async function removeWorkDirs(root: string, assetId: string): Promise<void> {
+  const entries = await readdir(root).catch((): string[] => []);
+  await Promise.all(
+    entries.filter((e) => e.startsWith(`${assetId}-a`)).map((e) => rm(join(root, e), { recursive: true, force: true })),
+  );
 }
 
 async function removeOutputs(store: ObjectStore, assetId: string): Promise<void> {

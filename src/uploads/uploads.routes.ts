@@ -80,6 +80,8 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
   app.get(
     `${UPLOADS_PATH}/:id`,
     {
+      // HEAD on an upload is tus's offset query: it must reach @tus/server, not this route.
+      exposeHeadRoute: false,
       schema: {
         summary: 'Status of a resumable (tus) upload, with the asset it became once complete',
         tags: ['uploads'],

@@ -1,0 +1,124 @@
+/** Small helpers shared by the benchmark: timing a child process, /proc memory readings, stats. */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** The same ffmpeg the server would use, so both sides of every ratio run one binary. */
+export const FFMPEG = process.env.FRAMEHOUSE_FFMPEG_PATH ?? 'ffmpeg';
+export const FFPROBE = process.env.FRAMEHOUSE_FFPROBE_PATH ?? 'ffprobe';
+
+/**
+ * Runs a command to completion; returns its wall time and the CPU time it used (both seconds).
+ * Throws on failure. The CPU time is the growth of our own reaped-children counters, exact as
+ * long as no other child of ours ends meanwhile (the bench runs one thing at a time).
+ */
+export function timeCommand(bin: string, args: string[]): Promise<{ wall: number; cpu: number }> {
+  return new Promise((resolve, reject) => {
+    const cpu0 = cpuSeconds('self')?.children ?? Number.NaN;
+    const t0 = performance.now();
+    const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wall = (performance.now() - t0) / 1000;
+      const cpu = (cpuSeconds('self')?.children ?? Number.NaN) - cpu0;
+      if (code === 0) resolve({ wall, cpu });
+      else reject(new Error(`${bin} exited with ${code}: ${stderr.trim()}`));
+    });
+  });
+}
+
+const CLK_TCK = 100; // USER_HZ: what /proc reports ticks in, 100 on every Linux we run on
+
+/** CPU seconds a process used itself, and that its waited-for children used, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number | 'self'): { own: number; children: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may hold spaces and parentheses: [0] is field 3.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const at = (field: number) => f[field - 3] ?? Number.NaN;
+    return { own: (at(14) + at(15)) / CLK_TCK, children: (at(16) + at(17)) / CLK_TCK };
+  } catch {
+    return null;
+  }
+}
+
+/** One field of /proc/<pid>/status in kB (VmRSS, VmHWM), or null once the process is gone. */
+export function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** pid and all its descendants (the server's ffmpeg/ffprobe children), from /proc's children lists. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    const p = out[i] as number;
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue; // exited between two reads
+    }
+    for (const t of tasks) {
+      try {
+        const kids = readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(/\s+/).map(Number));
+      } catch {
+        // thread gone
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Samples the RSS of a process (and of its whole tree, ffmpeg included) every intervalMs and
+ * keeps the maxima. VmHWM alone misses nothing in the process itself, but it says nothing about
+ * the children, which hold most of the memory during a transcode.
+ */
+export function rssSampler(pid: number, intervalMs = 100) {
+  let maxRss = 0;
+  let maxTree = 0;
+  const sample = () => {
+    const own = procStatusKb(pid, 'VmRSS') ?? 0;
+    const tree = processTree(pid).reduce((sum, p) => sum + (p === pid ? own : (procStatusKb(p, 'VmRSS') ?? 0)), 0);
+    maxRss = Math.max(maxRss, own);
+    maxTree = Math.max(maxTree, tree);
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { maxRssKb: maxRss, maxTreeKb: maxTree };
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  if (s.length === 0) return Number.NaN;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as tus from 'tus-js-client';
+import { makeClip } from './fixtures/media.ts';
+import { ROOT } from './helpers/processes.ts';
+import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
+
+describe('resumable uploads (tus 1.0, tus-js-client)', () => {
+  let dir: string;
+  let clip: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fh-tus-'));
+    clip = await makeClip(dir, { name: 'tour', width: 640, height: 360, seconds: 4 });
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('an upload interrupted by a server restart resumes and becomes an asset', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'fh-tus-data-'));
+    let server: TestServer = await startTestServer({}, dataDir);
+    const port = String(new URL(server.url).port);
+    const size = (await stat(clip)).size;
+    let restarted = false;
+    let restarting: Promise<void> | null = null;
+    const offsets: number[] = [];
+
+    const uploadUrl = await new Promise<string>((resolve, reject) => {
+      const upload = new tus.Upload(createReadStream(clip), {
+        endpoint: `${server.url}/v1/uploads`,
+        chunkSize: 64 * 1024,
+        uploadSize: size,
+        retryDelays: [100, 300, 500, 1000, 1000, 2000, 2000, 3000],
+        metadata: { filename: 'tour.mp4', title: 'Harbour tour' },
+        onProgress: (sent) => {
+          offsets.push(sent);
+          if (!restarted && sent > size / 3) {
+            restarted = true;
+            // Stop the server under the client's feet, then start a new one on the same port and data.
+            restarting = (async () => {
+              await server.close();
+              server = await startTestServer({ PORT: port }, dataDir);
+            })();
+          }
+        },
+        onError: reject,
+        onSuccess: () => resolve(upload.url ?? ''),
+      });
+      upload.start();
+    });
+    await restarting;
+    assert.ok(restarted);
+    const id = uploadUrl.split('/').pop() ?? '';
+    const status = await server.api<{ data: { id: string; asset_id: string; offset: number; length: number } }>(
+      `/v1/uploads/${id}`,
+    );
+    assert.equal(status.body.data.offset, size);
+    assert.equal(status.body.data.length, size);
+    const asset = await server.waitForAsset(status.body.data.asset_id, isFinished);
+    assert.equal(asset.status, 'ready', JSON.stringify(asset.errors));
+    assert.equal(asset.title, 'Harbour tour');
+    assert.equal(asset.source.size, size);
+    assert.match(asset.source.sha256 ?? '', /^[0-9a-f]{64}$/);
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  test('HEAD reports the offset; termination removes the upload; bad ids get coded errors', async () => {
+    const server = await startTestServer();
+    try {
+      const created = await fetch(`${server.url}/v1/uploads`, {
+        method: 'POST',
+        headers: {
+          'tus-resumable': '1.0.0',
+          'upload-length': '1000',
+          'upload-metadata': `filename ${Buffer.from('../../x.mp4').toString('base64')}`,
+        },
+      });
+      assert.equal(created.status, 201);
+      const location = created.headers.get('location') ?? '';
+      const url = new URL(location, server.url);
+      const patch = await fetch(url, {
+        method: 'PATCH',
+        headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        body: Buffer.alloc(400, 7),
+      });
+      assert.equal(patch.status, 204);
+      const head = await fetch(url, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
+      assert.equal(head.headers.get('upload-offset'), '400');
+      const info = await server.api<{ data: { asset_id: null; offset: number } }>(url.pathname);
+      assert.deepEqual(info.body.data, { id: url.pathname.split('/').pop(), asset_id: null, offset: 400, length: 1000 });
+      const del = await fetch(url, { method: 'DELETE', headers: { 'tus-resumable': '1.0.0' } });
+      assert.equal(del.status, 204);
+      const gone = await fetch(url, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
+      assert.equal(gone.status, 404);
+      const missing = await server.api<{ error: { code: string } }>('/v1/uploads/zzzzzzzzzzzzzzzzzzzz');
+      assert.equal(missing.body.error.code, 'FH_ERR_UPLOAD_NOT_FOUND');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('`framehouse upload FILE --wait` uploads with progress and waits for ready', async () => {
+    const server = await startTestServer();
+    try {
+      const state = await mkdtemp(join(tmpdir(), 'fh-cli-'));
+      const child = spawn(
+        process.execPath,
+        [`${ROOT}bin/framehouse.js`, 'upload', clip, '--server', server.url, '--wait', '--chunk-size', '200000'],
+        { env: { ...process.env, XDG_STATE_HOME: state }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        out += d;
+      });
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      assert.equal(code, 0, out);
+      assert.match(out, /uploading \|.*\| 100%/);
+      assert.match(out, /ready: http:\/\/127\.0\.0\.1:\d+\/play\/[a-z0-9]+\/master\.m3u8/);
+      const assetId = /asset ([a-z0-9]+)/.exec(out)?.[1] ?? '';
+      const asset = (await server.api<{ data: { status: string; progress: number } }>(`/v1/assets/${assetId}`)).body.data;
+      assert.equal(asset.status, 'ready');
+      assert.equal(asset.progress, 1);
+    } finally {
+      await server.stop();
+    }
+  });
+});
