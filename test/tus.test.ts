@@ -55,9 +55,9 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
     await restarting;
     assert.ok(restarted);
     const id = uploadUrl.split('/').pop() ?? '';
-    const status = await server.api<{ data: { id: string; asset_id: string; offset: number; length: number } }>(
-      `/v1/uploads/${id}`,
-    );
+    const status = await server.api<{
+      data: { id: string; asset_id: string; offset: number; length: number };
+    }>(`/v1/uploads/${id}`);
     assert.equal(status.body.data.offset, size);
     assert.equal(status.body.data.length, size);
     const asset = await server.waitForAsset(status.body.data.asset_id, isFinished);
@@ -85,14 +85,23 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
       const url = new URL(location, server.url);
       const patch = await fetch(url, {
         method: 'PATCH',
-        headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+        headers: {
+          'tus-resumable': '1.0.0',
+          'upload-offset': '0',
+          'content-type': 'application/offset+octet-stream',
+        },
         body: Buffer.alloc(400, 7),
       });
       assert.equal(patch.status, 204);
       const head = await fetch(url, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
       assert.equal(head.headers.get('upload-offset'), '400');
       const info = await server.api<{ data: { asset_id: null; offset: number } }>(url.pathname);
-      assert.deepEqual(info.body.data, { id: url.pathname.split('/').pop(), asset_id: null, offset: 400, length: 1000 });
+      assert.deepEqual(info.body.data, {
+        id: url.pathname.split('/').pop(),
+        asset_id: null,
+        offset: 400,
+        length: 1000,
+      });
       const del = await fetch(url, { method: 'DELETE', headers: { 'tus-resumable': '1.0.0' } });
       assert.equal(del.status, 204);
       const gone = await fetch(url, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
@@ -110,7 +119,16 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
       const state = await mkdtemp(join(tmpdir(), 'fh-cli-'));
       const child = spawn(
         process.execPath,
-        [`${ROOT}bin/framehouse.js`, 'upload', clip, '--server', server.url, '--wait', '--chunk-size', '200000'],
+        [
+          `${ROOT}bin/framehouse.js`,
+          'upload',
+          clip,
+          '--server',
+          server.url,
+          '--wait',
+          '--chunk-size',
+          '200000',
+        ],
         { env: { ...process.env, XDG_STATE_HOME: state }, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let out = '';
@@ -125,7 +143,9 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
       assert.match(out, /uploading \|.*\| 100%/);
       assert.match(out, /ready: http:\/\/127\.0\.0\.1:\d+\/play\/[a-z0-9]+\/master\.m3u8/);
       const assetId = /asset ([a-z0-9]+)/.exec(out)?.[1] ?? '';
-      const asset = (await server.api<{ data: { status: string; progress: number } }>(`/v1/assets/${assetId}`)).body.data;
+      const asset = (
+        await server.api<{ data: { status: string; progress: number } }>(`/v1/assets/${assetId}`)
+      ).body.data;
       assert.equal(asset.status, 'ready');
       assert.equal(asset.progress, 1);
     } finally {

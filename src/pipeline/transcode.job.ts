@@ -7,7 +7,7 @@ import { mediaKeys } from '../delivery/media-keys.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { buildTranscodeArgs } from '../media/ffmpeg-args.ts';
 import { type LadderPlan, planLadder } from '../media/ladder.ts';
-import { runFfmpeg } from '../media/run-ffmpeg.ts';
+import { ffmpegFilters, runFfmpeg } from '../media/run-ffmpeg.ts';
 import { injectSphericalV1 } from '../media/spherical.ts';
 import type { MediaInfo } from '../media/types.ts';
 import { defineJob, type JobContext, PermanentJobError } from '../queue/jobs.ts';
@@ -105,7 +105,7 @@ async function transcode(
 
   const timeoutMs = 60_000 + info.duration * deps.transcodeTimeoutFactor * 1000;
   try {
-    await deps.store.withLocalFile(asset.source_key, (input) =>
+    await deps.store.withLocalFile(asset.source_key, async (input) =>
       runFfmpeg(
         deps.ffmpegPath,
         buildTranscodeArgs({
@@ -115,6 +115,8 @@ async function transcode(
           info,
           preset: deps.x264Preset,
           segmentSeconds: deps.segmentSeconds,
+          // HDR (PQ/HLG) phone clips look washed out on SDR screens unless tone-mapped.
+          tonemap: info.video?.hdr ? await hasZscale(deps.ffmpegPath) : false,
         }),
         {
           signal,
@@ -243,6 +245,13 @@ async function finish(db: Db, assetId: string, measured: Measured): Promise<bool
     await recordEvent(trx, 'asset.renditions.ready', assetId, { renditions: [...measured.keys()] });
     return true;
   });
+}
+
+let zscale: Promise<boolean> | undefined;
+/** Whether this ffmpeg has the zscale filter (libzimg) the HDR → SDR tone mapping needs; asked once. */
+function hasZscale(ffmpegPath: string): Promise<boolean> {
+  zscale ??= ffmpegFilters(ffmpegPath).then((f) => f.has('zscale'));
+  return zscale;
 }
 
 async function removeWorkDirs(root: string, assetId: string): Promise<void> {

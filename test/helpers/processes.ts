@@ -13,7 +13,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** `framehouse serve` as its own process (so a test can SIGKILL or SIGTERM it). */
-export async function spawnServe(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+export async function spawnServe(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const port = env.PORT ?? String(await freePort());
   let log = '';
   const child = spawn(process.execPath, [`${ROOT}bin/framehouse.js`, 'serve', '--host', '127.0.0.1'], {
