@@ -24,7 +24,11 @@ export async function planSource(path: string): Promise<Source> {
 }
 
 /** Wall and CPU seconds of one ffmpeg pass over `plan`, writing HLS into a fresh folder under tmpRoot. */
-async function timePass(src: Source, plan: LadderPlan, tmpRoot: string): Promise<{ wall: number; cpu: number }> {
+async function timePass(
+  src: Source,
+  plan: LadderPlan,
+  tmpRoot: string,
+): Promise<{ wall: number; cpu: number }> {
   const outDir = await mkdtemp(join(tmpRoot, 'raw-'));
   try {
     return await timeCommand(FFMPEG, buildRawLadderArgs({ input: src.path, outDir, plan, info: src.info }));
@@ -48,6 +52,8 @@ export async function timeStrategyA(src: Source, tmpRoot: string): Promise<{ low
   if (!lowestRung) throw new Error('strategy (a) needs a video ladder');
   const lowest = (await timePass(src, { ...src.plan, video: [lowestRung] }, tmpRoot)).wall;
   const others = src.plan.video.slice(0, -1);
-  const rest = others.length ? (await timePass(src, { ...src.plan, video: others, audio: null }, tmpRoot)).wall : 0;
+  const rest = others.length
+    ? (await timePass(src, { ...src.plan, video: others, audio: null }, tmpRoot)).wall
+    : 0;
   return { lowest, rest };
 }

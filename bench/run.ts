@@ -33,7 +33,8 @@ const { values: flags } = parseArgs({
 });
 const quick = flags.quick ?? false;
 const runs = quick ? 1 : Number(flags.runs ?? 3);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs wants a positive integer, got ${flags.runs}`);
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error(`--runs wants a positive integer, got ${flags.runs}`);
 const clipSeconds = quick ? 5 : 20;
 const withStrategyA = !flags['no-strategy-a'];
 
@@ -55,7 +56,9 @@ log(`clip: ${clipSeconds} s 1080p30 in ${benchDir}`);
 const clip = await ensureClip(benchDir, clipSeconds);
 const src = await planSource(clip);
 const D = src.info.duration;
-log(`ladder: ${src.plan.video.map((r) => r.name).join(' ')}${src.plan.audio ? ' + audio' : ''}; ${runs} run(s)`);
+log(
+  `ladder: ${src.plan.video.map((r) => r.name).join(' ')}${src.plan.audio ? ' + audio' : ''}; ${runs} run(s)`,
+);
 
 interface Round {
   raw: { wall: number; cpu: number };
@@ -105,7 +108,6 @@ const per = rounds.map(({ raw: { wall: raw, cpu: rawCpu }, server: v, a }) => {
     a: a && {
       lowest: a.lowest,
       rest: a.rest,
-      sum: a.lowest + a.rest,
       P1: (a.lowest + a.rest) / raw,
       P2: a.lowest / D,
       // What P2 would be with this server's own upload→probe time in front of the first pass.
@@ -129,6 +131,7 @@ const main: Table = {
   head,
   rows: [
     row('raw ffmpeg, one pass, all rungs (s)', (p) => p.raw, sec),
+    row('raw encode speed (× realtime)', (p) => D / p.raw, sec),
     row('server: upload start → all rungs ready (s)', (p) => p.all, sec),
     row('**P1** = all rungs ÷ raw', (p) => p.P1, ratio, '≤ 1.05'),
     row('server: upload done → first playable (s)', (p) => p.ready, sec),
@@ -191,7 +194,9 @@ const out: string[] = [];
 out.push('', `Framehouse benchmark — ${setup}`, `Machine: ${machine}`, '', textTable(main), '');
 out.push('Where the server time goes (s):', textTable(breakdown), '');
 if (hasA) {
-  out.push('Strategy (a) for comparison: lowest rung first, then the rest in one split pass (raw ffmpeg only):');
+  out.push(
+    'Strategy (a) for comparison: lowest rung first, then the rest in one split pass (raw ffmpeg only):',
+  );
   out.push(textTable(strategyA), '');
 }
 const md = [
@@ -208,5 +213,8 @@ const report = out.join('\n');
 process.stdout.write(report);
 
 await writeFile(`${benchDir}last-run.txt`, report);
-await writeFile(`${benchDir}last-run.json`, JSON.stringify({ machine, setup, clipSeconds: D, rounds }, null, 2));
+await writeFile(
+  `${benchDir}last-run.json`,
+  JSON.stringify({ machine, setup, clipSeconds: D, rounds }, null, 2),
+);
 log(`(also written to ${benchDir}last-run.txt and last-run.json)`);

@@ -56,7 +56,8 @@ export async function serverRun(opts: {
   // (preset, segment length…), the ones the raw baseline is built with.
   const env: NodeJS.ProcessEnv = Object.fromEntries(
     Object.entries(process.env).filter(
-      ([k]) => !k.startsWith('FRAMEHOUSE_') || k === 'FRAMEHOUSE_FFMPEG_PATH' || k === 'FRAMEHOUSE_FFPROBE_PATH',
+      ([k]) =>
+        !k.startsWith('FRAMEHOUSE_') || k === 'FRAMEHOUSE_FFMPEG_PATH' || k === 'FRAMEHOUSE_FFPROBE_PATH',
     ),
   );
   Object.assign(env, {
@@ -96,7 +97,8 @@ export async function serverRun(opts: {
     const res = await fetch(`${base}/v1/assets`, { method: 'POST', body: form });
     const uploadDone = Date.now();
     const body = (await res.json()) as { data?: { id: string } };
-    if (res.status !== 202 || !body.data) throw new Error(`upload answered ${res.status}: ${JSON.stringify(body)}`);
+    if (res.status !== 202 || !body.data)
+      throw new Error(`upload answered ${res.status}: ${JSON.stringify(body)}`);
     const id = body.data.id;
 
     // Read-only beside the server's own connection: WAL lets us read while it writes.
@@ -120,7 +122,11 @@ export async function serverRun(opts: {
       progress: number | null;
       renditions: Array<{ name: string; status: string }>;
     };
-    if (asset.status !== 'ready' || asset.progress !== 1 || asset.renditions.some((r) => r.status !== 'ready')) {
+    if (
+      asset.status !== 'ready' ||
+      asset.progress !== 1 ||
+      asset.renditions.some((r) => r.status !== 'ready')
+    ) {
       throw new Error(`outbox says done but the API does not: ${JSON.stringify(asset)}`);
     }
 

@@ -16,9 +16,11 @@ export function textTable(t: Table): string {
 
 export function markdownTable({ head, rows }: Table): string {
   const line = (r: string[]) => `| ${r.join(' | ')} |`;
-  return [line(head), `|${head.map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map(line)].join(
-    '\n',
-  );
+  return [
+    line(head),
+    `|${head.map((_, c) => (c === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 export const fmt = (x: number, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : '–');

@@ -1,6 +1,6 @@
 /** Small helpers shared by the benchmark: timing a child process, /proc memory readings, stats. */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 /** The same ffmpeg the server would use, so both sides of every ratio run one binary. */
@@ -38,7 +38,10 @@ export function cpuSeconds(pid: number | 'self'): { own: number; children: numbe
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which may hold spaces and parentheses: [0] is field 3.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     const at = (field: number) => f[field - 3] ?? Number.NaN;
     return { own: (at(14) + at(15)) / CLK_TCK, children: (at(16) + at(17)) / CLK_TCK };
   } catch {
@@ -56,24 +59,20 @@ export function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | nu
   }
 }
 
-/** pid and all its descendants (the server's ffmpeg/ffprobe children), from /proc's children lists. */
+/**
+ * pid and its descendants (the server's ffmpeg/ffprobe children). A child is listed under the
+ * thread that forked it; Node spawns from its main thread and ffmpeg spawns nothing, so reading
+ * only each main thread's list keeps a sample to a handful of reads instead of one per x264 thread.
+ */
 export function processTree(pid: number): number[] {
   const out = [pid];
   for (let i = 0; i < out.length; i++) {
     const p = out[i] as number;
-    let tasks: string[] = [];
     try {
-      tasks = readdirSync(`/proc/${p}/task`);
+      const kids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim();
+      if (kids) out.push(...kids.split(/\s+/).map(Number));
     } catch {
-      continue; // exited between two reads
-    }
-    for (const t of tasks) {
-      try {
-        const kids = readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim();
-        if (kids) out.push(...kids.split(/\s+/).map(Number));
-      } catch {
-        // thread gone
-      }
+      // exited between two reads
     }
   }
   return out;
@@ -89,7 +88,10 @@ export function rssSampler(pid: number, intervalMs = 100) {
   let maxTree = 0;
   const sample = () => {
     const own = procStatusKb(pid, 'VmRSS') ?? 0;
-    const tree = processTree(pid).reduce((sum, p) => sum + (p === pid ? own : (procStatusKb(p, 'VmRSS') ?? 0)), 0);
+    const tree = processTree(pid).reduce(
+      (sum, p) => sum + (p === pid ? own : (procStatusKb(p, 'VmRSS') ?? 0)),
+      0,
+    );
     maxRss = Math.max(maxRss, own);
     maxTree = Math.max(maxTree, tree);
   };

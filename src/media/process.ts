@@ -38,7 +38,9 @@ export function runProcess(bin: string, args: string[], opts: ProcessOptions): P
       resolve(emptyResult({ aborted: true }));
       return;
     }
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+    // Its own process group: a Ctrl-C in the terminal reaches the server, whose graceful
+    // shutdown decides whether the job finishes; it does not kill ffmpeg behind its back.
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
     const out: Buffer[] = [];
     let outBytes = 0;
     let stdoutOverflow = false;

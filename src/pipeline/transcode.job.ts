@@ -103,7 +103,10 @@ async function transcode(
   const publishing = publishLoop(publishTick, signal, log);
   const progress = progressWriter(deps.db, asset.id);
 
-  const timeoutMs = 60_000 + info.duration * deps.transcodeTimeoutFactor * 1000;
+  // Some sources (raw elementary streams) state no duration: budget from the size instead,
+  // as if the media were 2 Mbit/s.
+  const mediaSeconds = Math.max(info.duration, info.sizeBytes / 250_000);
+  const timeoutMs = 60_000 + mediaSeconds * deps.transcodeTimeoutFactor * 1000;
   try {
     await deps.store.withLocalFile(asset.source_key, async (input) =>
       runFfmpeg(
@@ -257,7 +260,9 @@ function hasZscale(ffmpegPath: string): Promise<boolean> {
 async function removeWorkDirs(root: string, assetId: string): Promise<void> {
   const entries = await readdir(root).catch((): string[] => []);
   await Promise.all(
-    entries.filter((e) => e.startsWith(`${assetId}-a`)).map((e) => rm(join(root, e), { recursive: true, force: true })),
+    entries
+      .filter((e) => e.startsWith(`${assetId}-a`))
+      .map((e) => rm(join(root, e), { recursive: true, force: true })),
   );
 }
 

@@ -29,6 +29,14 @@ export class LocalObjectStore implements ObjectStore {
 
   async init(): Promise<void> {
     await mkdir(this.#tmp, { recursive: true });
+    // Temp files of writes cut short by a crash. Only old ones: another process sharing this
+    // folder may be writing right now.
+    const hourAgo = Date.now() - 3_600_000;
+    for (const name of await readdir(this.#tmp)) {
+      const path = join(this.#tmp, name);
+      const s = await stat(path).catch(() => null);
+      if (s && s.mtimeMs < hourAgo) await rm(path, { force: true });
+    }
   }
 
   pathFor(key: string): string {

@@ -25,7 +25,11 @@ const UPLOADS_PATH = '/v1/uploads';
  */
 export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsService {
   const tusDir = join(deps.dataDir, 'tus');
-  const tusStore = new FileStore({ directory: tusDir });
+  // Unfinished uploads are kept a week, then swept (hourly) with their partial files.
+  const tusStore = new FileStore({ directory: tusDir, expirationPeriodInMilliseconds: 7 * 24 * 3_600_000 });
+  const sweep = setInterval(() => void tusStore.deleteExpired().catch(() => {}), 3_600_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
   const uploads = new UploadsService({
     db: deps.db,
     store: deps.store,
