@@ -65,15 +65,15 @@ export class Thumbnailer {
     await this.#acquire();
     try {
       const jpeg = await this.#store.withLocalFile(asset.source_key, async (input) => {
-        const { stdout } = await runFfmpeg(
-          this.#ffmpegPath,
-          buildThumbnailArgs({ input, timeSeconds: time, width }),
-          {
-            timeoutMs: THUMBNAIL_TIMEOUT_MS,
-            collectStdout: 20 * 1024 * 1024,
-          },
-        );
-        return stdout;
+        const grab = async (timeSeconds: number) => {
+          const args = buildThumbnailArgs({ input, timeSeconds, width });
+          const opts = { timeoutMs: THUMBNAIL_TIMEOUT_MS, collectStdout: 20 * 1024 * 1024 };
+          return (await runFfmpeg(this.#ffmpegPath, args, opts)).stdout;
+        };
+        // The picture can end before the sound (the asset's duration is the longest stream):
+        // past the last frame, fall back to the first one rather than answer nothing.
+        const frame = await grab(time);
+        return frame?.length || time === 0 ? frame : grab(0);
       });
       if (!jpeg || jpeg.length === 0) throw new AppError('FH_ERR_NOT_FOUND', 'No frame exists at this time.');
       await this.#store.put(key, jpeg);
