@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { videoSource } from '../../test/fixtures/media-info.ts';
 import {
   buildRawLadderArgs,
   buildStoryboardArgs,
@@ -16,32 +17,8 @@ import type { MediaInfo, VideoInfo } from './types.ts';
 const WL = ALLOWED_DEMUXERS.join(',');
 const IN = ['-protocol_whitelist', 'file', '-format_whitelist', WL, '-i', 'file:/data/src/clip.mp4'];
 
-function source(width: number, height: number, over: Partial<VideoInfo> = {}, audio = true): MediaInfo {
-  const info: MediaInfo = {
-    kind: 'video',
-    container: 'mov,mp4,m4a,3gp,3g2,mj2',
-    duration: 10,
-    sizeBytes: 1000,
-    is360: false,
-    video: {
-      codec: 'h264',
-      streamIndex: 0,
-      width,
-      height,
-      codedWidth: width,
-      codedHeight: height,
-      rotation: 0,
-      fps: 30,
-      pixFmt: 'yuv420p',
-      bitDepth: 8,
-      interlaced: false,
-      hdr: null,
-      ...over,
-    },
-  };
-  if (audio) info.audio = { codec: 'aac', streamIndex: 0, channels: 2, sampleRate: 48000 };
-  return info;
-}
+const source = (width: number, height: number, over: Partial<VideoInfo> = {}, audio = true): MediaInfo =>
+  videoSource(width, height, over, audio, 10);
 
 // biome-ignore format: option/value pairs
 const HLS_TAIL = (out: string, map: string) => [

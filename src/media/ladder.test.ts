@@ -1,34 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { videoSource } from '../../test/fixtures/media-info.ts';
 import { h264Level, planLadder } from './ladder.ts';
-import type { MediaInfo, VideoInfo } from './types.ts';
-
-function videoSource(width: number, height: number, over: Partial<VideoInfo> = {}, audio = true): MediaInfo {
-  const info: MediaInfo = {
-    kind: 'video',
-    container: 'mov,mp4,m4a,3gp,3g2,mj2',
-    duration: 20,
-    sizeBytes: 1_000_000,
-    is360: false,
-    video: {
-      codec: 'h264',
-      streamIndex: 0,
-      width,
-      height,
-      codedWidth: width,
-      codedHeight: height,
-      rotation: 0,
-      fps: 30,
-      pixFmt: 'yuv420p',
-      bitDepth: 8,
-      interlaced: false,
-      hdr: null,
-      ...over,
-    },
-  };
-  if (audio) info.audio = { codec: 'aac', streamIndex: 0, channels: 2, sampleRate: 48000 };
-  return info;
-}
+import type { MediaInfo } from './types.ts';
 
 const sizes = (info: MediaInfo, opts?: { maxShortSide?: number }) =>
   planLadder(info, opts).video.map((r) => `${r.name} ${r.width}x${r.height}`);
