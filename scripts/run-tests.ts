@@ -11,7 +11,7 @@ const step = (title: string, args: string[]) => {
 };
 
 step('type check', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
-step('lint', ['node_modules/@biomejs/biome/bin/biome', 'check', '.']);
+step('lint', ['scripts/lint.ts']);
 const files = [...globSync('src/**/*.test.ts'), ...globSync('test/**/*.test.ts')].sort();
 step(`${files.length} test files`, [
   '--test',
