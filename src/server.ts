@@ -7,6 +7,7 @@ import { type Db, migrateToLatest, openDatabase } from './db/database.ts';
 import { Thumbnailer } from './delivery/thumbnails.ts';
 import { buildApp } from './http/app.ts';
 import { pipelineJobs } from './pipeline/index.ts';
+import { ThroughputTracker } from './pipeline/ladder-strategy.ts';
 import { JobQueue } from './queue/queue.ts';
 import { WorkerPool } from './queue/worker.ts';
 import { createObjectStore } from './storage/create-store.ts';
@@ -56,6 +57,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       x264Preset: config.x264Preset,
       segmentSeconds: config.segmentSeconds,
       transcodeTimeoutFactor: config.transcodeTimeoutFactor,
+      ladderStrategy: config.ladderStrategy,
+      throughput: new ThroughputTracker(),
     });
     workers = new WorkerPool({
       queue,

@@ -101,6 +101,13 @@ describe('workers dying and stopping (separate processes sharing one SQLite file
         ['ready', 'ready', 'ready', 'ready', 'ready'],
       );
 
+      // The job ends a moment after the renditions (poster and storyboard come last).
+      const db0 = new DatabaseSync(join(dataDir, 'framehouse.db'));
+      const transcodeState = () =>
+        (db0.prepare("select state from jobs where type = 'transcode'").get() as { state: string }).state;
+      for (let i = 0; i < 100 && transcodeState() !== 'completed'; i++) await sleep(100);
+      db0.close();
+
       const hlsDir = join(dataDir, 'objects', 'hls', id);
       assert.deepEqual(
         await filesUnder(hlsDir),

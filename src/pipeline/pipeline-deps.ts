@@ -2,6 +2,7 @@ import type { Db } from '../db/database.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import type { LadderStrategy, ThroughputTracker } from './ladder-strategy.ts';
 
 /** What the pipeline's job handlers need, and nothing more. */
 export interface PipelineDeps {
@@ -15,6 +16,9 @@ export interface PipelineDeps {
   workDir: string;
   x264Preset: string;
   segmentSeconds: number;
+  ladderStrategy: LadderStrategy;
+  /** This worker's measured encoding throughput, for the `auto` strategy. */
+  throughput: ThroughputTracker;
   /** The transcode time limit is this many times the media's duration (plus a fixed minute). */
   transcodeTimeoutFactor: number;
 }

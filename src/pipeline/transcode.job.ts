@@ -1,36 +1,34 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { assetsRepo } from '../assets/assets.repo.ts';
 import type { Db } from '../db/database.ts';
 import { mediaKeys } from '../delivery/media-keys.ts';
 import { recordEvent } from '../events/outbox.ts';
-import { buildTranscodeArgs } from '../media/ffmpeg-args.ts';
 import { type LadderPlan, planLadder } from '../media/ladder.ts';
-import { ffmpegFilters, runFfmpeg } from '../media/run-ffmpeg.ts';
 import { injectSphericalV1 } from '../media/spherical.ts';
 import type { MediaInfo } from '../media/types.ts';
 import { defineJob, type JobContext, PermanentJobError } from '../queue/jobs.ts';
 import { AppError } from '../shared/errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { markErrored, markReady } from './asset-state.ts';
-import { buildMasterPlaylist, measureBandwidth } from './hls-playlists.ts';
+import { encodePass } from './encode-pass.ts';
+import { measureBandwidth } from './hls-playlists.ts';
 import { HlsPublisher, type PublishedRendition } from './hls-publisher.ts';
+import { chooseStrategy, passesFor, workPerMediaSecond } from './ladder-strategy.ts';
+import { type Measured, masterFor } from './master-playlist.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { AUDIO_RENDITION } from './renditions.ts';
 import { makeStoryboard } from './storyboard.ts';
 
 export const TRANSCODE_MAX_ATTEMPTS = 3;
-const PUBLISH_INTERVAL_MS = 300;
 const PROGRESS_WRITE_INTERVAL_MS = 1000;
 
 /**
- * One ffmpeg pass encodes every rung (keyframe-aligned CMAF HLS). While it runs, finished
- * segments are published and the asset turns `ready` as soon as playing it cannot catch up with
- * the encoder: once every rung has a segment and the published media covers
- * duration × (1 − speed), where speed is ffmpeg's own realtime factor. Faster than realtime
- * (the usual case) that is the first segment; slower, playback start waits just long enough.
- * This is way (b) of ARCHITECTURE.md with its fallback built into the same rule.
+ * Encodes the ladder as keyframe-aligned CMAF HLS, in one or two ffmpeg passes (see
+ * ladder-strategy.ts), publishing segments while ffmpeg writes them. The asset turns `ready`
+ * as soon as playing it cannot catch up with the encoder: every rung of the first pass has a
+ * segment and the published media covers duration × (1 − speed), speed being ffmpeg's own
+ * realtime factor. The master playlist is rewritten as each pass's rungs land.
  */
 export const transcodeJob = (deps: PipelineDeps) =>
   defineJob<{ assetId: string }>('transcode', {
@@ -69,113 +67,103 @@ async function transcode(
   const workDir = join(deps.workDir, `${asset.id}-a${attempt}`);
   await mkdir(workDir, { recursive: true });
 
-  const names = [...plan.video.map((r) => r.name), ...(plan.audio ? [AUDIO_RENDITION] : [])];
+  const predicted = deps.throughput.predictSpeed(workPerMediaSecond(plan, info));
+  const strategy = chooseStrategy(deps.ladderStrategy, predicted);
+  const passes = passesFor(plan, strategy);
+  log.info({ strategy, predictedSpeed: predicted, passes: passes.map(renditionNames) }, 'encoding');
+
   const publisher = new HlsPublisher({
     store: deps.store,
     assetId: asset.id,
     workDir,
-    renditions: names,
+    renditions: renditionNames(plan),
     // 360° sources: stamp the spherical metadata into each video rung's init segment.
     transformInit: info.is360
       ? (init, name) => (name === AUDIO_RENDITION ? init : injectSphericalV1(init))
       : undefined,
   });
+  const masterKey = mediaKeys.hls(asset.id, 'master.m3u8');
   await assetsRepo.updateRenditions(deps.db, asset.id, { status: 'processing' });
 
-  const live = {
-    speed: null as number | null,
-    outTime: 0,
-    masterPublished: false,
-    ready: asset.status === 'ready',
-  };
-  const publishTick = async () => {
-    const published = await publisher.sync();
-    if (!live.masterPublished && published.every((r) => r.segments.length > 0)) {
-      await deps.store.put(mediaKeys.hls(asset.id, 'master.m3u8'), masterFor(plan, null));
-      live.masterPublished = true;
-    }
-    if (live.masterPublished && !live.ready && safeToPlay(published, info.duration, live.speed)) {
-      live.ready = true;
-      await markReady(deps.db, asset.id);
-      log.info({ publishedSeconds: minPublished(published), speed: live.speed }, 'playable');
-    }
-  };
-  const publishing = publishLoop(publishTick, signal, log);
   const progress = progressWriter(deps.db, asset.id);
-
+  const passWork = passes.map((p) => workPerMediaSecond(p, info));
+  const totalWork = passWork.reduce((a, b) => a + b, 0);
   // Some sources (raw elementary streams) state no duration: budget from the size instead,
   // as if the media were 2 Mbit/s.
   const mediaSeconds = Math.max(info.duration, info.sizeBytes / 250_000);
   const timeoutMs = 60_000 + mediaSeconds * deps.transcodeTimeoutFactor * 1000;
-  try {
-    await deps.store.withLocalFile(asset.source_key, async (input) =>
-      runFfmpeg(
-        deps.ffmpegPath,
-        buildTranscodeArgs({
-          input,
-          outDir: workDir,
-          plan,
-          info,
-          preset: deps.x264Preset,
-          segmentSeconds: deps.segmentSeconds,
-          // HDR (PQ/HLG) phone clips look washed out on SDR screens unless tone-mapped.
-          tonemap: info.video?.hdr ? await hasZscale(deps.ffmpegPath) : false,
-        }),
-        {
-          signal,
-          timeoutMs,
-          onProgress: (p) => {
-            live.outTime = p.outTimeSeconds;
-            if (p.speed !== null && p.outTimeSeconds > 1) live.speed = p.speed;
-            progress.report(info.duration > 0 ? Math.min(0.99, p.outTimeSeconds / info.duration) : 0);
-          },
+
+  let ready = asset.status === 'ready';
+  let workDone = 0;
+  const measured: Measured = new Map();
+  const landed: LadderPlan = { ...plan, video: [], audio: null };
+
+  for (const [i, pass] of passes.entries()) {
+    const names = renditionNames(pass);
+    const ofPass = (all: PublishedRendition[]) => all.filter((r) => names.includes(r.name));
+    let masterPublished = false;
+    const { wallSeconds } = await deps.store.withLocalFile(asset.source_key, (input) =>
+      encodePass({
+        ffmpegPath: deps.ffmpegPath,
+        input,
+        workDir,
+        plan: pass,
+        info,
+        preset: deps.x264Preset,
+        segmentSeconds: deps.segmentSeconds,
+        timeoutMs,
+        signal,
+        log,
+        onTick: async (speed) => {
+          const published = ofPass(await publisher.sync());
+          // Only the first pass makes the asset playable; later rungs join the master when complete.
+          if (i > 0 || ready) return;
+          if (!masterPublished && published.every((r) => r.segments.length > 0)) {
+            await deps.store.put(masterKey, masterFor(pass, null));
+            masterPublished = true;
+          }
+          if (masterPublished && safeToPlay(published, info.duration, speed)) {
+            ready = true;
+            await markReady(deps.db, asset.id);
+            log.info({ publishedSeconds: minPublished(published), speed }, 'playable');
+          }
         },
-      ),
+        onProgress: (seconds) => {
+          const fraction = info.duration > 0 ? Math.min(1, seconds / info.duration) : 0;
+          progress.report((0.99 * (workDone + (passWork[i] ?? 0) * fraction)) / totalWork);
+        },
+      }),
     );
-  } catch (e) {
-    // ffmpeg ends its playlists even when killed: publish nothing more from this attempt.
-    await publishing.stop();
-    throw e;
+    deps.throughput.observe(passWork[i] ?? 0, info.duration, wallSeconds);
+
+    const published = ofPass(await publisher.sync());
+    const unfinished = published.filter((r) => !r.ended || r.segments.length === 0).map((r) => r.name);
+    if (unfinished.length) throw new Error(`ffmpeg ended without finishing ${unfinished.join(', ')}`);
+    for (const r of published) measured.set(r.name, measureBandwidth(r.segments));
+    landed.video = plan.video.filter((r) => measured.has(r.name));
+    landed.audio = measured.has(AUDIO_RENDITION) ? plan.audio : null;
+    await deps.store.put(masterKey, masterFor(landed, measured));
+    await markRenditionsReady(deps.db, asset.id, names, measured);
+    if (!ready) {
+      await markReady(deps.db, asset.id);
+      ready = true;
+    }
+    workDone += passWork[i] ?? 0;
   }
-  await publishing.stop();
-  const published = await publisher.sync();
-  const unfinished = published.filter((r) => !r.ended || r.segments.length === 0).map((r) => r.name);
-  if (unfinished.length) throw new Error(`ffmpeg ended without finishing ${unfinished.join(', ')}`);
+  await removeStale(deps.store, asset.id, new Set([...publisher.publishedKeys(), masterKey]));
 
-  const measured = measuredBandwidths(published);
-  await deps.store.put(mediaKeys.hls(asset.id, 'master.m3u8'), masterFor(plan, measured));
-  await removeStale(
-    deps.store,
-    asset.id,
-    new Set([...publisher.publishedKeys(), mediaKeys.hls(asset.id, 'master.m3u8')]),
-  );
-
-  // Poster and storyboard: useful, not essential. A failure here is logged, not fatal.
-  const lowest = plan.video.at(-1);
-  if (lowest) {
-    const { name: rendition, width, height } = lowest;
-    await makeStoryboard({
-      deps,
-      assetId: asset.id,
-      workDir,
-      rendition,
-      width,
-      height,
-      duration: info.duration,
-      signal,
-    }).catch((e) => log.warn({ err: e }, 'storyboard failed'));
-    const fresh = await assetsRepo.get(deps.db, asset.id);
-    if (fresh) await deps.thumbnails.ensure(fresh, {}).catch((e) => log.warn({ err: e }, 'poster failed'));
+  const stillThere = await finish(deps.db, asset.id, [...measured.keys()]);
+  if (!stillThere) {
+    await removeOutputs(deps.store, asset.id); // deleted while we worked
+  } else {
+    await makeImages(deps, asset.id, plan, info, workDir, signal, log);
   }
-
-  const stillThere = await finish(deps.db, asset.id, measured);
-  if (!stillThere) await removeOutputs(deps.store, asset.id); // deleted while we worked
   await rm(workDir, { recursive: true, force: true });
 }
 
 /** Every rung has a segment, and the published media stays ahead of a viewer starting now. */
 export function safeToPlay(published: PublishedRendition[], duration: number, speed: number | null): boolean {
-  if (published.some((r) => r.segments.length === 0)) return false;
+  if (published.length === 0 || published.some((r) => r.segments.length === 0)) return false;
   if (speed === null) return false;
   // 10% margin on the measured speed: ffmpeg's early readings run high.
   const needed = duration * (1 - speed * 0.9);
@@ -185,45 +173,23 @@ export function safeToPlay(published: PublishedRendition[], duration: number, sp
 const minPublished = (published: PublishedRendition[]) =>
   Math.min(...published.map((r) => r.publishedSeconds));
 
-type Measured = Map<string, { peak: number; average: number }>;
+const renditionNames = (plan: LadderPlan) => [
+  ...plan.video.map((r) => r.name),
+  ...(plan.audio ? [AUDIO_RENDITION] : []),
+];
 
-function measuredBandwidths(published: PublishedRendition[]): Measured {
-  return new Map(published.map((r) => [r.name, measureBandwidth(r.segments)]));
-}
-
-/** The master playlist from the plan's estimates, or from measured segment sizes once known. */
-function masterFor(plan: LadderPlan, measured: Measured | null): string {
-  const audioMeasured = measured?.get(AUDIO_RENDITION);
-  const audio = plan.audio
-    ? {
-        name: AUDIO_RENDITION,
-        codecs: plan.audio.codecs,
-        channels: plan.audio.channels,
-        bandwidth: audioMeasured?.peak ?? plan.audio.bitrate * 1.1,
-        averageBandwidth: audioMeasured?.average,
-      }
-    : null;
-  const video = plan.video.map((r) => {
-    const m = measured?.get(r.name);
-    return {
-      name: r.name,
-      width: r.width,
-      height: r.height,
-      fps: r.fps,
-      codecs: r.codecs,
-      bandwidth: m?.peak ?? r.maxrate * 1.1,
-      averageBandwidth: m?.average,
-    };
-  });
-  return buildMasterPlaylist(video, audio);
-}
-
-async function finish(db: Db, assetId: string, measured: Measured): Promise<boolean> {
+/** The renditions of a finished pass, with the bandwidth their variant really needs. */
+async function markRenditionsReady(
+  db: Db,
+  assetId: string,
+  names: string[],
+  measured: Measured,
+): Promise<void> {
   const audio = measured.get(AUDIO_RENDITION);
-  return db.transaction().execute(async (trx) => {
-    const asset = await assetsRepo.get(trx, assetId);
-    if (!asset) return false;
-    for (const [name, m] of measured) {
+  await db.transaction().execute(async (trx) => {
+    for (const name of names) {
+      const m = measured.get(name);
+      if (!m) continue;
       // A variant's BANDWIDTH covers its video and the audio played with it.
       const withAudio =
         name === AUDIO_RENDITION || !audio
@@ -240,21 +206,42 @@ async function finish(db: Db, assetId: string, measured: Measured): Promise<bool
         name,
       );
     }
-    await assetsRepo.update(trx, assetId, { progress: 1 });
-    if (asset.status !== 'ready') {
-      await assetsRepo.update(trx, assetId, { status: 'ready' });
-      await recordEvent(trx, 'asset.ready', assetId, { duration: asset.duration });
-    }
-    await recordEvent(trx, 'asset.renditions.ready', assetId, { renditions: [...measured.keys()] });
+  });
+}
+
+async function finish(db: Db, assetId: string, renditions: string[]): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await assetsRepo.update(trx, assetId, { progress: 1 }))) return false;
+    await recordEvent(trx, 'asset.renditions.ready', assetId, { renditions });
     return true;
   });
 }
 
-let zscale: Promise<boolean> | undefined;
-/** Whether this ffmpeg has the zscale filter (libzimg) the HDR → SDR tone mapping needs; asked once. */
-function hasZscale(ffmpegPath: string): Promise<boolean> {
-  zscale ??= ffmpegFilters(ffmpegPath).then((f) => f.has('zscale'));
-  return zscale;
+/** Poster and storyboard: useful, not essential. A failure here is logged, not fatal. */
+async function makeImages(
+  deps: PipelineDeps,
+  assetId: string,
+  plan: LadderPlan,
+  info: MediaInfo,
+  workDir: string,
+  signal: AbortSignal,
+  log: JobContext<unknown>['log'],
+): Promise<void> {
+  const lowest = plan.video.at(-1);
+  if (!lowest) return;
+  const { name: rendition, width, height } = lowest;
+  await makeStoryboard({
+    deps,
+    assetId,
+    workDir,
+    rendition,
+    width,
+    height,
+    duration: info.duration,
+    signal,
+  }).catch((e) => log.warn({ err: e }, 'storyboard failed'));
+  const asset = await assetsRepo.get(deps.db, assetId);
+  if (asset) await deps.thumbnails.ensure(asset, {}).catch((e) => log.warn({ err: e }, 'poster failed'));
 }
 
 async function removeWorkDirs(root: string, assetId: string): Promise<void> {
@@ -276,31 +263,6 @@ async function removeStale(store: ObjectStore, assetId: string, keep: Set<string
   for (const key of await store.list(mediaKeys.hlsPrefix(assetId))) {
     if (!keep.has(key)) await store.delete(key);
   }
-}
-
-/** Runs `tick` every PUBLISH_INTERVAL_MS, one at a time, until stopped. */
-function publishLoop(
-  tick: () => Promise<void>,
-  signal: AbortSignal,
-  log: { warn: (o: object, m?: string) => void },
-) {
-  let stopped = false;
-  const done = (async () => {
-    while (!stopped && !signal.aborted) {
-      try {
-        await tick();
-      } catch (e) {
-        log.warn({ err: e }, 'publishing segments failed; will retry');
-      }
-      await sleep(PUBLISH_INTERVAL_MS);
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await done;
-    },
-  };
 }
 
 /** Writes the asset's progress at most once a second: enough for a progress bar, cheap for the database. */
