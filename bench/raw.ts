@@ -41,19 +41,3 @@ async function timePass(
 export function timeRawLadder(src: Source, tmpRoot: string): Promise<{ wall: number; cpu: number }> {
   return timePass(src, src.plan, tmpRoot);
 }
-
-/**
- * Strategy (a) of ARCHITECTURE.md, raw ffmpeg only: the lowest rung (with the audio, which a
- * first playable rendition needs) in its own pass, then the remaining rungs in one `split` pass.
- * The source is decoded twice; that second decode is what (a) costs in total time.
- */
-export async function timeStrategyA(src: Source, tmpRoot: string): Promise<{ lowest: number; rest: number }> {
-  const lowestRung = src.plan.video.at(-1);
-  if (!lowestRung) throw new Error('strategy (a) needs a video ladder');
-  const lowest = (await timePass(src, { ...src.plan, video: [lowestRung] }, tmpRoot)).wall;
-  const others = src.plan.video.slice(0, -1);
-  const rest = others.length
-    ? (await timePass(src, { ...src.plan, video: others, audio: null }, tmpRoot)).wall
-    : 0;
-  return { lowest, rest };
-}

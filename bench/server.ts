@@ -48,6 +48,8 @@ export async function serverRun(opts: {
   duration: number;
   tmpRoot: string;
   logFile?: string | undefined;
+  /** FRAMEHOUSE_LADDER_STRATEGY for this run. */
+  strategy: 'one-pass' | 'lowest-first';
 }): Promise<ServerRun> {
   const dataDir = await mkdtemp(join(opts.tmpRoot, 'server-'));
   const port = await freePort();
@@ -66,6 +68,7 @@ export async function serverRun(opts: {
     FRAMEHOUSE_DATA_DIR: dataDir,
     FRAMEHOUSE_LOG_LEVEL: opts.logFile ? 'info' : 'silent',
     FRAMEHOUSE_WORKER_CONCURRENCY: '1',
+    FRAMEHOUSE_LADDER_STRATEGY: opts.strategy,
   });
   const logFd = opts.logFile ? openSync(opts.logFile, 'a') : null;
   // process.execPath is the pinned Node 24 running this script, and spawning it directly (no
