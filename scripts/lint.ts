@@ -30,7 +30,11 @@ const files = includes
 let problems = 0;
 for (const filePath of files) {
   const source = readFileSync(filePath, 'utf8');
-  const formatted = biome.formatContent(projectKey, source, { filePath }).content;
+  // --write also applies Biome's safe fixes (import order, …) before formatting.
+  const fixed = write
+    ? biome.lintContent(projectKey, source, { filePath, fixFileMode: 'safeFixes' }).content
+    : source;
+  const formatted = biome.formatContent(projectKey, fixed, { filePath }).content;
   if (formatted !== source) {
     if (write) writeFileSync(filePath, formatted);
     else {

@@ -2,10 +2,11 @@ import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { hashingPassThrough } from '../uploads/hashing.ts';
 import { assetSchema, errorSchemaRef } from './assets.schemas.ts';
-import { type AssetsService, sourceKeyFor } from './assets.service.ts';
+import type { AssetsService } from './assets.service.ts';
 
 const MAX_TITLE = 500;
 
@@ -33,7 +34,7 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
         );
       }
       const assetId = newId();
-      const sourceKey = sourceKeyFor(assetId);
+      const sourceKey = mediaKeys.source(assetId);
       let stored: { size: number; sha256: string; filename: string } | undefined;
       let title: string | null = null;
       try {

@@ -18,8 +18,6 @@ export interface StoredSource {
   sha256: string | null;
 }
 
-export const sourceKeyFor = (assetId: string) => `sources/${assetId}/original`;
-
 /** Asset lifecycle: create from a stored source, read, list, edit, delete. */
 export class AssetsService {
   readonly #db: Db;

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { assetsRepo } from '../assets/assets.repo.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
+import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { mediaKeys } from './media-keys.ts';
 import { sendObject } from './serve-object.ts';
 import type { Thumbnailer } from './thumbnails.ts';
 

@@ -2,8 +2,8 @@ import type { AssetRow } from '../db/schema.ts';
 import { buildThumbnailArgs } from '../media/ffmpeg-args.ts';
 import { runFfmpeg } from '../media/run-ffmpeg.ts';
 import { AppError } from '../shared/errors.ts';
+import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { mediaKeys } from './media-keys.ts';
 
 const MAX_WIDTH = 3840;
 const DEFAULT_WIDTH = 640;

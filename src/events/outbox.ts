@@ -1,6 +1,5 @@
-import { EventEmitter } from 'node:events';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database, EventRow } from '../db/schema.ts';
+import type { Database } from '../db/schema.ts';
 import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
 
@@ -30,23 +29,3 @@ export async function recordEvent(
     .values({ id: newId(), type, asset_id: assetId, data: JSON.stringify(data), created_at: isoNow() })
     .execute();
 }
-
-export interface EventFilter {
-  assetId?: string;
-  afterSeq?: number;
-  limit?: number;
-}
-
-export async function listEvents(db: Kysely<Database>, filter: EventFilter = {}): Promise<EventRow[]> {
-  let q = db
-    .selectFrom('events')
-    .selectAll()
-    .orderBy('seq', 'asc')
-    .limit(filter.limit ?? 100);
-  if (filter.assetId) q = q.where('asset_id', '=', filter.assetId);
-  if (filter.afterSeq !== undefined) q = q.where('seq', '>', filter.afterSeq);
-  return q.execute();
-}
-
-/** In-process notification that the outbox has new rows (the PostgreSQL adapter will use NOTIFY). */
-export const outboxSignal = new EventEmitter();

@@ -1,5 +1,5 @@
-import { mediaKeys } from '../delivery/media-keys.ts';
 import { defineJob } from '../queue/jobs.ts';
+import { mediaKeys } from '../storage/media-keys.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 
 /** After an asset is deleted: remove its source and every output. Retried while the store is down. */

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mediaKeys } from '../delivery/media-keys.ts';
+import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { finalizePlaylist, parseMediaPlaylist } from './hls-playlists.ts';
 

@@ -2,9 +2,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { mediaKeys } from '../delivery/media-keys.ts';
 import { buildStoryboardArgs, storyboardLayout, storyboardVtt } from '../media/ffmpeg-args.ts';
 import { runFfmpeg } from '../media/run-ffmpeg.ts';
+import { mediaKeys } from '../storage/media-keys.ts';
 import { parseMediaPlaylist } from './hls-playlists.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 

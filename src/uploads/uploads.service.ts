@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import type { FileStore } from '@tus/file-store';
 import type { Upload } from '@tus/server';
 import { titleFromFilename } from '../assets/assets.routes.ts';
-import { type AssetsService, sourceKeyFor } from '../assets/assets.service.ts';
+import type { AssetsService } from '../assets/assets.service.ts';
 import type { Db } from '../db/database.ts';
 import type { UploadRow } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
+import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
 const MAX_META = 500;
@@ -62,7 +63,7 @@ export class UploadsService {
       return row.asset_id;
     }
     const assetId = newId();
-    const sourceKey = sourceKeyFor(assetId);
+    const sourceKey = mediaKeys.source(assetId);
     const info = await this.#d.store.putFile(sourceKey, join(this.#d.tusDir, uploadId), { link: true });
     await this.#d.assets.createFromSource(
       {

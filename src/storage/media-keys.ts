@@ -1,5 +1,6 @@
 /** Where each asset's outputs live in the object store. One place, so nothing builds keys by hand. */
 export const mediaKeys = {
+  source: (assetId: string) => `sources/${assetId}/original`,
   hlsPrefix: (assetId: string) => `hls/${assetId}/`,
   hls: (assetId: string, file: string) => `hls/${assetId}/${file}`,
   imagesPrefix: (assetId: string) => `images/${assetId}/`,
