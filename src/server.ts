@@ -71,6 +71,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
 
   await uploads.resumeUnfinished();
+  await uploads.sweepFinished();
   await app.listen({ port: config.port, host: config.host });
   workers?.start();
   const address = app.server.address();

@@ -113,6 +113,33 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
     }
   });
 
+  test('a zero-byte tus upload is created (201), becomes an errored asset, and HEAD keeps saying complete', async () => {
+    const server = await startTestServer();
+    try {
+      const created = await fetch(`${server.url}/v1/uploads`, {
+        method: 'POST',
+        headers: { 'tus-resumable': '1.0.0', 'upload-length': '0' },
+      });
+      assert.equal(created.status, 201);
+      const url = new URL(created.headers.get('location') ?? '', server.url);
+      const info = await server.api<{ data: { asset_id: string; offset: number; length: number } }>(
+        url.pathname,
+      );
+      assert.equal(info.body.data.length, 0);
+      const asset = await server.waitForAsset(info.body.data.asset_id, isFinished);
+      assert.equal(asset.status, 'errored');
+      assert.equal(asset.errors[0]?.code, 'FH_ERR_EMPTY_FILE');
+      for (let i = 0; i < 2; i++) {
+        const head = await fetch(url, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
+        assert.equal(head.status, 200);
+        assert.equal(head.headers.get('upload-offset'), '0');
+        assert.equal(head.headers.get('upload-length'), '0');
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('`framehouse upload FILE --wait` uploads with progress and waits for ready', async () => {
     const server = await startTestServer();
     try {

@@ -2,6 +2,8 @@ import type { Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
+import { deleteAssetObjectsSpec, probeSpec } from '../pipeline/job-specs.ts';
+import { enqueueJob } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
@@ -63,11 +65,12 @@ export class AssetsService {
         policy: 'public',
         created_at: now,
       });
-      await this.#queue.enqueue(
+      await enqueueJob(
+        this.#queue,
         trx,
-        'probe',
+        probeSpec,
         { assetId: source.assetId },
-        { dedupeKey: `probe:${source.assetId}`, priority: 10 },
+        { dedupeKey: `probe:${source.assetId}` },
       );
       await recordEvent(trx, 'asset.created', source.assetId, {
         filename: source.filename,
@@ -124,7 +127,13 @@ export class AssetsService {
     await this.#db.transaction().execute(async (trx) => {
       const deleted = await assetsRepo.delete(trx, id);
       if (!deleted) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
-      await this.#queue.enqueue(trx, 'delete-asset-objects', { assetId: id }, { dedupeKey: `delete:${id}` });
+      await enqueueJob(
+        this.#queue,
+        trx,
+        deleteAssetObjectsSpec,
+        { assetId: id },
+        { dedupeKey: `delete:${id}` },
+      );
       await recordEvent(trx, 'asset.deleted', id);
     });
   }

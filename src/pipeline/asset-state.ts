@@ -34,3 +34,26 @@ export async function markReady(db: Db, assetId: string): Promise<boolean> {
     return true;
   });
 }
+
+/**
+ * A job gave up on the asset for a reason that is not the file's (its worker kept dying, the
+ * store or ffmpeg kept failing). An asset still waiting or processing becomes `errored`; one
+ * already playable stays `ready` with the renditions that landed, the others `errored`.
+ */
+export async function markGivenUp(db: Db, assetId: string): Promise<void> {
+  const asset = await assetsRepo.get(db, assetId);
+  if (!asset || asset.status === 'errored') return;
+  if (asset.status !== 'ready') {
+    await markErrored(db, assetId, new AppError('FH_ERR_PROCESSING_FAILED'));
+    return;
+  }
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('renditions')
+      .set({ status: 'errored' })
+      .where('asset_id', '=', assetId)
+      .where('status', '!=', 'ready')
+      .execute();
+    await assetsRepo.update(trx, assetId, { progress: 1 });
+  });
+}

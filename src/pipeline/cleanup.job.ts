@@ -1,11 +1,12 @@
 import { defineJob } from '../queue/jobs.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
+import { deleteAssetObjectsSpec } from './job-specs.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 
 /** After an asset is deleted: remove its source and every output. Retried while the store is down. */
 export const deleteAssetObjectsJob = (deps: Pick<PipelineDeps, 'store'>) =>
-  defineJob<{ assetId: string }>('delete-asset-objects', {
-    maxAttempts: 10,
+  defineJob<{ assetId: string }>(deleteAssetObjectsSpec.type, {
+    ...deleteAssetObjectsSpec,
     async handler({ payload }) {
       for (const prefix of [mediaKeys.sourcePrefix, mediaKeys.hlsPrefix, mediaKeys.imagesPrefix]) {
         await deps.store.deletePrefix(prefix(payload.assetId));

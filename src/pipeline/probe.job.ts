@@ -7,10 +7,10 @@ import { defineJob, enqueueJob } from '../queue/jobs.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
 import { sha256Of } from '../uploads/hashing.ts';
-import { markErrored } from './asset-state.ts';
+import { markErrored, markGivenUp } from './asset-state.ts';
+import { probeSpec, transcodeSpec } from './job-specs.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { renditionRows } from './renditions.ts';
-import { transcodeJob } from './transcode.job.ts';
 
 const PROBE_TIMEOUT_MS = 60_000;
 
@@ -19,9 +19,11 @@ const PROBE_TIMEOUT_MS = 60_000;
  * person understands, plans the ladder, and hands over to transcoding in one transaction.
  */
 export const probeJob = (deps: PipelineDeps) =>
-  defineJob<{ assetId: string }>('probe', {
-    maxAttempts: 3,
-    priority: 10,
+  defineJob<{ assetId: string }>(probeSpec.type, {
+    ...probeSpec,
+    // Out of attempts for a reason that is not the file's (a store or ffprobe failure):
+    // the asset must not wait for ever.
+    onDead: ({ assetId }) => markGivenUp(deps.db, assetId),
     async handler({ payload, signal, log }) {
       const asset = await assetsRepo.get(deps.db, payload.assetId);
       if (!asset) return; // deleted meanwhile: nothing to do
@@ -64,7 +66,7 @@ export const probeJob = (deps: PipelineDeps) =>
         await enqueueJob(
           deps.queue,
           trx,
-          transcodeJob(deps),
+          transcodeSpec,
           { assetId: asset.id },
           { dedupeKey: `transcode:${asset.id}` },
         );

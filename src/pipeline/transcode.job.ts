@@ -10,17 +10,18 @@ import { defineJob, type JobContext, PermanentJobError } from '../queue/jobs.ts'
 import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { markErrored, markReady } from './asset-state.ts';
+import { markErrored, markGivenUp, markReady } from './asset-state.ts';
 import { encodePass } from './encode-pass.ts';
 import { measureBandwidth } from './hls-playlists.ts';
 import { HlsPublisher, type PublishedRendition } from './hls-publisher.ts';
+import { transcodeSpec } from './job-specs.ts';
 import { chooseStrategy, passesFor, workPerMediaSecond } from './ladder-strategy.ts';
 import { type Measured, masterFor } from './master-playlist.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { AUDIO_RENDITION } from './renditions.ts';
 import { makeStoryboard } from './storyboard.ts';
 
-export const TRANSCODE_MAX_ATTEMPTS = 3;
+const TRANSCODE_MAX_ATTEMPTS = transcodeSpec.maxAttempts ?? 3;
 const PROGRESS_WRITE_INTERVAL_MS = 1000;
 
 /**
@@ -31,8 +32,10 @@ const PROGRESS_WRITE_INTERVAL_MS = 1000;
  * realtime factor. The master playlist is rewritten as each pass's rungs land.
  */
 export const transcodeJob = (deps: PipelineDeps) =>
-  defineJob<{ assetId: string }>('transcode', {
-    maxAttempts: TRANSCODE_MAX_ATTEMPTS,
+  defineJob<{ assetId: string }>(transcodeSpec.type, {
+    ...transcodeSpec,
+    // The worker died on the last attempt (killed, out of memory): the handler could not say so.
+    onDead: ({ assetId }) => markGivenUp(deps.db, assetId),
     async handler(ctx) {
       try {
         await transcode(deps, ctx);
@@ -57,7 +60,13 @@ async function transcode(
   { payload, signal, log, attempt }: JobContext<{ assetId: string }>,
 ): Promise<void> {
   const asset = await assetsRepo.get(deps.db, payload.assetId);
-  if (!asset || asset.status === 'errored') return;
+  if (!asset) {
+    // Deleted while queued or during an earlier attempt: remove what that attempt left.
+    await removeOutputs(deps.store, payload.assetId);
+    await removeWorkDirs(deps.workDir, payload.assetId);
+    return;
+  }
+  if (asset.status === 'errored') return;
   if (!asset.media_info) throw new PermanentJobError('asset was never probed');
   const info = JSON.parse(asset.media_info) as MediaInfo;
   const plan = planLadder(info);

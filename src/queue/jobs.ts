@@ -35,12 +35,37 @@ export interface JobOptions<P> {
   visibilityTimeoutMs?: number;
   /** Default 0; higher runs first. Used by `enqueueJob` unless the call overrides it. */
   priority?: number;
+  /**
+   * Called once when the job is dead-lettered — its last attempt failed, or its lease expired on
+   * the last attempt (the worker died) — so the job can leave what it works on in an honest
+   * state (an asset `errored` rather than `processing` for ever). Errors here are logged.
+   */
+  onDead?(payload: P, error: string): Promise<void>;
   /** Validates the stored payload (e.g. a zod schema's `parse`). A throw is a permanent failure. */
   parse?(raw: unknown): P;
 }
 
 export interface JobDefinition<P> extends JobOptions<P> {
   readonly type: string;
+}
+
+/**
+ * What enqueuing needs to know of a job type — its name, payload type and defaults — without
+ * its handler, so the code that enqueues does not depend on what the handler depends on.
+ */
+export interface JobSpec<P> {
+  readonly type: string;
+  readonly priority?: number;
+  readonly maxAttempts?: number;
+  /** Never set: carries the payload type. */
+  readonly payloadType?: P;
+}
+
+export function jobSpec<P>(
+  type: string,
+  defaults: { priority?: number; maxAttempts?: number } = {},
+): JobSpec<P> {
+  return { type, ...defaults };
 }
 
 /** Declares a job type once, with its payload type and handler. */
@@ -58,7 +83,7 @@ export function defineJob<P>(type: string, options: JobOptions<P>): JobDefinitio
 export function enqueueJob<P>(
   queue: JobQueue,
   executor: QueueExecutor,
-  job: JobDefinition<P>,
+  job: JobSpec<P>,
   payload: P,
   opts: EnqueueOptions = {},
 ): Promise<EnqueueResult> {

@@ -446,4 +446,33 @@ describe('WorkerPool', () => {
     );
     assert.equal((await queue.get(id))?.state, 'dead');
   });
+
+  test('onDead runs once for a job dead after its last attempt and for one reaped after its worker died', async () => {
+    const queue = new JobQueue({ db: t.db, backoff: { baseMs: 5 } });
+    const deaths: Array<[string, string]> = [];
+    const onDead = async (payload: { name: string }, error: string) => {
+      deaths.push([payload.name, error]);
+    };
+    const failing = defineJob<{ name: string }>('failing', {
+      maxAttempts: 2,
+      handler: async () => {
+        throw new Error('ffprobe vanished');
+      },
+      onDead,
+    });
+    const orphan = defineJob<{ name: string }>('orphan', { handler: async () => {}, onDead });
+    const a = await queue.enqueue(t.db, 'failing', { name: 'a' }, { maxAttempts: 2 });
+    const b = await queue.enqueue(t.db, 'orphan', { name: 'b' }, { maxAttempts: 1 });
+    await queue.claim(['orphan'], 1, 'dead-worker', 20); // claimed by a worker that then dies
+    const p = pool(queue, [failing, orphan], { reapIntervalMs: 10 });
+    p.start();
+    await waitUntil(
+      async () => (await queue.get(a.id))?.state === 'dead' && (await queue.get(b.id))?.state === 'dead',
+    );
+    await waitUntil(() => deaths.length === 2);
+    assert.deepEqual(deaths.sort(), [
+      ['a', 'ffprobe vanished'],
+      ['b', 'the worker running it stopped answering'],
+    ]);
+  });
 });

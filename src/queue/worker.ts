@@ -366,11 +366,13 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           outcome = retryable && job.attempts < job.maxAttempts ? 'retrying' : 'dead';
           const fields = { durationMs, err: error, maxAttempts: job.maxAttempts };
           if (outcome === 'retrying') log.warn(fields, 'job attempt failed; it will be retried');
-          else
+          else {
             log.error(
               fields,
               retryable ? 'job failed on its last attempt: dead' : 'job failed permanently: dead',
             );
+            await this.#runOnDead(job.type, job.payload, errorMessage(error));
+          }
         }
       }
     } catch (dbErr) {
@@ -381,6 +383,16 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       );
     }
     this.emit('settled', job, outcome, error);
+  }
+
+  async #runOnDead(type: string, payload: unknown, error: string): Promise<void> {
+    const onDead = this.#registry.get(type)?.onDead;
+    if (!onDead) return;
+    try {
+      await onDead(payload, error);
+    } catch (err) {
+      this.#log.error({ err, type }, 'the dead-letter hook failed');
+    }
   }
 
   #scheduleHeartbeat(slot: Slot, log: JobLogger): void {
@@ -434,6 +446,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       const reaped = await this.#queue.reapExpired();
       if (reaped.length > 0) {
         this.#log.warn({ jobs: reaped }, 'jobs whose leases expired on their last attempt are now dead');
+        for (const r of reaped) {
+          const dead = await this.#queue.get(r.id);
+          if (dead) await this.#runOnDead(r.type, dead.payload, 'the worker running it stopped answering');
+        }
         this.emit('reaped', reaped);
       }
       const now = Date.now();

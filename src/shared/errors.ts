@@ -9,7 +9,6 @@ export const ERROR_CODES = {
   FH_ERR_UPLOAD_NOT_FOUND: { status: 404, message: 'No upload has this id.' },
   FH_ERR_PLAYBACK_NOT_FOUND: { status: 404, message: 'No playback has this id.' },
   FH_ERR_NOT_READY: { status: 409, message: 'The asset is not ready yet.' },
-  FH_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed here.' },
   FH_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The file is larger than this server accepts.' },
   FH_ERR_UPLOAD_MISSING_FILE: {
     status: 400,
@@ -19,7 +18,7 @@ export const ERROR_CODES = {
   FH_ERR_RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range is outside the file.' },
   FH_ERR_CURSOR_INVALID: { status: 400, message: 'The pagination cursor is not valid.' },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
-  FH_ERR_UNAVAILABLE: { status: 503, message: 'A part of the service is not available.' },
+  FH_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a moment.' },
   // Media errors: recorded on an asset (its `errors` list) rather than returned by a request.
   FH_ERR_EMPTY_FILE: { status: 422, message: 'The file is empty (0 bytes).' },
   FH_ERR_NOT_MEDIA: { status: 422, message: 'The file is not audio or video that we can read.' },
@@ -31,6 +30,10 @@ export const ERROR_CODES = {
   },
   FH_ERR_MEDIA_TIMEOUT: { status: 422, message: 'Processing the file took longer than the time limit.' },
   FH_ERR_TRANSCODE_FAILED: { status: 500, message: 'Transcoding the file failed.' },
+  FH_ERR_PROCESSING_FAILED: {
+    status: 500,
+    message: 'Processing stopped after repeated failures on our side; the details are in the server log.',
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -47,8 +50,4 @@ export class AppError extends Error {
     this.status = ERROR_CODES[code].status;
     this.details = details;
   }
-}
-
-export function isAppError(e: unknown): e is AppError {
-  return e instanceof AppError;
 }

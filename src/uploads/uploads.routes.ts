@@ -27,9 +27,6 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
   const tusDir = join(deps.dataDir, 'tus');
   // Unfinished uploads are kept a week, then swept (hourly) with their partial files.
   const tusStore = new FileStore({ directory: tusDir, expirationPeriodInMilliseconds: 7 * 24 * 3_600_000 });
-  const sweep = setInterval(() => void tusStore.deleteExpired().catch(() => {}), 3_600_000);
-  sweep.unref();
-  app.addHook('onClose', async () => clearInterval(sweep));
   const uploads = new UploadsService({
     db: deps.db,
     store: deps.store,
@@ -38,6 +35,12 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     tusDir,
     log: app.log,
   });
+  const sweep = setInterval(() => {
+    void tusStore.deleteExpired().catch(() => {});
+    void uploads.sweepFinished().catch(() => {});
+  }, 3_600_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
 
   const tus = new TusServer({
     path: UPLOADS_PATH,
@@ -45,6 +48,8 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     maxSize: deps.maxUploadBytes,
     respectForwardedHeaders: deps.trustProxy,
     relativeLocation: true,
+    // A finished upload is an asset now: deleting the asset is how to remove it.
+    disableTerminationForFinishedUploads: true,
     // Our own random ids: URL-safe, and never derived from anything the client sent.
     namingFunction: () => newId(),
     onUploadCreate: async (_req, upload) => {
@@ -68,6 +73,21 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
       request: import('fastify').FastifyRequest,
       reply: import('fastify').FastifyReply,
     ) => {
+      // A finished upload answers HEAD from our own record: its tus copy may be swept already.
+      const id = request.method === 'HEAD' ? request.url.split('?')[0]?.split('/')[3] : undefined;
+      const finished = id ? await uploads.finishedLength(id) : null;
+      if (finished !== null) {
+        reply
+          .code(200)
+          .headers({
+            'tus-resumable': '1.0.0',
+            'upload-offset': String(finished),
+            'upload-length': String(finished),
+            'cache-control': 'no-store',
+          })
+          .send();
+        return;
+      }
       reply.hijack();
       await tus.handle(request.raw, reply.raw);
     };

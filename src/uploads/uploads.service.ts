@@ -53,15 +53,12 @@ export class UploadsService {
 
   /**
    * Turns a finished upload into an asset. Idempotent: the file is linked (not moved) into the
-   * store, the asset is created in one transaction with the upload row's update, and only then
-   * is the tus copy removed — a crash at any point is finished by `resumeUnfinished`.
+   * store and the asset is created in one transaction with the upload row's update; a crash in
+   * between is finished at start-up by `resumeUnfinished`, or on the next status request.
    */
   async finish(uploadId: string): Promise<string> {
     const row = await this.#row(uploadId);
-    if (row.asset_id) {
-      await this.#d.tusStore.remove(uploadId).catch(() => {});
-      return row.asset_id;
-    }
+    if (row.asset_id) return row.asset_id;
     const assetId = newId();
     const sourceKey = mediaKeys.source(assetId);
     const info = await this.#d.store.putFile(sourceKey, join(this.#d.tusDir, uploadId), { link: true });
@@ -85,8 +82,32 @@ export class UploadsService {
         await recordEvent(trx, 'upload.completed', assetId, { upload_id: uploadId, size: info.size });
       },
     );
-    await this.#d.tusStore.remove(uploadId).catch(() => {});
+    // The tus copy stays (a hard link, so no extra space on the local store): a client whose
+    // last response was lost asks HEAD again and must hear "complete", not "unknown upload".
+    // `sweepFinished` removes it a day later.
     return assetId;
+  }
+
+  /** Removes the tus copies of uploads that became assets more than `olderThanMs` ago. */
+  async sweepFinished(olderThanMs = 24 * 3_600_000): Promise<void> {
+    const cutoff = new Date(Date.now() - olderThanMs).toISOString();
+    const rows = await this.#d.db
+      .selectFrom('uploads')
+      .select('id')
+      .where('completed_at', '<', cutoff)
+      .where('asset_id', 'is not', null)
+      .execute();
+    for (const { id } of rows) await this.#d.tusStore.remove(id).catch(() => {});
+  }
+
+  /** A finished upload as tus's HEAD reports it, whether or not its tus copy still exists. */
+  async finishedLength(uploadId: string): Promise<number | null> {
+    const row = await this.#d.db
+      .selectFrom('uploads')
+      .select(['asset_id', 'length'])
+      .where('id', '=', uploadId)
+      .executeTakeFirst();
+    return row?.asset_id ? (row.length ?? 0) : null;
   }
 
   /** At start-up: completes uploads whose last request died between "all bytes in" and "asset created". */
@@ -113,12 +134,15 @@ export class UploadsService {
     uploadId: string,
   ): Promise<{ id: string; asset_id: string | null; offset: number; length: number | null }> {
     const row = await this.#row(uploadId);
-    let offset = row.length ?? 0;
-    if (!row.asset_id) {
-      const upload = await this.#d.tusStore.getUpload(uploadId).catch(() => null);
-      offset = upload?.offset ?? 0;
+    if (row.asset_id)
+      return { id: row.id, asset_id: row.asset_id, offset: row.length ?? 0, length: row.length };
+    const upload = await this.#d.tusStore.getUpload(uploadId).catch(() => null);
+    const offset = upload?.offset ?? 0;
+    // All bytes are in but the asset was not made (the finishing request failed): make it now.
+    if (upload && upload.size !== undefined && offset === upload.size) {
+      return { id: row.id, asset_id: await this.finish(uploadId), offset, length: upload.size };
     }
-    return { id: row.id, asset_id: row.asset_id, offset, length: row.length };
+    return { id: row.id, asset_id: null, offset, length: row.length };
   }
 
   async forget(uploadId: string): Promise<void> {
