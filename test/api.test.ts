@@ -141,6 +141,29 @@ describe('REST API contract', () => {
     assert.ok(!(await readdir(join(server.dataDir, 'objects', 'sources'))).includes(id));
   });
 
+  test('extra file parts are ignored, too many parts are refused with a code', async () => {
+    const { openAsBlob } = await import('node:fs');
+    const clip = await openAsBlob(await makeClip(dir, { name: 'parts', seconds: 1 }));
+    const form = new FormData();
+    form.append('attachment', new Blob(['not this one']), 'notes.txt');
+    form.append('file', clip, 'parts.mp4');
+    const ok = await server.api<{ data: AssetBody }>('/v1/assets', { method: 'POST', body: form });
+    assert.equal(ok.status, 202);
+    assert.equal(ok.body.data.source.filename, 'parts.mp4');
+    const many = new FormData();
+    for (let i = 0; i < 5; i++) many.append(`f${i}`, new Blob(['x']), `x${i}.bin`);
+    const refused = await server.api<ErrorBody>('/v1/assets', { method: 'POST', body: many });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error.code, 'FH_ERR_VALIDATION');
+    await server.waitForAsset(ok.body.data.id, isFinished);
+    const ready = (await server.api<{ data: AssetBody }>(`/v1/assets/${ok.body.data.id}`)).body.data;
+    const seg = new URL(ready.playback.hls.replace('master.m3u8', '240p/index.m3u8'), server.url);
+    assert.equal((await fetch(seg, { headers: { 'if-none-match': '*' } })).status, 304);
+    const outside = await fetch(seg, { headers: { range: 'bytes=99999999-' } });
+    assert.equal(outside.status, 416);
+    assert.equal(outside.headers.get('cache-control'), null, 'an error is not cached as the object');
+  });
+
   test('unknown routes and ids answer coded errors', async () => {
     const r = await server.api<ErrorBody>('/v1/nope');
     assert.equal(r.status, 404);

@@ -248,4 +248,17 @@ describe('VOD: upload → probe → HLS → playback (real ffmpeg, SQLite, local
     assert.equal(ok.status, 'ready');
     assert.equal((await server.api('/healthz')).status, 200);
   });
+
+  test('a job that keeps failing on our side leaves the asset errored, not stuck', async () => {
+    const broken = await startTestServer({ FRAMEHOUSE_FFPROBE_PATH: '/nonexistent/ffprobe' });
+    try {
+      const created = await broken.upload(await makeClip(dir, { name: 'orphaned', seconds: 1 }));
+      const asset = await broken.waitForAsset(created.id, (a) => a.status !== 'waiting', 60_000);
+      assert.equal(asset.status, 'errored');
+      assert.equal(asset.errors[0]?.code, 'FH_ERR_PROCESSING_FAILED');
+      assert.doesNotMatch(asset.errors[0]?.message ?? '', /nonexistent|\//, 'no server paths in messages');
+    } finally {
+      await broken.stop();
+    }
+  });
 });

@@ -154,11 +154,8 @@ async function storeFilePart(store: ObjectStore, key: string, part: MultipartFil
   const hashing = hashingPassThrough();
   part.file.pipe(hashing.stream);
   part.file.on('error', (e) => hashing.stream.destroy(e));
+  // Past the size limit the part's stream errors (413), which aborts the put and its temp file.
   await store.put(key, hashing.stream);
-  if (part.file.truncated) {
-    await store.delete(key);
-    throw new AppError('FH_ERR_UPLOAD_TOO_LARGE');
-  }
   return { ...hashing.result(), filename: part.filename };
 }
 

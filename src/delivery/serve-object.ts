@@ -16,16 +16,18 @@ export async function sendObject(
 ): Promise<FastifyReply> {
   const info = await store.stat(key);
   if (!info) throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
-  reply
-    .header('content-type', info.contentType)
-    .header('etag', info.etag)
-    .header('last-modified', info.lastModified.toUTCString())
-    .header('cache-control', cacheControl)
-    .header('accept-ranges', 'bytes');
+  // Validators and caching only on answers that carry (or confirm) the object, not on errors.
+  const withObjectHeaders = () =>
+    reply
+      .header('content-type', info.contentType)
+      .header('etag', info.etag)
+      .header('last-modified', info.lastModified.toUTCString())
+      .header('cache-control', cacheControl)
+      .header('accept-ranges', 'bytes');
 
   const inm = request.headers['if-none-match'];
-  if (inm?.split(',').some((t) => t.trim() === info.etag || t.trim() === `W/${info.etag}`)) {
-    return reply.code(304).send();
+  if (inm?.split(',').some((t) => ['*', info.etag, `W/${info.etag}`].includes(t.trim()))) {
+    return withObjectHeaders().code(304).send();
   }
 
   const rangeHeader = request.headers.range;
@@ -40,15 +42,16 @@ export async function sendObject(
     const only = ranges !== -2 && ranges.length === 1 ? ranges[0] : undefined;
     if (only) {
       const { start, end } = only;
-      reply
+      const body = await openOrNotFound(store, key, { start, end });
+      withObjectHeaders()
         .code(206)
         .header('content-range', `bytes ${start}-${end}/${info.size}`)
         .header('content-length', end - start + 1);
-      return reply.send(await openOrNotFound(store, key, { start, end }));
+      return reply.send(body);
     }
   }
-  reply.header('content-length', info.size);
-  return reply.send(await openOrNotFound(store, key));
+  const body = await openOrNotFound(store, key);
+  return withObjectHeaders().header('content-length', info.size).send(body);
 }
 
 async function openOrNotFound(store: ObjectStore, key: string, range?: { start: number; end: number }) {

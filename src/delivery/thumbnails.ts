@@ -8,6 +8,8 @@ import type { ObjectStore } from '../storage/object-store.ts';
 const MAX_WIDTH = 3840;
 const DEFAULT_WIDTH = 640;
 const THUMBNAIL_TIMEOUT_MS = 30_000;
+const MAX_RUNNING = 2;
+const MAX_WAITING = 32;
 
 /** The default frame: the middle of short clips, 10 s in for long ones (past most intros' black). */
 export function posterTime(duration: number): number {
@@ -16,8 +18,9 @@ export function posterTime(duration: number): number {
 
 /**
  * Thumbnails at `?time=&width=`: generated once with ffmpeg, then served from the store.
- * Time is rounded to 100 ms and width to 8 px so the cache cannot be flooded with near-duplicates;
- * concurrent requests for the same frame share one ffmpeg run, and at most two run at once.
+ * Time is rounded to 100 ms and width to 16 px, which keeps near-duplicates out of the cache
+ * (it still grows with duration × widths asked for; signed playback will gate it). Concurrent
+ * requests for the same frame share one ffmpeg run; at most two run at once, 32 wait.
  */
 export class Thumbnailer {
   readonly #store: ObjectStore;
@@ -33,12 +36,12 @@ export class Thumbnailer {
 
   /** Resolves the object key for a request, generating the image if it does not exist yet. */
   async ensure(asset: AssetRow, query: { time?: number; width?: number }): Promise<string> {
-    if (asset.kind !== 'video' || asset.duration == null || !asset.width) {
+    if (asset.kind !== 'video' || asset.duration == null || !asset.width || asset.status === 'errored') {
       throw new AppError('FH_ERR_NOT_READY', 'Thumbnails exist once a video has been probed.');
     }
     const isDefault = query.time === undefined && query.width === undefined;
     const width = Math.min(
-      roundTo(query.width ?? Math.min(DEFAULT_WIDTH, asset.width), 8),
+      roundTo(query.width ?? Math.min(DEFAULT_WIDTH, asset.width), 16),
       asset.width,
       MAX_WIDTH,
     );
@@ -83,10 +86,12 @@ export class Thumbnailer {
   }
 
   async #acquire(): Promise<void> {
-    if (this.#running < 2) {
+    if (this.#running < MAX_RUNNING) {
       this.#running++;
       return;
     }
+    // A burst of requests for new frames waits its turn, up to a point; past it, say so.
+    if (this.#waiting.length >= MAX_WAITING) throw new AppError('FH_ERR_BUSY');
     await new Promise<void>((resolve) => this.#waiting.push(resolve));
   }
 

@@ -56,7 +56,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(multipart, {
-    limits: { fileSize: deps.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 20 },
+    // A few file parts are tolerated (only `file` is kept, the others drained).
+    limits: { fileSize: deps.maxUploadBytes, files: 3, fields: 10, fieldSize: 64 * 1024, parts: 20 },
   });
 
   registerHealthRoutes(app, { db: deps.db, store: deps.store, ffmpegPath: deps.ffmpegPath });

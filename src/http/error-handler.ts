@@ -15,8 +15,25 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
-      if (error.status >= 500) request.log.error({ err: error }, error.message);
+      if (error.status >= 500) {
+        // Details of a server-side failure (ffmpeg's stderr, paths) go to the log, not the client.
+        request.log.error({ err: error, details: error.details }, error.message);
+        reply.code(error.status).send(errorBody(error.code, error.message));
+        return;
+      }
       reply.code(error.status).send(errorBody(error.code, error.message, error.details));
+      return;
+    }
+    if (
+      error.code === 'FST_FILES_LIMIT' ||
+      error.code === 'FST_PARTS_LIMIT' ||
+      error.code === 'FST_FIELDS_LIMIT'
+    ) {
+      reply
+        .code(400)
+        .send(
+          errorBody('FH_ERR_VALIDATION', 'Too many parts: send one file in "file" and an optional "title".'),
+        );
       return;
     }
     if (error.validation) {

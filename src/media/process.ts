@@ -6,7 +6,7 @@
  * It never rejects on a non-zero exit: callers (probeFile, runFfmpeg) know what the exit means
  * and map it to an AppError. It rejects only when the binary can't be started at all.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface ProcessResult {
   exitCode: number | null;
@@ -31,6 +31,15 @@ export interface ProcessOptions {
   stderrTailBytes?: number | undefined;
 }
 
+/**
+ * Children still running. Being in their own process group, they would outlive a server that
+ * exits without shutting down gracefully (a second Ctrl-C): kill them on the way out.
+ */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 export function runProcess(bin: string, args: string[], opts: ProcessOptions): Promise<ProcessResult> {
   const tailBytes = opts.stderrTailBytes ?? 4096;
   return new Promise((resolve, reject) => {
@@ -41,6 +50,8 @@ export function runProcess(bin: string, args: string[], opts: ProcessOptions): P
     // Its own process group: a Ctrl-C in the terminal reaches the server, whose graceful
     // shutdown decides whether the job finishes; it does not kill ffmpeg behind its back.
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
+    live.add(child);
+    child.once('close', () => live.delete(child));
     const out: Buffer[] = [];
     let outBytes = 0;
     let stdoutOverflow = false;

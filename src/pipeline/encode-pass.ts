@@ -25,8 +25,8 @@ export interface PassOptions {
 }
 
 /**
- * One ffmpeg run over some rungs of the ladder, with a publishing loop beside it. ffmpeg
- * ends its playlists even when it is killed, so nothing is ticked after it exits: the caller
+ * One ffmpeg run over some rungs of the ladder, with a publishing loop beside it. Nothing is
+ * ticked after ffmpeg exits (a stopped ffmpeg may have ended its playlists early): the caller
  * publishes the final state itself, only when the pass succeeded.
  */
 export async function encodePass(o: PassOptions): Promise<{ wallSeconds: number }> {

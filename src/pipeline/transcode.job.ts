@@ -97,9 +97,13 @@ async function transcode(
   const progress = progressWriter(deps.db, asset.id);
   const passWork = passes.map((p) => workPerMediaSecond(p, info));
   const totalWork = passWork.reduce((a, b) => a + b, 0);
-  // Some sources (raw elementary streams) state no duration: budget from the size instead,
-  // as if the media were 2 Mbit/s.
-  const mediaSeconds = Math.max(info.duration, info.sizeBytes / 250_000);
+  // Some sources (raw elementary streams) state no duration: budget from the size instead, as if
+  // the media were 2 Mbit/s. And a duration the file merely claims is believed only up to what
+  // its size could hold at 8 kbit/s, so a hostile header cannot buy an endless time limit.
+  const mediaSeconds = Math.min(
+    Math.max(info.duration, info.sizeBytes / 250_000),
+    info.sizeBytes / 1000 + 60,
+  );
   const timeoutMs = 60_000 + mediaSeconds * deps.transcodeTimeoutFactor * 1000;
 
   let ready = asset.status === 'ready';
