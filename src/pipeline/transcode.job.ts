@@ -106,7 +106,8 @@ async function transcode(
   );
   const timeoutMs = 60_000 + mediaSeconds * deps.transcodeTimeoutFactor * 1000;
 
-  let ready = asset.status === 'ready';
+  const wasPlayable = asset.status === 'ready';
+  let ready = wasPlayable;
   let workDone = 0;
   const measured: Measured = new Map();
   const landed: LadderPlan = { ...plan, video: [], audio: null };
@@ -128,6 +129,9 @@ async function transcode(
         signal,
         log,
         onTick: async (speed) => {
+          // A retry of an asset people may already be watching: its published files stay as
+          // they are until this attempt's are complete, rather than restart as partial playlists.
+          if (wasPlayable) return;
           const published = ofPass(await publisher.sync());
           // Only the first pass makes the asset playable; later rungs join the master when complete.
           if (i > 0 || ready) return;

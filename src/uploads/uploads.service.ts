@@ -7,7 +7,6 @@ import type { Db } from '../db/database.ts';
 import type { UploadRow } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { AppError } from '../shared/errors.ts';
-import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -59,7 +58,9 @@ export class UploadsService {
   async finish(uploadId: string): Promise<string> {
     const row = await this.#row(uploadId);
     if (row.asset_id) return row.asset_id;
-    const assetId = newId();
+    // The asset takes the upload's (random) id: a finish cut short and run again writes the
+    // same source key and creates the same asset, never a second copy.
+    const assetId = uploadId;
     const sourceKey = mediaKeys.source(assetId);
     const info = await this.#d.store.putFile(sourceKey, join(this.#d.tusDir, uploadId), { link: true });
     await this.#d.assets.createFromSource(
