@@ -58,7 +58,7 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
         assetId,
         sourceKey,
         filename: stored.filename,
-        title: title ?? titleFromFilename(stored.filename),
+        title,
         size: stored.size,
         sha256: stored.sha256,
       });
@@ -157,11 +157,4 @@ async function storeFilePart(store: ObjectStore, key: string, part: MultipartFil
   // Past the size limit the part's stream errors (413), which aborts the put and its temp file.
   await store.put(key, hashing.stream);
   return { ...hashing.result(), filename: part.filename };
-}
-
-export function titleFromFilename(filename: string | null | undefined): string | null {
-  if (!filename) return null;
-  const base = filename.split(/[\\/]/).pop() ?? '';
-  const title = base.replace(/\.[A-Za-z0-9]{1,8}$/, '').trim();
-  return title ? title.slice(0, MAX_TITLE) : null;
 }

@@ -44,7 +44,7 @@ export class AssetsService {
         id: source.assetId,
         status: 'waiting',
         kind: null,
-        title: source.title,
+        title: source.title ?? titleFromFilename(source.filename),
         source_key: source.sourceKey,
         source_filename: source.filename,
         source_size: source.size,
@@ -151,4 +151,11 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
     // fall through to the coded error
   }
   throw new AppError('FH_ERR_CURSOR_INVALID');
+}
+
+/** Without a title, an asset is named after its file: `Harbour tour.mp4` → `Harbour tour`. */
+function titleFromFilename(filename: string | null): string | null {
+  const base = filename?.split(/[\\/]/).pop() ?? '';
+  const title = base.replace(/\.[A-Za-z0-9]{1,8}$/, '').trim();
+  return title ? title.slice(0, 500) : null;
 }

@@ -33,7 +33,8 @@ export interface TranscodeOptions {
  * Naming, as ffmpeg 5.1 does it: with several variant streams the hls muxer appends the
  * variant number to the init file name, so each rung folder holds `init_N.mp4` where N is the
  * variant's position in -var_stream_map (video rungs first, then audio); with a single variant
- * it stays `init.mp4`. hlsVariants() says which, so no caller guesses.
+ * it stays `init.mp4`. The pipeline reads the name from each playlist's EXT-X-MAP; hlsVariants()
+ * states the rule for the tests.
  *
  * Rotation: ffmpeg autorotates decoded frames before the filter graph, so the rungs come out
  * upright with no display matrix, which is what every player handles.

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { FileStore } from '@tus/file-store';
 import type { Upload } from '@tus/server';
-import { titleFromFilename } from '../assets/assets.routes.ts';
 import type { AssetsService } from '../assets/assets.service.ts';
 import type { Db } from '../db/database.ts';
 import type { UploadRow } from '../db/schema.ts';
@@ -68,7 +67,7 @@ export class UploadsService {
         assetId,
         sourceKey,
         filename: row.filename,
-        title: row.title ?? titleFromFilename(row.filename),
+        title: row.title,
         size: info.size,
         // Hashed by the probe job, off the request path: a multi-gigabyte file would hold the
         // final PATCH open for as long as the hash takes.
