@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AssetsService } from '../assets/assets.service.ts';
 import type { Db } from '../db/database.ts';
 import { newId } from '../shared/ids.ts';
@@ -60,8 +60,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
       const assetId = await uploads.finish(upload.id);
       return { headers: { 'Framehouse-Asset-Id': assetId, Location: `/v1/assets/${assetId}` } };
     },
-    onUploadTerminated: undefined,
-  } as ConstructorParameters<typeof TusServer>[0]);
+  });
   tus.on('POST_TERMINATE', (_req: unknown, _res: unknown, id: string) => {
     void uploads.forget(id);
   });
@@ -69,10 +68,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
   app.register(async (scope) => {
     // tus bodies are raw bytes: leave them unparsed for @tus/server to stream to disk.
     scope.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
-    const handOver = async (
-      request: import('fastify').FastifyRequest,
-      reply: import('fastify').FastifyReply,
-    ) => {
+    const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
       // A finished upload answers HEAD from our own record: its tus copy may be swept already.
       const id = request.method === 'HEAD' ? request.url.split('?')[0]?.split('/')[3] : undefined;
       const finished = id ? await uploads.finishedLength(id) : null;
