@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as tus from 'tus-js-client';
 import { makeClip } from './fixtures/media.ts';
 import { ROOT } from './helpers/processes.ts';
@@ -137,6 +138,56 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
       }
     } finally {
       await server.stop();
+    }
+  });
+
+  test('`framehouse upload` rides out a server restart in the middle of the upload', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'fh-cli-restart-'));
+    let server = await startTestServer({}, dataDir);
+    const port = String(new URL(server.url).port);
+    const state = await mkdtemp(join(tmpdir(), 'fh-cli-'));
+    const big = await makeClip(dir, { name: 'big', width: 1280, height: 720, seconds: 6 });
+    const size = (await stat(big)).size;
+    const child = spawn(
+      process.execPath,
+      [`${ROOT}bin/framehouse.js`, 'upload', big, '--server', server.url, '--wait', '--chunk-size', '65536'],
+      { env: { ...process.env, XDG_STATE_HOME: state }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+    });
+    const exit = new Promise<number | null>((r) => child.on('exit', r));
+    try {
+      // Once part of the file is on the server, restart it under the client's feet.
+      const tusDir = join(dataDir, 'tus');
+      let received = 0;
+      for (let i = 0; i < 400 && received <= size / 4; i++) {
+        const names = await readdir(tusDir).catch((): string[] => []);
+        const partial = names.find((n) => !n.endsWith('.json'));
+        received = partial ? (await stat(join(tusDir, partial))).size : 0;
+        if (received <= size / 4) await sleep(10);
+      }
+      await server.close();
+      assert.ok(received < size, `the restart came mid-upload (${received} of ${size} bytes)`);
+      await sleep(500);
+      server = await startTestServer({ PORT: port }, dataDir);
+      assert.equal(await exit, 0, out);
+      const assetId = /asset ([a-z0-9]+)/.exec(out)?.[1] ?? '';
+      const asset = (
+        await server.api<{ data: { status: string; source: { size: number } } }>(`/v1/assets/${assetId}`)
+      ).body.data;
+      assert.equal(asset.status, 'ready');
+      assert.equal(asset.source.size, size);
+      const assets = await server.api<{ data: unknown[] }>('/v1/assets');
+      assert.equal(assets.body.data.length, 1, 'resumed, not uploaded twice');
+    } finally {
+      child.kill('SIGKILL');
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 
