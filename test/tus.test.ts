@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as tus from 'tus-js-client';
 import { makeClip } from './fixtures/media.ts';
-import { ROOT } from './helpers/processes.ts';
+import { runCli } from './helpers/processes.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 
 describe('resumable uploads (tus 1.0, tus-js-client)', () => {
@@ -148,19 +147,9 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
     const state = await mkdtemp(join(tmpdir(), 'fh-cli-'));
     const big = await makeClip(dir, { name: 'big', width: 1280, height: 720, seconds: 6 });
     const size = (await stat(big)).size;
-    const child = spawn(
-      process.execPath,
-      [`${ROOT}bin/framehouse.js`, 'upload', big, '--server', server.url, '--wait', '--chunk-size', '65536'],
-      { env: { ...process.env, XDG_STATE_HOME: state }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
+    const cli = runCli(['upload', big, '--server', server.url, '--wait', '--chunk-size', '65536'], {
+      XDG_STATE_HOME: state,
     });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    const exit = new Promise<number | null>((r) => child.on('exit', r));
     try {
       // Once part of the file is on the server, restart it under the client's feet.
       const tusDir = join(dataDir, 'tus');
@@ -175,8 +164,8 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
       assert.ok(received < size, `the restart came mid-upload (${received} of ${size} bytes)`);
       await sleep(500);
       server = await startTestServer({ PORT: port }, dataDir);
-      assert.equal(await exit, 0, out);
-      const assetId = /asset ([a-z0-9]+)/.exec(out)?.[1] ?? '';
+      assert.equal(await cli.exit, 0, cli.output());
+      const assetId = /asset ([a-z0-9]+)/.exec(cli.output())?.[1] ?? '';
       const asset = (
         await server.api<{ data: { status: string; source: { size: number } } }>(`/v1/assets/${assetId}`)
       ).body.data;
@@ -185,7 +174,7 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
       const assets = await server.api<{ data: unknown[] }>('/v1/assets');
       assert.equal(assets.body.data.length, 1, 'resumed, not uploaded twice');
     } finally {
-      child.kill('SIGKILL');
+      cli.child.kill('SIGKILL');
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
     }
@@ -195,28 +184,11 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
     const server = await startTestServer();
     try {
       const state = await mkdtemp(join(tmpdir(), 'fh-cli-'));
-      const child = spawn(
-        process.execPath,
-        [
-          `${ROOT}bin/framehouse.js`,
-          'upload',
-          clip,
-          '--server',
-          server.url,
-          '--wait',
-          '--chunk-size',
-          '200000',
-        ],
-        { env: { ...process.env, XDG_STATE_HOME: state }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
+      const cli = runCli(['upload', clip, '--server', server.url, '--wait', '--chunk-size', '200000'], {
+        XDG_STATE_HOME: state,
       });
-      child.stderr.on('data', (d) => {
-        out += d;
-      });
-      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      const code = await cli.exit;
+      const out = cli.output();
       assert.equal(code, 0, out);
       assert.match(out, /uploading \|.*\| 100%/);
       assert.match(out, /ready: http:\/\/127\.0\.0\.1:\d+\/play\/[a-z0-9]+\/master\.m3u8/);
