@@ -59,7 +59,9 @@ export async function serverRun(opts: {
   const env: NodeJS.ProcessEnv = Object.fromEntries(
     Object.entries(process.env).filter(
       ([k]) =>
-        !k.startsWith('FRAMEHOUSE_') || k === 'FRAMEHOUSE_FFMPEG_PATH' || k === 'FRAMEHOUSE_FFPROBE_PATH',
+        (!k.startsWith('FRAMEHOUSE_') && k !== 'DATABASE_URL' && k !== 'STORAGE_URL') ||
+        k === 'FRAMEHOUSE_FFMPEG_PATH' ||
+        k === 'FRAMEHOUSE_FFPROBE_PATH',
     ),
   );
   Object.assign(env, {

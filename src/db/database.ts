@@ -1,13 +1,21 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect } from 'kysely';
+import pg from 'pg';
 import { migrations } from './migrations/index.ts';
 import { openSqlite } from './node-sqlite-dialect.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
-/** Where the database lives: `sqlite:/path/to/file.db` (embedded default) or, later, `postgres://…`. */
+// PostgreSQL returns bigint (sizes, event sequence numbers) as strings to be safe beyond 2^53;
+// ours stay far below it, and every other part of the app expects numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/**
+ * Where the database lives: `sqlite:/path/to/file.db` (embedded default) or `postgres://…`
+ * (add `?options=-c%20search_path%3Dname` to use a schema other than `public`).
+ */
 export function openDatabase(url: string): Db {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
@@ -15,7 +23,14 @@ export function openDatabase(url: string): Db {
     const { dialect } = openSqlite(path);
     return new Kysely<Database>({ dialect });
   }
-  throw new Error(`Unsupported DATABASE_URL scheme: ${url.split(':')[0]}: (use sqlite:/path/file.db)`);
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    return new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }),
+    });
+  }
+  throw new Error(
+    `Unsupported DATABASE_URL scheme: ${url.split(':')[0]}: (use sqlite:/path/file.db or postgres://…)`,
+  );
 }
 
 class StaticMigrationProvider implements MigrationProvider {

@@ -236,8 +236,11 @@ export class JobQueue {
     // SQLite has a single writer: the UPDATE below runs its subselect and its writes atomically.
     // PostgreSQL runs claims concurrently: lock the picked rows, skipping rows another claim has
     // locked, so concurrent workers take different jobs instead of queueing behind each other.
-    if (dialectOf(this.#db as unknown as Kysely<unknown>) === 'postgres')
-      pick = pick.forUpdate().skipLocked();
+    // And `id IN (subquery … LIMIT n)` may be re-run by PostgreSQL's planner as a semi-join and
+    // match more than n rows: `id = any(array(subquery))` evaluates the pick exactly once.
+    const postgres = dialectOf(this.#db as unknown as Kysely<unknown>) === 'postgres';
+    if (postgres) pick = pick.forUpdate().skipLocked();
+    const picked = postgres ? sql<string>`any(array(${pick}))` : pick;
     // ─────────────────────────────────────────────────────────────────────────────────────────
 
     const rows = await this.#db
@@ -249,7 +252,7 @@ export class JobQueue {
         attempts: eb('attempts', '+', 1),
         updated_at: now,
       }))
-      .where('id', 'in', pick)
+      .where('id', postgres ? '=' : 'in', picked)
       // Re-checked on the row itself: on PostgreSQL a row may change between pick and update.
       .where((eb) => visible(eb, now))
       .returning(['id', 'type', 'payload', 'attempts', 'max_attempts', 'lease_until', 'priority', 'run_at'])

@@ -19,7 +19,15 @@ export async function spawnServe(
   const port = env.PORT ?? String(await freePort());
   let log = '';
   const child = spawn(process.execPath, [`${ROOT}bin/framehouse.js`, 'serve', '--host', '127.0.0.1'], {
-    env: { ...process.env, FRAMEHOUSE_LOG_LEVEL: 'info', ...env, PORT: port },
+    // Embedded defaults unless the test says otherwise: CI's DATABASE_URL is for the contract suites.
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      STORAGE_URL: '',
+      FRAMEHOUSE_LOG_LEVEL: 'info',
+      ...env,
+      PORT: port,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (d) => {

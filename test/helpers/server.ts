@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/config.ts';
+import { openTestDatabase, type TestDialect } from '../../src/db/test-databases.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
 
 export interface TestServer extends RunningServer {
@@ -37,14 +38,17 @@ export interface AssetBody {
   errors: { code: string; message: string }[];
 }
 
-/** A real server (SQLite file, local store, worker pool) on a free port and a fresh data folder. */
+/** A real server (worker pool, local store) on a free port and a fresh data folder: SQLite, or PostgreSQL. */
 export async function startTestServer(
   env: Record<string, string> = {},
   dataDir?: string,
+  dialect: TestDialect = 'sqlite',
 ): Promise<TestServer> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'fh-test-')));
+  // PostgreSQL: a schema of this server's own, dropped when it stops.
+  const database = dialect === 'postgres' ? await openTestDatabase('postgres') : null;
   const config = loadConfig(
-    { FRAMEHOUSE_LOG_LEVEL: 'silent', ...env },
+    { FRAMEHOUSE_LOG_LEVEL: 'silent', ...(database ? { DATABASE_URL: database.url } : {}), ...env },
     { port: env.PORT ?? 0, host: '127.0.0.1', dataDir: dir },
   );
   const server = await startServer(config);
@@ -84,6 +88,7 @@ export async function startTestServer(
     },
     async stop() {
       await server.close();
+      await database?.close();
       if (!dataDir) await rm(dir, { recursive: true, force: true });
     },
   };
