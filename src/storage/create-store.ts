@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { LocalObjectStore } from './local-store.ts';
 import type { ObjectStore } from './object-store.ts';
+import { parseS3Url, S3ObjectStore } from './s3-store.ts';
 
-/** Picks the object-store adapter from STORAGE_URL: `file:/path` (default) or, later, `s3://…`. */
+/** Picks the object-store adapter from STORAGE_URL: `file:/path` (default) or `s3://bucket/prefix?…`. */
 export async function createObjectStore(url: string): Promise<ObjectStore> {
   if (url.startsWith('file:')) {
     const root = url.startsWith('file://') ? fileURLToPath(url) : url.slice('file:'.length);
@@ -10,5 +11,8 @@ export async function createObjectStore(url: string): Promise<ObjectStore> {
     await store.init();
     return store;
   }
-  throw new Error(`Unsupported STORAGE_URL scheme: ${url.split(':')[0]}: (use file:/path)`);
+  if (url.startsWith('s3://')) return new S3ObjectStore(parseS3Url(url));
+  throw new Error(
+    `Unsupported STORAGE_URL scheme: ${url.split(':')[0]}: (use file:/path or s3://bucket/prefix)`,
+  );
 }

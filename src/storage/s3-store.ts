@@ -1,0 +1,205 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  assertValidKey,
+  type ByteRange,
+  contentTypeFor,
+  type ObjectInfo,
+  ObjectNotFoundError,
+  type ObjectStore,
+} from './object-store.ts';
+
+export interface S3Location {
+  bucket: string;
+  /** Prepended to every key, without a trailing slash ('' for the bucket's root). */
+  prefix: string;
+  endpoint?: string;
+  region?: string;
+  forcePathStyle: boolean;
+}
+
+/**
+ * `s3://bucket/prefix?endpoint=…&region=…&force_path_style=true`. Credentials never come from
+ * the URL: the SDK's default provider chain finds them (environment, shared file, instance or
+ * pod role).
+ */
+export function parseS3Url(url: string): S3Location {
+  const u = new URL(url);
+  if (u.protocol !== 's3:' || !u.hostname) throw new Error('STORAGE_URL must look like s3://bucket/prefix');
+  if (u.username || u.password)
+    throw new Error('STORAGE_URL must not carry credentials: use the AWS environment');
+  const endpoint = u.searchParams.get('endpoint') ?? undefined;
+  const region = u.searchParams.get('region') ?? undefined;
+  return {
+    bucket: u.hostname,
+    prefix: u.pathname.replace(/^\/+|\/+$/g, ''),
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+    forcePathStyle: u.searchParams.get('force_path_style') === 'true',
+  };
+}
+
+/**
+ * Object store on any S3-compatible service (AWS S3, MinIO, R2, Ceph…). Large bodies go up as
+ * multipart uploads (lib-storage) streamed from disk or a stream: never held whole in memory.
+ * An S3 PUT is atomic by itself: readers see the old object or the new one.
+ */
+export class S3ObjectStore implements ObjectStore {
+  readonly #s3: S3Client;
+  readonly #bucket: string;
+  readonly #prefix: string;
+
+  constructor(location: S3Location, client?: S3Client) {
+    this.#bucket = location.bucket;
+    this.#prefix = location.prefix ? `${location.prefix}/` : '';
+    this.#s3 =
+      client ??
+      new S3Client({
+        region: location.region ?? process.env.AWS_REGION ?? 'us-east-1',
+        forcePathStyle: location.forcePathStyle,
+        ...(location.endpoint ? { endpoint: location.endpoint } : {}),
+      });
+  }
+
+  #key(key: string): string {
+    assertValidKey(key);
+    return `${this.#prefix}${key}`;
+  }
+
+  async put(key: string, body: Readable | Buffer | string): Promise<ObjectInfo> {
+    const Key = this.#key(key);
+    await new Upload({
+      client: this.#s3,
+      params: { Bucket: this.#bucket, Key, Body: body, ContentType: contentTypeFor(key) },
+      queueSize: 4,
+      partSize: 8 * 1024 * 1024,
+    }).done();
+    return this.#statOrThrow(key);
+  }
+
+  async putFile(key: string, path: string): Promise<ObjectInfo> {
+    return this.put(key, createReadStream(path));
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    try {
+      const r = await this.#s3.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#key(key),
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+      );
+      return r.Body as Readable;
+    } catch (e) {
+      throw notFound(e, key);
+    }
+  }
+
+  async getBuffer(key: string): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.get(key)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async stat(key: string): Promise<ObjectInfo | null> {
+    try {
+      const r = await this.#s3.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }));
+      return {
+        size: r.ContentLength ?? 0,
+        etag: r.ETag ?? `"${r.LastModified?.getTime() ?? 0}"`,
+        lastModified: r.LastModified ?? new Date(0),
+        contentType: contentTypeFor(key),
+      };
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#deleteMany([this.#key(key)]);
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys = await this.list(prefix);
+    // DeleteObjects takes at most 1000 keys a request.
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.#deleteMany(keys.slice(i, i + 1000).map((k) => this.#key(k)));
+    }
+    return keys.length;
+  }
+
+  async #deleteMany(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.#s3.send(
+      new DeleteObjectsCommand({
+        Bucket: this.#bucket,
+        Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+      }),
+    );
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.#s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: `${this.#prefix}${prefix}`,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      for (const o of r.Contents ?? []) if (o.Key) out.push(o.Key.slice(this.#prefix.length));
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort();
+  }
+
+  /** ffmpeg reads local files: the object is streamed to a temporary file first, removed after. */
+  async withLocalFile<T>(key: string, fn: (path: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), 'framehouse-s3-'));
+    try {
+      const path = join(dir, 'object');
+      await pipeline(await this.get(key), createWriteStream(path));
+      return await fn(path);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async checkHealth(): Promise<void> {
+    await this.#s3.send(new HeadBucketCommand({ Bucket: this.#bucket }));
+  }
+
+  async #statOrThrow(key: string): Promise<ObjectInfo> {
+    const info = await this.stat(key);
+    if (!info) throw new ObjectNotFoundError(key);
+    return info;
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return e instanceof NotFound || e instanceof NoSuchKey || status === 404;
+}
+
+function notFound(e: unknown, key: string): unknown {
+  return isNotFound(e) ? new ObjectNotFoundError(key) : e;
+}
