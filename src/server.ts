@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
 import { AssetsService } from './assets/assets.service.ts';
 import type { Config } from './config/config.ts';
 import { type Db, migrateToLatest, openDatabase } from './db/database.ts';
@@ -13,18 +14,36 @@ import { WorkerPool } from './queue/worker.ts';
 import { createObjectStore } from './storage/create-store.ts';
 
 export interface RunningServer {
-  app: FastifyInstance;
+  /** The HTTP app; null for the `worker` role. */
+  app: FastifyInstance | null;
   db: Db;
   workers: WorkerPool | null;
-  url: string;
+  log: Logger;
+  /** Where the HTTP app listens; null for the `worker` role. */
+  url: string | null;
   close(): Promise<void>;
 }
 
 /**
- * The composition root of `framehouse serve`: adapters chosen from configuration in this one
- * place, then the HTTP app and the worker pool over them.
+ * What a process runs: `all` (`framehouse serve`: HTTP and workers), `api` (HTTP only) or
+ * `worker` (jobs only, optionally of some types).
  */
-export async function startServer(config: Config): Promise<RunningServer> {
+export type Role = 'all' | 'api' | 'worker';
+
+/**
+ * The composition root of every role: adapters chosen from configuration in this one place,
+ * then the HTTP app and/or the worker pool over them.
+ */
+export async function startServer(
+  config: Config,
+  opts: { role?: Role; jobTypes?: string[] } = {},
+): Promise<RunningServer> {
+  const role = opts.role ?? 'all';
+  const log: Logger = pino({
+    level: config.logLevel,
+    enabled: config.logLevel !== 'silent',
+    redact: ['req.headers.authorization', 'req.headers.cookie'],
+  });
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
   const store = await createObjectStore(config.storageUrl);
@@ -32,20 +51,24 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const assets = new AssetsService({ db, queue });
 
-  const { app, uploads } = await buildApp({
-    db,
-    store,
-    assets,
-    thumbnails,
-    dataDir: config.dataDir,
-    maxUploadBytes: config.maxUploadBytes,
-    ffmpegPath: config.ffmpegPath,
-    trustProxy: config.trustProxy,
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
-  });
+  const http =
+    role === 'worker'
+      ? null
+      : await buildApp({
+          db,
+          store,
+          assets,
+          thumbnails,
+          dataDir: config.dataDir,
+          maxUploadBytes: config.maxUploadBytes,
+          ffmpegPath: config.ffmpegPath,
+          trustProxy: config.trustProxy,
+          logger: log,
+        });
 
   let workers: WorkerPool | null = null;
-  if (config.workerConcurrency > 0) {
+  const concurrency = role === 'api' ? 0 : Math.max(config.workerConcurrency, role === 'worker' ? 1 : 0);
+  if (concurrency > 0) {
     const registry = pipelineJobs({
       db,
       queue,
@@ -63,30 +86,35 @@ export async function startServer(config: Config): Promise<RunningServer> {
     workers = new WorkerPool({
       queue,
       registry,
-      concurrency: config.workerConcurrency,
+      concurrency,
+      ...(opts.jobTypes?.length ? { types: opts.jobTypes } : {}),
       workerId: `${hostname()}-${process.pid}`,
       visibilityTimeoutMs: config.jobVisibilityTimeoutMs,
-      logger: app.log.child({ component: 'worker' }),
+      logger: log.child({ component: 'worker' }),
     });
   }
 
-  await uploads.resumeUnfinished();
-  await uploads.sweepFinished();
-  await app.listen({ port: config.port, host: config.host });
+  let url: string | null = null;
+  if (http) {
+    await http.uploads.resumeUnfinished();
+    await http.uploads.sweepFinished();
+    await http.app.listen({ port: config.port, host: config.host });
+    const address = http.app.server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
+  }
   workers?.start();
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
 
   let closing: Promise<void> | null = null;
   return {
-    app,
+    app: http?.app ?? null,
     db,
     workers,
-    url: `http://127.0.0.1:${port}`,
+    log,
+    url,
     /** Graceful: stop claiming, let running jobs finish (or give their leases back), stop HTTP, close the database. */
     close() {
       closing ??= (async () => {
-        await Promise.all([workers?.stop({ graceMs: config.shutdownGraceMs }), app.close()]);
+        await Promise.all([workers?.stop({ graceMs: config.shutdownGraceMs }), http?.app.close()]);
         await db.destroy();
       })();
       return closing;

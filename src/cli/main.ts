@@ -26,6 +26,33 @@ program
   });
 
 program
+  .command('api')
+  .description('run the HTTP API and playback origin only (no jobs); any number behind a load balancer')
+  .option('--port <port>', 'HTTP port (PORT, default 8080)')
+  .option('--host <host>', 'address to listen on (FRAMEHOUSE_HOST, default 0.0.0.0)')
+  .addOption(new Option('--data-dir <dir>', 'where local state lives (FRAMEHOUSE_DATA_DIR)'))
+  .action(async (o: { port?: string; host?: string; dataDir?: string }) => {
+    await serveCommand({ port: o.port, host: o.host, dataDir: o.dataDir }, { role: 'api' });
+  });
+
+program
+  .command('worker')
+  .description('run jobs only (probe, transcode, …); any number, scaled on queue depth')
+  .option('--concurrency <n>', 'jobs run at once (FRAMEHOUSE_WORKER_CONCURRENCY, at least 1)')
+  .option('--types <list>', 'only these job types, comma-separated (e.g. transcode)')
+  .addOption(new Option('--data-dir <dir>', 'where scratch files live (FRAMEHOUSE_DATA_DIR)'))
+  .action(async (o: { concurrency?: string; types?: string; dataDir?: string }) => {
+    const jobTypes = o.types
+      ?.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+    await serveCommand(
+      { workerConcurrency: o.concurrency, dataDir: o.dataDir },
+      { role: 'worker', jobTypes },
+    );
+  });
+
+program
   .command('migrate')
   .description('apply pending database migrations and exit')
   .addOption(dataDir)

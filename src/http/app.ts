@@ -1,8 +1,7 @@
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
-import type { LoggerOptions } from 'pino';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAssetRoutes } from '../assets/assets.routes.ts';
 import type { AssetsService } from '../assets/assets.service.ts';
 import type { Db } from '../db/database.ts';
@@ -24,16 +23,14 @@ export interface AppDeps {
   maxUploadBytes: number;
   ffmpegPath: string;
   trustProxy: boolean;
-  logger: LoggerOptions | false;
+  /** The process's logger: requests get children of it, with their request id. */
+  logger: FastifyBaseLogger;
 }
 
 /** Builds the HTTP app: cross-cutting plugins first, then each feature registers its routes. */
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; uploads: UploadsService }> {
   const app = Fastify({
-    logger:
-      deps.logger === false
-        ? false
-        : { ...deps.logger, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    loggerInstance: deps.logger,
     genReqId: () => newId(12),
     requestIdHeader: 'x-request-id',
     trustProxy: deps.trustProxy,

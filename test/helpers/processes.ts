@@ -15,10 +15,12 @@ export async function freePort(): Promise<number> {
 /** `framehouse serve` as its own process (so a test can SIGKILL or SIGTERM it). */
 export async function spawnServe(
   env: Record<string, string>,
+  role: 'serve' | 'api' | 'worker' = 'serve',
 ): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const port = env.PORT ?? String(await freePort());
   let log = '';
-  const child = spawn(process.execPath, [`${ROOT}bin/framehouse.js`, 'serve', '--host', '127.0.0.1'], {
+  const args = role === 'worker' ? ['worker'] : [role, '--host', '127.0.0.1'];
+  const child = spawn(process.execPath, [`${ROOT}bin/framehouse.js`, ...args], {
     // Embedded defaults unless the test says otherwise: CI's DATABASE_URL is for the contract suites.
     env: {
       ...process.env,
@@ -37,6 +39,14 @@ export async function spawnServe(
     log += d;
   });
   const url = `http://127.0.0.1:${port}`;
+  if (role === 'worker') {
+    // No HTTP: started once its pool says so.
+    for (let i = 0; i < 150 && !log.includes('worker pool started'); i++) {
+      if (child.exitCode !== null) throw new Error(`worker exited early: ${log}`);
+      await sleep(100);
+    }
+    return { child, url, log: () => log };
+  }
   for (let i = 0; i < 150; i++) {
     if (child.exitCode !== null) throw new Error(`serve exited early: ${log}`);
     try {

@@ -7,6 +7,7 @@ import { openTestDatabase, type TestDialect } from '../../src/db/test-databases.
 import { type RunningServer, startServer } from '../../src/server.ts';
 
 export interface TestServer extends RunningServer {
+  url: string;
   dataDir: string;
   api<T = unknown>(path: string, init?: RequestInit): Promise<{ status: number; body: T; headers: Headers }>;
   waitForAsset(id: string, until: (a: AssetBody) => boolean, timeoutMs?: number): Promise<AssetBody>;
@@ -52,8 +53,9 @@ export async function startTestServer(
     { port: env.PORT ?? 0, host: '127.0.0.1', dataDir: dir },
   );
   const server = await startServer(config);
+  const url = server.url ?? '';
   const api = async <T>(path: string, init?: RequestInit) => {
-    const res = await fetch(new URL(path, server.url), init);
+    const res = await fetch(new URL(path, url), init);
     const text = await res.text();
     let body: unknown = text;
     try {
@@ -74,6 +76,7 @@ export async function startTestServer(
   };
   return {
     ...server,
+    url,
     dataDir: dir,
     api,
     waitForAsset,
