@@ -9,6 +9,7 @@ import { Thumbnailer } from './delivery/thumbnails.ts';
 import { buildApp } from './http/app.ts';
 import { pipelineJobs } from './pipeline/index.ts';
 import { ThroughputTracker } from './pipeline/ladder-strategy.ts';
+import { PostgresNotifier } from './queue/pg-notifier.ts';
 import { JobQueue } from './queue/queue.ts';
 import { WorkerPool } from './queue/worker.ts';
 import { createObjectStore } from './storage/create-store.ts';
@@ -47,7 +48,12 @@ export async function startServer(
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
   const store = await createObjectStore(config.storageUrl);
-  const queue = new JobQueue({ db });
+  // PostgreSQL wakes idle workers of every process at once; SQLite serves one machine in-process.
+  const notifier = /^postgres(ql)?:\/\//.test(config.databaseUrl)
+    ? new PostgresNotifier(config.databaseUrl, (err) => log.warn({ err }, 'job wake-up connection lost'))
+    : null;
+  await notifier?.start();
+  const queue = new JobQueue({ db, ...(notifier ? { notifier } : {}) });
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const assets = new AssetsService({ db, queue });
 
@@ -115,6 +121,7 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         await Promise.all([workers?.stop({ graceMs: config.shutdownGraceMs }), http?.app.close()]);
+        await notifier?.close();
         await db.destroy();
       })();
       return closing;
