@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { AssetsService } from './assets/assets.service.ts';
 import type { Config } from './config/config.ts';
-import { type Db, migrateToLatest, openDatabase } from './db/database.ts';
+import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from './db/database.ts';
 import { Thumbnailer } from './delivery/thumbnails.ts';
 import { buildApp } from './http/app.ts';
 import { pipelineJobs } from './pipeline/index.ts';
@@ -49,7 +49,7 @@ export async function startServer(
   await migrateToLatest(db);
   const store = await createObjectStore(config.storageUrl);
   // PostgreSQL wakes idle workers of every process at once; SQLite serves one machine in-process.
-  const notifier = /^postgres(ql)?:\/\//.test(config.databaseUrl)
+  const notifier = isPostgresUrl(config.databaseUrl)
     ? new PostgresNotifier(config.databaseUrl, (err) => log.warn({ err }, 'job wake-up connection lost'))
     : null;
   await notifier?.start();

@@ -8,6 +8,8 @@ import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
 
+export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);
+
 // PostgreSQL returns bigint (sizes, event sequence numbers) as strings to be safe beyond 2^53;
 // ours stay far below it, and every other part of the app expects numbers.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -23,7 +25,7 @@ export function openDatabase(url: string): Db {
     const { dialect } = openSqlite(path);
     return new Kysely<Database>({ dialect });
   }
-  if (/^postgres(ql)?:\/\//.test(url)) {
+  if (isPostgresUrl(url)) {
     return new Kysely<Database>({
       dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }),
     });

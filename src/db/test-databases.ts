@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { newId } from '../shared/ids.ts';
-import { type Db, migrateToLatest, openDatabase } from './database.ts';
+import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from './database.ts';
 
 /**
  * Test support: every contract suite runs against each database the machine offers — SQLite
@@ -12,7 +12,7 @@ import { type Db, migrateToLatest, openDatabase } from './database.ts';
  */
 export type TestDialect = 'sqlite' | 'postgres';
 
-export const POSTGRES_URL = /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ?? '')
+export const POSTGRES_URL = isPostgresUrl(process.env.DATABASE_URL ?? '')
   ? (process.env.DATABASE_URL as string)
   : null;
 
