@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { openAsBlob } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openTestDatabase, postgresSkip, type TestDatabase } from '../src/db/test-databases.ts';
+import { parseS3Url, S3ObjectStore } from '../src/storage/s3-store.ts';
+import { makeClip } from './fixtures/media.ts';
+import { exited, spawnServe } from './helpers/processes.ts';
+import { startS3 } from './helpers/s3.ts';
+
+type Proc = Awaited<ReturnType<typeof spawnServe>>;
+interface Asset {
+  id: string;
+  status: string;
+  progress: number | null;
+  renditions: { status: string }[];
+  playback: { hls: string };
+}
+
+/**
+ * The scale-out shape on one machine: 2 `api` + 2 `worker` processes, each with a data folder of
+ * its own (nothing shared on disk), over one PostgreSQL schema and one S3 bucket.
+ */
+describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('postgres') }, () => {
+  let db: TestDatabase;
+  let s3: Awaited<ReturnType<typeof startS3>>;
+  let work: string;
+  const procs: Proc[] = [];
+  const start = async (role: 'api' | 'worker') => {
+    const env = {
+      DATABASE_URL: db.url,
+      STORAGE_URL: s3.url,
+      FRAMEHOUSE_DATA_DIR: await mkdtemp(join(work, `${role}-`)),
+      FRAMEHOUSE_JOB_VISIBILITY_TIMEOUT_MS: '3000',
+      FRAMEHOUSE_WORKER_CONCURRENCY: '1',
+    };
+    const p = await spawnServe(env, role);
+    procs.push(p);
+    return p;
+  };
+
+  before(async () => {
+    db = await openTestDatabase('postgres');
+    s3 = await startS3();
+    work = await mkdtemp(join(tmpdir(), 'fh-multi-'));
+  });
+  after(async () => {
+    for (const p of procs) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => exited(p.child)));
+    await s3.stop();
+    await db.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('upload through one api, play through the other; a worker killed mid-transcode is replaced by the other', async () => {
+    const [api1, api2] = [await start('api'), await start('api')];
+    const worker1 = await start('worker');
+    const form = new FormData();
+    const clip = await makeClip(work, { name: 'tour', width: 1280, height: 720, seconds: 10, fps: 30 });
+    form.append('file', await openAsBlob(clip), 'tour.mp4');
+    const created = await fetch(`${api1.url}/v1/assets`, { method: 'POST', body: form });
+    assert.equal(created.status, 202);
+    const { id } = ((await created.json()) as { data: Asset }).data;
+
+    const get = async () =>
+      ((await (await fetch(`${api2.url}/v1/assets/${id}`)).json()) as { data: Asset }).data;
+    let asset = await get();
+    for (let i = 0; i < 600 && !((asset.progress ?? 0) > 0.1); i++) {
+      await sleep(50);
+      asset = await get();
+    }
+    assert.ok(
+      (asset.progress ?? 0) > 0.1 && (asset.progress ?? 0) < 1,
+      `killed mid-transcode (${asset.progress})`,
+    );
+    worker1.child.kill('SIGKILL');
+    await exited(worker1.child);
+    const worker2 = await start('worker');
+
+    for (let i = 0; i < 1200 && !(asset.status === 'ready' && asset.progress === 1); i++) {
+      await sleep(100);
+      asset = await get();
+    }
+    assert.equal(asset.status, 'ready', worker2.log());
+    assert.ok(asset.renditions.every((r) => r.status === 'ready'));
+    const master = await fetch(`${api2.url}${asset.playback.hls}`);
+    assert.equal(master.status, 200);
+
+    // Exactly the objects the playlists name: nothing duplicated or left from the killed attempt.
+    const store = new S3ObjectStore(parseS3Url(s3.url));
+    const keys = (await store.list(`hls/${id}/`)).map((k) => k.slice(`hls/${id}/`.length));
+    const named = new Set(['master.m3u8']);
+    const masterText = (await store.getBuffer(`hls/${id}/master.m3u8`)).toString();
+    for (const playlist of masterText.match(/[a-z0-9]+\/index\.m3u8/g) ?? []) {
+      const rung = playlist.split('/')[0];
+      named.add(playlist);
+      const text = (await store.getBuffer(`hls/${id}/${playlist}`)).toString();
+      for (const uri of [/URI="([^"]+)"/.exec(text)?.[1], ...(text.match(/^seg_\d+\.m4s$/gm) ?? [])]) {
+        if (uri) named.add(`${rung}/${uri}`);
+      }
+    }
+    assert.deepEqual(keys.sort(), [...named].sort());
+
+    // The job itself ends a moment after its renditions (the poster and storyboard come last).
+    const transcodeState = async () =>
+      (await db.db.selectFrom('jobs').select('state').where('type', '=', 'transcode').executeTakeFirst())
+        ?.state;
+    for (let i = 0; i < 100 && (await transcodeState()) !== 'completed'; i++) await sleep(100);
+    const jobs = await db.db
+      .selectFrom('jobs')
+      .select(['type', 'state', 'attempts'])
+      .orderBy('type')
+      .execute();
+    assert.deepEqual(
+      jobs.filter((j) => j.type !== 'delete-asset-objects'),
+      [
+        { type: 'probe', state: 'completed', attempts: 1 },
+        { type: 'transcode', state: 'completed', attempts: 2 },
+      ],
+      'the transcode was re-claimed once, after the lease of the killed worker expired',
+    );
+
+    // SIGTERM: a worker and an api exit cleanly.
+    worker2.child.kill('SIGTERM');
+    api1.child.kill('SIGTERM');
+    assert.equal((await exited(worker2.child)).code, 0, worker2.log());
+    assert.equal((await exited(api1.child)).code, 0, api1.log());
+  });
+});
