@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect } from 'kysely';
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { dialectOf } from './dialect-helpers.ts';
 import { migrations } from './migrations/index.ts';
 import { openSqlite } from './node-sqlite-dialect.ts';
 import type { Database } from './schema.ts';
@@ -35,6 +36,8 @@ export function openDatabase(url: string): Db {
   );
 }
 
+const isPostgresDb = (db: Db) => dialectOf(db as unknown as Kysely<unknown>) === 'postgres';
+
 class StaticMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     return migrations;
@@ -43,7 +46,17 @@ class StaticMigrationProvider implements MigrationProvider {
 
 /** Runs every pending migration; returns the names applied now. Safe to run from several processes. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+  // On PostgreSQL, name the schema: Kysely otherwise looks for its bookkeeping tables in every
+  // schema of the database, and another schema's tables (a second installation, a test run)
+  // would make it skip creating its own.
+  const schema = isPostgresDb(db)
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+    : undefined;
+  const migrator = new Migrator({
+    db,
+    provider: new StaticMigrationProvider(),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
