@@ -13,12 +13,15 @@ import { PostgresNotifier } from './queue/pg-notifier.ts';
 import { JobQueue } from './queue/queue.ts';
 import { WorkerPool } from './queue/worker.ts';
 import { createObjectStore } from './storage/create-store.ts';
+import type { UploadsService } from './uploads/uploads.service.ts';
 
 export interface RunningServer {
   /** The HTTP app; null for the `worker` role. */
   app: FastifyInstance | null;
   db: Db;
   workers: WorkerPool | null;
+  /** Resumable uploads; null for the `worker` role. */
+  uploads: UploadsService | null;
   log: Logger;
   /** Where the HTTP app listens; null for the `worker` role. */
   url: string | null;
@@ -103,7 +106,7 @@ export async function startServer(
   let url: string | null = null;
   if (http) {
     await http.uploads.resumeUnfinished();
-    await http.uploads.sweepFinished();
+    await http.uploads.sweep();
     await http.app.listen({ port: config.port, host: config.host });
     const address = http.app.server.address();
     url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
@@ -115,6 +118,7 @@ export async function startServer(
     app: http?.app ?? null,
     db,
     workers,
+    uploads: http?.uploads ?? null,
     log,
     url,
     /** Graceful: stop claiming, let running jobs finish (or give their leases back), stop HTTP, close the database. */

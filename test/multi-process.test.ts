@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import * as tus from 'tus-js-client';
 import { openTestDatabase, postgresSkip, type TestDatabase } from '../src/db/test-databases.ts';
 import { parseS3Url, S3ObjectStore } from '../src/storage/s3-store.ts';
 import { makeClip } from './fixtures/media.ts';
@@ -130,3 +132,100 @@ describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('
     assert.equal((await exited(api1.child)).code, 0, api1.log());
   });
 });
+
+describe('a resumable upload moves between api nodes (PostgreSQL + S3)', {
+  skip: postgresSkip('postgres'),
+}, () => {
+  let db: TestDatabase;
+  let s3: Awaited<ReturnType<typeof startS3>>;
+  let work: string;
+  const procs: Proc[] = [];
+
+  before(async () => {
+    db = await openTestDatabase('postgres');
+    s3 = await startS3();
+    work = await mkdtemp(join(tmpdir(), 'fh-multi-tus-'));
+  });
+  after(async () => {
+    for (const p of procs) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => exited(p.child)));
+    await s3.stop();
+    await db.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('begun through api #1, finished through api #2, stored once with every byte', async () => {
+    for (let i = 0; i < 2; i++) {
+      const env = {
+        DATABASE_URL: db.url,
+        STORAGE_URL: s3.url,
+        FRAMEHOUSE_DATA_DIR: await mkdtemp(join(work, 'api-')),
+      };
+      procs.push(await spawnServe(env, 'api'));
+    }
+    const [api1, api2] = procs as [Proc, Proc];
+    // Grainy, so it is bigger than S3's 5 MiB minimum part: whole parts and a partial one are staged.
+    const clip = await makeClip(work, { name: 'walk', width: 640, height: 360, seconds: 4, grain: 40 });
+    const bytes = await readFile(clip);
+    assert.ok(bytes.length > 8 * 1024 * 1024, `a clip of ${bytes.length} bytes`);
+
+    const first = new tus.Upload(bytes, {
+      endpoint: `${api1.url}/v1/uploads`,
+      chunkSize: 1536 * 1024,
+      metadata: { filename: 'walk.mp4', title: 'Old town walk' },
+    });
+    const uploadUrl = await new Promise<string>((resolve, reject) => {
+      first.options.onError = reject;
+      first.options.onChunkComplete = (_size, accepted) => {
+        if (accepted > 6 * 1024 * 1024) void first.abort().then(() => resolve(first.url ?? ''), reject);
+      };
+      first.start();
+    });
+    const id = uploadUrl.split('/').pop() ?? '';
+    assert.ok(uploadUrl.startsWith(api1.url), uploadUrl);
+
+    // The second node knows how far the first one got.
+    const head = async (api: Proc) =>
+      Number(
+        (
+          await fetch(`${api.url}/v1/uploads/${id}`, {
+            method: 'HEAD',
+            headers: { 'tus-resumable': '1.0.0' },
+          })
+        ).headers.get('upload-offset'),
+      );
+    const offset = await head(api2);
+    assert.ok(offset > 6 * 1024 * 1024 && offset < bytes.length, `offset ${offset}`);
+    assert.equal(await head(api1), offset);
+
+    await new Promise<void>((resolve, reject) => {
+      new tus.Upload(bytes, {
+        uploadUrl: `${api2.url}/v1/uploads/${id}`,
+        chunkSize: 1536 * 1024,
+        onError: reject,
+        onSuccess: () => resolve(),
+      }).start();
+    });
+
+    const status = (await (await fetch(`${api1.url}/v1/uploads/${id}`)).json()) as {
+      data: { asset_id: string; offset: number; length: number };
+    };
+    assert.deepEqual(status.data, { id, asset_id: id, offset: bytes.length, length: bytes.length });
+    const asset = (await (await fetch(`${api1.url}/v1/assets/${id}`)).json()) as {
+      data: { title: string; source: { size: number } };
+    };
+    assert.equal(asset.data.title, 'Old town walk');
+    assert.equal(asset.data.source.size, bytes.length);
+
+    const store = new S3ObjectStore(parseS3Url(s3.url));
+    const stored = await store.getBuffer(`sources/${id}/original`);
+    assert.equal(sha256(stored), sha256(bytes), 'the stored source is the uploaded file, byte for byte');
+    // The staged bytes are gone (copied server-side); only the upload's metadata waits for the sweep.
+    assert.deepEqual(await store.list(`tus/${id}`), [`tus/${id}.info`]);
+    assert.equal(await head(api2), bytes.length, 'a finished upload still answers HEAD');
+  });
+});
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}

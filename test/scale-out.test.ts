@@ -9,6 +9,7 @@ import { parseS3Url, S3ObjectStore } from '../src/storage/s3-store.ts';
 import { makeClip } from './fixtures/media.ts';
 import { startS3 } from './helpers/s3.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
+import { checkUploadSweep } from './helpers/tus-sweep.ts';
 
 describe('VOD on the scale-out adapters: PostgreSQL + S3 (s3rver, AWS SDK)', {
   skip: postgresSkip('postgres'),
@@ -65,5 +66,9 @@ describe('VOD on the scale-out adapters: PostgreSQL + S3 (s3rver, AWS SDK)', {
       (await store.list('')).filter((k) => k.includes(asset.id)),
       [],
     );
+  });
+
+  test('the sweep drops expired uploads and clears the staging of finished ones (S3)', async () => {
+    await checkUploadSweep(server, (id) => store.list(`tus/${id}`));
   });
 });

@@ -9,6 +9,7 @@ import * as tus from 'tus-js-client';
 import { makeClip } from './fixtures/media.ts';
 import { runCli } from './helpers/processes.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
+import { checkUploadSweep } from './helpers/tus-sweep.ts';
 
 describe('resumable uploads (tus 1.0, tus-js-client)', () => {
   let dir: string;
@@ -177,6 +178,18 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
       cli.child.kill('SIGKILL');
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('the sweep drops expired uploads and clears the staging of finished ones (local folder)', async () => {
+    const server = await startTestServer();
+    try {
+      const tusDir = join(server.dataDir, 'tus');
+      await checkUploadSweep(server, async (id) =>
+        (await readdir(tusDir).catch((): string[] => [])).filter((n) => n.startsWith(id)),
+      );
+    } finally {
+      await server.stop();
     }
   });
 

@@ -6,6 +6,8 @@ export interface Database {
   renditions: RenditionsTable;
   playback_ids: PlaybackIdsTable;
   uploads: UploadsTable;
+  upload_parts: UploadPartsTable;
+  upload_locks: UploadLocksTable;
   jobs: JobsTable;
   events: EventsTable;
 }
@@ -69,6 +71,22 @@ export interface UploadsTable {
   length: number | null;
   created_at: string;
   completed_at: string | null;
+  staging_cleared_at: string | null;
+}
+
+export interface UploadPartsTable {
+  upload_id: string;
+  part_number: number;
+  etag: string;
+  size: number;
+}
+
+export interface UploadLocksTable {
+  upload_id: string;
+  holder: string;
+  /** Epoch milliseconds. */
+  expires_at: number;
+  release_requested: number;
 }
 
 export type JobState = 'queued' | 'running' | 'completed' | 'dead';

@@ -83,6 +83,13 @@ export class LocalObjectStore implements ObjectStore {
     return this.#info(key, target);
   }
 
+  async copy(fromKey: string, toKey: string): Promise<ObjectInfo> {
+    const from = this.pathFor(fromKey);
+    if (!(await this.stat(fromKey))) throw new ObjectNotFoundError(fromKey);
+    // Stored files are never written in place (every write is a rename), so a link is a safe copy.
+    return this.putFile(toKey, from, { link: true });
+  }
+
   async #commit(from: string, target: string): Promise<void> {
     await mkdir(dirname(target), { recursive: true });
     await rename(from, target);

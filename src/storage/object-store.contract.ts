@@ -46,6 +46,20 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
     assert.deepEqual(await store.list('q/'), ['q/three']);
   });
 
+  test(`${name}: copy makes an independent object; copying nothing is an error`, async () => {
+    const store = await makeStore();
+    await store.put('c/from.bin', 'original');
+    const info = await store.copy('c/from.bin', 'c/to/seg.m4s');
+    assert.equal(info.size, 8);
+    assert.equal(info.contentType, 'video/iso.segment');
+    await store.put('c/from.bin', 'replaced');
+    assert.equal((await store.getBuffer('c/to/seg.m4s')).toString(), 'original');
+    await store.delete('c/from.bin');
+    assert.equal((await store.getBuffer('c/to/seg.m4s')).toString(), 'original');
+    await assert.rejects(store.copy('c/missing', 'c/x'), ObjectNotFoundError);
+    assert.equal(await store.stat('c/x'), null);
+  });
+
   test(`${name}: keys cannot escape the root`, async () => {
     const store = await makeStore();
     for (const key of ['../x', 'a/../../x', '/etc/passwd', 'a//b', '', 'a/./b', 'a\\b', '.hidden']) {

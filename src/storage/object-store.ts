@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 /**
  * The object-store port. Keys are relative, slash-separated paths such as
  * `sources/{assetId}/source` or `hls/{assetId}/720p/seg_00001.m4s`.
- * Adapters: local folder (embedded default); S3 comes with the scale-out issue.
+ * Adapters: local folder (embedded default) and any S3-compatible service.
  */
 export interface ObjectInfo {
   size: number;
@@ -23,6 +23,11 @@ export interface ObjectStore {
   put(key: string, body: Readable | Buffer | string): Promise<ObjectInfo>;
   /** Stores a copy of a local file; `link` lets the local adapter hard-link instead of copying. */
   putFile(key: string, path: string, opts?: { link?: boolean }): Promise<ObjectInfo>;
+  /**
+   * Copies one stored object to another key without passing it through this process where the
+   * store can do it itself (a hard link on disk, a server-side copy on S3).
+   */
+  copy(fromKey: string, toKey: string): Promise<ObjectInfo>;
   get(key: string, range?: ByteRange): Promise<Readable>;
   getBuffer(key: string): Promise<Buffer>;
   stat(key: string): Promise<ObjectInfo | null>;

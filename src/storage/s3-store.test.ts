@@ -17,6 +17,12 @@ objectStoreContract('S3 (s3rver, AWS SDK)', async () => {
   return new S3ObjectStore({ ...location, prefix: `${location.prefix}/t${++n}` });
 });
 
+// Objects over CopyObject's limit are copied by streaming: the same contract with a tiny limit.
+objectStoreContract('S3, copies streamed', async () => {
+  const location = parseS3Url(s3.url);
+  return new S3ObjectStore({ ...location, prefix: `${location.prefix}/t${++n}` }, { copyObjectLimit: 4 });
+});
+
 test('STORAGE_URL parsing: bucket, prefix, endpoint, path style; never credentials', () => {
   assert.deepEqual(
     parseS3Url(
@@ -28,8 +34,19 @@ test('STORAGE_URL parsing: bucket, prefix, endpoint, path style; never credentia
       endpoint: 'http://minio:9000',
       region: 'eu-west-1',
       forcePathStyle: true,
+      checksums: 'when_required',
     },
   );
-  assert.deepEqual(parseS3Url('s3://media'), { bucket: 'media', prefix: '', forcePathStyle: false });
+  assert.deepEqual(parseS3Url('s3://media'), {
+    bucket: 'media',
+    prefix: '',
+    forcePathStyle: false,
+    checksums: 'when_supported',
+  });
+  assert.equal(
+    parseS3Url('s3://media?endpoint=http%3A%2F%2Fx&checksums=when_supported').checksums,
+    'when_supported',
+  );
+  assert.throws(() => parseS3Url('s3://media?checksums=sometimes'), /checksums/);
   assert.throws(() => parseS3Url('s3://key:secret@media/x'), /credentials/);
 });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -13,6 +14,7 @@ import {
   NoSuchKey,
   NotFound,
   S3Client,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import {
@@ -31,6 +33,12 @@ export interface S3Location {
   endpoint?: string;
   region?: string;
   forcePathStyle: boolean;
+  /**
+   * When the SDK adds integrity checksums to requests: `when_supported` (its default, AWS S3)
+   * sends streamed bodies `aws-chunked` with a trailing checksum, which many S3-compatible
+   * services store verbatim or refuse; `when_required` sends plain bodies.
+   */
+  checksums: 'when_supported' | 'when_required';
 }
 
 /**
@@ -45,12 +53,16 @@ export function parseS3Url(url: string): S3Location {
     throw new Error('STORAGE_URL must not carry credentials: use the AWS environment');
   const endpoint = u.searchParams.get('endpoint') ?? undefined;
   const region = u.searchParams.get('region') ?? undefined;
+  const checksums = u.searchParams.get('checksums') ?? (endpoint ? 'when_required' : 'when_supported');
+  if (checksums !== 'when_required' && checksums !== 'when_supported')
+    throw new Error('STORAGE_URL checksums must be when_required or when_supported');
   return {
     bucket: u.hostname,
     prefix: u.pathname.replace(/^\/+|\/+$/g, ''),
     ...(endpoint ? { endpoint } : {}),
     ...(region ? { region } : {}),
     forcePathStyle: u.searchParams.get('force_path_style') === 'true',
+    checksums,
   };
 }
 
@@ -63,17 +75,29 @@ export class S3ObjectStore implements ObjectStore {
   readonly #s3: S3Client;
   readonly #bucket: string;
   readonly #prefix: string;
+  readonly #copyObjectLimit: number;
+  /** How to reach the bucket, for other S3 clients of the same bucket (resumable uploads). */
+  readonly clientConfig: S3ClientConfig & { bucket: string };
 
-  constructor(location: S3Location, client?: S3Client) {
+  constructor(location: S3Location, opts: { copyObjectLimit?: number } = {}) {
     this.#bucket = location.bucket;
     this.#prefix = location.prefix ? `${location.prefix}/` : '';
-    this.#s3 =
-      client ??
-      new S3Client({
-        region: location.region ?? process.env.AWS_REGION ?? 'us-east-1',
-        forcePathStyle: location.forcePathStyle,
-        ...(location.endpoint ? { endpoint: location.endpoint } : {}),
-      });
+    // CopyObject copies at most 5 GiB in one request; above that the copy streams through here.
+    this.#copyObjectLimit = opts.copyObjectLimit ?? 5 * 1024 ** 3;
+    const config: S3ClientConfig = {
+      region: location.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      forcePathStyle: location.forcePathStyle,
+      ...(location.endpoint ? { endpoint: location.endpoint } : {}),
+      requestChecksumCalculation: location.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      responseChecksumValidation: location.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+    };
+    this.clientConfig = { ...config, bucket: location.bucket };
+    this.#s3 = new S3Client(config);
+  }
+
+  /** The bucket key an object-store key lives at (with the configured prefix). */
+  bucketKey(key: string): string {
+    return this.#key(key);
   }
 
   #key(key: string): string {
@@ -94,6 +118,22 @@ export class S3ObjectStore implements ObjectStore {
 
   async putFile(key: string, path: string): Promise<ObjectInfo> {
     return this.put(key, createReadStream(path));
+  }
+
+  async copy(fromKey: string, toKey: string): Promise<ObjectInfo> {
+    const source = await this.#statOrThrow(fromKey);
+    if (source.size > this.#copyObjectLimit) return this.put(toKey, await this.get(fromKey));
+    await this.#s3.send(
+      new CopyObjectCommand({
+        Bucket: this.#bucket,
+        Key: this.#key(toKey),
+        // Keys are [A-Za-z0-9._-/] only (assertValidKey), so they need no escaping here.
+        CopySource: `${this.#bucket}/${this.#key(fromKey)}`,
+        ContentType: contentTypeFor(toKey),
+        MetadataDirective: 'REPLACE',
+      }),
+    );
+    return this.#statOrThrow(toKey);
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {

@@ -1,11 +1,11 @@
-import { join } from 'node:path';
-import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AssetsService } from '../assets/assets.service.ts';
 import type { Db } from '../db/database.ts';
-import { newId } from '../shared/ids.ts';
+import { ID_PATTERN, newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { createUploadStaging } from './staging.ts';
+import { DatabaseLocker } from './upload-locker.ts';
 import { UploadsService } from './uploads.service.ts';
 
 interface Deps {
@@ -24,45 +24,42 @@ const UPLOADS_PATH = '/v1/uploads';
  * plus `GET /v1/uploads/{id}` reporting the asset an upload became.
  */
 export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsService {
-  const tusDir = join(deps.dataDir, 'tus');
-  // Unfinished uploads are kept a week, then swept (hourly) with their partial files.
-  const tusStore = new FileStore({ directory: tusDir, expirationPeriodInMilliseconds: 7 * 24 * 3_600_000 });
-  const uploads = new UploadsService({
-    db: deps.db,
-    store: deps.store,
-    assets: deps.assets,
-    tusStore,
-    tusDir,
-    log: app.log,
-  });
+  const staging = createUploadStaging(deps.store, deps.db, deps.dataDir);
+  const uploads = new UploadsService({ db: deps.db, assets: deps.assets, staging, log: app.log });
   const sweep = setInterval(() => {
-    void tusStore.deleteExpired().catch(() => {});
-    void uploads.sweepFinished().catch(() => {});
+    void uploads.sweep().catch((err) => app.log.warn({ err }, 'upload sweep failed'));
   }, 3_600_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
 
   const tus = new TusServer({
     path: UPLOADS_PATH,
-    datastore: tusStore,
+    datastore: staging.datastore,
+    // Locks in the database: a PATCH retried through another api node waits for (and
+    // preempts) the one still running on the first.
+    locker: new DatabaseLocker(deps.db),
     maxSize: deps.maxUploadBytes,
     respectForwardedHeaders: deps.trustProxy,
     relativeLocation: true,
     // A finished upload is an asset now: deleting the asset is how to remove it.
     disableTerminationForFinishedUploads: true,
-    // Our own random ids: URL-safe, and never derived from anything the client sent.
-    namingFunction: () => newId(),
+    // Our own random ids: URL-safe, and never derived from anything the client sent. The
+    // staging area may file them under a prefix (a bucket key); URLs carry only the id.
+    namingFunction: () => staging.stagedId(newId()),
+    generateUrl: (_req, { path, id }) => `${path}/${staging.uploadIdOf(id)}`,
+    getFileIdFromRequest: (_req, lastPath) =>
+      lastPath && ID_PATTERN.test(lastPath) ? staging.stagedId(lastPath) : undefined,
     onUploadCreate: async (_req, upload) => {
       await uploads.recordCreated(upload);
       return {};
     },
     onUploadFinish: async (_req, upload) => {
-      const assetId = await uploads.finish(upload.id);
+      const assetId = await uploads.finish(staging.uploadIdOf(upload.id));
       return { headers: { 'Framehouse-Asset-Id': assetId, Location: `/v1/assets/${assetId}` } };
     },
   });
   tus.on('POST_TERMINATE', (_req: unknown, _res: unknown, id: string) => {
-    void uploads.forget(id);
+    void uploads.forget(staging.uploadIdOf(id));
   });
 
   app.register(async (scope) => {

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import type { FileStore } from '@tus/file-store';
 import type { Upload } from '@tus/server';
 import type { AssetsService } from '../assets/assets.service.ts';
 import type { Db } from '../db/database.ts';
@@ -8,22 +6,20 @@ import { recordEvent } from '../events/outbox.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
+import { UNFINISHED_UPLOAD_TTL_MS, type UploadStaging } from './staging.ts';
 
 const MAX_META = 500;
 
 interface Deps {
   db: Db;
-  store: ObjectStore;
   assets: AssetsService;
-  tusStore: FileStore;
-  tusDir: string;
+  staging: UploadStaging;
   log: { warn: (o: object, msg: string) => void; info: (o: object, msg: string) => void };
 }
 
 /**
- * Resumable uploads (tus). The tus server keeps partial files in its own folder; when an
- * upload completes its file moves into the object store and becomes an asset.
+ * Resumable uploads (tus). Bytes collect in the staging area shared by every api node; when an
+ * upload completes it moves into the object store and becomes an asset.
  */
 export class UploadsService {
   readonly #d: Deps;
@@ -38,21 +34,23 @@ export class UploadsService {
     await this.#d.db
       .insertInto('uploads')
       .values({
-        id: upload.id,
+        id: this.#d.staging.uploadIdOf(upload.id),
         asset_id: null,
         filename: clean(meta.filename ?? meta.name),
         title: clean(meta.title),
         length: upload.size ?? null,
         created_at: isoNow(),
         completed_at: null,
+        staging_cleared_at: null,
       })
       .execute();
   }
 
   /**
-   * Turns a finished upload into an asset. Idempotent: the file is linked (not moved) into the
-   * store and the asset is created in one transaction with the upload row's update; a crash in
-   * between is finished at start-up by `resumeUnfinished`, or on the next status request.
+   * Turns a finished upload into an asset. Idempotent: the staged bytes are copied (linked on
+   * disk, copied server-side on S3) into the store and the asset is created in one transaction
+   * with the upload row's update; a crash in between is finished at start-up by
+   * `resumeUnfinished`, or on the next status request.
    */
   async finish(uploadId: string): Promise<string> {
     const row = await this.#row(uploadId);
@@ -61,7 +59,7 @@ export class UploadsService {
     // same source key and creates the same asset, never a second copy.
     const assetId = uploadId;
     const sourceKey = mediaKeys.source(assetId);
-    const info = await this.#d.store.putFile(sourceKey, join(this.#d.tusDir, uploadId), { link: true });
+    const info = await this.#d.staging.moveToStore(uploadId, sourceKey);
     await this.#d.assets.createFromSource(
       {
         assetId,
@@ -82,22 +80,45 @@ export class UploadsService {
         await recordEvent(trx, 'upload.completed', assetId, { upload_id: uploadId, size: info.size });
       },
     );
-    // The tus copy stays (a hard link, so no extra space on the local store): a client whose
-    // last response was lost asks HEAD again and must hear "complete", not "unknown upload".
-    // `sweepFinished` removes it a day later.
+    // What stays staged (a hard link on disk; only the metadata on S3) is removed a day later
+    // by `sweep`: a client whose last response was lost asks again and must hear "complete".
     return assetId;
   }
 
-  /** Removes the tus copies of uploads that became assets more than `olderThanMs` ago. */
-  async sweepFinished(olderThanMs = 24 * 3_600_000): Promise<void> {
-    const cutoff = new Date(Date.now() - olderThanMs).toISOString();
-    const rows = await this.#d.db
+  /**
+   * Hourly, on every api node (each removal is idempotent): clears the staging of uploads that
+   * became assets more than `finishedAfterMs` ago, and drops uploads left unfinished past their
+   * expiry with whatever they had staged.
+   */
+  async sweep(finishedAfterMs = 24 * 3_600_000, unfinishedAfterMs = UNFINISHED_UPLOAD_TTL_MS): Promise<void> {
+    const now = Date.now();
+    const finished = await this.#d.db
       .selectFrom('uploads')
       .select('id')
-      .where('completed_at', '<', cutoff)
+      .where('completed_at', '<', new Date(now - finishedAfterMs).toISOString())
       .where('asset_id', 'is not', null)
+      .where('staging_cleared_at', 'is', null)
+      .limit(1000)
       .execute();
-    for (const { id } of rows) await this.#d.tusStore.remove(id).catch(() => {});
+    for (const { id } of finished) {
+      await this.#d.staging.remove(id);
+      await this.#d.db
+        .updateTable('uploads')
+        .set({ staging_cleared_at: isoNow() })
+        .where('id', '=', id)
+        .execute();
+    }
+    const abandoned = await this.#d.db
+      .selectFrom('uploads')
+      .select('id')
+      .where('completed_at', 'is', null)
+      .where('created_at', '<', new Date(now - unfinishedAfterMs).toISOString())
+      .limit(1000)
+      .execute();
+    for (const { id } of abandoned) {
+      await this.#d.staging.remove(id);
+      await this.forget(id);
+    }
   }
 
   /** A finished upload as tus's HEAD reports it, whether or not its tus copy still exists. */
@@ -118,14 +139,14 @@ export class UploadsService {
       .where('completed_at', 'is', null)
       .execute();
     for (const row of rows) {
+      const staged = await this.#d.staging.progress(row.id);
+      // Nothing staged any more (expired or terminated) or still incomplete: nothing to finish.
+      if (staged?.size === undefined || staged.offset !== staged.size) continue;
       try {
-        const upload = await this.#d.tusStore.getUpload(row.id);
-        if (upload.size !== undefined && upload.offset === upload.size) {
-          const assetId = await this.finish(row.id);
-          this.#d.log.info({ uploadId: row.id, assetId }, 'finished an upload interrupted at completion');
-        }
-      } catch {
-        // Not in the tus folder any more (expired or terminated): nothing to finish.
+        const assetId = await this.finish(row.id);
+        this.#d.log.info({ uploadId: row.id, assetId }, 'finished an upload interrupted at completion');
+      } catch (err) {
+        this.#d.log.warn({ err, uploadId: row.id }, 'could not finish an upload interrupted at completion');
       }
     }
   }
@@ -136,17 +157,19 @@ export class UploadsService {
     const row = await this.#row(uploadId);
     if (row.asset_id)
       return { id: row.id, asset_id: row.asset_id, offset: row.length ?? 0, length: row.length };
-    const upload = await this.#d.tusStore.getUpload(uploadId).catch(() => null);
-    const offset = upload?.offset ?? 0;
+    const staged = await this.#d.staging.progress(uploadId);
+    const offset = staged?.offset ?? 0;
     // All bytes are in but the asset was not made (the finishing request failed): make it now.
-    if (upload && upload.size !== undefined && offset === upload.size) {
-      return { id: row.id, asset_id: await this.finish(uploadId), offset, length: upload.size };
+    if (staged?.size !== undefined && offset === staged.size) {
+      return { id: row.id, asset_id: await this.finish(uploadId), offset, length: staged.size };
     }
     return { id: row.id, asset_id: null, offset, length: row.length };
   }
 
+  /** Drops an upload that never became an asset (terminated by its client, or expired). */
   async forget(uploadId: string): Promise<void> {
     await this.#d.db.deleteFrom('uploads').where('id', '=', uploadId).where('asset_id', 'is', null).execute();
+    await this.#d.db.deleteFrom('upload_parts').where('upload_id', '=', uploadId).execute();
   }
 
   async #row(uploadId: string): Promise<UploadRow> {

@@ -1,0 +1,124 @@
+import type { ReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { Part } from '@aws-sdk/client-s3';
+import { type MetadataValue, S3Store } from '@tus/s3-store';
+import type { KvStore } from '@tus/utils';
+import type { Db } from '../db/database.ts';
+import type { ObjectInfo } from '../storage/object-store.ts';
+import type { S3ObjectStore } from '../storage/s3-store.ts';
+import type { UploadStaging } from './staging.ts';
+
+/**
+ * Unfinished uploads as S3 multipart uploads under `{prefix}/tus/` in the media bucket
+ * (@tus/s3-store). A complete upload is copied server-side to its source key.
+ */
+export class S3UploadStaging implements UploadStaging {
+  readonly datastore: LedgerS3Store;
+  readonly #store: S3ObjectStore;
+  readonly #db: Db;
+  readonly #bucketPrefix: string;
+
+  constructor(store: S3ObjectStore, db: Db, unfinishedTtlMs: number) {
+    this.#store = store;
+    this.#db = db;
+    this.#bucketPrefix = `${store.bucketKey('tus')}/`;
+    this.datastore = new LedgerS3Store(
+      {
+        s3ClientConfig: store.clientConfig,
+        // Reported to clients as Upload-Expires; the sweep is ours (UploadsService), because
+        // the store's own one aborts every multipart upload in the bucket, not just ours.
+        expirationPeriodInMilliseconds: unfinishedTtlMs,
+        useTags: false,
+        // Another node may have changed an upload's metadata (a deferred length): read it each time.
+        cache: noCache,
+      },
+      db,
+      (stagedId) => this.uploadIdOf(stagedId),
+    );
+  }
+
+  stagedId(uploadId: string): string {
+    return `${this.#bucketPrefix}${uploadId}`;
+  }
+
+  uploadIdOf(stagedId: string): string {
+    return stagedId.slice(this.#bucketPrefix.length);
+  }
+
+  async progress(uploadId: string): Promise<{ offset: number; size: number | undefined } | null> {
+    const upload = await this.datastore.getUpload(this.stagedId(uploadId)).catch(() => null);
+    return upload ? { offset: upload.offset, size: upload.size } : null;
+  }
+
+  async moveToStore(uploadId: string, key: string): Promise<ObjectInfo> {
+    const info = await this.#store.copy(`tus/${uploadId}`, key);
+    // The bytes now live at `key`; the `.info` object and the part ledger stay until the sweep,
+    // so tus still reports the upload complete to a client whose last response was lost.
+    await this.#store.delete(`tus/${uploadId}`);
+    return info;
+  }
+
+  async remove(uploadId: string): Promise<void> {
+    // Aborting frees the parts S3 holds for an unfinished multipart upload (a finished one has none).
+    await this.datastore.remove(this.stagedId(uploadId)).catch(() => {});
+    for (const suffix of ['', '.info', '.part']) await this.#store.delete(`tus/${uploadId}${suffix}`);
+    await this.#db.deleteFrom('upload_parts').where('upload_id', '=', uploadId).execute();
+  }
+}
+
+/**
+ * @tus/s3-store asks S3 for an upload's parts (ListParts) on every PATCH and HEAD. Here each part
+ * is recorded in the database as it is stored and read back from there: every node sees the
+ * same list, one request per PATCH is saved, and S3 peers without ListParts work too.
+ * Overrides two protected methods of the pinned @tus/s3-store version; its tests run here on
+ * every change of that version.
+ */
+export class LedgerS3Store extends S3Store {
+  readonly #db: Db;
+  readonly #uploadIdOf: (stagedId: string) => string;
+
+  constructor(options: ConstructorParameters<typeof S3Store>[0], db: Db, uploadIdOf: (id: string) => string) {
+    super(options);
+    this.#db = db;
+    this.#uploadIdOf = uploadIdOf;
+  }
+
+  protected override async uploadPart(
+    metadata: MetadataValue,
+    readStream: ReadStream | Readable | Buffer,
+    partNumber: number,
+  ): Promise<string> {
+    const size = Buffer.isBuffer(readStream) ? readStream.length : await partFileSize(readStream);
+    const etag = await super.uploadPart(metadata, readStream, partNumber);
+    await this.#db
+      .insertInto('upload_parts')
+      .values({ upload_id: this.#uploadIdOf(metadata.file.id), part_number: partNumber, etag, size })
+      .onConflict((oc) => oc.columns(['upload_id', 'part_number']).doUpdateSet({ etag, size }))
+      .execute();
+    return etag;
+  }
+
+  protected override async retrieveParts(id: string): Promise<Part[]> {
+    const rows = await this.#db
+      .selectFrom('upload_parts')
+      .select(['part_number', 'etag', 'size'])
+      .where('upload_id', '=', this.#uploadIdOf(id))
+      .orderBy('part_number')
+      .execute();
+    return rows.map((r) => ({ PartNumber: r.part_number, ETag: r.etag, Size: r.size }));
+  }
+}
+
+/** The store hands each part over as a file it wrote (or a Buffer for an empty last part). */
+async function partFileSize(readStream: ReadStream | Readable): Promise<number> {
+  const path = (readStream as Partial<ReadStream>).path;
+  if (path === undefined) throw new Error('@tus/s3-store passed a part that is not a file');
+  return (await stat(path)).size;
+}
+
+const noCache: KvStore<MetadataValue> = {
+  get: async () => undefined,
+  set: async () => {},
+  delete: async () => {},
+};

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { FileStore } from '@tus/file-store';
+import type { DataStore } from '@tus/utils';
+import type { Db } from '../db/database.ts';
+import { LocalObjectStore } from '../storage/local-store.ts';
+import type { ObjectInfo, ObjectStore } from '../storage/object-store.ts';
+import { S3ObjectStore } from '../storage/s3-store.ts';
+import { S3UploadStaging } from './s3-staging.ts';
+
+/** Unfinished uploads are kept this long after they were created, then swept. */
+export const UNFINISHED_UPLOAD_TTL_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Where resumable uploads collect their bytes until they are complete. It lives next to the
+ * object store — a folder beside the local store, a `tus/` prefix in the same bucket on S3 —
+ * so every api node that shares the store shares unfinished uploads too.
+ */
+export interface UploadStaging {
+  /** What @tus/server writes into. */
+  readonly datastore: DataStore;
+  /** The datastore's id for an upload (an S3 key carries the bucket prefix). */
+  stagedId(uploadId: string): string;
+  /** The id in URLs and the database, from the datastore's id. */
+  uploadIdOf(stagedId: string): string;
+  /** Bytes received so far, or null when nothing is staged under that id. */
+  progress(uploadId: string): Promise<{ offset: number; size: number | undefined } | null>;
+  /** Puts a complete upload into the object store at `key` (no copy through this process). */
+  moveToStore(uploadId: string, key: string): Promise<ObjectInfo>;
+  /** Removes whatever is staged for the upload; nothing staged is not an error. */
+  remove(uploadId: string): Promise<void>;
+}
+
+export function createUploadStaging(store: ObjectStore, db: Db, dataDir: string): UploadStaging {
+  if (store instanceof S3ObjectStore) return new S3UploadStaging(store, db, UNFINISHED_UPLOAD_TTL_MS);
+  if (store instanceof LocalObjectStore) return new LocalUploadStaging(store, join(dataDir, 'tus'));
+  throw new Error('No resumable-upload staging for this object store');
+}
+
+/** A folder of partial files (@tus/file-store); complete files are hard-linked into the store. */
+export class LocalUploadStaging implements UploadStaging {
+  readonly datastore: FileStore;
+  readonly #store: ObjectStore;
+  readonly #dir: string;
+
+  constructor(store: ObjectStore, dir: string) {
+    this.#store = store;
+    this.#dir = dir;
+    this.datastore = new FileStore({
+      directory: dir,
+      expirationPeriodInMilliseconds: UNFINISHED_UPLOAD_TTL_MS,
+    });
+  }
+
+  stagedId(uploadId: string): string {
+    return uploadId;
+  }
+
+  uploadIdOf(stagedId: string): string {
+    return stagedId;
+  }
+
+  async progress(uploadId: string): Promise<{ offset: number; size: number | undefined } | null> {
+    const upload = await this.datastore.getUpload(uploadId).catch(() => null);
+    return upload ? { offset: upload.offset, size: upload.size } : null;
+  }
+
+  moveToStore(uploadId: string, key: string): Promise<ObjectInfo> {
+    return this.#store.putFile(key, join(this.#dir, uploadId), { link: true });
+  }
+
+  async remove(uploadId: string): Promise<void> {
+    await this.datastore.remove(uploadId).catch(() => {});
+  }
+}
