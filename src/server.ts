@@ -72,6 +72,7 @@ export async function startServer(
           maxUploadBytes: config.maxUploadBytes,
           ffmpegPath: config.ffmpegPath,
           trustProxy: config.trustProxy,
+          segmentRedirectSeconds: config.segmentRedirectSeconds,
           logger: log,
         });
 
@@ -104,9 +105,15 @@ export async function startServer(
   }
 
   let url: string | null = null;
+  let uploadHousekeeping: Promise<void> = Promise.resolve();
   if (http) {
-    await http.uploads.resumeUnfinished();
-    await http.uploads.sweep();
+    // Uploads cut short at completion, and the sweep: in the background, so that many
+    // unfinished uploads do not delay start-up (close waits for it).
+    const uploads = http.uploads;
+    uploadHousekeeping = uploads
+      .resumeUnfinished()
+      .then(() => uploads.sweep())
+      .catch((err: unknown) => log.warn({ err }, 'resuming or sweeping uploads failed'));
     await http.app.listen({ port: config.port, host: config.host });
     const address = http.app.server.address();
     url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
@@ -124,7 +131,11 @@ export async function startServer(
     /** Graceful: stop claiming, let running jobs finish (or give their leases back), stop HTTP, close the database. */
     close() {
       closing ??= (async () => {
-        await Promise.all([workers?.stop({ graceMs: config.shutdownGraceMs }), http?.app.close()]);
+        await Promise.all([
+          workers?.stop({ graceMs: config.shutdownGraceMs }),
+          http?.app.close(),
+          uploadHousekeeping,
+        ]);
         await notifier?.close();
         await db.destroy();
       })();

@@ -22,7 +22,12 @@ describe('VOD on the scale-out adapters: PostgreSQL + S3 (s3rver, AWS SDK)', {
   before(async () => {
     s3 = await startS3();
     store = new S3ObjectStore(parseS3Url(s3.url));
-    server = await startTestServer({ STORAGE_URL: s3.url }, undefined, 'postgres');
+    // Segments redirect to presigned bucket URLs; playlists and images stay on the api.
+    server = await startTestServer(
+      { STORAGE_URL: s3.url, FRAMEHOUSE_SEGMENT_REDIRECT_SECONDS: '600' },
+      undefined,
+      'postgres',
+    );
     dir = await mkdtemp(join(tmpdir(), 'fh-scale-'));
   });
   after(async () => {
@@ -48,6 +53,12 @@ describe('VOD on the scale-out adapters: PostgreSQL + S3 (s3rver, AWS SDK)', {
     const playlist = await server.api<string>(`${base}360p/index.m3u8`);
     assert.match(playlist.body, /#EXT-X-ENDLIST/);
     const seg = new URL(`${base}360p/seg_00000.m4s`, server.url);
+    const redirect = await fetch(seg, { redirect: 'manual' });
+    assert.equal(redirect.status, 302);
+    assert.equal(redirect.headers.get('cache-control'), 'public, max-age=300');
+    assert.ok(redirect.headers.get('location')?.startsWith(s3.endpoint), 'straight from the bucket');
+    assert.match(redirect.headers.get('location') ?? '', /X-Amz-Signature=/);
+    // A player follows the redirect; the bucket answers the range.
     const part = await fetch(seg, { headers: { range: 'bytes=0-99' } });
     assert.equal(part.status, 206);
     assert.equal((await part.arrayBuffer()).byteLength, 100);

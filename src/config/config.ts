@@ -36,6 +36,7 @@ const schema = z.object({
     .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'])
     .default('veryfast'),
   segmentSeconds: int(1, 30).default(4),
+  segmentRedirectSeconds: int(0, 7 * 24 * 3600).default(0),
   ladderStrategy: z.enum(['auto', 'one-pass', 'lowest-first']).default('auto'),
   transcodeTimeoutFactor: z.coerce.number().positive().default(10),
   jobVisibilityTimeoutMs: int(1000, 3_600_000).default(60_000),
@@ -60,6 +61,7 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   ffprobePath: 'FRAMEHOUSE_FFPROBE_PATH',
   x264Preset: 'FRAMEHOUSE_X264_PRESET',
   segmentSeconds: 'FRAMEHOUSE_SEGMENT_SECONDS',
+  segmentRedirectSeconds: 'FRAMEHOUSE_SEGMENT_REDIRECT_SECONDS',
   ladderStrategy: 'FRAMEHOUSE_LADDER_STRATEGY',
   transcodeTimeoutFactor: 'FRAMEHOUSE_TRANSCODE_TIMEOUT_FACTOR',
   jobVisibilityTimeoutMs: 'FRAMEHOUSE_JOB_VISIBILITY_TIMEOUT_MS',

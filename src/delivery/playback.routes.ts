@@ -22,6 +22,8 @@ interface Deps {
   db: Db;
   store: ObjectStore;
   thumbnails: Thumbnailer;
+  /** > 0: segments are answered with a redirect to a presigned store URL valid this long. */
+  segmentRedirectSeconds: number;
 }
 
 /**
@@ -30,7 +32,7 @@ interface Deps {
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { db, store, thumbnails }: Deps,
+  { db, store, thumbnails, segmentRedirectSeconds }: Deps,
 ): Promise<void> {
   await app.register(
     async (scope) => {
@@ -81,8 +83,20 @@ export async function registerPlaybackRoutes(
             throw new AppError('FH_ERR_NOT_FOUND');
           const asset = await findAsset(playbackId ?? '');
           const key = mediaKeys.hls(asset.id, `${rendition}/${file}`);
-          const caching = file === 'index.m3u8' ? await playlistCaching(asset.id) : IMMUTABLE;
-          return sendObject(request, reply, store, key, caching);
+          if (file === 'index.m3u8')
+            return sendObject(request, reply, store, key, await playlistCaching(asset.id));
+          // Segment bytes straight from the bucket when configured: the api answers with a
+          // redirect, which caches (for half the URL's life) like the segment would.
+          const presigned =
+            segmentRedirectSeconds > 0 ? await store.presignedGetUrl(key, segmentRedirectSeconds) : null;
+          if (presigned) {
+            return reply
+              .code(302)
+              .header('location', presigned)
+              .header('cache-control', `public, max-age=${Math.floor(segmentRedirectSeconds / 2)}`)
+              .send();
+          }
+          return sendObject(request, reply, store, key, IMMUTABLE);
         },
       );
 

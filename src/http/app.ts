@@ -23,6 +23,7 @@ export interface AppDeps {
   maxUploadBytes: number;
   ffmpegPath: string;
   trustProxy: boolean;
+  segmentRedirectSeconds: number;
   /** The process's logger: requests get children of it, with their request id. */
   logger: FastifyBaseLogger;
 }
@@ -67,6 +68,11 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     maxUploadBytes: deps.maxUploadBytes,
     trustProxy: deps.trustProxy,
   });
-  await registerPlaybackRoutes(app, { db: deps.db, store: deps.store, thumbnails: deps.thumbnails });
+  await registerPlaybackRoutes(app, {
+    db: deps.db,
+    store: deps.store,
+    thumbnails: deps.thumbnails,
+    segmentRedirectSeconds: deps.segmentRedirectSeconds,
+  });
   return { app, uploads };
 }

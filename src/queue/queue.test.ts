@@ -152,6 +152,21 @@ for (const dialect of TEST_DIALECTS) {
         assert.equal(all.length, 40);
         assert.equal(new Set(all).size, 40);
       });
+      test('completeMany completes in one statement exactly the jobs each owner still holds', async () => {
+        for (let n = 0; n < 3; n++) await queue.enqueue(t.db, 'work', { n });
+        const [a, b] = ids(await queue.claim(['work'], 2, 'w1', 1000));
+        const [c] = ids(await queue.claim(['work'], 1, 'w2', 1000));
+        assert.ok(a && b && c);
+        const done = await queue.completeMany([
+          { jobId: a, workerId: 'w1' },
+          { jobId: b, workerId: 'w1' },
+          // c is held by w2, not w1: a pair that does not match completes nothing.
+          { jobId: c, workerId: 'w1' },
+        ]);
+        assert.deepEqual([...done].sort(), [a, b].sort());
+        assert.equal(await queue.complete(c, 'w2'), true);
+        assert.deepEqual(await queue.completeMany([]), new Set());
+      });
     });
 
     describe('leases', () => {

@@ -285,15 +285,30 @@ export class JobQueue {
 
   /** Marks the job done. False: the lease was lost (someone else may be running the job). */
   async complete(jobId: string, workerId: string): Promise<boolean> {
+    return (await this.completeMany([{ jobId, workerId }])).has(jobId);
+  }
+
+  /**
+   * Marks several jobs done in one statement (one commit: what a busy pool of short jobs waits
+   * on). Returns the ids completed; the others' leases were lost.
+   */
+  async completeMany(held: ReadonlyArray<{ jobId: string; workerId: string }>): Promise<Set<string>> {
+    if (held.length === 0) return new Set();
     const now = iso(this.#now());
-    const r = await this.#db
+    const rows = await this.#db
       .updateTable('jobs')
       .set({ state: 'completed', lease_until: null, finished_at: now, updated_at: now })
-      .where('id', '=', jobId)
-      .where('lease_owner', '=', workerId)
+      .where((eb) =>
+        eb(
+          eb.refTuple('id', 'lease_owner'),
+          'in',
+          held.map((h) => eb.tuple(h.jobId, h.workerId)),
+        ),
+      )
       .where('state', '=', 'running')
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+      .returning('id')
+      .execute();
+    return new Set(rows.map((r) => r.id));
   }
 
   /**

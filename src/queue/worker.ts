@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { CompletionBatcher } from './completion-batcher.ts';
 import {
   type AnyJobDefinition,
   assertHandlersFor,
@@ -104,6 +105,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #log: JobLogger;
 
   readonly #slots = new Set<Slot>();
+  readonly #completions: CompletionBatcher;
   #claimSeq = 0;
   #started = false;
   #stopping = false;
@@ -123,6 +125,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     }
     this.workerId = options.workerId;
     this.#queue = options.queue;
+    this.#completions = new CompletionBatcher((held) => options.queue.completeMany(held));
     this.#registry = options.registry;
     this.#types = [...new Set(options.types ?? options.registry.types())];
     assertHandlersFor(this.#types, this.#registry);
@@ -352,7 +355,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     let outcome: JobOutcome;
     try {
       if (!failed) {
-        outcome = (await this.#queue.complete(job.id, owner)) ? 'completed' : 'lease-lost';
+        outcome = (await this.#completions.complete(job.id, owner)) ? 'completed' : 'lease-lost';
         if (outcome === 'completed') log.info({ durationMs }, 'job completed');
         else
           log.warn({ durationMs }, 'job finished after its lease was lost; another worker may run it again');

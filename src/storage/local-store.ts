@@ -90,6 +90,11 @@ export class LocalObjectStore implements ObjectStore {
     return this.putFile(toKey, from, { link: true });
   }
 
+  /** A folder has no URLs: everything it holds is served through the api. */
+  async presignedGetUrl(): Promise<string | null> {
+    return null;
+  }
+
   async #commit(from: string, target: string): Promise<void> {
     await mkdir(dirname(target), { recursive: true });
     await rename(from, target);

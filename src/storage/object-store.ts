@@ -29,6 +29,11 @@ export interface ObjectStore {
    */
   copy(fromKey: string, toKey: string): Promise<ObjectInfo>;
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * A time-limited URL that lets anyone holding it GET the object straight from the store
+   * (ranges included), or null when the store has no URLs of its own (a local folder).
+   */
+  presignedGetUrl(key: string, expiresInSeconds: number): Promise<string | null>;
   getBuffer(key: string): Promise<Buffer>;
   stat(key: string): Promise<ObjectInfo | null>;
   delete(key: string): Promise<void>;

@@ -17,6 +17,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   assertValidKey,
   type ByteRange,
@@ -134,6 +135,13 @@ export class S3ObjectStore implements ObjectStore {
       }),
     );
     return this.#statOrThrow(toKey);
+  }
+
+  async presignedGetUrl(key: string, expiresInSeconds: number): Promise<string> {
+    // Signed locally (no request): the URL carries the credentials' signature, never the secret.
+    return getSignedUrl(this.#s3, new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }), {
+      expiresIn: expiresInSeconds,
+    });
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {

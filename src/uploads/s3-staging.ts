@@ -52,11 +52,18 @@ export class S3UploadStaging implements UploadStaging {
   }
 
   async moveToStore(uploadId: string, key: string): Promise<ObjectInfo> {
-    const info = await this.#store.copy(`tus/${uploadId}`, key);
-    // The bytes now live at `key`; the `.info` object and the part ledger stay until the sweep,
-    // so tus still reports the upload complete to a client whose last response was lost.
+    // Copied already by an attempt whose asset was committed after the staged bytes were removed?
+    if (!(await this.#store.stat(`tus/${uploadId}`))) {
+      const copied = await this.#store.stat(key);
+      if (copied) return copied;
+    }
+    return this.#store.copy(`tus/${uploadId}`, key);
+  }
+
+  async settled(uploadId: string): Promise<void> {
+    // The bytes live at the source key now: no need to pay for them twice until the sweep. The
+    // `.info` object and the part ledger stay, so tus still reports the upload complete.
     await this.#store.delete(`tus/${uploadId}`);
-    return info;
   }
 
   async remove(uploadId: string): Promise<void> {

@@ -24,8 +24,13 @@ export interface UploadStaging {
   uploadIdOf(stagedId: string): string;
   /** Bytes received so far, or null when nothing is staged under that id. */
   progress(uploadId: string): Promise<{ offset: number; size: number | undefined } | null>;
-  /** Puts a complete upload into the object store at `key` (no copy through this process). */
+  /**
+   * Puts a complete upload into the object store at `key` (no copy through this process).
+   * Idempotent: run again after a crash, it finds the copy made the first time.
+   */
   moveToStore(uploadId: string, key: string): Promise<ObjectInfo>;
+  /** Called once the asset is committed: the staged bytes are no longer needed to make it. */
+  settled(uploadId: string): Promise<void>;
   /** Removes whatever is staged for the upload; nothing staged is not an error. */
   remove(uploadId: string): Promise<void>;
 }
@@ -67,6 +72,9 @@ export class LocalUploadStaging implements UploadStaging {
   moveToStore(uploadId: string, key: string): Promise<ObjectInfo> {
     return this.#store.putFile(key, join(this.#dir, uploadId), { link: true });
   }
+
+  /** The staged file is a hard link to the stored one: keeping it costs no space until the sweep. */
+  async settled(): Promise<void> {}
 
   async remove(uploadId: string): Promise<void> {
     await this.datastore.remove(uploadId).catch(() => {});

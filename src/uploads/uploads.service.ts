@@ -80,6 +80,7 @@ export class UploadsService {
         await recordEvent(trx, 'upload.completed', assetId, { upload_id: uploadId, size: info.size });
       },
     );
+    await this.#d.staging.settled(uploadId);
     // What stays staged (a hard link on disk; only the metadata on S3) is removed a day later
     // by `sweep`: a client whose last response was lost asks again and must hear "complete".
     return assetId;
