@@ -26,42 +26,63 @@ interface Asset {
  * The scale-out shape on one machine: 2 `api` + 2 `worker` processes, each with a data folder of
  * its own (nothing shared on disk), over one PostgreSQL schema and one S3 bucket.
  */
-describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('postgres') }, () => {
-  let db: TestDatabase;
-  let s3: Awaited<ReturnType<typeof startS3>>;
-  let work: string;
-  const procs: Proc[] = [];
-  const start = async (role: 'api' | 'worker') => {
-    const env = {
-      DATABASE_URL: db.url,
-      STORAGE_URL: s3.url,
-      FRAMEHOUSE_DATA_DIR: await mkdtemp(join(work, `${role}-`)),
-      FRAMEHOUSE_JOB_VISIBILITY_TIMEOUT_MS: '3000',
-      FRAMEHOUSE_WORKER_CONCURRENCY: '1',
-    };
-    const p = await spawnServe(env, role);
-    procs.push(p);
-    return p;
+/**
+ * One PostgreSQL schema and one S3 bucket for a describe block, and `start(role)` to add
+ * processes to it (each with a data folder of its own); all torn down after the block.
+ */
+function useCluster(env: Record<string, string> = {}) {
+  const c = {
+    db: undefined as unknown as TestDatabase,
+    s3: undefined as unknown as Awaited<ReturnType<typeof startS3>>,
+    work: '',
+    procs: [] as Proc[],
+    async start(role: 'api' | 'worker'): Promise<Proc> {
+      const p = await spawnServe(
+        {
+          DATABASE_URL: c.db.url,
+          STORAGE_URL: c.s3.url,
+          FRAMEHOUSE_DATA_DIR: await mkdtemp(join(c.work, `${role}-`)),
+          ...env,
+        },
+        role,
+      );
+      c.procs.push(p);
+      return p;
+    },
   };
-
   before(async () => {
-    db = await openTestDatabase('postgres');
-    s3 = await startS3();
-    work = await mkdtemp(join(tmpdir(), 'fh-multi-'));
+    c.db = await openTestDatabase('postgres');
+    c.s3 = await startS3();
+    c.work = await mkdtemp(join(tmpdir(), 'fh-multi-'));
   });
   after(async () => {
-    for (const p of procs) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => exited(p.child)));
-    await s3.stop();
-    await db.close();
-    await rm(work, { recursive: true, force: true });
+    for (const p of c.procs) p.child.kill('SIGKILL');
+    await Promise.all(c.procs.map((p) => exited(p.child)));
+    await c.s3.stop();
+    await c.db.close();
+    await rm(c.work, { recursive: true, force: true });
   });
+  return c;
+}
+
+describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('postgres') }, () => {
+  const cluster = useCluster({
+    FRAMEHOUSE_JOB_VISIBILITY_TIMEOUT_MS: '3000',
+    FRAMEHOUSE_WORKER_CONCURRENCY: '1',
+  });
+  const start = cluster.start;
 
   test('upload through one api, play through the other; a worker killed mid-transcode is replaced by the other', async () => {
     const [api1, api2] = [await start('api'), await start('api')];
     const worker1 = await start('worker');
     const form = new FormData();
-    const clip = await makeClip(work, { name: 'tour', width: 1280, height: 720, seconds: 10, fps: 30 });
+    const clip = await makeClip(cluster.work, {
+      name: 'tour',
+      width: 1280,
+      height: 720,
+      seconds: 10,
+      fps: 30,
+    });
     form.append('file', await openAsBlob(clip), 'tour.mp4');
     const created = await fetch(`${api1.url}/v1/assets`, { method: 'POST', body: form });
     assert.equal(created.status, 202);
@@ -92,7 +113,7 @@ describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('
     assert.equal(master.status, 200);
 
     // Exactly the objects the playlists name: nothing duplicated or left from the killed attempt.
-    const store = new S3ObjectStore(parseS3Url(s3.url));
+    const store = new S3ObjectStore(parseS3Url(cluster.s3.url));
     const keys = (await store.list(`hls/${id}/`)).map((k) => k.slice(`hls/${id}/`.length));
     const named = new Set(['master.m3u8']);
     const masterText = (await store.getBuffer(`hls/${id}/master.m3u8`)).toString();
@@ -108,10 +129,15 @@ describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('
 
     // The job itself ends a moment after its renditions (the poster and storyboard come last).
     const transcodeState = async () =>
-      (await db.db.selectFrom('jobs').select('state').where('type', '=', 'transcode').executeTakeFirst())
-        ?.state;
+      (
+        await cluster.db.db
+          .selectFrom('jobs')
+          .select('state')
+          .where('type', '=', 'transcode')
+          .executeTakeFirst()
+      )?.state;
     for (let i = 0; i < 100 && (await transcodeState()) !== 'completed'; i++) await sleep(100);
-    const jobs = await db.db
+    const jobs = await cluster.db.db
       .selectFrom('jobs')
       .select(['type', 'state', 'attempts'])
       .orderBy('type')
@@ -136,36 +162,18 @@ describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('
 describe('a resumable upload moves between api nodes (PostgreSQL + S3)', {
   skip: postgresSkip('postgres'),
 }, () => {
-  let db: TestDatabase;
-  let s3: Awaited<ReturnType<typeof startS3>>;
-  let work: string;
-  const procs: Proc[] = [];
-
-  before(async () => {
-    db = await openTestDatabase('postgres');
-    s3 = await startS3();
-    work = await mkdtemp(join(tmpdir(), 'fh-multi-tus-'));
-  });
-  after(async () => {
-    for (const p of procs) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => exited(p.child)));
-    await s3.stop();
-    await db.close();
-    await rm(work, { recursive: true, force: true });
-  });
+  const cluster = useCluster();
 
   test('begun through api #1, finished through api #2, stored once with every byte', async () => {
-    for (let i = 0; i < 2; i++) {
-      const env = {
-        DATABASE_URL: db.url,
-        STORAGE_URL: s3.url,
-        FRAMEHOUSE_DATA_DIR: await mkdtemp(join(work, 'api-')),
-      };
-      procs.push(await spawnServe(env, 'api'));
-    }
-    const [api1, api2] = procs as [Proc, Proc];
+    const [api1, api2] = [await cluster.start('api'), await cluster.start('api')];
     // Grainy, so it is bigger than S3's 5 MiB minimum part: whole parts and a partial one are staged.
-    const clip = await makeClip(work, { name: 'walk', width: 640, height: 360, seconds: 4, grain: 40 });
+    const clip = await makeClip(cluster.work, {
+      name: 'walk',
+      width: 640,
+      height: 360,
+      seconds: 4,
+      grain: 40,
+    });
     const bytes = await readFile(clip);
     assert.ok(bytes.length > 8 * 1024 * 1024, `a clip of ${bytes.length} bytes`);
 
@@ -217,7 +225,7 @@ describe('a resumable upload moves between api nodes (PostgreSQL + S3)', {
     assert.equal(asset.data.title, 'Old town walk');
     assert.equal(asset.data.source.size, bytes.length);
 
-    const store = new S3ObjectStore(parseS3Url(s3.url));
+    const store = new S3ObjectStore(parseS3Url(cluster.s3.url));
     const stored = await store.getBuffer(`sources/${id}/original`);
     assert.equal(sha256(stored), sha256(bytes), 'the stored source is the uploaded file, byte for byte');
     // The staged bytes are gone (copied server-side); only the upload's metadata waits for the sweep.
