@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { AssetsService } from './assets/assets.service.ts';
+import { ApiKeysService } from './auth/api-keys.service.ts';
+import { PlaybackTokens } from './auth/playback-tokens.ts';
 import type { Config } from './config/config.ts';
 import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from './db/database.ts';
 import { Thumbnailer } from './delivery/thumbnails.ts';
@@ -60,6 +62,18 @@ export async function startServer(
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const assets = new AssetsService({ db, queue });
 
+  const keys = new ApiKeysService(db);
+  const tokens = new PlaybackTokens(db);
+  if (role !== 'worker') {
+    if (config.adminApiKey) await keys.ensureEnvAdminKey(config.adminApiKey);
+    await tokens.ensureSigningKey();
+    if (!(await keys.anyActive())) {
+      log.warn(
+        'open mode: no API key exists yet, so every request is treated as an administrator. ' +
+          'Set FRAMEHOUSE_ADMIN_API_KEY (or make a key with POST /v1/api-keys) to require credentials.',
+      );
+    }
+  }
   const http =
     role === 'worker'
       ? null
@@ -73,6 +87,15 @@ export async function startServer(
           ffmpegPath: config.ffmpegPath,
           trustProxy: config.trustProxy,
           segmentRedirectSeconds: config.segmentRedirectSeconds,
+          keys,
+          tokens,
+          security: {
+            corsOrigins: config.corsOrigins,
+            adminAllowedIps: config.adminAllowedIps,
+            rateLimitPerMinute: config.rateLimitPerMinute,
+            tokenRateLimitPerMinute: config.tokenRateLimitPerMinute,
+            authFailuresPerMinute: config.authFailuresPerMinute,
+          },
           logger: log,
         });
 

@@ -50,6 +50,17 @@ export const assetsRepo = {
     return Number(r.numUpdatedRows);
   },
 
+  /** Sets the policy of every playback id of the asset; returns the policies they had. */
+  async setPlaybackPolicy(db: Executor, assetId: string, policy: 'public' | 'signed'): Promise<string[]> {
+    const before = await db
+      .selectFrom('playback_ids')
+      .select('policy')
+      .where('asset_id', '=', assetId)
+      .execute();
+    await db.updateTable('playback_ids').set({ policy }).where('asset_id', '=', assetId).execute();
+    return before.map((r) => r.policy);
+  },
+
   async delete(db: Executor, id: string): Promise<boolean> {
     // Children first: no reliance on ON DELETE CASCADE being enabled on a connection.
     await db.deleteFrom('renditions').where('asset_id', '=', id).execute();

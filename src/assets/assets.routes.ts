@@ -1,12 +1,13 @@
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
+import { auditWho } from '../audit/audit.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { hashingPassThrough } from '../uploads/hashing.ts';
 import { assetSchema, errorSchemaRef } from './assets.schemas.ts';
-import type { AssetsService } from './assets.service.ts';
+import type { AssetPatch, AssetsService } from './assets.service.ts';
 
 const MAX_TITLE = 500;
 
@@ -54,14 +55,17 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
         throw e;
       }
       if (!stored) throw new AppError('FH_ERR_UPLOAD_MISSING_FILE');
-      const asset = await assets.createFromSource({
-        assetId,
-        sourceKey,
-        filename: stored.filename,
-        title,
-        size: stored.size,
-        sha256: stored.sha256,
-      });
+      const asset = await assets.createFromSource(
+        {
+          assetId,
+          sourceKey,
+          filename: stored.filename,
+          title,
+          size: stored.size,
+          sha256: stored.sha256,
+        },
+        auditWho(request),
+      );
       reply.code(202).header('location', `/v1/assets/${asset.id}`);
       return { data: asset };
     },
@@ -126,14 +130,17 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { title: { type: ['string', 'null'], maxLength: MAX_TITLE } },
+          properties: {
+            title: { type: ['string', 'null'], maxLength: MAX_TITLE },
+            playback_policy: { type: 'string', enum: ['public', 'signed'] },
+          },
         },
         response: { 200: { type: 'object', properties: { data: assetSchema } }, '4xx': errorSchemaRef },
       },
     },
     async (request) => {
-      const body = request.body as { title?: string | null };
-      return { data: await assets.update((request.params as { id: string }).id, body) };
+      const body = request.body as AssetPatch;
+      return { data: await assets.update((request.params as { id: string }).id, body, auditWho(request)) };
     },
   );
 
@@ -143,7 +150,7 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
       schema: { summary: 'Delete an asset and everything stored for it', tags: ['assets'], params: idParams },
     },
     async (request, reply) => {
-      await assets.delete((request.params as { id: string }).id);
+      await assets.delete((request.params as { id: string }).id, auditWho(request));
       reply.code(204).send();
     },
   );

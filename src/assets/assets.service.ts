@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { type AuditWho, recordAudit } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
@@ -20,6 +21,13 @@ export interface StoredSource {
   sha256: string | null;
 }
 
+export type PlaybackPolicy = 'public' | 'signed';
+
+export interface AssetPatch {
+  title?: string | null;
+  playback_policy?: PlaybackPolicy;
+}
+
 /** Asset lifecycle: create from a stored source, read, list, edit, delete. */
 export class AssetsService {
   readonly #db: Db;
@@ -36,6 +44,7 @@ export class AssetsService {
    */
   async createFromSource(
     source: StoredSource,
+    who: AuditWho,
     extra?: (trx: Transaction<Database>) => Promise<void>,
   ): Promise<AssetJson> {
     const now = isoNow();
@@ -58,6 +67,7 @@ export class AssetsService {
         errors: '[]',
         created_at: now,
         updated_at: now,
+        created_by: who.actor,
       });
       await assetsRepo.insertPlaybackId(trx, {
         id: newId(),
@@ -75,6 +85,11 @@ export class AssetsService {
       await recordEvent(trx, 'asset.created', source.assetId, {
         filename: source.filename,
         size: source.size,
+      });
+      await recordAudit(trx, who, {
+        action: 'asset.created',
+        target: { type: 'asset', id: source.assetId },
+        details: { filename: source.filename, size: source.size },
       });
       if (extra) await extra(trx);
     });
@@ -113,20 +128,37 @@ export class AssetsService {
     };
   }
 
-  async update(id: string, patch: { title?: string | null }): Promise<AssetJson> {
+  async update(id: string, patch: AssetPatch, who: AuditWho): Promise<AssetJson> {
+    const { playback_policy: policy, ...fields } = patch;
     await this.#db.transaction().execute(async (trx) => {
-      const changed = await assetsRepo.update(trx, id, patch);
+      const changed = await assetsRepo.update(trx, id, fields);
       if (!changed) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+      if (policy) {
+        const previous = await assetsRepo.setPlaybackPolicy(trx, id, policy);
+        if (previous.some((p) => p !== policy)) {
+          await recordAudit(trx, who, {
+            action: 'asset.playback_policy_changed',
+            target: { type: 'asset', id },
+            details: { from: previous[0], to: policy },
+          });
+        }
+      }
       await recordEvent(trx, 'asset.updated', id, { changes: Object.keys(patch) });
+      await recordAudit(trx, who, {
+        action: 'asset.updated',
+        target: { type: 'asset', id },
+        details: { changes: Object.keys(patch) },
+      });
     });
     return this.get(id);
   }
 
   /** Removes the rows now; a job removes the stored objects (it retries if the store is down). */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, who: AuditWho): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
       const deleted = await assetsRepo.delete(trx, id);
       if (!deleted) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+      await recordAudit(trx, who, { action: 'asset.deleted', target: { type: 'asset', id } });
       await enqueueJob(
         this.#queue,
         trx,

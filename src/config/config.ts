@@ -11,6 +11,21 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A comma-separated list (spaces allowed), each item checked by `item`. */
+const list = (item: z.ZodString) =>
+  z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+const cidr = z
+  .string()
+  .regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range such as 10.0.0.0/8');
+
 const schema = z.object({
   port: int(0, 65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
@@ -43,6 +58,13 @@ const schema = z.object({
   shutdownGraceMs: int(0, 600_000).default(15_000),
   adminApiKey: z.string().min(16, 'must be at least 16 characters').optional(),
   trustProxy: bool.default(false),
+  corsOrigins: list(
+    z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be origins such as https://app.example.com'),
+  ).default([]),
+  adminAllowedIps: list(cidr).default([]),
+  rateLimitPerMinute: int(1, 1_000_000).default(1200),
+  tokenRateLimitPerMinute: int(1, 1_000_000).default(120),
+  authFailuresPerMinute: int(1, 10_000).default(20),
 });
 
 export type Config = z.infer<typeof schema> & { databaseUrl: string; storageUrl: string };
@@ -68,6 +90,11 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   shutdownGraceMs: 'FRAMEHOUSE_SHUTDOWN_GRACE_MS',
   adminApiKey: 'FRAMEHOUSE_ADMIN_API_KEY',
   trustProxy: 'FRAMEHOUSE_TRUST_PROXY',
+  corsOrigins: 'FRAMEHOUSE_CORS_ORIGINS',
+  adminAllowedIps: 'FRAMEHOUSE_ADMIN_ALLOWED_IPS',
+  rateLimitPerMinute: 'FRAMEHOUSE_RATE_LIMIT_PER_MINUTE',
+  tokenRateLimitPerMinute: 'FRAMEHOUSE_TOKEN_RATE_LIMIT_PER_MINUTE',
+  authFailuresPerMinute: 'FRAMEHOUSE_AUTH_FAILURES_PER_MINUTE',
 };
 
 export class ConfigError extends Error {

@@ -8,6 +8,9 @@ export interface Database {
   uploads: UploadsTable;
   upload_parts: UploadPartsTable;
   upload_locks: UploadLocksTable;
+  api_keys: ApiKeysTable;
+  playback_signing_keys: PlaybackSigningKeysTable;
+  audit_events: AuditEventsTable;
   jobs: JobsTable;
   events: EventsTable;
 }
@@ -36,6 +39,8 @@ export interface AssetsTable {
   errors: string;
   created_at: string;
   updated_at: string;
+  /** Who made it: "key:{id}" (null before access control, or in open mode). */
+  created_by: string | null;
 }
 
 export type RenditionStatus = 'queued' | 'processing' | 'ready' | 'errored';
@@ -72,6 +77,8 @@ export interface UploadsTable {
   created_at: string;
   completed_at: string | null;
   staging_cleared_at: string | null;
+  created_by: string | null;
+  created_ip: string | null;
 }
 
 export interface UploadPartsTable {
@@ -87,6 +94,42 @@ export interface UploadLocksTable {
   /** Epoch milliseconds. */
   expires_at: number;
   release_requested: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  key_hash: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  created_by: string | null;
+  from_env: number;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface PlaybackSigningKeysTable {
+  kid: string;
+  /** base64url, 256 bits. */
+  secret: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+export interface AuditEventsTable {
+  seq: Generated<number>;
+  id: string;
+  at: string;
+  actor: string;
+  credential: string | null;
+  ip: string | null;
+  action: string;
+  outcome: 'success' | 'failure';
+  target_type: string | null;
+  target_id: string | null;
+  /** JSON object; never a secret. */
+  details: string;
 }
 
 export type JobState = 'queued' | 'running' | 'completed' | 'dead';

@@ -1,53 +1,86 @@
-import cors from '@fastify/cors';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assetsRepo } from '../assets/assets.repo.ts';
+import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { sendObject } from './serve-object.ts';
+import { tokenizePlaylist, tokenizeStoryboard } from './signed-urls.ts';
 import type { Thumbnailer } from './thumbnails.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const LIVE_PLAYLIST = 'public, max-age=1';
 const FINAL_PLAYLIST = 'public, max-age=300';
 const IMAGE = 'public, max-age=86400';
+// Signed playback: nothing shared caches may keep (each token is its own URL anyway).
+const SIGNED_PLAYLIST = 'private, max-age=1';
+const SIGNED_MEDIA = 'private, max-age=86400';
 
 /** Rendition files as ffmpeg names them: a playlist, an init segment, numbered media segments. */
 const RENDITION_FILE = /^(index\.m3u8|init(_\d{1,3})?\.mp4|seg_\d{5,9}\.m4s)$/;
 const RENDITION_NAME = /^[a-z0-9]{1,16}$/;
 const PLAYBACK_ID = /^[a-z0-9]{8,64}$/;
 
+/** Players on any site may fetch playback resources (and read the headers ranges need). */
+export const PLAYBACK_CORS = {
+  origin: '*',
+  methods: ['GET', 'HEAD'],
+  exposedHeaders: ['content-length', 'content-range', 'etag', 'accept-ranges'],
+  maxAge: 86400,
+};
+
 interface Deps {
   db: Db;
   store: ObjectStore;
   thumbnails: Thumbnailer;
+  tokens: PlaybackTokens;
   /** > 0: segments are answered with a redirect to a presigned store URL valid this long. */
   segmentRedirectSeconds: number;
 }
 
 /**
  * The playback origin: `/play/{playbackId}/…` serves HLS playlists and segments, thumbnails
- * and storyboards, with CORS for players on any site and cache headers a CDN can follow.
+ * and storyboards, with cache headers a CDN can follow (CORS for players on any site: see
+ * PLAYBACK_CORS, applied by the app).
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { db, store, thumbnails, segmentRedirectSeconds }: Deps,
+  { db, store, thumbnails, tokens, segmentRedirectSeconds }: Deps,
 ): Promise<void> {
   await app.register(
     async (scope) => {
-      await scope.register(cors, {
-        origin: '*',
-        methods: ['GET', 'HEAD'],
-        exposedHeaders: ['content-length', 'content-range', 'etag', 'accept-ranges'],
-        maxAge: 86400,
-      });
-
-      const findAsset = async (playbackId: string) => {
+      /**
+       * The asset behind a playback id, and the token its URLs must carry when the id is signed
+       * (verified here: a missing, altered, expired or foreign token is a 403 with its code).
+       */
+      const findAsset = async (request: FastifyRequest) => {
+        const { playbackId = '' } = request.params as { playbackId?: string };
         if (!PLAYBACK_ID.test(playbackId)) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
         const asset = await assetsRepo.assetByPlaybackId(db, playbackId);
         if (!asset) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
-        return asset;
+        if (asset.policy !== 'signed') return { asset, token: undefined };
+        const token = (request.query as { token?: string }).token;
+        await tokens.verify(token, playbackId);
+        return { asset, token };
+      };
+      /** A playlist as stored, or with the token added to every URI it names. */
+      const sendPlaylist = async (
+        request: FastifyRequest,
+        reply: FastifyReply,
+        key: string,
+        token: string | undefined,
+        caching: string,
+        tokenize = tokenizePlaylist,
+      ) => {
+        if (!token) return sendObject(request, reply, store, key, caching);
+        const stored = await store.stat(key);
+        if (!stored) throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
+        const text = (await store.getBuffer(key)).toString('utf8');
+        return reply
+          .header('content-type', stored.contentType)
+          .header('cache-control', SIGNED_PLAYLIST)
+          .send(tokenize(text, token));
       };
       // Playlists change while renditions are still being written; afterwards they are final.
       const playlistCaching = async (assetId: string) => {
@@ -62,15 +95,10 @@ export async function registerPlaybackRoutes(
         '/:playbackId/master.m3u8',
         { schema: { ...schema, summary: 'HLS master playlist' } },
         async (request, reply) => {
-          const asset = await findAsset((request.params as { playbackId: string }).playbackId);
+          const { asset, token } = await findAsset(request);
           if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
-          return sendObject(
-            request,
-            reply,
-            store,
-            mediaKeys.hls(asset.id, 'master.m3u8'),
-            await playlistCaching(asset.id),
-          );
+          const key = mediaKeys.hls(asset.id, 'master.m3u8');
+          return sendPlaylist(request, reply, key, token, await playlistCaching(asset.id));
         },
       );
 
@@ -78,13 +106,13 @@ export async function registerPlaybackRoutes(
         '/:playbackId/:rendition/:file',
         { schema: { ...schema, summary: 'Rendition playlist, init segment or media segment' } },
         async (request, reply) => {
-          const { playbackId, rendition, file } = request.params as Record<string, string>;
+          const { rendition, file } = request.params as Record<string, string>;
           if (!RENDITION_NAME.test(rendition ?? '') || !RENDITION_FILE.test(file ?? ''))
             throw new AppError('FH_ERR_NOT_FOUND');
-          const asset = await findAsset(playbackId ?? '');
+          const { asset, token } = await findAsset(request);
           const key = mediaKeys.hls(asset.id, `${rendition}/${file}`);
           if (file === 'index.m3u8')
-            return sendObject(request, reply, store, key, await playlistCaching(asset.id));
+            return sendPlaylist(request, reply, key, token, await playlistCaching(asset.id));
           // Segment bytes straight from the bucket when configured: the api answers with a
           // redirect, which caches (for half the URL's life) like the segment would.
           const presigned =
@@ -93,10 +121,13 @@ export async function registerPlaybackRoutes(
             return reply
               .code(302)
               .header('location', presigned)
-              .header('cache-control', `public, max-age=${Math.floor(segmentRedirectSeconds / 2)}`)
+              .header(
+                'cache-control',
+                `${token ? 'private' : 'public'}, max-age=${Math.floor(segmentRedirectSeconds / 2)}`,
+              )
               .send();
           }
-          return sendObject(request, reply, store, key, IMMUTABLE);
+          return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMMUTABLE);
         },
       );
 
@@ -116,9 +147,9 @@ export async function registerPlaybackRoutes(
           },
         },
         async (request, reply) => {
-          const asset = await findAsset((request.params as { playbackId: string }).playbackId);
+          const { asset, token } = await findAsset(request);
           const key = await thumbnails.ensure(asset, request.query as { time?: number; width?: number });
-          return sendObject(request, reply, store, key, IMAGE);
+          return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMAGE);
         },
       );
 
@@ -130,8 +161,10 @@ export async function registerPlaybackRoutes(
           `/:playbackId/${file}`,
           { schema: { ...schema, summary: `Storyboard (${file})` } },
           async (request, reply) => {
-            const asset = await findAsset((request.params as { playbackId: string }).playbackId);
-            return sendObject(request, reply, store, key(asset.id), IMAGE);
+            const { asset, token } = await findAsset(request);
+            if (file === 'storyboard.vtt')
+              return sendPlaylist(request, reply, key(asset.id), token, IMAGE, tokenizeStoryboard);
+            return sendObject(request, reply, store, key(asset.id), token ? SIGNED_MEDIA : IMAGE);
           },
         );
       }

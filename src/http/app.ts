@@ -1,11 +1,19 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAssetRoutes } from '../assets/assets.routes.ts';
 import type { AssetsService } from '../assets/assets.service.ts';
+import { registerAuditRoutes } from '../audit/audit.routes.ts';
+import { registerAccessRoutes } from '../auth/access.routes.ts';
+import { registerAccessControl } from '../auth/access.ts';
+import { AddressAllowlist } from '../auth/address-allowlist.ts';
+import type { ApiKeysService } from '../auth/api-keys.service.ts';
+import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import type { Db } from '../db/database.ts';
-import { registerPlaybackRoutes } from '../delivery/playback.routes.ts';
+import { PLAYBACK_CORS, registerPlaybackRoutes } from '../delivery/playback.routes.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
 import { newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -24,6 +32,17 @@ export interface AppDeps {
   ffmpegPath: string;
   trustProxy: boolean;
   segmentRedirectSeconds: number;
+  keys: ApiKeysService;
+  tokens: PlaybackTokens;
+  security: {
+    /** Origins allowed to call the API from a browser (playback is open to every origin). */
+    corsOrigins: string[];
+    /** CIDRs allowed to use admin routes; empty: any address. */
+    adminAllowedIps: string[];
+    rateLimitPerMinute: number;
+    tokenRateLimitPerMinute: number;
+    authFailuresPerMinute: number;
+  };
   /** The process's logger: requests get children of it, with their request id. */
   logger: FastifyBaseLogger;
 }
@@ -43,6 +62,53 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   });
 
   registerErrorHandling(app);
+  await app.register(helmet, {
+    // Players on other sites fetch segments and thumbnails: resources are not same-origin only.
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+    crossOriginEmbedderPolicy: false,
+  });
+  // Browsers on the allowed origins may call the API; playback is open to every origin.
+  const apiOrigins = new Set(deps.security.corsOrigins);
+  await app.register(cors, {
+    delegator: (request, callback) => {
+      if (request.url.startsWith('/play/')) return callback(null, PLAYBACK_CORS);
+      callback(null, {
+        origin: (origin, cb) => cb(null, origin !== undefined && apiOrigins.has(origin)),
+        methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+        allowedHeaders: [
+          'authorization',
+          'content-type',
+          'tus-resumable',
+          'upload-length',
+          'upload-offset',
+          'upload-metadata',
+          'upload-defer-length',
+          'x-http-method-override',
+          'x-request-id',
+        ],
+        exposedHeaders: [
+          'location',
+          'retry-after',
+          'x-request-id',
+          'upload-offset',
+          'upload-length',
+          'tus-resumable',
+          'upload-expires',
+        ],
+        maxAge: 600,
+      });
+    },
+  });
+  // Access control before any route: every route gets its permission from the policy table.
+  await registerAccessControl(app, {
+    db: deps.db,
+    keys: deps.keys,
+    adminAllowlist: deps.security.adminAllowedIps.length
+      ? new AddressAllowlist(deps.security.adminAllowedIps)
+      : null,
+    maxAuthFailuresPerMinute: deps.security.authFailuresPerMinute,
+    requestsPerMinute: deps.security.rateLimitPerMinute,
+  });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -67,12 +133,21 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     dataDir: deps.dataDir,
     maxUploadBytes: deps.maxUploadBytes,
     trustProxy: deps.trustProxy,
+    corsOrigins: deps.security.corsOrigins,
   });
   await registerPlaybackRoutes(app, {
     db: deps.db,
     store: deps.store,
     thumbnails: deps.thumbnails,
+    tokens: deps.tokens,
     segmentRedirectSeconds: deps.segmentRedirectSeconds,
   });
+  registerAccessRoutes(app, {
+    db: deps.db,
+    keys: deps.keys,
+    tokens: deps.tokens,
+    tokensPerMinute: deps.security.tokenRateLimitPerMinute,
+  });
+  registerAuditRoutes(app, { db: deps.db });
   return { app, uploads };
 }

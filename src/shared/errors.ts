@@ -17,6 +17,26 @@ export const ERROR_CODES = {
   FH_ERR_UNSUPPORTED_CONTENT_TYPE: { status: 415, message: 'This content type is not accepted here.' },
   FH_ERR_RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range is outside the file.' },
   FH_ERR_CURSOR_INVALID: { status: 400, message: 'The pagination cursor is not valid.' },
+  FH_ERR_UNAUTHENTICATED: {
+    status: 401,
+    message: 'This needs a credential: send an API key as "Authorization: Bearer <key>".',
+  },
+  FH_ERR_FORBIDDEN: { status: 403, message: 'Your credential does not allow this.' },
+  FH_ERR_ADMIN_ADDRESS: { status: 403, message: 'Administration is not allowed from this address.' },
+  FH_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests: wait as long as Retry-After says.' },
+  FH_ERR_API_KEY_NOT_FOUND: { status: 404, message: 'No API key has this id.' },
+  FH_ERR_PLAYBACK_TOKEN_REQUIRED: {
+    status: 403,
+    message: 'This video is private: its URL needs a playback token (?token=…).',
+  },
+  FH_ERR_PLAYBACK_TOKEN_INVALID: { status: 403, message: 'The playback token is not valid.' },
+  FH_ERR_PLAYBACK_TOKEN_EXPIRED: { status: 403, message: 'The playback token has expired: get a new one.' },
+  FH_ERR_PLAYBACK_TOKEN_MISMATCH: { status: 403, message: 'The playback token is for another video.' },
+  FH_ERR_SIGNING_KEY_NOT_FOUND: { status: 404, message: 'No active playback signing key has this id.' },
+  FH_ERR_LAST_SIGNING_KEY: {
+    status: 409,
+    message: 'This is the only active signing key: make a new one before retiring it.',
+  },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
   FH_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a moment.' },
   // Media errors: recorded on an asset (its `errors` list) rather than returned by a request.

@@ -1,6 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import { Server as TusServer } from '@tus/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AssetsService } from '../assets/assets.service.ts';
+import { whoFor } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import { ID_PATTERN, newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -15,9 +17,13 @@ interface Deps {
   dataDir: string;
   maxUploadBytes: number;
   trustProxy: boolean;
+  /** Origins whose browsers may upload (the API's CORS allowlist). */
+  corsOrigins: string[];
 }
 
 const UPLOADS_PATH = '/v1/uploads';
+const ACTOR_HEADER = 'x-framehouse-internal-actor';
+const IP_HEADER = 'x-framehouse-internal-ip';
 
 /**
  * tus 1.0 (creation, HEAD offset, PATCH, termination) at /v1/uploads, served by @tus/server,
@@ -40,6 +46,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     locker: new DatabaseLocker(deps.db),
     maxSize: deps.maxUploadBytes,
     respectForwardedHeaders: deps.trustProxy,
+    allowedOrigins: (origin) => deps.corsOrigins.includes(origin),
     relativeLocation: true,
     // A finished upload is an asset now: deleting the asset is how to remove it.
     disableTerminationForFinishedUploads: true,
@@ -49,8 +56,12 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     generateUrl: (_req, { path, id }) => `${path}/${staging.uploadIdOf(id)}`,
     getFileIdFromRequest: (_req, lastPath) =>
       lastPath && ID_PATTERN.test(lastPath) ? staging.stagedId(lastPath) : undefined,
-    onUploadCreate: async (_req, upload) => {
-      await uploads.recordCreated(upload);
+    onUploadCreate: async (req, upload) => {
+      await uploads.recordCreated(upload, {
+        actor: req.headers.get(ACTOR_HEADER) ?? 'anonymous',
+        credential: null,
+        ip: req.headers.get(IP_HEADER),
+      });
       return {};
     },
     onUploadFinish: async (_req, upload) => {
@@ -81,6 +92,12 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
           .send();
         return;
       }
+      // @tus/server sees a web Request made from the raw one: who is asking travels in headers
+      // set here, after any a client sent under the same names are removed.
+      setInternalHeaders(request.raw, {
+        [ACTOR_HEADER]: whoFor(request.principal, null).actor,
+        [IP_HEADER]: request.ip,
+      });
       reply.hijack();
       await tus.handle(request.raw, reply.raw);
     };
@@ -125,4 +142,19 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
   );
 
   return uploads;
+}
+
+/** Sets headers on an incoming request (parsed and raw forms), replacing any the client sent. */
+function setInternalHeaders(raw: IncomingMessage, values: Record<string, string>): void {
+  const names = new Set(Object.keys(values));
+  const kept: string[] = [];
+  for (let i = 0; i < raw.rawHeaders.length; i += 2) {
+    const name = raw.rawHeaders[i] ?? '';
+    if (!names.has(name.toLowerCase())) kept.push(name, raw.rawHeaders[i + 1] ?? '');
+  }
+  for (const [name, value] of Object.entries(values)) {
+    kept.push(name, value);
+    raw.headers[name] = value;
+  }
+  raw.rawHeaders.splice(0, raw.rawHeaders.length, ...kept);
 }

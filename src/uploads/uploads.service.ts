@@ -1,5 +1,6 @@
 import type { Upload } from '@tus/server';
 import type { AssetsService } from '../assets/assets.service.ts';
+import type { AuditWho } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import type { UploadRow } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
@@ -29,7 +30,7 @@ export class UploadsService {
   }
 
   /** Metadata is display text only: it is stored, trimmed and length-capped, never used in a path. */
-  async recordCreated(upload: Upload): Promise<void> {
+  async recordCreated(upload: Upload, who: AuditWho): Promise<void> {
     const meta = upload.metadata ?? {};
     await this.#d.db
       .insertInto('uploads')
@@ -42,6 +43,8 @@ export class UploadsService {
         created_at: isoNow(),
         completed_at: null,
         staging_cleared_at: null,
+        created_by: who.actor,
+        created_ip: who.ip,
       })
       .execute();
   }
@@ -71,6 +74,9 @@ export class UploadsService {
         // final PATCH open for as long as the hash takes.
         sha256: null,
       },
+      // The asset is made by whichever request brought the last bytes; it is credited to the
+      // one that began the upload.
+      { actor: row.created_by ?? 'anonymous', credential: 'tus upload', ip: row.created_ip },
       async (trx) => {
         await trx
           .updateTable('uploads')

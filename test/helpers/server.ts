@@ -54,8 +54,12 @@ export async function startTestServer(
   );
   const server = await startServer(config);
   const url = server.url ?? '';
+  // With FRAMEHOUSE_ADMIN_API_KEY set, requests carry it unless they bring their own credential.
+  const adminKey = env.FRAMEHOUSE_ADMIN_API_KEY;
   const api = async <T>(path: string, init?: RequestInit) => {
-    const res = await fetch(new URL(path, url), init);
+    const headers = new Headers(init?.headers);
+    if (adminKey && !headers.has('authorization')) headers.set('authorization', `Bearer ${adminKey}`);
+    const res = await fetch(new URL(path, url), { ...init, headers });
     const text = await res.text();
     let body: unknown = text;
     try {

@@ -1,0 +1,219 @@
+import type { FastifyInstance } from 'fastify';
+import { assetsRepo } from '../assets/assets.repo.ts';
+import { auditWho } from '../audit/audit.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../shared/errors.ts';
+import type { ApiKeysService } from './api-keys.service.ts';
+import { MAX_TOKEN_SECONDS, type PlaybackTokens } from './playback-tokens.ts';
+import { SCOPES, type Scope } from './policy.ts';
+
+interface Deps {
+  db: Db;
+  keys: ApiKeysService;
+  tokens: PlaybackTokens;
+  /** Playback tokens minted per key (or address) and minute. */
+  tokensPerMinute: number;
+}
+
+const apiKeySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string' } },
+    created_at: { type: 'string' },
+    last_used_at: { type: ['string', 'null'] },
+    revoked_at: { type: ['string', 'null'] },
+  },
+};
+const idParams = (name: string) => ({
+  type: 'object',
+  properties: { [name]: { type: 'string', pattern: '^[a-z0-9]{8,64}$' } },
+  required: [name],
+});
+
+/** API keys (admin), playback tokens (playback:sign) and playback signing keys (admin). */
+export function registerAccessRoutes(
+  app: FastifyInstance,
+  { db, keys, tokens, tokensPerMinute }: Deps,
+): void {
+  app.post(
+    '/v1/api-keys',
+    {
+      schema: {
+        summary: 'Make an API key (the key is in this answer only)',
+        tags: ['access'],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'scopes'],
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 200 },
+            scopes: {
+              type: 'array',
+              minItems: 1,
+              uniqueItems: true,
+              items: { type: 'string', enum: [...SCOPES] },
+            },
+          },
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              data: { ...apiKeySchema, properties: { ...apiKeySchema.properties, key: { type: 'string' } } },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { name: string; scopes: Scope[] };
+      const { key, apiKey } = await keys.create(auditWho(request), body.name.trim(), body.scopes);
+      reply.code(201).header('cache-control', 'no-store');
+      return { data: { ...apiKey, key } };
+    },
+  );
+
+  app.get(
+    '/v1/api-keys',
+    {
+      schema: {
+        summary: 'List API keys (never the keys themselves)',
+        tags: ['access'],
+        response: { 200: { type: 'object', properties: { data: { type: 'array', items: apiKeySchema } } } },
+      },
+    },
+    async () => ({ data: await keys.list() }),
+  );
+
+  app.get(
+    '/v1/api-keys/:id',
+    {
+      schema: {
+        summary: 'Get an API key',
+        tags: ['access'],
+        params: idParams('id'),
+        response: { 200: { type: 'object', properties: { data: apiKeySchema } } },
+      },
+    },
+    async (request) => ({ data: await keys.get((request.params as { id: string }).id) }),
+  );
+
+  app.delete(
+    '/v1/api-keys/:id',
+    {
+      schema: {
+        summary: 'Revoke an API key, on every node at once',
+        tags: ['access'],
+        params: idParams('id'),
+      },
+    },
+    async (request, reply) => {
+      await keys.revoke(auditWho(request), (request.params as { id: string }).id);
+      reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/playback-tokens',
+    {
+      config: { rateLimit: { max: tokensPerMinute, timeWindow: 60_000 } },
+      schema: {
+        summary: 'Mint a playback token for a signed playback id',
+        tags: ['access'],
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['playback_id'],
+          properties: {
+            playback_id: { type: 'string', pattern: '^[a-z0-9]{8,64}$' },
+            expires_in: { type: 'integer', minimum: 10, maximum: MAX_TOKEN_SECONDS, default: 3600 },
+          },
+        },
+        response: {
+          201: {
+            type: 'object',
+            properties: {
+              data: {
+                type: 'object',
+                properties: {
+                  token: { type: 'string' },
+                  hls_url: { type: 'string' },
+                  thumbnail_url: { type: 'string' },
+                  expires_at: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { playback_id: playbackId, expires_in: expiresIn } = request.body as {
+        playback_id: string;
+        expires_in: number;
+      };
+      if (!(await assetsRepo.assetByPlaybackId(db, playbackId)))
+        throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
+      const { token, expiresAt } = await tokens.sign(playbackId, expiresIn);
+      reply.code(201).header('cache-control', 'no-store');
+      return {
+        data: {
+          token,
+          hls_url: `/play/${playbackId}/master.m3u8?token=${token}`,
+          thumbnail_url: `/play/${playbackId}/thumbnail.jpg?token=${token}`,
+          expires_at: expiresAt.toISOString(),
+        },
+      };
+    },
+  );
+
+  const signingKeySchema = {
+    type: 'object',
+    properties: { kid: { type: 'string' }, created_at: { type: 'string' }, signing: { type: 'boolean' } },
+  };
+  app.get(
+    '/v1/playback-keys',
+    {
+      schema: {
+        summary: 'Active playback signing keys (ids only)',
+        tags: ['access'],
+        response: {
+          200: { type: 'object', properties: { data: { type: 'array', items: signingKeySchema } } },
+        },
+      },
+    },
+    async () => ({ data: await tokens.list() }),
+  );
+
+  app.post(
+    '/v1/playback-keys',
+    {
+      schema: {
+        summary: 'Rotate: a new key signs from now on; older keys still verify until retired',
+        tags: ['access'],
+        response: { 201: { type: 'object', properties: { data: signingKeySchema } } },
+      },
+    },
+    async (request, reply) => {
+      reply.code(201);
+      return { data: await tokens.rotate(auditWho(request)) };
+    },
+  );
+
+  app.delete(
+    '/v1/playback-keys/:kid',
+    {
+      schema: {
+        summary: 'Retire a signing key: the tokens it signed stop working',
+        tags: ['access'],
+        params: idParams('kid'),
+      },
+    },
+    async (request, reply) => {
+      await tokens.retire(auditWho(request), (request.params as { kid: string }).kid);
+      reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,138 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { recordAudit, whoFor } from '../audit/audit.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../shared/errors.ts';
+import type { AddressAllowlist } from './address-allowlist.ts';
+import type { ApiKeysService } from './api-keys.service.ts';
+import { type Permission, permissionFor, UndeclaredRouteError } from './policy.ts';
+import { hasScope, type Principal } from './principal.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Filled from the policy table for each method of the route. */
+    permissions?: Record<string, Permission>;
+  }
+}
+
+interface Deps {
+  db: Db;
+  keys: ApiKeysService;
+  /** CIDRs allowed to use admin routes; null: any address. */
+  adminAllowlist: AddressAllowlist | null;
+  /** Failed credentials allowed per client address and minute before 429s. */
+  maxAuthFailuresPerMinute: number;
+  /** Requests per minute to the API (not playback) for each key, or each address without one. */
+  requestsPerMinute: number;
+}
+
+const ANONYMOUS: Principal = { kind: 'anonymous' };
+const OPEN: Principal = { kind: 'open' };
+const BEARER = /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i;
+
+/**
+ * Authentication and authorization for every route, from the policy table. Register before any
+ * route: a route missing from the table stops start-up.
+ */
+export async function registerAccessControl(app: FastifyInstance, deps: Deps): Promise<void> {
+  app.decorateRequest('principal', null as never);
+
+  // Per client limits, counted per api node (in memory). Runs after authentication, so a key is
+  // limited as itself wherever it comes from; health, docs and playback are not counted here.
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: deps.requestsPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) =>
+      request.principal?.kind === 'api_key' ? `key:${request.principal.id}` : `ip:${request.ip}`,
+    allowList: (request) => {
+      const permission = request.routeOptions.config.permissions?.[request.method];
+      return permission === undefined || permission === 'public' || permission === 'playback';
+    },
+    errorResponseBuilder: (_request, context) =>
+      new AppError(
+        'FH_ERR_RATE_LIMITED',
+        `Too many requests: try again in ${Math.ceil(context.ttl / 1000)} s.`,
+      ),
+  });
+
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const permissions: Record<string, Permission> = {};
+    for (const method of methods) {
+      const permission = permissionFor(method, route.url);
+      if (!permission) throw new UndeclaredRouteError(method, route.url);
+      permissions[method] = permission;
+    }
+    route.config = { ...route.config, permissions };
+  });
+
+  // Brute force of keys (or of a leaked key's neighbours) is cut off per client address.
+  const failures = app.createRateLimit({
+    max: deps.maxAuthFailuresPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request: FastifyRequest) => `auth-failure:${request.ip}`,
+    allowList: () => false, // not the API limit's exemptions: failures count on every route
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.principal = ANONYMOUS;
+    const permission = request.routeOptions.config.permissions?.[request.method];
+    if (!permission || permission === 'public') return; // unknown routes 404 on their own
+
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      // (`isAllowed` false means "counted", not "refused": the budget is what decides.)
+      const limited = await failures(request, { increment: false });
+      if (!limited.isAllowed && limited.remaining === 0) {
+        reply.header('retry-after', String(limited.ttlInSeconds));
+        throw new AppError('FH_ERR_RATE_LIMITED');
+      }
+      const key = BEARER.exec(header)?.[1];
+      const principal = key ? await deps.keys.authenticate(key) : null;
+      if (!principal) {
+        await failures(request);
+        await recordAudit(deps.db, whoFor(ANONYMOUS, request.ip), {
+          action: 'auth.failed',
+          outcome: 'failure',
+          details: {
+            reason: key ? 'unknown or revoked API key' : 'malformed Authorization header',
+            route: request.routeOptions.url,
+          },
+        });
+        reply.header('www-authenticate', 'Bearer');
+        throw new AppError(
+          'FH_ERR_UNAUTHENTICATED',
+          'The API key is not valid (unknown, revoked or malformed).',
+        );
+      }
+      request.principal = principal;
+    } else if (permission !== 'playback' && !(await deps.keys.anyActive())) {
+      // First run: no credential exists yet, so there is nothing to present.
+      request.principal = OPEN;
+    }
+
+    if (permission === 'playback') return; // the playback routes check tokens for signed ids
+    if (request.principal.kind === 'anonymous') {
+      reply.header('www-authenticate', 'Bearer');
+      throw new AppError('FH_ERR_UNAUTHENTICATED');
+    }
+    if (!hasScope(request.principal, permission)) {
+      throw new AppError('FH_ERR_FORBIDDEN', `This needs the "${permission}" scope.`, {
+        required: permission,
+      });
+    }
+    if (permission === 'admin' && deps.adminAllowlist && !deps.adminAllowlist.allows(request.ip)) {
+      throw new AppError('FH_ERR_ADMIN_ADDRESS');
+    }
+  });
+}
+
+/** For handlers: the caller, who must hold `permission` (checked already by the hook). */
+export function principalOf(request: FastifyRequest): Principal {
+  return request.principal;
+}

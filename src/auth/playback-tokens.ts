@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { recordAudit, type AuditWho as Who } from '../audit/audit.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { isoNow } from '../shared/time.ts';
+
+const AUDIENCE = 'framehouse:playback';
+const ALG = 'HS256';
+/** Signing keys are read from the database at most this often (rotation reaches every node within it). */
+const KEY_CACHE_MS = 10_000;
+/** Tolerated clock difference between the node that signed and the one that verifies. */
+const CLOCK_TOLERANCE_S = 5;
+export const MAX_TOKEN_SECONDS = 7 * 24 * 3600;
+
+export interface SigningKeyJson {
+  kid: string;
+  created_at: string;
+  /** The newest active key signs; every active key verifies. */
+  signing: boolean;
+}
+
+/**
+ * Playback tokens: JWTs (HS256) naming one playback id, signed with rotatable keys. Several keys
+ * are active at once — a new key signs from the moment it is made, the older ones still verify
+ * the tokens they signed until an admin retires them.
+ */
+export class PlaybackTokens {
+  readonly #db: Db;
+  #cache: { at: number; keys: Array<{ kid: string; secret: Uint8Array; created_at: string }> } | null = null;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** At start-up: there is always a key to sign with. */
+  async ensureSigningKey(): Promise<void> {
+    if ((await this.#activeKeys(true)).length === 0) await this.#insertKey();
+  }
+
+  async sign(playbackId: string, expiresInSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+    const [key] = await this.#activeKeys();
+    if (!key) throw new Error('No playback signing key: ensureSigningKey was not run');
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + expiresInSeconds;
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
+      .setSubject(playbackId)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .sign(key.secret);
+    return { token, expiresAt: new Date(exp * 1000) };
+  }
+
+  /** Throws a 403 AppError naming what is wrong: missing, altered/unknown, expired, or another video's. */
+  async verify(token: string | undefined, playbackId: string): Promise<void> {
+    if (!token) throw new AppError('FH_ERR_PLAYBACK_TOKEN_REQUIRED');
+    let subject: string | undefined;
+    try {
+      const { payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = (await this.#activeKeys()).find((k) => k.kid === header.kid);
+          if (!key)
+            throw new AppError(
+              'FH_ERR_PLAYBACK_TOKEN_INVALID',
+              'The playback token was signed with a retired or unknown key.',
+            );
+          return key.secret;
+        },
+        {
+          algorithms: [ALG],
+          audience: AUDIENCE,
+          clockTolerance: CLOCK_TOLERANCE_S,
+          requiredClaims: ['exp', 'sub'],
+        },
+      );
+      subject = payload.sub;
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      if (e instanceof joseErrors.JWTExpired) throw new AppError('FH_ERR_PLAYBACK_TOKEN_EXPIRED');
+      throw new AppError('FH_ERR_PLAYBACK_TOKEN_INVALID');
+    }
+    if (subject !== playbackId) throw new AppError('FH_ERR_PLAYBACK_TOKEN_MISMATCH');
+  }
+
+  async list(): Promise<SigningKeyJson[]> {
+    const keys = await this.#activeKeys(true);
+    return keys.map((k, i) => ({ kid: k.kid, created_at: k.created_at, signing: i === 0 }));
+  }
+
+  /** A new key signs from now on; the others keep verifying until retired. */
+  async rotate(who: Who): Promise<SigningKeyJson> {
+    const kid = await this.#insertKey(async (trx, newKid) =>
+      recordAudit(trx, who, { action: 'playback_key.created', target: { type: 'playback_key', id: newKid } }),
+    );
+    return { kid, created_at: isoNow(), signing: true };
+  }
+
+  /** Tokens signed with a retired key stop working (on every node within the key cache's 10 s). */
+  async retire(who: Who, kid: string): Promise<void> {
+    const active = await this.#activeKeys(true);
+    if (!active.some((k) => k.kid === kid)) throw new AppError('FH_ERR_SIGNING_KEY_NOT_FOUND');
+    if (active.length === 1) throw new AppError('FH_ERR_LAST_SIGNING_KEY');
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('playback_signing_keys')
+        .set({ retired_at: isoNow() })
+        .where('kid', '=', kid)
+        .execute();
+      await recordAudit(trx, who, {
+        action: 'playback_key.retired',
+        target: { type: 'playback_key', id: kid },
+      });
+    });
+    this.#cache = null;
+  }
+
+  async #insertKey(inTransaction?: (trx: Db, kid: string) => Promise<void>): Promise<string> {
+    const kid = newId(12);
+    await this.#db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('playback_signing_keys')
+        .values({
+          kid,
+          secret: randomBytes(32).toString('base64url'),
+          created_at: isoNow(),
+          retired_at: null,
+        })
+        .execute();
+      await inTransaction?.(trx, kid);
+    });
+    this.#cache = null;
+    return kid;
+  }
+
+  /** Active keys, newest first. */
+  async #activeKeys(fresh = false) {
+    if (!fresh && this.#cache && Date.now() - this.#cache.at < KEY_CACHE_MS) return this.#cache.keys;
+    const rows = await this.#db
+      .selectFrom('playback_signing_keys')
+      .selectAll()
+      .where('retired_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .orderBy('kid', 'desc')
+      .execute();
+    const keys = rows.map((r) => ({
+      kid: r.kid,
+      secret: new Uint8Array(Buffer.from(r.secret, 'base64url')),
+      created_at: r.created_at,
+    }));
+    this.#cache = { at: Date.now(), keys };
+    return keys;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * What each route needs, in one table. Every route the app registers must appear here (start-up
+ * fails otherwise, and with it every test), so a new route cannot be open by accident.
+ *
+ * - `public`: anyone (health, docs, CORS preflights).
+ * - `playback`: public playback ids for anyone; signed ones need a playback token (checked by
+ *   the playback routes themselves).
+ * - a scope: an API key (or session) holding it, or `admin`, which holds every scope.
+ */
+export const SCOPES = ['assets:read', 'assets:write', 'playback:sign', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+export type Permission = 'public' | 'playback' | Scope;
+
+const TUS_METHODS = ['POST', 'HEAD', 'PATCH', 'DELETE'] as const;
+const DOCS = ['/docs', '/docs/', '/docs/static/index.html', '/docs/static/swagger-initializer.js'];
+const PLAYBACK = [
+  '/play/:playbackId/master.m3u8',
+  '/play/:playbackId/thumbnail.jpg',
+  '/play/:playbackId/storyboard.vtt',
+  '/play/:playbackId/storyboard.jpg',
+  '/play/:playbackId/:rendition/:file',
+];
+
+export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  ...Object.fromEntries(
+    [...DOCS, '/docs/static/*', '/docs/json', '/docs/yaml'].map((u) => [`GET ${u}`, 'public']),
+  ),
+  'OPTIONS *': 'public',
+
+  'POST /v1/assets': 'assets:write',
+  'GET /v1/assets': 'assets:read',
+  'GET /v1/assets/:id': 'assets:read',
+  'PATCH /v1/assets/:id': 'assets:write',
+  'DELETE /v1/assets/:id': 'assets:write',
+
+  // tus: creation, offset, data and termination are writes; OPTIONS is its capability discovery.
+  ...Object.fromEntries(
+    ['/v1/uploads', '/v1/uploads/*'].flatMap((u) => [
+      ...TUS_METHODS.map((m) => [`${m} ${u}`, 'assets:write']),
+      [`OPTIONS ${u}`, 'public'],
+    ]),
+  ),
+  'GET /v1/uploads/:id': 'assets:read',
+
+  ...Object.fromEntries(PLAYBACK.map((u) => [`GET ${u}`, 'playback'])),
+  'POST /v1/playback-tokens': 'playback:sign',
+  'GET /v1/playback-keys': 'admin',
+  'POST /v1/playback-keys': 'admin',
+  'DELETE /v1/playback-keys/:kid': 'admin',
+
+  'POST /v1/api-keys': 'admin',
+  'GET /v1/api-keys': 'admin',
+  'GET /v1/api-keys/:id': 'admin',
+  'DELETE /v1/api-keys/:id': 'admin',
+
+  'GET /v1/audit': 'admin',
+};
+
+/** The permission a route needs; HEAD falls back to its GET. Undefined: not declared. */
+export function permissionFor(method: string, url: string): Permission | undefined {
+  return ROUTE_POLICY[`${method} ${url}`] ?? (method === 'HEAD' ? ROUTE_POLICY[`GET ${url}`] : undefined);
+}
+
+export class UndeclaredRouteError extends Error {
+  constructor(method: string, url: string) {
+    super(`Route ${method} ${url} has no entry in the access policy (src/auth/policy.ts)`);
+    this.name = 'UndeclaredRouteError';
+  }
+}
