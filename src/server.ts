@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import { createAuth } from './accounts/auth.ts';
+import { sharedSecret } from './accounts/instance-secret.ts';
 import { AssetsService } from './assets/assets.service.ts';
 import { ApiKeysService } from './auth/api-keys.service.ts';
 import { PlaybackTokens } from './auth/playback-tokens.ts';
@@ -9,6 +11,7 @@ import type { Config } from './config/config.ts';
 import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from './db/database.ts';
 import { Thumbnailer } from './delivery/thumbnails.ts';
 import { buildApp } from './http/app.ts';
+import { createMailer } from './notifications/mailer.ts';
 import { pipelineJobs } from './pipeline/index.ts';
 import { ThroughputTracker } from './pipeline/ladder-strategy.ts';
 import { PostgresNotifier } from './queue/pg-notifier.ts';
@@ -64,13 +67,36 @@ export async function startServer(
 
   const keys = new ApiKeysService(db);
   const tokens = new PlaybackTokens(db);
+  const mailer = createMailer(config.smtpUrl, config.mailFrom, log);
+  const auth = createAuth(
+    db,
+    {
+      secret: await sharedSecret(db, 'auth_secret', config.secret),
+      publicUrl: config.publicUrl,
+      trustedOrigins: config.corsOrigins,
+      signUp: config.signUp,
+      oidc:
+        config.oidcIssuer && config.oidcClientId && config.oidcClientSecret
+          ? {
+              issuer: config.oidcIssuer,
+              clientId: config.oidcClientId,
+              clientSecret: config.oidcClientSecret,
+              name: 'OpenID Connect',
+            }
+          : null,
+      signInAttemptsPerMinute: config.signInAttemptsPerMinute,
+    },
+    mailer,
+    log,
+  );
   if (role !== 'worker') {
     if (config.adminApiKey) await keys.ensureEnvAdminKey(config.adminApiKey);
     await tokens.ensureSigningKey();
-    if (!(await keys.anyActive())) {
+    const anyUser = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+    if (!anyUser && !(await keys.anyActive())) {
       log.warn(
-        'open mode: no API key exists yet, so every request is treated as an administrator. ' +
-          'Set FRAMEHOUSE_ADMIN_API_KEY (or make a key with POST /v1/api-keys) to require credentials.',
+        'open mode: no API key or account exists yet, so every request is treated as an administrator. ' +
+          'Set FRAMEHOUSE_ADMIN_API_KEY, make a key (POST /v1/api-keys) or an account (framehouse users create) to require credentials.',
       );
     }
   }
@@ -89,6 +115,7 @@ export async function startServer(
           segmentRedirectSeconds: config.segmentRedirectSeconds,
           keys,
           tokens,
+          auth,
           security: {
             corsOrigins: config.corsOrigins,
             adminAllowedIps: config.adminAllowedIps,

@@ -6,7 +6,7 @@ import { AppError } from '../shared/errors.ts';
 import type { AddressAllowlist } from './address-allowlist.ts';
 import type { ApiKeysService } from './api-keys.service.ts';
 import { type Permission, permissionFor, UndeclaredRouteError } from './policy.ts';
-import { hasScope, type Principal } from './principal.ts';
+import { hasScope, isRole, type Principal, ROLE_SCOPES } from './principal.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,9 +18,17 @@ declare module 'fastify' {
   }
 }
 
+/** Looks up the session a request's cookie names (better-auth), or null. */
+export type SessionLookup = (
+  headers: Headers,
+) => Promise<{ user: { id: string; email: string; role?: unknown } } | null>;
+
 interface Deps {
   db: Db;
   keys: ApiKeysService;
+  sessions: SessionLookup;
+  /** Origins a cookie-authenticated change may come from (besides this server's own). */
+  trustedOrigins: string[];
   /** CIDRs allowed to use admin routes; null: any address. */
   adminAllowlist: AddressAllowlist | null;
   /** Failed credentials allowed per client address and minute before 429s. */
@@ -48,7 +56,9 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
     max: deps.requestsPerMinute,
     timeWindow: 60_000,
     keyGenerator: (request) =>
-      request.principal?.kind === 'api_key' ? `key:${request.principal.id}` : `ip:${request.ip}`,
+      request.principal?.kind === 'api_key' || request.principal?.kind === 'user'
+        ? `${request.principal.kind}:${request.principal.id}`
+        : `ip:${request.ip}`,
     allowList: (request) => {
       const permission = request.routeOptions.config.permissions?.[request.method];
       return permission === undefined || permission === 'public' || permission === 'playback';
@@ -111,7 +121,28 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
         );
       }
       request.principal = principal;
-    } else if (permission !== 'playback' && !(await deps.keys.anyActive())) {
+    } else if (hasSessionCookie(request)) {
+      const session = await deps.sessions(toHeaders(request));
+      if (session) {
+        const role = isRole(session.user.role) ? session.user.role : 'viewer';
+        request.principal = {
+          kind: 'user',
+          id: session.user.id,
+          email: session.user.email,
+          role,
+          scopes: ROLE_SCOPES[role],
+        };
+        // Cookies ride along on cross-site requests: a change must come from a trusted page.
+        if (!SAFE_METHODS.has(request.method) && !fromTrustedPage(request, deps.trustedOrigins)) {
+          throw new AppError('FH_ERR_CSRF');
+        }
+      }
+    }
+    if (
+      request.principal.kind === 'anonymous' &&
+      permission !== 'playback' &&
+      !(await credentialsExist(deps))
+    ) {
       // First run: no credential exists yet, so there is nothing to present.
       request.principal = OPEN;
     }
@@ -130,6 +161,35 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
       throw new AppError('FH_ERR_ADMIN_ADDRESS');
     }
   });
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const SESSION_COOKIE = /(?:^|;\s*)(?:__Secure-)?better-auth\.session_token=/;
+
+function hasSessionCookie(request: FastifyRequest): boolean {
+  return SESSION_COOKIE.test(request.headers.cookie ?? '');
+}
+
+export function toHeaders(request: FastifyRequest): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  return headers;
+}
+
+/** The OWASP origin check: the page that sent a cookie-authenticated change is ours or trusted. */
+function fromTrustedPage(request: FastifyRequest, trusted: string[]): boolean {
+  const origin = request.headers.origin;
+  if (origin) return origin === `${request.protocol}://${request.host}` || trusted.includes(origin);
+  return request.headers['sec-fetch-site'] === 'same-origin';
+}
+
+async function credentialsExist(deps: Deps): Promise<boolean> {
+  if (await deps.keys.anyActive()) return true;
+  const user = await deps.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+  return user !== undefined;
 }
 
 /** For handlers: the caller, who must hold `permission` (checked already by the hook). */

@@ -56,6 +56,13 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'DELETE /v1/api-keys/:id': 'admin',
 
   'GET /v1/audit': 'admin',
+
+  // better-auth checks its own endpoints (sessions, passwords, two-factor codes, origins).
+  'GET /v1/auth/*': 'public',
+  'POST /v1/auth/*': 'public',
+  'GET /v1/users': 'admin',
+  'PATCH /v1/users/:id': 'admin',
+  'DELETE /v1/users/:id/sessions': 'admin',
 };
 
 /** The permission a route needs; HEAD falls back to its GET. Undefined: not declared. */

@@ -1,18 +1,28 @@
 import type { Scope } from './policy.ts';
 
+export type Role = 'admin' | 'editor' | 'viewer';
+
+/** What each role may do, in scopes: the same vocabulary API keys use. */
+export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
+  admin: ['admin'],
+  editor: ['assets:read', 'assets:write', 'playback:sign'],
+  viewer: ['assets:read'],
+};
+
 /**
  * Who is making a request. `open` is the first-run mode: no credential exists yet (no API key,
- * no FRAMEHOUSE_ADMIN_API_KEY), so the server answers everyone as an administrator until the
- * first key is made. `framehouse doctor` and the start-up log flag it.
+ * no account), so the server answers everyone as an administrator until the first key or
+ * account is made. The start-up log and `framehouse doctor` flag it.
  */
 export type Principal =
   | { kind: 'api_key'; id: string; name: string; scopes: readonly Scope[]; fromEnv: boolean }
+  | { kind: 'user'; id: string; email: string; role: Role; scopes: readonly Scope[] }
   | { kind: 'open' }
   | { kind: 'anonymous' };
 
 export function hasScope(principal: Principal, scope: Scope): boolean {
   if (principal.kind === 'open') return true;
-  if (principal.kind !== 'api_key') return false;
+  if (principal.kind !== 'api_key' && principal.kind !== 'user') return false;
   return principal.scopes.includes('admin') || principal.scopes.includes(scope);
 }
 
@@ -21,9 +31,15 @@ export function describePrincipal(principal: Principal): { actor: string; creden
   switch (principal.kind) {
     case 'api_key':
       return { actor: `key:${principal.id}`, credential: principal.fromEnv ? 'env_admin_key' : 'api_key' };
+    case 'user':
+      return { actor: `user:${principal.id}`, credential: 'session' };
     case 'open':
       return { actor: 'open-mode', credential: null };
     default:
       return { actor: 'anonymous', credential: null };
   }
+}
+
+export function isRole(value: unknown): value is Role {
+  return value === 'admin' || value === 'editor' || value === 'viewer';
 }

@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '../config/config.ts';
+import { doctorCommand } from './doctor.ts';
 import { migrateCommand } from './migrate.ts';
 import { serveCommand } from './serve.ts';
 import { defaultStateDir, uploadCommand } from './upload.ts';
+import { createUserCommand } from './users.ts';
 
 const program = new Command()
   .name('framehouse')
@@ -59,6 +61,29 @@ program
   .action(async (o: { dataDir?: string }) => {
     await migrateCommand({ dataDir: o.dataDir });
   });
+
+program
+  .command('doctor')
+  .description('security self-check of this configuration; exits 1 on a critical finding')
+  .addOption(new Option('--data-dir <dir>', 'where the embedded database lives (FRAMEHOUSE_DATA_DIR)'))
+  .action(async (o: { dataDir?: string }) => {
+    await doctorCommand({ dataDir: o.dataDir });
+  });
+
+const users = program.command('users').description('manage accounts');
+users
+  .command('create')
+  .description('make an account (the first admin, or for automation); the password is read from stdin')
+  .requiredOption('--email <email>', 'e-mail address to sign in with')
+  .requiredOption('--role <role>', 'admin, editor or viewer')
+  .option('--name <name>', 'display name (default: the part of the address before @)')
+  .option('--password-stdin', 'read the password from standard input', false)
+  .addOption(new Option('--data-dir <dir>', 'where the embedded database lives (FRAMEHOUSE_DATA_DIR)'))
+  .action(
+    async (o: { email: string; role: string; name?: string; passwordStdin: boolean; dataDir?: string }) => {
+      await createUserCommand(o);
+    },
+  );
 
 program
   .command('upload <file>')

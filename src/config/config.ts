@@ -65,6 +65,21 @@ const schema = z.object({
   rateLimitPerMinute: int(1, 1_000_000).default(1200),
   tokenRateLimitPerMinute: int(1, 1_000_000).default(120),
   authFailuresPerMinute: int(1, 10_000).default(20),
+  signInAttemptsPerMinute: int(1, 10_000).default(10),
+  publicUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as https://media.example.com')
+    .optional(),
+  secret: z.string().min(32, 'must be at least 32 characters').optional(),
+  signUp: z.enum(['open', 'closed']).default('open'),
+  smtpUrl: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  mailFrom: z.string().min(3).default('Framehouse <framehouse@localhost>'),
+  oidcIssuer: z.string().url().optional(),
+  oidcClientId: z.string().min(1).optional(),
+  oidcClientSecret: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof schema> & { databaseUrl: string; storageUrl: string };
@@ -95,6 +110,15 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   rateLimitPerMinute: 'FRAMEHOUSE_RATE_LIMIT_PER_MINUTE',
   tokenRateLimitPerMinute: 'FRAMEHOUSE_TOKEN_RATE_LIMIT_PER_MINUTE',
   authFailuresPerMinute: 'FRAMEHOUSE_AUTH_FAILURES_PER_MINUTE',
+  signInAttemptsPerMinute: 'FRAMEHOUSE_SIGN_IN_ATTEMPTS_PER_MINUTE',
+  publicUrl: 'FRAMEHOUSE_PUBLIC_URL',
+  secret: 'FRAMEHOUSE_SECRET',
+  signUp: 'FRAMEHOUSE_SIGNUP',
+  smtpUrl: 'FRAMEHOUSE_SMTP_URL',
+  mailFrom: 'FRAMEHOUSE_MAIL_FROM',
+  oidcIssuer: 'FRAMEHOUSE_OIDC_ISSUER',
+  oidcClientId: 'FRAMEHOUSE_OIDC_CLIENT_ID',
+  oidcClientSecret: 'FRAMEHOUSE_OIDC_CLIENT_SECRET',
 };
 
 export class ConfigError extends Error {

@@ -20,3 +20,13 @@ export function autoIncrementPrimaryKey<T extends string>(
   }
   return builder.addColumn(column, sql`bigserial`, (c) => c.primaryKey());
 }
+
+/** A point in time as better-auth stores it: `date` affinity on SQLite, `timestamptz` on PostgreSQL. */
+export function timestampType(db: Kysely<unknown>) {
+  return dialectOf(db) === 'sqlite' ? sql`date` : sql`timestamptz`;
+}
+
+/** A boolean: `integer` 0/1 on SQLite, `boolean` on PostgreSQL. */
+export function booleanType(db: Kysely<unknown>) {
+  return dialectOf(db) === 'sqlite' ? sql`integer` : sql`boolean`;
+}

@@ -11,6 +11,10 @@ export interface Database {
   api_keys: ApiKeysTable;
   playback_signing_keys: PlaybackSigningKeysTable;
   audit_events: AuditEventsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  instance_settings: { key: string; value: string };
+  totp_codes_used: { user_id: string; code: string; used_at: number };
   jobs: JobsTable;
   events: EventsTable;
 }
@@ -130,6 +134,30 @@ export interface AuditEventsTable {
   target_id: string | null;
   /** JSON object; never a secret. */
   details: string;
+}
+
+/** better-auth's user (camelCase columns), with our `role`. */
+export interface UsersTable {
+  id: string;
+  name: string;
+  email: string;
+  emailVerified: number | boolean;
+  image: string | null;
+  createdAt: string | Date;
+  updatedAt: string | Date;
+  twoFactorEnabled: number | boolean | null;
+  role: string | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  expiresAt: string | Date;
+  token: string;
+  createdAt: string | Date;
+  updatedAt: string | Date;
+  ipAddress: string | null;
+  userAgent: string | null;
+  userId: string;
 }
 
 export type JobState = 'queued' | 'running' | 'completed' | 'dead';

@@ -4,6 +4,8 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerAccountRoutes } from '../accounts/accounts.routes.ts';
+import type { Auth } from '../accounts/auth.ts';
 import { registerAssetRoutes } from '../assets/assets.routes.ts';
 import type { AssetsService } from '../assets/assets.service.ts';
 import { registerAuditRoutes } from '../audit/audit.routes.ts';
@@ -34,6 +36,7 @@ export interface AppDeps {
   segmentRedirectSeconds: number;
   keys: ApiKeysService;
   tokens: PlaybackTokens;
+  auth: Auth;
   security: {
     /** Origins allowed to call the API from a browser (playback is open to every origin). */
     corsOrigins: string[];
@@ -103,6 +106,11 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   await registerAccessControl(app, {
     db: deps.db,
     keys: deps.keys,
+    sessions: async (headers) => {
+      const session = await deps.auth.api.getSession({ headers });
+      return session ? { user: session.user } : null;
+    },
+    trustedOrigins: deps.security.corsOrigins,
     adminAllowlist: deps.security.adminAllowedIps.length
       ? new AddressAllowlist(deps.security.adminAllowedIps)
       : null,
@@ -149,5 +157,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,
   });
   registerAuditRoutes(app, { db: deps.db });
+  registerAccountRoutes(app, { db: deps.db, auth: deps.auth });
   return { app, uploads };
 }

@@ -22,8 +22,13 @@ export const ERROR_CODES = {
     message: 'This needs a credential: send an API key as "Authorization: Bearer <key>".',
   },
   FH_ERR_FORBIDDEN: { status: 403, message: 'Your credential does not allow this.' },
+  FH_ERR_CSRF: {
+    status: 403,
+    message: 'This change did not come from a trusted page (Origin check for signed-in sessions).',
+  },
   FH_ERR_ADMIN_ADDRESS: { status: 403, message: 'Administration is not allowed from this address.' },
   FH_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests: wait as long as Retry-After says.' },
+  FH_ERR_USER_NOT_FOUND: { status: 404, message: 'No account has this id.' },
   FH_ERR_API_KEY_NOT_FOUND: { status: 404, message: 'No API key has this id.' },
   FH_ERR_PLAYBACK_TOKEN_REQUIRED: {
     status: 403,

@@ -68,11 +68,12 @@ export function exited(child: ChildProcess): Promise<{ code: number | null; sign
 }
 
 /** Runs the `framehouse` CLI as a user would, collecting everything it prints. */
-export function runCli(args: string[], env: Record<string, string> = {}) {
+export function runCli(args: string[], env: Record<string, string> = {}, stdin?: string) {
   const child = spawn(process.execPath, [`${ROOT}bin/framehouse.js`, ...args], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  if (stdin !== undefined) child.stdin?.end(stdin);
   let output = '';
   child.stdout?.on('data', (d) => {
     output += d;

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_shared_uploads.ts';
 import * as m0003 from './0003_access.ts';
+import * as m0004 from './0004_accounts.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_shared_uploads': m0002,
   '0003_access': m0003,
+  '0004_accounts': m0004,
 };
