@@ -42,6 +42,7 @@ for (const dialect of TEST_DIALECTS) {
     let second: TestServer;
     let dir: string;
     const keys = new Map<string, string>(); // label → key
+    const sessions = new Map<string, string>(); // role → session cookie
 
     before(async () => {
       db = await openTestDatabase(dialect);
@@ -59,6 +60,29 @@ for (const dialect of TEST_DIALECTS) {
         { ...env, FRAMEHOUSE_WORKER_CONCURRENCY: '0' },
         await mkdtemp(join(dir, 'b-')),
       );
+      // One signed-in account per role (sign-up makes viewers once a credential exists).
+      for (const role of ['admin', 'editor', 'viewer'] as const) {
+        const email = `${role}@example.com`;
+        const signUp = await fetch(new URL('/v1/auth/sign-up/email', server.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin: server.url },
+          body: JSON.stringify({ email, password: `${role} password 123`, name: role }),
+        });
+        assert.equal(signUp.status, 200);
+        const cookie = signUp.headers
+          .getSetCookie()
+          .map((c) => c.split(';')[0])
+          .join('; ');
+        const users = await server.api<{ data: Array<{ id: string; email: string }> }>('/v1/users');
+        const id = users.body.data.find((u) => u.email === email)?.id;
+        const set = await server.api(`/v1/users/${id}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ role }),
+        });
+        assert.equal(set.status, 200);
+        sessions.set(role, cookie);
+      }
       for (const scope of SCOPES) {
         const made = await server.api<{ data: { key: string } }>('/v1/api-keys', {
           method: 'POST',
@@ -83,12 +107,28 @@ for (const dialect of TEST_DIALECTS) {
         ['the env admin key', ['admin'], ADMIN_KEY],
         ...SCOPES.map((s): [string, Scope[], string | undefined] => [`a key with ${s}`, [s], keys.get(s)]),
       ];
+      const roles: Array<[string, Scope[], string]> = [
+        ['an admin session', ['admin'], sessions.get('admin') ?? ''],
+        ['an editor session', ['assets:read', 'assets:write', 'playback:sign'], sessions.get('editor') ?? ''],
+        ['a viewer session', ['assets:read'], sessions.get('viewer') ?? ''],
+      ];
       let checked = 0;
       for (const [route, permission] of Object.entries(ROUTE_POLICY)) {
         const [method = 'GET', pattern = '/'] = route.split(' ');
-        for (const [label, scopes, key] of callers) {
+        const asCallers = [
+          ...callers.map(([label, scopes, key]) => ({
+            label,
+            scopes,
+            key,
+            cookie: undefined as string | undefined,
+          })),
+          ...roles.map(([label, scopes, cookie]) => ({ label, scopes, key: undefined, cookie })),
+        ];
+        for (const { label, scopes, key, cookie } of asCallers) {
           const headers: Record<string, string> = { 'content-type': 'application/json' };
           if (key) headers.authorization = `Bearer ${key}`;
+          // A browser sends its page's origin: the CSRF check passes for this server's own pages.
+          if (cookie) Object.assign(headers, { cookie, origin: server.url });
           const body = ['POST', 'PATCH'].includes(method) ? '{}' : undefined;
           const res = await fetch(new URL(sampleUrl(pattern), server.url), {
             method,
@@ -103,7 +143,7 @@ for (const dialect of TEST_DIALECTS) {
           checked++;
         }
       }
-      assert.ok(checked >= Object.keys(ROUTE_POLICY).length * 7);
+      assert.ok(checked >= Object.keys(ROUTE_POLICY).length * 10);
     });
 
     test('every route the app serves is in the table, and the table names no route that is gone', async () => {

@@ -190,6 +190,29 @@ for (const dialect of TEST_DIALECTS) {
       );
       assert.equal((await bob.call('/v1/users')).status, 403, 'but not administer');
 
+      // Editors manage their own assets; admins manage every asset.
+      const uploadAs = async (who: Browser) => {
+        const form = new FormData();
+        form.append('file', new Blob([Buffer.from('not really a video')]), 'clip.mp4');
+        const res = await fetch(new URL('/v1/assets', server.url), {
+          method: 'POST',
+          body: form,
+          headers: { origin: server.url, cookie: [...who.cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+        });
+        assert.equal(res.status, 202);
+        return ((await res.json()) as { data: { id: string } }).data.id;
+      };
+      const annsAsset = await uploadAs(ann);
+      const bobsAsset = await uploadAs(bob);
+      const retitle = (who: Browser, id: string) =>
+        who.call<{ error?: { code: string } }>(`/v1/assets/${id}`, { title: 'mine now' }, 'PATCH');
+      const refused = await retitle(bob, annsAsset);
+      assert.deepEqual([refused.status, refused.body.error?.code], [403, 'FH_ERR_NOT_OWNER']);
+      assert.equal((await bob.call(`/v1/assets/${annsAsset}`, undefined, 'DELETE')).status, 403);
+      assert.equal((await retitle(bob, bobsAsset)).status, 200);
+      assert.equal((await retitle(ann, bobsAsset)).status, 200, 'admins manage everything');
+      assert.equal((await bob.call(`/v1/assets/${bobsAsset}`, undefined, 'DELETE')).status, 204);
+
       // Sign out everywhere: every session of Bob's ends.
       const bobElsewhere = new Browser(second.url);
       await bobElsewhere.call('/v1/auth/sign-in/email', {

@@ -140,6 +140,7 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
     },
     async (request) => {
       const body = request.body as AssetPatch;
+      await assets.assertCanManage((request.params as { id: string }).id, request.principal);
       return { data: await assets.update((request.params as { id: string }).id, body, auditWho(request)) };
     },
   );
@@ -150,6 +151,7 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
       schema: { summary: 'Delete an asset and everything stored for it', tags: ['assets'], params: idParams },
     },
     async (request, reply) => {
+      await assets.assertCanManage((request.params as { id: string }).id, request.principal);
       await assets.delete((request.params as { id: string }).id, auditWho(request));
       reply.code(204).send();
     },

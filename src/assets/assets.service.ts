@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { type AuditWho, recordAudit } from '../audit/audit.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import type { Database } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
@@ -94,6 +95,17 @@ export class AssetsService {
       if (extra) await extra(trx);
     });
     return this.get(source.assetId);
+  }
+
+  /**
+   * Editors manage the assets they made; admins, API keys (made by admins) and open mode
+   * manage every asset. Throws 403 otherwise, 404 when there is no such asset.
+   */
+  async assertCanManage(id: string, principal: Principal): Promise<void> {
+    if (principal.kind !== 'user' || principal.role === 'admin') return;
+    const asset = await assetsRepo.get(this.#db, id);
+    if (!asset) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+    if (asset.created_by !== `user:${principal.id}`) throw new AppError('FH_ERR_NOT_OWNER');
   }
 
   async get(id: string): Promise<AssetJson> {

@@ -62,7 +62,10 @@ export class PlaybackTokens {
       const { payload } = await jwtVerify(
         token,
         async (header) => {
-          const key = (await this.#activeKeys()).find((k) => k.kid === header.kid);
+          // A key made on another node since this one last looked: look again before refusing.
+          const key =
+            (await this.#activeKeys()).find((k) => k.kid === header.kid) ??
+            (await this.#activeKeys(true)).find((k) => k.kid === header.kid);
           if (!key)
             throw new AppError(
               'FH_ERR_PLAYBACK_TOKEN_INVALID',

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
     status: 403,
     message: 'This change did not come from a trusted page (Origin check for signed-in sessions).',
   },
+  FH_ERR_NOT_OWNER: { status: 403, message: 'Editors manage the assets they made: this one is not yours.' },
   FH_ERR_ADMIN_ADDRESS: { status: 403, message: 'Administration is not allowed from this address.' },
   FH_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests: wait as long as Retry-After says.' },
   FH_ERR_USER_NOT_FOUND: { status: 404, message: 'No account has this id.' },
