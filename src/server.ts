@@ -2,8 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
-import { createAuth } from './accounts/auth.ts';
-import { sharedSecret } from './accounts/instance-secret.ts';
+import { authFromConfig } from './accounts/auth.ts';
 import { AssetsService } from './assets/assets.service.ts';
 import { ApiKeysService } from './auth/api-keys.service.ts';
 import { PlaybackTokens } from './auth/playback-tokens.ts';
@@ -68,27 +67,7 @@ export async function startServer(
   const keys = new ApiKeysService(db);
   const tokens = new PlaybackTokens(db);
   const mailer = createMailer(config.smtpUrl, config.mailFrom, log);
-  const auth = createAuth(
-    db,
-    {
-      secret: await sharedSecret(db, 'auth_secret', config.secret),
-      publicUrl: config.publicUrl,
-      trustedOrigins: config.corsOrigins,
-      signUp: config.signUp,
-      oidc:
-        config.oidcIssuer && config.oidcClientId && config.oidcClientSecret
-          ? {
-              issuer: config.oidcIssuer,
-              clientId: config.oidcClientId,
-              clientSecret: config.oidcClientSecret,
-              name: 'OpenID Connect',
-            }
-          : null,
-      signInAttemptsPerMinute: config.signInAttemptsPerMinute,
-    },
-    mailer,
-    log,
-  );
+  const auth = await authFromConfig(db, config, mailer, log);
   if (role !== 'worker') {
     if (config.adminApiKey) await keys.ensureEnvAdminKey(config.adminApiKey);
     await tokens.ensureSigningKey();

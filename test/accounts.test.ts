@@ -59,6 +59,10 @@ class Browser {
     } catch {}
     return { status: res.status, body: json as T, headers: res.headers };
   }
+  /** Signs in with a password; the status of the answer. */
+  async signIn(email: string, password: string): Promise<number> {
+    return (await this.call('/v1/auth/sign-in/email', { email, password })).status;
+  }
 }
 
 for (const dialect of TEST_DIALECTS) {
@@ -215,10 +219,7 @@ for (const dialect of TEST_DIALECTS) {
 
       // Sign out everywhere: every session of Bob's ends.
       const bobElsewhere = new Browser(second.url);
-      await bobElsewhere.call('/v1/auth/sign-in/email', {
-        email: 'bob@example.com',
-        password: 'another good pass',
-      });
+      await bobElsewhere.signIn('bob@example.com', 'another good pass');
       assert.equal((await bobElsewhere.call('/v1/assets')).status, 200);
       assert.equal((await bob.call('/v1/auth/revoke-sessions', {})).status, 200);
       assert.equal((await bobElsewhere.call('/v1/assets')).status, 401);
@@ -267,10 +268,7 @@ for (const dialect of TEST_DIALECTS) {
 
       // The same code a second time (someone who saw it) opens nothing.
       const thief = new Browser(server.url);
-      await thief.call('/v1/auth/sign-in/email', {
-        email: 'carol@example.com',
-        password: 'carol password 1',
-      });
+      await thief.signIn('carol@example.com', 'carol password 1');
       const replay = await thief.call<{ code?: string }>('/v1/auth/two-factor/verify-totp', { code });
       assert.equal(replay.status, 401);
       assert.equal(replay.body.code, 'TOTP_CODE_REPLAYED');
@@ -279,19 +277,13 @@ for (const dialect of TEST_DIALECTS) {
       // A backup code instead of the app: once.
       const backup = enabled.body.backupCodes[0] ?? '';
       const laptop = new Browser(server.url);
-      await laptop.call('/v1/auth/sign-in/email', {
-        email: 'carol@example.com',
-        password: 'carol password 1',
-      });
+      await laptop.signIn('carol@example.com', 'carol password 1');
       assert.equal(
         (await laptop.call('/v1/auth/two-factor/verify-backup-code', { code: backup })).status,
         200,
       );
       const again = new Browser(server.url);
-      await again.call('/v1/auth/sign-in/email', {
-        email: 'carol@example.com',
-        password: 'carol password 1',
-      });
+      await again.signIn('carol@example.com', 'carol password 1');
       assert.notEqual(
         (await again.call('/v1/auth/two-factor/verify-backup-code', { code: backup })).status,
         200,
@@ -357,15 +349,7 @@ for (const dialect of TEST_DIALECTS) {
         401,
       );
       const admin = new Browser(second.url);
-      assert.equal(
-        (
-          await admin.call('/v1/auth/sign-in/email', {
-            email: 'ann@example.com',
-            password: 'correct horse battery',
-          })
-        ).status,
-        200,
-      );
+      assert.equal(await admin.signIn('ann@example.com', 'correct horse battery'), 200);
       const trail = await admin.call<{
         data: Array<{ action: string; outcome: string; actor: string; details: Record<string, unknown> }>;
       }>('/v1/audit?limit=500');
@@ -496,15 +480,7 @@ describe('framehouse users create', () => {
           'no open mode once an account exists',
         );
         const root = new Browser(server.url);
-        assert.equal(
-          (
-            await root.call('/v1/auth/sign-in/email', {
-              email: 'root@example.com',
-              password: 'a long root password',
-            })
-          ).status,
-          200,
-        );
+        assert.equal(await root.signIn('root@example.com', 'a long root password'), 200);
         const users = await root.call<{ data: Array<{ role: string }> }>('/v1/users');
         assert.deepEqual(
           users.body.data.map((u) => u.role),

@@ -2,9 +2,11 @@ import { betterAuth } from 'better-auth';
 import { APIError, createAuthMiddleware } from 'better-auth/api';
 import { genericOAuth, twoFactor } from 'better-auth/plugins';
 import { recordAudit } from '../audit/audit.ts';
+import type { Config } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
 import { dialectOf } from '../db/dialect-helpers.ts';
 import type { Mailer } from '../notifications/mailer.ts';
+import { sharedSecret } from './instance-secret.ts';
 
 export const AUTH_BASE_PATH = '/v1/auth';
 
@@ -17,7 +19,7 @@ export interface AuthConfig {
   trustedOrigins: string[];
   signUp: 'open' | 'closed';
   /** A configured OpenID Connect issuer, or none. */
-  oidc: { issuer: string; clientId: string; clientSecret: string; name: string } | null;
+  oidc: { issuer: string; clientId: string; clientSecret: string } | null;
   /** Sign-in and two-factor attempts per address and minute. */
   signInAttemptsPerMinute: number;
 }
@@ -170,6 +172,24 @@ export function createAuth(db: Db, config: AuthConfig, mailer: Mailer, log: Log)
 }
 
 export type Auth = ReturnType<typeof createAuth>;
+
+/** better-auth set up from the server's configuration (the session secret shared through the database). */
+export async function authFromConfig(db: Db, config: Config, mailer: Mailer, log: Log): Promise<Auth> {
+  const { oidcIssuer: issuer, oidcClientId: clientId, oidcClientSecret: clientSecret } = config;
+  return createAuth(
+    db,
+    {
+      secret: await sharedSecret(db, 'auth_secret', config.secret),
+      publicUrl: config.publicUrl,
+      trustedOrigins: config.corsOrigins,
+      signUp: config.signUp,
+      oidc: issuer && clientId && clientSecret ? { issuer, clientId, clientSecret } : null,
+      signInAttemptsPerMinute: config.signInAttemptsPerMinute,
+    },
+    mailer,
+    log,
+  );
+}
 
 /** How long a used TOTP code is remembered: its 30 s step plus the accepted clock drift. */
 const TOTP_MEMORY_MS = 120_000;

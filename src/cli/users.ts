@@ -1,8 +1,7 @@
 import { text } from 'node:stream/consumers';
 import { pino } from 'pino';
-import { createAuth } from '../accounts/auth.ts';
+import { authFromConfig } from '../accounts/auth.ts';
 import { createAccount } from '../accounts/create-account.ts';
-import { sharedSecret } from '../accounts/instance-secret.ts';
 import { isRole } from '../auth/principal.ts';
 import { loadConfig } from '../config/config.ts';
 import { migrateToLatest, openDatabase } from '../db/database.ts';
@@ -27,16 +26,10 @@ export async function createUserCommand(o: {
   const db = openDatabase(config.databaseUrl);
   try {
     await migrateToLatest(db);
-    const auth = createAuth(
+    // No mail from the command line: a mailer that only logs.
+    const auth = await authFromConfig(
       db,
-      {
-        secret: await sharedSecret(db, 'auth_secret', config.secret),
-        publicUrl: config.publicUrl,
-        trustedOrigins: config.corsOrigins,
-        signUp: config.signUp,
-        oidc: null,
-        signInAttemptsPerMinute: config.signInAttemptsPerMinute,
-      },
+      { ...config, smtpUrl: undefined },
       createMailer(undefined, config.mailFrom, log),
       log,
     );
