@@ -89,6 +89,14 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
     allowList: () => false, // not the API limit's exemptions: failures count on every route
   });
 
+  // Once a credential exists this node stays closed until it restarts (the safe direction), and
+  // anonymous requests stop costing a database query each.
+  let closed = false;
+  const isOpenMode = async () => {
+    if (!closed) closed = await credentialsExist(deps);
+    return !closed;
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     request.principal = ANONYMOUS;
     const permission = request.routeOptions.config.permissions?.[request.method];
@@ -138,11 +146,7 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
         }
       }
     }
-    if (
-      request.principal.kind === 'anonymous' &&
-      permission !== 'playback' &&
-      !(await credentialsExist(deps))
-    ) {
+    if (request.principal.kind === 'anonymous' && permission !== 'playback' && (await isOpenMode())) {
       // First run: no credential exists yet, so there is nothing to present.
       request.principal = OPEN;
     }
