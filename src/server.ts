@@ -11,6 +11,9 @@ import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from './db/data
 import { Thumbnailer } from './delivery/thumbnails.ts';
 import { buildApp } from './http/app.ts';
 import { createMailer } from './notifications/mailer.ts';
+import { serveWorkerMetrics } from './ops/metrics.routes.ts';
+import { Metrics } from './ops/metrics.ts';
+import { WorkerPresence } from './ops/worker-presence.ts';
 import { pipelineJobs } from './pipeline/index.ts';
 import { ThroughputTracker } from './pipeline/ladder-strategy.ts';
 import { PostgresNotifier } from './queue/pg-notifier.ts';
@@ -18,6 +21,8 @@ import { JobQueue } from './queue/queue.ts';
 import { WorkerPool } from './queue/worker.ts';
 import { createObjectStore } from './storage/create-store.ts';
 import type { UploadsService } from './uploads/uploads.service.ts';
+import { deliverWebhookJob } from './webhooks/delivery.ts';
+import { WebhookDispatcher } from './webhooks/dispatcher.ts';
 
 export interface RunningServer {
   /** The HTTP app; null for the `worker` role. */
@@ -64,6 +69,14 @@ export async function startServer(
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const assets = new AssetsService({ db, queue });
 
+  // Made before the app and the workers, which report to it; `workers` is read at scrape time.
+  let workers: WorkerPool | null = null;
+  const metrics = new Metrics({
+    db,
+    queue,
+    workers: () => workers,
+    workerSlots: concurrencyFor(role, config),
+  });
   const keys = new ApiKeysService(db);
   const tokens = new PlaybackTokens(db);
   const mailer = createMailer(config.smtpUrl, config.mailFrom, log);
@@ -95,6 +108,10 @@ export async function startServer(
           keys,
           tokens,
           auth,
+          webhooksAllowPrivate: config.webhooksAllowPrivate,
+          queue,
+          metrics,
+          metricsOptions: { token: config.metricsToken, allowedIps: config.metricsAllowedIps },
           security: {
             corsOrigins: config.corsOrigins,
             adminAllowedIps: config.adminAllowedIps,
@@ -105,8 +122,8 @@ export async function startServer(
           logger: log,
         });
 
-  let workers: WorkerPool | null = null;
-  const concurrency = role === 'api' ? 0 : Math.max(config.workerConcurrency, role === 'worker' ? 1 : 0);
+  let dispatcher: WebhookDispatcher | null = null;
+  const concurrency = concurrencyFor(role, config);
   if (concurrency > 0) {
     const registry = pipelineJobs({
       db,
@@ -122,6 +139,21 @@ export async function startServer(
       ladderStrategy: config.ladderStrategy,
       throughput: new ThroughputTracker(),
     });
+    registry.register(
+      deliverWebhookJob({
+        db,
+        queue,
+        config: {
+          retrySchedule: config.webhookRetrySchedule,
+          disableAfterFailures: config.webhookDisableAfter,
+          allowPrivate: config.webhooksAllowPrivate,
+          timeoutMs: config.webhookTimeoutMs,
+        },
+        onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+      }),
+    );
+    // Worker nodes turn events into webhook deliveries (once each, whichever node is first).
+    dispatcher = new WebhookDispatcher(db, queue, (err) => log.warn({ err }, 'webhook dispatch failed'));
     workers = new WorkerPool({
       queue,
       registry,
@@ -133,6 +165,7 @@ export async function startServer(
     });
   }
 
+  await dispatcher?.start();
   let url: string | null = null;
   let uploadHousekeeping: Promise<void> = Promise.resolve();
   if (http) {
@@ -147,7 +180,15 @@ export async function startServer(
     const address = http.app.server.address();
     url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
   }
+  if (workers) metrics.observeWorkers(workers);
   workers?.start();
+  const presence = workers ? new WorkerPresence(db, workers, role, concurrency) : null;
+  await presence?.start((err) => log.warn({ err }, 'worker heartbeat failed'));
+  const metricsOptions = { token: config.metricsToken, allowedIps: config.metricsAllowedIps };
+  const workerMetrics =
+    !http && config.metricsPort
+      ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptions)
+      : null;
 
   let closing: Promise<void> | null = null;
   return {
@@ -162,13 +203,21 @@ export async function startServer(
       closing ??= (async () => {
         await Promise.all([
           workers?.stop({ graceMs: config.shutdownGraceMs }),
+          dispatcher?.stop(),
+          presence?.stop().catch(() => {}),
           http?.app.close(),
           uploadHousekeeping,
         ]);
+        await new Promise((r) => (workerMetrics ? workerMetrics.close(r) : r(undefined)));
         await notifier?.close();
         await db.destroy();
       })();
       return closing;
     },
   };
+}
+
+/** Job slots a process runs: none for `api`, at least one for `worker`. */
+function concurrencyFor(role: Role, config: Config): number {
+  return role === 'api' ? 0 : Math.max(config.workerConcurrency, role === 'worker' ? 1 : 0);
 }

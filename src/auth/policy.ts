@@ -23,6 +23,8 @@ const PLAYBACK = [
 
 export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /healthz': 'public',
+  // Guarded by its own token or address list (FRAMEHOUSE_METRICS_*), for scrapers without keys.
+  'GET /metrics': 'public',
   'GET /readyz': 'public',
   ...Object.fromEntries(
     [...DOCS, '/docs/static/*', '/docs/json', '/docs/yaml'].map((u) => [`GET ${u}`, 'public']),
@@ -60,6 +62,20 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   // better-auth checks its own endpoints (sessions, passwords, two-factor codes, origins).
   'GET /v1/auth/*': 'public',
   'POST /v1/auth/*': 'public',
+  'GET /v1/events': 'assets:read',
+  'GET /v1/events/stream': 'assets:read',
+  'POST /v1/webhooks': 'admin',
+  'GET /v1/webhooks': 'admin',
+  'GET /v1/webhooks/:id': 'admin',
+  'PATCH /v1/webhooks/:id': 'admin',
+  'DELETE /v1/webhooks/:id': 'admin',
+  'GET /v1/webhooks/:id/deliveries': 'admin',
+  'POST /v1/webhooks/:id/events/:eventId/redeliver': 'admin',
+  'GET /v1/admin/queues': 'admin',
+  'GET /v1/admin/jobs': 'admin',
+  'POST /v1/admin/jobs/:id/redrive': 'admin',
+  'DELETE /v1/admin/jobs/:id': 'admin',
+  'GET /v1/admin/workers': 'admin',
   'GET /v1/users': 'admin',
   'PATCH /v1/users/:id': 'admin',
   'DELETE /v1/users/:id/sessions': 'admin',

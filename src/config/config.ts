@@ -80,6 +80,17 @@ const schema = z.object({
   oidcIssuer: z.string().url().optional(),
   oidcClientId: z.string().min(1).optional(),
   oidcClientSecret: z.string().min(1).optional(),
+  webhooksAllowPrivate: bool.default(false),
+  webhookRetrySchedule: z
+    .string()
+    .transform((v) => v.split(',').map((s) => Number(s.trim())))
+    .pipe(z.array(z.number().min(0).max(86_400)).max(20))
+    .default([5, 300, 1800, 7200, 18_000, 36_000, 21_600]),
+  webhookDisableAfter: int(1, 10_000).default(30),
+  webhookTimeoutMs: int(100, 60_000).default(10_000),
+  metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  metricsAllowedIps: list(cidr).default([]),
+  metricsPort: int(1, 65535).optional(),
 });
 
 export type Config = z.infer<typeof schema> & { databaseUrl: string; storageUrl: string };
@@ -119,6 +130,13 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   oidcIssuer: 'FRAMEHOUSE_OIDC_ISSUER',
   oidcClientId: 'FRAMEHOUSE_OIDC_CLIENT_ID',
   oidcClientSecret: 'FRAMEHOUSE_OIDC_CLIENT_SECRET',
+  webhooksAllowPrivate: 'FRAMEHOUSE_WEBHOOKS_ALLOW_PRIVATE',
+  webhookRetrySchedule: 'FRAMEHOUSE_WEBHOOK_RETRY_SCHEDULE',
+  webhookDisableAfter: 'FRAMEHOUSE_WEBHOOK_DISABLE_AFTER',
+  webhookTimeoutMs: 'FRAMEHOUSE_WEBHOOK_TIMEOUT_MS',
+  metricsToken: 'FRAMEHOUSE_METRICS_TOKEN',
+  metricsAllowedIps: 'FRAMEHOUSE_METRICS_ALLOWED_IPS',
+  metricsPort: 'FRAMEHOUSE_METRICS_PORT',
 };
 
 export class ConfigError extends Error {

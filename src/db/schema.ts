@@ -15,6 +15,19 @@ export interface Database {
   sessions: SessionsTable;
   instance_settings: { key: string; value: string };
   totp_codes_used: { user_id: string; code: string; used_at: number };
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  worker_nodes: {
+    id: string;
+    host: string;
+    role: string;
+    /** JSON array of the job types it takes. */
+    types: string;
+    slots: number;
+    busy: number;
+    started_at: string;
+    last_seen_at: string;
+  };
   jobs: JobsTable;
   events: EventsTable;
 }
@@ -158,6 +171,34 @@ export interface SessionsTable {
   ipAddress: string | null;
   userAgent: string | null;
   userId: string;
+}
+
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  /** JSON array of event types (`*` for all). */
+  events: string;
+  enabled: number;
+  secret: string;
+  failure_streak: number;
+  disabled_reason: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  seq: Generated<number>;
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  status_code: number | null;
+  latency_ms: number | null;
+  error: string | null;
+  outcome: 'delivered' | 'failed';
+  created_at: string;
 }
 
 export type JobState = 'queued' | 'running' | 'completed' | 'dead';

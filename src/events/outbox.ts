@@ -11,12 +11,13 @@ export type EventType =
   | 'asset.updated'
   | 'asset.errored'
   | 'asset.deleted'
-  | 'upload.completed';
+  | 'upload.completed'
+  | 'webhook.disabled';
 
 /**
  * Records an event in the outbox table, inside the caller's transaction: the event exists
- * if and only if the state change it describes was committed. Webhooks, e-mail and live
- * updates read the outbox (later issues).
+ * if and only if the state change it describes was committed. `GET /v1/events`, the SSE
+ * stream and the webhook dispatcher read it.
  */
 export async function recordEvent(
   executor: Kysely<Database> | Transaction<Database>,

@@ -17,10 +17,17 @@ import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import type { Db } from '../db/database.ts';
 import { PLAYBACK_CORS, registerPlaybackRoutes } from '../delivery/playback.routes.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
+import { registerEventRoutes } from '../events/events.routes.ts';
+import { registerAdminRoutes } from '../ops/admin.routes.ts';
+import { registerMetricsRoute } from '../ops/metrics.routes.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { JobQueue } from '../queue/queue.ts';
 import { newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { registerUploadRoutes } from '../uploads/uploads.routes.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
+import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
+import { WebhooksService } from '../webhooks/webhooks.service.ts';
 import { registerErrorHandling } from './error-handler.ts';
 import { registerHealthRoutes } from './health.routes.ts';
 
@@ -37,6 +44,10 @@ export interface AppDeps {
   keys: ApiKeysService;
   tokens: PlaybackTokens;
   auth: Auth;
+  queue: JobQueue;
+  metrics: Metrics;
+  metricsOptions: { token: string | undefined; allowedIps: string[] };
+  webhooksAllowPrivate: boolean;
   security: {
     /** Origins allowed to call the API from a browser (playback is open to every origin). */
     corsOrigins: string[];
@@ -132,6 +143,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     limits: { fileSize: deps.maxUploadBytes, files: 3, fields: 10, fieldSize: 64 * 1024, parts: 20 },
   });
 
+  deps.metrics.observeHttp(app);
+  registerMetricsRoute(app, deps.metrics, deps.metricsOptions);
   registerHealthRoutes(app, { db: deps.db, store: deps.store, ffmpegPath: deps.ffmpegPath });
   registerAssetRoutes(app, { assets: deps.assets, store: deps.store });
   const uploads = registerUploadRoutes(app, {
@@ -158,5 +171,12 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   });
   registerAuditRoutes(app, { db: deps.db });
   registerAccountRoutes(app, { db: deps.db, auth: deps.auth });
+  registerEventRoutes(app, { db: deps.db });
+  registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
+  registerWebhookRoutes(app, {
+    db: deps.db,
+    queue: deps.queue,
+    webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate),
+  });
   return { app, uploads };
 }

@@ -57,3 +57,13 @@ export async function markGivenUp(db: Db, assetId: string): Promise<void> {
     await assetsRepo.update(trx, assetId, { progress: 1 });
   });
 }
+
+/**
+ * Errored only because we gave up on our side (FH_ERR_PROCESSING_FAILED), not because of the
+ * file: a job an operator redrives may take such an asset up again.
+ */
+export function givenUpOnOurSide(asset: { status: string; errors: string }): boolean {
+  if (asset.status !== 'errored') return false;
+  const errors = JSON.parse(asset.errors) as Array<{ code: string }>;
+  return errors.length > 0 && errors.every((e) => e.code === 'FH_ERR_PROCESSING_FAILED');
+}

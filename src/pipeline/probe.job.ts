@@ -7,7 +7,7 @@ import { defineJob, enqueueJob } from '../queue/jobs.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
 import { sha256Of } from '../uploads/hashing.ts';
-import { markErrored, markGivenUp } from './asset-state.ts';
+import { givenUpOnOurSide, markErrored, markGivenUp } from './asset-state.ts';
 import { probeSpec, transcodeSpec } from './job-specs.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { renditionRows } from './renditions.ts';
@@ -27,7 +27,8 @@ export const probeJob = (deps: PipelineDeps) =>
     async handler({ payload, signal, log }) {
       const asset = await assetsRepo.get(deps.db, payload.assetId);
       if (!asset) return; // deleted meanwhile: nothing to do
-      if (asset.status !== 'waiting') return; // already probed by an earlier attempt
+      // Already probed by an earlier attempt, unless a redrive takes up an asset we gave up on.
+      if (asset.status !== 'waiting' && !givenUpOnOurSide(asset)) return;
 
       const source = await deps.store.stat(asset.source_key);
       if (!source) throw new Error(`source object missing: ${asset.source_key}`);
@@ -52,6 +53,7 @@ export const probeJob = (deps: PipelineDeps) =>
       await deps.db.transaction().execute(async (trx) => {
         await assetsRepo.update(trx, asset.id, {
           status: 'processing',
+          errors: '[]',
           kind: info.kind,
           duration: info.duration,
           width: info.video?.width ?? null,

@@ -10,7 +10,7 @@ import { defineJob, type JobContext, PermanentJobError } from '../queue/jobs.ts'
 import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { markErrored, markGivenUp, markReady } from './asset-state.ts';
+import { givenUpOnOurSide, markErrored, markGivenUp, markReady } from './asset-state.ts';
 import { encodePass } from './encode-pass.ts';
 import { measureBandwidth } from './hls-playlists.ts';
 import { HlsPublisher, type PublishedRendition } from './hls-publisher.ts';
@@ -66,7 +66,11 @@ async function transcode(
     await removeWorkDirs(deps.workDir, payload.assetId);
     return;
   }
-  if (asset.status === 'errored') return;
+  if (asset.status === 'errored' && !givenUpOnOurSide(asset)) return;
+  if (givenUpOnOurSide(asset)) {
+    // A redrive after we gave up: processing again, with the old failure cleared.
+    await assetsRepo.update(deps.db, asset.id, { status: 'processing', errors: '[]' });
+  }
   if (!asset.media_info) throw new PermanentJobError('asset was never probed');
   const info = JSON.parse(asset.media_info) as MediaInfo;
   const plan = planLadder(info);

@@ -30,6 +30,14 @@ export const ERROR_CODES = {
   FH_ERR_ADMIN_ADDRESS: { status: 403, message: 'Administration is not allowed from this address.' },
   FH_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests: wait as long as Retry-After says.' },
   FH_ERR_USER_NOT_FOUND: { status: 404, message: 'No account has this id.' },
+  FH_ERR_WEBHOOK_NOT_FOUND: { status: 404, message: 'No webhook has this id.' },
+  FH_ERR_WEBHOOK_URL: { status: 400, message: 'This URL cannot receive webhooks.' },
+  FH_ERR_EVENT_NOT_FOUND: { status: 404, message: 'No event has this id.' },
+  FH_ERR_JOB_NOT_FOUND: { status: 404, message: 'No job has this id.' },
+  FH_ERR_JOB_NOT_DEAD: {
+    status: 409,
+    message: 'Only a dead job can be redriven (or another job with its dedupe key is already live).',
+  },
   FH_ERR_API_KEY_NOT_FOUND: { status: 404, message: 'No API key has this id.' },
   FH_ERR_PLAYBACK_TOKEN_REQUIRED: {
     status: 403,

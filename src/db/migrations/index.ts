@@ -3,6 +3,8 @@ import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_shared_uploads.ts';
 import * as m0003 from './0003_access.ts';
 import * as m0004 from './0004_accounts.ts';
+import * as m0005 from './0005_webhooks.ts';
+import * as m0006 from './0006_worker_nodes.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +12,6 @@ export const migrations: Record<string, Migration> = {
   '0002_shared_uploads': m0002,
   '0003_access': m0003,
   '0004_accounts': m0004,
+  '0005_webhooks': m0005,
+  '0006_worker_nodes': m0006,
 };

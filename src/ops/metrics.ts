@@ -1,0 +1,146 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AddressAllowlist } from '../auth/address-allowlist.ts';
+import type { Db } from '../db/database.ts';
+import type { JobQueue, TypeStats } from '../queue/queue.ts';
+import type { WorkerPool } from '../queue/worker.ts';
+
+/** Seconds a job may run: from a thumbnail (ms) to a long transcode (an hour). */
+const JOB_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600];
+
+/**
+ * The process's Prometheus metrics (prom-client). Queue depth, oldest age and stored bytes are
+ * read from the database at each scrape, so every api node reports the same cluster-wide
+ * values; request, job and delivery counters are this process's own, as Prometheus expects.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly webhookDeliveries: Counter<'outcome'>;
+  readonly #httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly #jobsTotal: Counter<'type' | 'outcome'>;
+  readonly #jobDuration: Histogram<'type'>;
+  #stats: { at: number; value: Promise<Record<string, TypeStats>> } | null = null;
+
+  constructor(deps: { db: Db; queue: JobQueue; workers: () => WorkerPool | null; workerSlots: number }) {
+    const registers = [this.registry];
+    const stats = () => {
+      // One query for both queue gauges of a scrape.
+      if (!this.#stats || Date.now() - this.#stats.at > 1000)
+        this.#stats = { at: Date.now(), value: deps.queue.stats() };
+      return this.#stats.value;
+    };
+    new Gauge({
+      name: 'framehouse_queue_depth',
+      help: 'Jobs waiting to run now, by type (cluster-wide)',
+      labelNames: ['type'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const [type, s] of Object.entries(await stats())) this.set({ type }, s.queued);
+      },
+    });
+    new Gauge({
+      name: 'framehouse_queue_oldest_age_seconds',
+      help: 'Age of the oldest job waiting to run, by type (cluster-wide)',
+      labelNames: ['type'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const [type, s] of Object.entries(await stats())) this.set({ type }, s.oldestVisibleAgeSeconds);
+      },
+    });
+    new Gauge({
+      name: 'framehouse_queue_dead',
+      help: 'Jobs in the dead-letter state, by type (cluster-wide)',
+      labelNames: ['type'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const [type, s] of Object.entries(await stats())) this.set({ type }, s.dead);
+      },
+    });
+    new Gauge({
+      name: 'framehouse_worker_slots',
+      help: "This process's job slots, busy or idle",
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const busy = deps.workers()?.activeCount ?? 0;
+        this.set({ state: 'busy' }, busy);
+        this.set({ state: 'idle' }, Math.max(0, deps.workerSlots - busy));
+      },
+    });
+    new Gauge({
+      name: 'framehouse_storage_bytes',
+      help: 'Bytes of uploaded sources held in the object store (cluster-wide)',
+      registers,
+      async collect() {
+        const row = await deps.db
+          .selectFrom('assets')
+          .select((eb) => eb.fn.sum<number | string | null>('source_size').as('bytes'))
+          .executeTakeFirst();
+        this.set(Number(row?.bytes ?? 0));
+      },
+    });
+    this.#httpDuration = new Histogram({
+      name: 'framehouse_http_request_duration_seconds',
+      help: 'HTTP requests by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers,
+    });
+    this.#jobsTotal = new Counter({
+      name: 'framehouse_jobs_total',
+      help: 'Jobs this process finished, by type and outcome',
+      labelNames: ['type', 'outcome'],
+      registers,
+    });
+    this.#jobDuration = new Histogram({
+      name: 'framehouse_job_duration_seconds',
+      help: 'How long jobs ran in this process, by type',
+      labelNames: ['type'],
+      buckets: JOB_BUCKETS,
+      registers,
+    });
+    this.webhookDeliveries = new Counter({
+      name: 'framehouse_webhook_deliveries_total',
+      help: 'Webhook delivery attempts made by this process, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+  }
+
+  /** Request durations, labelled by route pattern (never the raw URL: ids would explode the series). */
+  observeHttp(app: FastifyInstance): void {
+    app.addHook('onResponse', async (request, reply) => {
+      this.#httpDuration.observe(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unmatched',
+          status: String(reply.statusCode),
+        },
+        reply.elapsedTime / 1000,
+      );
+    });
+  }
+
+  observeWorkers(pool: WorkerPool): void {
+    const started = new Map<string, number>();
+    pool.on('claimed', (job: { id: string }) => started.set(job.id, performance.now()));
+    pool.on('settled', (job: { id: string; type: string }, outcome: string) => {
+      this.#jobsTotal.inc({ type: job.type, outcome });
+      const t0 = started.get(job.id);
+      started.delete(job.id);
+      if (t0 !== undefined) this.#jobDuration.observe({ type: job.type }, (performance.now() - t0) / 1000);
+    });
+  }
+}
+
+/** Who may read /metrics: a bearer token when one is configured, else the allowed addresses. */
+export function metricsGuard(token: string | undefined, allowedIps: string[]) {
+  const allowlist = new AddressAllowlist(allowedIps.length ? allowedIps : ['127.0.0.0/8', '::1']);
+  return (authorization: string | undefined, ip: string): boolean => {
+    if (token) return authorization === `Bearer ${token}`;
+    return allowlist.allows(ip);
+  };
+}
