@@ -16,6 +16,7 @@ import { Metrics } from './ops/metrics.ts';
 import { WorkerPresence } from './ops/worker-presence.ts';
 import { pipelineJobs } from './pipeline/index.ts';
 import { ThroughputTracker } from './pipeline/ladder-strategy.ts';
+import { PoolAutoscaler } from './queue/autoscaler.ts';
 import { PostgresNotifier } from './queue/pg-notifier.ts';
 import { JobQueue } from './queue/queue.ts';
 import { WorkerPool } from './queue/worker.ts';
@@ -75,7 +76,6 @@ export async function startServer(
     db,
     queue,
     workers: () => workers,
-    workerSlots: concurrencyFor(role, config),
   });
   const keys = new ApiKeysService(db);
   const tokens = new PlaybackTokens(db);
@@ -182,6 +182,19 @@ export async function startServer(
   }
   if (workers) metrics.observeWorkers(workers);
   workers?.start();
+  // --min/--max: the pool sizes itself on the backlog and the host's load.
+  const autoscaler =
+    workers && config.workerMax
+      ? new PoolAutoscaler(
+          workers,
+          queue,
+          { min: config.workerMin ?? 1, max: config.workerMax },
+          {
+            onChange: (from, to, reason) => log.info({ from, to, reason }, 'worker pool resized'),
+          },
+        )
+      : null;
+  autoscaler?.start();
   const presence = workers ? new WorkerPresence(db, workers, role, concurrency) : null;
   await presence?.start((err) => log.warn({ err }, 'worker heartbeat failed'));
   const metricsOptions = { token: config.metricsToken, allowedIps: config.metricsAllowedIps };
@@ -204,6 +217,7 @@ export async function startServer(
         await Promise.all([
           workers?.stop({ graceMs: config.shutdownGraceMs }),
           dispatcher?.stop(),
+          autoscaler?.stop(),
           presence?.stop().catch(() => {}),
           http?.app.close(),
           uploadHousekeeping,

@@ -42,17 +42,24 @@ program
   .description('run jobs only (probe, transcode, …); any number, scaled on queue depth')
   .option('--concurrency <n>', 'jobs run at once (FRAMEHOUSE_WORKER_CONCURRENCY, at least 1)')
   .option('--types <list>', 'only these job types, comma-separated (e.g. transcode)')
+  .option('--min <n>', 'autoscaling: fewest job slots (FRAMEHOUSE_WORKER_MIN, default 1)')
+  .option(
+    '--max <n>',
+    'autoscaling: most job slots; sizes the pool on backlog and load (FRAMEHOUSE_WORKER_MAX)',
+  )
   .addOption(new Option('--data-dir <dir>', 'where scratch files live (FRAMEHOUSE_DATA_DIR)'))
-  .action(async (o: { concurrency?: string; types?: string; dataDir?: string }) => {
-    const jobTypes = o.types
-      ?.split(',')
-      .map((t) => t.trim())
-      .filter(Boolean);
-    await serveCommand(
-      { workerConcurrency: o.concurrency, dataDir: o.dataDir },
-      { role: 'worker', jobTypes },
-    );
-  });
+  .action(
+    async (o: { concurrency?: string; types?: string; dataDir?: string; min?: string; max?: string }) => {
+      const jobTypes = o.types
+        ?.split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      await serveCommand(
+        { workerConcurrency: o.concurrency, dataDir: o.dataDir, workerMin: o.min, workerMax: o.max },
+        { role: 'worker', jobTypes },
+      );
+    },
+  );
 
 program
   .command('migrate')

@@ -91,6 +91,8 @@ const schema = z.object({
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   metricsAllowedIps: list(cidr).default([]),
   metricsPort: int(1, 65535).optional(),
+  workerMin: int(1, 64).optional(),
+  workerMax: int(1, 256).optional(),
 });
 
 export type Config = z.infer<typeof schema> & { databaseUrl: string; storageUrl: string };
@@ -137,6 +139,8 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   metricsToken: 'FRAMEHOUSE_METRICS_TOKEN',
   metricsAllowedIps: 'FRAMEHOUSE_METRICS_ALLOWED_IPS',
   metricsPort: 'FRAMEHOUSE_METRICS_PORT',
+  workerMin: 'FRAMEHOUSE_WORKER_MIN',
+  workerMax: 'FRAMEHOUSE_WORKER_MAX',
 };
 
 export class ConfigError extends Error {

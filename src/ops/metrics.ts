@@ -21,7 +21,7 @@ export class Metrics {
   readonly #jobDuration: Histogram<'type'>;
   #stats: { at: number; value: Promise<Record<string, TypeStats>> } | null = null;
 
-  constructor(deps: { db: Db; queue: JobQueue; workers: () => WorkerPool | null; workerSlots: number }) {
+  constructor(deps: { db: Db; queue: JobQueue; workers: () => WorkerPool | null }) {
     const registers = [this.registry];
     const stats = () => {
       // One query for both queue gauges of a scrape.
@@ -65,9 +65,10 @@ export class Metrics {
       labelNames: ['state'],
       registers,
       collect() {
-        const busy = deps.workers()?.activeCount ?? 0;
+        const pool = deps.workers();
+        const busy = pool?.activeCount ?? 0;
         this.set({ state: 'busy' }, busy);
-        this.set({ state: 'idle' }, Math.max(0, deps.workerSlots - busy));
+        this.set({ state: 'idle' }, Math.max(0, (pool?.concurrency ?? 0) - busy));
       },
     });
     new Gauge({

@@ -50,7 +50,8 @@ export class PoolAutoscaler {
     policy: AutoscalePolicy,
     opts: { loadPerCore?: () => number; onChange?: (from: number, to: number, reason: string) => void } = {},
   ) {
-    if (!(policy.min >= 1 && policy.max >= policy.min)) throw new RangeError('autoscaling needs 1 ≤ min ≤ max');
+    if (!(policy.min >= 1 && policy.max >= policy.min))
+      throw new RangeError('autoscaling needs 1 ≤ min ≤ max');
     this.#pool = pool;
     this.#queue = queue;
     this.#min = policy.min;
@@ -65,7 +66,12 @@ export class PoolAutoscaler {
   start(): void {
     this.#pool.setConcurrency(Math.min(Math.max(this.#pool.concurrency, this.#min), this.#max));
     this.#timer = setInterval(() => {
-      this.#sampling = this.#sampling.then(() => this.sample().catch(() => {}));
+      this.#sampling = this.#sampling.then(() =>
+        this.sample().then(
+          () => undefined,
+          () => undefined,
+        ),
+      );
     }, this.#intervalMs);
     this.#timer.unref();
   }
@@ -87,7 +93,8 @@ export class PoolAutoscaler {
     let reason = '';
     if (wanted > current) {
       this.#quiet = 0;
-      if (this.#loadPerCore() > this.#maxLoadPerCore) reason = 'backlog, but the host is overloaded: not growing';
+      if (this.#loadPerCore() > this.#maxLoadPerCore)
+        reason = 'backlog, but the host is overloaded: not growing';
       else {
         next = wanted;
         reason = `backlog of ${backlog} with ${busy} busy`;

@@ -95,7 +95,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   readonly #queue: JobQueue;
   readonly #registry: JobRegistry;
   readonly #types: readonly string[];
-  readonly #concurrency: number;
+  #concurrency: number;
   readonly #pollIntervalMs: number;
   readonly #defaultVisibilityMs: number;
   readonly #reapIntervalMs: number;
@@ -138,6 +138,23 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       options.retainCompletedMs === undefined ? 24 * 3600_000 : options.retainCompletedMs;
     this.#abortWaitMs = options.abortWaitMs ?? 10_000;
     this.#log = options.logger ?? silentLogger;
+  }
+
+  /** Slots: how many jobs may run at once. */
+  get concurrency(): number {
+    return this.#concurrency;
+  }
+
+  /**
+   * Resizes the pool (the autoscaler does). Growing claims at once; shrinking lets running jobs
+   * finish and claims nothing until fewer than `n` run.
+   */
+  setConcurrency(n: number): void {
+    if (!Number.isInteger(n) || n < 1)
+      throw new RangeError(`WorkerPool: concurrency must be an integer ≥ 1 (${n})`);
+    if (n === this.#concurrency) return;
+    this.#concurrency = n;
+    this.#wake();
   }
 
   /** Jobs running now. */
