@@ -9,7 +9,10 @@ import { PlaybackTokens } from './auth/playback-tokens.ts';
 import type { Config } from './config/config.ts';
 import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from './db/database.ts';
 import { Thumbnailer } from './delivery/thumbnails.ts';
+import type { OutboxDispatcher } from './events/outbox-dispatcher.ts';
 import { buildApp } from './http/app.ts';
+import { assetMailJob } from './notifications/asset-mail.ts';
+import { assetMailDispatcher } from './notifications/mail-dispatcher.ts';
 import { createMailer } from './notifications/mailer.ts';
 import { serveWorkerMetrics } from './ops/metrics.routes.ts';
 import { Metrics } from './ops/metrics.ts';
@@ -23,7 +26,7 @@ import { WorkerPool } from './queue/worker.ts';
 import { createObjectStore } from './storage/create-store.ts';
 import type { UploadsService } from './uploads/uploads.service.ts';
 import { deliverWebhookJob } from './webhooks/delivery.ts';
-import { WebhookDispatcher } from './webhooks/dispatcher.ts';
+import { webhookDispatcher } from './webhooks/dispatcher.ts';
 
 export interface RunningServer {
   /** The HTTP app; null for the `worker` role. */
@@ -111,6 +114,7 @@ export async function startServer(
           webhooksAllowPrivate: config.webhooksAllowPrivate,
           queue,
           metrics,
+          publicUrl: config.publicUrl,
           metricsOptions: { token: config.metricsToken, allowedIps: config.metricsAllowedIps },
           security: {
             corsOrigins: config.corsOrigins,
@@ -122,7 +126,7 @@ export async function startServer(
           logger: log,
         });
 
-  let dispatcher: WebhookDispatcher | null = null;
+  let dispatchers: OutboxDispatcher[] = [];
   const concurrency = concurrencyFor(role, config);
   if (concurrency > 0) {
     const registry = pipelineJobs({
@@ -152,8 +156,15 @@ export async function startServer(
         onAttempt: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
       }),
     );
-    // Worker nodes turn events into webhook deliveries (once each, whichever node is first).
-    dispatcher = new WebhookDispatcher(db, queue, (err) => log.warn({ err }, 'webhook dispatch failed'));
+    registry.register(
+      assetMailJob({ db, mailer, publicUrl: config.publicUrl ?? `http://localhost:${config.port}` }),
+    );
+    // Worker nodes turn events into webhook deliveries and e-mail notices (once each, whichever
+    // node is first).
+    dispatchers = [
+      webhookDispatcher(db, queue, (err) => log.warn({ err }, 'webhook dispatch failed')),
+      assetMailDispatcher(db, queue, (err) => log.warn({ err }, 'mail dispatch failed')),
+    ];
     workers = new WorkerPool({
       queue,
       registry,
@@ -165,7 +176,7 @@ export async function startServer(
     });
   }
 
-  await dispatcher?.start();
+  for (const d of dispatchers) await d.start();
   let url: string | null = null;
   let uploadHousekeeping: Promise<void> = Promise.resolve();
   if (http) {
@@ -216,7 +227,7 @@ export async function startServer(
       closing ??= (async () => {
         await Promise.all([
           workers?.stop({ graceMs: config.shutdownGraceMs }),
-          dispatcher?.stop(),
+          ...dispatchers.map((d) => d.stop()),
           autoscaler?.stop(),
           presence?.stop().catch(() => {}),
           http?.app.close(),

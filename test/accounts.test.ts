@@ -114,7 +114,13 @@ for (const dialect of TEST_DIALECTS) {
     test('our migrations hold everything better-auth needs (nothing for it to add)', async () => {
       const { toBeCreated, toBeAdded } = await getMigrations({
         database: { db: db.db as never, type: dialect },
-        user: { modelName: 'users', additionalFields: { role: { type: 'string', required: false } } },
+        user: {
+          modelName: 'users',
+          additionalFields: {
+            role: { type: 'string', required: false },
+            notifyByEmail: { type: 'boolean', required: false },
+          },
+        },
         session: { modelName: 'sessions' },
         account: { modelName: 'accounts' },
         verification: { modelName: 'verifications' },

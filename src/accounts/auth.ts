@@ -62,6 +62,8 @@ export function createAuth(db: Db, config: AuthConfig, mailer: Mailer, log: Log)
       additionalFields: {
         // Set by admins through /v1/users, never by the person signing up.
         role: { type: 'string', required: false, defaultValue: 'viewer', input: false },
+        // Mail when an upload is ready or failed; the user turns it off with /v1/auth/update-user.
+        notifyByEmail: { type: 'boolean', required: false, defaultValue: true, input: true },
       },
     },
     session: { modelName: 'sessions', expiresIn: 7 * 24 * 3600, updateAge: 24 * 3600 },

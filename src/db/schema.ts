@@ -160,6 +160,8 @@ export interface UsersTable {
   updatedAt: string | Date;
   twoFactorEnabled: number | boolean | null;
   role: string | null;
+  /** E-mail when an upload is ready or failed (null: never set, which means yes). */
+  notifyByEmail: number | boolean | null;
 }
 
 export interface SessionsTable {

@@ -46,6 +46,8 @@ export interface AppDeps {
   auth: Auth;
   queue: JobQueue;
   metrics: Metrics;
+  /** FRAMEHOUSE_PUBLIC_URL, when set. */
+  publicUrl: string | undefined;
   metricsOptions: { token: string | undefined; allowedIps: string[] };
   webhooksAllowPrivate: boolean;
   security: {
@@ -121,7 +123,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
       const session = await deps.auth.api.getSession({ headers });
       return session ? { user: session.user } : null;
     },
-    trustedOrigins: deps.security.corsOrigins,
+    // Pages of the allowed origins, and of this server's public URL (behind a proxy the
+    // request's own host may differ from it).
+    trustedOrigins: [...deps.security.corsOrigins, ...(deps.publicUrl ? [deps.publicUrl] : [])],
     adminAllowlist: deps.security.adminAllowedIps.length
       ? new AddressAllowlist(deps.security.adminAllowedIps)
       : null,

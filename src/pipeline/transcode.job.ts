@@ -178,6 +178,8 @@ async function transcode(
     await removeOutputs(deps.store, asset.id); // deleted while we worked
   } else {
     await makeImages(deps, asset.id, plan, info, workDir, signal, log);
+    // The asset is ready before its images are made: deleted meanwhile, they would outlive it.
+    if (!(await assetsRepo.get(deps.db, asset.id))) await removeOutputs(deps.store, asset.id);
   }
   await rm(workDir, { recursive: true, force: true });
 }

@@ -5,6 +5,7 @@ import * as m0003 from './0003_access.ts';
 import * as m0004 from './0004_accounts.ts';
 import * as m0005 from './0005_webhooks.ts';
 import * as m0006 from './0006_worker_nodes.ts';
+import * as m0007 from './0007_notifications.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_accounts': m0004,
   '0005_webhooks': m0005,
   '0006_worker_nodes': m0006,
+  '0007_notifications': m0007,
 };
