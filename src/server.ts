@@ -12,6 +12,7 @@ import { Thumbnailer } from './delivery/thumbnails.ts';
 import type { OutboxDispatcher } from './events/outbox-dispatcher.ts';
 import { buildApp } from './http/app.ts';
 import { assetMailJob } from './notifications/asset-mail.ts';
+import { QueuedMailer, sendMailJob } from './notifications/mail.job.ts';
 import { assetMailDispatcher } from './notifications/mail-dispatcher.ts';
 import { createMailer } from './notifications/mailer.ts';
 import { serveWorkerMetrics } from './ops/metrics.routes.ts';
@@ -82,7 +83,9 @@ export async function startServer(
   });
   const keys = new ApiKeysService(db);
   const tokens = new PlaybackTokens(db);
-  const mailer = createMailer(config.smtpUrl, config.mailFrom, log);
+  const smtp = createMailer(config.smtpUrl, config.mailFrom, log);
+  // Requests queue their mail (reset links, sign-in notices); workers hand it to SMTP and retry.
+  const mailer = new QueuedMailer(smtp, queue, db);
   const auth = await authFromConfig(db, config, mailer, log);
   if (role !== 'worker') {
     if (config.adminApiKey) await keys.ensureEnvAdminKey(config.adminApiKey);
@@ -157,8 +160,9 @@ export async function startServer(
       }),
     );
     registry.register(
-      assetMailJob({ db, mailer, publicUrl: config.publicUrl ?? `http://localhost:${config.port}` }),
+      assetMailJob({ db, mailer: smtp, publicUrl: config.publicUrl ?? `http://localhost:${config.port}` }),
     );
+    registry.register(sendMailJob(smtp));
     // Worker nodes turn events into webhook deliveries and e-mail notices (once each, whichever
     // node is first).
     dispatchers = [

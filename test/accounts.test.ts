@@ -96,7 +96,8 @@ for (const dialect of TEST_DIALECTS) {
       const env = {
         DATABASE_URL: db.url,
         STORAGE_URL: `file:${join(dir, 'objects')}`,
-        FRAMEHOUSE_WORKER_CONCURRENCY: '0',
+        // Workers send the mail that requests queue.
+        FRAMEHOUSE_WORKER_CONCURRENCY: '1',
         FRAMEHOUSE_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         FRAMEHOUSE_SIGN_IN_ATTEMPTS_PER_MINUTE: '1000',
       };
@@ -311,7 +312,7 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(requested.status, 200);
       let mail: string | undefined;
       for (let i = 0; i < 50 && !mail; i++) {
-        mail = mails.find((m) => m.includes('dave@example.com'));
+        mail = mails.find((m) => m.includes('dave@example.com') && m.includes('reset-password'));
         if (!mail) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(mail, 'the reset mail arrived at the SMTP peer');
@@ -333,6 +334,21 @@ for (const dialect of TEST_DIALECTS) {
         password: 'dave password 2',
       });
       assert.equal(fresh.status, 200);
+      // Every session ended with the reset: this sign-in comes from an address no live session
+      // has, so the owner hears of it — once; the next sign-in from there is a known address.
+      const notices = () =>
+        mails.filter((m) => m.includes('To: dave@example.com') && m.includes('New sign-in'));
+      for (let i = 0; i < 100 && notices().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(notices().length, 1, 'a new-sign-in notice');
+      assert.match(notices()[0] ?? '', /127\.0\.0\.1/);
+      assert.match(notices()[0] ?? '', /Content-Type: text\/html/);
+      const again = await new Browser(server.url).call('/v1/auth/sign-in/email', {
+        email: 'dave@example.com',
+        password: 'dave password 2',
+      });
+      assert.equal(again.status, 200);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(notices().length, 1, 'no notice for a known address');
       // Nobody learns whether an address has an account.
       assert.equal(
         (

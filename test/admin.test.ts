@@ -30,6 +30,19 @@ test('a poison job reaches the dead-letter list with its error, and completes af
     assert.match(probe.error ?? '', /ffprobe|ENOENT/i);
     const queues = await broken.api<{ data: Array<{ type: string; dead: number }> }>('/v1/admin/queues');
     assert.equal(queues.body.data.find((q) => q.type === 'probe')?.dead, 1);
+    const events = await broken.api<{
+      data: Array<{
+        type: string;
+        asset_id: string | null;
+        data: { job_id: string; type: string; error: string };
+      }>;
+    }>('/v1/events?type=job.dead');
+    assert.equal(events.body.data.length, 1, JSON.stringify(events.body));
+    assert.deepEqual(
+      [events.body.data[0]?.asset_id, events.body.data[0]?.data.job_id, events.body.data[0]?.data.type],
+      [asset.id, probe.id, 'probe'],
+    );
+    assert.match(events.body.data[0]?.data.error ?? '', /ffprobe|ENOENT/i);
     await broken.close();
 
     // The tool is back: an operator redrives the job and it finishes.

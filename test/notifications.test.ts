@@ -13,6 +13,8 @@ let server: TestServer;
 let smtp: SMTPServer;
 let dir: string;
 const mails: string[] = [];
+// The relay turns the first message away ("try again later"): the queue must retry it.
+let refused = 0;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fh-mail-'));
@@ -25,6 +27,12 @@ before(async () => {
         text += d.toString();
       });
       stream.on('end', () => {
+        if (refused === 0) {
+          refused++;
+          const busy = Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 });
+          done(busy);
+          return;
+        }
         mails.push(text.replace(/=\r?\n/g, ''));
         done();
       });
@@ -42,7 +50,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('the uploader is told by e-mail when an asset is ready or failed, unless they opted out', async () => {
+test('the uploader is told by e-mail when an asset is ready or failed (a refused send is retried), unless they opted out', async () => {
   const signUp = await fetch(new URL('/v1/auth/sign-up/email', server.url), {
     method: 'POST',
     headers: { 'content-type': 'application/json', origin: PUBLIC },
@@ -85,6 +93,7 @@ test('the uploader is told by e-mail when an asset is ready or failed, unless th
   const ready = await upload(await makeClip(dir, { name: 'walk', seconds: 1 }), 'Morning walk');
   assert.equal(ready.status, 'ready');
   const mail = await waitForMail('Ready to watch: Morning walk');
+  assert.equal(refused, 1, 'the first try was refused and retried through the queue');
   assert.match(mail, /To: guide@example\.com/);
   assert.ok(mail.includes(`https://media.example.com/assets/${ready.id}`), 'the link, in text and HTML');
   assert.match(mail, /Content-Type: text\/html/);

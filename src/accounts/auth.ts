@@ -6,6 +6,8 @@ import type { Config } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
 import { dialectOf } from '../db/dialect-helpers.ts';
 import type { Mailer } from '../notifications/mailer.ts';
+import { noticeNewSignIn } from '../notifications/sign-in-notice.ts';
+import { composeMail } from '../notifications/templates.ts';
 import { sharedSecret } from './instance-secret.ts';
 
 export const AUTH_BASE_PATH = '/v1/auth';
@@ -39,6 +41,13 @@ const AUDITED: Record<string, string> = {
   '/reset-password': 'auth.password_reset',
   '/change-password': 'auth.password_changed',
 };
+
+/** Where a session is made for someone who proved who they are (sign-up is not a sign-in). */
+const SIGN_IN_PATHS = new Set([
+  '/sign-in/email',
+  '/two-factor/verify-totp',
+  '/two-factor/verify-backup-code',
+]);
 
 /**
  * Accounts with better-auth (through its Kysely adapter, on our own connection and tables):
@@ -86,11 +95,18 @@ export function createAuth(db: Db, config: AuthConfig, mailer: Mailer, log: Log)
       revokeSessionsOnPasswordReset: true,
       resetPasswordTokenExpiresIn: 3600,
       sendResetPassword: async ({ user, url }) => {
-        await mailer.send({
-          to: user.email,
-          subject: 'Reset your Framehouse password',
-          text: `Someone (hopefully you) asked to reset the password of ${user.email}.\n\nOpen this link within an hour to choose a new one:\n${url}\n\nIf it was not you, ignore this message: nothing changes.`,
-        });
+        await mailer.send(
+          composeMail({
+            to: user.email,
+            subject: 'Reset your Framehouse password',
+            paragraphs: [
+              `Someone (hopefully you) asked to reset the password of ${user.email}.`,
+              'Open this link within an hour to choose a new one. If it was not you, ignore this message: nothing changes.',
+            ],
+            link: { url, label: 'Choose a new password' },
+            footer: 'Sent because a password reset was requested for this address.',
+          }),
+        );
       },
     },
     rateLimit: {
@@ -146,6 +162,16 @@ export function createAuth(db: Db, config: AuthConfig, mailer: Mailer, log: Log)
           },
         );
         if (replayed) throw replayed;
+        const created = ctx.context.newSession;
+        if (!failed && created && SIGN_IN_PATHS.has(ctx.path)) {
+          await noticeNewSignIn(
+            db,
+            mailer,
+            created.session,
+            created.user,
+            `${config.publicUrl ?? ctx.context.baseURL.replace(/\/v1\/auth$/, '')}/settings`,
+          ).catch((err: unknown) => log.warn({ err }, 'sign-in notice not sent'));
+        }
       }),
     },
     plugins: [

@@ -12,6 +12,7 @@ export type EventType =
   | 'asset.errored'
   | 'asset.deleted'
   | 'upload.completed'
+  | 'job.dead'
   | 'webhook.disabled';
 
 /**

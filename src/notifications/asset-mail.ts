@@ -1,6 +1,7 @@
 import type { Db } from '../db/database.ts';
 import { defineJob, type JobDefinition, jobSpec } from '../queue/jobs.ts';
-import type { Mailer } from './mailer.ts';
+import type { Mail, Mailer } from './mailer.ts';
+import { composeMail } from './templates.ts';
 
 export interface AssetMailPayload {
   assetId: string;
@@ -10,31 +11,26 @@ export interface AssetMailPayload {
 
 export const assetMailSpec = jobSpec<AssetMailPayload>('email.asset-status', { maxAttempts: 6 });
 
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
-
-/** The mail itself: plain text and HTML saying the same, the link in both. */
+/** The mail itself: what happened, the link, and how to stop these mails. */
 export function renderAssetMail(p: {
+  to: string;
   title: string;
   outcome: 'ready' | 'failed';
   link: string;
   reason?: string;
-}) {
-  const subject = p.outcome === 'ready' ? `Ready to watch: ${p.title}` : `Could not process: ${p.title}`;
-  const lead =
-    p.outcome === 'ready'
-      ? `"${p.title}" is processed and ready to watch and share.`
-      : `"${p.title}" could not be processed${p.reason ? `: ${p.reason}` : '.'}`;
-  const text = `${lead}\n\n${p.link}\n\nYou get these messages for the videos you upload. Turn them off in your settings.\n`;
-  const html = `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">
-<p>${escapeHtml(lead)}</p>
-<p><a href="${escapeHtml(p.link)}">${p.outcome === 'ready' ? 'Watch it' : 'See the details'}</a></p>
-<p style="color:#666;font-size:small">You get these messages for the videos you upload. Turn them off in your settings.</p>
-</body></html>`;
-  return { subject, text, html };
+}): Mail {
+  const ready = p.outcome === 'ready';
+  return composeMail({
+    to: p.to,
+    subject: ready ? `Ready to watch: ${p.title}` : `Could not process: ${p.title}`,
+    paragraphs: [
+      ready
+        ? `"${p.title}" is processed and ready to watch and share.`
+        : `"${p.title}" could not be processed${p.reason ? `: ${p.reason}` : '.'}`,
+    ],
+    link: { url: p.link, label: ready ? 'Watch it' : 'See the details' },
+    footer: 'You get these messages for the videos you upload. Turn them off in your settings.',
+  });
 }
 
 /**
@@ -63,12 +59,13 @@ export function assetMailJob(deps: {
       if (!asset) return;
       const reason = (JSON.parse(asset.errors) as Array<{ message: string }>)[0]?.message;
       const mail = renderAssetMail({
+        to: user.email,
         title: asset.title ?? 'Your upload',
         outcome: payload.outcome,
         link: `${deps.publicUrl}/assets/${asset.id}`,
         ...(reason ? { reason } : {}),
       });
-      await deps.mailer.send({ to: user.email, ...mail });
+      await deps.mailer.send(mail);
     },
   });
 }

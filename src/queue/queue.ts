@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
 import { dialectOf } from '../db/dialect-helpers.ts';
 import type { Database, JobRow, JobState } from '../db/schema.ts';
+import { recordEvent } from '../events/outbox.ts';
 import { newId } from '../shared/ids.ts';
 import { InProcessNotifier, type JobNotifier } from './notifier.ts';
 
@@ -19,7 +20,8 @@ import { InProcessNotifier, type JobNotifier } from './notifier.ts';
  *   token. Use a distinct owner per claim (the WorkerPool does) when one process might re-claim
  *   a job whose lease it let expire.
  * - Every statement is a single autocommitted UPDATE/INSERT/DELETE (no explicit transaction), so
- *   it is atomic on SQLite and needs no retry loop on PostgreSQL.
+ *   it is atomic on SQLite and needs no retry loop on PostgreSQL — except dead-lettering, whose
+ *   UPDATE shares a transaction with its `job.dead` event (the event exists iff the job died).
  * - Times are ISO-8601 UTC strings of equal width, compared as strings, from the injectable clock.
  */
 
@@ -328,20 +330,20 @@ export class JobQueue {
     if (!held) return false;
     const message = truncate(error.message || 'unknown error');
     const retry = error.retryable && held.attempts < held.max_attempts;
+    if (!retry)
+      return this.#db
+        .transaction()
+        .execute((trx) => this.#failForGood(trx, jobId, workerId, held.attempts, message));
     const r = await this.#db
       .updateTable('jobs')
-      .set(
-        retry
-          ? {
-              state: 'queued',
-              run_at: iso(nowMs + this.retryDelayMs(held.attempts)),
-              lease_owner: null,
-              lease_until: null,
-              last_error: message,
-              updated_at: now,
-            }
-          : { state: 'dead', lease_until: null, last_error: message, finished_at: now, updated_at: now },
-      )
+      .set({
+        state: 'queued',
+        run_at: iso(nowMs + this.retryDelayMs(held.attempts)),
+        lease_owner: null,
+        lease_until: null,
+        last_error: message,
+        updated_at: now,
+      })
       .where('id', '=', jobId)
       .where('lease_owner', '=', workerId)
       .where('state', '=', 'running')
@@ -349,6 +351,28 @@ export class JobQueue {
       .where('attempts', '=', held.attempts)
       .executeTakeFirst();
     return r.numUpdatedRows > 0n;
+  }
+
+  /** Dead-letters a held job and records `job.dead` in the same transaction. */
+  async #failForGood(
+    trx: QueueExecutor,
+    jobId: string,
+    workerId: string,
+    attempts: number,
+    message: string,
+  ): Promise<boolean> {
+    const now = iso(this.#now());
+    const row = await trx
+      .updateTable('jobs')
+      .set({ state: 'dead', lease_until: null, last_error: message, finished_at: now, updated_at: now })
+      .where('id', '=', jobId)
+      .where('lease_owner', '=', workerId)
+      .where('state', '=', 'running')
+      .where('attempts', '=', attempts)
+      .returning(['id', 'type', 'payload', 'attempts', 'last_error'])
+      .executeTakeFirst();
+    if (row) await recordDeadJobs(trx, [row]);
+    return row !== undefined;
   }
 
   /** Backoff before the next attempt after `attempts` failures: exponential, capped, equal jitter. */
@@ -392,20 +416,24 @@ export class JobQueue {
    */
   async reapExpired(): Promise<Array<{ id: string; type: string; attempts: number }>> {
     const now = iso(this.#now());
-    const rows = await this.#db
-      .updateTable('jobs')
-      .set({
-        state: 'dead',
-        last_error: sql<string>`${'lease expired '} || cast(attempts as text) || ${' times; the worker died or the job hangs'}`,
-        lease_until: null,
-        finished_at: now,
-        updated_at: now,
-      })
-      .where('state', '=', 'running')
-      .where('lease_until', '<=', now)
-      .whereRef('attempts', '>=', 'max_attempts')
-      .returning(['id', 'type', 'attempts'])
-      .execute();
+    const rows = await this.#db.transaction().execute(async (trx) => {
+      const dead = await trx
+        .updateTable('jobs')
+        .set({
+          state: 'dead',
+          last_error: sql<string>`${'lease expired '} || cast(attempts as text) || ${' times; the worker died or the job hangs'}`,
+          lease_until: null,
+          finished_at: now,
+          updated_at: now,
+        })
+        .where('state', '=', 'running')
+        .where('lease_until', '<=', now)
+        .whereRef('attempts', '>=', 'max_attempts')
+        .returning(['id', 'type', 'payload', 'attempts', 'last_error'])
+        .execute();
+      await recordDeadJobs(trx, dead);
+      return dead;
+    });
     return rows.map((r) => ({ id: r.id, type: r.type, attempts: r.attempts }));
   }
 
@@ -570,4 +598,21 @@ function cmp(a: string, b: string): number {
 
 function truncate(s: string): string {
   return s.length > MAX_ERROR_LENGTH ? `${s.slice(0, MAX_ERROR_LENGTH - 1)}…` : s;
+}
+
+/** `job.dead` events for dead-lettered jobs, tied to the asset a job's payload names, if any. */
+async function recordDeadJobs(
+  trx: QueueExecutor,
+  rows: Array<{ id: string; type: string; payload: string; attempts: number; last_error: string | null }>,
+): Promise<void> {
+  for (const row of rows) {
+    const payload = JSON.parse(row.payload) as { assetId?: unknown } | null;
+    const assetId = typeof payload?.assetId === 'string' ? payload.assetId : null;
+    await recordEvent(trx, 'job.dead', assetId, {
+      job_id: row.id,
+      type: row.type,
+      attempts: row.attempts,
+      error: row.last_error,
+    });
+  }
 }
