@@ -23,7 +23,7 @@ const { projectKey } = biome.openProject(process.cwd());
 biome.applyConfiguration(projectKey, config);
 
 const files = includes
-  .flatMap((pattern) => globSync(pattern.endsWith('/**') ? `${pattern}/*.{ts,js}` : pattern))
+  .flatMap((pattern) => globSync(pattern.endsWith('/**') ? `${pattern}/*.{ts,tsx,js}` : pattern))
   .filter((f) => !f.includes('node_modules'))
   .sort();
 

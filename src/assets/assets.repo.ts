@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type {
   AssetRow,
   AssetUpdate,
@@ -13,6 +13,12 @@ import { isoNow } from '../shared/time.ts';
 type Executor = Kysely<Database> | Transaction<Database>;
 
 /** SQL for assets, their renditions and playback ids. Nothing else in the app writes these tables. */
+export interface AssetFilter {
+  status?: AssetRow['status'];
+  /** Words in the title or file name. */
+  q?: string;
+}
+
 export const assetsRepo = {
   async insert(db: Executor, asset: NewAsset): Promise<void> {
     await db.insertInto('assets').values(asset).execute();
@@ -23,13 +29,29 @@ export const assetsRepo = {
   },
 
   /** Newest first; the cursor is the (created_at, id) of the last row of the previous page. */
-  async list(db: Executor, limit: number, after?: { createdAt: string; id: string }): Promise<AssetRow[]> {
+  async list(
+    db: Executor,
+    limit: number,
+    after?: { createdAt: string; id: string },
+    filter: AssetFilter = {},
+  ): Promise<AssetRow[]> {
     let q = db
       .selectFrom('assets')
       .selectAll()
       .orderBy('created_at', 'desc')
       .orderBy('id', 'desc')
       .limit(limit);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    if (filter.q) {
+      // Title or file name contains the words, in any case; LIKE's wildcards in the query are literal.
+      const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q = q.where((eb) =>
+        eb.or([
+          eb(sql`lower(coalesce(title, ''))`, 'like', sql`${pattern} escape '\\'`),
+          eb(sql`lower(coalesce(source_filename, ''))`, 'like', sql`${pattern} escape '\\'`),
+        ]),
+      );
+    }
     if (after) {
       q = q.where((eb) =>
         eb.or([

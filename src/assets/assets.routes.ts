@@ -6,6 +6,7 @@ import { newId } from '../shared/ids.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { hashingPassThrough } from '../uploads/hashing.ts';
+import type { AssetFilter } from './assets.repo.ts';
 import { assetSchema, errorSchemaRef } from './assets.schemas.ts';
 import type { AssetPatch, AssetsService } from './assets.service.ts';
 
@@ -82,6 +83,8 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 25 },
             cursor: { type: 'string', maxLength: 200 },
+            status: { type: 'string', enum: ['waiting', 'processing', 'ready', 'errored'] },
+            q: { type: 'string', maxLength: 200, description: 'Words in the title or file name' },
           },
         },
         response: {
@@ -96,8 +99,14 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
       },
     },
     async (request) => {
-      const { limit, cursor } = request.query as { limit: number; cursor?: string };
-      return assets.list(limit, cursor);
+      const { limit, cursor, status, q } = request.query as {
+        limit: number;
+        cursor?: string;
+      } & AssetFilter;
+      return assets.list(limit, cursor, {
+        ...(status ? { status } : {}),
+        ...(q?.trim() ? { q: q.trim() } : {}),
+      });
     },
   );
 

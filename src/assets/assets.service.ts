@@ -11,7 +11,7 @@ import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
 import { type AssetJson, presentAsset } from './asset.presenter.ts';
-import { assetsRepo } from './assets.repo.ts';
+import { type AssetFilter, assetsRepo } from './assets.repo.ts';
 
 export interface StoredSource {
   assetId: string;
@@ -118,9 +118,13 @@ export class AssetsService {
     return presentAsset(asset, renditions, playbackIds);
   }
 
-  async list(limit: number, cursor?: string): Promise<{ data: AssetJson[]; next_cursor: string | null }> {
+  async list(
+    limit: number,
+    cursor?: string,
+    filter: AssetFilter = {},
+  ): Promise<{ data: AssetJson[]; next_cursor: string | null }> {
     const after = cursor ? decodeCursor(cursor) : undefined;
-    const rows = await assetsRepo.list(this.#db, limit + 1, after);
+    const rows = await assetsRepo.list(this.#db, limit + 1, after, filter);
     const page = rows.slice(0, limit);
     const ids = page.map((r) => r.id);
     const [renditions, playbackIds] = await Promise.all([

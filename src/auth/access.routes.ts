@@ -129,6 +129,13 @@ export function registerAccessRoutes(
           properties: {
             playback_id: { type: 'string', pattern: '^[a-z0-9]{8,64}$' },
             expires_in: { type: 'integer', minimum: 10, maximum: MAX_TOKEN_SECONDS, default: 3600 },
+            renewable_for: {
+              type: 'integer',
+              minimum: 10,
+              maximum: MAX_TOKEN_SECONDS,
+              description:
+                'Seconds from now during which a player may exchange the token for a fresh one (POST /play/{playback_id}/token) before it expires',
+            },
           },
         },
         response: {
@@ -150,13 +157,15 @@ export function registerAccessRoutes(
       },
     },
     async (request, reply) => {
-      const { playback_id: playbackId, expires_in: expiresIn } = request.body as {
-        playback_id: string;
-        expires_in: number;
-      };
+      const {
+        playback_id: playbackId,
+        expires_in: expiresIn,
+        renewable_for: renewableFor,
+      } = request.body as { playback_id: string; expires_in: number; renewable_for?: number };
       if (!(await assetsRepo.assetByPlaybackId(db, playbackId)))
         throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
-      const { token, expiresAt } = await tokens.sign(playbackId, expiresIn);
+      const renewableUntil = renewableFor ? Math.floor(Date.now() / 1000) + renewableFor : undefined;
+      const { token, expiresAt } = await tokens.sign(playbackId, expiresIn, renewableUntil);
       reply.code(201).header('cache-control', 'no-store');
       return {
         data: {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { recordAudit, type AuditWho as Who } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
@@ -39,12 +39,21 @@ export class PlaybackTokens {
     if ((await this.#activeKeys(true)).length === 0) await this.#insertKey();
   }
 
-  async sign(playbackId: string, expiresInSeconds: number): Promise<{ token: string; expiresAt: Date }> {
+  /**
+   * A token for one playback id. With `renewableUntil` (epoch seconds) the player holding it may
+   * exchange it, before it expires, for a fresh one of the same lifetime until that time (see
+   * `renew`): a short token limits what a leaked URL is worth, the link lasts as long as meant.
+   */
+  async sign(
+    playbackId: string,
+    expiresInSeconds: number,
+    renewableUntil?: number,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const [key] = await this.#activeKeys();
     if (!key) throw new Error('No playback signing key: ensureSigningKey was not run');
     const now = Math.floor(Date.now() / 1000);
-    const exp = now + expiresInSeconds;
-    const token = await new SignJWT({})
+    const exp = renewableUntil ? Math.min(now + expiresInSeconds, renewableUntil) : now + expiresInSeconds;
+    const token = await new SignJWT(renewableUntil ? { ren: renewableUntil } : {})
       .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
       .setSubject(playbackId)
       .setAudience(AUDIENCE)
@@ -54,10 +63,39 @@ export class PlaybackTokens {
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
+  /**
+   * A fresh token for a renewable one: same lifetime, never past its `ren`. The presented token
+   * may have expired (a link opened later, a laptop woken from sleep) as long as its renewal
+   * window is open; its signature, key and playback id are checked as always.
+   */
+  async renew(token: string | undefined, playbackId: string): Promise<{ token: string; expiresAt: Date }> {
+    const claims = await this.verify(token, playbackId, { ignoreExpiry: true });
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof claims.ren !== 'number' || claims.ren <= now)
+      throw new AppError('FH_ERR_PLAYBACK_TOKEN_NOT_RENEWABLE');
+    const lifetime = Math.max(10, (claims.exp ?? now) - (claims.iat ?? now));
+    return this.sign(playbackId, lifetime, claims.ren);
+  }
+
   /** Throws a 403 AppError naming what is wrong: missing, altered/unknown, expired, or another video's. */
-  async verify(token: string | undefined, playbackId: string): Promise<void> {
+  async verify(
+    token: string | undefined,
+    playbackId: string,
+    options: { ignoreExpiry?: boolean } = {},
+  ): Promise<{ exp?: number; iat?: number; ren?: unknown }> {
     if (!token) throw new AppError('FH_ERR_PLAYBACK_TOKEN_REQUIRED');
+    // To overlook expiry, verify as of a moment before it (everything else is still checked).
+    let currentDate: Date | undefined;
+    if (options.ignoreExpiry) {
+      try {
+        const { exp } = decodeJwt(token);
+        if (typeof exp === 'number' && exp * 1000 <= Date.now()) currentDate = new Date((exp - 1) * 1000);
+      } catch {
+        throw new AppError('FH_ERR_PLAYBACK_TOKEN_INVALID');
+      }
+    }
     let subject: string | undefined;
+    let claims: { exp?: number; iat?: number; ren?: unknown } = {};
     try {
       const { payload } = await jwtVerify(
         token,
@@ -78,15 +116,18 @@ export class PlaybackTokens {
           audience: AUDIENCE,
           clockTolerance: CLOCK_TOLERANCE_S,
           requiredClaims: ['exp', 'sub'],
+          ...(currentDate ? { currentDate } : {}),
         },
       );
       subject = payload.sub;
+      claims = payload;
     } catch (e) {
       if (e instanceof AppError) throw e;
       if (e instanceof joseErrors.JWTExpired) throw new AppError('FH_ERR_PLAYBACK_TOKEN_EXPIRED');
       throw new AppError('FH_ERR_PLAYBACK_TOKEN_INVALID');
     }
     if (subject !== playbackId) throw new AppError('FH_ERR_PLAYBACK_TOKEN_MISMATCH');
+    return claims;
   }
 
   async list(): Promise<SigningKeyJson[]> {

@@ -1,3 +1,5 @@
+import { APP_PAGES } from '../web/web.routes.ts';
+
 /**
  * What each route needs, in one table. Every route the app registers must appear here (start-up
  * fails otherwise, and with it every test), so a new route cannot be open by accident.
@@ -18,6 +20,7 @@ const PLAYBACK = [
   '/play/:playbackId/thumbnail.jpg',
   '/play/:playbackId/storyboard.vtt',
   '/play/:playbackId/storyboard.jpg',
+  '/play/:playbackId/info.json',
   '/play/:playbackId/:rendition/:file',
 ];
 
@@ -30,6 +33,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
     [...DOCS, '/docs/static/*', '/docs/json', '/docs/yaml'].map((u) => [`GET ${u}`, 'public']),
   ),
   'OPTIONS *': 'public',
+  // The browser app's pages and files: what they show comes from the API, which checks.
+  ...Object.fromEntries([...APP_PAGES, '/app/*'].map((u) => [`GET ${u}`, 'public'])),
 
   'POST /v1/assets': 'assets:write',
   'GET /v1/assets': 'assets:read',
@@ -48,6 +53,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
 
   ...Object.fromEntries(PLAYBACK.map((u) => [`GET ${u}`, 'playback'])),
   'POST /v1/playback-tokens': 'playback:sign',
+  // Needs a renewable token for that id, checked by the route.
+  'POST /play/:playbackId/token': 'playback',
   'GET /v1/playback-keys': 'admin',
   'POST /v1/playback-keys': 'admin',
   'DELETE /v1/playback-keys/:kid': 'admin',

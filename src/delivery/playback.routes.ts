@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { playbackPaths } from '../assets/asset.presenter.ts';
 import { assetsRepo } from '../assets/assets.repo.ts';
 import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import type { Db } from '../db/database.ts';
@@ -168,6 +169,56 @@ export async function registerPlaybackRoutes(
           },
         );
       }
+
+      // What a player page needs before it starts (the embed page has no session to ask the API).
+      scope.get(
+        '/:playbackId/info.json',
+        { schema: { ...schema, summary: 'Title, duration, size, 360° flag and URLs of a playback id' } },
+        async (request, reply) => {
+          const { asset, token } = await findAsset(request);
+          const paths = playbackPaths((request.params as { playbackId: string }).playbackId);
+          reply.header('cache-control', token ? 'private, max-age=5' : 'public, max-age=5');
+          return {
+            data: {
+              title: asset.title,
+              status: asset.status,
+              duration: asset.duration,
+              width: asset.width,
+              height: asset.height,
+              is_360: asset.is_360 === 1,
+              policy: asset.policy,
+              ...paths,
+            },
+          };
+        },
+      );
+
+      // A renewable token exchanged for a fresh one before it expires (see PlaybackTokens.renew).
+      scope.post(
+        '/:playbackId/token',
+        {
+          schema: {
+            ...schema,
+            summary: 'Exchange a renewable playback token for a fresh one',
+            body: {
+              type: 'object',
+              required: ['token'],
+              additionalProperties: false,
+              properties: { token: { type: 'string', maxLength: 4000 } },
+            },
+          },
+        },
+        async (request, reply) => {
+          const { playbackId } = request.params as { playbackId: string };
+          if (!PLAYBACK_ID.test(playbackId)) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
+          const { token, expiresAt } = await tokens.renew(
+            (request.body as { token: string }).token,
+            playbackId,
+          );
+          reply.header('cache-control', 'no-store');
+          return { data: { token, expires_at: expiresAt.toISOString() } };
+        },
+      );
     },
     { prefix: '/play' },
   );

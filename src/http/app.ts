@@ -26,6 +26,7 @@ import { newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { registerUploadRoutes } from '../uploads/uploads.routes.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
+import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
 import { registerErrorHandling } from './error-handler.ts';
@@ -150,6 +151,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   deps.metrics.observeHttp(app);
   registerMetricsRoute(app, deps.metrics, deps.metricsOptions);
   registerHealthRoutes(app, { db: deps.db, store: deps.store, ffmpegPath: deps.ffmpegPath });
+  await registerWebRoutes(app);
   registerAssetRoutes(app, { assets: deps.assets, store: deps.store });
   const uploads = registerUploadRoutes(app, {
     db: deps.db,

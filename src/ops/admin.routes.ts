@@ -11,6 +11,16 @@ const jobIdParams = {
   required: ['id'],
 };
 
+/**
+ * A queued mail holds what it says (a password-reset link among them): admins see to whom and
+ * what about, never the body, or the dead-letter list would hand them other people's accounts.
+ */
+function visiblePayload(j: JobInfo): unknown {
+  if (j.type !== 'email.send') return j.payload;
+  const mail = j.payload as { to?: unknown; subject?: unknown } | null;
+  return { to: mail?.to, subject: mail?.subject };
+}
+
 function presentJob(j: JobInfo) {
   return {
     id: j.id,
@@ -19,7 +29,7 @@ function presentJob(j: JobInfo) {
     attempts: j.attempts,
     max_attempts: j.maxAttempts,
     error: j.lastError,
-    payload: j.payload,
+    payload: visiblePayload(j),
     run_at: j.runAt,
     lease_owner: j.leaseOwner,
     created_at: j.createdAt,

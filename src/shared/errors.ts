@@ -5,6 +5,10 @@
 export const ERROR_CODES = {
   FH_ERR_VALIDATION: { status: 400, message: 'The request is not valid.' },
   FH_ERR_NOT_FOUND: { status: 404, message: 'Nothing was found here.' },
+  FH_ERR_WEB_NOT_BUILT: {
+    status: 503,
+    message: 'The web app is not built on this server: run `npm run build:web` (npm start does it).',
+  },
   FH_ERR_ASSET_NOT_FOUND: { status: 404, message: 'No asset has this id.' },
   FH_ERR_UPLOAD_NOT_FOUND: { status: 404, message: 'No upload has this id.' },
   FH_ERR_PLAYBACK_NOT_FOUND: { status: 404, message: 'No playback has this id.' },
@@ -46,6 +50,10 @@ export const ERROR_CODES = {
   FH_ERR_PLAYBACK_TOKEN_INVALID: { status: 403, message: 'The playback token is not valid.' },
   FH_ERR_PLAYBACK_TOKEN_EXPIRED: { status: 403, message: 'The playback token has expired: get a new one.' },
   FH_ERR_PLAYBACK_TOKEN_MISMATCH: { status: 403, message: 'The playback token is for another video.' },
+  FH_ERR_PLAYBACK_TOKEN_NOT_RENEWABLE: {
+    status: 403,
+    message: 'This playback token cannot be renewed (it was not made renewable, or its link has ended).',
+  },
   FH_ERR_SIGNING_KEY_NOT_FOUND: { status: 404, message: 'No active playback signing key has this id.' },
   FH_ERR_LAST_SIGNING_KEY: {
     status: 409,

@@ -13,6 +13,8 @@ export interface TestServer extends RunningServer {
   waitForAsset(id: string, until: (a: AssetBody) => boolean, timeoutMs?: number): Promise<AssetBody>;
   upload(file: string, title?: string): Promise<AssetBody>;
   stop(): Promise<void>;
+  /** From now on, requests without a credential of their own send this API key. */
+  authorize(key: string): void;
 }
 
 export interface AssetBody {
@@ -55,7 +57,7 @@ export async function startTestServer(
   const server = await startServer(config);
   const url = server.url ?? '';
   // With FRAMEHOUSE_ADMIN_API_KEY set, requests carry it unless they bring their own credential.
-  const adminKey = env.FRAMEHOUSE_ADMIN_API_KEY;
+  let adminKey = env.FRAMEHOUSE_ADMIN_API_KEY;
   const api = async <T>(path: string, init?: RequestInit) => {
     const headers = new Headers(init?.headers);
     if (adminKey && !headers.has('authorization')) headers.set('authorization', `Bearer ${adminKey}`);
@@ -92,6 +94,9 @@ export async function startTestServer(
       const res = await api<{ data: AssetBody }>('/v1/assets', { method: 'POST', body: form });
       if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
       return res.body.data;
+    },
+    authorize(key: string) {
+      adminKey = key;
     },
     async stop() {
       await server.close();

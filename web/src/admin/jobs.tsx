@@ -1,0 +1,206 @@
+import { useState } from 'preact/hooks';
+import { Link } from 'wouter-preact';
+import { type Asset, api } from '../api.ts';
+import { ErrorLine, ListState, OutcomeLine, Table, useAction, useData, when } from './shared.tsx';
+
+interface Job {
+  id: string;
+  type: string;
+  state: 'queued' | 'running' | 'completed' | 'dead';
+  attempts: number;
+  max_attempts: number;
+  error: string | null;
+  payload: unknown;
+  run_at: string;
+  lease_owner: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+const STATES = [
+  { value: 'dead', label: 'Dead (failed for good)', empty: 'No dead jobs: nothing has failed for good.' },
+  { value: 'running', label: 'Running', empty: 'No job is running right now.' },
+  { value: 'queued', label: 'Waiting', empty: 'No job is waiting.' },
+  { value: 'completed', label: 'Completed', empty: 'No completed jobs are kept.' },
+] as const;
+type State = (typeof STATES)[number]['value'];
+const LIMIT = 100;
+
+const assetOf = (j: Job) => {
+  const id = (j.payload as { assetId?: unknown } | null)?.assetId;
+  return typeof id === 'string' ? id : null;
+};
+
+/** Jobs by state: running ones live, the dead-letter list with redrive and discard. */
+export function JobsTab() {
+  const [state, setState] = useState<State>('dead');
+  const [type, setType] = useState('');
+  const [progress, setProgress] = useState<Record<string, number | null>>({});
+  const types = useData<Array<{ type: string }>>('/v1/admin/queues');
+  const params = new URLSearchParams({ state, limit: String(LIMIT) });
+  if (type) params.set('type', type);
+  const jobs = useData<Job[]>(`/v1/admin/jobs?${params}`, {
+    everyMs: state === 'running' || state === 'queued' ? 3000 : undefined,
+    // Jobs carry no progress; the asset a transcode works on does (probing is too quick to need one).
+    onData: (rows) => {
+      if (state !== 'running') return;
+      const assets = rows.filter((j) => j.type === 'transcode').map(assetOf);
+      for (const id of assets.slice(0, 20)) {
+        if (!id) continue;
+        void api<{ data: Asset }>(`/v1/assets/${id}`)
+          .then((a) => setProgress((p) => ({ ...p, [id]: a.data.progress })))
+          .catch(() => {});
+      }
+    },
+  });
+  const action = useAction();
+  const redrive = (j: Job) =>
+    action.run(`Run the ${j.type} job ${j.id} again with fresh attempts?`, async () => {
+      await api(`/v1/admin/jobs/${j.id}/redrive`, { method: 'POST' });
+      jobs.reload();
+      return `The ${j.type} job ${j.id} is queued again.`;
+    });
+  const discard = (j: Job) =>
+    action.run(
+      j.state === 'running'
+        ? `Cancel the running ${j.type} job ${j.id}? It stops at its next heartbeat and is not retried.`
+        : `Discard the ${j.type} job ${j.id}? It will not run again.`,
+      async () => {
+        await api(`/v1/admin/jobs/${j.id}`, { method: 'DELETE' });
+        jobs.reload();
+        return `The ${j.type} job ${j.id} was discarded.`;
+      },
+    );
+  const current = STATES.find((s) => s.value === state) ?? STATES[0];
+
+  return (
+    <section aria-labelledby="jobs-title">
+      <h2 id="jobs-title">Jobs</h2>
+      <div class="toolbar">
+        <label>
+          State{' '}
+          <select value={state} onChange={(e) => setState(e.currentTarget.value as State)}>
+            {STATES.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Type{' '}
+          <select value={type} onChange={(e) => setType(e.currentTarget.value)}>
+            <option value="">All types</option>
+            {types.data?.map((t) => (
+              <option key={t.type} value={t.type}>
+                {t.type}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorLine error={types.error} />
+      <OutcomeLine value={action.outcome} />
+      <ListState data={jobs.data} error={jobs.error} empty={current.empty}>
+        {(rows) => (
+          <>
+            <Table caption={`${current.label} jobs, most recently changed first`} headers={headersFor(state)}>
+              {rows.map((j) => (
+                <tr key={j.id}>
+                  <td>
+                    {j.type}
+                    <br />
+                    <small>{j.id}</small>
+                  </td>
+                  <td>{assetOf(j) ? <Link href={`/assets/${assetOf(j)}`}>Asset {assetOf(j)}</Link> : '—'}</td>
+                  <td>
+                    {j.attempts} of {j.max_attempts}
+                  </td>
+                  <StateCells job={j} progress={progress} />
+                  <td>
+                    {j.state === 'dead' && (
+                      <button type="button" disabled={action.busy} onClick={() => redrive(j)}>
+                        Redrive
+                      </button>
+                    )}
+                    {j.state !== 'completed' && (
+                      <button type="button" class="danger" disabled={action.busy} onClick={() => discard(j)}>
+                        {j.state === 'running' ? 'Cancel' : 'Discard'}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </Table>
+            {rows.length >= LIMIT && <p>Only the {LIMIT} most recently changed jobs are shown.</p>}
+          </>
+        )}
+      </ListState>
+    </section>
+  );
+}
+
+function headersFor(state: State) {
+  const middle = {
+    dead: ['Last error', 'Failed'],
+    running: ['Progress', 'Worker', 'Started'],
+    queued: ['Runs at', 'Queued'],
+    completed: ['Finished'],
+  }[state];
+  return ['Type', 'For', 'Attempts', ...middle, 'Actions'];
+}
+
+function StateCells({ job: j, progress }: { job: Job; progress: Record<string, number | null> }) {
+  if (j.state === 'dead')
+    return (
+      <>
+        <td>
+          <ErrorText text={j.error} />
+        </td>
+        <td>{when(j.finished_at ?? j.updated_at)}</td>
+      </>
+    );
+  if (j.state === 'running') {
+    const asset = assetOf(j);
+    const p = asset ? progress[asset] : null;
+    return (
+      <>
+        <td>
+          {p == null ? (
+            '—'
+          ) : (
+            <progress
+              max={1}
+              value={p}
+              aria-label={`Progress of asset ${asset}`}
+            >{`${Math.round(p * 100)}%`}</progress>
+          )}
+        </td>
+        <td>{j.lease_owner ?? '—'}</td>
+        <td>{when(j.updated_at)}</td>
+      </>
+    );
+  }
+  if (j.state === 'queued')
+    return (
+      <>
+        <td>{when(j.run_at)}</td>
+        <td>{when(j.created_at)}</td>
+      </>
+    );
+  return <td>{when(j.finished_at)}</td>;
+}
+
+/** Errors can be long (a stack, ffmpeg's output): the first line, the rest on demand. */
+function ErrorText({ text }: { text: string | null }) {
+  if (!text) return <>—</>;
+  const first = text.split('\n', 1)[0] ?? '';
+  if (first.length <= 160 && first.length === text.length) return <>{text}</>;
+  return (
+    <details>
+      <summary>{first.length > 160 ? `${first.slice(0, 160)}…` : first}</summary>
+      <pre>{text}</pre>
+    </details>
+  );
+}

@@ -1,0 +1,293 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useLocation } from 'wouter-preact';
+import { type Asset, api, formatBytes, formatDuration } from '../api.ts';
+import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
+import { Player } from '../player/player.tsx';
+import { TokenSource } from '../player/token-source.ts';
+import { canEdit, useSession } from '../session.ts';
+import { StatusBadge } from '../status-badge.tsx';
+
+type Minted = { data: { token: string; expires_at: string } };
+const mint = (playbackId: string, expiresIn: number, renewableFor?: number) =>
+  api<Minted>('/v1/playback-tokens', {
+    method: 'POST',
+    json: {
+      playback_id: playbackId,
+      expires_in: expiresIn,
+      ...(renewableFor ? { renewable_for: renewableFor } : {}),
+    },
+  });
+
+/** One asset: the player (as soon as it can play), processing per rung, editing and sharing. */
+export function AssetPage({ id }: { id: string }) {
+  const { session } = useSession();
+  const [, navigate] = useLocation();
+  const [asset, setAsset] = useState<Asset | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = () =>
+    api<{ data: Asset }>(`/v1/assets/${id}`)
+      .then((r) => setAsset(r.data))
+      .catch((err: Error) => setError(err.message));
+  useEffect(() => {
+    void load();
+  }, [id]);
+  // Status and per-rung progress follow the pipeline live; progress between events is polled.
+  useLiveEvents(ASSET_EVENTS, () => void load(), id);
+  useEffect(() => {
+    if (!asset || asset.status === 'ready' || asset.status === 'errored') return;
+    const t = setInterval(load, 2000);
+    return () => clearInterval(t);
+  }, [asset?.status]);
+
+  const playback = asset?.playback_ids[0];
+  const signed = playback?.policy === 'signed';
+  const [tokens, setTokens] = useState<TokenSource | undefined>(undefined);
+  useEffect(() => {
+    if (!signed || !playback) return;
+    let source: TokenSource | undefined;
+    // The owner's own viewing: a short token, renewed through the API while the page is open.
+    void mint(playback.id, 600)
+      .then(({ data }) => {
+        source = new TokenSource(
+          data.token,
+          data.expires_at,
+          async () => (await mint(playback.id, 600)).data,
+        );
+        setTokens(source);
+      })
+      .catch((err: Error) => setError(`This video is private and cannot be played here: ${err.message}`));
+    return () => source?.stop();
+  }, [playback?.id, signed]);
+
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
+  if (!asset) return <p aria-busy="true">Loading…</p>;
+  const playable = asset.status === 'ready' && asset.playback && (!signed || tokens);
+  const title = asset.title || asset.source.filename || 'Untitled';
+  return (
+    <article class="asset">
+      <h1>
+        {title} <StatusBadge asset={asset} />
+      </h1>
+      {playable && asset.playback ? (
+        <Player
+          key={`${asset.playback.hls}${signed}`}
+          hls={asset.playback.hls}
+          poster={asset.playback.thumbnail}
+          storyboard={asset.playback.storyboard}
+          is360={asset.is_360}
+          tokens={signed ? tokens : undefined}
+          title={title}
+        />
+      ) : (
+        <Progress asset={asset} />
+      )}
+      <p class="facts">
+        {[
+          formatDuration(asset.duration),
+          asset.width ? `${asset.width}×${asset.height}` : '',
+          asset.is_360 ? '360°' : '',
+          asset.source.size ? formatBytes(asset.source.size) : '',
+          new Date(asset.created_at).toLocaleString(),
+        ]
+          .filter(Boolean)
+          .join(' · ')}
+      </p>
+      {asset.status === 'ready' && asset.renditions.some((r) => r.status !== 'ready') && (
+        <Progress asset={asset} />
+      )}
+      {canEdit(session) && <Edit asset={asset} onSaved={setAsset} onDeleted={() => navigate('/')} />}
+      {asset.status === 'ready' && playback && (
+        <Share asset={asset} playbackId={playback.id} signed={signed} />
+      )}
+    </article>
+  );
+}
+
+function Progress({ asset }: { asset: Asset }) {
+  if (asset.status === 'errored')
+    return (
+      <div class="error" role="alert">
+        <p>This file could not be processed.</p>
+        <ul>
+          {asset.errors.map((e) => (
+            <li key={e.code}>{e.message}</li>
+          ))}
+        </ul>
+      </div>
+    );
+  return (
+    <div class="processing" role="status">
+      <p>
+        {asset.status === 'waiting' ? 'Waiting for a worker…' : 'Processing'}{' '}
+        {asset.progress != null && `${Math.round(asset.progress * 100)}%`}
+      </p>
+      <progress max={1} value={asset.progress ?? 0} aria-label="Overall progress" />
+      {asset.renditions.length > 0 && (
+        <ul class="rungs">
+          {asset.renditions.map((r) => (
+            <li key={r.name} data-status={r.status}>
+              {r.name} {r.type === 'video' && r.height ? `(${r.height}p)` : ''} —{' '}
+              {r.status === 'ready' ? 'ready' : r.status === 'errored' ? 'failed' : 'encoding…'}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function Edit({
+  asset,
+  onSaved,
+  onDeleted,
+}: {
+  asset: Asset;
+  onSaved: (a: Asset) => void;
+  onDeleted: () => void;
+}) {
+  const [title, setTitle] = useState(asset.title ?? '');
+  const [message, setMessage] = useState<string | null>(null);
+  const policy = asset.playback_ids[0]?.policy ?? 'public';
+  const save = async (patch: Record<string, unknown>) => {
+    try {
+      onSaved((await api<{ data: Asset }>(`/v1/assets/${asset.id}`, { method: 'PATCH', json: patch })).data);
+      setMessage('Saved.');
+    } catch (err) {
+      setMessage((err as Error).message);
+    }
+  };
+  return (
+    <details class="panel">
+      <summary>Edit</summary>
+      <form
+        class="stack"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save({ title });
+        }}
+      >
+        <label>
+          Title
+          <input value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />
+        </label>
+        <fieldset>
+          <legend>Who can watch</legend>
+          <label>
+            <input
+              type="radio"
+              name="policy"
+              checked={policy === 'public'}
+              onChange={() => void save({ playback_policy: 'public' })}
+            />{' '}
+            Anyone with the link or embed
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="policy"
+              checked={policy === 'signed'}
+              onChange={() => void save({ playback_policy: 'signed' })}
+            />{' '}
+            Only people given a signed link
+          </label>
+        </fieldset>
+        <button type="submit">Save title</button>
+        {message && <p role="status">{message}</p>}
+      </form>
+      <button
+        type="button"
+        class="danger"
+        onClick={async () => {
+          if (!confirm(`Delete "${asset.title ?? 'this video'}" and every file made from it?`)) return;
+          await api(`/v1/assets/${asset.id}`, { method: 'DELETE' });
+          onDeleted();
+        }}
+      >
+        Delete this video
+      </button>
+    </details>
+  );
+}
+
+function Share({ asset, playbackId, signed }: { asset: Asset; playbackId: string; signed: boolean }) {
+  const [link, setLink] = useState<string | null>(null);
+  const [lifetime, setLifetime] = useState(86400);
+  const [error, setError] = useState<string | null>(null);
+  const embedUrl = `${location.origin}/embed/${playbackId}`;
+  const ratio = asset.width && asset.height ? (asset.height / asset.width) * 100 : 56.25;
+  const snippet = useMemo(
+    () =>
+      `<div style="position:relative;padding-top:${ratio.toFixed(2)}%"><iframe src="${link ?? embedUrl}" style="position:absolute;inset:0;width:100%;height:100%;border:0" allow="autoplay; fullscreen; gyroscope; accelerometer" allowfullscreen title="${(asset.title ?? 'Video').replace(/"/g, '&quot;')}"></iframe></div>`,
+    [link, embedUrl, ratio],
+  );
+  const createLink = async () => {
+    try {
+      // Short tokens on every request; the page renews them for as long as the link lasts.
+      const { data } = await mint(playbackId, Math.min(600, lifetime), lifetime);
+      setLink(`${embedUrl}?token=${data.token}`);
+      setError(null);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <section class="panel">
+      <h2>Share</h2>
+      {signed ? (
+        <div class="stack">
+          <p>This video is private: share a signed link. It stops working when its time is up.</p>
+          <label>
+            Valid for
+            <select value={lifetime} onChange={(e) => setLifetime(Number(e.currentTarget.value))}>
+              <option value={3600}>1 hour</option>
+              <option value={86400}>1 day</option>
+              <option value={7 * 86400}>7 days</option>
+            </select>
+          </label>
+          <button type="button" onClick={createLink}>
+            Create a signed link
+          </button>
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+          {link && <CopyField label="Signed link" value={link} />}
+        </div>
+      ) : (
+        <CopyField label="Link" value={embedUrl} />
+      )}
+      {(!signed || link) && <CopyField label="Embed code" value={snippet} multiline />}
+    </section>
+  );
+}
+
+function CopyField({ label, value, multiline }: { label: string; value: string; multiline?: boolean }) {
+  const [copied, setCopied] = useState(false);
+  const id = `copy-${label.toLowerCase().replace(/\W+/g, '-')}`;
+  return (
+    <div class="copy">
+      <label for={id}>{label}</label>
+      {multiline ? (
+        <textarea id={id} readOnly rows={3} value={value} />
+      ) : (
+        <input id={id} readOnly value={value} />
+      )}
+      <button
+        type="button"
+        onClick={async () => {
+          await navigator.clipboard.writeText(value).catch(() => {});
+          setCopied(true);
+          setTimeout(() => setCopied(false), 1500);
+        }}
+      >
+        {copied ? 'Copied' : 'Copy'}
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,79 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ApiError, api } from '../api.ts';
+import { Player } from '../player/player.tsx';
+import { TokenSource, tokenExpiry } from '../player/token-source.ts';
+
+interface PlaybackInfo {
+  title: string | null;
+  status: string;
+  is_360: boolean;
+  hls: string;
+  thumbnail: string;
+  storyboard: string;
+}
+
+/**
+ * `/embed/{playback_id}[?token=…]`: the bare player other sites put in an iframe. A signed
+ * link's token is renewed in the background for as long as the link allows.
+ */
+export function EmbedPage({ playbackId }: { playbackId: string }) {
+  const token = new URLSearchParams(location.search).get('token');
+  const [info, setInfo] = useState<PlaybackInfo | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const tokens = useMemo(
+    () =>
+      token
+        ? new TokenSource(token, tokenExpiry(token), async (current) => {
+            const r = await api<{ data: { token: string; expires_at: string } }>(
+              `/play/${playbackId}/token`,
+              {
+                method: 'POST',
+                json: { token: current },
+              },
+            );
+            return r.data;
+          })
+        : undefined,
+    [playbackId, token],
+  );
+  useEffect(() => () => tokens?.stop(), [tokens]);
+  useEffect(() => {
+    (async () => {
+      if (tokens && token) await tokens.fresh(tokenExpiry(token));
+      const q = tokens ? `?token=${encodeURIComponent(tokens.token)}` : '';
+      return api<{ data: PlaybackInfo }>(`/play/${playbackId}/info.json${q}`);
+    })()
+      .then((r) => setInfo(r.data))
+      .catch((err: unknown) =>
+        setError(
+          err instanceof ApiError && err.status === 403
+            ? 'This video is private, and this link has expired or is not valid.'
+            : err instanceof ApiError && err.status === 404
+              ? 'This video does not exist (any more).'
+              : (err as Error).message,
+        ),
+      );
+  }, [playbackId]);
+
+  if (error)
+    return (
+      <div class="embed embed-message" role="alert">
+        {error}
+      </div>
+    );
+  if (!info) return <div class="embed" aria-busy="true" />;
+  if (info.status !== 'ready')
+    return <div class="embed embed-message">This video is still being processed. Try again in a minute.</div>;
+  return (
+    <div class="embed">
+      <Player
+        hls={info.hls}
+        poster={info.thumbnail}
+        storyboard={info.storyboard}
+        is360={info.is_360}
+        tokens={tokens}
+        title={info.title ?? 'Video'}
+      />
+    </div>
+  );
+}

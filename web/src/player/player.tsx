@@ -1,0 +1,366 @@
+import type Hls from 'hls.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { formatDuration } from '../api.ts';
+import { parseStoryboard, type Tile, tileAt } from './storyboard.ts';
+import type { TokenSource } from './token-source.ts';
+import type { VrView } from './vr-view.ts';
+
+export interface PlayerProps {
+  /** Master playlist path (without a token). */
+  hls: string;
+  poster?: string | undefined;
+  storyboard?: string | undefined;
+  is360: boolean;
+  /** For signed playback: the token every request carries, renewed in the background. */
+  tokens?: TokenSource | undefined;
+  title: string;
+  autoplay?: boolean;
+}
+
+interface Level {
+  index: number;
+  height: number;
+  bitrate: number;
+}
+
+/**
+ * The Framehouse player: hls.js with automatic bitrate switching or a chosen quality, a seek
+ * bar that previews the storyboard, keyboard shortcuts, captions when the stream has them,
+ * and for 360° videos a WebGL view to look around in.
+ */
+export function Player(props: PlayerProps) {
+  const root = useRef<HTMLElement>(null);
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const stage = useRef<HTMLDivElement>(null);
+  const hlsRef = useRef<Hls | null>(null);
+  const vrRef = useRef<VrView | null>(null);
+  const [levels, setLevels] = useState<Level[]>([]);
+  const [chosen, setChosen] = useState(-1); // -1: automatic
+  const [playing, setPlaying] = useState(false);
+  const [time, setTime] = useState(0);
+  const [duration, setDuration] = useState(0);
+  const [muted, setMuted] = useState(false);
+  const [captions, setCaptions] = useState<number>(-1);
+  const [captionTracks, setCaptionTracks] = useState<string[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [tiles, setTiles] = useState<Tile[]>([]);
+  const [hover, setHover] = useState<{ x: number; t: number } | null>(null);
+  const [vrReady, setVrReady] = useState(false);
+  const withToken = (url: string) => (props.tokens ? props.tokens.apply(url) : url);
+
+  // The stream.
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!video) return;
+    let disposed = false;
+    void import('hls.js').then(({ default: HlsJs }) => {
+      if (disposed) return;
+      const src = withToken(props.hls);
+      if (!HlsJs.isSupported()) {
+        // Safari on iPhone: native HLS (a renewal reaches it only at the next load).
+        if (video.canPlayType('application/vnd.apple.mpegurl')) video.src = src;
+        else setError('This browser cannot play HLS video.');
+        return;
+      }
+      const hls = new HlsJs({
+        capLevelToPlayerSize: true,
+        // Every request takes the current token: a renewal applies from the next request on.
+        ...(props.tokens
+          ? { xhrSetup: (xhr: XMLHttpRequest, url: string) => xhr.open('GET', withToken(url), true) }
+          : {}),
+      });
+      hlsRef.current = hls;
+      hls.on(HlsJs.Events.MANIFEST_PARSED, (_e, data) => {
+        setLevels(
+          data.levels
+            .map((l, index) => ({ index, height: l.height, bitrate: l.bitrate }))
+            .sort((a, b) => b.height - a.height),
+        );
+        if (props.autoplay) void video.play().catch(() => {});
+      });
+      hls.on(HlsJs.Events.LEVEL_SWITCHED, (_e, data) => {
+        if (root.current) root.current.dataset.level = String(data.level);
+      });
+      hls.on(HlsJs.Events.SUBTITLE_TRACKS_UPDATED, (_e, data) =>
+        setCaptionTracks(data.subtitleTracks.map((t) => t.name || t.lang || 'Captions')),
+      );
+      hls.on(HlsJs.Events.ERROR, (_e, data) => {
+        if (!data.fatal) return;
+        const status = (data.response as { code?: number } | undefined)?.code;
+        if (status === 403) setError('This link has expired or is not valid. Ask for a new one.');
+        else if (data.type === HlsJs.ErrorTypes.NETWORK_ERROR) {
+          setError('The video cannot be loaded right now. Retrying…');
+          setTimeout(() => hls.startLoad(), 3000);
+        } else if (data.type === HlsJs.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+        else setError('This video cannot be played.');
+      });
+      hls.on(HlsJs.Events.FRAG_LOADED, () => setError(null));
+      hls.loadSource(src);
+      hls.attachMedia(video);
+    });
+    return () => {
+      disposed = true;
+      hlsRef.current?.destroy();
+      hlsRef.current = null;
+    };
+  }, [props.hls]);
+
+  // The storyboard for seek previews, fetched the first time someone hovers the seek bar (it is
+  // made last, after the video is already playable; a miss is retried at the next hover).
+  const storyboardState = useRef<'none' | 'loading' | 'loaded'>('none');
+  const loadStoryboard = () => {
+    if (!props.storyboard || storyboardState.current !== 'none') return;
+    storyboardState.current = 'loading';
+    const url = withToken(props.storyboard);
+    fetch(url)
+      .then((r) => (r.ok ? r.text() : Promise.reject(new Error(String(r.status)))))
+      .then((vtt) => {
+        setTiles(parseStoryboard(vtt, url));
+        storyboardState.current = 'loaded';
+      })
+      .catch(() => {
+        storyboardState.current = 'none';
+      });
+  };
+
+  // The 360° view: three.js is fetched only for 360° videos.
+  useEffect(() => {
+    if (!props.is360 || !videoRef.current || !stage.current) return;
+    let view: VrView | null = null;
+    let disposed = false;
+    void import('./vr-view.ts').then(({ VrView }) => {
+      if (disposed || !videoRef.current || !stage.current) return;
+      view = new VrView(videoRef.current, stage.current);
+      vrRef.current = view;
+      setVrReady(true);
+    });
+    return () => {
+      disposed = true;
+      view?.dispose();
+      vrRef.current = null;
+    };
+  }, [props.is360]);
+
+  const video = () => videoRef.current;
+  const toggle = () => {
+    const v = video();
+    if (!v) return;
+    if (v.paused) void v.play().catch(() => {});
+    else v.pause();
+  };
+  const seekBy = (s: number) => {
+    const v = video();
+    if (v) v.currentTime = Math.max(0, Math.min(v.duration || 0, v.currentTime + s));
+  };
+  const fullscreen = () => {
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else void root.current?.requestFullscreen().catch(() => {});
+  };
+  const chooseLevel = (index: number) => {
+    setChosen(index);
+    if (hlsRef.current) hlsRef.current.currentLevel = index; // -1 hands it back to ABR
+  };
+  const chooseCaptions = (index: number) => {
+    setCaptions(index);
+    if (hlsRef.current) {
+      hlsRef.current.subtitleTrack = index;
+      hlsRef.current.subtitleDisplay = index >= 0;
+    }
+  };
+  const onKey = (e: KeyboardEvent) => {
+    if ((e.target as HTMLElement).tagName === 'SELECT' || (e.target as HTMLElement).tagName === 'INPUT')
+      return;
+    if (vrRef.current?.handleKey(e.key)) {
+      e.preventDefault();
+      return;
+    }
+    const actions: Record<string, () => void> = {
+      ' ': toggle,
+      k: toggle,
+      j: () => seekBy(-10),
+      l: () => seekBy(10),
+      ArrowLeft: () => seekBy(-5),
+      ArrowRight: () => seekBy(5),
+      f: fullscreen,
+      m: () => {
+        const v = video();
+        if (v) v.muted = !v.muted;
+      },
+      c: () => captionTracks.length && chooseCaptions(captions >= 0 ? -1 : 0),
+      r: () => vrRef.current?.reset(),
+    };
+    const action = actions[e.key];
+    if (action) {
+      e.preventDefault();
+      action();
+    }
+  };
+
+  const tile = hover && tiles.length ? tileAt(tiles, hover.t) : undefined;
+  const total = duration || 0;
+  return (
+    <section
+      class={`player${props.is360 ? ' is360' : ''}`}
+      ref={root}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: focused, the player takes keyboard shortcuts (k, j, l, f, m, arrows)
+      tabIndex={0}
+      onKeyDown={onKey}
+      aria-label={`Video player: ${props.title}`}
+      data-playing={String(playing)}
+    >
+      <div class="stage" ref={stage}>
+        {/* biome-ignore lint/a11y/useMediaCaption: captions come from the HLS stream when it has them */}
+        <video
+          ref={videoRef}
+          playsInline
+          crossOrigin="anonymous"
+          poster={props.poster ? withToken(props.poster) : undefined}
+          onClick={toggle}
+          onPlay={() => setPlaying(true)}
+          onPause={() => setPlaying(false)}
+          onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
+          onDurationChange={(e) => setDuration(e.currentTarget.duration)}
+          onVolumeChange={(e) => setMuted(e.currentTarget.muted)}
+          style={
+            props.is360 && vrReady ? { position: 'absolute', opacity: 0, pointerEvents: 'none' } : undefined
+          }
+        />
+        {error && (
+          <p class="player-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+      <div class="controls">
+        <button type="button" onClick={toggle} aria-label={playing ? 'Pause (k)' : 'Play (k)'}>
+          {playing ? '❚❚' : '▶'}
+        </button>
+        <div class="seek">
+          <input
+            type="range"
+            min={0}
+            max={total || 0}
+            step={0.1}
+            value={time}
+            aria-label="Seek"
+            aria-valuetext={`${formatDuration(time)} of ${formatDuration(total)}`}
+            onInput={(e) => {
+              const v = video();
+              if (v) v.currentTime = Number(e.currentTarget.value);
+            }}
+            onPointerEnter={loadStoryboard}
+            onPointerMove={(e) => {
+              const rect = e.currentTarget.getBoundingClientRect();
+              const x = Math.max(0, Math.min(rect.width, e.clientX - rect.left));
+              setHover({ x, t: (x / rect.width) * total });
+            }}
+            onPointerLeave={() => setHover(null)}
+          />
+          {hover && (
+            <div class="seek-preview" style={{ left: `${hover.x}px` }} aria-hidden="true">
+              {tile && (
+                <div
+                  class="seek-thumb"
+                  style={{
+                    width: `${tile.w}px`,
+                    height: `${tile.h}px`,
+                    backgroundImage: `url("${tile.image}")`,
+                    backgroundPosition: `-${tile.x}px -${tile.y}px`,
+                  }}
+                />
+              )}
+              <span>{formatDuration(hover.t)}</span>
+            </div>
+          )}
+        </div>
+        <span class="time">
+          {formatDuration(time)} / {formatDuration(total)}
+        </span>
+        <button
+          type="button"
+          onClick={() => {
+            const v = video();
+            if (v) v.muted = !v.muted;
+          }}
+          aria-label={muted ? 'Unmute (m)' : 'Mute (m)'}
+        >
+          <Icon name={muted ? 'muted' : 'sound'} />
+        </button>
+        {captionTracks.length > 0 && (
+          <label>
+            <span class="visually-hidden">Captions</span>
+            <select value={captions} onChange={(e) => chooseCaptions(Number(e.currentTarget.value))}>
+              <option value={-1}>Captions off</option>
+              {captionTracks.map((name, i) => (
+                <option key={name} value={i}>
+                  {name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {levels.length > 1 && (
+          <label>
+            <span class="visually-hidden">Quality</span>
+            <select
+              value={chosen}
+              onChange={(e) => chooseLevel(Number(e.currentTarget.value))}
+              class="quality"
+            >
+              <option value={-1}>Auto</option>
+              {levels.map((l) => (
+                <option key={l.index} value={l.index}>
+                  {l.height}p
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {props.is360 && vrReady && (
+          <>
+            <button type="button" onClick={() => vrRef.current?.reset()} aria-label="Reset view (r)">
+              ⟲
+            </button>
+            <button
+              type="button"
+              onClick={() => vrRef.current?.set({ fov: vrRef.current.view.fov - 10 })}
+              aria-label="Zoom in"
+            >
+              +
+            </button>
+            <button
+              type="button"
+              onClick={() => vrRef.current?.set({ fov: vrRef.current.view.fov + 10 })}
+              aria-label="Zoom out"
+            >
+              −
+            </button>
+            {'DeviceOrientationEvent' in window && matchMedia('(pointer: coarse)').matches && (
+              <button type="button" onClick={() => void vrRef.current?.followDevice()}>
+                Move phone to look
+              </button>
+            )}
+          </>
+        )}
+        <button type="button" onClick={fullscreen} aria-label="Fullscreen (f)">
+          <Icon name="fullscreen" />
+        </button>
+      </div>
+    </section>
+  );
+}
+
+/** Drawn, not typed: emoji and symbol fonts are missing on many systems (and in headless Chromium). */
+function Icon({ name }: { name: 'sound' | 'muted' | 'fullscreen' }) {
+  const paths = {
+    sound: 'M3 9v6h4l5 4V5L7 9H3zm13.5 3a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4z',
+    muted:
+      'M3 9v6h4l5 4V5L7 9H3zm13.6 3 2.7-2.7-1.4-1.4-2.7 2.7-2.7-2.7-1.4 1.4 2.7 2.7-2.7 2.7 1.4 1.4 2.7-2.7 2.7 2.7 1.4-1.4z',
+    fullscreen: 'M4 4h6v2H6v4H4V4zm10 0h6v6h-2V6h-4V4zM4 14h2v4h4v2H4v-6zm14 0h2v6h-6v-2h4v-4z',
+  };
+  return (
+    <svg viewBox="0 0 24 24" width="20" height="20" fill="currentColor" aria-hidden="true">
+      <path d={paths[name]} />
+    </svg>
+  );
+}
