@@ -10,6 +10,8 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     assetsDir: 'app',
+    // Read by src/web/page-weight.ts: which files the player page downloads.
+    manifest: true,
     target: 'es2022',
     // three.js is only fetched by the 360° view; hls.js by the player.
     chunkSizeWarningLimit: 700,

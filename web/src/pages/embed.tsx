@@ -17,7 +17,9 @@ interface PlaybackInfo {
  * link's token is renewed in the background for as long as the link allows.
  */
 export function EmbedPage({ playbackId }: { playbackId: string }) {
-  const token = new URLSearchParams(location.search).get('token');
+  const query = new URLSearchParams(location.search);
+  const token = query.get('token');
+  const autoplay = query.get('autoplay') === '1';
   const [info, setInfo] = useState<PlaybackInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
   const tokens = useMemo(
@@ -73,6 +75,7 @@ export function EmbedPage({ playbackId }: { playbackId: string }) {
         is360={info.is_360}
         tokens={tokens}
         title={info.title ?? 'Video'}
+        autoplay={autoplay}
       />
     </div>
   );

@@ -52,6 +52,10 @@ export function Player(props: PlayerProps) {
   useEffect(() => {
     const video = videoRef.current;
     if (!video) return;
+    // When the first frame was shown, since navigation began: bench/web.ts reads it.
+    video.requestVideoFrameCallback?.(() => {
+      if (root.current) root.current.dataset.firstFrameMs = String(Math.round(performance.now()));
+    });
     let disposed = false;
     void import('hls.js').then(({ default: HlsJs }) => {
       if (disposed) return;
@@ -76,7 +80,11 @@ export function Player(props: PlayerProps) {
             .map((l, index) => ({ index, height: l.height, bitrate: l.bitrate }))
             .sort((a, b) => b.height - a.height),
         );
-        if (props.autoplay) void video.play().catch(() => {});
+        if (props.autoplay) {
+          // Browsers let a page start video by itself only without sound.
+          video.muted = true;
+          void video.play().catch(() => {});
+        }
       });
       hls.on(HlsJs.Events.LEVEL_SWITCHED, (_e, data) => {
         if (root.current) root.current.dataset.level = String(data.level);
