@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { makeClip } from './fixtures/media.ts';
 import {
@@ -14,6 +15,7 @@ import {
   waitForPlayback,
 } from './helpers/browser.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
+import { totp } from './helpers/totp.ts';
 
 // The browser app in Debian's Chromium, against a real server: what a person does and sees.
 describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
@@ -32,7 +34,8 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     browser = await launchChromium();
     context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
-    errors = collectErrors(page);
+    // The two-factor test types a wrong code on purpose: its 401 is expected.
+    errors = collectErrors(page, [/two-factor\/verify-totp/]);
   });
   after(async () => {
     await browser?.close();
@@ -109,6 +112,62 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await screenshot(page, '05-library');
   });
 
+  test('an upload pauses, resumes, and after a page reload continues where it stopped', async () => {
+    const file = await makeClip(dir, { name: 'market day', width: 1280, height: 720, seconds: 6, grain: 40 });
+    const size = (await stat(file)).size;
+    assert.ok(size > 12 * 1024 * 1024, `a file of several chunks (${size} bytes)`);
+    // A slow uplink, as from a phone: 3 MB/s, so there is time to pause and to reload.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 20,
+      downloadThroughput: -1,
+      uploadThroughput: 3 * 1024 * 1024,
+    });
+    const creations: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/v1/uploads') creations.push(r.url());
+    });
+    await page.goto('/upload');
+    await page.locator('input[type=file]').setInputFiles(file);
+    const item = page.locator('.upload').first();
+    const sent = async () => Number(await item.locator('progress').getAttribute('value'));
+    for (let i = 0; i < 100 && (await sent()) < 5; i++) await sleep(100);
+    assert.match(
+      (await item.locator('.upload-foot').textContent()) ?? '',
+      /MB\/s · .* left/,
+      'speed and time left',
+    );
+    await item.getByRole('button', { name: 'Pause' }).click();
+    assert.equal(await item.getAttribute('data-state'), 'paused');
+    const pausedAt = await sent();
+    await sleep(1000);
+    assert.equal(await sent(), pausedAt, 'nothing moves while paused');
+    await item.getByRole('button', { name: 'Resume' }).click();
+    for (let i = 0; i < 100 && (await sent()) <= pausedAt + 5; i++) await sleep(100);
+    const beforeReload = await sent();
+    assert.ok(beforeReload > pausedAt && beforeReload < 100, `resumed: ${pausedAt}% → ${beforeReload}%`);
+
+    await page.reload();
+    await page.getByText('Unfinished uploads from an earlier visit').waitFor();
+    await screenshot(page, '03b-upload-resumable');
+    await page.locator('input[type=file]').setInputFiles(file);
+    await page.getByRole('link', { name: 'Uploaded — see it being processed' }).waitFor({ timeout: 60_000 });
+    assert.equal(creations.length, 1, 'the reload continued the same upload: no second creation');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+    await cdp.detach();
+    await page.getByRole('link', { name: 'Uploaded — see it being processed' }).click();
+    const id = page.url().split('/').pop() ?? '';
+    const stored = await server.api<{ data: AssetBody }>(`/v1/assets/${id}`);
+    assert.equal(stored.body.data.source.size, size, 'every byte arrived once');
+  });
+
   test('a 360° video renders into a WebGL canvas, and a drag turns the view', async () => {
     const clip = await makeClip(dir, {
       name: 'temple',
@@ -157,6 +216,40 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await screenshot(page, '06-asset-360');
     await page.getByRole('button', { name: 'Reset view (r)' }).click();
     assert.equal(await canvas.getAttribute('data-lon'), '0.0');
+  });
+
+  test('the player previews the storyboard on the seek bar, switches quality on request, and takes keys', async () => {
+    await page.goto(`/assets/${flat.id}`);
+    const seek = page.getByRole('slider', { name: 'Seek' });
+    await seek.waitFor();
+    const box = await seek.boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    const thumb = page.locator('.seek-thumb');
+    await thumb.waitFor({ timeout: 10_000 });
+    assert.match((await thumb.getAttribute('style')) ?? '', /storyboard\.jpg/);
+    await screenshot(page, '04b-storyboard-hover');
+
+    const quality = page.getByLabel('Quality');
+    const options = await quality.locator('option').allTextContents();
+    assert.deepEqual(options, ['Auto', '360p', '240p'], 'the ladder of a 640×360 source');
+    await page.locator('.player').focus();
+    await page.keyboard.press('k');
+    await waitForPlayback(page, 0.5);
+    await page.keyboard.press('k');
+    assert.equal(await page.locator('.player').getAttribute('data-playing'), 'false', 'k pauses');
+    const t0 = await page.evaluate<number>("document.querySelector('video').currentTime");
+    await page.keyboard.press('ArrowRight');
+    const t1 = await page.evaluate<number>("document.querySelector('video').currentTime");
+    assert.ok(t1 > t0 + 1 || t1 >= 5.9, `→ seeks forward (${t0} → ${t1})`);
+    await quality.selectOption({ label: '240p' });
+    const chosen = await quality.inputValue();
+    let level: string | null = null;
+    for (let i = 0; i < 100 && level !== chosen; i++) {
+      level = await page.locator('.player').getAttribute('data-level');
+      if (level !== chosen) await sleep(100);
+    }
+    assert.equal(level, chosen, 'hls.js switched to the chosen 240p level');
   });
 
   test('the embed page plays on its own, without a session', async () => {
@@ -212,7 +305,14 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await viewer.goto(`/embed/${playbackId}?token=${first}`);
     await viewer.getByRole('button', { name: 'Play (k)' }).click();
     // Play well past the first token's expiry.
-    await waitForPlayback(viewer, 20, 60_000);
+    await waitForPlayback(viewer, 20, 60_000).catch(async (err: Error) => {
+      const shown = await viewer
+        .locator('.player-error')
+        .textContent()
+        .catch(() => null);
+      const statuses = tokensSeen.map((t) => `${t.token === first ? 'first' : 'renewed'}:${t.status}`);
+      throw new Error(`${err.message}; player says ${shown}; requests ${statuses.join(' ')}`);
+    });
     assert.ok(Date.now() - startedAt > 12_000);
     const renewed = tokensSeen.filter((t) => t.token !== first);
     assert.ok(renewed.length > 0, 'requests after the renewal carry a new token');
@@ -228,6 +328,39 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await screenshot(viewer, '08-signed-embed');
     assert.deepEqual(viewerErrors, []);
     await anonymous.close();
+  });
+
+  test('two-factor: turned on in settings, then sign-in asks for the code', async () => {
+    await page.goto('/settings');
+    const twoFactor = page.locator('form', {
+      has: page.getByRole('heading', { name: 'Two-factor sign-in' }),
+    });
+    await twoFactor.getByLabel('Your password').fill('a long enough password');
+    await twoFactor.getByRole('button', { name: 'Turn on' }).click();
+    const uri = await page.locator('a[href^="otpauth:"]').getAttribute('href');
+    const secret = new URL(uri ?? '').searchParams.get('secret') ?? '';
+    assert.ok(secret, 'a provisioning URI with the secret');
+    await page.getByLabel('Code from the app').fill(totp(secret));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('Two-factor sign-in is on.').waitFor();
+    await screenshot(page, '10b-two-factor-on');
+
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.waitForURL('**/sign-in');
+    await page.getByLabel('E-mail').fill('ana@example.com');
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Two-factor code' }).waitFor();
+    await page.getByLabel('The 6-digit code from your authenticator app').fill('000000');
+    await page.getByRole('button', { name: 'Two-factor code' }).click();
+    await page.getByRole('alert').waitFor();
+    await screenshot(page, '10c-two-factor-wrong-code');
+    // The next period's code: the one used to confirm may not be used twice.
+    await page
+      .getByLabel('The 6-digit code from your authenticator app')
+      .fill(totp(secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Two-factor code' }).click();
+    await page.getByRole('heading', { name: 'Library' }).waitFor();
   });
 
   test('admin, settings and a phone-sized library render, with no console errors anywhere', async () => {

@@ -97,6 +97,24 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
     return !closed;
   };
 
+  // For a sign-in page: whether anyone may use this server yet (no account or key exists).
+  app.get(
+    '/v1/instance',
+    {
+      schema: {
+        summary: 'Whether the server is still open (no account or API key exists yet)',
+        tags: ['access'],
+        response: {
+          200: {
+            type: 'object',
+            properties: { data: { type: 'object', properties: { open: { type: 'boolean' } } } },
+          },
+        },
+      },
+    },
+    async () => ({ data: { open: await isOpenMode() } }),
+  );
+
   app.addHook('onRequest', async (request, reply) => {
     request.principal = ANONYMOUS;
     const permission = request.routeOptions.config.permissions?.[request.method];

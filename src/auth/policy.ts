@@ -29,6 +29,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   // Guarded by its own token or address list (FRAMEHOUSE_METRICS_*), for scrapers without keys.
   'GET /metrics': 'public',
   'GET /readyz': 'public',
+  'GET /v1/instance': 'public',
   ...Object.fromEntries(
     [...DOCS, '/docs/static/*', '/docs/json', '/docs/yaml'].map((u) => [`GET ${u}`, 'public']),
   ),

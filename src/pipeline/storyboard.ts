@@ -27,11 +27,12 @@ export async function makeStoryboard(o: {
   const playlist = parseMediaPlaylist(await readFile(join(dir, 'index.m3u8'), 'utf8'));
   if (!playlist.initUri || playlist.segments.length === 0) return;
   const joined = join(o.workDir, 'storyboard-source.mp4');
-  const out = createWriteStream(joined);
-  for (const uri of [playlist.initUri, ...playlist.segments.map((s) => s.uri)]) {
-    await pipeline(createReadStream(join(dir, uri)), out, { end: false });
-  }
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  const parts = [playlist.initUri, ...playlist.segments.map((s) => s.uri)];
+  // One pipeline over every part in turn (a pipeline per part into one open file would stack
+  // listeners on it, one set per segment).
+  await pipeline(async function* () {
+    for (const uri of parts) yield* createReadStream(join(dir, uri));
+  }, createWriteStream(joined));
 
   const layout = storyboardLayout({ duration: o.duration, width: o.width, height: o.height });
   const sprite = join(o.workDir, 'storyboard.jpg');

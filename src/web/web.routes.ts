@@ -13,7 +13,6 @@ export const APP_PAGES = [
   '/upload',
   '/assets/:id',
   '/embed/:playbackId',
-  '/live',
   '/admin',
   '/admin/:tab',
   '/settings',

@@ -1,6 +1,6 @@
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import { ApiError, api, type User } from './api.ts';
+import { api, type User } from './api.ts';
 
 /**
  * Who is using the app: a signed-in user, or nobody on a server still in open mode (no account
@@ -11,13 +11,8 @@ export type Session = { kind: 'user'; user: User } | { kind: 'open' } | { kind: 
 export async function loadSession(): Promise<Session> {
   const s = await api<{ user: User } | null>('/v1/auth/get-session');
   if (s?.user) return { kind: 'user', user: s.user };
-  try {
-    await api('/v1/assets?limit=1');
-    return { kind: 'open' };
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return { kind: 'anonymous' };
-    throw err;
-  }
+  const instance = await api<{ data: { open: boolean } }>('/v1/instance');
+  return instance.data.open ? { kind: 'open' } : { kind: 'anonymous' };
 }
 
 export const SessionContext = createContext<{ session: Session; reload: () => Promise<void> }>({

@@ -40,7 +40,11 @@ export function QueuesTab() {
     <section aria-labelledby="queues-title">
       <h2 id="queues-title">Queues</h2>
       <p>Refreshed every 3 seconds. The trend shows the depth since this page was opened.</p>
-      <ListState data={data} error={error} empty="No job types yet: nothing has been queued.">
+      <ListState
+        data={data}
+        error={error}
+        empty="Nothing is waiting, running or dead: every job so far has finished."
+      >
         {(rows) => (
           <Table
             caption="Jobs per type"

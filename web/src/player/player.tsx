@@ -47,6 +47,8 @@ export function Player(props: PlayerProps) {
   const [hover, setHover] = useState<{ x: number; t: number } | null>(null);
   const [vrReady, setVrReady] = useState(false);
   const withToken = (url: string) => (props.tokens ? props.tokens.apply(url) : url);
+  const streamReady = useRef(false);
+  const playRequested = useRef(false);
 
   // The stream.
   useEffect(() => {
@@ -62,8 +64,11 @@ export function Player(props: PlayerProps) {
       const src = withToken(props.hls);
       if (!HlsJs.isSupported()) {
         // Safari on iPhone: native HLS (a renewal reaches it only at the next load).
-        if (video.canPlayType('application/vnd.apple.mpegurl')) video.src = src;
-        else setError('This browser cannot play HLS video.');
+        if (video.canPlayType('application/vnd.apple.mpegurl')) {
+          video.src = src;
+          streamReady.current = true;
+          if (props.autoplay || playRequested.current) void video.play().catch(() => {});
+        } else setError('This browser cannot play HLS video.');
         return;
       }
       const hls = new HlsJs({
@@ -80,11 +85,12 @@ export function Player(props: PlayerProps) {
             .map((l, index) => ({ index, height: l.height, bitrate: l.bitrate }))
             .sort((a, b) => b.height - a.height),
         );
+        streamReady.current = true;
         if (props.autoplay) {
           // Browsers let a page start video by itself only without sound.
           video.muted = true;
           void video.play().catch(() => {});
-        }
+        } else if (playRequested.current) void video.play().catch(() => {});
       });
       hls.on(HlsJs.Events.LEVEL_SWITCHED, (_e, data) => {
         if (root.current) root.current.dataset.level = String(data.level);
@@ -153,6 +159,11 @@ export function Player(props: PlayerProps) {
   const toggle = () => {
     const v = video();
     if (!v) return;
+    // Pressed before the stream is attached: play as soon as it is (play() would fail now).
+    if (!streamReady.current && !v.src) {
+      playRequested.current = !playRequested.current;
+      return;
+    }
     if (v.paused) void v.play().catch(() => {});
     else v.pause();
   };
