@@ -66,6 +66,16 @@ export const ERROR_CODES = {
   FH_ERR_NOT_MEDIA: { status: 422, message: 'The file is not audio or video that we can read.' },
   FH_ERR_MEDIA_DAMAGED: { status: 422, message: 'The file looks like media but is damaged or truncated.' },
   FH_ERR_UNSUPPORTED_MEDIA: { status: 422, message: 'This kind of file is not supported.' },
+  FH_ERR_IMAGE_TOO_LARGE: { status: 422, message: 'The image is larger than this server processes.' },
+  FH_ERR_IMG_SIGNATURE: {
+    status: 403,
+    message: 'The image URL is not signed, or its signature does not match.',
+  },
+  FH_ERR_IMG_OPTIONS: { status: 400, message: 'The image URL has options this server does not understand.' },
+  FH_ERR_RAW_DECODER_MISSING: {
+    status: 422,
+    message: "Camera RAW files need LibRaw's tools: install the Debian package libraw-bin.",
+  },
   FH_ERR_PLAYLIST_REJECTED: {
     status: 422,
     message: 'Playlists and reference files (HLS, DASH, concat) are not accepted as sources.',
