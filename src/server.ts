@@ -11,6 +11,9 @@ import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from './db/data
 import { Thumbnailer } from './delivery/thumbnails.ts';
 import type { OutboxDispatcher } from './events/outbox-dispatcher.ts';
 import { buildApp } from './http/app.ts';
+import { ImageRenditions } from './images/image-renditions.ts';
+import { imgKeysFromHex } from './images/imgproxy-url.ts';
+import { imageLimitsOf } from './images/limits.ts';
 import { assetMailJob } from './notifications/asset-mail.ts';
 import { QueuedMailer, sendMailJob } from './notifications/mail.job.ts';
 import { assetMailDispatcher } from './notifications/mail-dispatcher.ts';
@@ -73,6 +76,7 @@ export async function startServer(
   const queue = new JobQueue({ db, ...(notifier ? { notifier } : {}) });
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const assets = new AssetsService({ db, queue });
+  const imageRenditions = new ImageRenditions({ store, limits: imageLimitsOf(config) });
 
   // Made before the app and the workers, which report to it; `workers` is read at scrape time.
   let workers: WorkerPool | null = null;
@@ -118,6 +122,11 @@ export async function startServer(
           queue,
           metrics,
           publicUrl: config.publicUrl,
+          images: {
+            keys: imgKeysFromHex(config.imgKey, config.imgSalt),
+            renditions: imageRenditions,
+            watermarkAssetId: config.imgWatermarkAsset ?? null,
+          },
           metricsOptions: { token: config.metricsToken, allowedIps: config.metricsAllowedIps },
           security: {
             corsOrigins: config.corsOrigins,
@@ -143,6 +152,7 @@ export async function startServer(
       x264Preset: config.x264Preset,
       segmentSeconds: config.segmentSeconds,
       transcodeTimeoutFactor: config.transcodeTimeoutFactor,
+      imageLimits: imageLimitsOf(config),
       ladderStrategy: config.ladderStrategy,
       throughput: new ThroughputTracker(),
     });

@@ -30,6 +30,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /metrics': 'public',
   'GET /readyz': 'public',
   'GET /v1/instance': 'public',
+  // imgproxy-compatible image URLs: the URL's own HMAC signature is the credential.
+  'GET /img/*': 'public',
   ...Object.fromEntries(
     [...DOCS, '/docs/static/*', '/docs/json', '/docs/yaml'].map((u) => [`GET ${u}`, 'public']),
   ),

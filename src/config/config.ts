@@ -93,6 +93,21 @@ const schema = z.object({
   metricsPort: int(1, 65535).optional(),
   workerMin: int(1, 64).optional(),
   workerMax: int(1, 256).optional(),
+  imageMaxMegapixels: int(1, 10_000).default(100),
+  imageMaxBytes: int(1, 10 * 1024 ** 3).default(300 * 1024 * 1024),
+  imageMaxFrames: int(1, 100_000).default(200),
+  imgKey: z
+    .string()
+    .regex(/^([0-9a-fA-F]{2})+$/, 'must be hex')
+    .optional(),
+  imgSalt: z
+    .string()
+    .regex(/^([0-9a-fA-F]{2})+$/, 'must be hex')
+    .optional(),
+  imgWatermarkAsset: z
+    .string()
+    .regex(/^[a-z0-9]{8,64}$/, 'must be an asset id')
+    .optional(),
 });
 
 export type Config = z.infer<typeof schema> & { databaseUrl: string; storageUrl: string };
@@ -141,6 +156,12 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   metricsPort: 'FRAMEHOUSE_METRICS_PORT',
   workerMin: 'FRAMEHOUSE_WORKER_MIN',
   workerMax: 'FRAMEHOUSE_WORKER_MAX',
+  imageMaxMegapixels: 'FRAMEHOUSE_IMAGE_MAX_MEGAPIXELS',
+  imageMaxBytes: 'FRAMEHOUSE_IMAGE_MAX_BYTES',
+  imageMaxFrames: 'FRAMEHOUSE_IMAGE_MAX_FRAMES',
+  imgKey: 'FRAMEHOUSE_IMG_KEY',
+  imgSalt: 'FRAMEHOUSE_IMG_SALT',
+  imgWatermarkAsset: 'FRAMEHOUSE_IMG_WATERMARK_ASSET',
 };
 
 export class ConfigError extends Error {

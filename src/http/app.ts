@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
@@ -18,6 +19,9 @@ import type { Db } from '../db/database.ts';
 import { PLAYBACK_CORS, registerPlaybackRoutes } from '../delivery/playback.routes.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
 import { registerEventRoutes } from '../events/events.routes.ts';
+import type { ImageRenditions } from '../images/image-renditions.ts';
+import { registerImgRoutes } from '../images/img.routes.ts';
+import type { ImgproxyKeys } from '../images/imgproxy-url.ts';
 import { registerAdminRoutes } from '../ops/admin.routes.ts';
 import { registerMetricsRoute } from '../ops/metrics.routes.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -47,6 +51,12 @@ export interface AppDeps {
   auth: Auth;
   queue: JobQueue;
   metrics: Metrics;
+  /** imgproxy-compatible image URLs: the signing key and salt, renderings, the watermark asset. */
+  images: {
+    keys: ImgproxyKeys | null;
+    renditions: ImageRenditions;
+    watermarkAssetId: string | null;
+  };
   /** FRAMEHOUSE_PUBLIC_URL, when set. */
   publicUrl: string | undefined;
   metricsOptions: { token: string | undefined; allowedIps: string[] };
@@ -152,6 +162,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerMetricsRoute(app, deps.metrics, deps.metricsOptions);
   registerHealthRoutes(app, { db: deps.db, store: deps.store, ffmpegPath: deps.ffmpegPath });
   await registerWebRoutes(app);
+  registerImgRoutes(app, {
+    db: deps.db,
+    renditions: deps.images.renditions,
+    keys: deps.images.keys,
+    watermarkAssetId: deps.images.watermarkAssetId,
+    maxRendering: Math.max(1, availableParallelism()),
+  });
   registerAssetRoutes(app, { assets: deps.assets, store: deps.store });
   const uploads = registerUploadRoutes(app, {
     db: deps.db,

@@ -14,6 +14,17 @@ export const DEFAULT_IMAGE_LIMITS: ImageLimits = {
   maxFrames: 200,
 };
 
+/** The limits as configured (FRAMEHOUSE_IMAGE_MAX_*). */
+export const imageLimitsOf = (c: {
+  imageMaxMegapixels: number;
+  imageMaxBytes: number;
+  imageMaxFrames: number;
+}) => ({
+  maxMegapixels: c.imageMaxMegapixels,
+  maxBytes: c.imageMaxBytes,
+  maxFrames: c.imageMaxFrames,
+});
+
 export interface ImageHeader {
   format: string;
   width: number;

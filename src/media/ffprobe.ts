@@ -148,7 +148,7 @@ function failureError(excerpt: string, head: Buffer): AppError {
 export function imageError(): AppError {
   return new AppError(
     'FH_ERR_UNSUPPORTED_MEDIA',
-    'This is a still image. Images are handled by the image pipeline and are not yet supported as video.',
+    'This is a still image in a format the image pipeline does not take (it takes JPEG, PNG, WebP, AVIF, TIFF, GIF and camera RAW).',
   );
 }
 

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
+import type { ImageLimits } from '../images/limits.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import type { LadderStrategy, ThroughputTracker } from './ladder-strategy.ts';
@@ -21,4 +22,6 @@ export interface PipelineDeps {
   throughput: ThroughputTracker;
   /** The transcode time limit is this many times the media's duration (plus a fixed minute). */
   transcodeTimeoutFactor: number;
+  /** What an image source may declare before it is refused (checked from its header). */
+  imageLimits: ImageLimits;
 }

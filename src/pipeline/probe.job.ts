@@ -1,5 +1,7 @@
 import { assetsRepo } from '../assets/assets.repo.ts';
 import { recordEvent } from '../events/outbox.ts';
+import { probeImage } from '../images/image-probe.ts';
+import { sniffImage } from '../images/sniff.ts';
 import { classify } from '../media/classify.ts';
 import { probeFile } from '../media/ffprobe.ts';
 import { planLadder } from '../media/ladder.ts';
@@ -33,6 +35,27 @@ export const probeJob = (deps: PipelineDeps) =>
       const source = await deps.store.stat(asset.source_key);
       if (!source) throw new Error(`source object missing: ${asset.source_key}`);
       const sha256 = asset.source_sha256 ?? (await sha256Of(await deps.store.get(asset.source_key))).sha256;
+
+      // Photos take the image branch: no ffprobe, no ladder, ready once their header is read.
+      const imageKind = sniffImage(await readHead(deps.store, asset.source_key), asset.source_filename);
+      if (imageKind) {
+        try {
+          await probeImage(
+            { db: deps.db, store: deps.store, limits: deps.imageLimits },
+            asset,
+            imageKind,
+            sha256,
+            source.size,
+            signal,
+          );
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          log.info({ code: e.code }, 'image rejected');
+          await assetsRepo.update(deps.db, asset.id, { source_sha256: sha256, source_size: source.size });
+          await markErrored(deps.db, asset.id, e);
+        }
+        return;
+      }
 
       let info: ReturnType<typeof classify>;
       try {
@@ -76,3 +99,11 @@ export const probeJob = (deps: PipelineDeps) =>
       });
     },
   });
+
+/** The first bytes of an object: enough to tell an image by its signature. */
+async function readHead(store: PipelineDeps['store'], key: string): Promise<Buffer> {
+  const stream = await store.get(key, { start: 0, end: 63 });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

@@ -7,6 +7,10 @@ export const mediaKeys = {
   poster: (assetId: string) => `images/${assetId}/poster.jpg`,
   thumbnail: (assetId: string, timeMs: number, width: number) =>
     `images/${assetId}/thumbs/${timeMs}_${width}.jpg`,
+  /** A camera RAW developed to a 16-bit TIFF once, the input of every rendering after. */
+  developedRaw: (assetId: string) => `images/${assetId}/developed.tif`,
+  /** Renderings (presets, batches, imgproxy-style URLs), by a hash of what was asked. */
+  rendition: (assetId: string, hash: string, ext: string) => `images/${assetId}/r/${hash}.${ext}`,
   storyboardImage: (assetId: string) => `images/${assetId}/storyboard.jpg`,
   storyboardVtt: (assetId: string) => `images/${assetId}/storyboard.vtt`,
   sourcePrefix: (assetId: string) => `sources/${assetId}/`,

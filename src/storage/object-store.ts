@@ -82,6 +82,8 @@ const CONTENT_TYPES: Record<string, string> = {
   jpeg: 'image/jpeg',
   png: 'image/png',
   webp: 'image/webp',
+  avif: 'image/avif',
+  tif: 'image/tiff',
   vtt: 'text/vtt; charset=utf-8',
   json: 'application/json',
 };
