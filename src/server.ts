@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import sharp from 'sharp';
 import { authFromConfig } from './accounts/auth.ts';
 import { AssetsService } from './assets/assets.service.ts';
 import { ApiKeysService } from './auth/api-keys.service.ts';
@@ -11,9 +12,12 @@ import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from './db/data
 import { Thumbnailer } from './delivery/thumbnails.ts';
 import type { OutboxDispatcher } from './events/outbox-dispatcher.ts';
 import { buildApp } from './http/app.ts';
+import { batchItemJob } from './images/batch-item.job.ts';
+import { Batches } from './images/batches.ts';
 import { ImageRenditions } from './images/image-renditions.ts';
 import { imgKeysFromHex } from './images/imgproxy-url.ts';
 import { imageLimitsOf } from './images/limits.ts';
+import { Presets } from './images/presets.ts';
 import { assetMailJob } from './notifications/asset-mail.ts';
 import { QueuedMailer, sendMailJob } from './notifications/mail.job.ts';
 import { assetMailDispatcher } from './notifications/mail-dispatcher.ts';
@@ -77,6 +81,10 @@ export async function startServer(
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const assets = new AssetsService({ db, queue });
   const imageRenditions = new ImageRenditions({ store, limits: imageLimitsOf(config) });
+  const presets = new Presets(db, config.imagePresets);
+  const batches = new Batches({ db, queue, presets });
+  // libvips threads per image; parallel images come from the worker's slots (see docs/images-scaling.md).
+  sharp.concurrency(config.imageThreads);
 
   // Made before the app and the workers, which report to it; `workers` is read at scrape time.
   let workers: WorkerPool | null = null;
@@ -126,6 +134,8 @@ export async function startServer(
             keys: imgKeysFromHex(config.imgKey, config.imgSalt),
             renditions: imageRenditions,
             watermarkAssetId: config.imgWatermarkAsset ?? null,
+            presets,
+            batches,
           },
           metricsOptions: { token: config.metricsToken, allowedIps: config.metricsAllowedIps },
           security: {
@@ -173,6 +183,7 @@ export async function startServer(
       assetMailJob({ db, mailer: smtp, publicUrl: config.publicUrl ?? `http://localhost:${config.port}` }),
     );
     registry.register(sendMailJob(smtp));
+    registry.register(batchItemJob({ db, batches, renditions: imageRenditions }));
     // Worker nodes turn events into webhook deliveries and e-mail notices (once each, whichever
     // node is first).
     dispatchers = [

@@ -32,6 +32,13 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /v1/instance': 'public',
   // imgproxy-compatible image URLs: the URL's own HMAC signature is the credential.
   'GET /img/*': 'public',
+
+  'GET /v1/presets': 'assets:read',
+  'PUT /v1/presets/:name': 'assets:write',
+  'DELETE /v1/presets/:name': 'assets:write',
+  'POST /v1/batches': 'assets:write',
+  'GET /v1/batches/:id': 'assets:read',
+  'GET /v1/assets/:id/variants/:name': 'assets:read',
   ...Object.fromEntries(
     [...DOCS, '/docs/static/*', '/docs/json', '/docs/yaml'].map((u) => [`GET ${u}`, 'public']),
   ),

@@ -108,6 +108,18 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9]{8,64}$/, 'must be an asset id')
     .optional(),
+  imageThreads: int(1, 64).default(1),
+  imagePresets: z
+    .string()
+    .refine((v) => {
+      try {
+        const o = JSON.parse(v) as unknown;
+        return typeof o === 'object' && o !== null && !Array.isArray(o);
+      } catch {
+        return false;
+      }
+    }, 'must be a JSON object of preset name → preset')
+    .optional(),
 });
 
 export type Config = z.infer<typeof schema> & { databaseUrl: string; storageUrl: string };
@@ -162,6 +174,8 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   imgKey: 'FRAMEHOUSE_IMG_KEY',
   imgSalt: 'FRAMEHOUSE_IMG_SALT',
   imgWatermarkAsset: 'FRAMEHOUSE_IMG_WATERMARK_ASSET',
+  imageThreads: 'FRAMEHOUSE_IMAGE_THREADS',
+  imagePresets: 'FRAMEHOUSE_IMAGE_PRESETS',
 };
 
 export class ConfigError extends Error {

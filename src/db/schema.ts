@@ -30,6 +30,33 @@ export interface Database {
   };
   jobs: JobsTable;
   events: EventsTable;
+  image_presets: { name: string; recipe: string; updated_at: string };
+  image_batches: ImageBatchesTable;
+  image_batch_items: ImageBatchItemsTable;
+}
+
+export interface ImageBatchesTable {
+  id: string;
+  status: 'running' | 'completed';
+  /** JSON: [[preset name, Recipe], …] as resolved when the batch was made. */
+  presets: string;
+  total: number;
+  done: Generated<number>;
+  failed: Generated<number>;
+  created_by: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface ImageBatchItemsTable {
+  batch_id: string;
+  asset_id: string;
+  status: 'pending' | 'done' | 'failed';
+  error_code: string | null;
+  error_message: string | null;
+  /** JSON: { preset name: object key }. */
+  outputs: string | null;
+  finished_at: string | null;
 }
 
 export type AssetStatus = 'waiting' | 'processing' | 'ready' | 'errored';

@@ -13,6 +13,9 @@ export type EventType =
   | 'asset.deleted'
   | 'upload.completed'
   | 'job.dead'
+  | 'batch.created'
+  | 'batch.progress'
+  | 'batch.completed'
   | 'webhook.disabled';
 
 /**

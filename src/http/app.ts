@@ -19,9 +19,12 @@ import type { Db } from '../db/database.ts';
 import { PLAYBACK_CORS, registerPlaybackRoutes } from '../delivery/playback.routes.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
 import { registerEventRoutes } from '../events/events.routes.ts';
+import type { Batches } from '../images/batches.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
+import { registerImageRoutes } from '../images/images.routes.ts';
 import { registerImgRoutes } from '../images/img.routes.ts';
 import type { ImgproxyKeys } from '../images/imgproxy-url.ts';
+import type { Presets } from '../images/presets.ts';
 import { registerAdminRoutes } from '../ops/admin.routes.ts';
 import { registerMetricsRoute } from '../ops/metrics.routes.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -56,6 +59,8 @@ export interface AppDeps {
     keys: ImgproxyKeys | null;
     renditions: ImageRenditions;
     watermarkAssetId: string | null;
+    presets: Presets;
+    batches: Batches;
   };
   /** FRAMEHOUSE_PUBLIC_URL, when set. */
   publicUrl: string | undefined;
@@ -162,6 +167,12 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerMetricsRoute(app, deps.metrics, deps.metricsOptions);
   registerHealthRoutes(app, { db: deps.db, store: deps.store, ffmpegPath: deps.ffmpegPath });
   await registerWebRoutes(app);
+  registerImageRoutes(app, {
+    db: deps.db,
+    presets: deps.images.presets,
+    batches: deps.images.batches,
+    renditions: deps.images.renditions,
+  });
   registerImgRoutes(app, {
     db: deps.db,
     renditions: deps.images.renditions,

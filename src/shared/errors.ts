@@ -66,6 +66,9 @@ export const ERROR_CODES = {
   FH_ERR_NOT_MEDIA: { status: 422, message: 'The file is not audio or video that we can read.' },
   FH_ERR_MEDIA_DAMAGED: { status: 422, message: 'The file looks like media but is damaged or truncated.' },
   FH_ERR_UNSUPPORTED_MEDIA: { status: 422, message: 'This kind of file is not supported.' },
+  FH_ERR_PRESET_NOT_FOUND: { status: 404, message: 'There is no preset with this name.' },
+  FH_ERR_BATCH_NOT_FOUND: { status: 404, message: 'There is no batch with this id.' },
+  FH_ERR_NOT_AN_IMAGE: { status: 422, message: 'This asset is not an image.' },
   FH_ERR_IMAGE_TOO_LARGE: { status: 422, message: 'The image is larger than this server processes.' },
   FH_ERR_IMG_SIGNATURE: {
     status: 403,
