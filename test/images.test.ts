@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { postgresSkip, TEST_DIALECTS } from '../src/db/test-databases.ts';
 import { signImgproxyPath } from '../src/images/imgproxy-url.ts';
+import { createObjectStore } from '../src/storage/create-store.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 
 const KEY = '943b421c9eb07c830af81030552c86009268de4e532ba2ee2eab8247c6da0881';
@@ -178,10 +179,10 @@ for (const dialect of TEST_DIALECTS) {
       }
       assert.ok(batch);
       assert.deepEqual(
-      [batch.status, batch.done, batch.failed, batch.total],
-      ['completed', 192, 8, 200],
-      JSON.stringify(batch.errors.slice(0, 3)),
-    );
+        [batch.status, batch.done, batch.failed, batch.total],
+        ['completed', 192, 8, 200],
+        JSON.stringify(batch.errors.slice(0, 3)),
+      );
       assert.ok((batch.throughput ?? 0) > 0);
       const codes = batch.errors.map((e) => e.code).sort();
       assert.deepEqual(codes, [
@@ -197,6 +198,34 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(types[0], 'batch.created');
       assert.equal(types.at(-1), 'batch.completed');
       assert.ok(types.filter((t) => t === 'batch.progress').length >= 10, 'progress along the way');
+
+      // Photos already in the bucket under imports/: one request imports and renders them.
+      const bucket = await createObjectStore(`file:${join(server.dataDir, 'objects')}`);
+      for (let i = 0; i < 3; i++) {
+        const photo = await sharp({ create: { width: 500, height: 400, channels: 3, background: '#a52' } })
+          .jpeg()
+          .toBuffer();
+        await bucket.put(`imports/trip-2026/IMG_${i}.jpg`, photo);
+      }
+      const imported = await server.api<{ data: { id: string; total: number } }>('/v1/batches', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source_prefix: 'imports/trip-2026/', presets: ['thumbnail'] }),
+      });
+      assert.equal(imported.status, 202, JSON.stringify(imported.body));
+      assert.equal(imported.body.data.total, 3);
+      let importedBatch: Batch | undefined;
+      for (let i = 0; i < 600 && importedBatch?.status !== 'completed'; i++) {
+        importedBatch = (await server.api<{ data: Batch }>(`/v1/batches/${imported.body.data.id}`)).body.data;
+        if (importedBatch.status !== 'completed') await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual([importedBatch?.done, importedBatch?.failed], [3, 0]);
+      const outside = await server.api('/v1/batches', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source_prefix: 'sources/', presets: ['thumbnail'] }),
+      });
+      assert.equal(outside.status, 400, 'only imports/ may be named');
 
       const variant = await fetch(new URL(`/v1/assets/${ids[0]}/variants/marked`, server.url));
       assert.equal(variant.headers.get('content-type'), 'image/png');

@@ -172,6 +172,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     presets: deps.images.presets,
     batches: deps.images.batches,
     renditions: deps.images.renditions,
+    assets: deps.assets,
   });
   registerImgRoutes(app, {
     db: deps.db,

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { assetsRepo } from '../assets/assets.repo.ts';
-import { auditWho } from '../audit/audit.ts';
+import type { AssetsService } from '../assets/assets.service.ts';
+import { type AuditWho, auditWho } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import { sendObject } from '../delivery/serve-object.ts';
 import { AppError } from '../shared/errors.ts';
+import { newId } from '../shared/ids.ts';
+import { mediaKeys } from '../storage/media-keys.ts';
 import type { Batches } from './batches.ts';
 import type { ImageRenditions } from './image-renditions.ts';
 import { type Presets, presetBodySchema, presetFromBody, type StoredPreset } from './presets.ts';
@@ -14,11 +17,48 @@ const NAME = {
   properties: { name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' } },
 };
 
+interface ImageRouteDeps {
+  db: Db;
+  presets: Presets;
+  batches: Batches;
+  renditions: ImageRenditions;
+  assets: AssetsService;
+}
+
+const MAX_IMPORT = 10_000;
+
+/**
+ * Objects already in the bucket under `imports/…` (copied there by rclone, the AWS CLI, a
+ * camera's uploader) become assets: each is copied server-side to a source of its own and
+ * probed like an upload. Only `imports/` may be named, never Framehouse's own prefixes.
+ */
+async function importPrefix(deps: ImageRouteDeps, prefix: string, who: AuditWho): Promise<string[]> {
+  const store = deps.renditions.store;
+  const keys = (await store.list(prefix)).filter((k) => !k.endsWith('/'));
+  if (keys.length === 0) throw new AppError('FH_ERR_NOT_FOUND', `Nothing is stored under ${prefix}.`);
+  if (keys.length > MAX_IMPORT)
+    throw new AppError(
+      'FH_ERR_VALIDATION',
+      `${keys.length} objects under ${prefix}; at most ${MAX_IMPORT} a batch.`,
+    );
+  const ids: string[] = [];
+  for (const key of keys) {
+    const assetId = newId();
+    const sourceKey = mediaKeys.source(assetId);
+    await store.copy(key, sourceKey);
+    const info = await store.stat(sourceKey);
+    const filename = key.slice(key.lastIndexOf('/') + 1);
+    await deps.assets.createFromSource(
+      { assetId, sourceKey, filename, title: null, size: info?.size ?? 0, sha256: null },
+      who,
+    );
+    ids.push(assetId);
+  }
+  return ids;
+}
+
 /** Presets, batches, and an asset's rendering by preset name. */
-export function registerImageRoutes(
-  app: FastifyInstance,
-  deps: { db: Db; presets: Presets; batches: Batches; renditions: ImageRenditions },
-): void {
+export function registerImageRoutes(app: FastifyInstance, deps: ImageRouteDeps): void {
   const tags = ['images'];
   app.get(
     '/v1/presets',
@@ -63,8 +103,11 @@ export function registerImageRoutes(
         body: {
           type: 'object',
           additionalProperties: false,
-          required: ['asset_ids', 'presets'],
+          required: ['presets'],
+          // Either assets that exist, or photos placed in the bucket under imports/.
+          oneOf: [{ required: ['asset_ids'] }, { required: ['source_prefix'] }],
           properties: {
+            source_prefix: { type: 'string', pattern: '^imports/[A-Za-z0-9._/-]{0,500}$' },
             asset_ids: {
               type: 'array',
               minItems: 1,
@@ -77,8 +120,11 @@ export function registerImageRoutes(
       },
     },
     async (request, reply) => {
-      const body = request.body as { asset_ids: string[]; presets: string[] };
-      const batch = await deps.batches.create(body.asset_ids, body.presets, auditWho(request).actor);
+      const body = request.body as { asset_ids?: string[]; source_prefix?: string; presets: string[] };
+      const who = auditWho(request);
+      await deps.batches.resolvePresets(body.presets); // an unknown preset is refused before any import
+      const assetIds = body.asset_ids ?? (await importPrefix(deps, body.source_prefix ?? 'imports/', who));
+      const batch = await deps.batches.create(assetIds, body.presets, who.actor);
       reply.code(202).header('location', `/v1/batches/${batch.id}`);
       return { data: batch };
     },
