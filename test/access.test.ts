@@ -31,6 +31,8 @@ function expectation(permission: Permission, scopes: Scope[] | null | 'bad'): 'a
   if (permission === 'public') return 'allowed';
   if (scopes === 'bad') return 401;
   if (permission === 'playback') return 'allowed';
+  // The sample URL is not signed: refused by the route whatever else the caller holds.
+  if (permission === 'signed-url') return 403;
   if (scopes === null) return 401;
   return scopes.includes('admin') || scopes.includes(permission) ? 'allowed' : 403;
 }

@@ -61,7 +61,12 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
         : `ip:${request.ip}`,
     allowList: (request) => {
       const permission = request.routeOptions.config.permissions?.[request.method];
-      return permission === undefined || permission === 'public' || permission === 'playback';
+      return (
+        permission === undefined ||
+        permission === 'public' ||
+        permission === 'playback' ||
+        permission === 'signed-url'
+      );
     },
     errorResponseBuilder: (_request, context) =>
       new AppError(
@@ -164,12 +169,18 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
         }
       }
     }
-    if (request.principal.kind === 'anonymous' && permission !== 'playback' && (await isOpenMode())) {
+    if (
+      request.principal.kind === 'anonymous' &&
+      permission !== 'playback' &&
+      permission !== 'signed-url' &&
+      (await isOpenMode())
+    ) {
       // First run: no credential exists yet, so there is nothing to present.
       request.principal = OPEN;
     }
 
     if (permission === 'playback') return; // the playback routes check tokens for signed ids
+    if (permission === 'signed-url') return; // the route checks the URL's signature
     if (request.principal.kind === 'anonymous') {
       reply.header('www-authenticate', 'Bearer');
       throw new AppError('FH_ERR_UNAUTHENTICATED');

@@ -7,11 +7,13 @@ import { APP_PAGES } from '../web/web.routes.ts';
  * - `public`: anyone (health, docs, CORS preflights).
  * - `playback`: public playback ids for anyone; signed ones need a playback token (checked by
  *   the playback routes themselves).
+ * - `signed-url`: the URL carries its own HMAC signature (imgproxy's scheme), checked by the
+ *   route; no other credential opens it.
  * - a scope: an API key (or session) holding it, or `admin`, which holds every scope.
  */
 export const SCOPES = ['assets:read', 'assets:write', 'playback:sign', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
-export type Permission = 'public' | 'playback' | Scope;
+export type Permission = 'public' | 'playback' | 'signed-url' | Scope;
 
 const TUS_METHODS = ['POST', 'HEAD', 'PATCH', 'DELETE'] as const;
 const DOCS = ['/docs', '/docs/', '/docs/static/index.html', '/docs/static/swagger-initializer.js'];
@@ -30,8 +32,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /metrics': 'public',
   'GET /readyz': 'public',
   'GET /v1/instance': 'public',
-  // imgproxy-compatible image URLs: the URL's own HMAC signature is the credential.
-  'GET /img/*': 'public',
+  'GET /img/*': 'signed-url',
 
   'GET /v1/presets': 'assets:read',
   'PUT /v1/presets/:name': 'assets:write',
