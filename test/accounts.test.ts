@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { getMigrations } from 'better-auth/db/migration';
-import { SMTPServer } from 'smtp-server';
 import {
   openTestDatabase,
   postgresSkip,
@@ -13,6 +12,7 @@ import {
 } from '../src/db/test-databases.ts';
 import { runCli } from './helpers/processes.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { type SmtpPeer, startSmtpPeer } from './helpers/smtp-peer.ts';
 import { totp } from './helpers/totp.ts';
 
 /** A browser-like client: keeps cookies, sends this server's Origin. */
@@ -57,34 +57,18 @@ for (const dialect of TEST_DIALECTS) {
     let server: TestServer;
     let second: TestServer;
     let dir: string;
-    let smtp: SMTPServer;
-    const mails: string[] = [];
+    let smtp: SmtpPeer;
 
     before(async () => {
       db = await openTestDatabase(dialect);
       dir = await mkdtemp(join(tmpdir(), 'fh-accounts-'));
-      smtp = new SMTPServer({
-        authOptional: true,
-        disabledCommands: ['STARTTLS'],
-        onData(stream, _session, done) {
-          let text = '';
-          stream.on('data', (d: Buffer) => {
-            text += d.toString();
-          });
-          stream.on('end', () => {
-            mails.push(text);
-            done();
-          });
-        },
-      });
-      await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-      const smtpPort = (smtp.server.address() as { port: number }).port;
+      smtp = await startSmtpPeer();
       const env = {
         DATABASE_URL: db.url,
         STORAGE_URL: `file:${join(dir, 'objects')}`,
         // Workers send the mail that requests queue.
         FRAMEHOUSE_WORKER_CONCURRENCY: '1',
-        FRAMEHOUSE_SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        FRAMEHOUSE_SMTP_URL: smtp.url,
         FRAMEHOUSE_SIGN_IN_ATTEMPTS_PER_MINUTE: '1000',
       };
       server = await startTestServer(env, await mkdtemp(join(dir, 'a-')));
@@ -93,7 +77,7 @@ for (const dialect of TEST_DIALECTS) {
     after(async () => {
       await second.stop();
       await server.stop();
-      await new Promise<void>((r) => smtp.close(() => r()));
+      await smtp.close();
       await db.close();
       await rm(dir, { recursive: true, force: true });
     });
@@ -298,7 +282,7 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(requested.status, 200);
       let mail: string | undefined;
       for (let i = 0; i < 50 && !mail; i++) {
-        mail = mails.find((m) => m.includes('dave@example.com') && m.includes('reset-password'));
+        mail = smtp.mails.find((m) => m.includes('dave@example.com') && m.includes('reset-password'));
         if (!mail) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(mail, 'the reset mail arrived at the SMTP peer');
@@ -323,7 +307,7 @@ for (const dialect of TEST_DIALECTS) {
       // Every session ended with the reset: this sign-in comes from an address no live session
       // has, so the owner hears of it — once; the next sign-in from there is a known address.
       const notices = () =>
-        mails.filter((m) => m.includes('To: dave@example.com') && m.includes('New sign-in'));
+        smtp.mails.filter((m) => m.includes('To: dave@example.com') && m.includes('New sign-in'));
       for (let i = 0; i < 100 && notices().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
       assert.equal(notices().length, 1, 'a new-sign-in notice');
       assert.match(notices()[0] ?? '', /127\.0\.0\.1/);

@@ -4,49 +4,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SMTPServer } from 'smtp-server';
 import { makeClip } from './fixtures/media.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
+import { type SmtpPeer, startSmtpPeer } from './helpers/smtp-peer.ts';
 
 const PUBLIC = 'https://media.example.com';
 let server: TestServer;
-let smtp: SMTPServer;
+let smtp: SmtpPeer;
 let dir: string;
-const mails: string[] = [];
-// The relay turns the first message away ("try again later"): the queue must retry it.
-let refused = 0;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fh-mail-'));
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, _session, done) {
-      let text = '';
-      stream.on('data', (d: Buffer) => {
-        text += d.toString();
-      });
-      stream.on('end', () => {
-        if (refused === 0) {
-          refused++;
-          const busy = Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 });
-          done(busy);
-          return;
-        }
-        mails.push(text.replace(/=\r?\n/g, ''));
-        done();
-      });
-    },
-  });
-  await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
-  server = await startTestServer({
-    FRAMEHOUSE_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as { port: number }).port}`,
-    FRAMEHOUSE_PUBLIC_URL: PUBLIC,
-  });
+  // The relay turns the first message away ("try again later"): the queue must retry it.
+  smtp = await startSmtpPeer({ refuseFirst: 1 });
+  server = await startTestServer({ FRAMEHOUSE_SMTP_URL: smtp.url, FRAMEHOUSE_PUBLIC_URL: PUBLIC });
 });
 after(async () => {
   await server.stop();
-  await new Promise<void>((r) => smtp.close(() => r()));
+  await smtp.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -83,7 +58,7 @@ test('the uploader is told by e-mail when an asset is ready or failed (a refused
   };
   const waitForMail = async (needle: string) => {
     for (let i = 0; i < 100; i++) {
-      const found = mails.find((m) => m.includes(needle));
+      const found = smtp.mails.find((m) => m.includes(needle));
       if (found) return found;
       await sleep(100);
     }
@@ -93,7 +68,7 @@ test('the uploader is told by e-mail when an asset is ready or failed (a refused
   const ready = await upload(await makeClip(dir, { name: 'walk', seconds: 1 }), 'Morning walk');
   assert.equal(ready.status, 'ready');
   const mail = await waitForMail('Ready to watch: Morning walk');
-  assert.equal(refused, 1, 'the first try was refused and retried through the queue');
+  assert.equal(smtp.refused(), 1, 'the first try was refused and retried through the queue');
   assert.match(mail, /To: guide@example\.com/);
   assert.ok(mail.includes(`https://media.example.com/assets/${ready.id}`), 'the link, in text and HTML');
   assert.match(mail, /Content-Type: text\/html/);
@@ -114,5 +89,5 @@ test('the uploader is told by e-mail when an asset is ready or failed (a refused
   const quiet = await upload(await makeClip(dir, { name: 'quiet', seconds: 1 }), 'Quiet one');
   assert.equal(quiet.status, 'ready');
   await sleep(1500);
-  assert.ok(!mails.some((m) => m.includes('Quiet one')));
+  assert.ok(!smtp.mails.some((m) => m.includes('Quiet one')));
 });
