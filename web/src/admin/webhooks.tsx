@@ -26,6 +26,9 @@ const EVENTS = [
   'asset.deleted',
   'upload.completed',
   'job.dead',
+  'batch.created',
+  'batch.progress',
+  'batch.completed',
   'webhook.disabled',
 ];
 
