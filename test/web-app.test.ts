@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import sharp from 'sharp';
 import { makeClip } from './fixtures/media.ts';
 import {
   chromiumAvailable,
@@ -328,6 +329,25 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await screenshot(viewer, '08-signed-embed');
     assert.deepEqual(viewerErrors, []);
     await anonymous.close();
+  });
+
+  test('a photo uploaded through the page shows as a picture, with a poster in the library', async () => {
+    const photo = join(dir, 'lighthouse.jpg');
+    await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#2a6f97' } })
+      .jpeg()
+      .toFile(photo);
+    await page.goto('/upload');
+    await page.locator('input[type=file]').setInputFiles(photo);
+    await page.getByRole('link', { name: 'Uploaded — see it being processed' }).click({ timeout: 60_000 });
+    const img = page.locator('figure.photo img');
+    await img.waitFor({ timeout: 30_000 });
+    let natural = 0;
+    for (let i = 0; i < 100 && natural === 0; i++) {
+      natural = await page.evaluate<number>("document.querySelector('figure.photo img')?.naturalWidth ?? 0");
+      if (natural === 0) await sleep(100);
+    }
+    assert.equal(natural, 1440, 'the 1080p preset: 1440 × 1080');
+    await screenshot(page, '05b-photo');
   });
 
   test('two-factor: turned on in settings, then sign-in asks for the code', async () => {

@@ -3,6 +3,8 @@ import { playbackPaths } from '../assets/asset.presenter.ts';
 import { assetsRepo } from '../assets/assets.repo.ts';
 import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import type { Db } from '../db/database.ts';
+import type { ImageRenditions } from '../images/image-renditions.ts';
+import { DEFAULT_RECIPE } from '../images/recipe.ts';
 import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -36,6 +38,8 @@ interface Deps {
   store: ObjectStore;
   thumbnails: Thumbnailer;
   tokens: PlaybackTokens;
+  /** Renderings of image assets (their thumbnails). */
+  images: ImageRenditions;
   /** > 0: segments are answered with a redirect to a presigned store URL valid this long. */
   segmentRedirectSeconds: number;
 }
@@ -47,7 +51,7 @@ interface Deps {
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { db, store, thumbnails, tokens, segmentRedirectSeconds }: Deps,
+  { db, store, thumbnails, tokens, images, segmentRedirectSeconds }: Deps,
 ): Promise<void> {
   await app.register(
     async (scope) => {
@@ -149,7 +153,18 @@ export async function registerPlaybackRoutes(
         },
         async (request, reply) => {
           const { asset, token } = await findAsset(request);
-          const key = await thumbnails.ensure(asset, request.query as { time?: number; width?: number });
+          const query = request.query as { time?: number; width?: number };
+          // A photo's thumbnail is the photo, scaled (a video's is one of its frames).
+          const key =
+            asset.kind === 'image'
+              ? (
+                  await images.ensure(asset, {
+                    ...DEFAULT_RECIPE,
+                    width: Math.min(query.width ?? 640, asset.width ?? 640),
+                    quality: 80,
+                  })
+                ).key
+              : await thumbnails.ensure(asset, query);
           return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMAGE);
         },
       );

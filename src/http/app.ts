@@ -197,6 +197,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     thumbnails: deps.thumbnails,
     tokens: deps.tokens,
     segmentRedirectSeconds: deps.segmentRedirectSeconds,
+    images: deps.images.renditions,
   });
   registerAccessRoutes(app, {
     db: deps.db,

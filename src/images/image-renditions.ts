@@ -25,7 +25,8 @@ export class ImageRenditions {
   }
 
   keyFor(assetId: string, recipe: Recipe): string {
-    const hash = createHash('sha256').update(canonicalRecipe(recipe)).digest('base64url').slice(0, 32);
+    // Hex: a base64url hash may begin with '-', which object keys refuse.
+    const hash = createHash('sha256').update(canonicalRecipe(recipe)).digest('hex').slice(0, 32);
     return mediaKeys.rendition(assetId, hash, EXT[recipe.format]);
   }
 

@@ -73,7 +73,11 @@ export function AssetPage({ id }: { id: string }) {
       <h1>
         {title} <StatusBadge asset={asset} />
       </h1>
-      {playable && asset.playback ? (
+      {asset.kind === 'image' && asset.status === 'ready' ? (
+        <figure class="photo">
+          <img src={`/v1/assets/${asset.id}/variants/1080p`} alt={title} />
+        </figure>
+      ) : playable && asset.playback ? (
         <Player
           key={`${asset.playback.hls}${signed}`}
           hls={asset.playback.hls}

@@ -45,11 +45,11 @@ export function UploadPage() {
           addFiles(e.dataTransfer?.files ?? null);
         }}
       >
-        <span>Drop videos here, or choose files</span>
+        <span>Drop videos or photos here, or choose files</span>
         <input
           type="file"
           multiple
-          accept="video/*,audio/*,.mkv,.mov,.mp4,.webm,.ts,.m2ts,.mxf"
+          accept="video/*,audio/*,image/*,.mkv,.mov,.mp4,.webm,.ts,.m2ts,.mxf,.dng,.cr2,.cr3,.nef,.arw,.orf,.rw2,.raf"
           onChange={(e) => {
             addFiles(e.currentTarget.files);
             e.currentTarget.value = '';
