@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '../config/config.ts';
 import { doctorCommand } from './doctor.ts';
+import { imagesCommand } from './images.ts';
 import { migrateCommand } from './migrate.ts';
 import { serveCommand } from './serve.ts';
 import { defaultStateDir, uploadCommand } from './upload.ts';
@@ -112,6 +113,8 @@ program
       await uploadCommand(file, { ...o, stateDir: defaultStateDir(), out: process.stderr });
     },
   );
+
+program.addCommand(imagesCommand());
 
 try {
   await program.parseAsync(process.argv);
