@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { processFolder } from '../images/local-batch.ts';
 import { DEFAULT_PRESETS, type Recipe } from '../images/recipe.ts';
+import { imagesBatchCommand } from './images-batch.ts';
 
 export interface ImagesProcessOptions {
   preset: string[];
@@ -134,5 +135,24 @@ export function imagesCommand(): Command {
       const failed = await imagesProcessCommand(dir, { ...o, slots, stream });
       if (failed > 0) process.exitCode = 1;
     });
+  images
+    .command('batch')
+    .description('run presets over image assets on a server, following the batch with a progress bar')
+    .option(
+      '--server <url>',
+      'Framehouse server (FRAMEHOUSE_URL)',
+      process.env.FRAMEHOUSE_URL ?? 'http://localhost:8080',
+    )
+    .option('--key <key>', 'API key with assets:write (FRAMEHOUSE_API_KEY)', process.env.FRAMEHOUSE_API_KEY)
+    .requiredOption('--preset <names...>', 'presets, by name, space- or comma-separated')
+    .option('--ids <ids...>', 'image asset ids')
+    .option('--prefix <prefix>', 'photos already in the bucket under imports/…')
+    .action(
+      async (o: { server: string; key?: string; preset: string[]; ids?: string[]; prefix?: string }) => {
+        if (!o.ids === !o.prefix) throw new Error('give either --ids or --prefix');
+        const failed = await imagesBatchCommand({ ...o, key: o.key, stream: process.stderr });
+        if (failed > 0) process.exitCode = 1;
+      },
+    );
   return images;
 }
