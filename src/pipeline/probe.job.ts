@@ -37,7 +37,10 @@ export const probeJob = (deps: PipelineDeps) =>
       const sha256 = asset.source_sha256 ?? (await sha256Of(await deps.store.get(asset.source_key))).sha256;
 
       // Photos take the image branch: no ffprobe, no ladder, ready once their header is read.
-      const imageKind = sniffImage(await readHead(deps.store, asset.source_key), asset.source_filename);
+      const imageKind =
+        source.size > 0
+          ? sniffImage(await readHead(deps.store, asset.source_key, source.size), asset.source_filename)
+          : null;
       if (imageKind) {
         try {
           await probeImage(
@@ -101,8 +104,9 @@ export const probeJob = (deps: PipelineDeps) =>
   });
 
 /** The first bytes of an object: enough to tell an image by its signature. */
-async function readHead(store: PipelineDeps['store'], key: string): Promise<Buffer> {
-  const stream = await store.get(key, { start: 0, end: 63 });
+async function readHead(store: PipelineDeps['store'], key: string, size: number): Promise<Buffer> {
+  // Within the object: a range past its end is an error on S3.
+  const stream = await store.get(key, { start: 0, end: Math.min(63, size - 1) });
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
