@@ -2,6 +2,7 @@ import type { AssetRow } from '../db/schema.ts';
 import { buildThumbnailArgs } from '../media/ffmpeg-args.ts';
 import { runFfmpeg } from '../media/run-ffmpeg.ts';
 import { AppError } from '../shared/errors.ts';
+import { WorkLimiter } from '../shared/work-limiter.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
@@ -26,8 +27,7 @@ export class Thumbnailer {
   readonly #store: ObjectStore;
   readonly #ffmpegPath: string;
   readonly #inFlight = new Map<string, Promise<void>>();
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #limiter = new WorkLimiter(MAX_RUNNING, MAX_WAITING);
 
   constructor(deps: { store: ObjectStore; ffmpegPath: string }) {
     this.#store = deps.store;
@@ -65,8 +65,7 @@ export class Thumbnailer {
   }
 
   async #generate(asset: AssetRow, key: string, time: number, width: number): Promise<void> {
-    await this.#acquire();
-    try {
+    await this.#limiter.run(async () => {
       const jpeg = await this.#store.withLocalFile(asset.source_key, async (input) => {
         const grab = async (timeSeconds: number) => {
           const args = buildThumbnailArgs({ input, timeSeconds, width });
@@ -80,25 +79,7 @@ export class Thumbnailer {
       });
       if (!jpeg || jpeg.length === 0) throw new AppError('FH_ERR_NOT_FOUND', 'No frame exists at this time.');
       await this.#store.put(key, jpeg);
-    } finally {
-      this.#release();
-    }
-  }
-
-  async #acquire(): Promise<void> {
-    if (this.#running < MAX_RUNNING) {
-      this.#running++;
-      return;
-    }
-    // A burst of requests for new frames waits its turn, up to a point; past it, say so.
-    if (this.#waiting.length >= MAX_WAITING) throw new AppError('FH_ERR_BUSY');
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
-  }
-
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#running--;
+    });
   }
 }
 

@@ -3,6 +3,7 @@ import { assetsRepo } from '../assets/assets.repo.ts';
 import type { Db } from '../db/database.ts';
 import { sendObject } from '../delivery/serve-object.ts';
 import { AppError } from '../shared/errors.ts';
+import { WorkLimiter } from '../shared/work-limiter.ts';
 import { imageInfoOf } from './image-probe.ts';
 import type { ImageRenditions } from './image-renditions.ts';
 import { type ImageOptions, type ImgproxyKeys, ImgproxyUrlError, parseImgproxyPath } from './imgproxy-url.ts';
@@ -27,21 +28,7 @@ interface Deps {
  * and kept in the object store.
  */
 export function registerImgRoutes(app: FastifyInstance, deps: Deps): void {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  const acquire = async () => {
-    if (running < deps.maxRendering) {
-      running++;
-      return;
-    }
-    if (waiting.length >= deps.maxRendering * 2) throw new AppError('FH_ERR_BUSY');
-    await new Promise<void>((resolve) => waiting.push(resolve));
-  };
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else running--;
-  };
+  const limiter = new WorkLimiter(deps.maxRendering, deps.maxRendering * 2);
 
   app.get('/img/*', { schema: { hide: true } }, async (request, reply) => {
     let parsed: ReturnType<typeof parseImgproxyPath>;
@@ -63,13 +50,9 @@ export function registerImgRoutes(app: FastifyInstance, deps: Deps): void {
         : undefined;
     const recipe = recipeOf(parsed.options, format, (mark && imageInfoOf(mark)?.render_key) ?? null);
     // Only a rendering that is missing costs work, and only that waits for a turn.
-    let key = deps.renditions.keyFor(asset.id, recipe);
-    await acquire();
-    try {
-      key = (await deps.renditions.ensure(asset, recipe)).key;
-    } finally {
-      release();
-    }
+    const key = deps.renditions.keyFor(asset.id, recipe);
+    if (!(await deps.renditions.store.stat(key)))
+      await limiter.run(() => deps.renditions.ensure(asset, recipe));
     if (negotiated) reply.header('vary', 'Accept');
     return sendObject(request, reply, deps.renditions.store, key, IMMUTABLE);
   });
