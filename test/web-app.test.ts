@@ -348,6 +348,19 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     }
     assert.equal(natural, 1440, 'the 1080p preset: 1440 × 1080');
     await screenshot(page, '05b-photo');
+
+    // A batch over it, watched live on the admin page: the row turns done without a reload.
+    const photoId = page.url().split('/').pop() ?? '';
+    await page.goto('/admin/batches');
+    await page.getByText('No image batches yet.').waitFor();
+    const batch = await inPage<{ data: { id: string } }>('/v1/batches', {
+      method: 'POST',
+      json: { asset_ids: [photoId], presets: ['4k', 'thumbnail'] },
+    });
+    await page
+      .locator(`tr[data-batch="${batch.data.id}"][data-status="completed"]`)
+      .waitFor({ timeout: 30_000 });
+    await screenshot(page, '05c-batch-done');
   });
 
   test('two-factor: turned on in settings, then sign-in asks for the code', async () => {
@@ -384,7 +397,7 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
   });
 
   test('admin, settings and a phone-sized library render, with no console errors anywhere', async () => {
-    for (const tab of ['queues', 'jobs', 'workers', 'users', 'keys', 'webhooks', 'audit']) {
+    for (const tab of ['queues', 'jobs', 'workers', 'batches', 'users', 'keys', 'webhooks', 'audit']) {
       await page.goto(`/admin/${tab}`);
       await page.locator('.tabs').waitFor();
       await page.waitForLoadState('networkidle');

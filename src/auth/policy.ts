@@ -38,6 +38,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'PUT /v1/presets/:name': 'assets:write',
   'DELETE /v1/presets/:name': 'assets:write',
   'POST /v1/batches': 'assets:write',
+  'GET /v1/batches': 'assets:read',
   'GET /v1/batches/:id': 'assets:read',
   'GET /v1/assets/:id/variants/:name': 'assets:read',
   ...Object.fromEntries(

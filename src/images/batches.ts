@@ -101,6 +101,18 @@ export class Batches {
     return this.get(id);
   }
 
+  /** The newest batches first, each as `get` shows it. */
+  async list(limit: number): Promise<BatchJson[]> {
+    const rows = await this.#db
+      .selectFrom('image_batches')
+      .select('id')
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return Promise.all(rows.map((r) => this.get(r.id)));
+  }
+
   async get(id: string): Promise<BatchJson> {
     const b = await this.#db.selectFrom('image_batches').selectAll().where('id', '=', id).executeTakeFirst();
     if (!b) throw new AppError('FH_ERR_BATCH_NOT_FOUND');

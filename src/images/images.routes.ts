@@ -130,6 +130,20 @@ export function registerImageRoutes(app: FastifyInstance, deps: ImageRouteDeps):
     },
   );
   app.get(
+    '/v1/batches',
+    {
+      schema: {
+        summary: 'The newest batches, with their counters',
+        tags,
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+        },
+      },
+    },
+    async (request) => ({ data: await deps.batches.list((request.query as { limit: number }).limit) }),
+  );
+  app.get(
     '/v1/batches/:id',
     {
       schema: {

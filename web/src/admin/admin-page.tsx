@@ -2,6 +2,7 @@ import type { FunctionComponent } from 'preact';
 import { Link } from 'wouter-preact';
 import { isAdmin, useSession } from '../session.ts';
 import { AuditTab } from './audit.tsx';
+import { BatchesTab } from './batches.tsx';
 import { JobsTab } from './jobs.tsx';
 import { KeysTab } from './keys.tsx';
 import { QueuesTab } from './queues.tsx';
@@ -13,6 +14,7 @@ const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
   { id: 'queues', label: 'Queues', view: QueuesTab },
   { id: 'jobs', label: 'Jobs', view: JobsTab },
   { id: 'workers', label: 'Workers', view: WorkersTab },
+  { id: 'batches', label: 'Image batches', view: BatchesTab },
   { id: 'users', label: 'Users', view: UsersTab },
   { id: 'keys', label: 'API keys', view: KeysTab },
   { id: 'webhooks', label: 'Webhooks', view: WebhooksTab },
