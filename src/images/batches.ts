@@ -10,8 +10,8 @@ import { imageInfoOf } from './image-probe.ts';
 import type { Presets, StoredPreset } from './presets.ts';
 import type { Recipe } from './recipe.ts';
 
-// Ten attempts (backoff doubling from 2 s, capped at 10 min: about an hour in all): an item waits
-// for its asset's probe when the batch is made right after the uploads, however long the queue.
+// Ten attempts (backoff doubling from 2 s: some 10–17 minutes in all): an item waits
+// for its asset's probe when the batch is made right after the uploads.
 export const batchItemSpec = jobSpec<{ batchId: string; assetId: string }>('image.batch-item', {
   maxAttempts: 10,
 });
