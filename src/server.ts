@@ -80,7 +80,8 @@ export async function startServer(
   const queue = new JobQueue({ db, ...(notifier ? { notifier } : {}) });
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const assets = new AssetsService({ db, queue });
-  const imageRenditions = new ImageRenditions({ store, limits: imageLimitsOf(config) });
+  const imageLimits = imageLimitsOf(config);
+  const imageRenditions = new ImageRenditions({ store, limits: imageLimits });
   const presets = new Presets(db, config.imagePresets);
   const batches = new Batches({ db, queue, presets });
   // libvips threads per image; parallel images come from the worker's slots (see docs/images-scaling.md).
@@ -93,6 +94,7 @@ export async function startServer(
     queue,
     workers: () => workers,
   });
+  const metricsOptions = { token: config.metricsToken, allowedIps: config.metricsAllowedIps };
   const keys = new ApiKeysService(db);
   const tokens = new PlaybackTokens(db);
   const smtp = createMailer(config.smtpUrl, config.mailFrom, log);
@@ -137,7 +139,7 @@ export async function startServer(
             presets,
             batches,
           },
-          metricsOptions: { token: config.metricsToken, allowedIps: config.metricsAllowedIps },
+          metricsOptions,
           security: {
             corsOrigins: config.corsOrigins,
             adminAllowedIps: config.adminAllowedIps,
@@ -162,7 +164,7 @@ export async function startServer(
       x264Preset: config.x264Preset,
       segmentSeconds: config.segmentSeconds,
       transcodeTimeoutFactor: config.transcodeTimeoutFactor,
-      imageLimits: imageLimitsOf(config),
+      imageLimits,
       ladderStrategy: config.ladderStrategy,
       throughput: new ThroughputTracker(),
     });
@@ -233,7 +235,6 @@ export async function startServer(
   autoscaler?.start();
   const presence = workers ? new WorkerPresence(db, workers, role, concurrency) : null;
   await presence?.start((err) => log.warn({ err }, 'worker heartbeat failed'));
-  const metricsOptions = { token: config.metricsToken, allowedIps: config.metricsAllowedIps };
   const workerMetrics =
     !http && config.metricsPort
       ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptions)

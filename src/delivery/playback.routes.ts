@@ -157,13 +157,11 @@ export async function registerPlaybackRoutes(
           // A photo's thumbnail is the photo, scaled (a video's is one of its frames).
           const key =
             asset.kind === 'image'
-              ? (
-                  await images.ensure(asset, {
-                    ...DEFAULT_RECIPE,
-                    width: Math.min(query.width ?? 640, asset.width ?? 640),
-                    quality: 80,
-                  })
-                ).key
+              ? await images.ensure(asset, {
+                  ...DEFAULT_RECIPE,
+                  width: Math.min(query.width ?? 640, asset.width ?? 640),
+                  quality: 80,
+                })
               : await thumbnails.ensure(asset, query);
           return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMAGE);
         },

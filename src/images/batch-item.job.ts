@@ -33,7 +33,7 @@ export const batchItemJob = (deps: { db: Db; batches: Batches; renditions: Image
       const outputs: Record<string, string> = {};
       try {
         for (const [name, recipe] of await deps.batches.recipes(batchId))
-          outputs[name] = (await deps.renditions.ensure(asset, recipe)).key;
+          outputs[name] = await deps.renditions.ensure(asset, recipe);
       } catch (e) {
         if (e instanceof AppError) return fail(e);
         throw e;

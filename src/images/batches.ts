@@ -151,8 +151,12 @@ export class Batches {
   /** Presets by name as the Recipes they are now (their watermark asset resolved to its key). */
   async resolvePresets(names: string[]): Promise<Array<[string, Recipe]>> {
     const out: Array<[string, Recipe]> = [];
-    for (const name of [...new Set(names)])
-      out.push([name, await this.#resolve(await this.#presets.get(name))]);
+    const known = await this.#presets.list(); // read once, not once per name
+    for (const name of [...new Set(names)]) {
+      const found = known.find((p) => p.name === name);
+      if (!found) throw new AppError('FH_ERR_PRESET_NOT_FOUND', `There is no preset named "${name}".`);
+      out.push([name, await this.#resolve(found.preset)]);
+    }
     return out;
   }
 

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assetsRepo } from '../assets/assets.repo.ts';
@@ -56,8 +56,9 @@ export async function probeImage(
       await rm(dir, { recursive: true, force: true });
     }
   }
-  const header = await deps.store.withLocalFile(renderKey, async (path) =>
-    inspectImage(path, kind === 'raw' ? 0 : (await stat(path)).size, deps.limits),
+  // A developed RAW is large by nature (16-bit TIFF): the byte limit was the RAW file's.
+  const header = await deps.store.withLocalFile(renderKey, (path) =>
+    inspectImage(path, kind === 'raw' ? 0 : size, deps.limits),
   );
   // Orientations 5–8 turn the picture a quarter: the asset's sizes are as it will be seen.
   const turned = header.orientation !== null && header.orientation >= 5;

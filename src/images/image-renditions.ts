@@ -2,14 +2,13 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { AssetRow } from '../db/schema.ts';
 import { AppError } from '../shared/errors.ts';
+import type { WorkLimiter } from '../shared/work-limiter.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { imageInfoOf } from './image-probe.ts';
 import type { ImageLimits } from './limits.ts';
-import type { Recipe } from './recipe.ts';
+import { FORMAT_EXTENSION, type Recipe } from './recipe.ts';
 import { renderImage } from './render.ts';
-
-const EXT: Record<Recipe['format'], string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' };
 
 /**
  * Renderings of image assets, kept in the object store under a hash of their recipe: the same
@@ -27,25 +26,31 @@ export class ImageRenditions {
   keyFor(assetId: string, recipe: Recipe): string {
     // Hex: a base64url hash may begin with '-', which object keys refuse.
     const hash = createHash('sha256').update(canonicalRecipe(recipe)).digest('hex').slice(0, 32);
-    return mediaKeys.rendition(assetId, hash, EXT[recipe.format]);
+    return mediaKeys.rendition(assetId, hash, FORMAT_EXTENSION[recipe.format]);
   }
 
-  /** The rendering's key, made now if it does not exist yet. */
-  async ensure(asset: AssetRow, recipe: Recipe): Promise<{ key: string; made: boolean }> {
+  /**
+   * The rendering's key, made now if it does not exist yet. `limiter` bounds the rendering
+   * itself (requests pass one; batch jobs are bounded by their worker's slots).
+   */
+  async ensure(asset: AssetRow, recipe: Recipe, limiter?: WorkLimiter): Promise<string> {
     const info = imageInfoOf(asset);
     if (!info || asset.status !== 'ready')
       throw new AppError('FH_ERR_NOT_READY', 'This asset is not a ready image.');
     const key = this.keyFor(asset.id, recipe);
-    if (await this.store.stat(key)) return { key, made: false };
-    const out = await this.store.withLocalFile(info.render_key, async (path) =>
-      renderImage(path, recipe, {
-        size: info.format === 'raw' ? 0 : (await stat(path)).size,
-        limits: this.#limits,
-        loadWatermark: (wmKey) => this.store.getBuffer(wmKey),
-      }),
-    );
-    await this.store.put(key, out.data);
-    return { key, made: true };
+    if (await this.store.stat(key)) return key;
+    const render = async () => {
+      const out = await this.store.withLocalFile(info.render_key, async (path) =>
+        renderImage(path, recipe, {
+          size: info.format === 'raw' ? 0 : (await stat(path)).size,
+          limits: this.#limits,
+          loadWatermark: (wmKey) => this.store.getBuffer(wmKey),
+        }),
+      );
+      await this.store.put(key, out.data);
+    };
+    await (limiter ? limiter.run(render) : render());
+    return key;
   }
 }
 

@@ -45,11 +45,10 @@ async function importPrefix(deps: ImageRouteDeps, prefix: string, who: AuditWho)
   for (const key of keys) {
     const assetId = newId();
     const sourceKey = mediaKeys.source(assetId);
-    await store.copy(key, sourceKey);
-    const info = await store.stat(sourceKey);
+    const info = await store.copy(key, sourceKey);
     const filename = key.slice(key.lastIndexOf('/') + 1);
     await deps.assets.createFromSource(
-      { assetId, sourceKey, filename, title: null, size: info?.size ?? 0, sha256: null },
+      { assetId, sourceKey, filename, title: null, size: info.size, sha256: null },
       who,
     );
     ids.push(assetId);
@@ -174,7 +173,7 @@ export function registerImageRoutes(app: FastifyInstance, deps: ImageRouteDeps):
       if (asset.kind !== 'image') throw new AppError('FH_ERR_NOT_AN_IMAGE');
       const [[, recipe] = ['', null]] = await deps.batches.resolvePresets([name]);
       if (!recipe) throw new AppError('FH_ERR_PRESET_NOT_FOUND');
-      const { key } = await deps.renditions.ensure(asset, recipe);
+      const key = await deps.renditions.ensure(asset, recipe);
       return sendObject(request, reply, deps.renditions.store, key, 'private, max-age=3600');
     },
   );

@@ -50,9 +50,7 @@ export function registerImgRoutes(app: FastifyInstance, deps: Deps): void {
         : undefined;
     const recipe = recipeOf(parsed.options, format, (mark && imageInfoOf(mark)?.render_key) ?? null);
     // Only a rendering that is missing costs work, and only that waits for a turn.
-    const key = deps.renditions.keyFor(asset.id, recipe);
-    if (!(await deps.renditions.store.stat(key)))
-      await limiter.run(() => deps.renditions.ensure(asset, recipe));
+    const key = await deps.renditions.ensure(asset, recipe, limiter);
     if (negotiated) reply.header('vary', 'Accept');
     return sendObject(request, reply, deps.renditions.store, key, IMMUTABLE);
   });

@@ -25,6 +25,16 @@ export const imageLimitsOf = (c: {
   maxFrames: c.imageMaxFrames,
 });
 
+/** Refuses a source from its byte size alone (before reading it, where the caller can). */
+export function assertFileSize(size: number, limits: ImageLimits): void {
+  if (size > limits.maxBytes) {
+    throw new AppError(
+      'FH_ERR_IMAGE_TOO_LARGE',
+      `The image file is ${(size / 1e6).toFixed(0)} MB; at most ${(limits.maxBytes / 1e6).toFixed(0)} MB are accepted.`,
+    );
+  }
+}
+
 export interface ImageHeader {
   format: string;
   width: number;
@@ -43,12 +53,7 @@ export async function inspectImage(
   size: number,
   limits: ImageLimits,
 ): Promise<ImageHeader> {
-  if (size > limits.maxBytes) {
-    throw new AppError(
-      'FH_ERR_IMAGE_TOO_LARGE',
-      `The image file is ${(size / 1e6).toFixed(0)} MB; at most ${(limits.maxBytes / 1e6).toFixed(0)} MB are accepted.`,
-    );
-  }
+  assertFileSize(size, limits);
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false, failOn: 'none' }).metadata();

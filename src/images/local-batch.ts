@@ -8,20 +8,14 @@ import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { AppError } from '../shared/errors.ts';
-import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits.ts';
-import type { OutputFormat, Recipe } from './recipe.ts';
+import { assertFileSize, DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits.ts';
+import { FORMAT_EXTENSION, type Recipe } from './recipe.ts';
 import { renderImage } from './render.ts';
 
 /** The extensions looked at (lower-cased); anything else in the folder is left alone. */
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif', '.tif', '.tiff', '.gif']);
 
-const OUTPUT_EXTENSION: Record<OutputFormat, string> = {
-  jpeg: 'jpg',
-  png: 'png',
-  webp: 'webp',
-  avif: 'avif',
-};
-const OUTPUT_EXTENSIONS = new Set(Object.values(OUTPUT_EXTENSION));
+const OUTPUT_EXTENSIONS = new Set(Object.values(FORMAT_EXTENSION));
 
 export interface BatchProgress {
   done: number;
@@ -151,11 +145,11 @@ async function processOne(
   presets: Array<[string, Recipe]>,
   limits: ImageLimits,
 ): Promise<void> {
-  const input = await readLimited(file, limits.maxBytes);
+  const input = await readLimited(file, limits);
   const outputs: Array<[string, Buffer]> = [];
   for (const [preset, recipe] of presets) {
     const r = await renderImage(input, recipe, { size: input.length, limits });
-    outputs.push([join(outDir, `${stem}.${preset}.${OUTPUT_EXTENSION[r.format]}`), r.data]);
+    outputs.push([join(outDir, `${stem}.${preset}.${FORMAT_EXTENSION[r.format]}`), r.data]);
   }
   for (const [path, data] of outputs) {
     const tmp = `${path}.${process.pid}.tmp`;
@@ -170,16 +164,10 @@ async function processOne(
 }
 
 /** The file's bytes — refused from its size alone when it is over the limit, before reading it. */
-async function readLimited(file: string, maxBytes: number): Promise<Buffer> {
+async function readLimited(file: string, limits: ImageLimits): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
-    const { size } = await handle.stat();
-    if (size > maxBytes) {
-      throw new AppError(
-        'FH_ERR_IMAGE_TOO_LARGE',
-        `The image file is ${(size / 1e6).toFixed(0)} MB; at most ${(maxBytes / 1e6).toFixed(0)} MB are accepted.`,
-      );
-    }
+    assertFileSize((await handle.stat()).size, limits);
     return await handle.readFile();
   } finally {
     await handle.close();

@@ -1,5 +1,4 @@
 import type { Db } from '../db/database.ts';
-import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
 import { DEFAULT_PRESETS, DEFAULT_RECIPE, type Recipe } from './recipe.ts';
 
@@ -81,12 +80,6 @@ export class Presets {
     for (const row of await this.#db.selectFrom('image_presets').selectAll().execute())
       out.set(row.name, { name: row.name, source: 'api', preset: JSON.parse(row.recipe) as StoredPreset });
     return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
-  }
-
-  async get(name: string): Promise<StoredPreset> {
-    const found = (await this.list()).find((p) => p.name === name);
-    if (!found) throw new AppError('FH_ERR_PRESET_NOT_FOUND', `There is no preset named "${name}".`);
-    return found.preset;
   }
 
   async put(name: string, preset: StoredPreset): Promise<void> {

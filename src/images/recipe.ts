@@ -66,9 +66,10 @@ export const DEFAULT_PRESETS: Record<string, Recipe> = {
   },
 };
 
-export const CONTENT_TYPES: Record<OutputFormat, string> = {
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  avif: 'image/avif',
+/** The file extension of each output format (object keys, output file names). */
+export const FORMAT_EXTENSION: Record<OutputFormat, string> = {
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  avif: 'avif',
 };
