@@ -1,4 +1,4 @@
-// `npm test`: the type check, the linter, then every test file (unit tests beside the code,
+// `npm test`: the type checks (server and web app), the linter, then every test file (unit tests beside the code,
 // integration tests in test/) with Node's own runner.
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
@@ -11,6 +11,8 @@ const step = (title: string, args: string[]) => {
 };
 
 step('type check', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']);
+// The browser app is its own TypeScript project (DOM types, bundler resolution): checked as well.
+step('type check (web app)', ['node_modules/typescript/bin/tsc', '-p', 'web/tsconfig.json', '--noEmit']);
 step('lint', ['scripts/lint.ts']);
 const files = [...globSync('src/**/*.test.ts'), ...globSync('test/**/*.test.ts')].sort();
 step(`${files.length} test files`, [
