@@ -129,6 +129,7 @@ export async function startServer(
           tokens,
           auth,
           webhooksAllowPrivate: config.webhooksAllowPrivate,
+          eventsPollMs: config.eventsPollMs,
           queue,
           metrics,
           publicUrl: config.publicUrl,

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { EventsTable } from '../db/schema.ts';
 import { AppError } from '../shared/errors.ts';
+import { EventFeed } from './event-feed.ts';
+import { type OutboxEvent, type OutboxFilter, outboxHead, readOutbox } from './outbox.ts';
 
-type EventRow = Selectable<EventsTable>;
 interface Filters {
   type?: string;
   asset_id?: string;
@@ -14,7 +13,7 @@ const POLL_MS = 500;
 const KEEPALIVE_MS = 15_000;
 
 /** The outbox as the API shows it. `id` is the event's; `cursor` orders them. */
-function present(e: EventRow) {
+function present(e: OutboxEvent) {
   return {
     id: e.id,
     cursor: String(e.seq),
@@ -25,11 +24,8 @@ function present(e: EventRow) {
   };
 }
 
-function query(db: Db, f: Filters, after: number, limit: number) {
-  let q = db.selectFrom('events').selectAll().where('seq', '>', after);
-  if (f.type) q = q.where('type', 'in', f.type.split(','));
-  if (f.asset_id) q = q.where('asset_id', '=', f.asset_id);
-  return q.orderBy('seq').limit(limit).execute();
+function filterOf(f: Filters): OutboxFilter {
+  return { ...(f.type ? { types: f.type.split(',') } : {}), ...(f.asset_id ? { assetId: f.asset_id } : {}) };
 }
 
 /**
@@ -37,7 +33,10 @@ function query(db: Db, f: Filters, after: number, limit: number) {
  * Events, resumable with Last-Event-ID). Every api node reads the same table, so a client
  * connected to any node sees every node's events. One poller per process feeds all streams.
  */
-export function registerEventRoutes(app: FastifyInstance, { db }: { db: Db }): void {
+export function registerEventRoutes(
+  app: FastifyInstance,
+  { db, pollMs = POLL_MS }: { db: Db; pollMs?: number },
+): void {
   const filterSchema = {
     type: { type: 'string', maxLength: 500 },
     asset_id: { type: 'string', pattern: '^[a-z0-9]{8,64}$' },
@@ -61,15 +60,13 @@ export function registerEventRoutes(app: FastifyInstance, { db }: { db: Db }): v
     },
     async (request) => {
       const q = request.query as Filters & { after?: string; limit: number };
-      const rows = await query(db, q, Number(q.after ?? 0), q.limit);
-      return {
-        data: rows.map(present),
-        next_cursor: rows.at(-1) ? String(rows.at(-1)?.seq) : (q.after ?? null),
-      };
+      const page = await readOutbox(db, Number(q.after ?? 0), q.limit, filterOf(q));
+      // Past events the filter left out too, so the next page does not read them again.
+      return { data: page.events.map(present), next_cursor: String(page.through) };
     },
   );
 
-  const feed = new EventFeed(db);
+  const feed = new EventFeed(db, pollMs);
   const open = new Set<FastifyReply['raw']>();
   // Streams never end by themselves: closing the server ends them (or it would wait forever).
   app.addHook('preClose', async () => {
@@ -101,18 +98,12 @@ export function registerEventRoutes(app: FastifyInstance, { db }: { db: Db }): v
       if (lastId !== undefined && resumeFrom === null)
         throw new AppError('FH_ERR_VALIDATION', 'Last-Event-ID must be an event cursor.');
       // A new client starts from now; a resuming one gets what it missed first.
-      let cursor = resumeFrom ?? (await feed.newest());
+      const position = resumeFrom ?? (await outboxHead(db));
       startStream(reply);
       open.add(reply.raw);
-      const send = (e: EventRow) => {
-        if (e.seq <= cursor) return;
-        if (q.type && !q.type.split(',').includes(e.type)) return;
-        if (q.asset_id && e.asset_id !== q.asset_id) return;
-        cursor = e.seq;
+      const unsubscribe = feed.subscribe(position, filterOf(q), (e) => {
         reply.raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(present(e))}\n\n`);
-      };
-      for (const e of await query(db, q, cursor, 1000)) send(e);
-      const unsubscribe = feed.subscribe(send);
+      });
       const keepalive = setInterval(() => reply.raw.write(': keep-alive\n\n'), KEEPALIVE_MS);
       request.raw.on('close', () => {
         clearInterval(keepalive);
@@ -133,57 +124,4 @@ function startStream(reply: FastifyReply): void {
     'x-accel-buffering': 'no',
   });
   reply.raw.write('retry: 2000\n\n');
-}
-
-/** Polls the outbox while anyone listens and hands each new event to every subscriber. */
-class EventFeed {
-  readonly #db: Db;
-  readonly #subscribers = new Set<(e: EventRow) => void>();
-  #cursor: number | null = null;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(db: Db) {
-    this.#db = db;
-  }
-
-  async newest(): Promise<number> {
-    const row = await this.#db
-      .selectFrom('events')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .executeTakeFirst();
-    return Number(row?.seq ?? 0);
-  }
-
-  subscribe(fn: (e: EventRow) => void): () => void {
-    this.#subscribers.add(fn);
-    if (!this.#timer) this.#timer = setInterval(() => void this.#poll().catch(() => {}), POLL_MS);
-    return () => {
-      this.#subscribers.delete(fn);
-      if (this.#subscribers.size === 0) {
-        clearInterval(this.#timer);
-        this.#timer = undefined;
-        this.#cursor = null;
-      }
-    };
-  }
-
-  close(): void {
-    clearInterval(this.#timer);
-    this.#subscribers.clear();
-  }
-
-  async #poll(): Promise<void> {
-    this.#cursor ??= (await this.newest()) - 1000;
-    const rows = await this.#db
-      .selectFrom('events')
-      .selectAll()
-      .where('seq', '>', this.#cursor)
-      .orderBy('seq')
-      .limit(1000)
-      .execute();
-    for (const row of rows) {
-      this.#cursor = row.seq;
-      for (const fn of this.#subscribers) fn(row);
-    }
-  }
 }

@@ -1,10 +1,9 @@
-import type { Selectable, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { Database, EventsTable } from '../db/schema.ts';
+import type { Database } from '../db/schema.ts';
+import { type OutboxEvent, outboxHead, readOutbox } from './outbox.ts';
 
 const BATCH = 200;
-
-export type OutboxEvent = Pick<Selectable<EventsTable>, 'seq' | 'id' | 'type' | 'asset_id' | 'created_at'>;
 
 /**
  * Reads the outbox in order and hands each batch to `handle` exactly once across all nodes:
@@ -18,7 +17,7 @@ export class OutboxDispatcher {
   readonly #handle: (trx: Transaction<Database>, events: OutboxEvent[]) => Promise<number>;
   readonly #onError: (err: unknown) => void;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> = Promise.resolve();
+  #running: Promise<void> | null = null;
 
   constructor(
     db: Db,
@@ -36,7 +35,13 @@ export class OutboxDispatcher {
   async start(intervalMs = 500): Promise<void> {
     await this.#cursor();
     this.#timer = setInterval(() => {
-      this.#running = this.#running.then(() => this.tick().then(() => undefined, this.#onError));
+      // One tick at a time, and none queued behind it: a slow database must not pile ticks up
+      // (stop would wait for them all).
+      this.#running ??= this.tick()
+        .then(() => undefined, this.#onError)
+        .finally(() => {
+          this.#running = null;
+        });
     }, intervalMs);
     this.#timer.unref();
   }
@@ -49,13 +54,7 @@ export class OutboxDispatcher {
   /** Hands out the next batch; what `handle` reports (0 when another node did it). */
   async tick(): Promise<number> {
     const cursor = await this.#cursor();
-    const events = await this.#db
-      .selectFrom('events')
-      .select(['seq', 'id', 'type', 'asset_id', 'created_at'])
-      .where('seq', '>', cursor)
-      .orderBy('seq')
-      .limit(BATCH)
-      .execute();
+    const { events } = await readOutbox(this.#db, cursor, BATCH);
     const last = events.at(-1);
     if (!last) return 0;
     return this.#db.transaction().execute(async (trx) => {
@@ -70,7 +69,7 @@ export class OutboxDispatcher {
     });
   }
 
-  /** The last event handed out; at the very first start, the newest event (history is not replayed). */
+  /** The last event handed out; at the very first start, the outbox's head (history is not replayed). */
   async #cursor(): Promise<number> {
     const existing = await this.#db
       .selectFrom('instance_settings')
@@ -78,13 +77,10 @@ export class OutboxDispatcher {
       .where('key', '=', this.#cursorKey)
       .executeTakeFirst();
     if (existing) return Number(existing.value);
-    const newest = await this.#db
-      .selectFrom('events')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .executeTakeFirst();
+    const head = await outboxHead(this.#db);
     await this.#db
       .insertInto('instance_settings')
-      .values({ key: this.#cursorKey, value: String(newest?.seq ?? 0) })
+      .values({ key: this.#cursorKey, value: String(head) })
       .onConflict((oc) => oc.column('key').doNothing())
       .execute();
     return this.#cursor();

@@ -66,6 +66,8 @@ export interface AppDeps {
   publicUrl: string | undefined;
   metricsOptions: { token: string | undefined; allowedIps: string[] };
   webhooksAllowPrivate: boolean;
+  /** How often the live event streams read the outbox. */
+  eventsPollMs: number;
   security: {
     /** Origins allowed to call the API from a browser (playback is open to every origin). */
     corsOrigins: string[];
@@ -207,7 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   });
   registerAuditRoutes(app, { db: deps.db });
   registerAccountRoutes(app, { db: deps.db, auth: deps.auth });
-  registerEventRoutes(app, { db: deps.db });
+  registerEventRoutes(app, { db: deps.db, pollMs: deps.eventsPollMs });
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
   registerWebhookRoutes(app, {
     db: deps.db,
