@@ -27,9 +27,13 @@ export function openDatabase(url: string): Db {
     return new Kysely<Database>({ dialect });
   }
   if (isPostgresUrl(url)) {
-    return new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // A connection the server ends (a restart, pg_terminate_backend, the idle limit on an event
+    // writer's transaction) must not crash the process: the pool drops it, and the query that
+    // would have used it fails with the error.
+    pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
+    return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   throw new Error(
     `Unsupported DATABASE_URL scheme: ${url.split(':')[0]}: (use sqlite:/path/file.db or postgres://…)`,
