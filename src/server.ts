@@ -18,6 +18,7 @@ import { ImageRenditions } from './images/image-renditions.ts';
 import { imgKeysFromHex } from './images/imgproxy-url.ts';
 import { imageLimitsOf } from './images/limits.ts';
 import { Presets } from './images/presets.ts';
+import { JOB_TYPES } from './job-types.ts';
 import { assetMailJob } from './notifications/asset-mail.ts';
 import { QueuedMailer, sendMailJob } from './notifications/mail.job.ts';
 import { assetMailDispatcher } from './notifications/mail-dispatcher.ts';
@@ -93,6 +94,7 @@ export async function startServer(
     db,
     queue,
     workers: () => workers,
+    jobTypes: JOB_TYPES,
   });
   const metricsOptions = { token: config.metricsToken, allowedIps: config.metricsAllowedIps };
   const keys = new ApiKeysService(db);

@@ -21,13 +21,25 @@ export class Metrics {
   readonly #jobDuration: Histogram<'type'>;
   #stats: { at: number; value: Promise<Record<string, TypeStats>> } | null = null;
 
-  constructor(deps: { db: Db; queue: JobQueue; workers: () => WorkerPool | null }) {
+  constructor(deps: {
+    db: Db;
+    queue: JobQueue;
+    workers: () => WorkerPool | null;
+    /** Every job type the application registers: the queue gauges show 0 for an idle one. */
+    jobTypes: readonly string[];
+  }) {
     const registers = [this.registry];
     const stats = () => {
       // One query for both queue gauges of a scrape.
       if (!this.#stats || Date.now() - this.#stats.at > 1000)
         this.#stats = { at: Date.now(), value: deps.queue.stats() };
       return this.#stats.value;
+    };
+    // A sample for every registered type (0 when it has no jobs), then any other type in the table.
+    const byType = async (pick: (s: TypeStats) => number) => {
+      const values = new Map(deps.jobTypes.map((type) => [type, 0]));
+      for (const [type, s] of Object.entries(await stats())) values.set(type, pick(s));
+      return values;
     };
     new Gauge({
       name: 'framehouse_queue_depth',
@@ -36,7 +48,7 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        for (const [type, s] of Object.entries(await stats())) this.set({ type }, s.queued);
+        for (const [type, v] of await byType((s) => s.queued)) this.set({ type }, v);
       },
     });
     new Gauge({
@@ -46,7 +58,7 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        for (const [type, s] of Object.entries(await stats())) this.set({ type }, s.oldestVisibleAgeSeconds);
+        for (const [type, v] of await byType((s) => s.oldestVisibleAgeSeconds)) this.set({ type }, v);
       },
     });
     new Gauge({
@@ -56,7 +68,7 @@ export class Metrics {
       registers,
       async collect() {
         this.reset();
-        for (const [type, s] of Object.entries(await stats())) this.set({ type }, s.dead);
+        for (const [type, v] of await byType((s) => s.dead)) this.set({ type }, v);
       },
     });
     new Gauge({

@@ -1,0 +1,20 @@
+import { batchItemSpec } from './images/batches.ts';
+import { assetMailSpec } from './notifications/asset-mail.ts';
+import { sendMailSpec } from './notifications/mail.job.ts';
+import { deleteAssetObjectsSpec, probeSpec, transcodeSpec } from './pipeline/job-specs.ts';
+import { deliverWebhookSpec } from './webhooks/delivery.ts';
+
+/**
+ * Every job type the application registers, known to every role — an api node has no worker
+ * registry, yet its queue gauges speak for the whole cluster and show 0 for an idle type rather
+ * than no series at all. A test checks this list against what a worker registers.
+ */
+export const JOB_TYPES: readonly string[] = [
+  probeSpec,
+  transcodeSpec,
+  deleteAssetObjectsSpec,
+  deliverWebhookSpec,
+  assetMailSpec,
+  sendMailSpec,
+  batchItemSpec,
+].map((s) => s.type);
