@@ -220,10 +220,12 @@ describe('a resumable upload moves between api nodes (PostgreSQL + S3)', {
     };
     assert.deepEqual(status.data, { id, asset_id: id, offset: bytes.length, length: bytes.length });
     const asset = (await (await fetch(`${api1.url}/v1/assets/${id}`)).json()) as {
-      data: { title: string; source: { size: number } };
+      data: { title: string; source: { size: number; sha256: string | null } };
     };
     assert.equal(asset.data.title, 'Old town walk');
     assert.equal(asset.data.source.size, bytes.length);
+    // Hashed part by part on both nodes, the hash state handed over in the part ledger.
+    assert.equal(asset.data.source.sha256, sha256(bytes));
 
     const store = new S3ObjectStore(parseS3Url(cluster.s3.url));
     const stored = await store.getBuffer(`sources/${id}/original`);

@@ -2,11 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { processFolder } from '../images/local-batch.ts';
 import { DEFAULT_PRESETS, type Recipe } from '../images/recipe.ts';
-import { imagesBatchCommand } from './images-batch.ts';
 
 export interface ImagesProcessOptions {
   preset: string[];
@@ -43,6 +40,11 @@ export async function imagesProcessCommand(dir: string, o: ImagesProcessOptions)
   const presets = resolvePresets(o.preset);
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new Error(`${dir} is not a folder`);
+  // sharp (libvips) and the progress bar load here, not when the command line is read.
+  const [{ SingleBar }, { processFolder }] = await Promise.all([
+    import('cli-progress'),
+    import('../images/local-batch.ts'),
+  ]);
   const bar = new SingleBar({
     format: ' images |{bar}| {value}/{total} · {failed} failed · {rate} images/s · ETA {eta_formatted}',
     hideCursor: true,
@@ -150,6 +152,7 @@ export function imagesCommand(): Command {
     .action(
       async (o: { server: string; key?: string; preset: string[]; ids?: string[]; prefix?: string }) => {
         if (!o.ids === !o.prefix) throw new Error('give either --ids or --prefix');
+        const { imagesBatchCommand } = await import('./images-batch.ts');
         const failed = await imagesBatchCommand({ ...o, key: o.key, stream: process.stderr });
         if (failed > 0) process.exitCode = 1;
       },

@@ -1,11 +1,10 @@
 import { Command, Option } from 'commander';
-import { ConfigError } from '../config/config.ts';
-import { doctorCommand } from './doctor.ts';
 import { imagesCommand } from './images.ts';
-import { migrateCommand } from './migrate.ts';
-import { serveCommand } from './serve.ts';
-import { defaultStateDir, uploadCommand } from './upload.ts';
-import { createUserCommand } from './users.ts';
+
+// Each command imports what it runs only when it runs (`await import(…)` in its action): the
+// server, the AWS SDK, accounts and sharp cost a second to load, and `--help`, `doctor` or
+// `upload` need none of them. Nothing heavier than commander belongs at the top of this file
+// or of images.ts; `npm run bench:cli` measures it.
 
 const program = new Command()
   .name('framehouse')
@@ -25,6 +24,7 @@ program
   .addOption(dataDir)
   .option('--concurrency <n>', 'jobs run at once; 0 runs no worker (FRAMEHOUSE_WORKER_CONCURRENCY)')
   .action(async (o: { port?: string; host?: string; dataDir?: string; concurrency?: string }) => {
+    const { serveCommand } = await import('./serve.ts');
     await serveCommand({ port: o.port, host: o.host, dataDir: o.dataDir, workerConcurrency: o.concurrency });
   });
 
@@ -35,6 +35,7 @@ program
   .option('--host <host>', 'address to listen on (FRAMEHOUSE_HOST, default 0.0.0.0)')
   .addOption(new Option('--data-dir <dir>', 'where local state lives (FRAMEHOUSE_DATA_DIR)'))
   .action(async (o: { port?: string; host?: string; dataDir?: string }) => {
+    const { serveCommand } = await import('./serve.ts');
     await serveCommand({ port: o.port, host: o.host, dataDir: o.dataDir }, { role: 'api' });
   });
 
@@ -55,6 +56,7 @@ program
         ?.split(',')
         .map((t) => t.trim())
         .filter(Boolean);
+      const { serveCommand } = await import('./serve.ts');
       await serveCommand(
         { workerConcurrency: o.concurrency, dataDir: o.dataDir, workerMin: o.min, workerMax: o.max },
         { role: 'worker', jobTypes },
@@ -67,6 +69,7 @@ program
   .description('apply pending database migrations and exit')
   .addOption(dataDir)
   .action(async (o: { dataDir?: string }) => {
+    const { migrateCommand } = await import('./migrate.ts');
     await migrateCommand({ dataDir: o.dataDir });
   });
 
@@ -75,6 +78,7 @@ program
   .description('security self-check of this configuration; exits 1 on a critical finding')
   .addOption(new Option('--data-dir <dir>', 'where the embedded database lives (FRAMEHOUSE_DATA_DIR)'))
   .action(async (o: { dataDir?: string }) => {
+    const { doctorCommand } = await import('./doctor.ts');
     await doctorCommand({ dataDir: o.dataDir });
   });
 
@@ -89,6 +93,7 @@ users
   .addOption(new Option('--data-dir <dir>', 'where the embedded database lives (FRAMEHOUSE_DATA_DIR)'))
   .action(
     async (o: { email: string; role: string; name?: string; passwordStdin: boolean; dataDir?: string }) => {
+      const { createUserCommand } = await import('./users.ts');
       await createUserCommand(o);
     },
   );
@@ -110,6 +115,7 @@ program
       file: string,
       o: { server: string; title?: string; wait: boolean; resume: boolean; chunkSize: number },
     ) => {
+      const { defaultStateDir, uploadCommand } = await import('./upload.ts');
       await uploadCommand(file, { ...o, stateDir: defaultStateDir(), out: process.stderr });
     },
   );
@@ -119,6 +125,8 @@ program.addCommand(imagesCommand());
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
+  // Loaded by whichever command failed on its configuration, if one did.
+  const { ConfigError } = await import('../config/config.ts');
   process.stderr.write(`${e instanceof ConfigError ? e.message : `framehouse: ${(e as Error).message}`}\n`);
   process.exit(1);
 }

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type PgModule from 'pg';
 import { dialectOf } from './dialect-helpers.ts';
 import { migrations } from './migrations/index.ts';
 import { openSqlite } from './node-sqlite-dialect.ts';
@@ -11,9 +12,14 @@ export type Db = Kysely<Database>;
 
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\//.test(url);
 
-// PostgreSQL returns bigint (sizes, event sequence numbers) as strings to be safe beyond 2^53;
-// ours stay far below it, and every other part of the app expects numbers.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+/** pg, loaded when a PostgreSQL database is opened: SQLite and commands with no database never pay for it. */
+function loadPg(): typeof PgModule {
+  const pg = createRequire(import.meta.url)('pg') as typeof PgModule;
+  // PostgreSQL returns bigint (sizes, event sequence numbers) as strings to be safe beyond 2^53;
+  // ours stay far below it, and every other part of the app expects numbers.
+  pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+  return pg;
+}
 
 /**
  * Where the database lives: `sqlite:/path/to/file.db` (embedded default) or `postgres://…`
@@ -27,6 +33,7 @@ export function openDatabase(url: string): Db {
     return new Kysely<Database>({ dialect });
   }
   if (isPostgresUrl(url)) {
+    const pg = loadPg();
     const pool = new pg.Pool({ connectionString: url, max: 10 });
     // A connection the server ends (a restart, pg_terminate_backend, the idle limit on an event
     // writer's transaction) must not crash the process: the pool drops it, and the query that

@@ -123,6 +123,9 @@ export interface UploadsTable {
   staging_cleared_at: string | null;
   created_by: string | null;
   created_ip: string | null;
+  /** Saved SHA-256 state of the bytes staged so far (local staging), and how many bytes it covers. */
+  hash_state: string | null;
+  hash_bytes: number | null;
 }
 
 export interface UploadPartsTable {
@@ -130,6 +133,9 @@ export interface UploadPartsTable {
   part_number: number;
   etag: string;
   size: number;
+  /** Saved SHA-256 state after this part (parts 1..n), and how many bytes it covers. */
+  hash_state: string | null;
+  hash_bytes: number | null;
 }
 
 export interface UploadLocksTable {

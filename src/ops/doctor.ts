@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import type { Config } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
@@ -25,6 +25,7 @@ export async function runDoctor(
   config: Config,
   db: Db,
   env: NodeJS.ProcessEnv = process.env,
+  ffmpegRun: Promise<FfmpegVersion | null> = ffmpegVersion(config.ffmpegPath),
 ): Promise<Finding[]> {
   const findings: Finding[] = [];
   const add = (severity: Severity, check: string, finding: string, fix = '') =>
@@ -164,7 +165,7 @@ export async function runDoctor(
   }
 
   // Tools.
-  const ffmpeg = ffmpegVersion(config.ffmpegPath);
+  const ffmpeg = await ffmpegRun;
   if (!ffmpeg) add('critical', 'ffmpeg', `${config.ffmpegPath} does not run`, 'install ffmpeg 5.1 or newer');
   else if (ffmpeg.major < 5 || (ffmpeg.major === 5 && ffmpeg.minor < 1))
     add(
@@ -205,10 +206,24 @@ export function secretWeakness(secret: string): string | null {
   return null;
 }
 
-function ffmpegVersion(bin: string): { major: number; minor: number; text: string } | null {
-  const r = spawnSync(bin, ['-version'], { encoding: 'utf8' });
-  if (r.status !== 0) return null;
-  const m = /version n?(\d+)\.(\d+)(\S*)/.exec(r.stdout);
-  if (m) return { major: Number(m[1]), minor: Number(m[2]), text: `${m[1]}.${m[2]}${m[3] ?? ''}` };
-  return /version N-/.test(r.stdout) ? { major: 99, minor: 0, text: 'a git build' } : null;
+export interface FfmpegVersion {
+  major: number;
+  minor: number;
+  text: string;
+}
+
+/**
+ * What `ffmpeg -version` says, or null when it does not run. Asynchronous, so that a caller
+ * can start it early: loading its own code meanwhile costs about as long as ffmpeg's start.
+ */
+export function ffmpegVersion(bin: string): Promise<FfmpegVersion | null> {
+  return new Promise((resolve) => {
+    execFile(bin, ['-version'], { encoding: 'utf8' }, (err, stdout) => {
+      if (err) return resolve(null);
+      const m = /version n?(\d+)\.(\d+)(\S*)/.exec(stdout);
+      if (m)
+        return resolve({ major: Number(m[1]), minor: Number(m[2]), text: `${m[1]}.${m[2]}${m[3] ?? ''}` });
+      resolve(/version N-/.test(stdout) ? { major: 99, minor: 0, text: 'a git build' } : null);
+    });
+  });
 }

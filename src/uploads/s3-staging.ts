@@ -1,4 +1,4 @@
-import type { ReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Part } from '@aws-sdk/client-s3';
@@ -7,7 +7,9 @@ import type { KvStore } from '@tus/utils';
 import type { Db } from '../db/database.ts';
 import type { ObjectInfo } from '../storage/object-store.ts';
 import type { S3ObjectStore } from '../storage/s3-store.ts';
+import { checksumFrom, ResumableSha256, type SavedSha256 } from './resumable-sha256.ts';
 import type { UploadStaging } from './staging.ts';
+import { uploadHashesRepo } from './upload-hashes.repo.ts';
 
 /**
  * Unfinished uploads as S3 multipart uploads under `{prefix}/tus/` in the media bucket
@@ -60,6 +62,10 @@ export class S3UploadStaging implements UploadStaging {
     return this.#store.copy(`tus/${uploadId}`, key);
   }
 
+  async checksum(uploadId: string, key: string, size: number): Promise<string> {
+    return checksumFrom(await uploadHashesRepo.afterLastPart(this.#db, uploadId), this.#store, key, size);
+  }
+
   async settled(uploadId: string): Promise<void> {
     // The bytes live at the source key now: no need to pay for them twice until the sweep. The
     // `.info` object and the part ledger stay, so tus still reports the upload complete.
@@ -78,12 +84,19 @@ export class S3UploadStaging implements UploadStaging {
  * @tus/s3-store asks S3 for an upload's parts (ListParts) on every PATCH and HEAD. Here each part
  * is recorded in the database as it is stored and read back from there: every node sees the
  * same list, one request per PATCH is saved, and S3 peers without ListParts work too.
- * Overrides two protected methods of the pinned @tus/s3-store version; its tests run here on
+ * Overrides protected methods of the pinned @tus/s3-store version; its tests run here on
  * every change of that version.
+ *
+ * Each part's row also carries the upload's SHA-256 state after that part. Parts in progress
+ * cannot be read back from S3, so the state is saved with the part itself: whatever a crash
+ * interrupts, the ledger's last part and its state describe the same bytes. (The bytes of an
+ * unfinished last part are hashed when the next request stores them as a whole part.)
  */
 export class LedgerS3Store extends S3Store {
   readonly #db: Db;
   readonly #uploadIdOf: (stagedId: string) => string;
+  /** Per upload, the hash after the part most recently handed to uploadPart in this process. */
+  readonly #hashes = new Map<string, { part: number; hashed: Promise<HashedPart> }>();
 
   constructor(options: ConstructorParameters<typeof S3Store>[0], db: Db, uploadIdOf: (id: string) => string) {
     super(options);
@@ -96,14 +109,55 @@ export class LedgerS3Store extends S3Store {
     readStream: ReadStream | Readable | Buffer,
     partNumber: number,
   ): Promise<string> {
+    const uploadId = this.#uploadIdOf(metadata.file.id);
+    // Chained before the first await: the store calls this in part order, parts upload at once.
+    const hashed = this.#hashPart(metadata.file.id, uploadId, readStream, partNumber);
     const size = Buffer.isBuffer(readStream) ? readStream.length : await partFileSize(readStream);
     const etag = await super.uploadPart(metadata, readStream, partNumber);
+    const { saved } = await hashed;
+    const hash = { hash_state: saved?.state ?? null, hash_bytes: saved?.bytes ?? null };
     await this.#db
       .insertInto('upload_parts')
-      .values({ upload_id: this.#uploadIdOf(metadata.file.id), part_number: partNumber, etag, size })
-      .onConflict((oc) => oc.columns(['upload_id', 'part_number']).doUpdateSet({ etag, size }))
+      .values({ upload_id: uploadId, part_number: partNumber, etag, size, ...hash })
+      .onConflict((oc) => oc.columns(['upload_id', 'part_number']).doUpdateSet({ etag, size, ...hash }))
       .execute();
     return etag;
+  }
+
+  override async write(src: Readable, id: string, offset: number): Promise<number> {
+    try {
+      return await super.write(src, id, offset);
+    } finally {
+      this.#hashes.delete(id);
+    }
+  }
+
+  /** The hash after this part: the previous part's (in memory, or saved in its row) plus this one's bytes. */
+  #hashPart(
+    stagedId: string,
+    uploadId: string,
+    part: ReadStream | Readable | Buffer,
+    partNumber: number,
+  ): Promise<HashedPart> {
+    const previous = this.#hashes.get(stagedId);
+    const before: Promise<ResumableSha256 | null> =
+      previous?.part === partNumber - 1
+        ? previous.hashed.then((p) => p.hash)
+        : partNumber === 1
+          ? ResumableSha256.start()
+          : uploadHashesRepo
+              .afterPart(this.#db, uploadId, partNumber - 1)
+              .then((saved) => (saved ? ResumableSha256.resume(saved) : null));
+    const hashed = before.then(async (hash): Promise<HashedPart> => {
+      // No state for the parts before (begun before hashes were kept): the whole object is read at the end.
+      if (!hash) return { hash: null, saved: null };
+      if (Buffer.isBuffer(part)) hash.update(part);
+      else await hash.updateFrom(createReadStream(partFilePath(part)));
+      return { hash, saved: hash.save() };
+    });
+    hashed.catch(() => {}); // awaited by uploadPart; a failure there fails the part
+    this.#hashes.set(stagedId, { part: partNumber, hashed });
+    return hashed;
   }
 
   protected override async retrieveParts(id: string): Promise<Part[]> {
@@ -117,11 +171,22 @@ export class LedgerS3Store extends S3Store {
   }
 }
 
+interface HashedPart {
+  /** Carried on to the next part of the same request. */
+  hash: ResumableSha256 | null;
+  /** Taken right after this part, before the next one is hashed. */
+  saved: SavedSha256 | null;
+}
+
 /** The store hands each part over as a file it wrote (or a Buffer for an empty last part). */
-async function partFileSize(readStream: ReadStream | Readable): Promise<number> {
+function partFilePath(readStream: ReadStream | Readable): string | Buffer {
   const path = (readStream as Partial<ReadStream>).path;
   if (path === undefined) throw new Error('@tus/s3-store passed a part that is not a file');
-  return (await stat(path)).size;
+  return path;
+}
+
+async function partFileSize(readStream: ReadStream | Readable): Promise<number> {
+  return (await stat(partFilePath(readStream))).size;
 }
 
 const noCache: KvStore<MetadataValue> = {

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
-import { FileStore } from '@tus/file-store';
 import type { DataStore } from '@tus/utils';
 import type { Db } from '../db/database.ts';
 import { LocalObjectStore } from '../storage/local-store.ts';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.ts';
 import { S3ObjectStore } from '../storage/s3-store.ts';
+import { HashingFileStore } from './hashing-file-store.ts';
+import { checksumFrom } from './resumable-sha256.ts';
 import { S3UploadStaging } from './s3-staging.ts';
+import { uploadHashesRepo } from './upload-hashes.repo.ts';
 
 /** Unfinished uploads are kept this long after they were created, then swept. */
 export const UNFINISHED_UPLOAD_TTL_MS = 7 * 24 * 3_600_000;
@@ -29,6 +31,12 @@ export interface UploadStaging {
    * Idempotent: run again after a crash, it finds the copy made the first time.
    */
   moveToStore(uploadId: string, key: string): Promise<ObjectInfo>;
+  /**
+   * SHA-256 of a complete upload, once moved to `key`: the hash kept as its bytes arrived,
+   * completed from the stored object where a crash left it behind (or read whole, for an
+   * upload begun before hashes were kept).
+   */
+  checksum(uploadId: string, key: string, size: number): Promise<string>;
   /** Called once the asset is committed: the staged bytes are no longer needed to make it. */
   settled(uploadId: string): Promise<void>;
   /** Removes whatever is staged for the upload; nothing staged is not an error. */
@@ -37,23 +45,25 @@ export interface UploadStaging {
 
 export function createUploadStaging(store: ObjectStore, db: Db, dataDir: string): UploadStaging {
   if (store instanceof S3ObjectStore) return new S3UploadStaging(store, db, UNFINISHED_UPLOAD_TTL_MS);
-  if (store instanceof LocalObjectStore) return new LocalUploadStaging(store, join(dataDir, 'tus'));
+  if (store instanceof LocalObjectStore) return new LocalUploadStaging(store, db, join(dataDir, 'tus'));
   throw new Error('No resumable-upload staging for this object store');
 }
 
 /** A folder of partial files (@tus/file-store); complete files are hard-linked into the store. */
 export class LocalUploadStaging implements UploadStaging {
-  readonly datastore: FileStore;
+  readonly datastore: HashingFileStore;
   readonly #store: ObjectStore;
+  readonly #db: Db;
   readonly #dir: string;
 
-  constructor(store: ObjectStore, dir: string) {
+  constructor(store: ObjectStore, db: Db, dir: string) {
     this.#store = store;
+    this.#db = db;
     this.#dir = dir;
-    this.datastore = new FileStore({
-      directory: dir,
-      expirationPeriodInMilliseconds: UNFINISHED_UPLOAD_TTL_MS,
-    });
+    this.datastore = new HashingFileStore(
+      { directory: dir, expirationPeriodInMilliseconds: UNFINISHED_UPLOAD_TTL_MS },
+      db,
+    );
   }
 
   stagedId(uploadId: string): string {
@@ -71,6 +81,10 @@ export class LocalUploadStaging implements UploadStaging {
 
   moveToStore(uploadId: string, key: string): Promise<ObjectInfo> {
     return this.#store.putFile(key, join(this.#dir, uploadId), { link: true });
+  }
+
+  async checksum(uploadId: string, key: string, size: number): Promise<string> {
+    return checksumFrom(await uploadHashesRepo.forUpload(this.#db, uploadId), this.#store, key, size);
   }
 
   /** The staged file is a hard link to the stored one: keeping it costs no space until the sweep. */

@@ -50,10 +50,10 @@ export class UploadsService {
   }
 
   /**
-   * Turns a finished upload into an asset. Idempotent: the staged bytes are copied (linked on
-   * disk, copied server-side on S3) into the store and the asset is created in one transaction
-   * with the upload row's update; a crash in between is finished at start-up by
-   * `resumeUnfinished`, or on the next status request.
+   * Turns a finished upload into an asset, with its checksum. Idempotent: the staged bytes are
+   * copied (linked on disk, copied server-side on S3) into the store and the asset is created
+   * in one transaction with the upload row's update; a crash in between is finished at
+   * start-up by `resumeUnfinished`, or on the next status request.
    */
   async finish(uploadId: string): Promise<string> {
     const row = await this.#row(uploadId);
@@ -63,17 +63,10 @@ export class UploadsService {
     const assetId = uploadId;
     const sourceKey = mediaKeys.source(assetId);
     const info = await this.#d.staging.moveToStore(uploadId, sourceKey);
+    // Hashed as the bytes came in: only what a crash kept from the saved hash is read here.
+    const sha256 = await this.#d.staging.checksum(uploadId, sourceKey, info.size);
     await this.#d.assets.createFromSource(
-      {
-        assetId,
-        sourceKey,
-        filename: row.filename,
-        title: row.title,
-        size: info.size,
-        // Hashed by the probe job, off the request path: a multi-gigabyte file would hold the
-        // final PATCH open for as long as the hash takes.
-        sha256: null,
-      },
+      { assetId, sourceKey, filename: row.filename, title: row.title, size: info.size, sha256 },
       // The asset is made by whichever request brought the last bytes; it is credited to the
       // one that began the upload.
       { actor: row.created_by ?? 'anonymous', credential: 'tus upload', ip: row.created_ip },
