@@ -366,6 +366,85 @@ for (const dialect of TEST_DIALECTS) {
       }
       const listed = await server.api<ErrorBody>(`/v1/assets/${created.id}/tracks`);
       assert.equal(listed.status, 404);
+      const rows = await server.db
+        .selectFrom('asset_tracks')
+        .select('id')
+        .where('asset_id', '=', created.id)
+        .execute();
+      assert.deepEqual(rows, [], 'the rows went with the asset');
     });
   });
 }
+
+describe('who may add and remove tracks: who may edit the asset', () => {
+  const ADMIN_KEY = 'captions-admin-key-0123456789';
+  let server: TestServer;
+
+  before(async () => {
+    server = await startTestServer({ FRAMEHOUSE_ADMIN_API_KEY: ADMIN_KEY });
+  });
+  after(() => server?.stop());
+
+  /** A signed-in editor: the cookie and origin a browser on this server's pages would send. */
+  async function editor(email: string): Promise<Record<string, string>> {
+    const signUp = await fetch(new URL('/v1/auth/sign-up/email', server.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: server.url },
+      body: JSON.stringify({ email, password: 'a long enough password', name: email }),
+    });
+    assert.equal(signUp.status, 200);
+    const cookie = signUp.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const users = await server.api<{ data: Array<{ id: string; email: string }> }>('/v1/users');
+    const id = users.body.data.find((u) => u.email === email)?.id;
+    const promoted = await server.api(`/v1/users/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: '{"role":"editor"}',
+    });
+    assert.equal(promoted.status, 200);
+    return { cookie, origin: server.url };
+  }
+
+  /** A request with these headers only (the test server's helper would add the admin key). */
+  async function as<T>(headers: Record<string, string>, path: string, init: RequestInit = {}) {
+    const res = await fetch(new URL(path, server.url), { ...init, headers });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  test('an editor adds tracks to their own assets only; admins to any', async () => {
+    const ed = await editor('ed@example.com');
+    const eve = await editor('eve@example.com');
+    const upload = new FormData();
+    upload.append('file', new Blob([Buffer.from('not really a video')]), 'clip.mp4');
+    const created = await as<{ data: { id: string } }>(ed, '/v1/assets', { method: 'POST', body: upload });
+    assert.equal(created.status, 202);
+    const id = created.body.data.id;
+    const add = (headers: Record<string, string>, name: string) => {
+      const form = new FormData();
+      form.append('language', 'en');
+      form.append('name', name);
+      form.append('file', new Blob([ENGLISH_VTT]), 'en.vtt');
+      return as<{ data: Track } & ErrorBody>(headers, `/v1/assets/${id}/tracks`, {
+        method: 'POST',
+        body: form,
+      });
+    };
+    const refused = await add(eve, 'Not yours');
+    assert.deepEqual([refused.status, refused.body.error.code], [403, 'FH_ERR_NOT_OWNER']);
+    const own = await add(ed, 'Mine');
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    const byAdmin = await add({ authorization: `Bearer ${ADMIN_KEY}` }, 'By the admin key');
+    assert.equal(byAdmin.status, 201);
+    const path = `/v1/assets/${id}/tracks/${own.body.data.id}`;
+    assert.equal((await as(eve, path, { method: 'DELETE' })).status, 403);
+    assert.equal((await as(ed, path, { method: 'DELETE' })).status, 204);
+    assert.deepEqual(
+      (await server.api<{ data: Track[] }>(`/v1/assets/${id}/tracks`)).body.data.map((t) => t.name),
+      ['By the admin key'],
+    );
+  });
+});
