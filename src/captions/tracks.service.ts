@@ -126,11 +126,14 @@ export class TracksService {
     }));
   }
 
-  /** A track's cues, read from the store once and kept (a track never changes; it is replaced). */
+  /**
+   * A track's cues, read from the store once and kept (a track never changes; it is replaced).
+   * The row is looked up every time: a track deleted through another api node is gone here too.
+   */
   async captions(assetId: string, trackId: string): Promise<Captions> {
+    const row = await this.#find(assetId, trackId);
     const cached = this.#parsed.get(trackId);
     if (cached) return cached;
-    const row = await this.#find(assetId, trackId);
     const parsing = this.#store
       .getBuffer(row.object_key)
       .then((bytes) => readCaptions(bytes))

@@ -13,10 +13,14 @@ import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
-/** Where the subtitle segments meet the video: its first frame in 90 kHz units, its segment length. */
+/**
+ * Where the subtitle segments meet the video: its first frame in 90 kHz units, its segment
+ * length, and its length in seconds once the rung is complete (null before).
+ */
 interface Timeline {
   mpegts: number;
   targetDuration: number;
+  duration: number | null;
 }
 
 const TIMELINE_CACHE_SIZE = 1000;
@@ -48,16 +52,18 @@ export class SubtitleDelivery {
 
   async playlist(asset: AssetRow, trackId: string): Promise<string> {
     await this.#tracks.get(asset.id, trackId); // 404 for a track that is not (or no longer) there
-    const { targetDuration } = await this.#timeline(asset.id);
-    return subtitleMediaPlaylist(durationOf(asset), targetDuration);
+    const timeline = await this.#timeline(asset.id);
+    return subtitleMediaPlaylist(durationOf(asset, timeline), timeline.targetDuration);
   }
 
   async segment(asset: AssetRow, trackId: string, index: number): Promise<string> {
     const captions = await this.#tracks.captions(asset.id, trackId);
-    const { mpegts, targetDuration } = await this.#timeline(asset.id);
-    const duration = durationOf(asset);
-    if (index >= segmentDurations(duration, targetDuration).length) throw new AppError('FH_ERR_NOT_FOUND');
-    return subtitleSegment(captions, index, duration, targetDuration, mpegts);
+    const timeline = await this.#timeline(asset.id);
+    const duration = durationOf(asset, timeline);
+    if (index >= segmentDurations(duration, timeline.targetDuration).length) {
+      throw new AppError('FH_ERR_NOT_FOUND');
+    }
+    return subtitleSegment(captions, index, duration, timeline.targetDuration, timeline.mpegts);
   }
 
   /**
@@ -86,8 +92,15 @@ export class SubtitleDelivery {
       this.#store.getBuffer(key(first.trim())),
     ]);
     const { ticks, timescale } = firstPresentation(initBytes, segmentBytes);
-    const timeline = { mpegts: Math.round((ticks * 90_000) / timescale), targetDuration: Number(target) };
-    if (playlist?.includes('#EXT-X-ENDLIST')) {
+    const complete = playlist?.includes('#EXT-X-ENDLIST') ?? false;
+    const timeline = {
+      mpegts: Math.round((ticks * 90_000) / timescale),
+      targetDuration: Number(target),
+      duration: complete
+        ? [...(playlist ?? '').matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0)
+        : null,
+    };
+    if (complete) {
       if (this.#timelines.size >= TIMELINE_CACHE_SIZE) this.#timelines.clear();
       this.#timelines.set(assetId, timeline);
     }
@@ -100,7 +113,9 @@ export class SubtitleDelivery {
   }
 }
 
-function durationOf(asset: AssetRow): number {
-  if (!asset.duration || asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
-  return asset.duration;
+/** The rung's own length once complete (what players see), else what the probe said. */
+function durationOf(asset: AssetRow, timeline: Timeline): number {
+  const duration = timeline.duration || asset.duration;
+  if (!duration || asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
+  return duration;
 }
