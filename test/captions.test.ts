@@ -125,6 +125,31 @@ for (const dialect of TEST_DIALECTS) {
       const variants = master.text.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF:'));
       assert.equal(variants.length, asset.renditions.filter((r) => r.type === 'video').length);
       for (const v of variants) assert.match(v, /,SUBTITLES="subs"$/);
+      // Another HLS reader than a browser's: ffmpeg's demuxer (subtitle renditions are
+      // experimental there) finds both as WebVTT streams with their languages.
+      const probe = await runProcess(
+        FFPROBE,
+        [
+          '-v',
+          'error',
+          '-strict',
+          'experimental',
+          '-show_entries',
+          'stream=codec_name:stream_tags=language',
+          '-of',
+          'csv=p=0',
+          `${server.url}${asset.playback.hls}`,
+        ],
+        { timeoutMs: 30_000, collectStdout: 1 << 20 },
+      );
+      assert.equal(probe.exitCode, 0, probe.stderrTail);
+      const subtitles = new Set(
+        probe.stdout
+          .toString()
+          .split('\n')
+          .filter((l) => l.startsWith('webvtt,')),
+      );
+      assert.deepEqual([...subtitles].sort(), ['webvtt,en', 'webvtt,ko-KR']);
       // A shared cache may revalidate it.
       const etag = master.headers.get('etag') ?? '';
       assert.match(etag, /^".+"$/);
