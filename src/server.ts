@@ -7,6 +7,7 @@ import { authFromConfig } from './accounts/auth.ts';
 import { AssetsService } from './assets/assets.service.ts';
 import { ApiKeysService } from './auth/api-keys.service.ts';
 import { PlaybackTokens } from './auth/playback-tokens.ts';
+import { TracksService } from './captions/tracks.service.ts';
 import type { Config } from './config/config.ts';
 import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from './db/database.ts';
 import { Thumbnailer } from './delivery/thumbnails.ts';
@@ -80,7 +81,8 @@ export async function startServer(
   await notifier?.start();
   const queue = new JobQueue({ db, ...(notifier ? { notifier } : {}) });
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
-  const assets = new AssetsService({ db, queue });
+  const tracks = new TracksService({ db, store }); // subtitles and captions of assets
+  const assets = new AssetsService({ db, queue, tracks });
   const imageLimits = imageLimitsOf(config);
   const imageRenditions = new ImageRenditions({ store, limits: imageLimits });
   const presets = new Presets(db, config.imagePresets);
@@ -121,6 +123,7 @@ export async function startServer(
           db,
           store,
           assets,
+          tracks,
           thumbnails,
           dataDir: config.dataDir,
           maxUploadBytes: config.maxUploadBytes,

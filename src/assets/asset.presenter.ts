@@ -1,7 +1,13 @@
-import type { AssetRow, PlaybackIdRow, RenditionRow } from '../db/schema.ts';
+import { presentTrack } from '../captions/track.presenter.ts';
+import type { AssetRow, PlaybackIdRow, RenditionRow, TrackRow } from '../db/schema.ts';
 
 /** The public shape of an asset (ARCHITECTURE.md "API contract"): snake_case, ISO times. */
-export function presentAsset(asset: AssetRow, renditions: RenditionRow[], playbackIds: PlaybackIdRow[]) {
+export function presentAsset(
+  asset: AssetRow,
+  renditions: RenditionRow[],
+  playbackIds: PlaybackIdRow[],
+  tracks: TrackRow[] = [],
+) {
   const primary = playbackIds[0];
   return {
     id: asset.id,
@@ -24,6 +30,7 @@ export function presentAsset(asset: AssetRow, renditions: RenditionRow[], playba
       status: r.status,
     })),
     playback_ids: playbackIds.map((p) => ({ id: p.id, policy: p.policy })),
+    tracks: tracks.map(presentTrack),
     playback: primary ? playbackPaths(primary.id) : null,
     source: { filename: asset.source_filename, size: asset.source_size, sha256: asset.source_sha256 },
     errors: JSON.parse(asset.errors) as { code: string; message: string }[],

@@ -1,3 +1,5 @@
+import { trackSchema } from '../captions/track.presenter.ts';
+
 /** JSON schemas for the OpenAPI document at /docs and for response serialization. */
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
@@ -33,6 +35,7 @@ export const assetSchema = {
       type: 'array',
       items: { type: 'object', properties: { id: { type: 'string' }, policy: { type: 'string' } } },
     },
+    tracks: { type: 'array', items: trackSchema },
     playback: {
       type: ['object', 'null'],
       properties: { hls: { type: 'string' }, thumbnail: { type: 'string' }, storyboard: { type: 'string' } },

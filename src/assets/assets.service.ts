@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { type AuditWho, recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
-import type { Database } from '../db/schema.ts';
+import type { Database, TrackRow } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { deleteAssetObjectsSpec, probeSpec } from '../pipeline/job-specs.ts';
 import { enqueueJob } from '../queue/jobs.ts';
@@ -33,10 +33,12 @@ export interface AssetPatch {
 export class AssetsService {
   readonly #db: Db;
   readonly #queue: JobQueue;
+  readonly #tracks: AssetTracks | undefined;
 
-  constructor(deps: { db: Db; queue: JobQueue }) {
+  constructor(deps: { db: Db; queue: JobQueue; tracks?: AssetTracks }) {
     this.#db = deps.db;
     this.#queue = deps.queue;
+    this.#tracks = deps.tracks;
   }
 
   /**
@@ -111,11 +113,12 @@ export class AssetsService {
   async get(id: string): Promise<AssetJson> {
     const asset = await assetsRepo.get(this.#db, id);
     if (!asset) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
-    const [renditions, playbackIds] = await Promise.all([
+    const [renditions, playbackIds, tracks] = await Promise.all([
       assetsRepo.renditions(this.#db, [id]),
       assetsRepo.playbackIds(this.#db, [id]),
+      this.#tracksOf([id]),
     ]);
-    return presentAsset(asset, renditions, playbackIds);
+    return presentAsset(asset, renditions, playbackIds, tracks);
   }
 
   async list(
@@ -127,9 +130,10 @@ export class AssetsService {
     const rows = await assetsRepo.list(this.#db, limit + 1, after, filter);
     const page = rows.slice(0, limit);
     const ids = page.map((r) => r.id);
-    const [renditions, playbackIds] = await Promise.all([
+    const [renditions, playbackIds, tracks] = await Promise.all([
       assetsRepo.renditions(this.#db, ids),
       assetsRepo.playbackIds(this.#db, ids),
+      this.#tracksOf(ids),
     ]);
     const last = page.at(-1);
     return {
@@ -138,6 +142,7 @@ export class AssetsService {
           a,
           renditions.filter((r) => r.asset_id === a.id),
           playbackIds.filter((p) => p.asset_id === a.id),
+          tracks.filter((t) => t.asset_id === a.id),
         ),
       ),
       next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
@@ -185,6 +190,15 @@ export class AssetsService {
       await recordEvent(trx, 'asset.deleted', id);
     });
   }
+
+  #tracksOf(ids: string[]): Promise<TrackRow[]> {
+    return this.#tracks ? this.#tracks.ofAssets(ids) : Promise.resolve([]);
+  }
+}
+
+/** Where an asset's subtitle and caption tracks come from (the captions feature's service). */
+export interface AssetTracks {
+  ofAssets(assetIds: string[]): Promise<TrackRow[]>;
 }
 
 function encodeCursor(createdAt: string, id: string): string {

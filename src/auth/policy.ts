@@ -24,6 +24,7 @@ const PLAYBACK = [
   '/play/:playbackId/storyboard.jpg',
   '/play/:playbackId/info.json',
   '/play/:playbackId/:rendition/:file',
+  '/play/:playbackId/subs/:trackId/:file',
 ];
 
 export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
@@ -53,6 +54,11 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /v1/assets/:id': 'assets:read',
   'PATCH /v1/assets/:id': 'assets:write',
   'DELETE /v1/assets/:id': 'assets:write',
+  // Tracks: who may edit the asset may add or remove them (the routes check ownership too).
+  'POST /v1/assets/:id/tracks': 'assets:write',
+  'GET /v1/assets/:id/tracks': 'assets:read',
+  'GET /v1/assets/:id/tracks/:trackId': 'assets:read',
+  'DELETE /v1/assets/:id/tracks/:trackId': 'assets:write',
 
   // tus: creation, offset, data and termination are writes; OPTIONS is its capability discovery.
   ...Object.fromEntries(

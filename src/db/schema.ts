@@ -33,6 +33,7 @@ export interface Database {
   image_presets: { name: string; recipe: string; updated_at: string };
   image_batches: ImageBatchesTable;
   image_batch_items: ImageBatchItemsTable;
+  asset_tracks: AssetTracksTable;
 }
 
 export interface ImageBatchesTable {
@@ -267,6 +268,23 @@ export interface EventsTable {
   created_at: string;
 }
 
+export interface AssetTracksTable {
+  id: string;
+  asset_id: string;
+  kind: 'subtitles' | 'captions';
+  /** BCP 47, canonical (`en`, `ko`, `pt-BR`). */
+  language: string;
+  name: string;
+  is_default: number;
+  status: 'ready';
+  /** What was uploaded (`vtt` or `srt`); the store keeps the WebVTT made from it. */
+  source_format: 'vtt' | 'srt';
+  cue_count: number;
+  object_key: string;
+  created_by: string | null;
+  created_at: string;
+}
+
 export type AssetRow = Selectable<AssetsTable>;
 export type NewAsset = Insertable<AssetsTable>;
 export type AssetUpdate = Updateable<AssetsTable>;
@@ -275,3 +293,4 @@ export type PlaybackIdRow = Selectable<PlaybackIdsTable>;
 export type UploadRow = Selectable<UploadsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type EventRow = Selectable<EventsTable>;
+export type TrackRow = Selectable<AssetTracksTable>;

@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { playbackPaths } from '../assets/asset.presenter.ts';
 import { assetsRepo } from '../assets/assets.repo.ts';
 import type { PlaybackTokens } from '../auth/playback-tokens.ts';
+import { SEGMENT_NAME } from '../captions/hls-subtitles.ts';
+import type { TracksService } from '../captions/tracks.service.ts';
 import type { Db } from '../db/database.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
 import { DEFAULT_RECIPE } from '../images/recipe.ts';
@@ -10,6 +13,7 @@ import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { sendObject } from './serve-object.ts';
 import { tokenizePlaylist, tokenizeStoryboard } from './signed-urls.ts';
+import { SubtitleDelivery } from './subtitles.ts';
 import type { Thumbnailer } from './thumbnails.ts';
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -19,6 +23,7 @@ const IMAGE = 'public, max-age=86400';
 // Signed playback: nothing shared caches may keep (each token is its own URL anyway).
 const SIGNED_PLAYLIST = 'private, max-age=1';
 const SIGNED_MEDIA = 'private, max-age=86400';
+const HLS_TYPE = 'application/vnd.apple.mpegurl';
 
 /** Rendition files as ffmpeg names them: a playlist, an init segment, numbered media segments. */
 const RENDITION_FILE = /^(index\.m3u8|init(_\d{1,3})?\.mp4|seg_\d{5,9}\.m4s)$/;
@@ -42,6 +47,8 @@ interface Deps {
   images: ImageRenditions;
   /** > 0: segments are answered with a redirect to a presigned store URL valid this long. */
   segmentRedirectSeconds: number;
+  /** Subtitle and caption tracks, served as HLS subtitle renditions. */
+  tracks: TracksService;
 }
 
 /**
@@ -51,8 +58,9 @@ interface Deps {
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { db, store, thumbnails, tokens, images, segmentRedirectSeconds }: Deps,
+  { db, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks }: Deps,
 ): Promise<void> {
+  const subtitles = new SubtitleDelivery({ db, store, tracks });
   await app.register(
     async (scope) => {
       /**
@@ -94,6 +102,21 @@ export async function registerPlaybackRoutes(
           ? FINAL_PLAYLIST
           : LIVE_PLAYLIST;
       };
+      /** Text made for this request (a playlist with its subtitle renditions, a WebVTT segment). */
+      const sendText = (
+        request: FastifyRequest,
+        reply: FastifyReply,
+        text: string,
+        contentType: string,
+        caching: string,
+      ) => {
+        const etag = `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
+        reply.header('content-type', contentType).header('etag', etag).header('cache-control', caching);
+        if (request.headers['if-none-match']?.split(',').some((t) => t.trim() === etag)) {
+          return reply.code(304).send();
+        }
+        return reply.send(text);
+      };
       const schema = { hide: false, tags: ['playback'] };
 
       scope.get(
@@ -103,7 +126,16 @@ export async function registerPlaybackRoutes(
           const { asset, token } = await findAsset(request);
           if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
           const key = mediaKeys.hls(asset.id, 'master.m3u8');
-          return sendPlaylist(request, reply, key, token, await playlistCaching(asset.id));
+          const caching = await playlistCaching(asset.id);
+          const withTracks = await subtitles.master(asset.id, async () => {
+            if (!(await store.stat(key)))
+              throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
+            return (await store.getBuffer(key)).toString('utf8');
+          });
+          if (withTracks === null) return sendPlaylist(request, reply, key, token, caching);
+          return token
+            ? sendText(request, reply, tokenizePlaylist(withTracks, token), HLS_TYPE, SIGNED_PLAYLIST)
+            : sendText(request, reply, withTracks, HLS_TYPE, caching);
         },
       );
 
@@ -133,6 +165,26 @@ export async function registerPlaybackRoutes(
               .send();
           }
           return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMMUTABLE);
+        },
+      );
+
+      scope.get(
+        '/:playbackId/subs/:trackId/:file',
+        { schema: { ...schema, summary: 'Subtitle track: its media playlist or a WebVTT segment' } },
+        async (request, reply) => {
+          const { trackId = '', file = '' } = request.params as Record<string, string>;
+          const segment = SEGMENT_NAME.exec(file);
+          if (!PLAYBACK_ID.test(trackId) || (file !== 'index.m3u8' && !segment))
+            throw new AppError('FH_ERR_NOT_FOUND');
+          const { asset, token } = await findAsset(request);
+          if (!segment) {
+            const playlist = await subtitles.playlist(asset, trackId);
+            return token
+              ? sendText(request, reply, tokenizePlaylist(playlist, token), HLS_TYPE, SIGNED_PLAYLIST)
+              : sendText(request, reply, playlist, HLS_TYPE, FINAL_PLAYLIST);
+          }
+          const vtt = await subtitles.segment(asset, trackId, Number(segment[1]));
+          return sendText(request, reply, vtt, 'text/vtt; charset=utf-8', token ? SIGNED_MEDIA : IMAGE);
         },
       );
 

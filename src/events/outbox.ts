@@ -12,6 +12,8 @@ export type EventType =
   | 'asset.updated'
   | 'asset.errored'
   | 'asset.deleted'
+  | 'asset.track.ready'
+  | 'asset.track.deleted'
   | 'upload.completed'
   | 'job.dead'
   | 'batch.created'

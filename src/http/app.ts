@@ -15,6 +15,8 @@ import { registerAccessControl } from '../auth/access.ts';
 import { AddressAllowlist } from '../auth/address-allowlist.ts';
 import type { ApiKeysService } from '../auth/api-keys.service.ts';
 import type { PlaybackTokens } from '../auth/playback-tokens.ts';
+import { registerTrackRoutes } from '../captions/tracks.routes.ts';
+import type { TracksService } from '../captions/tracks.service.ts';
 import type { Db } from '../db/database.ts';
 import { PLAYBACK_CORS, registerPlaybackRoutes } from '../delivery/playback.routes.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
@@ -43,6 +45,8 @@ export interface AppDeps {
   db: Db;
   store: ObjectStore;
   assets: AssetsService;
+  /** Subtitle and caption tracks of assets. */
+  tracks: TracksService;
   thumbnails: Thumbnailer;
   dataDir: string;
   maxUploadBytes: number;
@@ -184,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     maxRendering: Math.max(1, availableParallelism()),
   });
   registerAssetRoutes(app, { assets: deps.assets, store: deps.store });
+  registerTrackRoutes(app, { assets: deps.assets, tracks: deps.tracks });
   const uploads = registerUploadRoutes(app, {
     db: deps.db,
     store: deps.store,
@@ -200,6 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tokens: deps.tokens,
     segmentRedirectSeconds: deps.segmentRedirectSeconds,
     images: deps.images.renditions,
+    tracks: deps.tracks,
   });
   registerAccessRoutes(app, {
     db: deps.db,

@@ -8,7 +8,13 @@ export const deleteAssetObjectsJob = (deps: Pick<PipelineDeps, 'store'>) =>
   defineJob<{ assetId: string }>(deleteAssetObjectsSpec.type, {
     ...deleteAssetObjectsSpec,
     async handler({ payload }) {
-      for (const prefix of [mediaKeys.sourcePrefix, mediaKeys.hlsPrefix, mediaKeys.imagesPrefix]) {
+      const prefixes = [
+        mediaKeys.sourcePrefix,
+        mediaKeys.hlsPrefix,
+        mediaKeys.imagesPrefix,
+        mediaKeys.tracksPrefix,
+      ];
+      for (const prefix of prefixes) {
         await deps.store.deletePrefix(prefix(payload.assetId));
       }
     },

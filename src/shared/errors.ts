@@ -13,6 +13,15 @@ export const ERROR_CODES = {
   FH_ERR_UPLOAD_NOT_FOUND: { status: 404, message: 'No upload has this id.' },
   FH_ERR_PLAYBACK_NOT_FOUND: { status: 404, message: 'No playback has this id.' },
   FH_ERR_NOT_READY: { status: 409, message: 'The asset is not ready yet.' },
+  FH_ERR_TRACK_NOT_FOUND: { status: 404, message: 'This asset has no track with this id.' },
+  FH_ERR_TRACK_NAME_TAKEN: {
+    status: 409,
+    message: 'Another track of this asset has this name: players list tracks by name, so give each its own.',
+  },
+  FH_ERR_CAPTIONS_INVALID: {
+    status: 422,
+    message: 'The file is not valid WebVTT or SRT.',
+  },
   FH_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The file is larger than this server accepts.' },
   FH_ERR_UPLOAD_MISSING_FILE: {
     status: 400,

@@ -14,4 +14,7 @@ export const mediaKeys = {
   storyboardImage: (assetId: string) => `images/${assetId}/storyboard.jpg`,
   storyboardVtt: (assetId: string) => `images/${assetId}/storyboard.vtt`,
   sourcePrefix: (assetId: string) => `sources/${assetId}/`,
+  /** Subtitle and caption tracks, as WebVTT: outside hls/, which a transcode rewrites whole. */
+  track: (assetId: string, trackId: string) => `captions/${assetId}/${trackId}.vtt`,
+  tracksPrefix: (assetId: string) => `captions/${assetId}/`,
 };

@@ -20,7 +20,8 @@ export const APP_PAGES = [
 ];
 
 /**
- * The page's Content-Security-Policy. Players need `blob:` for media (MSE) and workers (hls.js);
+ * The page's Content-Security-Policy. Players need `blob:` for media (MSE) and workers (hls.js),
+ * and `data:` for media too: hls.js gives each subtitle track a `<track src="data:,WEBVTT">`;
  * `https:` for connections lets segments come from a bucket via presigned redirects. Embeds may
  * be framed by any site; the rest of the app by none.
  */
@@ -30,7 +31,7 @@ const csp = (framedBy: string) =>
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
+    "media-src 'self' blob: data:",
     "worker-src 'self' blob:",
     "connect-src 'self' https:",
     "object-src 'none'",

@@ -24,6 +24,8 @@ const EVENTS = [
   'asset.updated',
   'asset.errored',
   'asset.deleted',
+  'asset.track.ready',
+  'asset.track.deleted',
   'upload.completed',
   'job.dead',
   'batch.created',

@@ -98,6 +98,8 @@ export function Player(props: PlayerProps) {
       hls.on(HlsJs.Events.SUBTITLE_TRACKS_UPDATED, (_e, data) =>
         setCaptionTracks(data.subtitleTracks.map((t) => t.name || t.lang || 'Captions')),
       );
+      // hls.js turns on a track marked DEFAULT by itself: the menu shows what is really on.
+      hls.on(HlsJs.Events.SUBTITLE_TRACK_SWITCH, (_e, data) => setCaptions(data.id));
       hls.on(HlsJs.Events.ERROR, (_e, data) => {
         if (!data.fatal) return;
         const status = (data.response as { code?: number } | undefined)?.code;
@@ -311,7 +313,7 @@ export function Player(props: PlayerProps) {
             <select value={captions} onChange={(e) => chooseCaptions(Number(e.currentTarget.value))}>
               <option value={-1}>Captions off</option>
               {captionTracks.map((name, i) => (
-                <option key={name} value={i}>
+                <option key={`${i}:${name}`} value={i}>
                   {name}
                 </option>
               ))}
