@@ -1,7 +1,13 @@
-import type { AssetRow, PlaybackIdRow, RenditionRow } from '../db/schema.ts';
+import type { AssetRow, DownloadRow, PlaybackIdRow, RenditionRow } from '../db/schema.ts';
+import { presentDownloads } from '../downloads/download.presenter.ts';
 
 /** The public shape of an asset (ARCHITECTURE.md "API contract"): snake_case, ISO times. */
-export function presentAsset(asset: AssetRow, renditions: RenditionRow[], playbackIds: PlaybackIdRow[]) {
+export function presentAsset(
+  asset: AssetRow,
+  renditions: RenditionRow[],
+  playbackIds: PlaybackIdRow[],
+  downloads: DownloadRow[] = [],
+) {
   const primary = playbackIds[0];
   return {
     id: asset.id,
@@ -27,6 +33,8 @@ export function presentAsset(asset: AssetRow, renditions: RenditionRow[], playba
     playback: primary ? playbackPaths(primary.id) : null,
     source: { filename: asset.source_filename, size: asset.source_size, sha256: asset.source_sha256 },
     errors: JSON.parse(asset.errors) as { code: string; message: string }[],
+    mp4_support: asset.mp4_support,
+    downloads: presentDownloads(asset, renditions, downloads, primary?.id),
     created_at: asset.created_at,
     updated_at: asset.updated_at,
   };

@@ -11,6 +11,7 @@ export type EventType =
   | 'asset.updated'
   | 'asset.errored'
   | 'asset.deleted'
+  | 'asset.download.ready'
   | 'upload.completed'
   | 'job.dead'
   | 'batch.created'

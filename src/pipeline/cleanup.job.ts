@@ -11,5 +11,6 @@ export const deleteAssetObjectsJob = (deps: Pick<PipelineDeps, 'store'>) =>
       for (const prefix of [mediaKeys.sourcePrefix, mediaKeys.hlsPrefix, mediaKeys.imagesPrefix]) {
         await deps.store.deletePrefix(prefix(payload.assetId));
       }
+      await deps.store.deletePrefix(mediaKeys.downloadsPrefix(payload.assetId));
     },
   });

@@ -14,4 +14,7 @@ export const mediaKeys = {
   storyboardImage: (assetId: string) => `images/${assetId}/storyboard.jpg`,
   storyboardVtt: (assetId: string) => `images/${assetId}/storyboard.vtt`,
   sourcePrefix: (assetId: string) => `sources/${assetId}/`,
+  /** MP4 downloads, a key of their own each time one is made (see pipeline/make-download.job.ts). */
+  downloadsPrefix: (assetId: string) => `downloads/${assetId}/`,
+  download: (assetId: string, file: string) => `downloads/${assetId}/${file}`,
 };

@@ -3,6 +3,7 @@ import type { AssetsService } from '../assets/assets.service.ts';
 import type { AuditWho } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import type { UploadRow } from '../db/schema.ts';
+import { parseMp4Support } from '../downloads/download-target.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
@@ -45,6 +46,8 @@ export class UploadsService {
         staging_cleared_at: null,
         created_by: who.actor,
         created_ip: who.ip,
+        // Checked here, at creation: a bad value is refused before any byte is sent.
+        mp4_support: parseMp4Support(meta.mp4_support),
       })
       .execute();
   }
@@ -73,6 +76,7 @@ export class UploadsService {
         // Hashed by the probe job, off the request path: a multi-gigabyte file would hold the
         // final PATCH open for as long as the hash takes.
         sha256: null,
+        mp4Support: row.mp4_support ?? 'none',
       },
       // The asset is made by whichever request brought the last bytes; it is credited to the
       // one that began the upload.
