@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseDisposition } from 'content-disposition';
 import { POSTGRES_URL } from '../src/db/test-databases.ts';
+import { createObjectStore } from '../src/storage/create-store.ts';
+import { mediaKeys } from '../src/storage/media-keys.ts';
 import { makeClip } from './fixtures/media.ts';
 import { packetChecksums, probe, topLevelBoxes } from './helpers/mp4.ts';
+import { startS3 } from './helpers/s3.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 
 interface Download {
@@ -48,11 +51,16 @@ const get = (server: TestServer, path: string, headers: Record<string, string> =
 const storedDownloads = async (server: TestServer, id: string) =>
   readdir(join(server.dataDir, 'objects', 'downloads', id)).catch((): string[] => []);
 
-/** Polls (through the asset) until the asset's stored download files are `names`. */
-async function untilStored(server: TestServer, id: string, names: (files: string[]) => boolean) {
+/** Polls until the asset's stored download files satisfy `names` (removal is a job's work). */
+async function untilStored(
+  server: TestServer,
+  id: string,
+  names: (files: string[]) => boolean,
+  list = storedDownloads,
+) {
   let files: string[] = [];
   for (let i = 0; i < 150; i++) {
-    files = await storedDownloads(server, id);
+    files = await list(server, id);
     if (names(files)) return files;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -315,11 +323,14 @@ async function fetchRendition(server: TestServer, base: string): Promise<Buffer>
   return Buffer.concat(parts);
 }
 
-describe('MP4 downloads on PostgreSQL', {
+describe('MP4 downloads on PostgreSQL and S3 (s3rver, the real AWS SDK)', {
   skip: POSTGRES_URL ? false : 'PostgreSQL not available: set DATABASE_URL=postgres://… to run',
 }, () => {
   test('made when the rung lands, removed when turned off', async () => {
-    const server = await startTestServer({}, undefined, 'postgres');
+    const s3 = await startS3();
+    const server = await startTestServer({ STORAGE_URL: s3.url }, undefined, 'postgres');
+    const store = await createObjectStore(s3.url);
+    const inBucket = (_: TestServer, id: string) => store.list(mediaKeys.downloadsPrefix(id));
     const dir = await mkdtemp(join(tmpdir(), 'fh-downloads-pg-'));
     try {
       const clip = await makeClip(dir, { name: 'pg', width: 320, height: 180, seconds: 2 });
@@ -332,10 +343,14 @@ describe('MP4 downloads on PostgreSQL', {
       const res = await get(server, asset.downloads[0]?.url ?? '');
       assert.equal(res.status, 200);
       assert.equal(Buffer.from(await res.arrayBuffer()).length, asset.downloads[0]?.size);
+      const ranged = await get(server, asset.downloads[0]?.url ?? '', { range: 'bytes=4-7' });
+      assert.equal(Buffer.from(await ranged.arrayBuffer()).toString('latin1'), 'ftyp');
+      assert.equal((await inBucket(server, asset.id)).length, 1);
       await patch(server, asset.id, { mp4_support: 'none' });
-      await untilStored(server, asset.id, (f) => f.length === 0);
+      await untilStored(server, asset.id, (f) => f.length === 0, inBucket);
     } finally {
       await server.stop();
+      await s3.stop();
     }
   });
 });
