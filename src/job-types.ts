@@ -1,3 +1,4 @@
+import { makeDownloadSpec, removeDownloadObjectsSpec } from './downloads/job-specs.ts';
 import { batchItemSpec } from './images/batches.ts';
 import { assetMailSpec } from './notifications/asset-mail.ts';
 import { sendMailSpec } from './notifications/mail.job.ts';
@@ -17,4 +18,6 @@ export const JOB_TYPES: readonly string[] = [
   assetMailSpec,
   sendMailSpec,
   batchItemSpec,
+  makeDownloadSpec,
+  removeDownloadObjectsSpec,
 ].map((s) => s.type);

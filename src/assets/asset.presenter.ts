@@ -1,5 +1,6 @@
 import { presentTrack } from '../captions/track.presenter.ts';
-import type { AssetRow, PlaybackIdRow, RenditionRow, TrackRow } from '../db/schema.ts';
+import type { AssetRow, DownloadRow, PlaybackIdRow, RenditionRow, TrackRow } from '../db/schema.ts';
+import { presentDownloads } from '../downloads/download.presenter.ts';
 
 /** The public shape of an asset (ARCHITECTURE.md "API contract"): snake_case, ISO times. */
 export function presentAsset(
@@ -7,6 +8,7 @@ export function presentAsset(
   renditions: RenditionRow[],
   playbackIds: PlaybackIdRow[],
   tracks: TrackRow[] = [],
+  downloads: DownloadRow[] = [],
 ) {
   const primary = playbackIds[0];
   return {
@@ -34,6 +36,8 @@ export function presentAsset(
     playback: primary ? playbackPaths(primary.id) : null,
     source: { filename: asset.source_filename, size: asset.source_size, sha256: asset.source_sha256 },
     errors: JSON.parse(asset.errors) as { code: string; message: string }[],
+    mp4_support: asset.mp4_support,
+    downloads: presentDownloads(asset, renditions, downloads, primary?.id),
     created_at: asset.created_at,
     updated_at: asset.updated_at,
   };

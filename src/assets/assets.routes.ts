@@ -1,6 +1,8 @@
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { auditWho } from '../audit/audit.ts';
+import type { Mp4Support } from '../db/schema.ts';
+import { MP4_SUPPORT, parseMp4Support } from '../downloads/download-target.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
@@ -22,7 +24,8 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
     '/v1/assets',
     {
       schema: {
-        summary: 'Upload a file (multipart: `file`, optional `title`) and start processing it',
+        summary:
+          'Upload a file (multipart: `file`, optional `title` and `mp4_support`) and start processing it',
         tags: ['assets'],
         consumes: ['multipart/form-data'],
         response: { 202: { type: 'object', properties: { data: assetSchema } }, '4xx': errorSchemaRef },
@@ -39,18 +42,28 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
       const sourceKey = mediaKeys.source(assetId);
       let stored: { size: number; sha256: string; filename: string } | undefined;
       let title: string | null = null;
+      let mp4Support: Mp4Support = 'none';
+      // A bad field is answered once the body is read (a reply cut short would reset the client).
+      let invalid: unknown;
       try {
         for await (const part of request.parts()) {
           if (part.type === 'file') {
-            if (part.fieldname !== 'file' || stored) {
+            if (part.fieldname !== 'file' || stored || invalid) {
               part.file.resume(); // drain extra files: only one source per asset
               continue;
             }
             stored = await storeFilePart(store, sourceKey, part);
           } else if (part.fieldname === 'title' && typeof part.value === 'string') {
             title = part.value.trim().slice(0, MAX_TITLE) || null;
+          } else if (part.fieldname === 'mp4_support') {
+            try {
+              mp4Support = parseMp4Support(typeof part.value === 'string' ? part.value : '');
+            } catch (e) {
+              invalid = e;
+            }
           }
         }
+        if (invalid) throw invalid;
       } catch (e) {
         await store.delete(sourceKey).catch(() => {});
         throw e;
@@ -64,6 +77,7 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
           title,
           size: stored.size,
           sha256: stored.sha256,
+          mp4Support,
         },
         auditWho(request),
       );
@@ -142,6 +156,7 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Dep
           properties: {
             title: { type: ['string', 'null'], maxLength: MAX_TITLE },
             playback_policy: { type: 'string', enum: ['public', 'signed'] },
+            mp4_support: { type: 'string', enum: [...MP4_SUPPORT] },
           },
         },
         response: { 200: { type: 'object', properties: { data: assetSchema } }, '4xx': errorSchemaRef },

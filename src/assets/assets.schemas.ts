@@ -48,6 +48,21 @@ export const assetSchema = {
       type: 'array',
       items: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
     },
+    mp4_support: { type: 'string', enum: ['none', 'standard', 'capped-1080p'] },
+    downloads: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          width: nullable('integer'),
+          height: nullable('integer'),
+          size: nullable('integer'),
+          status: { type: 'string', enum: ['waiting', 'preparing', 'ready', 'errored'] },
+          url: nullable('string'),
+        },
+      },
+    },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
   },

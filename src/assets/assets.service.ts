@@ -2,7 +2,8 @@ import type { Transaction } from 'kysely';
 import { type AuditWho, recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
-import type { Database, TrackRow } from '../db/schema.ts';
+import type { Database, Mp4Support, TrackRow } from '../db/schema.ts';
+import { deleteDownloadRows, downloadRows, syncDownloads } from '../downloads/downloads.service.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { deleteAssetObjectsSpec, probeSpec } from '../pipeline/job-specs.ts';
 import { enqueueJob } from '../queue/jobs.ts';
@@ -20,6 +21,8 @@ export interface StoredSource {
   title: string | null;
   size: number;
   sha256: string | null;
+  /** Which MP4 download to make once the ladder is there (default none). */
+  mp4Support?: Mp4Support;
 }
 
 export type PlaybackPolicy = 'public' | 'signed';
@@ -27,6 +30,7 @@ export type PlaybackPolicy = 'public' | 'signed';
 export interface AssetPatch {
   title?: string | null;
   playback_policy?: PlaybackPolicy;
+  mp4_support?: Mp4Support;
 }
 
 /** Asset lifecycle: create from a stored source, read, list, edit, delete. */
@@ -71,6 +75,7 @@ export class AssetsService {
         created_at: now,
         updated_at: now,
         created_by: who.actor,
+        mp4_support: source.mp4Support ?? 'none',
       });
       await assetsRepo.insertPlaybackId(trx, {
         id: newId(),
@@ -113,12 +118,13 @@ export class AssetsService {
   async get(id: string): Promise<AssetJson> {
     const asset = await assetsRepo.get(this.#db, id);
     if (!asset) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
-    const [renditions, playbackIds, tracks] = await Promise.all([
+    const [renditions, playbackIds, tracks, downloads] = await Promise.all([
       assetsRepo.renditions(this.#db, [id]),
       assetsRepo.playbackIds(this.#db, [id]),
       this.#tracksOf([id]),
+      downloadRows(this.#db, [id]),
     ]);
-    return presentAsset(asset, renditions, playbackIds, tracks);
+    return presentAsset(asset, renditions, playbackIds, tracks, downloads);
   }
 
   async list(
@@ -130,10 +136,11 @@ export class AssetsService {
     const rows = await assetsRepo.list(this.#db, limit + 1, after, filter);
     const page = rows.slice(0, limit);
     const ids = page.map((r) => r.id);
-    const [renditions, playbackIds, tracks] = await Promise.all([
+    const [renditions, playbackIds, tracks, downloads] = await Promise.all([
       assetsRepo.renditions(this.#db, ids),
       assetsRepo.playbackIds(this.#db, ids),
       this.#tracksOf(ids),
+      downloadRows(this.#db, ids),
     ]);
     const last = page.at(-1);
     return {
@@ -143,6 +150,7 @@ export class AssetsService {
           renditions.filter((r) => r.asset_id === a.id),
           playbackIds.filter((p) => p.asset_id === a.id),
           tracks.filter((t) => t.asset_id === a.id),
+          downloads.filter((d) => d.asset_id === a.id),
         ),
       ),
       next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
@@ -164,6 +172,8 @@ export class AssetsService {
           });
         }
       }
+      // Made, replaced or removed to match (an errored one is tried again).
+      if (patch.mp4_support) await syncDownloads(trx, this.#queue, id, { retryErrored: true });
       await recordEvent(trx, 'asset.updated', id, { changes: Object.keys(patch) });
       await recordAudit(trx, who, {
         action: 'asset.updated',
@@ -179,6 +189,7 @@ export class AssetsService {
     await this.#db.transaction().execute(async (trx) => {
       const deleted = await assetsRepo.delete(trx, id);
       if (!deleted) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+      await deleteDownloadRows(trx, id); // their objects go with the asset's other objects
       await recordAudit(trx, who, { action: 'asset.deleted', target: { type: 'asset', id } });
       await enqueueJob(
         this.#queue,

@@ -23,6 +23,8 @@ const PLAYBACK = [
   '/play/:playbackId/storyboard.vtt',
   '/play/:playbackId/storyboard.jpg',
   '/play/:playbackId/info.json',
+  '/play/:playbackId/download.mp4',
+  '/play/:playbackId/download.m4a',
   '/play/:playbackId/:rendition/:file',
   '/play/:playbackId/subs/:trackId/:file',
 ];

@@ -34,6 +34,7 @@ export interface Database {
   image_batches: ImageBatchesTable;
   image_batch_items: ImageBatchItemsTable;
   asset_tracks: AssetTracksTable;
+  asset_downloads: AssetDownloadsTable;
 }
 
 export interface ImageBatchesTable {
@@ -86,6 +87,28 @@ export interface AssetsTable {
   updated_at: string;
   /** Who made it: "key:{id}" (null before access control, or in open mode). */
   created_by: string | null;
+  /** Which MP4 download the asset offers (see downloads/download-target.ts). */
+  mp4_support: Generated<Mp4Support>;
+}
+
+export type Mp4Support = 'none' | 'standard' | 'capped-1080p';
+export type DownloadStatus = 'preparing' | 'ready' | 'errored';
+
+/** One MP4 (or, for audio-only assets, M4A) download made from the ladder by remuxing. */
+export interface AssetDownloadsTable {
+  asset_id: string;
+  /** The file's name: `{rung}.mp4`, or `audio.m4a`. */
+  name: string;
+  /** The video rung it is made from; null for audio only. */
+  rendition: string | null;
+  width: number | null;
+  height: number | null;
+  status: DownloadStatus;
+  size: number | null;
+  /** Where it is stored: a key of its own per making, so a late job never overwrites a newer one. */
+  object_key: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export type RenditionStatus = 'queued' | 'processing' | 'ready' | 'errored';
@@ -127,6 +150,8 @@ export interface UploadsTable {
   /** Saved SHA-256 state of the bytes staged so far (local staging), and how many bytes it covers. */
   hash_state: string | null;
   hash_bytes: number | null;
+  /** `mp4_support` from the upload's metadata, for the asset it becomes. */
+  mp4_support: Generated<Mp4Support | null>;
 }
 
 export interface UploadPartsTable {
@@ -294,3 +319,4 @@ export type UploadRow = Selectable<UploadsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type TrackRow = Selectable<AssetTracksTable>;
+export type DownloadRow = Selectable<AssetDownloadsTable>;

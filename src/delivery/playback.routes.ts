@@ -6,6 +6,8 @@ import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import { SEGMENT_NAME } from '../captions/hls-subtitles.ts';
 import type { TracksService } from '../captions/tracks.service.ts';
 import type { Db } from '../db/database.ts';
+import { attachmentDisposition } from '../downloads/content-disposition.ts';
+import { readyDownload } from '../downloads/downloads.service.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
 import { DEFAULT_RECIPE } from '../images/recipe.ts';
 import { AppError } from '../shared/errors.ts';
@@ -24,6 +26,9 @@ const IMAGE = 'public, max-age=86400';
 const SIGNED_PLAYLIST = 'private, max-age=1';
 const SIGNED_MEDIA = 'private, max-age=86400';
 const HLS_TYPE = 'application/vnd.apple.mpegurl';
+// The same URL serves a new file when mp4_support picks another rung: revalidate (ETag) soon.
+const DOWNLOAD = 'public, max-age=300';
+const SIGNED_DOWNLOAD = 'private, max-age=300';
 
 /** Rendition files as ffmpeg names them: a playlist, an init segment, numbered media segments. */
 const RENDITION_FILE = /^(index\.m3u8|init(_\d{1,3})?\.mp4|seg_\d{5,9}\.m4s)$/;
@@ -231,6 +236,38 @@ export async function registerPlaybackRoutes(
             if (file === 'storyboard.vtt')
               return sendPlaylist(request, reply, key(asset.id), token, IMAGE, tokenizeStoryboard);
             return sendObject(request, reply, store, key(asset.id), token ? SIGNED_MEDIA : IMAGE);
+          },
+        );
+      }
+
+      // The MP4 download (an M4A for audio-only assets), under the same token rules as the stream.
+      for (const ext of ['mp4', 'm4a'] as const) {
+        scope.get(
+          `/:playbackId/download.${ext}`,
+          {
+            schema: {
+              ...schema,
+              summary: `The asset's ${ext === 'mp4' ? 'MP4' : 'audio-only M4A'} download; \`filename\` makes it an attachment`,
+              querystring: {
+                type: 'object',
+                properties: { filename: { type: 'string', maxLength: 1000 }, token: { type: 'string' } },
+              },
+            },
+          },
+          async (request, reply) => {
+            const { asset, token } = await findAsset(request);
+            const download = await readyDownload(db, asset, ext);
+            const { filename } = request.query as { filename?: string };
+            return sendObject(
+              request,
+              reply,
+              store,
+              download.object_key,
+              token ? SIGNED_DOWNLOAD : DOWNLOAD,
+              filename === undefined
+                ? {}
+                : { 'content-disposition': attachmentDisposition(filename, asset.title, ext) },
+            );
           },
         );
       }

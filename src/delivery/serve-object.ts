@@ -13,6 +13,8 @@ export async function sendObject(
   store: ObjectStore,
   key: string,
   cacheControl: string,
+  /** More headers for answers that carry (or confirm) the object, e.g. Content-Disposition. */
+  extraHeaders: Record<string, string> = {},
 ): Promise<FastifyReply> {
   const info = await store.stat(key);
   if (!info) throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
@@ -23,7 +25,8 @@ export async function sendObject(
       .header('etag', info.etag)
       .header('last-modified', info.lastModified.toUTCString())
       .header('cache-control', cacheControl)
-      .header('accept-ranges', 'bytes');
+      .header('accept-ranges', 'bytes')
+      .headers(extraHeaders);
 
   const inm = request.headers['if-none-match'];
   if (inm?.split(',').some((t) => ['*', info.etag, `W/${info.etag}`].includes(t.trim()))) {

@@ -14,6 +14,7 @@ export type EventType =
   | 'asset.deleted'
   | 'asset.track.ready'
   | 'asset.track.deleted'
+  | 'asset.download.ready'
   | 'upload.completed'
   | 'job.dead'
   | 'batch.created'

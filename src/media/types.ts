@@ -32,6 +32,8 @@ export interface ProbeStream {
   r_frame_rate?: string;
   avg_frame_rate?: string;
   duration?: string;
+  /** When the stream's first frame is presented, seconds. */
+  start_time?: string;
   nb_frames?: string;
   bits_per_raw_sample?: string;
   channels?: number;

@@ -17,5 +17,6 @@ export const deleteAssetObjectsJob = (deps: Pick<PipelineDeps, 'store'>) =>
       for (const prefix of prefixes) {
         await deps.store.deletePrefix(prefix(payload.assetId));
       }
+      await deps.store.deletePrefix(mediaKeys.downloadsPrefix(payload.assetId));
     },
   });

@@ -1,5 +1,7 @@
+import { removeDownloadObjectsJob } from '../downloads/remove-objects.job.ts';
 import { JobRegistry } from '../queue/jobs.ts';
 import { deleteAssetObjectsJob } from './cleanup.job.ts';
+import { makeDownloadJob } from './make-download.job.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { probeJob } from './probe.job.ts';
 import { transcodeJob } from './transcode.job.ts';
@@ -10,5 +12,7 @@ export function pipelineJobs(deps: PipelineDeps): JobRegistry {
   registry.register(probeJob(deps));
   registry.register(transcodeJob(deps));
   registry.register(deleteAssetObjectsJob(deps));
+  registry.register(makeDownloadJob(deps));
+  registry.register(removeDownloadObjectsJob(deps));
   return registry;
 }

@@ -2,6 +2,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assetsRepo } from '../assets/assets.repo.ts';
 import type { Db } from '../db/database.ts';
+import { syncDownloads } from '../downloads/downloads.service.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { type LadderPlan, planLadder } from '../media/ladder.ts';
 import { injectSphericalV1 } from '../media/spherical.ts';
@@ -165,6 +166,8 @@ async function transcode(
     landed.audio = measured.has(AUDIO_RENDITION) ? plan.audio : null;
     await deps.store.put(masterKey, masterFor(landed, measured));
     await markRenditionsReady(deps.db, asset.id, names, measured);
+    // An MP4 download waiting for these renditions can be made now.
+    await deps.db.transaction().execute((trx) => syncDownloads(trx, deps.queue, asset.id));
     if (!ready) {
       await markReady(deps.db, asset.id);
       ready = true;

@@ -22,6 +22,14 @@ export const ERROR_CODES = {
     status: 422,
     message: 'The file is not valid WebVTT or SRT.',
   },
+  FH_ERR_DOWNLOAD_NOT_AVAILABLE: {
+    status: 404,
+    message: 'This asset offers no MP4 download: set "mp4_support" to "standard" or "capped-1080p".',
+  },
+  FH_ERR_DOWNLOAD_NOT_READY: {
+    status: 409,
+    message: 'The MP4 download is being made from the finished renditions: ask again in a moment.',
+  },
   FH_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The file is larger than this server accepts.' },
   FH_ERR_UPLOAD_MISSING_FILE: {
     status: 400,

@@ -17,4 +17,7 @@ export const mediaKeys = {
   /** Subtitle and caption tracks, as WebVTT: outside hls/, which a transcode rewrites whole. */
   track: (assetId: string, trackId: string) => `captions/${assetId}/${trackId}.vtt`,
   tracksPrefix: (assetId: string) => `captions/${assetId}/`,
+  /** MP4 downloads, a key of their own each time one is made (see pipeline/make-download.job.ts). */
+  downloadsPrefix: (assetId: string) => `downloads/${assetId}/`,
+  download: (assetId: string, file: string) => `downloads/${assetId}/${file}`,
 };

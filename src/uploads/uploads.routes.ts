@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AssetsService } from '../assets/assets.service.ts';
 import { whoFor } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
+import { AppError } from '../shared/errors.ts';
 import { ID_PATTERN, newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { createUploadStaging } from './staging.ts';
@@ -57,11 +58,13 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     getFileIdFromRequest: (_req, lastPath) =>
       lastPath && ID_PATTERN.test(lastPath) ? staging.stagedId(lastPath) : undefined,
     onUploadCreate: async (req, upload) => {
-      await uploads.recordCreated(upload, {
-        actor: req.headers.get(ACTOR_HEADER) ?? 'anonymous',
-        credential: null,
-        ip: req.headers.get(IP_HEADER),
-      });
+      await uploads
+        .recordCreated(upload, {
+          actor: req.headers.get(ACTOR_HEADER) ?? 'anonymous',
+          credential: null,
+          ip: req.headers.get(IP_HEADER),
+        })
+        .catch(asTusError);
       return {};
     },
     onUploadFinish: async (_req, upload) => {
@@ -142,6 +145,12 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
   );
 
   return uploads;
+}
+
+/** A coded error (bad metadata) as @tus/server answers it: our JSON body, its status. */
+function asTusError(e: unknown): never {
+  if (!(e instanceof AppError)) throw e;
+  throw { status_code: e.status, body: JSON.stringify({ error: { code: e.code, message: e.message } }) };
 }
 
 /** Sets headers on an incoming request (parsed and raw forms), replacing any the client sent. */

@@ -3,6 +3,7 @@ import type { AssetsService } from '../assets/assets.service.ts';
 import type { AuditWho } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import type { UploadRow } from '../db/schema.ts';
+import { parseMp4Support } from '../downloads/download-target.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
@@ -45,6 +46,8 @@ export class UploadsService {
         staging_cleared_at: null,
         created_by: who.actor,
         created_ip: who.ip,
+        // Checked here, at creation: a bad value is refused before any byte is sent.
+        mp4_support: parseMp4Support(meta.mp4_support),
       })
       .execute();
   }
@@ -66,7 +69,15 @@ export class UploadsService {
     // Hashed as the bytes came in: only what a crash kept from the saved hash is read here.
     const sha256 = await this.#d.staging.checksum(uploadId, sourceKey, info.size);
     await this.#d.assets.createFromSource(
-      { assetId, sourceKey, filename: row.filename, title: row.title, size: info.size, sha256 },
+      {
+        assetId,
+        sourceKey,
+        filename: row.filename,
+        title: row.title,
+        size: info.size,
+        sha256,
+        mp4Support: row.mp4_support ?? 'none',
+      },
       // The asset is made by whichever request brought the last bytes; it is credited to the
       // one that began the upload.
       { actor: row.created_by ?? 'anonymous', credential: 'tus upload', ip: row.created_ip },
