@@ -18,6 +18,8 @@ import { ImageRenditions } from './images/image-renditions.ts';
 import { imgKeysFromHex } from './images/imgproxy-url.ts';
 import { imageLimitsOf } from './images/limits.ts';
 import { Presets } from './images/presets.ts';
+import { fetchUrlJob } from './ingest/fetch-url.job.ts';
+import { ingestLimitsOf, UrlIngest } from './ingest/url-ingest.ts';
 import { assetMailJob } from './notifications/asset-mail.ts';
 import { QueuedMailer, sendMailJob } from './notifications/mail.job.ts';
 import { assetMailDispatcher } from './notifications/mail-dispatcher.ts';
@@ -80,6 +82,7 @@ export async function startServer(
   const queue = new JobQueue({ db, ...(notifier ? { notifier } : {}) });
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const assets = new AssetsService({ db, queue });
+  const urlIngest = new UrlIngest({ assets, queue });
   const imageLimits = imageLimitsOf(config);
   const imageRenditions = new ImageRenditions({ store, limits: imageLimits });
   const presets = new Presets(db, config.imagePresets);
@@ -119,6 +122,7 @@ export async function startServer(
           db,
           store,
           assets,
+          urlIngest,
           thumbnails,
           dataDir: config.dataDir,
           maxUploadBytes: config.maxUploadBytes,
@@ -186,6 +190,7 @@ export async function startServer(
     );
     registry.register(sendMailJob(smtp));
     registry.register(batchItemJob({ db, batches, renditions: imageRenditions }));
+    registry.register(fetchUrlJob({ db, store, assets, limits: ingestLimitsOf(config) }));
     // Worker nodes turn events into webhook deliveries and e-mail notices (once each, whichever
     // node is first).
     dispatchers = [

@@ -25,6 +25,7 @@ import { registerImageRoutes } from '../images/images.routes.ts';
 import { registerImgRoutes } from '../images/img.routes.ts';
 import type { ImgproxyKeys } from '../images/imgproxy-url.ts';
 import type { Presets } from '../images/presets.ts';
+import type { UrlIngest } from '../ingest/url-ingest.ts';
 import { registerAdminRoutes } from '../ops/admin.routes.ts';
 import { registerMetricsRoute } from '../ops/metrics.routes.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -43,6 +44,8 @@ export interface AppDeps {
   db: Db;
   store: ObjectStore;
   assets: AssetsService;
+  /** Assets from a URL (`POST /v1/assets` with JSON). */
+  urlIngest: UrlIngest;
   thumbnails: Thumbnailer;
   dataDir: string;
   maxUploadBytes: number;
@@ -181,7 +184,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     watermarkAssetId: deps.images.watermarkAssetId,
     maxRendering: Math.max(1, availableParallelism()),
   });
-  registerAssetRoutes(app, { assets: deps.assets, store: deps.store });
+  registerAssetRoutes(app, { assets: deps.assets, store: deps.store, urlIngest: deps.urlIngest });
   const uploads = registerUploadRoutes(app, {
     db: deps.db,
     store: deps.store,

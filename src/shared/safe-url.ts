@@ -47,11 +47,12 @@ export interface ResolvedAddress {
 /**
  * Every address a URL's host resolves to (an IP literal is its own). Unless `allowPrivate`, one
  * address that is not public refuses the lot: a name with a private answer among public ones is
- * not trusted with any of them.
+ * not trusted with any of them. `allowPrivate` may instead name the non-public addresses that
+ * are allowed (an operator's own network, a test's loopback port).
  */
 export async function resolveHost(
   host: string,
-  allowPrivate: boolean,
+  allowPrivate: boolean | ((address: string) => boolean),
   resolve: (host: string) => Promise<ResolvedAddress[]> = lookupAll,
 ): Promise<ResolvedAddress[]> {
   const bare = host.replace(/^\[|\]$/g, '');
@@ -59,8 +60,9 @@ export async function resolveHost(
     ? [{ address: bare, family: ipaddr.parse(bare).kind() === 'ipv6' ? 6 : 4 }]
     : await resolve(bare).catch(() => []);
   if (addresses.length === 0) throw new UnsafeUrlError(`${bare} does not resolve`, 'unresolved');
-  if (allowPrivate) return addresses;
-  const blocked = addresses.find((a) => !isPublicAddress(a.address));
+  if (allowPrivate === true) return addresses;
+  const allowed = (a: string) => isPublicAddress(a) || (allowPrivate !== false && allowPrivate(a));
+  const blocked = addresses.find((a) => !allowed(a.address));
   if (blocked)
     throw new UnsafeUrlError(
       `${bare} resolves to ${blocked.address}, a private, loopback or link-local address`,
