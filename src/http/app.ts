@@ -25,6 +25,8 @@ import { registerImageRoutes } from '../images/images.routes.ts';
 import { registerImgRoutes } from '../images/img.routes.ts';
 import type { ImgproxyKeys } from '../images/imgproxy-url.ts';
 import type { Presets } from '../images/presets.ts';
+import type { Imports } from '../imports/imports.service.ts';
+import { registerStorageHookRoute } from '../imports/storage-hook.routes.ts';
 import type { UrlIngest } from '../ingest/url-ingest.ts';
 import { registerAdminRoutes } from '../ops/admin.routes.ts';
 import { registerMetricsRoute } from '../ops/metrics.routes.ts';
@@ -46,6 +48,9 @@ export interface AppDeps {
   assets: AssetsService;
   /** Assets from a URL (`POST /v1/assets` with JSON). */
   urlIngest: UrlIngest;
+  /** Objects under imports/ as assets: the storage hook (on with its secret) and image batches. */
+  imports: Imports;
+  storageHookSecret: string | undefined;
   thumbnails: Thumbnailer;
   dataDir: string;
   maxUploadBytes: number;
@@ -175,7 +180,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     presets: deps.images.presets,
     batches: deps.images.batches,
     renditions: deps.images.renditions,
-    assets: deps.assets,
+    imports: deps.imports,
   });
   registerImgRoutes(app, {
     db: deps.db,
@@ -208,6 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tokens: deps.tokens,
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,
   });
+  registerStorageHookRoute(app, { imports: deps.imports, secret: deps.storageHookSecret });
   registerAuditRoutes(app, { db: deps.db });
   registerAccountRoutes(app, { db: deps.db, auth: deps.auth });
   registerEventRoutes(app, { db: deps.db });

@@ -43,6 +43,11 @@ export const ERROR_CODES = {
     status: 422,
     message: 'The URL leads to a loopback, private or link-local address, which this server does not fetch.',
   },
+  // Bucket imports.
+  FH_ERR_STORAGE_HOOK_OFF: {
+    status: 404,
+    message: 'The storage hook is off: the operator turns it on with FRAMEHOUSE_STORAGE_HOOK_SECRET.',
+  },
   FH_ERR_EVENT_NOT_FOUND: { status: 404, message: 'No event has this id.' },
   FH_ERR_JOB_NOT_FOUND: { status: 404, message: 'No job has this id.' },
   FH_ERR_JOB_NOT_DEAD: {

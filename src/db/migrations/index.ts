@@ -7,6 +7,7 @@ import * as m0005 from './0005_webhooks.ts';
 import * as m0006 from './0006_worker_nodes.ts';
 import * as m0007 from './0007_notifications.ts';
 import * as m0008 from './0008_image_batches.ts';
+import * as m0011 from './0011_imported_objects.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006_worker_nodes': m0006,
   '0007_notifications': m0007,
   '0008_image_batches': m0008,
+  '0011_imported_objects': m0011,
 };
