@@ -1,5 +1,7 @@
 import { makeDownloadSpec, removeDownloadObjectsSpec } from './downloads/job-specs.ts';
 import { batchItemSpec } from './images/batches.ts';
+import { importObjectSpec, scanImportsSpec } from './imports/imports.service.ts';
+import { fetchUrlSpec } from './ingest/url-ingest.ts';
 import { assetMailSpec } from './notifications/asset-mail.ts';
 import { sendMailSpec } from './notifications/mail.job.ts';
 import { deleteAssetObjectsSpec, probeSpec, transcodeSpec } from './pipeline/job-specs.ts';
@@ -20,4 +22,7 @@ export const JOB_TYPES: readonly string[] = [
   batchItemSpec,
   makeDownloadSpec,
   removeDownloadObjectsSpec,
+  fetchUrlSpec,
+  importObjectSpec,
+  scanImportsSpec,
 ].map((s) => s.type);

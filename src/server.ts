@@ -19,6 +19,10 @@ import { ImageRenditions } from './images/image-renditions.ts';
 import { imgKeysFromHex } from './images/imgproxy-url.ts';
 import { imageLimitsOf } from './images/limits.ts';
 import { Presets } from './images/presets.ts';
+import { importObjectJob, scanImportsJob } from './imports/imports.jobs.ts';
+import { importsFromConfig } from './imports/imports.service.ts';
+import { fetchUrlJob } from './ingest/fetch-url.job.ts';
+import { ingestLimitsOf, UrlIngest } from './ingest/url-ingest.ts';
 import { JOB_TYPES } from './job-types.ts';
 import { assetMailJob } from './notifications/asset-mail.ts';
 import { QueuedMailer, sendMailJob } from './notifications/mail.job.ts';
@@ -83,6 +87,8 @@ export async function startServer(
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const tracks = new TracksService({ db, store }); // subtitles and captions of assets
   const assets = new AssetsService({ db, queue, tracks });
+  const urlIngest = new UrlIngest({ assets, queue });
+  const imports = importsFromConfig({ db, queue, store, assets }, config);
   const imageLimits = imageLimitsOf(config);
   const imageRenditions = new ImageRenditions({ store, limits: imageLimits });
   const presets = new Presets(db, config.imagePresets);
@@ -124,6 +130,9 @@ export async function startServer(
           store,
           assets,
           tracks,
+          urlIngest,
+          imports,
+          storageHookSecret: config.storageHookSecret,
           thumbnails,
           dataDir: config.dataDir,
           maxUploadBytes: config.maxUploadBytes,
@@ -192,6 +201,8 @@ export async function startServer(
     );
     registry.register(sendMailJob(smtp));
     registry.register(batchItemJob({ db, batches, renditions: imageRenditions }));
+    registry.register(fetchUrlJob({ db, store, assets, limits: ingestLimitsOf(config) }));
+    registry.register(importObjectJob(imports)).register(scanImportsJob(imports));
     // Worker nodes turn events into webhook deliveries and e-mail notices (once each, whichever
     // node is first).
     dispatchers = [
@@ -210,6 +221,10 @@ export async function startServer(
   }
 
   for (const d of dispatchers) await d.start();
+  // Drop-ins on stores that send no notifications: worker nodes ask for scans, one runs at a time.
+  const importScans = workers
+    ? imports.startScanning((err) => log.warn({ err }, 'could not queue a scan of imports/'))
+    : null;
   let url: string | null = null;
   let uploadHousekeeping: Promise<void> = Promise.resolve();
   if (http) {
@@ -260,6 +275,7 @@ export async function startServer(
         await Promise.all([
           workers?.stop({ graceMs: config.shutdownGraceMs }),
           ...dispatchers.map((d) => d.stop()),
+          importScans?.stop(),
           autoscaler?.stop(),
           presence?.stop().catch(() => {}),
           http?.app.close(),

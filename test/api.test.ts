@@ -60,11 +60,19 @@ for (const dialect of TEST_DIALECTS) {
 
       const r2 = await server.api<ErrorBody>('/v1/assets', {
         method: 'POST',
-        body: JSON.stringify({ url: 'x' }),
+        body: JSON.stringify({ title: 'x' }),
         headers: { 'content-type': 'application/json' },
       });
       assert.equal(r2.status, 415);
       assert.equal(r2.body.error.code, 'FH_ERR_UNSUPPORTED_CONTENT_TYPE');
+      // JSON with a `url` is URL ingest (test/url-ingest.test.ts); a URL that is not http(s) is refused.
+      const notAUrl = await server.api<ErrorBody>('/v1/assets', {
+        method: 'POST',
+        body: JSON.stringify({ url: 'x' }),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(notAUrl.status, 400);
+      assert.equal(notAUrl.body.error.code, 'FH_ERR_VALIDATION');
 
       const big = new FormData();
       big.append('file', new Blob([Buffer.alloc(300 * 1024, 1)]), 'big.mp4');

@@ -1,6 +1,6 @@
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
-import { auditWho } from '../audit/audit.ts';
+import { type AuditWho, auditWho } from '../audit/audit.ts';
 import type { Mp4Support } from '../db/schema.ts';
 import { MP4_SUPPORT, parseMp4Support } from '../downloads/download-target.ts';
 import { AppError } from '../shared/errors.ts';
@@ -8,6 +8,7 @@ import { newId } from '../shared/ids.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { hashingPassThrough } from '../uploads/hashing.ts';
+import type { AssetJson } from './asset.presenter.ts';
 import type { AssetFilter } from './assets.repo.ts';
 import { assetSchema, errorSchemaRef } from './assets.schemas.ts';
 import type { AssetPatch, AssetsService } from './assets.service.ts';
@@ -17,25 +18,33 @@ const MAX_TITLE = 500;
 interface Deps {
   assets: AssetsService;
   store: ObjectStore;
+  /** JSON `{ url, title }` instead of a file: the source is fetched by a worker (src/ingest). */
+  urlIngest?: { create(body: { url?: unknown; title?: unknown }, who: AuditWho): Promise<AssetJson> };
 }
 
-export function registerAssetRoutes(app: FastifyInstance, { assets, store }: Deps): void {
+export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIngest }: Deps): void {
   app.post(
     '/v1/assets',
     {
       schema: {
         summary:
-          'Upload a file (multipart: `file`, optional `title` and `mp4_support`) and start processing it',
+          'Upload a file (multipart: `file`, optional `title` and `mp4_support`), or have one fetched (JSON: `url`, optional `title`), and start processing it',
         tags: ['assets'],
-        consumes: ['multipart/form-data'],
+        consumes: ['multipart/form-data', 'application/json'],
         response: { 202: { type: 'object', properties: { data: assetSchema } }, '4xx': errorSchemaRef },
       },
     },
     async (request, reply) => {
       if (!request.isMultipart()) {
+        const body = request.body as { url?: unknown; title?: unknown } | undefined;
+        if (urlIngest && body && typeof body === 'object' && 'url' in body) {
+          const asset = await urlIngest.create(body, auditWho(request));
+          reply.code(202).header('location', `/v1/assets/${asset.id}`);
+          return { data: asset };
+        }
         throw new AppError(
           'FH_ERR_UNSUPPORTED_CONTENT_TYPE',
-          'Send the file as multipart/form-data in a field named "file".',
+          'Send the file as multipart/form-data in a field named "file", or JSON { "url": "https://…" } to have it fetched.',
         );
       }
       const assetId = newId();

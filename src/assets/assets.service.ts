@@ -19,7 +19,8 @@ export interface StoredSource {
   sourceKey: string;
   filename: string | null;
   title: string | null;
-  size: number;
+  /** Null while the source is still to come (fetched from a URL). */
+  size: number | null;
   sha256: string | null;
   /** Which MP4 download to make once the ladder is there (default none). */
   mp4Support?: Mp4Support;
@@ -53,6 +54,8 @@ export class AssetsService {
     source: StoredSource,
     who: AuditWho,
     extra?: (trx: Transaction<Database>) => Promise<void>,
+    /** Instead of the probe: the job that brings the source first (a URL to fetch). */
+    firstJob?: (trx: Transaction<Database>) => Promise<unknown>,
   ): Promise<AssetJson> {
     const now = isoNow();
     await this.#db.transaction().execute(async (trx) => {
@@ -83,13 +86,8 @@ export class AssetsService {
         policy: 'public',
         created_at: now,
       });
-      await enqueueJob(
-        this.#queue,
-        trx,
-        probeSpec,
-        { assetId: source.assetId },
-        { dedupeKey: `probe:${source.assetId}` },
-      );
+      if (firstJob) await firstJob(trx);
+      else await this.#enqueueProbe(trx, source.assetId);
       await recordEvent(trx, 'asset.created', source.assetId, {
         filename: source.filename,
         size: source.size,
@@ -200,6 +198,32 @@ export class AssetsService {
       );
       await recordEvent(trx, 'asset.deleted', id);
     });
+  }
+
+  /**
+   * The source of an asset that waited for it (fetched from a URL) is stored now: its size and
+   * hash recorded and the probe enqueued in one transaction. False when the asset is gone or
+   * has its source already (a job run twice).
+   */
+  async sourceStored(
+    id: string,
+    stored: { size: number; sha256: string; filename?: string },
+  ): Promise<boolean> {
+    return this.#db.transaction().execute(async (trx) => {
+      const asset = await assetsRepo.get(trx, id);
+      if (asset?.status !== 'waiting' || asset.source_size !== null) return false;
+      await assetsRepo.update(trx, id, {
+        source_size: stored.size,
+        source_sha256: stored.sha256,
+        ...(stored.filename ? { source_filename: stored.filename } : {}),
+      });
+      await this.#enqueueProbe(trx, id);
+      return true;
+    });
+  }
+
+  #enqueueProbe(trx: Transaction<Database>, assetId: string) {
+    return enqueueJob(this.#queue, trx, probeSpec, { assetId }, { dedupeKey: `probe:${assetId}` });
   }
 
   #tracksOf(ids: string[]): Promise<TrackRow[]> {

@@ -36,6 +36,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /readyz': 'public',
   'GET /v1/instance': 'public',
   'GET /img/*': 'signed-url',
+  // S3 event notifications: the route checks the operator's storage hook secret.
+  'POST /v1/hooks/storage': 'public',
 
   'GET /v1/presets': 'assets:read',
   'PUT /v1/presets/:name': 'assets:write',

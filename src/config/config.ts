@@ -89,6 +89,19 @@ const schema = z.object({
   webhookDisableAfter: int(1, 10_000).default(30),
   webhookTimeoutMs: int(100, 60_000).default(10_000),
   eventsPollMs: int(5, 60_000).default(500),
+  // URL ingest: what a fetch may cost, and (development only) loopback and private addresses.
+  ingestMaxBytes: z.coerce.number().int().positive().optional(),
+  ingestTimeoutSeconds: int(1, 7 * 24 * 3600).default(3600),
+  ingestAllowPrivate: bool.default(false),
+  ingestAllowedIps: list(cidr).default([]),
+  // Bucket drop-in: objects under imports/ become assets (notifications and/or a periodic scan).
+  storageHookSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+  importsScanSeconds: int(0, 24 * 3600).default(0),
+  importsSettleSeconds: int(0, 24 * 3600).default(10),
+  importsBatchPrefix: z
+    .string()
+    .regex(/^imports\/([A-Za-z0-9._-]+\/)+$/, 'must be a folder under imports/ such as imports/batches/')
+    .default('imports/batches/'),
   metricsToken: z.string().min(16, 'must be at least 16 characters').optional(),
   metricsAllowedIps: list(cidr).default([]),
   metricsPort: int(1, 65535).optional(),
@@ -165,6 +178,14 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   webhookDisableAfter: 'FRAMEHOUSE_WEBHOOK_DISABLE_AFTER',
   webhookTimeoutMs: 'FRAMEHOUSE_WEBHOOK_TIMEOUT_MS',
   eventsPollMs: 'FRAMEHOUSE_EVENTS_POLL_MS',
+  ingestMaxBytes: 'FRAMEHOUSE_INGEST_MAX_BYTES',
+  ingestTimeoutSeconds: 'FRAMEHOUSE_INGEST_TIMEOUT_SECONDS',
+  ingestAllowPrivate: 'FRAMEHOUSE_INGEST_ALLOW_PRIVATE',
+  ingestAllowedIps: 'FRAMEHOUSE_INGEST_ALLOWED_IPS',
+  storageHookSecret: 'FRAMEHOUSE_STORAGE_HOOK_SECRET',
+  importsScanSeconds: 'FRAMEHOUSE_IMPORTS_SCAN_SECONDS',
+  importsSettleSeconds: 'FRAMEHOUSE_IMPORTS_SETTLE_SECONDS',
+  importsBatchPrefix: 'FRAMEHOUSE_IMPORTS_BATCH_PREFIX',
   metricsToken: 'FRAMEHOUSE_METRICS_TOKEN',
   metricsAllowedIps: 'FRAMEHOUSE_METRICS_ALLOWED_IPS',
   metricsPort: 'FRAMEHOUSE_METRICS_PORT',

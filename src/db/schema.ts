@@ -8,6 +8,7 @@ export interface Database {
   uploads: UploadsTable;
   upload_parts: UploadPartsTable;
   upload_locks: UploadLocksTable;
+  imported_objects: ImportedObjectsTable;
   api_keys: ApiKeysTable;
   playback_signing_keys: PlaybackSigningKeysTable;
   audit_events: AuditEventsTable;
@@ -59,6 +60,15 @@ export interface ImageBatchItemsTable {
   /** JSON: { preset name: object key }. */
   outputs: string | null;
   finished_at: string | null;
+}
+
+/** An object imported from imports/ (by key and ETag: one version of it) and the asset it became. */
+export interface ImportedObjectsTable {
+  object_key: string;
+  etag: string;
+  asset_id: string;
+  via: 'hook' | 'scan' | 'batch';
+  created_at: string;
 }
 
 export type AssetStatus = 'waiting' | 'processing' | 'ready' | 'errored';

@@ -27,6 +27,9 @@ import { registerImageRoutes } from '../images/images.routes.ts';
 import { registerImgRoutes } from '../images/img.routes.ts';
 import type { ImgproxyKeys } from '../images/imgproxy-url.ts';
 import type { Presets } from '../images/presets.ts';
+import type { Imports } from '../imports/imports.service.ts';
+import { registerStorageHookRoute } from '../imports/storage-hook.routes.ts';
+import type { UrlIngest } from '../ingest/url-ingest.ts';
 import { registerAdminRoutes } from '../ops/admin.routes.ts';
 import { registerMetricsRoute } from '../ops/metrics.routes.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -47,6 +50,11 @@ export interface AppDeps {
   assets: AssetsService;
   /** Subtitle and caption tracks of assets. */
   tracks: TracksService;
+  /** Assets from a URL (`POST /v1/assets` with JSON). */
+  urlIngest: UrlIngest;
+  /** Objects under imports/ as assets: the storage hook (on with its secret) and image batches. */
+  imports: Imports;
+  storageHookSecret: string | undefined;
   thumbnails: Thumbnailer;
   dataDir: string;
   maxUploadBytes: number;
@@ -178,7 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     presets: deps.images.presets,
     batches: deps.images.batches,
     renditions: deps.images.renditions,
-    assets: deps.assets,
+    imports: deps.imports,
   });
   registerImgRoutes(app, {
     db: deps.db,
@@ -187,7 +195,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     watermarkAssetId: deps.images.watermarkAssetId,
     maxRendering: Math.max(1, availableParallelism()),
   });
-  registerAssetRoutes(app, { assets: deps.assets, store: deps.store });
+  registerAssetRoutes(app, { assets: deps.assets, store: deps.store, urlIngest: deps.urlIngest });
   registerTrackRoutes(app, { assets: deps.assets, tracks: deps.tracks });
   const uploads = registerUploadRoutes(app, {
     db: deps.db,
@@ -213,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tokens: deps.tokens,
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,
   });
+  registerStorageHookRoute(app, { imports: deps.imports, secret: deps.storageHookSecret });
   registerAuditRoutes(app, { db: deps.db });
   registerAccountRoutes(app, { db: deps.db, auth: deps.auth });
   registerEventRoutes(app, { db: deps.db, pollMs: deps.eventsPollMs });

@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { assetsRepo } from '../assets/assets.repo.ts';
-import type { AssetsService } from '../assets/assets.service.ts';
-import { type AuditWho, auditWho } from '../audit/audit.ts';
+import { auditWho } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import { sendObject } from '../delivery/serve-object.ts';
+import type { Imports } from '../imports/imports.service.ts';
 import { AppError } from '../shared/errors.ts';
-import { newId } from '../shared/ids.ts';
-import { mediaKeys } from '../storage/media-keys.ts';
 import type { Batches } from './batches.ts';
 import type { ImageRenditions } from './image-renditions.ts';
 import { type Presets, presetBodySchema, presetFromBody, type StoredPreset } from './presets.ts';
@@ -22,38 +20,12 @@ interface ImageRouteDeps {
   presets: Presets;
   batches: Batches;
   renditions: ImageRenditions;
-  assets: AssetsService;
-}
-
-const MAX_IMPORT = 10_000;
-
-/**
- * Objects already in the bucket under `imports/…` (copied there by rclone, the AWS CLI, a
- * camera's uploader) become assets: each is copied server-side to a source of its own and
- * probed like an upload. Only `imports/` may be named, never Framehouse's own prefixes.
- */
-async function importPrefix(deps: ImageRouteDeps, prefix: string, who: AuditWho): Promise<string[]> {
-  const store = deps.renditions.store;
-  const keys = (await store.list(prefix)).filter((k) => !k.endsWith('/'));
-  if (keys.length === 0) throw new AppError('FH_ERR_NOT_FOUND', `Nothing is stored under ${prefix}.`);
-  if (keys.length > MAX_IMPORT)
-    throw new AppError(
-      'FH_ERR_VALIDATION',
-      `${keys.length} objects under ${prefix}; at most ${MAX_IMPORT} a batch.`,
-    );
-  const ids: string[] = [];
-  for (const key of keys) {
-    const assetId = newId();
-    const sourceKey = mediaKeys.source(assetId);
-    const info = await store.copy(key, sourceKey);
-    const filename = key.slice(key.lastIndexOf('/') + 1);
-    await deps.assets.createFromSource(
-      { assetId, sourceKey, filename, title: null, size: info.size, sha256: null },
-      who,
-    );
-    ids.push(assetId);
-  }
-  return ids;
+  /**
+   * Objects already in the bucket under `imports/…` (copied there by rclone, the AWS CLI, a
+   * camera's uploader) become assets, shared with the drop-in importer (src/imports): each
+   * object once, copied server-side to a source of its own and probed like an upload.
+   */
+  imports: Pick<Imports, 'forBatch'>;
 }
 
 /** Presets, batches, and an asset's rendering by preset name. */
@@ -122,7 +94,7 @@ export function registerImageRoutes(app: FastifyInstance, deps: ImageRouteDeps):
       const body = request.body as { asset_ids?: string[]; source_prefix?: string; presets: string[] };
       const who = auditWho(request);
       await deps.batches.resolvePresets(body.presets); // an unknown preset is refused before any import
-      const assetIds = body.asset_ids ?? (await importPrefix(deps, body.source_prefix ?? 'imports/', who));
+      const assetIds = body.asset_ids ?? (await deps.imports.forBatch(body.source_prefix ?? 'imports/', who));
       const batch = await deps.batches.create(assetIds, body.presets, who.actor);
       reply.code(202).header('location', `/v1/batches/${batch.id}`);
       return { data: batch };

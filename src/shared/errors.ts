@@ -53,6 +53,18 @@ export const ERROR_CODES = {
   FH_ERR_USER_NOT_FOUND: { status: 404, message: 'No account has this id.' },
   FH_ERR_WEBHOOK_NOT_FOUND: { status: 404, message: 'No webhook has this id.' },
   FH_ERR_WEBHOOK_URL: { status: 400, message: 'This URL cannot receive webhooks.' },
+  // URL ingest: recorded on the asset.
+  FH_ERR_FETCH_FAILED: { status: 422, message: 'The URL could not be fetched.' },
+  FH_ERR_FETCH_TOO_LARGE: { status: 422, message: 'The file at the URL is larger than this server fetches.' },
+  FH_ERR_ADDRESS_REFUSED: {
+    status: 422,
+    message: 'The URL leads to a loopback, private or link-local address, which this server does not fetch.',
+  },
+  // Bucket imports.
+  FH_ERR_STORAGE_HOOK_OFF: {
+    status: 404,
+    message: 'The storage hook is off: the operator turns it on with FRAMEHOUSE_STORAGE_HOOK_SECRET.',
+  },
   FH_ERR_EVENT_NOT_FOUND: { status: 404, message: 'No event has this id.' },
   FH_ERR_JOB_NOT_FOUND: { status: 404, message: 'No job has this id.' },
   FH_ERR_JOB_NOT_DEAD: {

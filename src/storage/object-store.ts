@@ -46,13 +46,21 @@ export interface ObjectStore {
   withLocalFile<T>(key: string, fn: (path: string) => Promise<T>): Promise<T>;
   /** Throws when the store cannot be reached or written. */
   checkHealth(): Promise<void>;
+  /**
+   * The key in this store of an object a bucket notification names (its bucket and full key),
+   * or null when the object is not in this store. Absent: the name is the key.
+   */
+  keyFromBucket?(bucket: string, bucketKey: string): string | null;
 }
 
-const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
+// A segment: any characters but `/`, `\` and control characters, not starting with `.` (no `.`,
+// `..` or hidden files). Framehouse's own keys are plain ASCII; objects that people put under
+// `imports/` carry the names cameras and sync tools give them ("IMG 0001 (2).JPG", "제주 여행.mp4").
+const SEGMENT = /^[^./\\\p{Cc}][^/\\\p{Cc}]*$/u;
 
 /** Keys cannot escape the store's root: no `..`, no absolute paths, no empty segments. */
 export function assertValidKey(key: string): void {
-  if (key.length > 1024 || !KEY_PATTERN.test(key) || key.split('/').some((s) => s === '..' || s === '.')) {
+  if (Buffer.byteLength(key) > 1024 || !key.split('/').every((s) => SEGMENT.test(s))) {
     throw new InvalidKeyError(key);
   }
 }

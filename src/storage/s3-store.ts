@@ -101,6 +101,11 @@ export class S3ObjectStore implements ObjectStore {
     return this.#key(key);
   }
 
+  keyFromBucket(bucket: string, bucketKey: string): string | null {
+    if (bucket !== this.#bucket || !bucketKey.startsWith(this.#prefix)) return null;
+    return bucketKey.slice(this.#prefix.length);
+  }
+
   #key(key: string): string {
     assertValidKey(key);
     return `${this.#prefix}${key}`;
@@ -128,8 +133,8 @@ export class S3ObjectStore implements ObjectStore {
       new CopyObjectCommand({
         Bucket: this.#bucket,
         Key: this.#key(toKey),
-        // Keys are [A-Za-z0-9._-/] only (assertValidKey), so they need no escaping here.
-        CopySource: `${this.#bucket}/${this.#key(fromKey)}`,
+        // URL-encoded, '/' kept: imported objects' names may hold spaces and any letters.
+        CopySource: `${this.#bucket}/${this.#key(fromKey).split('/').map(encodeURIComponent).join('/')}`,
         ContentType: contentTypeFor(toKey),
         MetadataDirective: 'REPLACE',
       }),

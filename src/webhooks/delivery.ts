@@ -5,8 +5,8 @@ import { recordEvent } from '../events/outbox.ts';
 import { defineJob, enqueueJob, type JobDefinition, jobSpec } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { newId } from '../shared/ids.ts';
+import { publicOnlyLookup } from '../shared/safe-url.ts';
 import { isoNow } from '../shared/time.ts';
-import { publicOnlyLookup } from './safe-url.ts';
 import { webhookHeaders } from './signing.ts';
 
 export interface DeliveryPayload {

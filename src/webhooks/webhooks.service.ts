@@ -3,8 +3,8 @@ import type { Db } from '../db/database.ts';
 import type { WebhooksTable } from '../db/schema.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { assertSafeUrl, UnsafeUrlError } from '../shared/safe-url.ts';
 import { isoNow } from '../shared/time.ts';
-import { assertSafeWebhookUrl, UnsafeWebhookUrlError } from './safe-url.ts';
 import { newWebhookSecret } from './signing.ts';
 
 export interface WebhookJson {
@@ -129,9 +129,9 @@ export class WebhooksService {
 
   async #checkUrl(url: string): Promise<void> {
     try {
-      await assertSafeWebhookUrl(url, this.#allowPrivate);
+      await assertSafeUrl(url, this.#allowPrivate);
     } catch (e) {
-      if (e instanceof UnsafeWebhookUrlError)
+      if (e instanceof UnsafeUrlError)
         throw new AppError('FH_ERR_WEBHOOK_URL', `This URL cannot receive webhooks: ${e.message}.`);
       throw e;
     }

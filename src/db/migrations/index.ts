@@ -9,6 +9,7 @@ import * as m0007 from './0007_notifications.ts';
 import * as m0008 from './0008_image_batches.ts';
 import * as m0009 from './0009_asset_tracks.ts';
 import * as m0010 from './0010_downloads.ts';
+import * as m0011 from './0011_imported_objects.ts';
 import * as m0013 from './0013_upload_hashes.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   '0008_image_batches': m0008,
   '0009_asset_tracks': m0009,
   '0010_downloads': m0010,
+  '0011_imported_objects': m0011,
   '0013_upload_hashes': m0013,
 };
