@@ -22,6 +22,7 @@ import { assetMailJob } from './notifications/asset-mail.ts';
 import { QueuedMailer, sendMailJob } from './notifications/mail.job.ts';
 import { assetMailDispatcher } from './notifications/mail-dispatcher.ts';
 import { createMailer } from './notifications/mailer.ts';
+import { recordDeadJobEvents } from './ops/dead-job-events.ts';
 import { serveWorkerMetrics } from './ops/metrics.routes.ts';
 import { Metrics } from './ops/metrics.ts';
 import { WorkerPresence } from './ops/worker-presence.ts';
@@ -77,7 +78,7 @@ export async function startServer(
     ? new PostgresNotifier(config.databaseUrl, (err) => log.warn({ err }, 'job wake-up connection lost'))
     : null;
   await notifier?.start();
-  const queue = new JobQueue({ db, ...(notifier ? { notifier } : {}) });
+  const queue = new JobQueue({ db, onDeadLetter: recordDeadJobEvents, ...(notifier ? { notifier } : {}) });
   const thumbnails = new Thumbnailer({ store, ffmpegPath: config.ffmpegPath });
   const assets = new AssetsService({ db, queue });
   const imageLimits = imageLimitsOf(config);
