@@ -10,6 +10,7 @@ import type { Auth } from '../accounts/auth.ts';
 import { registerAssetRoutes } from '../assets/assets.routes.ts';
 import type { AssetsService } from '../assets/assets.service.ts';
 import { registerAuditRoutes } from '../audit/audit.routes.ts';
+import { AuditService } from '../audit/audit.service.ts';
 import { registerAccessRoutes } from '../auth/access.routes.ts';
 import { registerAccessControl } from '../auth/access.ts';
 import { AddressAllowlist } from '../auth/address-allowlist.ts';
@@ -205,7 +206,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tokens: deps.tokens,
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,
   });
-  registerAuditRoutes(app, { db: deps.db });
+  registerAuditRoutes(app, { audit: new AuditService(deps.db) });
   registerAccountRoutes(app, { db: deps.db, auth: deps.auth });
   registerEventRoutes(app, { db: deps.db });
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
