@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import sharp from 'sharp';
 import { authFromConfig } from './accounts/auth.ts';
+import { UsersService } from './accounts/users.service.ts';
 import { AssetsService } from './assets/assets.service.ts';
 import { ApiKeysService } from './auth/api-keys.service.ts';
 import { PlaybackTokens } from './auth/playback-tokens.ts';
@@ -105,8 +106,7 @@ export async function startServer(
   if (role !== 'worker') {
     if (config.adminApiKey) await keys.ensureEnvAdminKey(config.adminApiKey);
     await tokens.ensureSigningKey();
-    const anyUser = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
-    if (!anyUser && !(await keys.anyActive())) {
+    if (!(await new UsersService(db).any()) && !(await keys.anyActive())) {
       log.warn(
         'open mode: no API key or account exists yet, so every request is treated as an administrator. ' +
           'Set FRAMEHOUSE_ADMIN_API_KEY, make a key (POST /v1/api-keys) or an account (framehouse users create) to require credentials.',

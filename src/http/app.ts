@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAccountRoutes } from '../accounts/accounts.routes.ts';
 import type { Auth } from '../accounts/auth.ts';
+import { UsersService } from '../accounts/users.service.ts';
 import { registerAssetRoutes } from '../assets/assets.routes.ts';
 import type { AssetsService } from '../assets/assets.service.ts';
 import { registerAuditRoutes } from '../audit/audit.routes.ts';
@@ -207,7 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,
   });
   registerAuditRoutes(app, { audit: new AuditService(deps.db) });
-  registerAccountRoutes(app, { db: deps.db, auth: deps.auth });
+  registerAccountRoutes(app, { auth: deps.auth, users: new UsersService(deps.db) });
   registerEventRoutes(app, { db: deps.db });
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
   registerWebhookRoutes(app, {
