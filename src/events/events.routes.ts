@@ -1,16 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { EventsTable } from '../db/schema.ts';
+import type { EventRow } from '../db/schema.ts';
 import { AppError } from '../shared/errors.ts';
+import { EventFeed, type EventFilters as Filters } from './event-feed.ts';
 
-type EventRow = Selectable<EventsTable>;
-interface Filters {
-  type?: string;
-  asset_id?: string;
-}
-
-const POLL_MS = 500;
 const KEEPALIVE_MS = 15_000;
 
 /** The outbox as the API shows it. `id` is the event's; `cursor` orders them. */
@@ -23,13 +16,6 @@ function present(e: EventRow) {
     data: JSON.parse(e.data) as unknown,
     created_at: e.created_at,
   };
-}
-
-function query(db: Db, f: Filters, after: number, limit: number) {
-  let q = db.selectFrom('events').selectAll().where('seq', '>', after);
-  if (f.type) q = q.where('type', 'in', f.type.split(','));
-  if (f.asset_id) q = q.where('asset_id', '=', f.asset_id);
-  return q.orderBy('seq').limit(limit).execute();
 }
 
 /**
@@ -61,7 +47,7 @@ export function registerEventRoutes(app: FastifyInstance, { db }: { db: Db }): v
     },
     async (request) => {
       const q = request.query as Filters & { after?: string; limit: number };
-      const rows = await query(db, q, Number(q.after ?? 0), q.limit);
+      const rows = await feed.read(q, Number(q.after ?? 0), q.limit);
       return {
         data: rows.map(present),
         next_cursor: rows.at(-1) ? String(rows.at(-1)?.seq) : (q.after ?? null),
@@ -111,7 +97,7 @@ export function registerEventRoutes(app: FastifyInstance, { db }: { db: Db }): v
         cursor = e.seq;
         reply.raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(present(e))}\n\n`);
       };
-      for (const e of await query(db, q, cursor, 1000)) send(e);
+      for (const e of await feed.read(q, cursor, 1000)) send(e);
       const unsubscribe = feed.subscribe(send);
       const keepalive = setInterval(() => reply.raw.write(': keep-alive\n\n'), KEEPALIVE_MS);
       request.raw.on('close', () => {
@@ -133,57 +119,4 @@ function startStream(reply: FastifyReply): void {
     'x-accel-buffering': 'no',
   });
   reply.raw.write('retry: 2000\n\n');
-}
-
-/** Polls the outbox while anyone listens and hands each new event to every subscriber. */
-class EventFeed {
-  readonly #db: Db;
-  readonly #subscribers = new Set<(e: EventRow) => void>();
-  #cursor: number | null = null;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(db: Db) {
-    this.#db = db;
-  }
-
-  async newest(): Promise<number> {
-    const row = await this.#db
-      .selectFrom('events')
-      .select((eb) => eb.fn.max('seq').as('seq'))
-      .executeTakeFirst();
-    return Number(row?.seq ?? 0);
-  }
-
-  subscribe(fn: (e: EventRow) => void): () => void {
-    this.#subscribers.add(fn);
-    if (!this.#timer) this.#timer = setInterval(() => void this.#poll().catch(() => {}), POLL_MS);
-    return () => {
-      this.#subscribers.delete(fn);
-      if (this.#subscribers.size === 0) {
-        clearInterval(this.#timer);
-        this.#timer = undefined;
-        this.#cursor = null;
-      }
-    };
-  }
-
-  close(): void {
-    clearInterval(this.#timer);
-    this.#subscribers.clear();
-  }
-
-  async #poll(): Promise<void> {
-    this.#cursor ??= (await this.newest()) - 1000;
-    const rows = await this.#db
-      .selectFrom('events')
-      .selectAll()
-      .where('seq', '>', this.#cursor)
-      .orderBy('seq')
-      .limit(1000)
-      .execute();
-    for (const row of rows) {
-      this.#cursor = row.seq;
-      for (const fn of this.#subscribers) fn(row);
-    }
-  }
 }
