@@ -212,9 +212,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerEventRoutes(app, { db: deps.db });
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
   registerWebhookRoutes(app, {
-    db: deps.db,
-    queue: deps.queue,
-    webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate),
+    webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate, deps.queue),
   });
   return { app, uploads };
 }
