@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { type AuditWho, recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
-import type { Database } from '../db/schema.ts';
+import type { AssetRow, Database, RenditionRow } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { deleteAssetObjectsSpec, probeSpec } from '../pipeline/job-specs.ts';
 import { enqueueJob } from '../queue/jobs.ts';
@@ -12,6 +12,8 @@ import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
 import { type AssetJson, presentAsset } from './asset.presenter.ts';
 import { type AssetFilter, assetsRepo } from './assets.repo.ts';
+
+export type { AssetFilter };
 
 export interface StoredSource {
   assetId: string;
@@ -116,6 +118,21 @@ export class AssetsService {
       assetsRepo.playbackIds(this.#db, [id]),
     ]);
     return presentAsset(asset, renditions, playbackIds);
+  }
+
+  /** The stored row, for features that need more than the API shows (delivery, images). */
+  row(id: string): Promise<AssetRow | undefined> {
+    return assetsRepo.get(this.#db, id);
+  }
+
+  /** The asset behind a playback id, with that id's policy. */
+  byPlaybackId(playbackId: string): Promise<(AssetRow & { policy: string }) | undefined> {
+    return assetsRepo.assetByPlaybackId(this.#db, playbackId);
+  }
+
+  /** The asset's renditions as stored, in ladder order. */
+  renditionRows(assetId: string): Promise<RenditionRow[]> {
+    return assetsRepo.renditions(this.#db, [assetId]);
   }
 
   async list(

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { playbackPaths } from '../assets/asset.presenter.ts';
-import { assetsRepo } from '../assets/assets.repo.ts';
+import type { AssetsService } from '../assets/assets.service.ts';
 import type { PlaybackTokens } from '../auth/playback-tokens.ts';
-import type { Db } from '../db/database.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
 import { DEFAULT_RECIPE } from '../images/recipe.ts';
 import { AppError } from '../shared/errors.ts';
@@ -34,7 +33,7 @@ export const PLAYBACK_CORS = {
 };
 
 interface Deps {
-  db: Db;
+  assets: AssetsService;
   store: ObjectStore;
   thumbnails: Thumbnailer;
   tokens: PlaybackTokens;
@@ -51,7 +50,7 @@ interface Deps {
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { db, store, thumbnails, tokens, images, segmentRedirectSeconds }: Deps,
+  { assets, store, thumbnails, tokens, images, segmentRedirectSeconds }: Deps,
 ): Promise<void> {
   await app.register(
     async (scope) => {
@@ -62,7 +61,7 @@ export async function registerPlaybackRoutes(
       const findAsset = async (request: FastifyRequest) => {
         const { playbackId = '' } = request.params as { playbackId?: string };
         if (!PLAYBACK_ID.test(playbackId)) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
-        const asset = await assetsRepo.assetByPlaybackId(db, playbackId);
+        const asset = await assets.byPlaybackId(playbackId);
         if (!asset) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
         if (asset.policy !== 'signed') return { asset, token: undefined };
         const token = (request.query as { token?: string }).token;
@@ -89,7 +88,7 @@ export async function registerPlaybackRoutes(
       };
       // Playlists change while renditions are still being written; afterwards they are final.
       const playlistCaching = async (assetId: string) => {
-        const renditions = await assetsRepo.renditions(db, [assetId]);
+        const renditions = await assets.renditionRows(assetId);
         return renditions.length > 0 && renditions.every((r) => r.status === 'ready')
           ? FINAL_PLAYLIST
           : LIVE_PLAYLIST;

@@ -170,14 +170,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerHealthRoutes(app, { db: deps.db, store: deps.store, ffmpegPath: deps.ffmpegPath });
   await registerWebRoutes(app);
   registerImageRoutes(app, {
-    db: deps.db,
     presets: deps.images.presets,
     batches: deps.images.batches,
     renditions: deps.images.renditions,
     assets: deps.assets,
   });
   registerImgRoutes(app, {
-    db: deps.db,
+    assets: deps.assets,
     renditions: deps.images.renditions,
     keys: deps.images.keys,
     watermarkAssetId: deps.images.watermarkAssetId,
@@ -194,7 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     corsOrigins: deps.security.corsOrigins,
   });
   await registerPlaybackRoutes(app, {
-    db: deps.db,
+    assets: deps.assets,
     store: deps.store,
     thumbnails: deps.thumbnails,
     tokens: deps.tokens,
@@ -202,7 +201,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     images: deps.images.renditions,
   });
   registerAccessRoutes(app, {
-    db: deps.db,
+    assets: deps.assets,
     keys: deps.keys,
     tokens: deps.tokens,
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,

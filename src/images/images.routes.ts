@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { assetsRepo } from '../assets/assets.repo.ts';
 import type { AssetsService } from '../assets/assets.service.ts';
 import { type AuditWho, auditWho } from '../audit/audit.ts';
-import type { Db } from '../db/database.ts';
 import { sendObject } from '../delivery/serve-object.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
@@ -18,7 +16,6 @@ const NAME = {
 };
 
 interface ImageRouteDeps {
-  db: Db;
   presets: Presets;
   batches: Batches;
   renditions: ImageRenditions;
@@ -168,7 +165,7 @@ export function registerImageRoutes(app: FastifyInstance, deps: ImageRouteDeps):
     },
     async (request, reply) => {
       const { id, name } = request.params as { id: string; name: string };
-      const asset = await assetsRepo.get(deps.db, id);
+      const asset = await deps.assets.row(id);
       if (!asset) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
       if (asset.kind !== 'image') throw new AppError('FH_ERR_NOT_AN_IMAGE');
       const [[, recipe] = ['', null]] = await deps.batches.resolvePresets([name]);
