@@ -1,0 +1,15 @@
+import { assetsRepo } from './assets.repo.ts';
+
+/**
+ * What other features may do to an asset's rows, inside their own transactions: the pipeline
+ * and the image jobs record what they learn (kind, media info, status, progress, renditions).
+ * Making, listing, editing and deleting assets, and their playback ids, stay with
+ * AssetsService; the assets repository itself is private to this folder.
+ */
+export const assetRecords = {
+  get: assetsRepo.get,
+  update: assetsRepo.update,
+  replaceRenditions: assetsRepo.replaceRenditions,
+  updateRenditions: assetsRepo.updateRenditions,
+  failUnfinishedRenditions: assetsRepo.failUnfinishedRenditions,
+};
