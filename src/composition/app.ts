@@ -21,6 +21,8 @@ import type { Db } from '../db/database.ts';
 import { PLAYBACK_CORS, registerPlaybackRoutes } from '../delivery/playback.routes.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
 import { registerEventRoutes } from '../events/events.routes.ts';
+import { registerErrorHandling } from '../http/error-handler.ts';
+import { registerHealthRoutes } from '../http/health.routes.ts';
 import type { Batches } from '../images/batches.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
 import { registerImageRoutes } from '../images/images.routes.ts';
@@ -38,8 +40,6 @@ import type { UploadsService } from '../uploads/uploads.service.ts';
 import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
-import { registerErrorHandling } from './error-handler.ts';
-import { registerHealthRoutes } from './health.routes.ts';
 
 export interface AppDeps {
   db: Db;
@@ -81,7 +81,10 @@ export interface AppDeps {
   logger: FastifyBaseLogger;
 }
 
-/** Builds the HTTP app: cross-cutting plugins first, then each feature registers its routes. */
+/**
+ * Builds the HTTP app: cross-cutting plugins first (http/), then every feature's routes. Part of
+ * the composition root: the one module that imports every routes file.
+ */
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; uploads: UploadsService }> {
   const app = Fastify({
     loggerInstance: deps.logger,
