@@ -8,7 +8,10 @@ import { ThroughputTracker } from '../pipeline/ladder-strategy.ts';
 import type { JobRegistry } from '../queue/jobs.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
-/** Video on demand: assets (every role), and the thumbnails delivery serves and the pipeline makes posters with. */
+/**
+ * Video on demand: the assets service (every role) and the thumbnailer, which delivery serves
+ * thumbnails from and the pipeline makes posters with.
+ */
 export function vodServices(config: Config, { db, queue, store }: Infrastructure) {
   return {
     assets: new AssetsService({ db, queue }),
