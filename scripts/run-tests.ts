@@ -1,5 +1,5 @@
-// `npm test`: the type checks (server and web app), the linter, then every test file (unit tests beside the code,
-// integration tests in test/) with Node's own runner.
+// `npm test`: the type checks (server and web app), the linter, the layer check, then every test file (unit tests
+// beside the code, integration tests in test/) with Node's own runner.
 import { spawnSync } from 'node:child_process';
 import { globSync } from 'node:fs';
 
@@ -14,6 +14,8 @@ step('type check', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '-
 // The browser app is its own TypeScript project (DOM types, bundler resolution): checked as well.
 step('type check (web app)', ['node_modules/typescript/bin/tsc', '-p', 'web/tsconfig.json', '--noEmit']);
 step('lint', ['scripts/lint.ts']);
+// Imports point down the layers; no SQL in routes (the rules: scripts/check-layers.ts).
+step('layers', ['scripts/check-layers.ts']);
 const files = [...globSync('src/**/*.test.ts'), ...globSync('test/**/*.test.ts')].sort();
 step(`${files.length} test files`, [
   '--test',

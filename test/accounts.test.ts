@@ -14,6 +14,7 @@ import { runCli } from './helpers/processes.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { type SmtpPeer, startSmtpPeer } from './helpers/smtp-peer.ts';
 import { totp } from './helpers/totp.ts';
+import { waitFor } from './helpers/wait.ts';
 
 /** A browser-like client: keeps cookies, sends this server's Origin. */
 class Browser {
@@ -280,12 +281,10 @@ for (const dialect of TEST_DIALECTS) {
         redirectTo: `${server.url}/reset`,
       });
       assert.equal(requested.status, 200);
-      let mail: string | undefined;
-      for (let i = 0; i < 50 && !mail; i++) {
-        mail = smtp.mails.find((m) => m.includes('dave@example.com') && m.includes('reset-password'));
-        if (!mail) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(mail, 'the reset mail arrived at the SMTP peer');
+      const mail = await waitFor(
+        () => smtp.mails.find((m) => m.includes('dave@example.com') && m.includes('reset-password')),
+        { timeoutMs: 5000, what: 'the reset mail at the SMTP peer' },
+      );
       const token = /reset-password\/([A-Za-z0-9_-]+)/.exec(mail.replace(/=\r?\n/g, ''))?.[1];
       assert.ok(token, mail);
       const reset = await new Browser(server.url).call('/v1/auth/reset-password', {
@@ -308,7 +307,7 @@ for (const dialect of TEST_DIALECTS) {
       // has, so the owner hears of it — once; the next sign-in from there is a known address.
       const notices = () =>
         smtp.mails.filter((m) => m.includes('To: dave@example.com') && m.includes('New sign-in'));
-      for (let i = 0; i < 100 && notices().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(() => notices().length > 0, { what: 'a new-sign-in notice' });
       assert.equal(notices().length, 1, 'a new-sign-in notice');
       assert.match(notices()[0] ?? '', /127\.0\.0\.1/);
       assert.match(notices()[0] ?? '', /Content-Type: text\/html/);

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { postgresSkip, TEST_DIALECTS } from '../src/db/test-databases.ts';
 import { makeClip } from './fixtures/media.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
+import { waitFor } from './helpers/wait.ts';
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -142,11 +143,11 @@ for (const dialect of TEST_DIALECTS) {
         'FH_ERR_PLAYBACK_NOT_FOUND',
       );
       // The objects go in a job right after.
-      for (let i = 0; i < 50; i++) {
-        const left = await readdir(join(server.dataDir, 'objects', 'hls')).catch((): string[] => []);
-        if (!left.includes(id)) break;
-        await sleep(100);
-      }
+      await waitFor(
+        async () =>
+          !(await readdir(join(server.dataDir, 'objects', 'hls')).catch((): string[] => [])).includes(id),
+        { timeoutMs: 5000, what: "the asset's objects to be removed" },
+      );
       assert.ok(!(await readdir(join(server.dataDir, 'objects', 'hls'))).includes(id));
       assert.ok(!(await readdir(join(server.dataDir, 'objects', 'sources'))).includes(id));
     });

@@ -8,6 +8,7 @@ import { postgresSkip, TEST_DIALECTS } from '../src/db/test-databases.ts';
 import { signImgproxyPath } from '../src/images/imgproxy-url.ts';
 import { createObjectStore } from '../src/storage/create-store.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
+import { waitForValue } from './helpers/wait.ts';
 
 const KEY = '943b421c9eb07c830af81030552c86009268de4e532ba2ee2eab8247c6da0881';
 const SALT = '520f986b998545b4785e0defbc4f3c1203f22de2374a3d53cb7a7fe9fea309c5';
@@ -171,13 +172,11 @@ for (const dialect of TEST_DIALECTS) {
         throughput: number | null;
         errors: Array<{ asset_id: string; code: string }>;
       };
-      let batch: Batch | undefined;
-      for (let i = 0; i < 1200; i++) {
-        batch = (await server.api<{ data: Batch }>(`/v1/batches/${created.body.data.id}`)).body.data;
-        if (batch.status === 'completed') break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(batch);
+      const batch = await waitForValue(
+        async () => (await server.api<{ data: Batch }>(`/v1/batches/${created.body.data.id}`)).body.data,
+        (b) => b.status === 'completed',
+        { timeoutMs: 120_000, what: 'the batch to complete' },
+      );
       assert.deepEqual(
         [batch.status, batch.done, batch.failed, batch.total],
         ['completed', 192, 8, 200],
@@ -214,12 +213,12 @@ for (const dialect of TEST_DIALECTS) {
       });
       assert.equal(imported.status, 202, JSON.stringify(imported.body));
       assert.equal(imported.body.data.total, 3);
-      let importedBatch: Batch | undefined;
-      for (let i = 0; i < 600 && importedBatch?.status !== 'completed'; i++) {
-        importedBatch = (await server.api<{ data: Batch }>(`/v1/batches/${imported.body.data.id}`)).body.data;
-        if (importedBatch.status !== 'completed') await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.deepEqual([importedBatch?.done, importedBatch?.failed], [3, 0]);
+      const importedBatch = await waitForValue(
+        async () => (await server.api<{ data: Batch }>(`/v1/batches/${imported.body.data.id}`)).body.data,
+        (b) => b.status === 'completed',
+        { timeoutMs: 60_000, what: 'the import batch to complete' },
+      );
+      assert.deepEqual([importedBatch.done, importedBatch.failed], [3, 0]);
       const outside = await server.api('/v1/batches', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

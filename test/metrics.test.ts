@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { makeClip } from './fixtures/media.ts';
 import { exited, freePort, spawnServe } from './helpers/processes.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
+import { waitForValue } from './helpers/wait.ts';
 
 const TOKEN = 'metrics-token-0123456789';
 const SAMPLE =
@@ -57,10 +58,12 @@ describe('metrics', () => {
     assert.match(res.headers.get('content-type') ?? '', /text\/plain; version=0\.0\.4/);
     let text = await res.text();
     // The transcode job ends a moment after the asset is ready (the poster and storyboard come last).
-    for (let i = 0; i < 100 && !/framehouse_jobs_total\{type="transcode"/.test(text); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      text = await (await scrape()).text();
-    }
+    if (!/framehouse_jobs_total\{type="transcode"/.test(text))
+      text = await waitForValue(
+        async () => (await scrape()).text(),
+        (t) => /framehouse_jobs_total\{type="transcode"/.test(t),
+        { what: 'the transcode job in the metrics' },
+      );
     assertPrometheusText(text);
     for (const name of [
       'framehouse_queue_depth',

@@ -5,13 +5,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import * as tus from 'tus-js-client';
 import { openTestDatabase, postgresSkip, type TestDatabase } from '../src/db/test-databases.ts';
 import { parseS3Url, S3ObjectStore } from '../src/storage/s3-store.ts';
 import { makeClip } from './fixtures/media.ts';
 import { exited, spawnServe } from './helpers/processes.ts';
 import { startS3 } from './helpers/s3.ts';
+import { waitFor, waitForValue } from './helpers/wait.ts';
 
 type Proc = Awaited<ReturnType<typeof spawnServe>>;
 interface Asset {
@@ -90,11 +90,11 @@ describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('
 
     const get = async () =>
       ((await (await fetch(`${api2.url}/v1/assets/${id}`)).json()) as { data: Asset }).data;
-    let asset = await get();
-    for (let i = 0; i < 600 && !((asset.progress ?? 0) > 0.1); i++) {
-      await sleep(50);
-      asset = await get();
-    }
+    let asset = await waitForValue(get, (a) => (a.progress ?? 0) > 0.1, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: 'the transcode to pass 10 %',
+    });
     assert.ok(
       (asset.progress ?? 0) > 0.1 && (asset.progress ?? 0) < 1,
       `killed mid-transcode (${asset.progress})`,
@@ -103,11 +103,10 @@ describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('
     await exited(worker1.child);
     const worker2 = await start('worker');
 
-    for (let i = 0; i < 1200 && !(asset.status === 'ready' && asset.progress === 1); i++) {
-      await sleep(100);
-      asset = await get();
-    }
-    assert.equal(asset.status, 'ready', worker2.log());
+    asset = await waitForValue(get, (a) => a.status === 'ready' && a.progress === 1, {
+      timeoutMs: 120_000,
+      what: () => `asset ${id} to be ready; the new worker said: ${worker2.log()}`,
+    });
     assert.ok(asset.renditions.every((r) => r.status === 'ready'));
     const master = await fetch(`${api2.url}${asset.playback.hls}`);
     assert.equal(master.status, 200);
@@ -136,7 +135,7 @@ describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('
           .where('type', '=', 'transcode')
           .executeTakeFirst()
       )?.state;
-    for (let i = 0; i < 100 && (await transcodeState()) !== 'completed'; i++) await sleep(100);
+    await waitFor(async () => (await transcodeState()) === 'completed', { what: 'the transcode job to end' });
     const jobs = await cluster.db.db
       .selectFrom('jobs')
       .select(['type', 'state', 'attempts'])

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { makeClip } from './fixtures/media.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { type SmtpPeer, startSmtpPeer } from './helpers/smtp-peer.ts';
+import { waitFor, waitForValue } from './helpers/wait.ts';
 
 const PUBLIC = 'https://media.example.com';
 let server: TestServer;
@@ -45,25 +46,16 @@ test('the uploader is told by e-mail when an asset is ready or failed (a refused
     assert.equal(res.status, 202);
     const { id } = ((await res.json()) as { data: { id: string } }).data;
     // As the signed-in uploader (the server is out of open mode now).
-    for (let i = 0; i < 600; i++) {
-      const asset = (
+    const get = async () =>
+      (
         (await (await fetch(new URL(`/v1/assets/${id}`, server.url), { headers: as })).json()) as {
           data: AssetBody;
         }
       ).data;
-      if (isFinished(asset)) return asset;
-      await sleep(100);
-    }
-    throw new Error(`asset ${id} did not finish`);
+    return waitForValue(get, isFinished, { timeoutMs: 60_000, what: `asset ${id} to finish` });
   };
-  const waitForMail = async (needle: string) => {
-    for (let i = 0; i < 100; i++) {
-      const found = smtp.mails.find((m) => m.includes(needle));
-      if (found) return found;
-      await sleep(100);
-    }
-    throw new Error(`no mail with ${needle}`);
-  };
+  const waitForMail = (needle: string) =>
+    waitFor(() => smtp.mails.find((m) => m.includes(needle)), { what: `a mail with ${needle}` });
 
   const ready = await upload(await makeClip(dir, { name: 'walk', seconds: 1 }), 'Morning walk');
   assert.equal(ready.status, 'ready');

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeClip } from './fixtures/media.ts';
 import { exited, spawnServe } from './helpers/processes.ts';
+import { waitForValue } from './helpers/wait.ts';
 
 test('roles: two `api` processes and one `worker` share the work (one SQLite file and store)', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'fh-roles-'));
@@ -31,14 +32,13 @@ test('roles: two `api` processes and one `worker` share the work (one SQLite fil
 
     const worker = await spawnServe(env, 'worker');
     procs.push(worker);
-    let asset: { status: string; progress: number; playback: { hls: string } } | undefined;
-    for (let i = 0; i < 300; i++) {
-      asset = ((await (await fetch(`${b.url}/v1/assets/${id}`)).json()) as { data: typeof asset }).data;
-      if (asset?.status === 'ready' && asset.progress === 1) break;
-      await sleep(100);
-    }
-    assert.equal(asset?.status, 'ready', worker.log());
-    const master = await fetch(`${b.url}${asset?.playback.hls}`);
+    type Asset = { status: string; progress: number; playback: { hls: string } };
+    const asset = await waitForValue(
+      async () => ((await (await fetch(`${b.url}/v1/assets/${id}`)).json()) as { data: Asset }).data,
+      (a) => a.status === 'ready' && a.progress === 1,
+      { timeoutMs: 30_000, what: () => `asset ${id} to be ready; the worker said: ${worker.log()}` },
+    );
+    const master = await fetch(`${b.url}${asset.playback.hls}`);
     assert.equal(master.status, 200);
     assert.match(await master.text(), /#EXT-X-STREAM-INF/);
   } finally {

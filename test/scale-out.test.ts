@@ -3,13 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { postgresSkip } from '../src/db/test-databases.ts';
 import { parseS3Url, S3ObjectStore } from '../src/storage/s3-store.ts';
 import { makeClip } from './fixtures/media.ts';
 import { startS3 } from './helpers/s3.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { checkUploadSweep } from './helpers/tus-sweep.ts';
+import { waitFor } from './helpers/wait.ts';
 
 describe('VOD on the scale-out adapters: PostgreSQL + S3 (s3rver, AWS SDK)', {
   skip: postgresSkip('postgres'),
@@ -71,8 +71,9 @@ describe('VOD on the scale-out adapters: PostgreSQL + S3 (s3rver, AWS SDK)', {
     assert.ok(stored.some((k) => k.startsWith(`images/${asset.id}/thumbs/`)));
 
     assert.equal((await server.api(`/v1/assets/${asset.id}`, { method: 'DELETE' })).status, 204);
-    for (let i = 0; i < 100 && (await store.list('')).some((k) => k.includes(asset.id)); i++)
-      await sleep(100);
+    await waitFor(async () => !(await store.list('')).some((k) => k.includes(asset.id)), {
+      what: "the asset's objects to be removed",
+    });
     assert.deepEqual(
       (await store.list('')).filter((k) => k.includes(asset.id)),
       [],

@@ -10,6 +10,7 @@ import { makeClip } from './fixtures/media.ts';
 import { runCli } from './helpers/processes.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { checkUploadSweep } from './helpers/tus-sweep.ts';
+import { waitForValue } from './helpers/wait.ts';
 
 describe('resumable uploads (tus 1.0, tus-js-client)', () => {
   let dir: string;
@@ -154,13 +155,15 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
     try {
       // Once part of the file is on the server, restart it under the client's feet.
       const tusDir = join(dataDir, 'tus');
-      let received = 0;
-      for (let i = 0; i < 400 && received <= size / 4; i++) {
-        const names = await readdir(tusDir).catch((): string[] => []);
-        const partial = names.find((n) => !n.endsWith('.json'));
-        received = partial ? (await stat(join(tusDir, partial))).size : 0;
-        if (received <= size / 4) await sleep(10);
-      }
+      const received = await waitForValue(
+        async () => {
+          const names = await readdir(tusDir).catch((): string[] => []);
+          const partial = names.find((n) => !n.endsWith('.json'));
+          return partial ? (await stat(join(tusDir, partial))).size : 0;
+        },
+        (bytes) => bytes > size / 4,
+        { timeoutMs: 20_000, intervalMs: 10, what: 'a quarter of the upload on the server' },
+      );
       await server.close();
       assert.ok(received < size, `the restart came mid-upload (${received} of ${size} bytes)`);
       await sleep(500);

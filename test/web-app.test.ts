@@ -17,6 +17,7 @@ import {
 } from './helpers/browser.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { totp } from './helpers/totp.ts';
+import { waitFor, waitForValue } from './helpers/wait.ts';
 
 // The browser app in Debian's Chromium, against a real server: what a person does and sees.
 describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
@@ -134,7 +135,7 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.locator('input[type=file]').setInputFiles(file);
     const item = page.locator('.upload').first();
     const sent = async () => Number(await item.locator('progress').getAttribute('value'));
-    for (let i = 0; i < 100 && (await sent()) < 5; i++) await sleep(100);
+    await waitFor(async () => (await sent()) >= 5, { what: 'the upload to pass 5 %' });
     assert.match(
       (await item.locator('.upload-foot').textContent()) ?? '',
       /MB\/s · .* left/,
@@ -146,7 +147,7 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await sleep(1000);
     assert.equal(await sent(), pausedAt, 'nothing moves while paused');
     await item.getByRole('button', { name: 'Resume' }).click();
-    for (let i = 0; i < 100 && (await sent()) <= pausedAt + 5; i++) await sleep(100);
+    await waitFor(async () => (await sent()) > pausedAt + 5, { what: 'the upload to move on after Resume' });
     const beforeReload = await sent();
     assert.ok(beforeReload > pausedAt && beforeReload < 100, `resumed: ${pausedAt}% → ${beforeReload}%`);
 
@@ -245,11 +246,11 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     assert.ok(t1 > t0 + 1 || t1 >= 5.9, `→ seeks forward (${t0} → ${t1})`);
     await quality.selectOption({ label: '240p' });
     const chosen = await quality.inputValue();
-    let level: string | null = null;
-    for (let i = 0; i < 100 && level !== chosen; i++) {
-      level = await page.locator('.player').getAttribute('data-level');
-      if (level !== chosen) await sleep(100);
-    }
+    const level = await waitForValue(
+      () => page.locator('.player').getAttribute('data-level'),
+      (l) => l === chosen,
+      { what: 'hls.js to switch to the chosen 240p level' },
+    );
     assert.equal(level, chosen, 'hls.js switched to the chosen 240p level');
   });
 
@@ -341,11 +342,11 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.getByRole('link', { name: 'Uploaded — see it being processed' }).click({ timeout: 60_000 });
     const img = page.locator('figure.photo img');
     await img.waitFor({ timeout: 30_000 });
-    let natural = 0;
-    for (let i = 0; i < 100 && natural === 0; i++) {
-      natural = await page.evaluate<number>("document.querySelector('figure.photo img')?.naturalWidth ?? 0");
-      if (natural === 0) await sleep(100);
-    }
+    const natural = await waitForValue(
+      () => page.evaluate<number>("document.querySelector('figure.photo img')?.naturalWidth ?? 0"),
+      (width) => width !== 0,
+      { what: 'the photo to load' },
+    );
     assert.equal(natural, 1440, 'the 1080p preset: 1440 × 1080');
     await screenshot(page, '05b-photo');
 

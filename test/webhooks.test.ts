@@ -13,6 +13,7 @@ import {
   type TestDatabase,
 } from '../src/db/test-databases.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
+import { waitFor } from './helpers/wait.ts';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -45,19 +46,8 @@ async function receiver(
   };
 }
 
-async function until<T>(
-  fn: () => Promise<T | undefined> | T | undefined,
-  what: string,
-  ms = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const until = <T>(fn: () => Promise<T | undefined> | T | undefined, what: string, ms = 20_000) =>
+  waitFor(fn, { what, timeoutMs: ms, intervalMs: 50 });
 
 const json = (body: object, method = 'POST') => ({
   method,

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { makeClip } from './fixtures/media.ts';
 import { exited, spawnServe } from './helpers/processes.ts';
+import { waitForValue } from './helpers/wait.ts';
 
 interface Asset {
   id: string;
@@ -21,20 +21,8 @@ async function getAsset(url: string, id: string): Promise<Asset> {
   return ((await res.json()) as { data: Asset }).data;
 }
 
-async function waitFor(
-  url: string,
-  id: string,
-  until: (a: Asset) => boolean,
-  timeoutMs = 120_000,
-): Promise<Asset> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const a = await getAsset(url, id);
-    if (until(a)) return a;
-    if (Date.now() > deadline) throw new Error(`stuck: ${JSON.stringify(a)}`);
-    await sleep(100);
-  }
-}
+const waitFor = (url: string, id: string, until: (a: Asset) => boolean, timeoutMs = 120_000) =>
+  waitForValue(() => getAsset(url, id), until, { timeoutMs, what: `asset ${id}` });
 
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -105,7 +93,7 @@ describe('workers dying and stopping (separate processes sharing one SQLite file
       const db0 = new DatabaseSync(join(dataDir, 'framehouse.db'));
       const transcodeState = () =>
         (db0.prepare("select state from jobs where type = 'transcode'").get() as { state: string }).state;
-      for (let i = 0; i < 100 && transcodeState() !== 'completed'; i++) await sleep(100);
+      await waitForValue(transcodeState, (s) => s === 'completed', { what: 'the transcode job to end' });
       db0.close();
 
       const hlsDir = join(dataDir, 'objects', 'hls', id);

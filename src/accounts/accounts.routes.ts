@@ -1,17 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { auditWho, recordAudit } from '../audit/audit.ts';
+import { auditWho } from '../audit/audit.ts';
 import { toHeaders } from '../auth/access.ts';
 import { isRole, type Role } from '../auth/principal.ts';
-import type { Db } from '../db/database.ts';
-import { AppError } from '../shared/errors.ts';
 import { AUTH_BASE_PATH, type Auth } from './auth.ts';
+import type { UsersService } from './users.service.ts';
 
 /** The header better-auth reads the client's address from: set here from Fastify's view of it. */
 const CLIENT_IP_HEADER = 'x-framehouse-client-ip';
 
 interface Deps {
-  db: Db;
   auth: Auth;
+  users: UsersService;
 }
 
 const userSchema = {
@@ -31,7 +30,7 @@ const userSchema = {
  * password reset, OpenID Connect), handed the request as a web Request. `/v1/users`: roles and
  * sessions, for admins.
  */
-export function registerAccountRoutes(app: FastifyInstance, { db, auth }: Deps): void {
+export function registerAccountRoutes(app: FastifyInstance, { auth, users }: Deps): void {
   const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
     const headers = toHeaders(request);
     headers.set(CLIENT_IP_HEADER, request.ip);
@@ -72,10 +71,7 @@ export function registerAccountRoutes(app: FastifyInstance, { db, auth }: Deps):
         response: { 200: { type: 'object', properties: { data: { type: 'array', items: userSchema } } } },
       },
     },
-    async () => {
-      const rows = await db.selectFrom('users').selectAll().orderBy('createdAt').execute();
-      return { data: rows.map(presentUser) };
-    },
+    async () => ({ data: (await users.list()).map(presentUser) }),
   );
 
   app.patch(
@@ -97,24 +93,7 @@ export function registerAccountRoutes(app: FastifyInstance, { db, auth }: Deps):
     async (request) => {
       const { id } = request.params as { id: string };
       const { role } = request.body as { role: Role };
-      const user = await db.transaction().execute(async (trx) => {
-        const before = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-        if (!before) throw new AppError('FH_ERR_USER_NOT_FOUND');
-        if (before.role !== role) {
-          await trx
-            .updateTable('users')
-            .set({ role, updatedAt: new Date().toISOString() })
-            .where('id', '=', id)
-            .execute();
-          await recordAudit(trx, auditWho(request), {
-            action: 'user.role_changed',
-            target: { type: 'user', id },
-            details: { from: isRole(before.role) ? before.role : 'viewer', to: role },
-          });
-        }
-        return { ...before, role };
-      });
-      return { data: presentUser(user) };
+      return { data: presentUser(await users.setRole(auditWho(request), id, role)) };
     },
   );
 
@@ -129,15 +108,7 @@ export function registerAccountRoutes(app: FastifyInstance, { db, auth }: Deps):
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      await db.transaction().execute(async (trx) => {
-        const user = await trx.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
-        if (!user) throw new AppError('FH_ERR_USER_NOT_FOUND');
-        await trx.deleteFrom('sessions').where('userId', '=', id).execute();
-        await recordAudit(trx, auditWho(request), {
-          action: 'user.signed_out_everywhere',
-          target: { type: 'user', id },
-        });
-      });
+      await users.signOutEverywhere(auditWho(request), id);
       reply.code(204).send();
     },
   );

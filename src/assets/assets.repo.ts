@@ -128,6 +128,16 @@ export const assetsRepo = {
     await q.execute();
   },
 
+  /** Renditions that did not land become `errored`; the ready ones stay. */
+  async failUnfinishedRenditions(db: Executor, assetId: string): Promise<void> {
+    await db
+      .updateTable('renditions')
+      .set({ status: 'errored' })
+      .where('asset_id', '=', assetId)
+      .where('status', '!=', 'ready')
+      .execute();
+  },
+
   async playbackIds(db: Executor, assetIds: string[]): Promise<PlaybackIdRow[]> {
     if (assetIds.length === 0) return [];
     return db

@@ -9,9 +9,8 @@ import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { hashingPassThrough } from '../uploads/hashing.ts';
 import type { AssetJson } from './asset.presenter.ts';
-import type { AssetFilter } from './assets.repo.ts';
 import { assetSchema, errorSchemaRef } from './assets.schemas.ts';
-import type { AssetPatch, AssetsService } from './assets.service.ts';
+import type { AssetFilter, AssetPatch, AssetsService } from './assets.service.ts';
 
 const MAX_TITLE = 500;
 

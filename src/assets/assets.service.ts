@@ -2,8 +2,13 @@ import type { Transaction } from 'kysely';
 import { type AuditWho, recordAudit } from '../audit/audit.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
-import type { Database, Mp4Support, TrackRow } from '../db/schema.ts';
-import { deleteDownloadRows, downloadRows, syncDownloads } from '../downloads/downloads.service.ts';
+import type { AssetRow, Database, Mp4Support, RenditionRow, TrackRow } from '../db/schema.ts';
+import {
+  deleteDownloadRows,
+  downloadRows,
+  readyDownload,
+  syncDownloads,
+} from '../downloads/downloads.service.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { deleteAssetObjectsSpec, probeSpec } from '../pipeline/job-specs.ts';
 import { enqueueJob } from '../queue/jobs.ts';
@@ -13,6 +18,8 @@ import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
 import { type AssetJson, presentAsset } from './asset.presenter.ts';
 import { type AssetFilter, assetsRepo } from './assets.repo.ts';
+
+export type { AssetFilter };
 
 export interface StoredSource {
   assetId: string;
@@ -123,6 +130,26 @@ export class AssetsService {
       downloadRows(this.#db, [id]),
     ]);
     return presentAsset(asset, renditions, playbackIds, tracks, downloads);
+  }
+
+  /** The stored row, for features that need more than the API shows (delivery, images). */
+  row(id: string): Promise<AssetRow | undefined> {
+    return assetsRepo.get(this.#db, id);
+  }
+
+  /** The asset behind a playback id, with that id's policy. */
+  byPlaybackId(playbackId: string): Promise<(AssetRow & { policy: string }) | undefined> {
+    return assetsRepo.assetByPlaybackId(this.#db, playbackId);
+  }
+
+  /** The asset's MP4 (or M4A) download when it is made; a coded error saying why not otherwise. */
+  readyDownload(asset: Pick<AssetRow, 'id' | 'kind' | 'mp4_support'>, ext: 'mp4' | 'm4a') {
+    return readyDownload(this.#db, asset, ext);
+  }
+
+  /** The asset's renditions as stored, in ladder order. */
+  renditionRows(assetId: string): Promise<RenditionRow[]> {
+    return assetsRepo.renditions(this.#db, [assetId]);
   }
 
   async list(

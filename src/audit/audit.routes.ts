@@ -1,23 +1,12 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import type { Selectable } from 'kysely';
-import type { Db } from '../db/database.ts';
-import type { AuditEventsTable } from '../db/schema.ts';
 import { AppError } from '../shared/errors.ts';
-
-interface Filters {
-  action?: string;
-  actor?: string;
-  target_id?: string;
-  outcome?: 'success' | 'failure';
-  since?: string;
-  until?: string;
-}
+import type { AuditEventRow, AuditService, AuditFilters as Filters } from './audit.service.ts';
 
 const EXPORT_PAGE = 500;
 
 /** `GET /v1/audit`: newest first, filtered, cursor-paged; `?format=jsonl` streams every match. */
-export function registerAuditRoutes(app: FastifyInstance, { db }: { db: Db }): void {
+export function registerAuditRoutes(app: FastifyInstance, { audit }: { audit: AuditService }): void {
   app.get(
     '/v1/audit',
     {
@@ -49,9 +38,9 @@ export function registerAuditRoutes(app: FastifyInstance, { db }: { db: Db }): v
           .header('content-type', 'application/x-ndjson; charset=utf-8')
           .header('content-disposition', 'attachment; filename="framehouse-audit.jsonl"')
           .header('cache-control', 'no-store');
-        return reply.send(Readable.from(exportLines(db, q, before)));
+        return reply.send(Readable.from(exportLines(audit, q, before)));
       }
-      const rows = await page(db, q, before, q.limit + 1);
+      const rows = await audit.page(q, before, q.limit + 1);
       const last = rows.length > q.limit ? rows[q.limit - 1] : undefined;
       return {
         data: rows.slice(0, q.limit).map(present),
@@ -61,29 +50,21 @@ export function registerAuditRoutes(app: FastifyInstance, { db }: { db: Db }): v
   );
 }
 
-async function* exportLines(db: Db, filters: Filters, before: number | undefined): AsyncGenerator<string> {
+async function* exportLines(
+  audit: AuditService,
+  filters: Filters,
+  before: number | undefined,
+): AsyncGenerator<string> {
   let cursor = before;
   for (;;) {
-    const rows = await page(db, filters, cursor, EXPORT_PAGE);
+    const rows = await audit.page(filters, cursor, EXPORT_PAGE);
     for (const row of rows) yield `${JSON.stringify(present(row))}\n`;
     if (rows.length < EXPORT_PAGE) return;
     cursor = rows.at(-1)?.seq;
   }
 }
 
-function page(db: Db, f: Filters, before: number | undefined, limit: number) {
-  let q = db.selectFrom('audit_events').selectAll();
-  if (f.action) q = q.where('action', '=', f.action);
-  if (f.actor) q = q.where('actor', '=', f.actor);
-  if (f.target_id) q = q.where('target_id', '=', f.target_id);
-  if (f.outcome) q = q.where('outcome', '=', f.outcome);
-  if (f.since) q = q.where('at', '>=', new Date(f.since).toISOString());
-  if (f.until) q = q.where('at', '<', new Date(f.until).toISOString());
-  if (before !== undefined) q = q.where('seq', '<', before);
-  return q.orderBy('seq', 'desc').limit(limit).execute();
-}
-
-function present(row: Selectable<AuditEventsTable>) {
+function present(row: AuditEventRow) {
   return {
     id: row.id,
     at: row.at,

@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { assetsRepo } from '../assets/assets.repo.ts';
+import type { AssetsService } from '../assets/assets.service.ts';
 import { auditWho } from '../audit/audit.ts';
-import type { Db } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
 import type { ApiKeysService } from './api-keys.service.ts';
 import { MAX_TOKEN_SECONDS, type PlaybackTokens } from './playback-tokens.ts';
 import { SCOPES, type Scope } from './policy.ts';
 
 interface Deps {
-  db: Db;
+  assets: AssetsService;
   keys: ApiKeysService;
   tokens: PlaybackTokens;
   /** Playback tokens minted per key (or address) and minute. */
@@ -35,7 +34,7 @@ const idParams = (name: string) => ({
 /** API keys (admin), playback tokens (playback:sign) and playback signing keys (admin). */
 export function registerAccessRoutes(
   app: FastifyInstance,
-  { db, keys, tokens, tokensPerMinute }: Deps,
+  { assets, keys, tokens, tokensPerMinute }: Deps,
 ): void {
   app.post(
     '/v1/api-keys',
@@ -162,8 +161,7 @@ export function registerAccessRoutes(
         expires_in: expiresIn,
         renewable_for: renewableFor,
       } = request.body as { playback_id: string; expires_in: number; renewable_for?: number };
-      if (!(await assetsRepo.assetByPlaybackId(db, playbackId)))
-        throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
+      if (!(await assets.byPlaybackId(playbackId))) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
       const renewableUntil = renewableFor ? Math.floor(Date.now() / 1000) + renewableFor : undefined;
       const { token, expiresAt } = await tokens.sign(playbackId, expiresIn, renewableUntil);
       reply.code(201).header('cache-control', 'no-store');

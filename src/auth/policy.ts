@@ -1,4 +1,4 @@
-import { APP_PAGES } from '../web/web.routes.ts';
+import { APP_PAGES } from '../web/app-pages.ts';
 
 /**
  * What each route needs, in one table. Every route the app registers must appear here (start-up

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { playbackPaths } from '../assets/asset.presenter.ts';
-import { assetsRepo } from '../assets/assets.repo.ts';
+import type { AssetsService } from '../assets/assets.service.ts';
 import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import { SEGMENT_NAME } from '../captions/hls-subtitles.ts';
 import type { TracksService } from '../captions/tracks.service.ts';
-import type { Db } from '../db/database.ts';
 import { attachmentDisposition } from '../downloads/content-disposition.ts';
-import { readyDownload } from '../downloads/downloads.service.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
 import { DEFAULT_RECIPE } from '../images/recipe.ts';
 import { AppError } from '../shared/errors.ts';
@@ -44,7 +42,7 @@ export const PLAYBACK_CORS = {
 };
 
 interface Deps {
-  db: Db;
+  assets: AssetsService;
   store: ObjectStore;
   thumbnails: Thumbnailer;
   tokens: PlaybackTokens;
@@ -63,9 +61,9 @@ interface Deps {
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { db, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks }: Deps,
+  { assets, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks }: Deps,
 ): Promise<void> {
-  const subtitles = new SubtitleDelivery({ db, store, tracks });
+  const subtitles = new SubtitleDelivery({ assets, store, tracks });
   await app.register(
     async (scope) => {
       /**
@@ -75,7 +73,7 @@ export async function registerPlaybackRoutes(
       const findAsset = async (request: FastifyRequest) => {
         const { playbackId = '' } = request.params as { playbackId?: string };
         if (!PLAYBACK_ID.test(playbackId)) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
-        const asset = await assetsRepo.assetByPlaybackId(db, playbackId);
+        const asset = await assets.byPlaybackId(playbackId);
         if (!asset) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
         if (asset.policy !== 'signed') return { asset, token: undefined };
         const token = (request.query as { token?: string }).token;
@@ -102,7 +100,7 @@ export async function registerPlaybackRoutes(
       };
       // Playlists change while renditions are still being written; afterwards they are final.
       const playlistCaching = async (assetId: string) => {
-        const renditions = await assetsRepo.renditions(db, [assetId]);
+        const renditions = await assets.renditionRows(assetId);
         return renditions.length > 0 && renditions.every((r) => r.status === 'ready')
           ? FINAL_PLAYLIST
           : LIVE_PLAYLIST;
@@ -256,7 +254,7 @@ export async function registerPlaybackRoutes(
           },
           async (request, reply) => {
             const { asset, token } = await findAsset(request);
-            const download = await readyDownload(db, asset, ext);
+            const download = await assets.readyDownload(asset, ext);
             const { filename } = request.query as { filename?: string };
             return sendObject(
               request,

@@ -1,4 +1,4 @@
-import { assetsRepo } from '../assets/assets.repo.ts';
+import type { AssetsService } from '../assets/assets.service.ts';
 import {
   segmentDurations,
   subtitleMediaPlaylist,
@@ -6,7 +6,6 @@ import {
   withSubtitleRenditions,
 } from '../captions/hls-subtitles.ts';
 import type { TracksService } from '../captions/tracks.service.ts';
-import type { Db } from '../db/database.ts';
 import type { AssetRow } from '../db/schema.ts';
 import { firstPresentation } from '../media/fmp4-timing.ts';
 import { AppError } from '../shared/errors.ts';
@@ -32,13 +31,17 @@ const TIMELINE_CACHE_SIZE = 1000;
  * the video's clock. The stored master stays the ladder's alone.
  */
 export class SubtitleDelivery {
-  readonly #db: Db;
+  readonly #assets: Pick<AssetsService, 'renditionRows'>;
   readonly #store: ObjectStore;
   readonly #tracks: TracksService;
   readonly #timelines = new Map<string, Timeline>();
 
-  constructor(deps: { db: Db; store: ObjectStore; tracks: TracksService }) {
-    this.#db = deps.db;
+  constructor(deps: {
+    assets: Pick<AssetsService, 'renditionRows'>;
+    store: ObjectStore;
+    tracks: TracksService;
+  }) {
+    this.#assets = deps.assets;
     this.#store = deps.store;
     this.#tracks = deps.tracks;
   }
@@ -74,7 +77,7 @@ export class SubtitleDelivery {
   async #timeline(assetId: string): Promise<Timeline> {
     const cached = this.#timelines.get(assetId);
     if (cached) return cached;
-    const renditions = await assetsRepo.renditions(this.#db, [assetId]);
+    const renditions = await this.#assets.renditionRows(assetId);
     const video = renditions
       .filter((r) => r.type === 'video')
       .sort((a, b) => (a.height ?? 0) - (b.height ?? 0));

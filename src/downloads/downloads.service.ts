@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { assetsRepo } from '../assets/assets.repo.ts';
+import { assetRecords } from '../assets/asset-records.ts';
 import type { AssetRow, Database, DownloadRow } from '../db/schema.ts';
 import { enqueueJob } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
@@ -25,9 +25,9 @@ export async function syncDownloads(
   opts: { retryErrored?: boolean } = {},
 ): Promise<void> {
   if (!(await downloadsRepo.lockAsset(trx, assetId))) return;
-  const asset = await assetsRepo.get(trx, assetId);
+  const asset = await assetRecords.get(trx, assetId);
   if (!asset) return;
-  const target = downloadTarget(asset.mp4_support, await assetsRepo.renditions(trx, [assetId]));
+  const target = downloadTarget(asset.mp4_support, await assetRecords.renditions(trx, [assetId]));
   const rows = await downloadsRepo.forAssets(trx, [assetId]);
 
   const stale = rows.filter((r) => r.name !== target?.name);

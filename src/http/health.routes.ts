@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'kysely';
-import type { Db } from '../db/database.ts';
+import { type Db, pingDatabase } from '../db/database.ts';
 import { ffmpegVersion } from '../media/run-ffmpeg.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
@@ -28,9 +27,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
       }
     };
     await Promise.all([
-      run('database', async () => {
-        await sql`select 1`.execute(deps.db);
-      }),
+      run('database', () => pingDatabase(deps.db)),
       run('object_store', () => deps.store.checkHealth()),
       run('ffmpeg', async () => {
         if (Date.now() < ffmpegOkUntil) return;

@@ -1,4 +1,4 @@
-import { assetsRepo } from '../assets/assets.repo.ts';
+import { assetRecords } from '../assets/asset-records.ts';
 import type { Db } from '../db/database.ts';
 import { defineJob } from '../queue/jobs.ts';
 import { AppError } from '../shared/errors.ts';
@@ -17,7 +17,7 @@ export const batchItemJob = (deps: { db: Db; batches: Batches; renditions: Image
     onDead: ({ batchId, assetId }, error) =>
       deps.batches.finishItem(batchId, assetId, { code: 'FH_ERR_PROCESSING_FAILED', message: error }),
     async handler({ payload: { batchId, assetId } }) {
-      const asset = await assetsRepo.get(deps.db, assetId);
+      const asset = await assetRecords.get(deps.db, assetId);
       const fail = (e: AppError) =>
         deps.batches.finishItem(batchId, assetId, { code: e.code, message: e.message });
       if (!asset) return fail(new AppError('FH_ERR_ASSET_NOT_FOUND'));

@@ -1,4 +1,4 @@
-import { assetsRepo } from '../assets/assets.repo.ts';
+import { assetRecords } from '../assets/asset-records.ts';
 import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { enqueueJob, jobSpec } from '../queue/jobs.ts';
@@ -234,7 +234,7 @@ export class Batches {
   /** A preset's watermark, named by its image asset, becomes that asset's stored key. */
   async #resolve(p: StoredPreset): Promise<Recipe> {
     if (!p.watermark) return { ...p, watermark: null };
-    const mark = await assetsRepo.get(this.#db, p.watermark.asset_id);
+    const mark = await assetRecords.get(this.#db, p.watermark.asset_id);
     const info = mark ? imageInfoOf(mark) : null;
     if (!info)
       throw new AppError(

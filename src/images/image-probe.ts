@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assetsRepo } from '../assets/assets.repo.ts';
+import { assetRecords } from '../assets/asset-records.ts';
 import type { Db } from '../db/database.ts';
 import type { AssetRow } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
@@ -68,7 +68,7 @@ export async function probeImage(
     render_key: renderKey,
   };
   await deps.db.transaction().execute(async (trx) => {
-    await assetsRepo.update(trx, asset.id, {
+    await assetRecords.update(trx, asset.id, {
       status: 'ready',
       errors: '[]',
       kind: 'image',

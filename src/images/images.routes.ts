@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { assetsRepo } from '../assets/assets.repo.ts';
+import type { AssetsService } from '../assets/assets.service.ts';
 import { auditWho } from '../audit/audit.ts';
-import type { Db } from '../db/database.ts';
 import { sendObject } from '../delivery/serve-object.ts';
 import type { Imports } from '../imports/imports.service.ts';
 import { AppError } from '../shared/errors.ts';
@@ -16,10 +15,10 @@ const NAME = {
 };
 
 interface ImageRouteDeps {
-  db: Db;
   presets: Presets;
   batches: Batches;
   renditions: ImageRenditions;
+  assets: AssetsService;
   /**
    * Objects already in the bucket under `imports/…` (copied there by rclone, the AWS CLI, a
    * camera's uploader) become assets, shared with the drop-in importer (src/imports): each
@@ -140,7 +139,7 @@ export function registerImageRoutes(app: FastifyInstance, deps: ImageRouteDeps):
     },
     async (request, reply) => {
       const { id, name } = request.params as { id: string; name: string };
-      const asset = await assetsRepo.get(deps.db, id);
+      const asset = await deps.assets.row(id);
       if (!asset) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
       if (asset.kind !== 'image') throw new AppError('FH_ERR_NOT_AN_IMAGE');
       const [[, recipe] = ['', null]] = await deps.batches.resolvePresets([name]);

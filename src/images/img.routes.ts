@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { assetsRepo } from '../assets/assets.repo.ts';
-import type { Db } from '../db/database.ts';
+import type { AssetsService } from '../assets/assets.service.ts';
 import { sendObject } from '../delivery/serve-object.ts';
 import { AppError } from '../shared/errors.ts';
 import { WorkLimiter } from '../shared/work-limiter.ts';
@@ -13,7 +12,7 @@ import type { OutputFormat, Recipe } from './recipe.ts';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 interface Deps {
-  db: Db;
+  assets: AssetsService;
   renditions: ImageRenditions;
   keys: ImgproxyKeys | null;
   /** The image asset that `wm:` options put on pictures (FRAMEHOUSE_IMG_WATERMARK_ASSET), if any. */
@@ -38,7 +37,7 @@ export function registerImgRoutes(app: FastifyInstance, deps: Deps): void {
       if (e instanceof ImgproxyUrlError) throw new AppError(e.code, e.message);
       throw e;
     }
-    const asset = await assetsRepo.get(deps.db, parsed.assetId);
+    const asset = await deps.assets.row(parsed.assetId);
     const info = asset ? imageInfoOf(asset) : null;
     if (!asset || !info) throw new AppError('FH_ERR_NOT_FOUND', 'No image asset has this id.');
     if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
@@ -46,7 +45,7 @@ export function registerImgRoutes(app: FastifyInstance, deps: Deps): void {
     const format = outputFormat(parsed.options.format, request.headers.accept, info.format);
     const mark =
       parsed.options.watermark && deps.watermarkAssetId
-        ? await assetsRepo.get(deps.db, deps.watermarkAssetId)
+        ? await deps.assets.row(deps.watermarkAssetId)
         : undefined;
     const recipe = recipeOf(parsed.options, format, (mark && imageInfoOf(mark)?.render_key) ?? null);
     // Only a rendering that is missing costs work, and only that waits for a turn.

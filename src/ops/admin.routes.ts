@@ -3,7 +3,7 @@ import { auditWho, recordAudit } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import type { JobInfo, JobQueue } from '../queue/queue.ts';
 import { AppError } from '../shared/errors.ts';
-import { WORKER_STALE_MS } from './worker-presence.ts';
+import { listWorkerNodes, WORKER_STALE_MS } from './worker-presence.ts';
 
 const jobIdParams = {
   type: 'object',
@@ -126,7 +126,7 @@ export function registerAdminRoutes(app: FastifyInstance, { db, queue }: { db: D
     '/v1/admin/workers',
     { schema: { summary: 'Worker processes: host, role, slots, last heartbeat', tags: ['admin'] } },
     async () => {
-      const rows = await db.selectFrom('worker_nodes').selectAll().orderBy('started_at').execute();
+      const rows = await listWorkerNodes(db);
       const now = Date.now();
       return {
         data: rows.map((w) => ({

@@ -62,3 +62,8 @@ export class WorkerPresence {
       .execute();
   }
 }
+
+/** Every worker process seen in the last day, oldest first (the admin page's list). */
+export function listWorkerNodes(db: Db) {
+  return db.selectFrom('worker_nodes').selectAll().orderBy('started_at').execute();
+}

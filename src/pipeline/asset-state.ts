@@ -1,4 +1,4 @@
-import { assetsRepo } from '../assets/assets.repo.ts';
+import { assetRecords } from '../assets/asset-records.ts';
 import type { Db } from '../db/database.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { AppError, ERROR_CODES } from '../shared/errors.ts';
@@ -13,13 +13,13 @@ export async function markErrored(db: Db, assetId: string, error: unknown): Prom
       ? { code: error.code, message: error.message }
       : { code: 'FH_ERR_TRANSCODE_FAILED' as const, message: ERROR_CODES.FH_ERR_TRANSCODE_FAILED.message };
   await db.transaction().execute(async (trx) => {
-    const changed = await assetsRepo.update(trx, assetId, {
+    const changed = await assetRecords.update(trx, assetId, {
       status: 'errored',
       progress: null,
       errors: JSON.stringify([{ code, message }]),
     });
     if (!changed) return;
-    await assetsRepo.updateRenditions(trx, assetId, { status: 'errored' });
+    await assetRecords.updateRenditions(trx, assetId, { status: 'errored' });
     await recordEvent(trx, 'asset.errored', assetId, { code, message });
   });
 }
@@ -27,9 +27,9 @@ export async function markErrored(db: Db, assetId: string, error: unknown): Prom
 /** The first moment the asset can be played: emitted once, whatever happens after. */
 export async function markReady(db: Db, assetId: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    const asset = await assetsRepo.get(trx, assetId);
+    const asset = await assetRecords.get(trx, assetId);
     if (!asset || asset.status === 'ready') return false;
-    await assetsRepo.update(trx, assetId, { status: 'ready' });
+    await assetRecords.update(trx, assetId, { status: 'ready' });
     await recordEvent(trx, 'asset.ready', assetId, { duration: asset.duration });
     return true;
   });
@@ -41,20 +41,15 @@ export async function markReady(db: Db, assetId: string): Promise<boolean> {
  * already playable stays `ready` with the renditions that landed, the others `errored`.
  */
 export async function markGivenUp(db: Db, assetId: string): Promise<void> {
-  const asset = await assetsRepo.get(db, assetId);
+  const asset = await assetRecords.get(db, assetId);
   if (!asset || asset.status === 'errored') return;
   if (asset.status !== 'ready') {
     await markErrored(db, assetId, new AppError('FH_ERR_PROCESSING_FAILED'));
     return;
   }
   await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('renditions')
-      .set({ status: 'errored' })
-      .where('asset_id', '=', assetId)
-      .where('status', '!=', 'ready')
-      .execute();
-    await assetsRepo.update(trx, assetId, { progress: 1 });
+    await assetRecords.failUnfinishedRenditions(trx, assetId);
+    await assetRecords.update(trx, assetId, { progress: 1 });
   });
 }
 

@@ -1,8 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assetsRepo } from '../assets/assets.repo.ts';
+import { assetRecords } from '../assets/asset-records.ts';
+import { downloadRecords } from '../downloads/download-records.ts';
 import { downloadTarget } from '../downloads/download-target.ts';
-import { downloadsRepo } from '../downloads/downloads.repo.ts';
 import { makeDownloadSpec } from '../downloads/job-specs.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { probeFile } from '../media/ffprobe.ts';
@@ -31,13 +31,13 @@ export const makeDownloadJob = (
   defineJob<{ assetId: string; name: string }>(makeDownloadSpec.type, {
     ...makeDownloadSpec,
     // Out of attempts: the asset says so (`errored`) rather than `preparing` for ever.
-    onDead: ({ assetId, name }) => downloadsRepo.markErrored(deps.db, assetId, name),
+    onDead: ({ assetId, name }) => downloadRecords.markErrored(deps.db, assetId, name),
     async handler({ payload: { assetId, name }, signal, log }) {
-      const row = await downloadsRepo.get(deps.db, assetId, name);
+      const row = await downloadRecords.get(deps.db, assetId, name);
       if (row?.status !== 'preparing') return; // made already, or no longer wanted
-      const asset = await assetsRepo.get(deps.db, assetId);
+      const asset = await assetRecords.get(deps.db, assetId);
       if (!asset) return;
-      const target = downloadTarget(asset.mp4_support, await assetsRepo.renditions(deps.db, [assetId]));
+      const target = downloadTarget(asset.mp4_support, await assetRecords.renditions(deps.db, [assetId]));
       if (target?.name !== name) return; // replaced meanwhile: its row goes with the next sync
       if (!target.ready) throw new Error(`the renditions of ${name} are not ready`);
 
@@ -65,7 +65,7 @@ export const makeDownloadJob = (
         const key = mediaKeys.download(assetId, `${name.replace(/\.\w+$/, '')}-${newId(8)}.${target.ext}`);
         const stored = await deps.store.putFile(key, output, { link: true });
         const kept = await deps.db.transaction().execute(async (trx) => {
-          if (!(await downloadsRepo.markReady(trx, assetId, name, key, stored.size))) return false;
+          if (!(await downloadRecords.markReady(trx, assetId, name, key, stored.size))) return false;
           await recordEvent(trx, 'asset.download.ready', assetId, { name, size: stored.size });
           return true;
         });

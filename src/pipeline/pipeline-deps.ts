@@ -1,16 +1,24 @@
 import type { Db } from '../db/database.ts';
-import type { Thumbnailer } from '../delivery/thumbnails.ts';
+import type { AssetRow } from '../db/schema.ts';
 import type { ImageLimits } from '../images/limits.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import type { LadderStrategy, ThroughputTracker } from './ladder-strategy.ts';
+
+/**
+ * Makes an asset's poster once it is playable: delivery's Thumbnailer (the same cache that
+ * answers `thumbnail.jpg`), handed in by the composition root.
+ */
+export interface PosterMaker {
+  ensure(asset: AssetRow, query: { time?: number; width?: number }): Promise<string>;
+}
 
 /** What the pipeline's job handlers need, and nothing more. */
 export interface PipelineDeps {
   db: Db;
   queue: JobQueue;
   store: ObjectStore;
-  thumbnails: Thumbnailer;
+  thumbnails: PosterMaker;
   ffmpegPath: string;
   ffprobePath: string;
   /** Scratch space for ffmpeg's output before it is published. */

@@ -1,4 +1,4 @@
-import { assetsRepo } from '../assets/assets.repo.ts';
+import { assetRecords } from '../assets/asset-records.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { probeImage } from '../images/image-probe.ts';
 import { sniffImage } from '../images/sniff.ts';
@@ -27,7 +27,7 @@ export const probeJob = (deps: PipelineDeps) =>
     // the asset must not wait for ever.
     onDead: ({ assetId }) => markGivenUp(deps.db, assetId),
     async handler({ payload, signal, log }) {
-      const asset = await assetsRepo.get(deps.db, payload.assetId);
+      const asset = await assetRecords.get(deps.db, payload.assetId);
       if (!asset) return; // deleted meanwhile: nothing to do
       // Already probed by an earlier attempt, unless a redrive takes up an asset we gave up on.
       if (asset.status !== 'waiting' && !givenUpOnOurSide(asset)) return;
@@ -54,7 +54,7 @@ export const probeJob = (deps: PipelineDeps) =>
         } catch (e) {
           if (!(e instanceof AppError)) throw e;
           log.info({ code: e.code }, 'image rejected');
-          await assetsRepo.update(deps.db, asset.id, { source_sha256: sha256, source_size: source.size });
+          await assetRecords.update(deps.db, asset.id, { source_sha256: sha256, source_size: source.size });
           await markErrored(deps.db, asset.id, e);
         }
         return;
@@ -69,7 +69,7 @@ export const probeJob = (deps: PipelineDeps) =>
       } catch (e) {
         if (!(e instanceof AppError)) throw e; // infrastructure trouble: retry
         log.info({ code: e.code }, 'source rejected');
-        await assetsRepo.update(deps.db, asset.id, { source_sha256: sha256, source_size: source.size });
+        await assetRecords.update(deps.db, asset.id, { source_sha256: sha256, source_size: source.size });
         await markErrored(deps.db, asset.id, e);
         return;
       }
@@ -77,7 +77,7 @@ export const probeJob = (deps: PipelineDeps) =>
       const plan = planLadder(info);
       const now = isoNow();
       await deps.db.transaction().execute(async (trx) => {
-        await assetsRepo.update(trx, asset.id, {
+        await assetRecords.update(trx, asset.id, {
           status: 'processing',
           errors: '[]',
           kind: info.kind,
@@ -90,7 +90,7 @@ export const probeJob = (deps: PipelineDeps) =>
           source_size: source.size,
           media_info: JSON.stringify(info),
         });
-        await assetsRepo.replaceRenditions(trx, asset.id, renditionRows(plan, now));
+        await assetRecords.replaceRenditions(trx, asset.id, renditionRows(plan, now));
         await enqueueJob(
           deps.queue,
           trx,

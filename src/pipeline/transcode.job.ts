@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assetsRepo } from '../assets/assets.repo.ts';
+import { assetRecords } from '../assets/asset-records.ts';
 import type { Db } from '../db/database.ts';
 import { syncDownloads } from '../downloads/downloads.service.ts';
 import { recordEvent } from '../events/outbox.ts';
@@ -60,7 +60,7 @@ async function transcode(
   deps: PipelineDeps,
   { payload, signal, log, attempt }: JobContext<{ assetId: string }>,
 ): Promise<void> {
-  const asset = await assetsRepo.get(deps.db, payload.assetId);
+  const asset = await assetRecords.get(deps.db, payload.assetId);
   if (!asset) {
     // Deleted while queued or during an earlier attempt: remove what that attempt left.
     await removeOutputs(deps.store, payload.assetId);
@@ -70,7 +70,7 @@ async function transcode(
   if (asset.status === 'errored' && !givenUpOnOurSide(asset)) return;
   if (givenUpOnOurSide(asset)) {
     // A redrive after we gave up: processing again, with the old failure cleared.
-    await assetsRepo.update(deps.db, asset.id, { status: 'processing', errors: '[]' });
+    await assetRecords.update(deps.db, asset.id, { status: 'processing', errors: '[]' });
   }
   if (!asset.media_info) throw new PermanentJobError('asset was never probed');
   const info = JSON.parse(asset.media_info) as MediaInfo;
@@ -97,7 +97,7 @@ async function transcode(
       : undefined,
   });
   const masterKey = mediaKeys.hls(asset.id, 'master.m3u8');
-  await assetsRepo.updateRenditions(deps.db, asset.id, { status: 'processing' });
+  await assetRecords.updateRenditions(deps.db, asset.id, { status: 'processing' });
 
   const progress = progressWriter(deps.db, asset.id);
   const passWork = passes.map((p) => workPerMediaSecond(p, info));
@@ -182,7 +182,7 @@ async function transcode(
   } else {
     await makeImages(deps, asset.id, plan, info, workDir, signal, log);
     // The asset is ready before its images are made: deleted meanwhile, they would outlive it.
-    if (!(await assetsRepo.get(deps.db, asset.id))) await removeOutputs(deps.store, asset.id);
+    if (!(await assetRecords.get(deps.db, asset.id))) await removeOutputs(deps.store, asset.id);
   }
   await rm(workDir, { recursive: true, force: true });
 }
@@ -221,7 +221,7 @@ async function markRenditionsReady(
         name === AUDIO_RENDITION || !audio
           ? m
           : { peak: m.peak + audio.peak, average: m.average + audio.average };
-      await assetsRepo.updateRenditions(
+      await assetRecords.updateRenditions(
         trx,
         assetId,
         {
@@ -237,7 +237,7 @@ async function markRenditionsReady(
 
 async function finish(db: Db, assetId: string, renditions: string[]): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    if (!(await assetsRepo.update(trx, assetId, { progress: 1 }))) return false;
+    if (!(await assetRecords.update(trx, assetId, { progress: 1 }))) return false;
     await recordEvent(trx, 'asset.renditions.ready', assetId, { renditions });
     return true;
   });
@@ -266,7 +266,7 @@ async function makeImages(
     duration: info.duration,
     signal,
   }).catch((e) => log.warn({ err: e }, 'storyboard failed'));
-  const asset = await assetsRepo.get(deps.db, assetId);
+  const asset = await assetRecords.get(deps.db, assetId);
   if (asset) await deps.thumbnails.ensure(asset, {}).catch((e) => log.warn({ err: e }, 'poster failed'));
 }
 
@@ -299,7 +299,7 @@ function progressWriter(db: Db, assetId: string) {
       const now = Date.now();
       if (now - last < PROGRESS_WRITE_INTERVAL_MS) return;
       last = now;
-      void assetsRepo.update(db, assetId, { progress: Math.round(fraction * 1000) / 1000 }).catch(() => {});
+      void assetRecords.update(db, assetId, { progress: Math.round(fraction * 1000) / 1000 }).catch(() => {});
     },
   };
 }

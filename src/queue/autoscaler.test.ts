@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../test/helpers/wait.ts';
 import { openTestDatabase, type TestDatabase } from '../db/test-databases.ts';
 import { PoolAutoscaler } from './autoscaler.ts';
 import { defineJob, JobRegistry } from './jobs.ts';
@@ -57,8 +58,8 @@ test('the pool grows at once under a burst, up to max, and shrinks one slot at a
   pool.start();
   scaler.start();
   await burst(30);
-  for (let i = 0; i < 200 && (await queue.stats()).work?.queued; i++) await sleep(25);
-  for (let i = 0; i < 200 && pool.concurrency > 1; i++) await sleep(25);
+  await waitFor(async () => !(await queue.stats()).work?.queued, { timeoutMs: 5000, intervalMs: 25 });
+  await waitFor(() => pool.concurrency <= 1, { timeoutMs: 5000, intervalMs: 25 });
   await scaler.stop();
 
   const slots = scaler.history.map((s) => s.slots);

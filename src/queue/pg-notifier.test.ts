@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../test/helpers/wait.ts';
 import { openTestDatabase, postgresSkip, type TestDatabase } from '../db/test-databases.ts';
 import { PostgresNotifier } from './pg-notifier.ts';
 import { JobQueue } from './queue.ts';
@@ -30,7 +31,7 @@ describe('LISTEN/NOTIFY wake-up on PostgreSQL', { skip: postgresSkip('postgres')
       await sleep(150);
       assert.deepEqual(heard, [], 'nothing before the commit');
     });
-    for (let i = 0; i < 50 && heard.length === 0; i++) await sleep(20);
+    await waitFor(() => heard.length > 0, { timeoutMs: 5000, intervalMs: 20, what: 'the wake-up' });
     assert.deepEqual(heard, ['transcode']);
 
     await assert.rejects(

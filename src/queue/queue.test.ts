@@ -300,6 +300,41 @@ for (const dialect of TEST_DIALECTS) {
         assert.equal((await q.get(permanent.id))?.attempts, 1);
       });
 
+      test('onDeadLetter sees each death once, in the transaction that makes it', async () => {
+        const seen: Array<[string, string | null]> = [];
+        let refuse = true;
+        const q = makeQueue({
+          onDeadLetter: async (trx, jobs) => {
+            // What it writes commits or rolls back with the death: here, a refusal rolls it back.
+            if (refuse) throw new Error('hook refused');
+            for (const j of jobs) {
+              assert.equal(
+                (await trx.selectFrom('jobs').select('state').where('id', '=', j.id).executeTakeFirst())
+                  ?.state,
+                'dead',
+              );
+              seen.push([j.id, j.last_error]);
+            }
+          },
+        });
+        const failed = await q.enqueue(t.db, 'work', {}, { maxAttempts: 1 });
+        await q.claim(['work'], 1, 'w', 1000);
+        await assert.rejects(q.fail(failed.id, 'w', { message: 'broken', retryable: false }), /hook refused/);
+        assert.equal((await q.get(failed.id))?.state, 'running', 'no death without its hook');
+        refuse = false;
+        assert.equal(await q.fail(failed.id, 'w', { message: 'broken', retryable: false }), true);
+
+        const orphan = await q.enqueue(t.db, 'work', {}, { maxAttempts: 1 });
+        await q.claim(['work'], 1, 'gone', 1000);
+        clock.advance(1000);
+        await q.reapExpired();
+        assert.deepEqual(await q.reapExpired(), []);
+        assert.deepEqual(seen, [
+          [failed.id, 'broken'],
+          [orphan.id, 'lease expired 1 times; the worker died or the job hangs'],
+        ]);
+      });
+
       test('redrive puts a dead job back with fresh attempts', async () => {
         const { id } = await queue.enqueue(t.db, 'work', {}, { maxAttempts: 1, dedupeKey: 'k' });
         assert.equal(await queue.redrive(id), false); // not dead

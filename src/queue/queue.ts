@@ -1,7 +1,6 @@
 import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely';
 import { dialectOf } from '../db/dialect-helpers.ts';
 import type { Database, JobRow, JobState } from '../db/schema.ts';
-import { recordEvent } from '../events/outbox.ts';
 import { newId } from '../shared/ids.ts';
 import { InProcessNotifier, type JobNotifier } from './notifier.ts';
 
@@ -21,7 +20,8 @@ import { InProcessNotifier, type JobNotifier } from './notifier.ts';
  *   a job whose lease it let expire.
  * - Every statement is a single autocommitted UPDATE/INSERT/DELETE (no explicit transaction), so
  *   it is atomic on SQLite and needs no retry loop on PostgreSQL — except dead-lettering, whose
- *   UPDATE shares a transaction with its `job.dead` event (the event exists iff the job died).
+ *   UPDATE shares a transaction with the `onDeadLetter` hook (the server records `job.dead`
+ *   events there: the event exists iff the job died).
  * - Times are ISO-8601 UTC strings of equal width, compared as strings, from the injectable clock.
  */
 
@@ -108,6 +108,21 @@ export interface JobQueueOptions {
   backoff?: BackoffOptions;
   /** [0, 1): the jitter source (tests pass a constant). */
   random?: () => number;
+  /**
+   * Runs in the transaction that dead-letters jobs (the queue knows nothing of what a job is
+   * about; the composition root records the `job.dead` events here).
+   */
+  onDeadLetter?: (trx: QueueExecutor, jobs: DeadLetteredJob[]) => Promise<void>;
+}
+
+/** A job that has just become dead, as `onDeadLetter` sees it. */
+export interface DeadLetteredJob {
+  id: string;
+  type: string;
+  /** As stored: JSON. */
+  payload: string;
+  attempts: number;
+  last_error: string | null;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
@@ -121,6 +136,7 @@ export class JobQueue {
   readonly #random: () => number;
   readonly #backoffBaseMs: number;
   readonly #backoffMaxMs: number;
+  readonly #onDeadLetter: (trx: QueueExecutor, jobs: DeadLetteredJob[]) => Promise<void>;
 
   constructor(options: JobQueueOptions) {
     this.#db = options.db;
@@ -129,6 +145,7 @@ export class JobQueue {
     this.#random = options.random ?? Math.random;
     this.#backoffBaseMs = options.backoff?.baseMs ?? 2000;
     this.#backoffMaxMs = options.backoff?.maxMs ?? 10 * 60_000;
+    this.#onDeadLetter = options.onDeadLetter ?? (async () => {});
   }
 
   /**
@@ -353,7 +370,7 @@ export class JobQueue {
     return r.numUpdatedRows > 0n;
   }
 
-  /** Dead-letters a held job and records `job.dead` in the same transaction. */
+  /** Dead-letters a held job; `onDeadLetter` runs in the same transaction. */
   async #failForGood(
     trx: QueueExecutor,
     jobId: string,
@@ -371,7 +388,7 @@ export class JobQueue {
       .where('attempts', '=', attempts)
       .returning(['id', 'type', 'payload', 'attempts', 'last_error'])
       .executeTakeFirst();
-    if (row) await recordDeadJobs(trx, [row]);
+    if (row) await this.#onDeadLetter(trx, [row]);
     return row !== undefined;
   }
 
@@ -431,7 +448,7 @@ export class JobQueue {
         .whereRef('attempts', '>=', 'max_attempts')
         .returning(['id', 'type', 'payload', 'attempts', 'last_error'])
         .execute();
-      await recordDeadJobs(trx, dead);
+      if (dead.length) await this.#onDeadLetter(trx, dead);
       return dead;
     });
     return rows.map((r) => ({ id: r.id, type: r.type, attempts: r.attempts }));
@@ -598,21 +615,4 @@ function cmp(a: string, b: string): number {
 
 function truncate(s: string): string {
   return s.length > MAX_ERROR_LENGTH ? `${s.slice(0, MAX_ERROR_LENGTH - 1)}…` : s;
-}
-
-/** `job.dead` events for dead-lettered jobs, tied to the asset a job's payload names, if any. */
-async function recordDeadJobs(
-  trx: QueueExecutor,
-  rows: Array<{ id: string; type: string; payload: string; attempts: number; last_error: string | null }>,
-): Promise<void> {
-  for (const row of rows) {
-    const payload = JSON.parse(row.payload) as { assetId?: unknown } | null;
-    const assetId = typeof payload?.assetId === 'string' ? payload.assetId : null;
-    await recordEvent(trx, 'job.dead', assetId, {
-      job_id: row.id,
-      type: row.type,
-      attempts: row.attempts,
-      error: row.last_error,
-    });
-  }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { waitFor } from '../../test/helpers/wait.ts';
 import { postgresSkip, TEST_DIALECTS } from '../db/test-databases.ts';
 import { type AnyJobDefinition, defineJob, type JobContext, JobRegistry, PermanentJobError } from './jobs.ts';
 import { type ClaimedJob, JobQueue } from './queue.ts';
@@ -46,13 +47,9 @@ for (const dialect of TEST_DIALECTS) {
       return p;
     }
 
-    async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      while (!(await check())) {
-        if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-        await delay(5);
-      }
-    }
+    // These jobs take milliseconds: look often.
+    const waitUntil = (check: () => boolean | Promise<boolean>) =>
+      waitFor(check, { timeoutMs: 5000, intervalMs: 5 });
 
     /** Resolves with the next `settled` event of a job. */
     function settledOnce(p: WorkerPool, jobId: string): Promise<{ outcome: JobOutcome; error: unknown }> {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ERRORS } from '@tus/utils';
+import { waitFor } from '../../test/helpers/wait.ts';
 import type { Db } from '../db/database.ts';
 import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
 import { DatabaseLocker } from './upload-locker.ts';
@@ -84,8 +85,11 @@ for (const dialect of TEST_DIALECTS) {
       });
       // Another node took it over (say this one was paused past its lease).
       await t.db.updateTable('upload_locks').set({ holder: 'someone-else' }).execute();
-      for (let i = 0; i < 50 && !asked; i++) await sleep(20);
-      assert.ok(asked);
+      await waitFor(() => asked, {
+        timeoutMs: 5000,
+        intervalMs: 20,
+        what: 'the holder to be asked to let go',
+      });
       await holder.unlock();
       assert.equal(
         (await t.db.selectFrom('upload_locks').select('holder').executeTakeFirst())?.holder,

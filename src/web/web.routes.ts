@@ -3,21 +3,10 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../shared/errors.ts';
+import { APP_PAGES } from './app-pages.ts';
 
 /** Where `npm run build:web` puts the browser app (web/ → web/dist). */
 export const WEB_DIST = join(import.meta.dirname, '..', '..', 'web', 'dist');
-
-/** The app's own pages: each answers index.html and the app routes in the browser. */
-export const APP_PAGES = [
-  '/',
-  '/upload',
-  '/assets/:id',
-  '/embed/:playbackId',
-  '/admin',
-  '/admin/:tab',
-  '/settings',
-  '/sign-in',
-];
 
 /**
  * The page's Content-Security-Policy. Players need `blob:` for media (MSE) and workers (hls.js),

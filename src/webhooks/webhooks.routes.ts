@@ -1,10 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { auditWho } from '../audit/audit.ts';
-import type { Db } from '../db/database.ts';
-import { enqueueJob } from '../queue/jobs.ts';
-import type { JobQueue } from '../queue/queue.ts';
-import { AppError } from '../shared/errors.ts';
-import { deliverWebhookSpec } from './delivery.ts';
 import type { WebhookInput, WebhooksService } from './webhooks.service.ts';
 
 const webhookSchema = {
@@ -39,7 +34,7 @@ const idParams = {
 /** Webhook endpoints (admins): CRUD, secret rotation, the delivery log and redelivery by hand. */
 export function registerWebhookRoutes(
   app: FastifyInstance,
-  { db, queue, webhooks }: { db: Db; queue: JobQueue; webhooks: WebhooksService },
+  { webhooks }: { webhooks: WebhooksService },
 ): void {
   const one = { 200: { type: 'object', properties: { data: webhookSchema } } };
   app.post(
@@ -153,10 +148,7 @@ export function registerWebhookRoutes(
     },
     async (request, reply) => {
       const { id, eventId } = request.params as { id: string; eventId: string };
-      await webhooks.get(id);
-      const event = await db.selectFrom('events').select('id').where('id', '=', eventId).executeTakeFirst();
-      if (!event) throw new AppError('FH_ERR_EVENT_NOT_FOUND');
-      await enqueueJob(queue, db, deliverWebhookSpec, { webhookId: id, eventId, attempt: 1 });
+      await webhooks.redeliver(id, eventId);
       reply.code(202).send();
     },
   );

@@ -1,10 +1,13 @@
 import { type AuditWho, recordAudit } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import type { WebhooksTable } from '../db/schema.ts';
+import { enqueueJob } from '../queue/jobs.ts';
+import type { JobQueue } from '../queue/queue.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { assertSafeUrl, UnsafeUrlError } from '../shared/safe-url.ts';
 import { isoNow } from '../shared/time.ts';
+import { deliverWebhookSpec } from './delivery.ts';
 import { newWebhookSecret } from './signing.ts';
 
 export interface WebhookJson {
@@ -27,10 +30,12 @@ export interface WebhookInput {
 export class WebhooksService {
   readonly #db: Db;
   readonly #allowPrivate: boolean;
+  readonly #queue: JobQueue;
 
-  constructor(db: Db, allowPrivate: boolean) {
+  constructor(db: Db, allowPrivate: boolean, queue: JobQueue) {
     this.#db = db;
     this.#allowPrivate = allowPrivate;
+    this.#queue = queue;
   }
 
   async create(who: AuditWho, input: Required<Pick<WebhookInput, 'url' | 'events'>> & WebhookInput) {
@@ -125,6 +130,18 @@ export class WebhooksService {
       error: r.error,
       created_at: r.created_at,
     }));
+  }
+
+  /** Sends an event to the endpoint again, as a new first attempt. */
+  async redeliver(id: string, eventId: string): Promise<void> {
+    await this.#row(id);
+    const event = await this.#db
+      .selectFrom('events')
+      .select('id')
+      .where('id', '=', eventId)
+      .executeTakeFirst();
+    if (!event) throw new AppError('FH_ERR_EVENT_NOT_FOUND');
+    await enqueueJob(this.#queue, this.#db, deliverWebhookSpec, { webhookId: id, eventId, attempt: 1 });
   }
 
   async #checkUrl(url: string): Promise<void> {

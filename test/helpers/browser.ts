@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { waitForValue } from './wait.ts';
 
 export const CHROMIUM = process.env.FRAMEHOUSE_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'web');
@@ -70,9 +71,9 @@ export const currentTime = (page: Page) =>
  * eval that Playwright's string predicates need, and the test must not weaken it.
  */
 export async function waitForPlayback(page: Page, seconds: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await currentTime(page)) <= seconds) {
-    if (Date.now() > deadline) throw new Error(`the video did not play past ${seconds} s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitForValue(
+    () => currentTime(page),
+    (t) => t > seconds,
+    { timeoutMs, intervalMs: 200, what: `the video to play past ${seconds} s` },
+  );
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from './wait.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -39,25 +39,26 @@ export async function spawnServe(
     log += d;
   });
   const url = `http://127.0.0.1:${port}`;
-  if (role === 'worker') {
-    // No HTTP: started once its pool says so.
-    for (let i = 0; i < 150 && !log.includes('worker pool started'); i++) {
-      if (child.exitCode !== null) throw new Error(`worker exited early: ${log}`);
-      await sleep(100);
-    }
-    return { child, url, log: () => log };
+  const started =
+    role === 'worker'
+      ? // No HTTP: started once its pool says so.
+        () => log.includes('worker pool started')
+      : // Not listening yet: the fetch fails.
+        async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok === true;
+  try {
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`${role} exited early: ${log}`);
+        return started();
+      },
+      { timeoutMs: 30_000, what: `framehouse ${role} to start` },
+    );
+  } catch (e) {
+    if (child.exitCode !== null) throw e;
+    child.kill('SIGKILL');
+    throw new Error(`${role} did not start: ${log}`);
   }
-  for (let i = 0; i < 150; i++) {
-    if (child.exitCode !== null) throw new Error(`serve exited early: ${log}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { child, url, log: () => log };
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`serve did not start: ${log}`);
+  return { child, url, log: () => log };
 }
 
 export function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

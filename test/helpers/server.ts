@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/config.ts';
 import { openTestDatabase, type TestDialect } from '../../src/db/test-databases.ts';
 import { type RunningServer, startServer } from '../../src/server.ts';
+import { waitForValue } from './wait.ts';
 
 export interface TestServer extends RunningServer {
   url: string;
@@ -71,15 +71,12 @@ export async function startTestServer(
     }
     return { status: res.status, body: body as T, headers: res.headers };
   };
-  const waitForAsset = async (id: string, until: (a: AssetBody) => boolean, timeoutMs = 120_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const { body } = await api<{ data: AssetBody }>(`/v1/assets/${id}`);
-      if (until(body.data)) return body.data;
-      if (Date.now() > deadline) throw new Error(`asset ${id} stuck: ${JSON.stringify(body.data)}`);
-      await sleep(200);
-    }
-  };
+  const waitForAsset = (id: string, until: (a: AssetBody) => boolean, timeoutMs = 120_000) =>
+    waitForValue(async () => (await api<{ data: AssetBody }>(`/v1/assets/${id}`)).body.data, until, {
+      timeoutMs,
+      intervalMs: 200,
+      what: `asset ${id}`,
+    });
   return {
     ...server,
     url,

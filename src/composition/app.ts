@@ -7,9 +7,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAccountRoutes } from '../accounts/accounts.routes.ts';
 import type { Auth } from '../accounts/auth.ts';
+import { UsersService } from '../accounts/users.service.ts';
 import { registerAssetRoutes } from '../assets/assets.routes.ts';
 import type { AssetsService } from '../assets/assets.service.ts';
 import { registerAuditRoutes } from '../audit/audit.routes.ts';
+import { AuditService } from '../audit/audit.service.ts';
 import { registerAccessRoutes } from '../auth/access.routes.ts';
 import { registerAccessControl } from '../auth/access.ts';
 import { AddressAllowlist } from '../auth/address-allowlist.ts';
@@ -21,6 +23,8 @@ import type { Db } from '../db/database.ts';
 import { PLAYBACK_CORS, registerPlaybackRoutes } from '../delivery/playback.routes.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
 import { registerEventRoutes } from '../events/events.routes.ts';
+import { registerErrorHandling } from '../http/error-handler.ts';
+import { registerHealthRoutes } from '../http/health.routes.ts';
 import type { Batches } from '../images/batches.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
 import { registerImageRoutes } from '../images/images.routes.ts';
@@ -41,8 +45,6 @@ import type { UploadsService } from '../uploads/uploads.service.ts';
 import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
-import { registerErrorHandling } from './error-handler.ts';
-import { registerHealthRoutes } from './health.routes.ts';
 
 export interface AppDeps {
   db: Db;
@@ -93,7 +95,10 @@ export interface AppDeps {
   logger: FastifyBaseLogger;
 }
 
-/** Builds the HTTP app: cross-cutting plugins first, then each feature registers its routes. */
+/**
+ * Builds the HTTP app: cross-cutting plugins first (http/), then every feature's routes. Part of
+ * the composition root: the one module that imports every routes file.
+ */
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; uploads: UploadsService }> {
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -182,14 +187,14 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerHealthRoutes(app, { db: deps.db, store: deps.store, ffmpegPath: deps.ffmpegPath });
   await registerWebRoutes(app);
   registerImageRoutes(app, {
-    db: deps.db,
     presets: deps.images.presets,
     batches: deps.images.batches,
     renditions: deps.images.renditions,
+    assets: deps.assets,
     imports: deps.imports,
   });
   registerImgRoutes(app, {
-    db: deps.db,
+    assets: deps.assets,
     renditions: deps.images.renditions,
     keys: deps.images.keys,
     watermarkAssetId: deps.images.watermarkAssetId,
@@ -207,7 +212,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     corsOrigins: deps.security.corsOrigins,
   });
   await registerPlaybackRoutes(app, {
-    db: deps.db,
+    assets: deps.assets,
     store: deps.store,
     thumbnails: deps.thumbnails,
     tokens: deps.tokens,
@@ -216,20 +221,18 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tracks: deps.tracks,
   });
   registerAccessRoutes(app, {
-    db: deps.db,
+    assets: deps.assets,
     keys: deps.keys,
     tokens: deps.tokens,
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,
   });
   registerStorageHookRoute(app, { imports: deps.imports, secret: deps.storageHookSecret });
-  registerAuditRoutes(app, { db: deps.db });
-  registerAccountRoutes(app, { db: deps.db, auth: deps.auth });
+  registerAuditRoutes(app, { audit: new AuditService(deps.db) });
+  registerAccountRoutes(app, { auth: deps.auth, users: new UsersService(deps.db) });
   registerEventRoutes(app, { db: deps.db, pollMs: deps.eventsPollMs });
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
   registerWebhookRoutes(app, {
-    db: deps.db,
-    queue: deps.queue,
-    webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate),
+    webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate, deps.queue),
   });
   return { app, uploads };
 }

@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import type { UploadsService } from '../uploads/uploads.service.ts';
+import { type AccessServices, prepareAccess } from './access.ts';
+import { buildApp } from './app.ts';
+import { type ImageServices, imageHttpOptions } from './images.ts';
+import type { Infrastructure } from './infrastructure.ts';
+import type { IngestServices } from './ingest.ts';
+import type { VodServices } from './vod.ts';
+
+export interface HttpApp {
+  app: FastifyInstance;
+  uploads: UploadsService;
+}
+
+/** The HTTP side of the `all` and `api` roles: access prepared, then the app (not listening yet). */
+export async function buildHttp(
+  config: Config,
+  infra: Infrastructure,
+  services: {
+    vod: VodServices;
+    images: ImageServices;
+    ingest: IngestServices;
+    access: AccessServices;
+    metrics: Metrics;
+  },
+): Promise<HttpApp> {
+  const { db, store, queue, log } = infra;
+  const { vod, images, ingest, access, metrics } = services;
+  await prepareAccess(config, infra, access);
+  return buildApp({
+    db,
+    store,
+    assets: vod.assets,
+    tracks: vod.tracks,
+    urlIngest: ingest.urlIngest,
+    imports: ingest.imports,
+    storageHookSecret: config.storageHookSecret,
+    thumbnails: vod.thumbnails,
+    dataDir: config.dataDir,
+    maxUploadBytes: config.maxUploadBytes,
+    ffmpegPath: config.ffmpegPath,
+    trustProxy: config.trustProxy,
+    segmentRedirectSeconds: config.segmentRedirectSeconds,
+    keys: access.keys,
+    tokens: access.tokens,
+    auth: access.auth,
+    webhooksAllowPrivate: config.webhooksAllowPrivate,
+    eventsPollMs: config.eventsPollMs,
+    queue,
+    metrics,
+    publicUrl: config.publicUrl,
+    images: imageHttpOptions(config, images),
+    metricsOptions: metricsOptionsOf(config),
+    security: {
+      corsOrigins: config.corsOrigins,
+      adminAllowedIps: config.adminAllowedIps,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      tokenRateLimitPerMinute: config.tokenRateLimitPerMinute,
+      authFailuresPerMinute: config.authFailuresPerMinute,
+    },
+    logger: log,
+  });
+}
+
+/** Who may scrape /metrics: a bearer token, an address list, or both. */
+export function metricsOptionsOf(config: Config) {
+  return { token: config.metricsToken, allowedIps: config.metricsAllowedIps };
+}
+
+/**
+ * Listens, and takes up the uploads cut short at completion and the sweep in the background,
+ * so that many unfinished uploads do not delay start-up (`housekeeping`: close waits for it).
+ */
+export async function listen(
+  config: Config,
+  { app, uploads }: HttpApp,
+  { log }: Infrastructure,
+): Promise<{ url: string; housekeeping: Promise<void> }> {
+  const housekeeping = uploads
+    .resumeUnfinished()
+    .then(() => uploads.sweep())
+    .catch((err: unknown) => log.warn({ err }, 'resuming or sweeping uploads failed'));
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
+  return { url, housekeeping };
+}

@@ -1,0 +1,16 @@
+import type { OutboxDispatcher } from '../events/outbox-dispatcher.ts';
+import { assetMailDispatcher } from '../notifications/mail-dispatcher.ts';
+import { webhookDispatcher } from '../webhooks/dispatcher.ts';
+import type { Infrastructure } from './infrastructure.ts';
+
+/**
+ * What turns outbox events into work on nodes with job slots: webhook deliveries and e-mail
+ * notices (once each, whichever node is first). The events API (`GET /v1/events`, the SSE
+ * stream) reads the outbox on its own, on api nodes.
+ */
+export function outboxConsumers({ db, queue, log }: Infrastructure): OutboxDispatcher[] {
+  return [
+    webhookDispatcher(db, queue, (err) => log.warn({ err }, 'webhook dispatch failed')),
+    assetMailDispatcher(db, queue, (err) => log.warn({ err }, 'mail dispatch failed')),
+  ];
+}

@@ -1,0 +1,49 @@
+import { type Logger, pino } from 'pino';
+import type { Config } from '../config/config.ts';
+import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from '../db/database.ts';
+import { recordDeadJobEvents } from '../ops/dead-job-events.ts';
+import { PostgresNotifier } from '../queue/pg-notifier.ts';
+import { JobQueue } from '../queue/queue.ts';
+import { createObjectStore } from '../storage/create-store.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+
+/** The ports every role runs on, chosen from configuration here and nowhere else. */
+export interface Infrastructure {
+  log: Logger;
+  /** Migrated to the latest schema. */
+  db: Db;
+  store: ObjectStore;
+  queue: JobQueue;
+  /** Last, once nothing uses them: the queue's wake-up connection, then the database. */
+  close(): Promise<void>;
+}
+
+/** Logger, database (SQLite or PostgreSQL, migrated), object store (folder or S3), job queue. */
+export async function openInfrastructure(config: Config): Promise<Infrastructure> {
+  const log: Logger = pino({
+    level: config.logLevel,
+    enabled: config.logLevel !== 'silent',
+    redact: ['req.headers.authorization', 'req.headers.cookie'],
+  });
+  const db = openDatabase(config.databaseUrl);
+  await migrateToLatest(db);
+  const store = await createObjectStore(config.storageUrl);
+  // PostgreSQL wakes idle workers of every process at once; SQLite serves one machine in-process.
+  const notifier = isPostgresUrl(config.databaseUrl)
+    ? new PostgresNotifier(config.databaseUrl, (err) => log.warn({ err }, 'job wake-up connection lost'))
+    : null;
+  await notifier?.start();
+  // The queue knows no events: a job that dies records `job.dead` through this hook, in the
+  // transaction that kills it.
+  const queue = new JobQueue({ db, onDeadLetter: recordDeadJobEvents, ...(notifier ? { notifier } : {}) });
+  return {
+    log,
+    db,
+    store,
+    queue,
+    async close() {
+      await notifier?.close();
+      await db.destroy();
+    },
+  };
+}

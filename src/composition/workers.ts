@@ -1,0 +1,100 @@
+import { hostname } from 'node:os';
+import type { Config } from '../config/config.ts';
+import type { Metrics } from '../ops/metrics.ts';
+import { WorkerPresence } from '../ops/worker-presence.ts';
+import { PoolAutoscaler } from '../queue/autoscaler.ts';
+import type { JobRegistry } from '../queue/jobs.ts';
+import { WorkerPool } from '../queue/worker.ts';
+import { type ImageServices, imageJobs } from './images.ts';
+import type { Infrastructure } from './infrastructure.ts';
+import { type IngestServices, ingestJobs } from './ingest.ts';
+import { type NotificationServices, notificationJobs } from './notifications.ts';
+import { type VodServices, vodJobs } from './vod.ts';
+import { webhookJobs } from './webhooks.ts';
+
+/**
+ * What a process runs: `all` (`framehouse serve`: HTTP and workers), `api` (HTTP only) or
+ * `worker` (jobs only, optionally of some types).
+ */
+export type Role = 'all' | 'api' | 'worker';
+
+/** Job slots a process runs: none for `api`, at least one for `worker`. */
+export function jobSlotsFor(role: Role, config: Config): number {
+  return role === 'api' ? 0 : Math.max(config.workerConcurrency, role === 'worker' ? 1 : 0);
+}
+
+/** Every job type a worker handles, declared once: start-up fails if a queued type has no handler. */
+export function workerJobs(
+  config: Config,
+  infra: Infrastructure,
+  services: {
+    vod: VodServices;
+    images: ImageServices;
+    ingest: IngestServices;
+    notifications: NotificationServices;
+    metrics: Metrics;
+  },
+): JobRegistry {
+  const registry = vodJobs(config, infra, services.vod, services.images.limits);
+  for (const job of [
+    ...webhookJobs(config, infra, services.metrics),
+    ...notificationJobs(config, infra, services.notifications),
+    ...imageJobs(infra, services.images),
+    ...ingestJobs(config, infra, services.vod, services.ingest),
+  ])
+    registry.register(job);
+  return registry;
+}
+
+/** The pool of job slots (not started yet: the metrics and the HTTP app are made first). */
+export function createWorkerPool(
+  config: Config,
+  { queue, log }: Infrastructure,
+  registry: JobRegistry,
+  slots: number,
+  jobTypes: string[] | undefined,
+): WorkerPool {
+  return new WorkerPool({
+    queue,
+    registry,
+    concurrency: slots,
+    ...(jobTypes?.length ? { types: jobTypes } : {}),
+    workerId: `${hostname()}-${process.pid}`,
+    visibilityTimeoutMs: config.jobVisibilityTimeoutMs,
+    logger: log.child({ component: 'worker' }),
+  });
+}
+
+/**
+ * Starts claiming; with --min/--max the pool sizes itself on the backlog and the host's load;
+ * the node says it is alive (`worker_nodes`) for the admin page. `stop` ends the last two.
+ */
+export async function startWorkerPool(
+  config: Config,
+  { db, queue, log }: Infrastructure,
+  workers: WorkerPool,
+  metrics: Metrics,
+  role: Role,
+  slots: number,
+): Promise<{ stop(): Promise<void> }> {
+  metrics.observeWorkers(workers);
+  workers.start();
+  const autoscaler = config.workerMax
+    ? new PoolAutoscaler(
+        workers,
+        queue,
+        { min: config.workerMin ?? 1, max: config.workerMax },
+        {
+          onChange: (from, to, reason) => log.info({ from, to, reason }, 'worker pool resized'),
+        },
+      )
+    : null;
+  autoscaler?.start();
+  const presence = new WorkerPresence(db, workers, role, slots);
+  await presence.start((err) => log.warn({ err }, 'worker heartbeat failed'));
+  return {
+    async stop() {
+      await Promise.all([autoscaler?.stop(), presence.stop().catch(() => {})]);
+    },
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * The browser app's pages: each answers index.html and the app routes in the browser. Its own
+ * module (not the routes file) because the access policy names them too.
+ */
+export const APP_PAGES = [
+  '/',
+  '/upload',
+  '/assets/:id',
+  '/embed/:playbackId',
+  '/admin',
+  '/admin/:tab',
+  '/settings',
+  '/sign-in',
+];
