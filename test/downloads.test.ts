@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, openAsBlob } from 'node:fs';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -265,6 +265,32 @@ describe('MP4 downloads (real ffmpeg, SQLite, local store)', () => {
     assert.equal((await server.api(`/v1/assets/${ready.id}`, { method: 'DELETE' })).status, 204);
     await untilStored(server, ready.id, (f) => f.length === 0);
     assert.equal(existsSync(join(server.dataDir, 'objects', 'downloads', ready.id)), false);
+  });
+
+  test('a download that cannot be made ends errored (after its retries) and is tried again when asked', async () => {
+    const clip = await makeClip(dir, { name: 'broken', width: 320, height: 180, seconds: 2 });
+    const ready = (await server.waitForAsset((await uploadWith(server, clip, {})).body.data.id, (a) =>
+      settled(a as Asset),
+    )) as Asset;
+    // The rung's playlist goes missing from the store (a store losing objects, an operator's mistake).
+    const playlist = join(server.dataDir, 'objects', 'hls', ready.id, '180p', 'index.m3u8');
+    const text = await readFile(playlist);
+    await rm(playlist);
+    await patch(server, ready.id, { mp4_support: 'standard' });
+    const failed = (await server.waitForAsset(ready.id, (a) => settled(a as Asset))) as Asset;
+    assert.deepEqual(
+      failed.downloads.map((d) => [d.name, d.status, d.size]),
+      [['180p.mp4', 'errored', null]],
+    );
+    const answer = await get(server, failed.downloads[0]?.url ?? '');
+    assert.equal(answer.status, 404);
+    assert.match(((await answer.json()) as { error: { message: string } }).error.message, /failed/);
+
+    await writeFile(playlist, text);
+    const retried = await patch(server, ready.id, { mp4_support: 'standard' });
+    assert.equal(retried.body.data.downloads[0]?.status, 'preparing');
+    const made = (await server.waitForAsset(ready.id, (a) => settled(a as Asset))) as Asset;
+    assert.equal(made.downloads[0]?.status, 'ready');
   });
 
   test('tus: Upload-Metadata mp4_support is kept for the asset; a bad value is refused at creation', async () => {

@@ -4,15 +4,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { videoSource } from '../../test/fixtures/media-info.ts';
 import { assetsRepo } from '../assets/assets.repo.ts';
 import type { Db } from '../db/database.ts';
-import type { Mp4Support } from '../db/schema.ts';
+import type { AssetRow, Mp4Support } from '../db/schema.ts';
 import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
 import { planLadder } from '../media/ladder.ts';
 import { renditionRows } from '../pipeline/renditions.ts';
 import { JobQueue } from '../queue/queue.ts';
+import type { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
 import { downloadsRepo } from './downloads.repo.ts';
-import { syncDownloads } from './downloads.service.ts';
+import { readyDownload, syncDownloads } from './downloads.service.ts';
 
 /** An asset whose ladder is planned from a width × height source, every rendition `status`. */
 async function seedAsset(db: Db, width: number, height: number, status: 'processing' | 'ready') {
@@ -49,7 +50,7 @@ const rows = async (db: Db, id: string) =>
   (await downloadsRepo.forAssets(db, [id])).map((r) => [r.name, r.status, r.object_key]);
 
 for (const dialect of TEST_DIALECTS) {
-  describe(`syncDownloads on ${dialect}`, { skip: postgresSkip(dialect) }, () => {
+  describe(`downloads service on ${dialect}`, { skip: postgresSkip(dialect) }, () => {
     let t: TestDatabase;
     let queue: JobQueue;
     before(async () => {
@@ -100,6 +101,41 @@ for (const dialect of TEST_DIALECTS) {
 
       await set(id, 'none');
       assert.deepEqual(await rows(t.db, id), []);
+    });
+
+    test('readyDownload says why there is none: not offered (404), not made yet (409), failed, other type', async () => {
+      const id = await seedAsset(t.db, 640, 360, 'ready');
+      const code = async (ext: 'mp4' | 'm4a', over: Partial<AssetRow> = {}) => {
+        const asset = { ...(await assetsRepo.get(t.db, id)), ...over } as AssetRow;
+        return readyDownload(t.db, asset, ext).then(
+          (r) => r.object_key,
+          (e: AppError) => `${e.status} ${e.code}${/m4a|mp4\./.test(e.message) ? ` (${e.message})` : ''}`,
+        );
+      };
+      assert.equal(await code('mp4'), '404 FH_ERR_DOWNLOAD_NOT_AVAILABLE');
+      await set(id, 'standard');
+      assert.equal(await code('mp4'), '409 FH_ERR_DOWNLOAD_NOT_READY');
+      assert.equal(await code('mp4', { kind: 'image' }), '404 FH_ERR_DOWNLOAD_NOT_AVAILABLE');
+      assert.equal(
+        await code('mp4', { kind: 'audio' }),
+        '404 FH_ERR_DOWNLOAD_NOT_AVAILABLE (This asset is audio only: its download is download.m4a.)',
+      );
+      assert.equal(
+        await code('m4a'),
+        '404 FH_ERR_DOWNLOAD_NOT_AVAILABLE (This asset has video: its download is download.mp4.)',
+      );
+      await downloadsRepo.markReady(t.db, id, '360p.mp4', `downloads/${id}/360p-a.mp4`, 99);
+      assert.equal(await code('mp4'), `downloads/${id}/360p-a.mp4`);
+      const other = await seedAsset(t.db, 640, 360, 'ready');
+      await set(other, 'standard');
+      await downloadsRepo.markErrored(t.db, other, '360p.mp4');
+      const failed = await readyDownload(t.db, (await assetsRepo.get(t.db, other)) as AssetRow, 'mp4').catch(
+        (e: AppError) => e,
+      );
+      assert.match(
+        `${(failed as AppError).code} ${(failed as AppError).message}`,
+        /NOT_AVAILABLE .*failed.*again/,
+      );
     });
   });
 }
