@@ -11,6 +11,7 @@ import {
   type TestDatabase,
 } from '../src/db/test-databases.ts';
 import { makeClip } from './fixtures/media.ts';
+import { signUpWithRole } from './helpers/accounts.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 
 const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
@@ -65,24 +66,7 @@ for (const dialect of TEST_DIALECTS) {
       // One signed-in account per role (sign-up makes viewers once a credential exists).
       for (const role of ['admin', 'editor', 'viewer'] as const) {
         const email = `${role}@example.com`;
-        const signUp = await fetch(new URL('/v1/auth/sign-up/email', server.url), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', origin: server.url },
-          body: JSON.stringify({ email, password: `${role} password 123`, name: role }),
-        });
-        assert.equal(signUp.status, 200);
-        const cookie = signUp.headers
-          .getSetCookie()
-          .map((c) => c.split(';')[0])
-          .join('; ');
-        const users = await server.api<{ data: Array<{ id: string; email: string }> }>('/v1/users');
-        const id = users.body.data.find((u) => u.email === email)?.id;
-        const set = await server.api(`/v1/users/${id}`, {
-          method: 'PATCH',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ role }),
-        });
-        assert.equal(set.status, 200);
+        const cookie = await signUpWithRole(server, email, `${role} password 123`, role);
         sessions.set(role, cookie);
       }
       for (const scope of SCOPES) {

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { postgresSkip, TEST_DIALECTS } from '../src/db/test-databases.ts';
 import { runProcess } from '../src/media/process.ts';
 import { FFPROBE, makeClip } from './fixtures/media.ts';
+import { signUpWithRole } from './helpers/accounts.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 
 type Track = { id: string; kind: string; language: string; name: string; default: boolean; status: string };
@@ -417,24 +418,7 @@ describe('who may add and remove tracks: who may edit the asset', () => {
 
   /** A signed-in editor: the cookie and origin a browser on this server's pages would send. */
   async function editor(email: string): Promise<Record<string, string>> {
-    const signUp = await fetch(new URL('/v1/auth/sign-up/email', server.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', origin: server.url },
-      body: JSON.stringify({ email, password: 'a long enough password', name: email }),
-    });
-    assert.equal(signUp.status, 200);
-    const cookie = signUp.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const users = await server.api<{ data: Array<{ id: string; email: string }> }>('/v1/users');
-    const id = users.body.data.find((u) => u.email === email)?.id;
-    const promoted = await server.api(`/v1/users/${id}`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: '{"role":"editor"}',
-    });
-    assert.equal(promoted.status, 200);
+    const cookie = await signUpWithRole(server, email, 'a long enough password', 'editor');
     return { cookie, origin: server.url };
   }
 
