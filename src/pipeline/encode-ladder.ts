@@ -87,8 +87,11 @@ export async function encodeLadder(
       video: o.plan.video.filter((r) => names.has(r.name)),
       audio: names.has(AUDIO_RENDITION) ? o.plan.audio : null,
     };
-    const pending = !runs.every((r) => r.finished);
-    await o.store.put(o.masterKey, masterFor(listed, measured, { pending }));
+    const state = {
+      encoding: runs.some((r) => r.listed && !r.finished),
+      moreRungs: runs.some((r) => !r.listed),
+    };
+    await o.store.put(o.masterKey, masterFor(listed, measured, state));
     if (!playable) {
       playable = true;
       o.log.info(

@@ -58,22 +58,24 @@ export interface MasterAudio {
   averageBandwidth?: number;
 }
 
-/** Says in a master playlist that the ladder is still growing: our player watches for more rungs. */
-export const LADDER_PENDING = '#EXT-X-SESSION-DATA:DATA-ID="com.framehouse.ladder",VALUE="pending"';
+/** Says in a master playlist that more rungs will be listed: our player watches for them. */
+export const MORE_RUNGS = '#EXT-X-SESSION-DATA:DATA-ID="com.framehouse.ladder",VALUE="pending"';
 
 /**
- * `pending`: rungs are still being encoded. Their media playlists are EVENT playlists without
- * ENDLIST until done, which players treat as live and would join at the "live" edge: EXT-X-START
- * tells them to start at the beginning, as on demand. The session data (ignored by other players)
- * tells ours that more rungs will come.
+ * `encoding`: some rungs listed are still being encoded. Their media playlists are EVENT
+ * playlists without ENDLIST until done, which players treat as live and would join at their
+ * growing end: EXT-X-START tells them to start at the beginning, as on demand.
+ * `moreRungs`: rungs are still to be listed. Other players ignore the session data saying so;
+ * ours watches the master playlist for them (hls.js reads it only once).
  */
 export function buildMasterPlaylist(
   video: MasterVariant[],
   audio: MasterAudio | null,
-  { pending = false }: { pending?: boolean } = {},
+  { encoding = false, moreRungs = false }: { encoding?: boolean; moreRungs?: boolean } = {},
 ): string {
   const out = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
-  if (pending) out.push('#EXT-X-START:TIME-OFFSET=0', LADDER_PENDING);
+  if (encoding) out.push('#EXT-X-START:TIME-OFFSET=0');
+  if (moreRungs) out.push(MORE_RUNGS);
   if (video.length === 0 && audio) {
     // Audio-only source: one variant, the audio rendition itself.
     out.push(

@@ -7,13 +7,13 @@ export type Measured = Map<string, { peak: number; average: number }>;
 
 /**
  * The master playlist for the rungs of `plan` that are listed: from the plan's estimates while
- * they are being written, from measured segment sizes once known. `pending`: more rungs to come
- * (see buildMasterPlaylist).
+ * they are being written, from measured segment sizes once known. `state`: whether some are still
+ * being encoded, whether more will be listed (see buildMasterPlaylist).
  */
 export function masterFor(
   plan: LadderPlan,
   measured: Measured | null,
-  { pending = false }: { pending?: boolean } = {},
+  state: { encoding?: boolean; moreRungs?: boolean } = {},
 ): string {
   const audioMeasured = measured?.get(AUDIO_RENDITION);
   const audio = plan.audio
@@ -37,5 +37,5 @@ export function masterFor(
       averageBandwidth: m?.average,
     };
   });
-  return buildMasterPlaylist(video, audio, { pending });
+  return buildMasterPlaylist(video, audio, state);
 }
