@@ -13,7 +13,7 @@ import {
   launchChromium,
   screenshot,
 } from './helpers/browser.ts';
-import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
+import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 
 /** One reading of the player, taken in the page every 50 ms. */
 interface Sample {
@@ -31,16 +31,40 @@ interface Sample {
  * An early viewer: lowest-first (forced here, so the lowest rung is all there is when the asset
  * turns ready), playback starting the moment it does, the higher rungs landing while it plays.
  */
-describe('the player takes the higher rungs as they land', { skip: !chromiumAvailable() }, () => {
+describe('early viewers get the higher rungs as they land', { skip: !chromiumAvailable() }, () => {
   let server: TestServer;
   let browser: Browser;
   let dir: string;
+  let ready!: AssetBody;
+  /** What a player we do not control sees from ready on: the master and the 480p playlist. */
+  const seen: Array<{ at: number; master: string; rung: string | null }> = [];
+  let watching!: Promise<void>;
 
   before(async () => {
     ensureWebBuilt();
     dir = await mkdtemp(join(tmpdir(), 'fh-rungs-'));
     server = await startTestServer({ FRAMEHOUSE_LADDER_STRATEGY: 'lowest-first' });
     browser = await launchChromium();
+    // 480p source: the ladder is 480p, 360p and 240p; the first pass is 240p and the audio.
+    const clip = await makeClip(dir, { name: 'early', width: 854, height: 480, seconds: 60, fps: 30 });
+    const created = await server.upload(clip, 'Early viewer');
+    ready = await server.waitForAsset(
+      created.id,
+      (a) => a.status !== 'waiting' && a.status !== 'processing',
+      120_000,
+    );
+    assert.equal(ready.status, 'ready');
+    watching = (async () => {
+      for (;;) {
+        const at = Date.now();
+        const master = (await server.api<string>(ready.playback.hls)).body;
+        const rung = await server.api<string>(ready.playback.hls.replace('master.m3u8', '480p/index.m3u8'));
+        const text = rung.status === 200 ? rung.body : null;
+        seen.push({ at, master, rung: text });
+        if (text?.includes('#EXT-X-ENDLIST') && master.includes('854x480')) return;
+        await sleep(250);
+      }
+    })();
   });
   after(async () => {
     await browser?.close();
@@ -49,19 +73,10 @@ describe('the player takes the higher rungs as they land', { skip: !chromiumAvai
   });
 
   test('a viewer starting at ready moves up from 240p, at its position, without a stall', async () => {
-    // 480p source: the ladder is 480p, 360p and 240p; the first pass is 240p and the audio.
-    const clip = await makeClip(dir, { name: 'early', width: 854, height: 480, seconds: 60, fps: 30 });
-    const created = await server.upload(clip, 'Early viewer');
-    const ready = await server.waitForAsset(
-      created.id,
-      (a) => a.status !== 'waiting' && a.status !== 'processing',
-    );
-    assert.equal(ready.status, 'ready');
     assert.ok(
       ready.renditions.some((r) => r.name === '480p' && r.status !== 'ready'),
       'playable before the higher rungs are done',
     );
-
     const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
     const errors = collectErrors(page);
@@ -70,7 +85,7 @@ describe('the player takes the higher rungs as they land', { skip: !chromiumAvai
     await startSampler(page);
 
     // Plays on while the other pass encodes; the ladder finishes; the player takes it up.
-    const done = await server.waitForAsset(created.id, isFinished, 240_000);
+    const done = await server.waitForAsset(ready.id, isFinished, 240_000);
     assert.equal(done.status, 'ready');
     const finishedAt = await elapsed(page);
     const deadline = Date.now() + 60_000;
@@ -110,6 +125,39 @@ describe('the player takes the higher rungs as they land', { skip: !chromiumAvai
     assert.ok(freeze < 0.5, report);
     assert.ok(Math.abs(jump) < 0.5, report);
     assert.deepEqual(errors, []);
+  });
+
+  test('players we do not control: the master lists a rung while it is encoded, once a viewer starting then cannot catch up', async () => {
+    await watching;
+    const listed = seen.findIndex((s) => s.master.includes('RESOLUTION=854x480'));
+    const first = seen[listed];
+    assert.ok(first?.rung, 'the 480p rung was listed');
+    // Listed while still encoded: an EVENT playlist without its end, played from the start.
+    assert.match(first.master, /#EXT-X-START:TIME-OFFSET=0/);
+    assert.match(first.rung, /#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-START:TIME-OFFSET=0/);
+    assert.doesNotMatch(first.rung, /#EXT-X-ENDLIST/, 'listed before it was complete');
+    // A viewer who loaded the master then, at position (now − then), always finds the rung published
+    // beyond it: it never catches up with the encoder.
+    const published = (rung: string | null) =>
+      [...(rung ?? '').matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    const duration = published(seen.at(-1)?.rung ?? null);
+    let margin = Number.POSITIVE_INFINITY;
+    for (const s of seen.slice(listed)) {
+      const position = (s.at - first.at) / 1000;
+      if (position >= duration) break;
+      margin = Math.min(margin, published(s.rung) - position);
+    }
+    process.stdout.write(
+      `480p listed ${((first.at - (seen[0]?.at ?? 0)) / 1000).toFixed(1)} s after ready with ` +
+        `${published(first.rung).toFixed(0)} s of ${duration.toFixed(0)} s published; a viewer starting then ` +
+        `stays at least ${margin.toFixed(1)} s behind the published end\n`,
+    );
+    assert.ok(margin > 0, `a viewer starting at the listing would have caught up (margin ${margin} s)`);
+    assert.match(
+      seen.at(-1)?.master ?? '',
+      /^(?![\s\S]*EXT-X-START)/,
+      'once complete, a plain on-demand master',
+    );
   });
 });
 

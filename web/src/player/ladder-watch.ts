@@ -100,6 +100,7 @@ export function canJoin(o: JoinInput): boolean {
 }
 
 export interface WatchOptions {
+  /** The master playlist's absolute URL (with the current token, for signed playback). */
   masterUrl: () => string;
   /** The heights of the video rungs the player has now. */
   heightsNow: () => number[];
@@ -128,7 +129,7 @@ export async function watchLadder(o: WatchOptions): Promise<void> {
     await new Promise((r) => setTimeout(r, POLL_MS));
     if (o.signal.aborted) return;
     try {
-      const url = new URL(o.masterUrl(), location.href).href;
+      const url = o.masterUrl();
       const master = parseMaster(await text(url), url);
       const heights = o.heightsNow();
       const fresh = master.rungs.filter((r) => !heights.includes(r.height));

@@ -110,7 +110,7 @@ export function Player(props: PlayerProps) {
         const isActive = () => hls === hlsRef.current;
         hls.on(HlsJs.Events.MANIFEST_LOADED, (_e, data) => {
           // More rungs to come (the server says so in the master playlist): watch for them.
-          if (isActive() && data.sessionData?.[LADDER_DATA_ID]?.VALUE === 'pending') watch();
+          if (isActive() && !watched && data.sessionData?.[LADDER_DATA_ID]?.VALUE === 'pending') watch();
         });
         hls.on(HlsJs.Events.MANIFEST_PARSED, (_e, data) => {
           if (!isActive()) {
@@ -189,9 +189,11 @@ export function Player(props: PlayerProps) {
         }
         old.destroy();
       };
-      const watch = () =>
+      let watched = false;
+      const watch = () => {
+        watched = true;
         void watchLadder({
-          masterUrl: () => withToken(props.hls),
+          masterUrl: () => new URL(withToken(props.hls), location.href).href,
           heightsNow: () => hlsRef.current?.levels.map((l) => l.height) ?? [],
           position: () => (video()?.currentTime ?? 0) + 4,
           duration: () => {
@@ -201,6 +203,7 @@ export function Player(props: PlayerProps) {
           upgrade,
           signal: watching.signal,
         });
+      };
 
       const hls = create(first);
       hlsRef.current = hls;
