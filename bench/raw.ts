@@ -28,7 +28,7 @@ async function timePass(
   src: Source,
   plan: LadderPlan,
   tmpRoot: string,
-): Promise<{ wall: number; cpu: number }> {
+): Promise<{ wall: number; cpu: number; othersCpu: number }> {
   const outDir = await mkdtemp(join(tmpRoot, 'raw-'));
   try {
     return await timeCommand(FFMPEG, buildRawLadderArgs({ input: src.path, outDir, plan, info: src.info }));
@@ -38,6 +38,9 @@ async function timePass(
 }
 
 /** The baseline: one command producing every rung (and the audio rendition). */
-export function timeRawLadder(src: Source, tmpRoot: string): Promise<{ wall: number; cpu: number }> {
+export function timeRawLadder(
+  src: Source,
+  tmpRoot: string,
+): Promise<{ wall: number; cpu: number; othersCpu: number }> {
   return timePass(src, src.plan, tmpRoot);
 }

@@ -5,13 +5,13 @@
  * millisecond-exact, with no polling granularity added.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, openAsBlob, openSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, openAsBlob, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, freePort, procStatusKb, rssSampler } from './util.ts';
+import { cpuSeconds, freePort, machineBusySeconds, procStatusKb, rssSampler } from './util.ts';
 
 const BIN = fileURLToPath(new URL('../bin/framehouse.js', import.meta.url));
 const POLL_MS = 50;
@@ -37,10 +37,14 @@ export interface ServerRun {
   /** Highest sampled VmRSS of the server process, and of the server plus its ffmpeg children, kB. */
   maxRssKb: number;
   maxTreeKb: number;
+  /** The ladder strategy the worker used (what `auto` chose), from its log. */
+  chosen: string;
   /** CPU seconds from upload start to done: the server process itself, its ffmpeg/ffprobe children, this bench. */
   cpuServer: number;
   cpuChildren: number;
   cpuBench: number;
+  /** CPU seconds the rest of the machine used meanwhile (other people's work on a shared machine). */
+  othersCpu: number;
 }
 
 export async function serverRun(opts: {
@@ -49,7 +53,7 @@ export async function serverRun(opts: {
   tmpRoot: string;
   logFile?: string | undefined;
   /** FRAMEHOUSE_LADDER_STRATEGY for this run. */
-  strategy: 'one-pass' | 'lowest-first';
+  strategy: 'auto' | 'one-pass' | 'lowest-first';
 }): Promise<ServerRun> {
   const dataDir = await mkdtemp(join(opts.tmpRoot, 'server-'));
   const port = await freePort();
@@ -68,7 +72,8 @@ export async function serverRun(opts: {
     PORT: String(port),
     FRAMEHOUSE_HOST: '127.0.0.1',
     FRAMEHOUSE_DATA_DIR: dataDir,
-    FRAMEHOUSE_LOG_LEVEL: opts.logFile ? 'info' : 'silent',
+    // Info: the 'encoding' line says which strategy the worker took.
+    FRAMEHOUSE_LOG_LEVEL: 'info',
     FRAMEHOUSE_WORKER_CONCURRENCY: '1',
     FRAMEHOUSE_LADDER_STRATEGY: opts.strategy,
   });
@@ -77,7 +82,14 @@ export async function serverRun(opts: {
   // npx, no shell) makes child.pid the server process itself, whose /proc entry we read.
   const child = spawn(process.execPath, [BIN, 'serve'], {
     env,
-    stdio: ['ignore', logFd ?? 'ignore', logFd ?? 'pipe'],
+    stdio: ['ignore', logFd ?? 'pipe', logFd ?? 'pipe'],
+  });
+  let chosen = '';
+  let partial = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) chosen ||= /"strategy":"([a-z-]+)"/.exec(line)?.[1] ?? '';
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
@@ -98,6 +110,7 @@ export async function serverRun(opts: {
     form.append('file', await openAsBlob(opts.clip), basename(opts.clip));
     const cpu0 = cpuSeconds(pid);
     const bench0 = process.cpuUsage();
+    const busy0 = machineBusySeconds();
     const uploadStart = Date.now();
     const res = await fetch(`${base}/v1/assets`, { method: 'POST', body: form });
     const uploadDone = Date.now();
@@ -139,6 +152,7 @@ export async function serverRun(opts: {
     const hwmKb = procStatusKb(pid, 'VmHWM') ?? 0;
     const cpu1 = cpuSeconds(pid);
     const bench = process.cpuUsage(bench0);
+    const busy = machineBusySeconds() - busy0;
     const { maxRssKb, maxTreeKb } = sampler.stop();
     sampler = undefined;
     const need = (t: string) => {
@@ -149,7 +163,10 @@ export async function serverRun(opts: {
     const master = readdirSync(dataDir, { recursive: true, encoding: 'utf8' }).find((f) =>
       f.endsWith(join('hls', id, 'master.m3u8')),
     );
+    if (!chosen && opts.logFile)
+      chosen = /"strategy":"([a-z-]+)"/.exec(readFileSync(opts.logFile, 'utf8'))?.[1] ?? '';
     return {
+      chosen: chosen || '?',
       transcodeEnd: master ? statSync(join(dataDir, master)).mtimeMs : Number.NaN,
       uploadStart,
       uploadDone,
@@ -162,6 +179,16 @@ export async function serverRun(opts: {
       cpuServer: cpu0 && cpu1 ? cpu1.own - cpu0.own : Number.NaN,
       cpuChildren: cpu0 && cpu1 ? cpu1.children - cpu0.children : Number.NaN,
       cpuBench: (bench.user + bench.system) / 1e6,
+      othersCpu:
+        cpu0 && cpu1
+          ? Math.max(
+              0,
+              busy -
+                (cpu1.own - cpu0.own) -
+                (cpu1.children - cpu0.children) -
+                (bench.user + bench.system) / 1e6,
+            )
+          : Number.NaN,
     };
   } finally {
     sampler?.stop();

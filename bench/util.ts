@@ -12,9 +12,13 @@ export const FFPROBE = process.env.FRAMEHOUSE_FFPROBE_PATH ?? 'ffprobe';
  * Throws on failure. The CPU time is the growth of our own reaped-children counters, exact as
  * long as no other child of ours ends meanwhile (the bench runs one thing at a time).
  */
-export function timeCommand(bin: string, args: string[]): Promise<{ wall: number; cpu: number }> {
+export function timeCommand(
+  bin: string,
+  args: string[],
+): Promise<{ wall: number; cpu: number; othersCpu: number }> {
   return new Promise((resolve, reject) => {
     const cpu0 = cpuSeconds('self')?.children ?? Number.NaN;
+    const busy0 = machineBusySeconds();
     const t0 = performance.now();
     const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -25,13 +29,30 @@ export function timeCommand(bin: string, args: string[]): Promise<{ wall: number
     child.on('close', (code) => {
       const wall = (performance.now() - t0) / 1000;
       const cpu = (cpuSeconds('self')?.children ?? Number.NaN) - cpu0;
-      if (code === 0) resolve({ wall, cpu });
+      const othersCpu = Math.max(0, machineBusySeconds() - busy0 - cpu);
+      if (code === 0) resolve({ wall, cpu, othersCpu });
       else reject(new Error(`${bin} exited with ${code}: ${stderr.trim()}`));
     });
   });
 }
 
 const CLK_TCK = 100; // USER_HZ: what /proc reports ticks in, 100 on every Linux we run on
+
+/**
+ * CPU seconds the whole machine has spent busy since boot (every core, every process), from
+ * /proc/stat: taken before and after a measurement, minus what the measured processes used, it
+ * says how much of the machine others took meanwhile.
+ */
+export function machineBusySeconds(): number {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    // cpu user nice system idle iowait irq softirq steal …
+    const [user, nice, system, , , irq, softirq, steal] = cpu.trim().split(/\s+/).slice(1).map(Number);
+    return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLK_TCK;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 /** CPU seconds a process used itself, and that its waited-for children used, from /proc/<pid>/stat. */
 export function cpuSeconds(pid: number | 'self'): { own: number; children: number } | null {
@@ -123,4 +144,22 @@ export function median(xs: number[]): number {
   const mid = Math.floor(s.length / 2);
   if (s.length === 0) return Number.NaN;
   return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/**
+ * On a shared machine, waits (up to maxWaitMs) for a moment when the rest of the machine uses
+ * less than `cores` cores' worth of CPU over a few seconds, so a measurement starts on a quiet
+ * machine; it may still get busy meanwhile (the runs report how busy). Returns the seconds waited.
+ */
+export async function waitForQuiet(cores = 0.3, maxWaitMs = 180_000, windowMs = 4000): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    const busy0 = machineBusySeconds();
+    const own0 = cpuSeconds('self');
+    await new Promise((r) => setTimeout(r, windowMs));
+    const own1 = cpuSeconds('self');
+    const own = own0 && own1 ? own1.own + own1.children - own0.own - own0.children : 0;
+    const others = (machineBusySeconds() - busy0 - own) / (windowMs / 1000);
+    if (others < cores || performance.now() - t0 > maxWaitMs) return (performance.now() - t0) / 1000;
+  }
 }

@@ -82,6 +82,31 @@ describe('buildTranscodeArgs', () => {
     ]);
   });
 
+  it('decodes without the loop filter for a pass of small rungs only, the option before the input', () => {
+    const info = source(1920, 1080);
+    const plan = planLadder(info);
+    plan.video = plan.video.filter((r) => r.name === '240p');
+    const args = buildTranscodeArgs({
+      input: '/data/src/clip.mp4',
+      outDir: '/o',
+      plan,
+      info,
+      fastDecode: true,
+    });
+    // biome-ignore format: option/value pairs
+    assert.deepEqual(args.slice(0, 16), [
+      '-nostdin', '-hide_banner', '-y', '-v', 'error', '-progress', 'pipe:1', '-nostats',
+      '-skip_loop_filter', 'all',
+      ...IN,
+    ]);
+    assert.equal(args[17], '[0:v:0]scale=426:240,setsar=1,format=yuv420p[o0]', 'the same scaler as any rung');
+    assert.deepEqual(
+      buildTranscodeArgs({ input: '/data/src/clip.mp4', outDir: '/o', plan, info }).slice(8, 14),
+      IN,
+      'off by default',
+    );
+  });
+
   it('maps only the audio for an audio-only source', () => {
     const info: MediaInfo = {
       kind: 'audio',

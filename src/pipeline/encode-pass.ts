@@ -1,11 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTranscodeArgs } from '../media/ffmpeg-args.ts';
 import type { LadderPlan } from '../media/ladder.ts';
 import { ffmpegFilters, runFfmpeg } from '../media/run-ffmpeg.ts';
 import type { MediaInfo } from '../media/types.ts';
-import type { JobLogger } from '../queue/jobs.ts';
-
-const PUBLISH_INTERVAL_MS = 300;
+import { SpeedMeter } from './ready-rule.ts';
 
 export interface PassOptions {
   ffmpegPath: string;
@@ -15,35 +12,22 @@ export interface PassOptions {
   info: MediaInfo;
   preset: string;
   segmentSeconds: number;
+  /** This pass only feeds small rungs: decode and scale the cheap way (see buildTranscodeArgs). */
+  fastDecode: boolean;
   timeoutMs: number;
   signal: AbortSignal;
-  log: JobLogger;
-  /** Called every few hundred milliseconds while ffmpeg runs, one call at a time. */
-  onTick: (speed: number | null) => Promise<void>;
-  /** Media seconds written so far. */
+  /** Media seconds written so far, after each progress reading of ffmpeg. */
   onProgress: (outTimeSeconds: number) => void;
 }
 
 /**
- * One ffmpeg run over some rungs of the ladder, with a publishing loop beside it. Nothing is
- * ticked after ffmpeg exits (a stopped ffmpeg may have ended its playlists early): the caller
- * publishes the final state itself, only when the pass succeeded.
+ * One ffmpeg run over some rungs of the ladder. `meter` follows its pace from ffmpeg's progress
+ * output while it runs; publishing is the caller's (one loop for every pass of a job).
  */
-export async function encodePass(o: PassOptions): Promise<{ wallSeconds: number }> {
+export function encodePass(o: PassOptions): { meter: SpeedMeter; done: Promise<{ wallSeconds: number }> } {
   const started = performance.now();
-  let speed: number | null = null;
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped && !o.signal.aborted) {
-      try {
-        await o.onTick(speed);
-      } catch (e) {
-        o.log.warn({ err: e }, 'publishing segments failed; will retry');
-      }
-      await sleep(PUBLISH_INTERVAL_MS);
-    }
-  })();
-  try {
+  const meter = new SpeedMeter(started);
+  const done = (async () => {
     const args = buildTranscodeArgs({
       input: o.input,
       outDir: o.workDir,
@@ -51,6 +35,7 @@ export async function encodePass(o: PassOptions): Promise<{ wallSeconds: number 
       info: o.info,
       preset: o.preset,
       segmentSeconds: o.segmentSeconds,
+      fastDecode: o.fastDecode,
       // HDR (PQ/HLG) phone clips look washed out on SDR screens unless tone-mapped.
       tonemap: o.info.video?.hdr ? await hasZscale(o.ffmpegPath) : false,
     });
@@ -58,16 +43,13 @@ export async function encodePass(o: PassOptions): Promise<{ wallSeconds: number 
       signal: o.signal,
       timeoutMs: o.timeoutMs,
       onProgress: (p) => {
-        // ffmpeg's first readings are noisy: trust the speed after a second of media.
-        if (p.speed !== null && p.outTimeSeconds > 1) speed = p.speed;
+        meter.add(p.outTimeSeconds);
         o.onProgress(p.outTimeSeconds);
       },
     });
-  } finally {
-    stopped = true;
-    await loop;
-  }
-  return { wallSeconds: (performance.now() - started) / 1000 };
+    return { wallSeconds: (performance.now() - started) / 1000 };
+  })();
+  return { meter, done };
 }
 
 let zscale: Promise<boolean> | undefined;

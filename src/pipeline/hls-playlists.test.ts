@@ -28,7 +28,11 @@ test('parses an in-progress ffmpeg playlist', () => {
     { uri: 'seg_00001.m4s', duration: 2.5 },
   ]);
   assert.equal(p.ended, false);
-  assert.equal(finalizePlaylist(FFMPEG_PLAYLIST), FFMPEG_PLAYLIST, 'an unfinished playlist stays EVENT');
+  assert.equal(
+    finalizePlaylist(FFMPEG_PLAYLIST),
+    FFMPEG_PLAYLIST.replace('EVENT\n', 'EVENT\n#EXT-X-START:TIME-OFFSET=0\n'),
+    'an unfinished playlist stays EVENT, played from its start rather than its growing end',
+  );
 });
 
 test('a finished playlist becomes VOD', () => {
@@ -64,6 +68,24 @@ test('master playlist with an audio group', () => {
       '',
     ].join('\n'),
   );
+});
+
+test('a master playlist with rungs being encoded starts players at the beginning, and says when more will come', () => {
+  const video = [
+    { name: '240p', width: 426, height: 240, fps: 30, bandwidth: 440_000, codecs: 'avc1.64001e' },
+  ];
+  const head = (text: string) => text.split('\n').slice(3, -3);
+  assert.deepEqual(head(buildMasterPlaylist(video, null, { encoding: true, moreRungs: true })), [
+    '#EXT-X-START:TIME-OFFSET=0',
+    '#EXT-X-SESSION-DATA:DATA-ID="com.framehouse.ladder",VALUE="pending"',
+  ]);
+  assert.deepEqual(head(buildMasterPlaylist(video, null, { encoding: true })), [
+    '#EXT-X-START:TIME-OFFSET=0',
+  ]);
+  assert.deepEqual(head(buildMasterPlaylist(video, null, { moreRungs: true })), [
+    '#EXT-X-SESSION-DATA:DATA-ID="com.framehouse.ladder",VALUE="pending"',
+  ]);
+  assert.deepEqual(head(buildMasterPlaylist(video, null)), [], 'a complete ladder is plain on-demand');
 });
 
 test('audio-only master playlist', () => {

@@ -26,11 +26,18 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   return { initUri, segments, ended: lines.some((l) => l.trim() === '#EXT-X-ENDLIST') };
 }
 
-/** Once the playlist is complete, it is a VOD playlist: players may cache and seek it freely. */
+/**
+ * A media playlist as published. Once complete, it is a VOD playlist: players may cache and seek
+ * it freely. Before that it is an EVENT playlist (segments are only added), which players treat
+ * as live: EXT-X-START makes them start at the beginning rather than at its growing end.
+ */
 export function finalizePlaylist(text: string): string {
   return text.includes('#EXT-X-ENDLIST')
     ? text.replace('#EXT-X-PLAYLIST-TYPE:EVENT', '#EXT-X-PLAYLIST-TYPE:VOD')
-    : text;
+    : text.replace(
+        '#EXT-X-PLAYLIST-TYPE:EVENT\n',
+        '#EXT-X-PLAYLIST-TYPE:EVENT\n#EXT-X-START:TIME-OFFSET=0\n',
+      );
 }
 
 export interface MasterVariant {
@@ -51,8 +58,24 @@ export interface MasterAudio {
   averageBandwidth?: number;
 }
 
-export function buildMasterPlaylist(video: MasterVariant[], audio: MasterAudio | null): string {
+/** Says in a master playlist that more rungs will be listed: our player watches for them. */
+export const MORE_RUNGS = '#EXT-X-SESSION-DATA:DATA-ID="com.framehouse.ladder",VALUE="pending"';
+
+/**
+ * `encoding`: some rungs listed are still being encoded. Their media playlists are EVENT
+ * playlists without ENDLIST until done, which players treat as live and would join at their
+ * growing end: EXT-X-START tells them to start at the beginning, as on demand.
+ * `moreRungs`: rungs are still to be listed. Other players ignore the session data saying so;
+ * ours watches the master playlist for them (hls.js reads it only once).
+ */
+export function buildMasterPlaylist(
+  video: MasterVariant[],
+  audio: MasterAudio | null,
+  { encoding = false, moreRungs = false }: { encoding?: boolean; moreRungs?: boolean } = {},
+): string {
   const out = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
+  if (encoding) out.push('#EXT-X-START:TIME-OFFSET=0');
+  if (moreRungs) out.push(MORE_RUNGS);
   if (video.length === 0 && audio) {
     // Audio-only source: one variant, the audio rendition itself.
     out.push(

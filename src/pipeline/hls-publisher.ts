@@ -45,9 +45,13 @@ export class HlsPublisher {
     }
   }
 
-  /** Publishes whatever is new. Safe to call at any time, as often as wanted. */
-  async sync(): Promise<PublishedRendition[]> {
+  /**
+   * Publishes whatever is new (of the renditions in `only`, when given). Safe to call at any
+   * time, as often as wanted, but not while another call runs.
+   */
+  async sync(only?: ReadonlySet<string>): Promise<PublishedRendition[]> {
     for (const [name, st] of this.#state) {
+      if (only && !only.has(name)) continue;
       let text: string;
       try {
         text = await readFile(join(this.#workDir, name, 'index.m3u8'), 'utf8');

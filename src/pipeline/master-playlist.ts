@@ -6,10 +6,15 @@ import { AUDIO_RENDITION } from './renditions.ts';
 export type Measured = Map<string, { peak: number; average: number }>;
 
 /**
- * The master playlist for the rungs of `plan` that have landed: from the plan's estimates
- * while they are being written, from measured segment sizes once known.
+ * The master playlist for the rungs of `plan` that are listed: from the plan's estimates while
+ * they are being written, from measured segment sizes once known. `state`: whether some are still
+ * being encoded, whether more will be listed (see buildMasterPlaylist).
  */
-export function masterFor(plan: LadderPlan, measured: Measured | null): string {
+export function masterFor(
+  plan: LadderPlan,
+  measured: Measured | null,
+  state: { encoding?: boolean; moreRungs?: boolean } = {},
+): string {
   const audioMeasured = measured?.get(AUDIO_RENDITION);
   const audio = plan.audio
     ? {
@@ -32,5 +37,5 @@ export function masterFor(plan: LadderPlan, measured: Measured | null): string {
       averageBandwidth: m?.average,
     };
   });
-  return buildMasterPlaylist(video, audio);
+  return buildMasterPlaylist(video, audio, state);
 }

@@ -12,12 +12,11 @@ import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { givenUpOnOurSide, markErrored, markGivenUp, markReady } from './asset-state.ts';
-import { encodePass } from './encode-pass.ts';
-import { measureBandwidth } from './hls-playlists.ts';
-import { HlsPublisher, type PublishedRendition } from './hls-publisher.ts';
+import { encodeLadder, renditionNames } from './encode-ladder.ts';
+import { HlsPublisher } from './hls-publisher.ts';
 import { transcodeSpec } from './job-specs.ts';
 import { chooseStrategy, passesFor, workPerMediaSecond } from './ladder-strategy.ts';
-import { type Measured, masterFor } from './master-playlist.ts';
+import type { Measured } from './master-playlist.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { AUDIO_RENDITION } from './renditions.ts';
 import { makeStoryboard } from './storyboard.ts';
@@ -26,11 +25,10 @@ const TRANSCODE_MAX_ATTEMPTS = transcodeSpec.maxAttempts ?? 3;
 const PROGRESS_WRITE_INTERVAL_MS = 1000;
 
 /**
- * Encodes the ladder as keyframe-aligned CMAF HLS, in one or two ffmpeg passes (see
- * ladder-strategy.ts), publishing segments while ffmpeg writes them. The asset turns `ready`
- * as soon as playing it cannot catch up with the encoder: every rung of the first pass has a
- * segment and the published media covers duration × (1 − speed), speed being ffmpeg's own
- * realtime factor. The master playlist is rewritten as each pass's rungs land.
+ * Encodes the ladder as keyframe-aligned CMAF HLS, in one or two concurrent ffmpeg passes (see
+ * ladder-strategy.ts and encode-ladder.ts), publishing segments while ffmpeg writes them. The
+ * asset turns `ready` as soon as a viewer starting then cannot catch up with the encoder of the
+ * rungs offered (ready-rule.ts); the master playlist gains the other rungs the same way.
  */
 export const transcodeJob = (deps: PipelineDeps) =>
   defineJob<{ assetId: string }>(transcodeSpec.type, {
@@ -82,7 +80,10 @@ async function transcode(
   await mkdir(workDir, { recursive: true });
 
   const predicted = deps.throughput.predictSpeed(workPerMediaSecond(plan, info));
-  const strategy = chooseStrategy(deps.ladderStrategy, predicted);
+  const strategy = chooseStrategy(deps.ladderStrategy, predicted, {
+    duration: info.duration,
+    segmentSeconds: deps.segmentSeconds,
+  });
   const passes = passesFor(plan, strategy);
   log.info({ strategy, predictedSpeed: predicted, passes: passes.map(renditionNames) }, 'encoding');
 
@@ -100,8 +101,6 @@ async function transcode(
   await assetRecords.updateRenditions(deps.db, asset.id, { status: 'processing' });
 
   const progress = progressWriter(deps.db, asset.id);
-  const passWork = passes.map((p) => workPerMediaSecond(p, info));
-  const totalWork = passWork.reduce((a, b) => a + b, 0);
   // Some sources (raw elementary streams) state no duration: budget from the size instead, as if
   // the media were 2 Mbit/s. And a duration the file merely claims is believed only up to what
   // its size could hold at 8 kbit/s, so a hostile header cannot buy an endless time limit.
@@ -111,69 +110,39 @@ async function transcode(
   );
   const timeoutMs = 60_000 + mediaSeconds * deps.transcodeTimeoutFactor * 1000;
 
-  const wasPlayable = asset.status === 'ready';
-  let ready = wasPlayable;
-  let workDone = 0;
-  const measured: Measured = new Map();
-  const landed: LadderPlan = { ...plan, video: [], audio: null };
-
-  for (const [i, pass] of passes.entries()) {
-    const names = renditionNames(pass);
-    const ofPass = (all: PublishedRendition[]) => all.filter((r) => names.includes(r.name));
-    let masterPublished = false;
-    const { wallSeconds } = await deps.store.withLocalFile(asset.source_key, (input) =>
-      encodePass({
-        ffmpegPath: deps.ffmpegPath,
-        input,
-        workDir,
-        plan: pass,
-        info,
-        preset: deps.x264Preset,
-        segmentSeconds: deps.segmentSeconds,
-        timeoutMs,
-        signal,
-        log,
-        onTick: async (speed) => {
-          // A retry of an asset people may already be watching: its published files stay as
-          // they are until this attempt's are complete, rather than restart as partial playlists.
-          if (wasPlayable) return;
-          const published = ofPass(await publisher.sync());
-          // Only the first pass makes the asset playable; later rungs join the master when complete.
-          if (i > 0 || ready) return;
-          if (!masterPublished && published.every((r) => r.segments.length > 0)) {
-            await deps.store.put(masterKey, masterFor(pass, null));
-            masterPublished = true;
-          }
-          if (masterPublished && safeToPlay(published, info.duration, speed)) {
-            ready = true;
-            await markReady(deps.db, asset.id);
-            log.info({ publishedSeconds: minPublished(published), speed }, 'playable');
-          }
-        },
-        onProgress: (seconds) => {
-          const fraction = info.duration > 0 ? Math.min(1, seconds / info.duration) : 0;
-          progress.report((0.99 * (workDone + (passWork[i] ?? 0) * fraction)) / totalWork);
-        },
-      }),
-    );
-    deps.throughput.observe(passWork[i] ?? 0, info.duration, wallSeconds);
-
-    const published = ofPass(await publisher.sync());
-    const unfinished = published.filter((r) => !r.ended || r.segments.length === 0).map((r) => r.name);
-    if (unfinished.length) throw new Error(`ffmpeg ended without finishing ${unfinished.join(', ')}`);
-    for (const r of published) measured.set(r.name, measureBandwidth(r.segments));
-    landed.video = plan.video.filter((r) => measured.has(r.name));
-    landed.audio = measured.has(AUDIO_RENDITION) ? plan.audio : null;
-    await deps.store.put(masterKey, masterFor(landed, measured));
-    await markRenditionsReady(deps.db, asset.id, names, measured);
-    // An MP4 download waiting for these renditions can be made now.
-    await deps.db.transaction().execute((trx) => syncDownloads(trx, deps.queue, asset.id));
-    if (!ready) {
-      await markReady(deps.db, asset.id);
-      ready = true;
-    }
-    workDone += passWork[i] ?? 0;
-  }
+  const { measured, wallSeconds } = await deps.store.withLocalFile(asset.source_key, (input) =>
+    encodeLadder({
+      store: deps.store,
+      publisher,
+      masterKey,
+      ffmpegPath: deps.ffmpegPath,
+      preset: deps.x264Preset,
+      segmentSeconds: deps.segmentSeconds,
+      input,
+      workDir,
+      plan,
+      info,
+      passes,
+      // A retry of an asset people may already be watching: its published files stay as they
+      // are until this attempt's are complete, rather than restart as partial playlists.
+      holdBack: asset.status === 'ready',
+      timeoutMs,
+      signal,
+      log,
+      onProgress: (fraction) => progress.report(0.99 * fraction),
+      onPlayable: async () => {
+        await markReady(deps.db, asset.id);
+      },
+      onPassDone: async (names, measured) => {
+        await markRenditionsReady(deps.db, asset.id, names, measured);
+        // An MP4 download waiting for these renditions can be made now.
+        await deps.db.transaction().execute((trx) => syncDownloads(trx, deps.queue, asset.id));
+      },
+    }),
+  );
+  // The machine's throughput over all passes together: what one pass of the whole ladder would get.
+  const work = passes.reduce((sum, p) => sum + workPerMediaSecond(p, info), 0);
+  deps.throughput.observe(work, info.duration, wallSeconds);
   await removeStale(deps.store, asset.id, new Set([...publisher.publishedKeys(), masterKey]));
 
   const stillThere = await finish(deps.db, asset.id, [...measured.keys()]);
@@ -186,23 +155,6 @@ async function transcode(
   }
   await rm(workDir, { recursive: true, force: true });
 }
-
-/** Every rung has a segment, and the published media stays ahead of a viewer starting now. */
-export function safeToPlay(published: PublishedRendition[], duration: number, speed: number | null): boolean {
-  if (published.length === 0 || published.some((r) => r.segments.length === 0)) return false;
-  if (speed === null) return false;
-  // 10% margin on the measured speed: ffmpeg's early readings run high.
-  const needed = duration * (1 - speed * 0.9);
-  return minPublished(published) >= needed;
-}
-
-const minPublished = (published: PublishedRendition[]) =>
-  Math.min(...published.map((r) => r.publishedSeconds));
-
-const renditionNames = (plan: LadderPlan) => [
-  ...plan.video.map((r) => r.name),
-  ...(plan.audio ? [AUDIO_RENDITION] : []),
-];
 
 /** The renditions of a finished pass, with the bandwidth their variant really needs. */
 async function markRenditionsReady(

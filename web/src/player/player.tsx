@@ -1,6 +1,8 @@
 import type Hls from 'hls.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDuration } from '../api.ts';
+import { handoff } from './handoff.ts';
+import { LADDER_DATA_ID, watchLadder } from './ladder-watch.ts';
 import { parseStoryboard, type Tile, tileAt } from './storyboard.ts';
 import type { TokenSource } from './token-source.ts';
 import type { VrView } from './vr-view.ts';
@@ -26,21 +28,29 @@ interface Level {
 /**
  * The Framehouse player: hls.js with automatic bitrate switching or a chosen quality, a seek
  * bar that previews the storyboard, keyboard shortcuts, captions when the stream has them,
- * and for 360° videos a WebGL view to look around in.
+ * and for 360° videos a WebGL view to look around in. Started while the ladder is still being
+ * encoded, it moves onto the higher rungs as they land, where it is, without a visible stall.
  */
 export function Player(props: PlayerProps) {
   const root = useRef<HTMLElement>(null);
-  const videoRef = useRef<HTMLVideoElement>(null);
+  // Two video elements: the one shown, and one that prepares a richer ladder out of sight when
+  // more rungs land while someone watches (see ladder-watch.ts and handoff.ts).
+  const videoA = useRef<HTMLVideoElement>(null);
+  const videoB = useRef<HTMLVideoElement>(null);
+  const [active, setActive] = useState(0);
+  const activeRef = useRef(0);
   const stage = useRef<HTMLDivElement>(null);
   const hlsRef = useRef<Hls | null>(null);
   const vrRef = useRef<VrView | null>(null);
   const [levels, setLevels] = useState<Level[]>([]);
   const [chosen, setChosen] = useState(-1); // -1: automatic
+  const chosenHeight = useRef<number | null>(null);
   const [playing, setPlaying] = useState(false);
   const [time, setTime] = useState(0);
   const [duration, setDuration] = useState(0);
   const [muted, setMuted] = useState(false);
   const [captions, setCaptions] = useState<number>(-1);
+  const captionsRef = useRef(-1);
   const [captionTracks, setCaptionTracks] = useState<string[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [tiles, setTiles] = useState<Tile[]>([]);
@@ -49,73 +59,167 @@ export function Player(props: PlayerProps) {
   const withToken = (url: string) => (props.tokens ? props.tokens.apply(url) : url);
   const streamReady = useRef(false);
   const playRequested = useRef(false);
+  const elementAt = (i: number) => (i === 0 ? videoA : videoB).current;
+  const video = () => elementAt(activeRef.current);
 
   // The stream.
   useEffect(() => {
-    const video = videoRef.current;
-    if (!video) return;
+    const first = elementAt(activeRef.current);
+    if (!first) return;
     // When the first frame was shown, since navigation began: bench/web.ts reads it.
-    video.requestVideoFrameCallback?.(() => {
+    first.requestVideoFrameCallback?.(() => {
       if (root.current) root.current.dataset.firstFrameMs = String(Math.round(performance.now()));
     });
     let disposed = false;
+    let standby: Hls | null = null;
+    const watching = new AbortController();
+    setDuration(0);
     void import('hls.js').then(({ default: HlsJs }) => {
       if (disposed) return;
       const src = withToken(props.hls);
       if (!HlsJs.isSupported()) {
         // Safari on iPhone: native HLS (a renewal reaches it only at the next load).
-        if (video.canPlayType('application/vnd.apple.mpegurl')) {
-          video.src = src;
+        if (first.canPlayType('application/vnd.apple.mpegurl')) {
+          first.src = src;
           streamReady.current = true;
-          if (props.autoplay || playRequested.current) void video.play().catch(() => {});
+          if (props.autoplay || playRequested.current) void first.play().catch(() => {});
         } else setError('This browser cannot play HLS video.');
         return;
       }
-      const hls = new HlsJs({
-        capLevelToPlayerSize: true,
-        // Every request takes the current token: a renewal applies from the next request on.
-        ...(props.tokens
-          ? { xhrSetup: (xhr: XMLHttpRequest, url: string) => xhr.open('GET', withToken(url), true) }
-          : {}),
-      });
-      hlsRef.current = hls;
-      hls.on(HlsJs.Events.MANIFEST_PARSED, (_e, data) => {
+      const showLevel = (hls: Hls, level: number) => {
+        if (!root.current) return;
+        root.current.dataset.level = String(level);
+        root.current.dataset.height = String(hls.levels[level]?.height ?? '');
+      };
+      const listLevels = (hls: Hls) =>
         setLevels(
-          data.levels
+          hls.levels
             .map((l, index) => ({ index, height: l.height, bitrate: l.bitrate }))
             .sort((a, b) => b.height - a.height),
         );
-        streamReady.current = true;
-        if (props.autoplay) {
-          // Browsers let a page start video by itself only without sound.
-          video.muted = true;
-          void video.play().catch(() => {});
-        } else if (playRequested.current) void video.play().catch(() => {});
-      });
-      hls.on(HlsJs.Events.LEVEL_SWITCHED, (_e, data) => {
-        if (root.current) root.current.dataset.level = String(data.level);
-      });
-      hls.on(HlsJs.Events.SUBTITLE_TRACKS_UPDATED, (_e, data) =>
-        setCaptionTracks(data.subtitleTracks.map((t) => t.name || t.lang || 'Captions')),
-      );
-      // hls.js turns on a track marked DEFAULT by itself: the menu shows what is really on.
-      hls.on(HlsJs.Events.SUBTITLE_TRACK_SWITCH, (_e, data) => setCaptions(data.id));
-      hls.on(HlsJs.Events.ERROR, (_e, data) => {
-        if (!data.fatal) return;
-        const status = (data.response as { code?: number } | undefined)?.code;
-        if (status === 403) setError('This link has expired or is not valid. Ask for a new one.');
-        else if (data.type === HlsJs.ErrorTypes.NETWORK_ERROR) {
-          setError('The video cannot be loaded right now. Retrying…');
-          setTimeout(() => hls.startLoad(), 3000);
-        } else if (data.type === HlsJs.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
-        else setError('This video cannot be played.');
-      });
-      hls.on(HlsJs.Events.FRAG_LOADED, () => setError(null));
+      const create = (media: HTMLVideoElement, from?: { position: number; estimate: number }) => {
+        const hls = new HlsJs({
+          capLevelToPlayerSize: true,
+          // A stream taking over from another: where it plays on, and the bandwidth already measured.
+          ...(from ? { startPosition: from.position, abrEwmaDefaultEstimate: from.estimate } : {}),
+          // Every request takes the current token: a renewal applies from the next request on.
+          ...(props.tokens
+            ? { xhrSetup: (xhr: XMLHttpRequest, url: string) => xhr.open('GET', withToken(url), true) }
+            : {}),
+        });
+        const isActive = () => hls === hlsRef.current;
+        hls.on(HlsJs.Events.MANIFEST_LOADED, (_e, data) => {
+          // More rungs to come (the server says so in the master playlist): watch for them.
+          if (isActive() && !watched && data.sessionData?.[LADDER_DATA_ID]?.VALUE === 'pending') watch();
+        });
+        hls.on(HlsJs.Events.MANIFEST_PARSED, (_e, data) => {
+          if (!isActive()) {
+            // Taking over: keep the quality the viewer chose, where the new ladder has it.
+            const keep = data.levels.findIndex((l) => l.height === chosenHeight.current);
+            if (keep >= 0) hls.currentLevel = keep;
+            return;
+          }
+          listLevels(hls);
+          streamReady.current = true;
+          if (props.autoplay) {
+            // Browsers let a page start video by itself only without sound.
+            media.muted = true;
+            void media.play().catch(() => {});
+          } else if (playRequested.current) void media.play().catch(() => {});
+        });
+        hls.on(HlsJs.Events.LEVEL_SWITCHED, (_e, data) => {
+          if (isActive()) showLevel(hls, data.level);
+        });
+        hls.on(HlsJs.Events.SUBTITLE_TRACKS_UPDATED, (_e, data) => {
+          if (isActive()) setCaptionTracks(data.subtitleTracks.map((t) => t.name || t.lang || 'Captions'));
+        });
+        // hls.js turns on a track marked DEFAULT by itself: the menu shows what is really on.
+        hls.on(HlsJs.Events.SUBTITLE_TRACK_SWITCH, (_e, data) => {
+          if (!isActive()) return;
+          setCaptions(data.id);
+          captionsRef.current = data.id;
+        });
+        hls.on(HlsJs.Events.ERROR, (_e, data) => {
+          if (!data.fatal || !isActive()) return;
+          const status = (data.response as { code?: number } | undefined)?.code;
+          if (status === 403) setError('This link has expired or is not valid. Ask for a new one.');
+          else if (data.type === HlsJs.ErrorTypes.NETWORK_ERROR) {
+            setError('The video cannot be loaded right now. Retrying…');
+            setTimeout(() => hls.startLoad(), 3000);
+          } else if (data.type === HlsJs.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
+          else setError('This video cannot be played.');
+        });
+        hls.on(HlsJs.Events.FRAG_LOADED, () => {
+          if (isActive()) setError(null);
+        });
+        return hls;
+      };
+
+      // A richer master playlist: a fresh hls.js on the other element, swapped in on a frame.
+      const upgrade = async (masterUrl: string) => {
+        const from = video();
+        const to = elementAt(1 - activeRef.current);
+        const old = hlsRef.current;
+        if (!from || !to || !old) return;
+        let next: Hls | null = null;
+        try {
+          await handoff({
+            from,
+            to,
+            load: (position) => {
+              next = standby = create(to, { position, estimate: old.bandwidthEstimate });
+              next.loadSource(masterUrl);
+              next.attachMedia(to);
+            },
+            seek: (position) => {
+              to.currentTime = position;
+            },
+            swap: () => {
+              if (!next) return;
+              activeRef.current = 1 - activeRef.current;
+              hlsRef.current = next;
+              standby = null;
+              setActive(activeRef.current);
+              listLevels(next);
+              setChosen(next.manualLevel);
+              showLevel(next, next.currentLevel);
+              vrRef.current?.setVideo(to);
+              if (captionsRef.current >= 0) next.subtitleTrack = captionsRef.current;
+            },
+            signal: watching.signal,
+          });
+        } catch (e) {
+          if (standby === next) standby = null;
+          (next as Hls | null)?.destroy();
+          throw e;
+        }
+        old.destroy();
+      };
+      let watched = false;
+      const watch = () => {
+        watched = true;
+        void watchLadder({
+          masterUrl: () => new URL(withToken(props.hls), location.href).href,
+          heightsNow: () => hlsRef.current?.levels.map((l) => l.height) ?? [],
+          position: () => (video()?.currentTime ?? 0) + 4,
+          duration: () => {
+            const details = hlsRef.current?.levels.find((l) => l.details)?.details;
+            return details && !details.live ? details.totalduration : null;
+          },
+          upgrade,
+          signal: watching.signal,
+        });
+      };
+
+      const hls = create(first);
+      hlsRef.current = hls;
       hls.loadSource(src);
-      hls.attachMedia(video);
+      hls.attachMedia(first);
     });
     return () => {
       disposed = true;
+      watching.abort();
+      standby?.destroy();
       hlsRef.current?.destroy();
       hlsRef.current = null;
     };
@@ -141,12 +245,13 @@ export function Player(props: PlayerProps) {
 
   // The 360° view: three.js is fetched only for 360° videos.
   useEffect(() => {
-    if (!props.is360 || !videoRef.current || !stage.current) return;
+    if (!props.is360 || !video() || !stage.current) return;
     let view: VrView | null = null;
     let disposed = false;
     void import('./vr-view.ts').then(({ VrView }) => {
-      if (disposed || !videoRef.current || !stage.current) return;
-      view = new VrView(videoRef.current, stage.current);
+      const current = video();
+      if (disposed || !current || !stage.current) return;
+      view = new VrView(current, stage.current);
       vrRef.current = view;
       setVrReady(true);
     });
@@ -157,7 +262,6 @@ export function Player(props: PlayerProps) {
     };
   }, [props.is360]);
 
-  const video = () => videoRef.current;
   const toggle = () => {
     const v = video();
     if (!v) return;
@@ -179,10 +283,12 @@ export function Player(props: PlayerProps) {
   };
   const chooseLevel = (index: number) => {
     setChosen(index);
+    chosenHeight.current = index >= 0 ? (hlsRef.current?.levels[index]?.height ?? null) : null;
     if (hlsRef.current) hlsRef.current.currentLevel = index; // -1 hands it back to ABR
   };
   const chooseCaptions = (index: number) => {
     setCaptions(index);
+    captionsRef.current = index;
     if (hlsRef.current) {
       hlsRef.current.subtitleTrack = index;
       hlsRef.current.subtitleDisplay = index >= 0;
@@ -230,22 +336,33 @@ export function Player(props: PlayerProps) {
       data-playing={String(playing)}
     >
       <div class="stage" ref={stage}>
-        {/* biome-ignore lint/a11y/useMediaCaption: captions come from the HLS stream when it has them */}
-        <video
-          ref={videoRef}
-          playsInline
-          crossOrigin="anonymous"
-          poster={props.poster ? withToken(props.poster) : undefined}
-          onClick={toggle}
-          onPlay={() => setPlaying(true)}
-          onPause={() => setPlaying(false)}
-          onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
-          onDurationChange={(e) => setDuration(e.currentTarget.duration)}
-          onVolumeChange={(e) => setMuted(e.currentTarget.muted)}
-          style={
-            props.is360 && vrReady ? { position: 'absolute', opacity: 0, pointerEvents: 'none' } : undefined
-          }
-        />
+        {[videoA, videoB].map((ref, i) => (
+          // biome-ignore lint/a11y/useMediaCaption: captions come from the HLS stream when it has them
+          <video
+            key={i === 0 ? 'a' : 'b'}
+            ref={ref}
+            class={i === active ? undefined : 'standby'}
+            data-active={String(i === active)}
+            aria-hidden={i === active ? undefined : 'true'}
+            playsInline
+            crossOrigin="anonymous"
+            poster={i === active && props.poster ? withToken(props.poster) : undefined}
+            onClick={toggle}
+            onPlay={(e) => e.currentTarget === video() && setPlaying(true)}
+            onPause={(e) => e.currentTarget === video() && setPlaying(false)}
+            onTimeUpdate={(e) => e.currentTarget === video() && setTime(e.currentTarget.currentTime)}
+            onDurationChange={(e) => {
+              // A ladder taking over while rungs are encoded lists less media at first: keep the longest.
+              const d = e.currentTarget.duration;
+              if (e.currentTarget === video() && Number.isFinite(d))
+                setDuration((known) => Math.max(known, d));
+            }}
+            onVolumeChange={(e) => e.currentTarget === video() && setMuted(e.currentTarget.muted)}
+            style={
+              props.is360 && vrReady ? { position: 'absolute', opacity: 0, pointerEvents: 'none' } : undefined
+            }
+          />
+        ))}
         {error && (
           <p class="player-error" role="alert">
             {error}

@@ -33,7 +33,8 @@ export class VrView {
   readonly #renderer: WebGLRenderer;
   readonly #scene = new Scene();
   readonly #camera: PerspectiveCamera;
-  readonly #texture: VideoTexture;
+  #texture: VideoTexture;
+  readonly #material: MeshBasicMaterial;
   readonly #container: HTMLElement;
   readonly #resize: ResizeObserver;
   #view: ViewAngles = { ...DEFAULT_VIEW };
@@ -62,11 +63,9 @@ export class VrView {
     this.#camera = new PerspectiveCamera(DEFAULT_VIEW.fov, 16 / 9, 1, 1100);
     const geometry = new SphereGeometry(500, 64, 32);
     geometry.scale(-1, 1, 1); // seen from inside: the faces point inwards, the picture unmirrored
-    this.#texture = new VideoTexture(video);
-    this.#texture.colorSpace = SRGBColorSpace;
-    this.#texture.minFilter = LinearFilter;
-    this.#texture.generateMipmaps = false;
-    this.#scene.add(new Mesh(geometry, new MeshBasicMaterial({ map: this.#texture })));
+    this.#texture = videoTexture(video);
+    this.#material = new MeshBasicMaterial({ map: this.#texture });
+    this.#scene.add(new Mesh(geometry, this.#material));
 
     this.#resize = new ResizeObserver(() => this.#fit());
     this.#resize.observe(container);
@@ -77,6 +76,15 @@ export class VrView {
       this.#frame = requestAnimationFrame(loop);
     };
     loop();
+  }
+
+  /** Shows another video element (the player swapped in a richer stream): same view, new picture. */
+  setVideo(video: HTMLVideoElement): void {
+    const old = this.#texture;
+    this.#texture = videoTexture(video);
+    this.#material.map = this.#texture;
+    this.#material.needsUpdate = true;
+    old.dispose();
   }
 
   get view(): ViewAngles {
@@ -218,4 +226,12 @@ export class VrView {
     const [a, b] = [...this.#pointers.values()];
     return a && b ? Math.hypot(a.x - b.x, a.y - b.y) : 1;
   }
+}
+
+function videoTexture(video: HTMLVideoElement): VideoTexture {
+  const texture = new VideoTexture(video);
+  texture.colorSpace = SRGBColorSpace;
+  texture.minFilter = LinearFilter;
+  texture.generateMipmaps = false;
+  return texture;
 }
