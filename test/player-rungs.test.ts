@@ -24,7 +24,8 @@ interface Sample {
   paused: boolean;
   /** the rung hls.js plays, by its height */
   height: number;
-  active: number;
+  /** which of the player's two video elements is shown ('a' or 'b') */
+  active: string;
 }
 
 /**
@@ -181,7 +182,7 @@ const SAMPLER = `(() => {
       time: v ? v.currentTime : 0,
       paused: v ? v.paused : true,
       height: Number(document.querySelector('.player').dataset.height || 0),
-      active: [...document.querySelectorAll('video')].indexOf(v),
+      active: v ? v.dataset.slot : '',
     });
   }, 50);
 })()`;

@@ -28,7 +28,12 @@ export interface TranscodeOptions {
    * filter (`-skip_loop_filter all`, about a seventh of an H.264 decode). Its blocking drifts
    * until the next keyframe, so only for sources where that does not survive the downscale.
    */
-  fastDecode?: boolean;
+  skipLoopFilter?: boolean;
+  /**
+   * One thread for the decoder, the filters and the encoders: for a small pass running beside a
+   * big one, which fills the other cores anyway; threads would only add their overhead.
+   */
+  singleThreaded?: boolean;
 }
 
 /**
@@ -57,8 +62,9 @@ export function buildTranscodeArgs(o: TranscodeOptions): string[] {
   const keyframeSeconds = o.keyframeSeconds ?? 2;
   const args = [...COMMON];
   if (o.progress ?? true) args.push('-progress', 'pipe:1', '-nostats');
-  // A decoder option: it goes before the input it applies to.
-  if (o.fastDecode) args.push('-skip_loop_filter', 'all');
+  if (o.singleThreaded) args.push('-filter_complex_threads', '1', '-threads', '1');
+  // Decoder options: they go before the input they apply to.
+  if (o.skipLoopFilter) args.push('-skip_loop_filter', 'all');
   args.push(...inputArgs(o.input));
 
   const rungs = plan.video;
@@ -79,6 +85,7 @@ export function buildTranscodeArgs(o: TranscodeOptions): string[] {
       const n = `v:${i}`;
       args.push(`-level:${n}`, r.level, `-maxrate:${n}`, kbps(r.maxrate), `-bufsize:${n}`, kbps(r.bufsize));
     }
+    if (o.singleThreaded) args.push('-threads:v', '1');
   }
   if (plan.audio) {
     const a = plan.audio;

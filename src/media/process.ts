@@ -7,6 +7,7 @@
  * and map it to an AppError. It rejects only when the binary can't be started at all.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 
 export interface ProcessResult {
   exitCode: number | null;
@@ -29,6 +30,11 @@ export interface ProcessOptions {
   /** Called with each stdout chunk when stdout is not collected (e.g. `-progress pipe:1`). */
   onStdout?: ((chunk: Buffer) => void) | undefined;
   stderrTailBytes?: number | undefined;
+  /**
+   * Run at this niceness (0–19: yield the CPU to others). Set right after the start, before the
+   * tool makes its threads, which inherit it. Where it cannot be set, the process runs as is.
+   */
+  niceness?: number | undefined;
 }
 
 /**
@@ -52,6 +58,13 @@ export function runProcess(bin: string, args: string[], opts: ProcessOptions): P
     const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], shell: false, detached: true });
     live.add(child);
     child.once('close', () => live.delete(child));
+    if (opts.niceness && child.pid) {
+      try {
+        setPriority(child.pid, opts.niceness);
+      } catch {
+        // not allowed here: it only costs the priority
+      }
+    }
     const out: Buffer[] = [];
     let outBytes = 0;
     let stdoutOverflow = false;

@@ -20,6 +20,8 @@ export interface RunFfmpegOptions {
   onProgress?: (p: FfmpegProgress) => void;
   /** Collect stdout (e.g. a thumbnail on `pipe:1`) up to this many bytes; progress is then off. */
   collectStdout?: number;
+  /** Run at this niceness (see runProcess). */
+  niceness?: number;
 }
 
 export async function runFfmpeg(
@@ -33,6 +35,7 @@ export async function runFfmpeg(
     signal: opts.signal,
     collectStdout: opts.collectStdout,
     onStdout: parser,
+    niceness: opts.niceness,
   });
   if (run.aborted) throw abortError(opts.signal, 'ffmpeg');
   if (run.timedOut) {

@@ -12,6 +12,12 @@ import { type SpeedMeter, safeToStart } from './ready-rule.ts';
 import { AUDIO_RENDITION } from './renditions.ts';
 
 const PUBLISH_INTERVAL_MS = 300;
+/**
+ * The big pass yields the CPU to the small one beside it, which makes the asset playable: where
+ * the scheduler shares the CPU per thread, its many encoder threads would otherwise starve the
+ * small pass's one. It takes all the CPU once the small pass is done, so the total is the same.
+ */
+const BIG_PASS_NICENESS = 10;
 
 export interface EncodeLadderOptions {
   store: ObjectStore;
@@ -168,7 +174,10 @@ export async function encodeLadder(
             info,
             preset: o.preset,
             segmentSeconds: o.segmentSeconds,
-            fastDecode: decodesFast(run.plan, o.plan, info),
+            skipLoopFilter: decodesFast(run.plan, o.plan, info),
+            // Two passes: the small first one (the early path) on one core, the big one yielding to it.
+            singleThreaded: runs.length > 1 && run === runs[0],
+            niceness: runs.length > 1 && run !== runs[0] ? BIG_PASS_NICENESS : 0,
             timeoutMs: o.timeoutMs,
             signal: stopPasses.signal,
             onProgress: (seconds) => {

@@ -12,8 +12,14 @@ export interface PassOptions {
   info: MediaInfo;
   preset: string;
   segmentSeconds: number;
-  /** This pass only feeds small rungs: decode and scale the cheap way (see buildTranscodeArgs). */
-  fastDecode: boolean;
+  /** This pass only feeds small rungs from a clean source: decode without the loop filter. */
+  skipLoopFilter: boolean;
+  /**
+   * A small pass beside a big one: one thread throughout (the big one fills the other cores).
+   * `niceness`: the big one beside a small one yields to it, so the small one keeps its pace.
+   */
+  singleThreaded: boolean;
+  niceness: number;
   timeoutMs: number;
   signal: AbortSignal;
   /** Media seconds written so far, after each progress reading of ffmpeg. */
@@ -35,13 +41,15 @@ export function encodePass(o: PassOptions): { meter: SpeedMeter; done: Promise<{
       info: o.info,
       preset: o.preset,
       segmentSeconds: o.segmentSeconds,
-      fastDecode: o.fastDecode,
+      skipLoopFilter: o.skipLoopFilter,
+      singleThreaded: o.singleThreaded,
       // HDR (PQ/HLG) phone clips look washed out on SDR screens unless tone-mapped.
       tonemap: o.info.video?.hdr ? await hasZscale(o.ffmpegPath) : false,
     });
     await runFfmpeg(o.ffmpegPath, args, {
       signal: o.signal,
       timeoutMs: o.timeoutMs,
+      niceness: o.niceness,
       onProgress: (p) => {
         meter.add(p.outTimeSeconds);
         o.onProgress(p.outTimeSeconds);

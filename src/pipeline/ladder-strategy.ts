@@ -76,7 +76,7 @@ export class ThroughputTracker {
 }
 
 /**
- * Whether a pass may decode without the deblocking filter (buildTranscodeArgs' fastDecode): a pass
+ * Whether a pass may decode without the deblocking filter (buildTranscodeArgs' skipLoopFilter): a pass
  * of rungs all at most a third of the source's height, from a source with bits to spare (≥ 0.1
  * bit per pixel), where deblocking changes too little to survive the downscale. Measured at 240p
  * from 1080p (SSIM against a Lanczos downscale of the source, after the x264 encode): 0.9906 with

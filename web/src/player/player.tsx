@@ -38,6 +38,7 @@ export function Player(props: PlayerProps) {
   const videoA = useRef<HTMLVideoElement>(null);
   const videoB = useRef<HTMLVideoElement>(null);
   const [active, setActive] = useState(0);
+  const [preparing, setPreparing] = useState(false);
   const activeRef = useRef(0);
   const stage = useRef<HTMLDivElement>(null);
   const hlsRef = useRef<Hls | null>(null);
@@ -158,11 +159,14 @@ export function Player(props: PlayerProps) {
       // A richer master playlist: a fresh hls.js on the other element, swapped in on a frame.
       const upgrade = async (masterUrl: string) => {
         const from = video();
-        const to = elementAt(1 - activeRef.current);
         const old = hlsRef.current;
-        if (!from || !to || !old) return;
+        if (!from || !old) return;
+        // The second element exists only while it prepares: one <video> on the page otherwise.
+        setPreparing(true);
         let next: Hls | null = null;
+        let swapped = false;
         try {
+          const to = await rendered(() => elementAt(1 - activeRef.current));
           await handoff({
             from,
             to,
@@ -176,6 +180,7 @@ export function Player(props: PlayerProps) {
             },
             swap: () => {
               if (!next) return;
+              swapped = true;
               activeRef.current = 1 - activeRef.current;
               hlsRef.current = next;
               standby = null;
@@ -192,8 +197,10 @@ export function Player(props: PlayerProps) {
           if (standby === next) standby = null;
           (next as Hls | null)?.destroy();
           throw e;
+        } finally {
+          if (swapped) old.destroy();
+          setPreparing(false);
         }
-        old.destroy();
       };
       let watched = false;
       const watch = () => {
@@ -336,33 +343,39 @@ export function Player(props: PlayerProps) {
       data-playing={String(playing)}
     >
       <div class="stage" ref={stage}>
-        {[videoA, videoB].map((ref, i) => (
-          // biome-ignore lint/a11y/useMediaCaption: captions come from the HLS stream when it has them
-          <video
-            key={i === 0 ? 'a' : 'b'}
-            ref={ref}
-            class={i === active ? undefined : 'standby'}
-            data-active={String(i === active)}
-            aria-hidden={i === active ? undefined : 'true'}
-            playsInline
-            crossOrigin="anonymous"
-            poster={i === active && props.poster ? withToken(props.poster) : undefined}
-            onClick={toggle}
-            onPlay={(e) => e.currentTarget === video() && setPlaying(true)}
-            onPause={(e) => e.currentTarget === video() && setPlaying(false)}
-            onTimeUpdate={(e) => e.currentTarget === video() && setTime(e.currentTarget.currentTime)}
-            onDurationChange={(e) => {
-              // A ladder taking over while rungs are encoded lists less media at first: keep the longest.
-              const d = e.currentTarget.duration;
-              if (e.currentTarget === video() && Number.isFinite(d))
-                setDuration((known) => Math.max(known, d));
-            }}
-            onVolumeChange={(e) => e.currentTarget === video() && setMuted(e.currentTarget.muted)}
-            style={
-              props.is360 && vrReady ? { position: 'absolute', opacity: 0, pointerEvents: 'none' } : undefined
-            }
-          />
-        ))}
+        {[videoA, videoB].map(
+          (ref, i) =>
+            (i === active || preparing) && (
+              // biome-ignore lint/a11y/useMediaCaption: captions come from the HLS stream when it has them
+              <video
+                key={i === 0 ? 'a' : 'b'}
+                ref={ref}
+                data-slot={i === 0 ? 'a' : 'b'}
+                class={i === active ? undefined : 'standby'}
+                data-active={String(i === active)}
+                aria-hidden={i === active ? undefined : 'true'}
+                playsInline
+                crossOrigin="anonymous"
+                poster={i === active && props.poster ? withToken(props.poster) : undefined}
+                onClick={toggle}
+                onPlay={(e) => e.currentTarget === video() && setPlaying(true)}
+                onPause={(e) => e.currentTarget === video() && setPlaying(false)}
+                onTimeUpdate={(e) => e.currentTarget === video() && setTime(e.currentTarget.currentTime)}
+                onDurationChange={(e) => {
+                  // A ladder taking over while rungs are encoded lists less media at first: keep the longest.
+                  const d = e.currentTarget.duration;
+                  if (e.currentTarget === video() && Number.isFinite(d))
+                    setDuration((known) => Math.max(known, d));
+                }}
+                onVolumeChange={(e) => e.currentTarget === video() && setMuted(e.currentTarget.muted)}
+                style={
+                  props.is360 && vrReady
+                    ? { position: 'absolute', opacity: 0, pointerEvents: 'none' }
+                    : undefined
+                }
+              />
+            ),
+        )}
         {error && (
           <p class="player-error" role="alert">
             {error}
@@ -501,4 +514,14 @@ function Icon({ name }: { name: 'sound' | 'muted' | 'fullscreen' }) {
       <path d={paths[name]} />
     </svg>
   );
+}
+
+/** The element a state change is rendering, once it is in the page (within a second). */
+async function rendered<T>(find: () => T | null): Promise<T> {
+  for (let i = 0; i < 60; i++) {
+    const el = find();
+    if (el) return el;
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+  throw new Error('the second video element did not appear');
 }
