@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -28,6 +28,18 @@ interface Sample {
   active: string;
 }
 
+/** The pids of ffmpeg runs encoding the 480p rung (lowest-first's big pass). */
+async function bigPassPids(): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmd = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    const [bin] = cmd.split('\0');
+    if (bin?.endsWith('ffmpeg') && cmd.includes('480p')) pids.push(Number(name));
+  }
+  return pids;
+}
+
 /**
  * An early viewer: lowest-first (forced here, so the lowest rung is all there is when the asset
  * turns ready), playback starting the moment it does, the higher rungs landing while it plays.
@@ -40,6 +52,20 @@ describe('early viewers get the higher rungs as they land', { skip: !chromiumAva
   /** What a player we do not control sees from ready on: the master and the 480p playlist. */
   const seen: Array<{ at: number; master: string; rung: string | null }> = [];
   let watching!: Promise<void>;
+  const held: number[] = [];
+  let released = false;
+  let holding: Promise<void> = Promise.resolve();
+  const release = async () => {
+    released = true;
+    await holding;
+    for (const pid of held.splice(0)) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // already gone
+      }
+    }
+  };
 
   before(async () => {
     ensureWebBuilt();
@@ -49,6 +75,17 @@ describe('early viewers get the higher rungs as they land', { skip: !chromiumAva
     // 480p source: the ladder is 480p, 360p and 240p; the first pass is 240p and the audio.
     const clip = await makeClip(dir, { name: 'early', width: 854, height: 480, seconds: 60, fps: 30 });
     const created = await server.upload(clip, 'Early viewer');
+    // The big pass is held (SIGSTOP) from its start until the viewer plays: on a busy machine it
+    // could otherwise be listed before the page loads, and the player would start on it.
+    holding = (async () => {
+      while (held.length === 0 && !released) {
+        for (const pid of await bigPassPids()) {
+          process.kill(pid, 'SIGSTOP');
+          held.push(pid);
+        }
+        await sleep(20);
+      }
+    })();
     ready = await server.waitForAsset(
       created.id,
       (a) => a.status !== 'waiting' && a.status !== 'processing',
@@ -68,6 +105,7 @@ describe('early viewers get the higher rungs as they land', { skip: !chromiumAva
     })();
   });
   after(async () => {
+    await release();
     await browser?.close();
     await server?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -84,6 +122,8 @@ describe('early viewers get the higher rungs as they land', { skip: !chromiumAva
     await page.goto(`/embed/${ready.playback_ids[0]?.id}?autoplay=1`);
     await page.locator('.player[data-playing=true]').waitFor({ timeout: 30_000 });
     await startSampler(page);
+    assert.ok(held.length > 0, 'the big pass was held until the viewer played');
+    await release();
 
     // Plays on while the other pass encodes; the ladder finishes; the player takes it up.
     const done = await server.waitForAsset(ready.id, isFinished, 240_000);

@@ -141,12 +141,17 @@ for (const dialect of TEST_DIALECTS) {
       test('never runs more than `concurrency` jobs at once', async () => {
         const queue = new JobQueue({ db: t.db });
         let running = 0;
+        let started = 0;
         let peak = 0;
         const job = defineJob<null>('slow', {
           handler: async () => {
             running++;
+            started++;
             peak = Math.max(peak, running);
-            await delay(15);
+            // Held until three run at once (or the last one started): a fixed pause would leave
+            // the peak to the machine's load, which a slow database claim can keep below three.
+            const until = Date.now() + 2000;
+            while (running < 3 && started < 10 && Date.now() < until) await delay(5);
             running--;
           },
         });
