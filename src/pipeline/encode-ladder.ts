@@ -61,8 +61,9 @@ interface Run {
 
 /**
  * Encodes the passes of a ladder at the same time, publishing segments while ffmpeg writes them.
- * The lowest rung's pass is cheap and makes the asset playable within seconds; the other passes
- * do not wait for it (they use the cores it leaves idle). A pass's rungs join the master playlist
+ * The lowest rung's pass is cheap and makes the asset playable within seconds; the big pass does
+ * not wait for it: it yields the CPU to it while both run (the small one on one thread) and has
+ * every core once it is done. A pass's rungs join the master playlist
  * as soon as a viewer starting then cannot catch up with its encoder at the pace it is measured to
  * go (ready-rule.ts), or when it is complete; the first pass's rungs (the lowest one and the
  * audio) come first. Returns every rendition's measured bandwidth and the wall time taken.

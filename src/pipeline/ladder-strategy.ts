@@ -9,7 +9,8 @@ import { secondsUntilSafe } from './ready-rule.ts';
  *   viewer can start early only when the whole ladder encodes about as fast as realtime.
  * - `lowest-first`: the lowest rung (and the audio) in a pass of its own — playable within
  *   seconds on any machine — and the other rungs in one `split` pass running at the same time
- *   (it does not wait: the two share the cores). Decodes the source twice.
+ *   (it does not wait: the small one runs on one thread, the big one yields the CPU to it).
+ *   Decodes the source twice.
  * - `auto`: one-pass when this worker's measured throughput predicts that the one-pass asset
  *   turns playable within 0.3 × its duration, lowest-first otherwise.
  */
