@@ -1,7 +1,7 @@
 /** Reading MP4 files in tests: their top-level boxes, ffprobe's view, packet checksums. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { FFMPEG, FFPROBE } from '../fixtures/media.ts';
+import { FFMPEG, ffprobeJson } from '../fixtures/media.ts';
 
 const run = promisify(execFile);
 
@@ -33,16 +33,7 @@ export interface Probed {
 }
 
 export async function probe(file: string): Promise<Probed> {
-  const { stdout } = await run(FFPROBE, [
-    '-v',
-    'error',
-    '-print_format',
-    'json',
-    '-show_format',
-    '-show_streams',
-    file,
-  ]);
-  return JSON.parse(stdout) as Probed;
+  return (await ffprobeJson(file)) as Probed;
 }
 
 /**
