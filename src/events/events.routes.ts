@@ -97,8 +97,15 @@ export function registerEventRoutes(
             : null;
       if (lastId !== undefined && resumeFrom === null)
         throw new AppError('FH_ERR_VALIDATION', 'Last-Event-ID must be an event cursor.');
+      // The client may leave while the head is read: its 'close' has fired by then, so it is
+      // watched from here, and nothing is set up (no timer, no subscription) for a gone client.
+      let gone = false;
+      request.raw.once('close', () => {
+        gone = true;
+      });
       // A new client starts from now; a resuming one gets what it missed first.
       const position = resumeFrom ?? (await outboxHead(db));
+      if (gone || request.raw.destroyed) return reply.hijack();
       startStream(reply);
       open.add(reply.raw);
       const unsubscribe = feed.subscribe(position, filterOf(q), (e) => {
