@@ -89,8 +89,10 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal(s.current, null);
       assert.deepEqual(s.recordings, []);
       assert.equal(s.last_error, null);
-      // An empty body takes every default.
-      const d = await create();
+      // No body at all takes every default.
+      const bare = await server.api<{ data: Stream }>('/v1/live-streams', { method: 'POST' });
+      assert.equal(bare.status, 201, JSON.stringify(bare.body));
+      const d = bare.body.data;
       assert.equal(d.title, null);
       assert.equal(d.reconnect_window, 60);
       assert.equal(d.record, true);

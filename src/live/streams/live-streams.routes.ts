@@ -36,6 +36,10 @@ export function registerLiveStreamRoutes(app: FastifyInstance, { streams, addres
         body: createBody,
         response: { 201: one, '4xx': errorSchemaRef, '5xx': errorSchemaRef },
       },
+      // A bare POST (no body at all) makes a stream with every default.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
     async (request, reply) => {
       const view = await streams.create(cleanInput(request.body), auditWho(request));
