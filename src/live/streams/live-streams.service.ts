@@ -434,6 +434,12 @@ export class LiveStreamsService {
         ['idle', 'disconnected'],
       );
       if (!went) return false;
+      // A new broadcast on a disconnected stream: the one it replaces is over.
+      if (before?.broadcast_id && before.broadcast_id !== opts.broadcastId)
+        await repo.updateBroadcast(trx, before.broadcast_id, { status: 'ended', ended_at: isoNow() }, [
+          'live',
+          'disconnected',
+        ]);
       await repo.updateBroadcast(trx, opts.broadcastId, { status: 'live', node_id: opts.nodeId });
       await emit(trx, 'live_stream.active', streamId, {
         broadcast_id: opts.broadcastId,
