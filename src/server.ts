@@ -6,6 +6,7 @@ import { outboxConsumers } from './composition/events.ts';
 import { imageServices } from './composition/images.ts';
 import { openInfrastructure } from './composition/infrastructure.ts';
 import { ingestServices, startImportScans } from './composition/ingest.ts';
+import { type LiveServices, liveServices } from './composition/live.ts';
 import { notificationServices } from './composition/notifications.ts';
 import { vodServices } from './composition/vod.ts';
 import {
@@ -33,6 +34,8 @@ export interface RunningServer {
   /** Resumable uploads; null for the `worker` role. */
   uploads: UploadsService | null;
   log: Logger;
+  /** Live streams (their service and the ingest addresses the API shows). */
+  live: LiveServices;
   /** Where the HTTP app listens; null for the `worker` role. */
   url: string | null;
   close(): Promise<void>;
@@ -55,6 +58,7 @@ export async function startServer(
   const vod = vodServices(config, infra);
   const images = imageServices(config, infra);
   const ingest = ingestServices(config, infra, vod);
+  const live = liveServices(config, infra);
   // Made before the app and the workers, which report to it; `workers` is read at scrape time.
   let workers: WorkerPool | null = null;
   const metrics = new Metrics({ db, queue, workers: () => workers, jobTypes: JOB_TYPES });
@@ -63,7 +67,7 @@ export async function startServer(
 
   // api and all: the HTTP app. worker and all: the job slots and the outbox's consumers.
   const http =
-    role === 'worker' ? null : await buildHttp(config, infra, { vod, images, ingest, access, metrics });
+    role === 'worker' ? null : await buildHttp(config, infra, { vod, images, ingest, access, metrics, live });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {
     const registry = workerJobs(config, infra, { vod, images, ingest, notifications, metrics });
@@ -87,6 +91,7 @@ export async function startServer(
     db,
     workers,
     uploads: http?.uploads ?? null,
+    live,
     log,
     url: listening?.url ?? null,
     /** Graceful: stop claiming, let running jobs finish (or give their leases back), stop HTTP, close the database. */

@@ -64,6 +64,18 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /v1/assets/:id/tracks/:trackId': 'assets:read',
   'DELETE /v1/assets/:id/tracks/:trackId': 'assets:write',
 
+  // Live streams: reading needs assets:read (the key shows only to its creator and admins),
+  // every change assets:write (editors manage the streams they made, checked by the routes).
+  'POST /v1/live-streams': 'assets:write',
+  'GET /v1/live-streams': 'assets:read',
+  'GET /v1/live-streams/:id': 'assets:read',
+  'PATCH /v1/live-streams/:id': 'assets:write',
+  'DELETE /v1/live-streams/:id': 'assets:write',
+  'POST /v1/live-streams/:id/reset-stream-key': 'assets:write',
+  'POST /v1/live-streams/:id/complete': 'assets:write',
+  'POST /v1/live-streams/:id/disable': 'assets:write',
+  'POST /v1/live-streams/:id/enable': 'assets:write',
+
   // tus: creation, offset, data and termination are writes; OPTIONS is its capability discovery.
   ...Object.fromEntries(
     ['/v1/uploads', '/v1/uploads/*'].flatMap((u) => [

@@ -7,6 +7,7 @@ import { buildApp } from './app.ts';
 import { type ImageServices, imageHttpOptions } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { IngestServices } from './ingest.ts';
+import type { LiveServices } from './live.ts';
 import type { VodServices } from './vod.ts';
 
 export interface HttpApp {
@@ -24,16 +25,18 @@ export async function buildHttp(
     ingest: IngestServices;
     access: AccessServices;
     metrics: Metrics;
+    live: LiveServices;
   },
 ): Promise<HttpApp> {
   const { db, store, queue, log } = infra;
-  const { vod, images, ingest, access, metrics } = services;
+  const { vod, images, ingest, access, metrics, live } = services;
   await prepareAccess(config, infra, access);
   return buildApp({
     db,
     store,
     assets: vod.assets,
     tracks: vod.tracks,
+    live,
     urlIngest: ingest.urlIngest,
     imports: ingest.imports,
     storageHookSecret: config.storageHookSecret,

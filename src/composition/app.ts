@@ -34,6 +34,9 @@ import type { Presets } from '../images/presets.ts';
 import type { Imports } from '../imports/imports.service.ts';
 import { registerStorageHookRoute } from '../imports/storage-hook.routes.ts';
 import type { UrlIngest } from '../ingest/url-ingest.ts';
+import type { IngestAddresses } from '../live/streams/ingest-addresses.ts';
+import { registerLiveStreamRoutes } from '../live/streams/live-streams.routes.ts';
+import type { LiveStreamsService } from '../live/streams/live-streams.service.ts';
 import { registerAdminRoutes } from '../ops/admin.routes.ts';
 import { registerMetricsRoute } from '../ops/metrics.routes.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -52,6 +55,8 @@ export interface AppDeps {
   assets: AssetsService;
   /** Subtitle and caption tracks of assets. */
   tracks: TracksService;
+  /** Live streams and the ingest addresses their API shows. */
+  live: { streams: LiveStreamsService; addresses: IngestAddresses };
   /** Assets from a URL (`POST /v1/assets` with JSON). */
   urlIngest: UrlIngest;
   /** Objects under imports/ as assets: the storage hook (on with its secret) and image batches. */
@@ -202,6 +207,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   });
   registerAssetRoutes(app, { assets: deps.assets, store: deps.store, urlIngest: deps.urlIngest });
   registerTrackRoutes(app, { assets: deps.assets, tracks: deps.tracks });
+  registerLiveStreamRoutes(app, deps.live);
   const uploads = registerUploadRoutes(app, {
     db: deps.db,
     store: deps.store,

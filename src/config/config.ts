@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -22,6 +23,19 @@ const list = (item: z.ZodString) =>
         .filter(Boolean),
     )
     .pipe(z.array(item));
+/** `first-last` (inclusive), or `off`: the ports SRT listeners take, one per live stream. */
+const portRange = z
+  .string()
+  .regex(/^(off|\d{1,5}-\d{1,5})$/, 'must be a port range such as 10080-10179, or off')
+  .transform((v) => {
+    if (v === 'off') return null;
+    const [first, last] = v.split('-').map(Number) as [number, number];
+    return { first, last };
+  })
+  .refine(
+    (r) => r === null || (r.first >= 1 && r.last <= 65535 && r.first <= r.last && r.last - r.first < 10_000),
+    'must be a range within 1-65535, first ≤ last, at most 10000 ports',
+  );
 const cidr = z
   .string()
   .regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range such as 10.0.0.0/8');
@@ -134,9 +148,32 @@ const schema = z.object({
       }
     }, 'must be a JSON object of preset name → preset')
     .optional(),
+  // Live (src/live/): ingest ports, what ingest URLs show, per-node limits.
+  rtmpPort: int(0, 65535).default(1935),
+  rtmpsPort: int(0, 65535).default(1936),
+  rtmpsCert: z.string().min(1).optional(),
+  rtmpsKey: z.string().min(1).optional(),
+  srtPorts: portRange.default({ first: 10080, last: 10179 }),
+  liveIngestHost: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:.]+\]$/, 'must be a host name or address, without scheme or port')
+    .optional(),
+  liveMaxStreams: int(1, 1000).default(4),
+  liveMaxBitrateKbps: int(100, 1_000_000).default(20_000),
+  liveMaxRungs: int(1, 8).default(3),
+  liveDvrSeconds: int(0, 24 * 3600).default(1800),
+  liveInternalUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as http://live-1.internal:8080')
+    .optional(),
 });
 
-export type Config = z.infer<typeof schema> & { databaseUrl: string; storageUrl: string };
+export type Config = z.infer<typeof schema> & {
+  databaseUrl: string;
+  storageUrl: string;
+  /** Always set: FRAMEHOUSE_LIVE_INTERNAL_URL, or http://{os hostname}:{PORT}. */
+  liveInternalUrl: string;
+};
 
 /** Where each setting comes from, for the README's table and for error messages. */
 export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
@@ -199,6 +236,17 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   imgWatermarkAsset: 'FRAMEHOUSE_IMG_WATERMARK_ASSET',
   imageThreads: 'FRAMEHOUSE_IMAGE_THREADS',
   imagePresets: 'FRAMEHOUSE_IMAGE_PRESETS',
+  rtmpPort: 'FRAMEHOUSE_RTMP_PORT',
+  rtmpsPort: 'FRAMEHOUSE_RTMPS_PORT',
+  rtmpsCert: 'FRAMEHOUSE_RTMPS_CERT',
+  rtmpsKey: 'FRAMEHOUSE_RTMPS_KEY',
+  srtPorts: 'FRAMEHOUSE_SRT_PORTS',
+  liveIngestHost: 'FRAMEHOUSE_LIVE_INGEST_HOST',
+  liveMaxStreams: 'FRAMEHOUSE_LIVE_MAX_STREAMS',
+  liveMaxBitrateKbps: 'FRAMEHOUSE_LIVE_MAX_BITRATE_KBPS',
+  liveMaxRungs: 'FRAMEHOUSE_LIVE_MAX_RUNGS',
+  liveDvrSeconds: 'FRAMEHOUSE_LIVE_DVR_SECONDS',
+  liveInternalUrl: 'FRAMEHOUSE_LIVE_INTERNAL_URL',
 };
 
 export class ConfigError extends Error {
@@ -241,5 +289,6 @@ export function loadConfig(
     dataDir,
     databaseUrl: c.databaseUrl ?? `sqlite:${resolve(dataDir, 'framehouse.db')}`,
     storageUrl: c.storageUrl ?? `file:${resolve(dataDir, 'objects')}`,
+    liveInternalUrl: c.liveInternalUrl ?? `http://${hostname()}:${c.port}`,
   };
 }

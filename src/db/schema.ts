@@ -36,6 +36,11 @@ export interface Database {
   image_batch_items: ImageBatchItemsTable;
   asset_tracks: AssetTracksTable;
   asset_downloads: AssetDownloadsTable;
+  live_streams: LiveStreamsTable;
+  live_playback_ids: LivePlaybackIdsTable;
+  live_broadcasts: LiveBroadcastsTable;
+  live_segments: LiveSegmentsTable;
+  live_nodes: LiveNodesTable;
 }
 
 export interface ImageBatchesTable {
@@ -319,6 +324,101 @@ export interface AssetTracksTable {
   created_by: string | null;
   created_at: string;
 }
+
+export type LiveStreamStatus = 'idle' | 'active' | 'disconnected' | 'disabled';
+export type LatencyMode = 'low' | 'standard';
+
+/** A live stream: what a broadcaster publishes to with its key (src/live/streams/). */
+export interface LiveStreamsTable {
+  id: string;
+  title: string | null;
+  status: LiveStreamStatus;
+  /** The key itself: its owners can see it again. Never logged, never in an event. */
+  stream_key: string;
+  /** sha256 hex of the key (unique): publishes find the stream by it. */
+  stream_key_hash: string;
+  srt_passphrase: string;
+  /** This stream's SRT port, from FRAMEHOUSE_SRT_PORTS; null while SRT is off. */
+  srt_port: number | null;
+  latency_mode: LatencyMode;
+  /** Seconds an encoder may be gone before the broadcast ends. */
+  reconnect_window: number;
+  /** 0/1: broadcasts become VOD assets. */
+  record: number;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  /** The live node holding it while active or disconnected. */
+  node_id: string | null;
+  /** JSON (LiveCurrent) while active: renditions, input bitrate, fps. */
+  current: string | null;
+  /** Why the last publish was refused or ended (shown to the broadcaster). */
+  last_error_code: string | null;
+  last_error_message: string | null;
+  disconnected_at: string | null;
+  /** The broadcast in progress (active or disconnected). */
+  broadcast_id: string | null;
+}
+
+export interface LivePlaybackIdsTable {
+  id: string;
+  live_stream_id: string;
+  policy: 'public' | 'signed';
+  created_at: string;
+}
+
+export type LiveBroadcastStatus = 'live' | 'disconnected' | 'ended';
+
+/** One broadcast: from a publish to its end (encoder drops within the window included). */
+export interface LiveBroadcastsTable {
+  id: string;
+  live_stream_id: string;
+  status: LiveBroadcastStatus;
+  started_at: string;
+  ended_at: string | null;
+  node_id: string | null;
+  /** The media sequence number the next segment gets (resuming on another node goes on from it). */
+  next_msn: Generated<number>;
+  discontinuity_sequence: Generated<number>;
+  /** JSON: the renditions (name, width, height, bandwidth, codecs) of the ladder. */
+  renditions: Generated<string>;
+  /** The recording's asset, once made. */
+  asset_id: string | null;
+  /** 0/1: the stream's `record` when the broadcast began. */
+  record: number;
+}
+
+/** A segment a broadcast wrote to the object store. */
+export interface LiveSegmentsTable {
+  broadcast_id: string;
+  rendition: string;
+  msn: number;
+  duration: number;
+  program_date_time: string;
+  /** 0/1 */
+  discontinuity: number;
+  init_id: number;
+  object_key: string;
+}
+
+export interface LiveNodesTable {
+  id: string;
+  host: string;
+  /** How api nodes reach its HTTP (playlists, parts). */
+  internal_url: string;
+  rtmp_port: number;
+  /** Streams it holds now. */
+  streams: Generated<number>;
+  max_streams: number;
+  started_at: string;
+  last_seen_at: string;
+}
+
+export type LiveStreamRow = Selectable<LiveStreamsTable>;
+export type LivePlaybackIdRow = Selectable<LivePlaybackIdsTable>;
+export type LiveBroadcastRow = Selectable<LiveBroadcastsTable>;
+export type LiveSegmentRow = Selectable<LiveSegmentsTable>;
+export type LiveNodeRow = Selectable<LiveNodesTable>;
 
 export type AssetRow = Selectable<AssetsTable>;
 export type NewAsset = Insertable<AssetsTable>;

@@ -20,7 +20,16 @@ export type EventType =
   | 'batch.created'
   | 'batch.progress'
   | 'batch.completed'
-  | 'webhook.disabled';
+  | 'webhook.disabled'
+  | 'live_stream.created'
+  | 'live_stream.updated'
+  | 'live_stream.deleted'
+  | 'live_stream.disabled'
+  | 'live_stream.enabled'
+  | 'live_stream.active'
+  | 'live_stream.disconnected'
+  | 'live_stream.idle'
+  | 'live_stream.recording.ready';
 
 export type OutboxEvent = Selectable<EventsTable>;
 

@@ -88,6 +88,42 @@ export const ERROR_CODES = {
     status: 409,
     message: 'This is the only active signing key: make a new one before retiring it.',
   },
+  // Live streams (src/live/). The refusals are also recorded on the stream (`last_error`), where
+  // the broadcaster reads why a publish was refused or ended.
+  FH_ERR_LIVE_STREAM_NOT_FOUND: { status: 404, message: 'No live stream has this id.' },
+  FH_ERR_LIVE_STREAM_BROADCASTING: {
+    status: 409,
+    message: 'The live stream is broadcasting: complete it (POST …/complete) or disable it first.',
+  },
+  FH_ERR_LIVE_SRT_PORTS_EXHAUSTED: {
+    status: 503,
+    message:
+      'Every SRT port of FRAMEHOUSE_SRT_PORTS is taken by a live stream: widen the range, or delete streams no longer used.',
+  },
+  FH_ERR_LIVE_STREAM_DISABLED: {
+    status: 409,
+    message: 'The live stream is disabled: enable it before publishing to it.',
+  },
+  FH_ERR_LIVE_STREAM_BUSY: {
+    status: 409,
+    message: 'Another encoder is already publishing to this live stream.',
+  },
+  FH_ERR_LIVE_UNSUPPORTED_MEDIA: {
+    status: 422,
+    message: 'Live input must be H.264 video with AAC audio (or no audio): change the encoder settings.',
+  },
+  FH_ERR_LIVE_BITRATE_TOO_HIGH: {
+    status: 422,
+    message: 'The input bitrate is higher than this server accepts (FRAMEHOUSE_LIVE_MAX_BITRATE_KBPS).',
+  },
+  FH_ERR_LIVE_NODE_FULL: {
+    status: 503,
+    message: 'This live node holds as many streams as it may (FRAMEHOUSE_LIVE_MAX_STREAMS): try again later.',
+  },
+  FH_ERR_LIVE_INPUT_ENDED: {
+    status: 422,
+    message: 'The encoder stopped sending and did not come back within the reconnect window.',
+  },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
   FH_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a moment.' },
   // Media errors: recorded on an asset (its `errors` list) rather than returned by a request.

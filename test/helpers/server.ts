@@ -51,7 +51,14 @@ export async function startTestServer(
   // PostgreSQL: a schema of this server's own, dropped when it stops.
   const database = dialect === 'postgres' ? await openTestDatabase('postgres') : null;
   const config = loadConfig(
-    { FRAMEHOUSE_LOG_LEVEL: 'silent', ...(database ? { DATABASE_URL: database.url } : {}), ...env },
+    {
+      FRAMEHOUSE_LOG_LEVEL: 'silent',
+      // Tests run in parallel processes: a fixed RTMP port (1935) or SRT range would collide.
+      FRAMEHOUSE_RTMP_PORT: '0',
+      FRAMEHOUSE_SRT_PORTS: 'off',
+      ...(database ? { DATABASE_URL: database.url } : {}),
+      ...env,
+    },
     { port: env.PORT ?? 0, host: '127.0.0.1', dataDir: dir },
   );
   const server = await startServer(config);

@@ -34,3 +34,16 @@ export const ASSET_EVENTS = [
   'asset.errored',
   'asset.deleted',
 ];
+
+/** Live stream state changes (src/live/streams): `data.live_stream_id` names the stream. */
+export const LIVE_STREAM_EVENTS = [
+  'live_stream.created',
+  'live_stream.updated',
+  'live_stream.deleted',
+  'live_stream.disabled',
+  'live_stream.enabled',
+  'live_stream.active',
+  'live_stream.disconnected',
+  'live_stream.idle',
+  'live_stream.recording.ready',
+];

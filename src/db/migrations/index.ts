@@ -11,6 +11,7 @@ import * as m0009 from './0009_asset_tracks.ts';
 import * as m0010 from './0010_downloads.ts';
 import * as m0011 from './0011_imported_objects.ts';
 import * as m0013 from './0013_upload_hashes.ts';
+import * as m0014 from './0014_live.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010_downloads': m0010,
   '0011_imported_objects': m0011,
   '0013_upload_hashes': m0013,
+  '0014_live': m0014,
 };

@@ -32,6 +32,15 @@ const EVENTS = [
   'batch.progress',
   'batch.completed',
   'webhook.disabled',
+  'live_stream.created',
+  'live_stream.updated',
+  'live_stream.deleted',
+  'live_stream.disabled',
+  'live_stream.enabled',
+  'live_stream.active',
+  'live_stream.disconnected',
+  'live_stream.idle',
+  'live_stream.recording.ready',
 ];
 
 export function WebhooksTab() {
