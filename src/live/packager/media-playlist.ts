@@ -112,12 +112,17 @@ export function renderMediaPlaylist(p: MediaPlaylistInput): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The index of the first segment whose parts are listed: those within `span` seconds of the end. */
+/**
+ * The index of the first segment whose parts are listed: the segments wholly within `span` seconds
+ * of the end (parts older than three target durations are to be removed), at most three of them
+ * and at least the last.
+ */
 function firstWithParts(segments: readonly Segment[], span: number): number {
   let fromEnd = 0;
-  for (let i = segments.length - 1; i >= 0; i--) {
+  // And no more than three segments: short ones (before a discontinuity) would add parts no player needs.
+  for (let i = segments.length - 1; i >= Math.max(0, segments.length - PART_LIST_TARGETS); i--) {
     fromEnd += (segments[i] as Segment).duration;
-    if (fromEnd >= span) return i;
+    if (fromEnd > span + 1e-6) return Math.min(i + 1, segments.length - 1);
   }
-  return 0;
+  return Math.max(0, segments.length - PART_LIST_TARGETS);
 }

@@ -55,6 +55,9 @@ export class RenditionTimeline {
   /** The longest complete segment and part seen (s): TARGETDURATION and PART-TARGET never shrink. */
   longestSegment = 0;
   longestPart = 0;
+  /** Where the last keyframe-led fragment started and the GOP before it (s): predicts the next cut. */
+  #lastKeyframe: number | null = null;
+  #gop: number | null = null;
 
   constructor(opts: TimelineOptions, start: { nextMsn: number; cc: number; nextInitId?: number }) {
     this.#opts = opts;
@@ -121,13 +124,17 @@ export class RenditionTimeline {
   addFragment(fragment: Fmp4Fragment, programDateTime: number): Segment | null {
     if (this.currentInitId === -1) return null; // no init yet: nothing could play these bytes
     const open = this.open;
-    const target = this.#opts.segmentTarget;
     const startNew =
       !open ||
       this.pendingDiscontinuity ||
       open.initId !== this.currentInitId ||
-      (fragment.startsWithKeyframe && open.duration >= target * 0.9) ||
-      open.duration >= target * MAX_SEGMENT_TARGETS;
+      (fragment.startsWithKeyframe && this.#longEnough(open)) ||
+      this.#tooLong(open);
+    if (fragment.startsWithKeyframe) {
+      const gop = this.#lastKeyframe === null ? 0 : fragment.startTime - this.#lastKeyframe;
+      if (gop > 0) this.#gop = gop;
+      this.#lastKeyframe = fragment.startTime;
+    }
     let closed: Segment | null = null;
     let segment = open;
     if (startNew || !segment) {
@@ -219,10 +226,32 @@ export class RenditionTimeline {
     return this.find(msn)?.parts[part]?.bytes ?? null;
   }
 
-  /** The part the playlist's preload hint names: the next one in the open segment, or part 0 of the next. */
+  /**
+   * The part the playlist's preload hint names: the next one in the open segment, or part 0 of the
+   * next segment when the open one is long enough and the GOP says the next fragment is a keyframe.
+   */
   nextPart(): { msn: number; part: number } {
     const open = this.open;
-    return open ? { msn: open.msn, part: open.parts.length } : { msn: this.nextMsn, part: 0 };
+    if (!open || this.pendingDiscontinuity || this.#tooLong(open)) return { msn: this.nextMsn, part: 0 };
+    if (this.#longEnough(open) && this.#keyframeNext(open)) return { msn: this.nextMsn, part: 0 };
+    return { msn: open.msn, part: open.parts.length };
+  }
+
+  /** A keyframe-led fragment starts a new segment once the open one has about the segment target. */
+  #longEnough(open: Segment): boolean {
+    return open.duration >= this.#opts.segmentTarget * 0.9;
+  }
+
+  #tooLong(open: Segment): boolean {
+    return open.duration >= this.#opts.segmentTarget * MAX_SEGMENT_TARGETS;
+  }
+
+  /** Whether the fragment after the open segment is due to start a GOP (true while the GOP is unknown). */
+  #keyframeNext(open: Segment): boolean {
+    if (this.#gop === null || this.#lastKeyframe === null || open.mediaEnd === null) return true;
+    const since = open.mediaEnd - this.#lastKeyframe;
+    const gops = Math.round(since / this.#gop);
+    return gops >= 1 && Math.abs(since - gops * this.#gop) < Math.min(0.05, this.#gop / 4);
   }
 
   /** Drops segment records past the DVR window. */
@@ -231,7 +260,7 @@ export class RenditionTimeline {
     for (const s of this.segments) if (s.complete) total += s.duration;
     while (this.segments.length > 1) {
       const first = this.segments[0] as Segment;
-      if (!first.complete || total - first.duration < this.#opts.dvrWindowSeconds) break;
+      if (!first.complete || total - first.duration < this.#opts.dvrWindowSeconds - 1e-3) break;
       total -= first.duration;
       this.segments.shift();
     }
