@@ -129,6 +129,10 @@ export const ERROR_CODES = {
   // Media errors: recorded on an asset (its `errors` list) rather than returned by a request.
   FH_ERR_EMPTY_FILE: { status: 422, message: 'The file is empty (0 bytes).' },
   FH_ERR_NOT_MEDIA: { status: 422, message: 'The file is not audio or video that we can read.' },
+  FH_ERR_LIVE_MEDIA_INVALID: {
+    status: 502,
+    message: 'The live encoder sent fragmented MP4 that cannot be read; the stream was stopped.',
+  },
   FH_ERR_MEDIA_DAMAGED: { status: 422, message: 'The file looks like media but is damaged or truncated.' },
   FH_ERR_UNSUPPORTED_MEDIA: { status: 422, message: 'This kind of file is not supported.' },
   FH_ERR_PRESET_NOT_FOUND: { status: 404, message: 'There is no preset with this name.' },
