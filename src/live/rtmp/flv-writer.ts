@@ -65,6 +65,9 @@ export class FlvFeed {
   private waitingForKeyframe = true;
   private finished = false;
   private closed = false;
+  /** The reader asked for more (Readable's _read) and has not said stop (push() false) since. */
+  private wanted = false;
+  private deliveredAny = false;
   private sentVideoSequenceHeader: Buffer | null = null;
   private sentAudioSequenceHeader: Buffer | null = null;
 
@@ -76,13 +79,21 @@ export class FlvFeed {
     this.maxBufferBytes = maxBufferBytes;
     this.readable = new Readable({
       highWaterMark: 256 * 1024,
-      read: () => this.drain(),
+      read: () => {
+        this.wanted = true;
+        this.drain();
+      },
     });
     this.readable.on('close', () => {
       this.closed = true;
       this.queue = [];
       this.queuedBytes = 0;
     });
+  }
+
+  /** Bytes held for this reader beyond what the Readable buffers. */
+  get queuedByteCount(): number {
+    return this.queuedBytes;
   }
 
   /** Offers one tag from the publisher. `audioOnly`: no video in this stream, any audio tag is a start point. */
@@ -105,6 +116,10 @@ export class FlvFeed {
       this.queue = [];
       this.queuedBytes = 0;
       this.waitingForKeyframe = true;
+      // What was dropped may have held the FLV header or a new sequence header: the resume sends them again.
+      if (!this.deliveredAny) this.started = false;
+      this.sentVideoSequenceHeader = null;
+      this.sentAudioSequenceHeader = null;
     }
     this.drain();
   }
@@ -133,7 +148,7 @@ export class FlvFeed {
       if (p.metadata) out.push(flvTag(TAG.script, 0, p.metadata));
       this.started = true;
     }
-    // On a resume after a drop, only the sequence headers the reader missed are sent again.
+    // On a resume after a drop, the sequence headers come again (a repeat is harmless to a decoder).
     if (p.videoSequenceHeader && p.videoSequenceHeader !== this.sentVideoSequenceHeader) {
       out.push(flvTag(TAG.video, timestamp, p.videoSequenceHeader));
       this.sentVideoSequenceHeader = p.videoSequenceHeader;
@@ -154,13 +169,14 @@ export class FlvFeed {
 
   private drain(): void {
     if (this.closed) return;
-    while (this.queue.length > 0) {
+    while (this.wanted && this.queue.length > 0) {
       const b = this.queue.shift() as Buffer;
       this.queuedBytes -= b.length;
       this.stats.tagsOut += 1;
-      if (!this.readable.push(b)) return;
+      this.deliveredAny = true;
+      if (!this.readable.push(b)) this.wanted = false;
     }
-    if (this.finished) {
+    if (this.finished && this.queue.length === 0) {
       this.closed = true;
       this.readable.push(null);
     }

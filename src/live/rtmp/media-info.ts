@@ -195,7 +195,7 @@ export function parseAvcConfig(record: Buffer): AvcConfig {
   const hex = (b: number) => b.toString(16).padStart(2, '0');
   const codecString = `avc1.${hex(record[1] as number)}${hex(record[2] as number)}${hex(record[3] as number)}`;
   const nalLengthSize = ((record[4] as number) & 3) + 1;
-  let pos = 5;
+  let pos = 6; // after the SPS count byte
   const readList = (count: number): Buffer[] => {
     const out: Buffer[] = [];
     for (let i = 0; i < count; i++) {
@@ -209,7 +209,6 @@ export function parseAvcConfig(record: Buffer): AvcConfig {
     return out;
   };
   const sps = readList((record[5] as number) & 0x1f);
-  pos = 6 + sps.reduce((n, s) => n + 2 + s.length, 0);
   if (pos >= record.length) throw new MediaInfoError('AVC configuration has no PPS count');
   const ppsCount = record[pos] as number;
   pos += 1;
