@@ -14,7 +14,12 @@ import { createRtmpServer, type RtmpServer } from '../src/live/rtmp/rtmp-server.
 import type { LivePublish, PublishAttempt } from '../src/live/rtmp/types.ts';
 
 const log = pino({ level: 'silent' });
-const LIMITS = { handshakeTimeoutMs: 1000, publishTimeoutMs: 2000, idleTimeoutMs: 2000, readyTimeoutMs: 8000 };
+const LIMITS = {
+  handshakeTimeoutMs: 1000,
+  publishTimeoutMs: 2000,
+  idleTimeoutMs: 2000,
+  readyTimeoutMs: 8000,
+};
 
 /** A server whose authorize accepts keys starting with "good" once at a time (what the lead's does with the DB). */
 async function startServer(tls?: { cert: string; key: string }) {
@@ -44,21 +49,60 @@ async function startServer(tls?: { cert: string; key: string }) {
   return { server, port, attempts, publishes, nextPublish };
 }
 
-function ffmpegPublish(url: string, seconds: number, video = ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '60']) {
+function ffmpegPublish(
+  url: string,
+  seconds: number,
+  video = ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '60'],
+) {
   const child = spawn(
     'ffmpeg',
-    ['-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine', '-t', String(seconds), ...video, '-c:a', 'aac', '-f', 'flv', url],
+    [
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=640x360:rate=30',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine',
+      '-t',
+      String(seconds),
+      ...video,
+      '-c:a',
+      'aac',
+      '-f',
+      'flv',
+      url,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const exit = new Promise<{ code: number | null; stderr: string }>((r) => child.on('close', (code) => r({ code, stderr })));
+  const exit = new Promise<{ code: number | null; stderr: string }>((r) =>
+    child.on('close', (code) => r({ code, stderr })),
+  );
   return { child, exit };
 }
 
 /** Decodes an FLV stream with ffprobe and counts its frames. */
 function probe(flv: Readable): Promise<{ video: number; audio: number; codecs: string[] }> {
-  const child = spawn('ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,codec_type,nb_read_frames', '-of', 'json', '-f', 'flv', '-i', 'pipe:0']);
+  const child = spawn('ffprobe', [
+    '-v',
+    'error',
+    '-count_frames',
+    '-show_entries',
+    'stream=codec_name,codec_type,nb_read_frames',
+    '-of',
+    'json',
+    '-f',
+    'flv',
+    '-i',
+    'pipe:0',
+  ]);
   flv.pipe(child.stdin);
   child.stdin.on('error', () => {});
   let out = '';
@@ -66,7 +110,11 @@ function probe(flv: Readable): Promise<{ video: number; audio: number; codecs: s
   return new Promise((resolve, reject) => {
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`ffprobe exit ${code}`));
-      const streams = JSON.parse(out).streams as { codec_name: string; codec_type: string; nb_read_frames: string }[];
+      const streams = JSON.parse(out).streams as {
+        codec_name: string;
+        codec_type: string;
+        nb_read_frames: string;
+      }[];
       const count = (t: string) => Number(streams.find((s) => s.codec_type === t)?.nb_read_frames ?? 0);
       resolve({ video: count('video'), audio: count('audio'), codecs: streams.map((s) => s.codec_name) });
     });
@@ -117,7 +165,12 @@ describe('RTMP receiver with real ffmpeg', { timeout: 120_000 }, () => {
     const publishing = nextPublish();
     const ffmpeg = ffmpegPublish(`rtmp://127.0.0.1:${port}/live/good-key-1`, 6);
     const publish = await publishing;
-    assert.deepEqual(publish.attempt, { app: 'live', streamKey: 'good-key-1', remoteAddress: '127.0.0.1', secure: false });
+    assert.deepEqual(publish.attempt, {
+      app: 'live',
+      streamKey: 'good-key-1',
+      remoteAddress: '127.0.0.1',
+      secure: false,
+    });
 
     // Hostile clients on the same port while ffmpeg publishes.
     const garbage = rawClient(port, (s) => s.write(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')));
@@ -145,7 +198,10 @@ describe('RTMP receiver with real ffmpeg', { timeout: 120_000 }, () => {
       handshake(s, () => {
         const connect = command(3, 0, 'connect', 1, amfObject({ app: 'live' }));
         let i = 0;
-        const t = setInterval(() => (s.destroyed ? clearInterval(t) : s.write(connect.subarray(i, ++i))), 100);
+        const t = setInterval(
+          () => (s.destroyed ? clearInterval(t) : s.write(connect.subarray(i, ++i))),
+          100,
+        );
         s.on('close', () => clearInterval(t));
       }),
     );
@@ -168,12 +224,19 @@ describe('RTMP receiver with real ffmpeg', { timeout: 120_000 }, () => {
     assert.equal(attempts.filter((a) => a.streamKey === 'good-key-1').length, 2);
 
     const first = probe(publish.openFlv());
-    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise((r) => setTimeout(r, 2500)); // longer than one GOP (2 s): the first reader has started
     const secondFlv = probe(publish.openFlv()); // ends the first one
     const firstResult = await first;
     assert.ok(firstResult.video > 0, `first FLV decoded ${firstResult.video} video frames`);
 
-    const hostile = await Promise.all([garbage, stalled, hugeMessage, hugeChunk, slowloris, slowAfterHandshake]);
+    const hostile = await Promise.all([
+      garbage,
+      stalled,
+      hugeMessage,
+      hugeChunk,
+      slowloris,
+      slowAfterHandshake,
+    ]);
     const [g, st, hm, hc, sl, sah] = hostile.map((h) => h.closedAfterMs);
     assert.ok((g as number) < 500, `garbage closed after ${g} ms`);
     assert.ok((st as number) >= 900 && (st as number) < 2500, `mid-handshake stall closed after ${st} ms`);
@@ -241,7 +304,18 @@ describe('RTMP receiver with real ffmpeg', { timeout: 120_000 }, () => {
   it("answers ffmpeg's digest handshake in kind (ffmpeg checks S1 and S2 when it plays)", async () => {
     const { server, port } = await startServer();
     servers.push(server);
-    const child: ChildProcess = spawn('ffmpeg', ['-nostdin', '-loglevel', 'debug', '-i', `rtmp://127.0.0.1:${port}/live/x`, '-t', '1', '-f', 'null', '-']);
+    const child: ChildProcess = spawn('ffmpeg', [
+      '-nostdin',
+      '-loglevel',
+      'debug',
+      '-i',
+      `rtmp://127.0.0.1:${port}/live/x`,
+      '-t',
+      '1',
+      '-f',
+      'null',
+      '-',
+    ]);
     let stderr = '';
     child.stderr?.on('data', (d) => (stderr += d));
     await new Promise((r) => child.on('close', r));
@@ -253,8 +327,29 @@ describe('RTMP receiver with real ffmpeg', { timeout: 120_000 }, () => {
 
   it('takes an RTMPS publish with a self-signed certificate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rtmps-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-    const tls = { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls = {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    };
     const { server, port, nextPublish } = await startServer(tls);
     servers.push(server);
     const publishing = nextPublish();
