@@ -152,6 +152,11 @@ export const ERROR_CODES = {
     status: 422,
     message: 'Playlists and reference files (HLS, DASH, concat) are not accepted as sources.',
   },
+  // Live ingest: recorded on the live stream (its refusal reason) rather than returned by a request.
+  FH_ERR_LIVE_NO_MEDIA: {
+    status: 422,
+    message: 'The encoder connected but sent no usable audio or video configuration.',
+  },
   FH_ERR_MEDIA_TIMEOUT: { status: 422, message: 'Processing the file took longer than the time limit.' },
   FH_ERR_TRANSCODE_FAILED: { status: 500, message: 'Transcoding the file failed.' },
   FH_ERR_PROCESSING_FAILED: {
