@@ -35,7 +35,7 @@ const FMP4 = (fd: number) => [
 describe('liveTranscodeArgs', () => {
   it('decodes once, encodes every rung with a fixed 2 s GOP, each rung to its own pipe', () => {
     const rungs = planLiveLadder(source(), { maxRungs: 2, segmentSeconds: 2 });
-    const args = liveTranscodeArgs({ format: 'flv' }, rungs);
+    const args = liveTranscodeArgs({ format: 'flv' }, rungs, { preset: 'veryfast' });
     // biome-ignore format: option/value pairs
     assert.deepEqual(args, [
       ...HEAD('256000', '500000', 'flv'),
@@ -65,10 +65,7 @@ describe('liveTranscodeArgs', () => {
 
   it('copies the source as the top rung and puts the encoded keyframes where the source has them', () => {
     const rungs = planLiveLadder(source({ keyframeIntervalMs: 2000 }), { maxRungs: 2, segmentSeconds: 2 });
-    const args = liveTranscodeArgs({ format: 'flv' }, rungs, {
-      sourceKeyframeIntervalMs: 2000,
-      preset: 'superfast',
-    });
+    const args = liveTranscodeArgs({ format: 'flv' }, rungs, { sourceKeyframeIntervalMs: 2000 }); // superfast: the default
     // biome-ignore format: option/value pairs
     assert.deepEqual(args, [
       ...HEAD('256000', '500000', 'flv'),
@@ -105,6 +102,21 @@ describe('liveTranscodeArgs', () => {
       '48000',
     ]);
     assert.equal(args[args.indexOf('-g') + 1], '50'); // 2 s at 25 fps
+    const aacOverTs = liveTranscodeArgs(
+      { format: 'mpegts' },
+      planLiveLadder(source(), { maxRungs: 1, segmentSeconds: 2 }),
+    );
+    assert.deepEqual(aacOverTs.slice(aacOverTs.indexOf('-c:a'), aacOverTs.indexOf('-c:a') + 4), [
+      '-c:a',
+      'copy',
+      '-bsf:a',
+      'aac_adtstoasc',
+    ]);
+    const aacOverFlv = liveTranscodeArgs(
+      { format: 'flv' },
+      planLiveLadder(source(), { maxRungs: 1, segmentSeconds: 2 }),
+    );
+    assert.ok(!aacOverFlv.includes('-bsf:a'), 'FLV carries raw AAC already');
     const silent = planLiveLadder(source({ hasAudio: false, audioCodec: null }), {
       maxRungs: 2,
       segmentSeconds: 2,

@@ -38,7 +38,14 @@ export type LivePreset =
   | 'slower'
   | 'veryslow'
   | 'placebo';
-export const DEFAULT_LIVE_PRESET: LivePreset = 'veryfast';
+/**
+ * superfast: measured on the 2-core box (bench/live-ladder.ts, 20 s runs, others' load ~4), a
+ * 1080p30 source encoded to 1080p+720p+360p took 76% of one core with superfast against 83% with
+ * veryfast, and veryfast's fragments left late under load (p50 868 ms after their first frame
+ * against 469 ms); ultrafast is cheaper still (53%) but drops CABAC and the deblocking filter, so
+ * it needs far more bits for the same picture. The source copied on top: 45% (superfast).
+ */
+export const DEFAULT_LIVE_PRESET: LivePreset = 'superfast';
 
 export interface LiveTranscodeArgsOptions {
   /** x264 preset for the encoded rungs (default DEFAULT_LIVE_PRESET). */
@@ -122,8 +129,13 @@ export function liveTranscodeArgs(
     args.push('-fps_mode', 'passthrough');
     if (rung.audioBitrate > 0) {
       args.push('-map', '0:a:0?');
-      if (rung.audioCopy) args.push('-c:a', 'copy');
-      else
+      if (rung.audioCopy) {
+        args.push('-c:a', 'copy');
+        // MPEG-TS carries AAC as ADTS frames; MP4 wants raw AAC and an AudioSpecificConfig. ffmpeg
+        // 5.1 does not insert this filter by itself here: without it the mp4 muxer fails at once
+        // ("Malformed AAC bitstream detected").
+        if (input.format === 'mpegts') args.push('-bsf:a', 'aac_adtstoasc');
+      } else
         args.push(
           '-c:a',
           'aac',
