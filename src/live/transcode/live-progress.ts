@@ -4,17 +4,6 @@
  * it started, an average that a live stream running for an hour would take many minutes to move.
  */
 
-export interface LiveProgress {
-  /** Media time written so far, s. */
-  outTimeSeconds: number;
-  /** Frames per second as ffmpeg reports it (null until known). */
-  fps: number | null;
-  /** Media seconds per wall second over the last window (null until the window has two points). */
-  speed: number | null;
-  /** ffmpeg's own cumulative speed (since it started). */
-  averageSpeed: number | null;
-}
-
 /** Longest line we keep while waiting for its end: a hostile stream cannot grow it. */
 const MAX_LINE = 4096;
 
