@@ -124,6 +124,19 @@ export const ERROR_CODES = {
     status: 422,
     message: 'The encoder stopped sending and did not come back within the reconnect window.',
   },
+  FH_ERR_LIVE_INPUT_REFUSED: {
+    status: 422,
+    message: 'A publish was refused: the encoder sent nothing this server could start a broadcast from.',
+  },
+  FH_ERR_LIVE_NOT_ON_AIR: { status: 404, message: 'This live stream is not on air right now.' },
+  FH_ERR_LIVE_WAIT_TIMEOUT: {
+    status: 503,
+    message: 'The requested part of the live stream did not arrive in time: reload the playlist.',
+  },
+  FH_ERR_LIVE_NODE_UNREACHABLE: {
+    status: 502,
+    message: 'The live node holding this stream cannot be reached.',
+  },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
   FH_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a moment.' },
   // Media errors: recorded on an asset (its `errors` list) rather than returned by a request.

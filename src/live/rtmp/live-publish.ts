@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.ts';
 import { type AmfObject, encodeAmf0 } from './amf0.ts';
-import { FlvFeed, type FlvPrelude, TAG } from './flv-writer.ts';
+import { FlvFeed, type FlvPrelude, type FlvTagIn, TAG } from './flv-writer.ts';
 import {
   audioCodecName,
   parseAacConfig,
@@ -37,6 +37,9 @@ function finiteNumber(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null;
 }
 
+/** The most of the last GOPs kept for new readers (about 10 s at 6 Mbps). */
+const GOP_CACHE_BYTES = 8 * 1024 * 1024;
+
 export class RtmpPublish extends EventEmitter implements LivePublish {
   readonly ready: Promise<LiveMediaInfo>;
   private resolveReady!: (info: LiveMediaInfo) => void;
@@ -64,6 +67,15 @@ export class RtmpPublish extends EventEmitter implements LivePublish {
   private videoFrames = 0;
 
   private feed: FlvFeed | null = null;
+  /**
+   * The last two GOPs' tags, so a reader opened now starts at once from a keyframe instead of
+   * waiting up to a keyframe interval for the next one: the first seconds of a broadcast (the
+   * node waits for the second keyframe to learn the interval before it plans the ladder), and
+   * of each return within the reconnect window, are not lost. Bounded: past GOP_CACHE_BYTES
+   * the oldest GOP goes, and a single GOP larger than that is not kept.
+   */
+  private gops: FlvTagIn[][] = [];
+  private gopBytes = 0;
   private readonly frameTimes: number[] = [];
   private readonly keyframeTimes: number[] = [];
   /** [wall-clock second, payload bytes] buckets for the bitrate. */
@@ -103,13 +115,33 @@ export class RtmpPublish extends EventEmitter implements LivePublish {
     }, limits.readyTimeoutMs);
   }
 
-  openFlv(): Readable {
+  openFlv(opts: { fromLastKeyframe?: boolean } = {}): Readable {
     this.feed?.abort();
     this.feed = null;
     if (this.ended) return Readable.from([]);
     const feed = new FlvFeed(() => this.prelude(), this.limits.flvBufferBytes);
     this.feed = feed;
+    if (opts.fromLastKeyframe)
+      for (const gop of this.gops) for (const tag of gop) feed.offer(tag, this.audioOnly());
     return feed.readable;
+  }
+
+  private keepInGop(tag: FlvTagIn): void {
+    if (tag.sequenceHeader) return; // the prelude carries them
+    if (tag.keyframe) {
+      this.gops.push([]);
+      while (this.gops.length > 2) this.dropOldestGop();
+    }
+    const current = this.gops.at(-1);
+    if (!current) return; // no keyframe yet to start from
+    current.push(tag);
+    this.gopBytes += tag.data.length;
+    while (this.gopBytes > GOP_CACHE_BYTES && this.gops.length > 0) this.dropOldestGop();
+  }
+
+  private dropOldestGop(): void {
+    const gone = this.gops.shift() ?? [];
+    for (const t of gone) this.gopBytes -= t.data.length;
   }
 
   stats(): PublishStats {
@@ -182,7 +214,9 @@ export class RtmpPublish extends EventEmitter implements LivePublish {
         this.lastAudioTs = timestamp;
       }
     }
-    this.feed?.offer({ type, timestamp, data: payload, keyframe, sequenceHeader }, this.audioOnly());
+    const tag: FlvTagIn = { type, timestamp, data: payload, keyframe, sequenceHeader };
+    this.keepInGop(tag);
+    this.feed?.offer(tag, this.audioOnly());
     if (!this.readySettled) this.checkReady();
   }
 

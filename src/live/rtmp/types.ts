@@ -49,8 +49,12 @@ export interface LivePublish extends EventEmitter {
   readonly attempt: PublishAttempt;
   /** Resolves once the sequence headers (and so codecs, size) are known; rejects if none within a time limit. */
   readonly ready: Promise<LiveMediaInfo>;
-  /** A fresh FLV byte stream; a second call ends the previous one. See flv-writer.ts. */
-  openFlv(): Readable;
+  /**
+   * A fresh FLV byte stream; a second call ends the previous one. See flv-writer.ts.
+   * `fromLastKeyframe`: start with the current GOP (kept by the publish) rather than wait for
+   * the next keyframe: for a transcoder starting a broadcast, not for one replacing another.
+   */
+  openFlv(opts?: { fromLastKeyframe?: boolean }): Readable;
   stats(): PublishStats;
   /** Server-side end (stream disabled, completed, limit): sends a status, closes the socket. */
   close(reason?: string): void;

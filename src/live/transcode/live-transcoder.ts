@@ -38,6 +38,8 @@ export interface LiveTranscoderOptions {
   preset?: LivePreset;
   /** With a copied top rung: the source's keyframe interval (see liveTranscodeArgs). */
   sourceKeyframeIntervalMs?: number | null;
+  /** ffmpeg's fragment length (`-frag_duration`), s: the packager's parts (default 1/3). */
+  fragmentSeconds?: number;
   /** Seconds of speed < 1 (with ffmpeg the bottleneck) before 'lagging' (default 5). */
   lagThresholdSeconds?: number;
   /** Below this windowed speed a moment counts as lagging (default 0.97: rounding and jitter). */
@@ -127,6 +129,7 @@ export class LiveTranscoder extends EventEmitter<LiveTranscoderEvents> {
     const { opts } = this;
     const args = liveTranscodeArgs({ format: opts.inputFormat }, opts.rungs, {
       ...(opts.preset ? { preset: opts.preset } : {}),
+      ...(opts.fragmentSeconds ? { fragmentSeconds: opts.fragmentSeconds } : {}),
       sourceKeyframeIntervalMs: opts.sourceKeyframeIntervalMs ?? null,
     });
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe', ...opts.rungs.map(() => 'pipe' as const)];
