@@ -148,6 +148,46 @@ describe('live: RTMP in, LL-HLS out, recording to VOD', () => {
     }
   });
 
+  test('signed playback: no token, no live stream; a minted token opens every URL the playlists name', async () => {
+    const stream = await createStream({ playback_policy: 'signed', record: false });
+    const publisher = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, { seconds: 20 });
+    try {
+      await waitForStream(server.api, stream.id, (s) => s.status === 'active', 20_000);
+      const pid = stream.playback_ids[0]?.id ?? '';
+      assert.equal(stream.playback_ids[0]?.policy, 'signed');
+      const bare = await text(`/play/${pid}/master.m3u8`);
+      assert.equal(bare.status, 403);
+      const minted = await server.api<{ data: { token: string; hls_url: string } }>('/v1/playback-tokens', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ playback_id: pid }),
+      });
+      assert.equal(minted.status, 201);
+      const master = await waitForValue(
+        () => text(minted.body.data.hls_url),
+        (r) => r.status === 200 && r.body.includes('#EXT-X-STREAM-INF'),
+        { timeoutMs: 15_000, intervalMs: 200, what: 'the signed live master' },
+      );
+      assert.match(master.headers.get('cache-control') ?? '', /private/);
+      const variant = (HLS.parse(master.body) as MasterPlaylist).variants[0]?.uri ?? '';
+      assert.match(variant, /token=/);
+      const media = await waitForValue(
+        () => text(`/play/${pid}/${variant}`),
+        (r) => r.status === 200 && r.body.includes('#EXT-X-PART:'),
+        { timeoutMs: 15_000, intervalMs: 300, what: 'the signed live media playlist' },
+      );
+      // Every URI the media playlist names carries the token, and opens with it.
+      const uris = [...media.body.matchAll(/URI="([^"]+)"/g)].map((m) => m[1] ?? '');
+      assert.ok(uris.length > 3 && uris.every((u) => u.includes('token=')), uris.join(' '));
+      const part = uris.find((u) => u.startsWith('part_')) ?? '';
+      const base = `/play/${pid}/${variant.replace(/index\.m3u8.*$/, '')}`;
+      assert.equal((await fetch(new URL(`${base}${part}`, server.url))).status, 200);
+      assert.equal((await fetch(new URL(`${base}${part.replace(/\?.*$/, '')}`, server.url))).status, 403);
+    } finally {
+      await publisher.stop();
+    }
+  });
+
   test('wrong, disabled and busy keys are refused before the publish; garbage on the port harms no one', async () => {
     const stream = await createStream({ reconnect_window: 2, record: false });
     const good = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, { seconds: 30 });

@@ -8,6 +8,8 @@ import { SCOPES, type Scope } from './policy.ts';
 
 interface Deps {
   assets: AssetsService;
+  /** A live stream's playback id (live streams' ids are minted tokens for as assets' are). */
+  isLivePlaybackId(playbackId: string): Promise<boolean>;
   keys: ApiKeysService;
   tokens: PlaybackTokens;
   /** Playback tokens minted per key (or address) and minute. */
@@ -34,7 +36,7 @@ const idParams = (name: string) => ({
 /** API keys (admin), playback tokens (playback:sign) and playback signing keys (admin). */
 export function registerAccessRoutes(
   app: FastifyInstance,
-  { assets, keys, tokens, tokensPerMinute }: Deps,
+  { assets, isLivePlaybackId, keys, tokens, tokensPerMinute }: Deps,
 ): void {
   app.post(
     '/v1/api-keys',
@@ -161,7 +163,8 @@ export function registerAccessRoutes(
         expires_in: expiresIn,
         renewable_for: renewableFor,
       } = request.body as { playback_id: string; expires_in: number; renewable_for?: number };
-      if (!(await assets.byPlaybackId(playbackId))) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
+      if (!(await assets.byPlaybackId(playbackId)) && !(await isLivePlaybackId(playbackId)))
+        throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
       const renewableUntil = renewableFor ? Math.floor(Date.now() / 1000) + renewableFor : undefined;
       const { token, expiresAt } = await tokens.sign(playbackId, expiresIn, renewableUntil);
       reply.code(201).header('cache-control', 'no-store');

@@ -40,6 +40,23 @@ program
   });
 
 program
+  .command('live')
+  .description(
+    'run live ingest (RTMP/SRT), live transcoding and LL-HLS packaging only; any number behind a TCP load balancer',
+  )
+  .option('--port <port>', 'HTTP port api nodes fetch live playlists from (PORT, default 8080)')
+  .option('--host <host>', 'address to listen on (FRAMEHOUSE_HOST, default 0.0.0.0)')
+  .option('--rtmp-port <port>', 'RTMP port (FRAMEHOUSE_RTMP_PORT, default 1935)')
+  .addOption(new Option('--data-dir <dir>', 'where local state lives (FRAMEHOUSE_DATA_DIR)'))
+  .action(async (o: { port?: string; host?: string; rtmpPort?: string; dataDir?: string }) => {
+    const { serveCommand } = await import('./serve.ts');
+    await serveCommand(
+      { port: o.port, host: o.host, rtmpPort: o.rtmpPort, dataDir: o.dataDir },
+      { role: 'live' },
+    );
+  });
+
+program
   .command('worker')
   .description('run jobs only (probe, transcode, …); any number, scaled on queue depth')
   .option('--concurrency <n>', 'jobs run at once (FRAMEHOUSE_WORKER_CONCURRENCY, at least 1)')

@@ -230,6 +230,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   });
   registerAccessRoutes(app, {
     assets: deps.assets,
+    isLivePlaybackId: async (playbackId) => (await deps.live.streams.byPlaybackId(playbackId)) !== undefined,
     keys: deps.keys,
     tokens: deps.tokens,
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,

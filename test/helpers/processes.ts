@@ -15,7 +15,7 @@ export async function freePort(): Promise<number> {
 /** `framehouse serve` as its own process (so a test can SIGKILL or SIGTERM it). */
 export async function spawnServe(
   env: Record<string, string>,
-  role: 'serve' | 'api' | 'worker' = 'serve',
+  role: 'serve' | 'api' | 'worker' | 'live' = 'serve',
 ): Promise<{ child: ChildProcess; url: string; log: () => string }> {
   const port = env.PORT ?? String(await freePort());
   let log = '';
