@@ -188,7 +188,18 @@ export class BroadcastSession {
     });
     transcoder.on('rung-dropped', (e) => log.warn(e, 'a live rendition was not read in time and is dropped'));
     this.#transcoder = transcoder;
+    // Two signals that ffmpeg cannot keep up: its own (its input held back, SRT included), and
+    // the backlog between what the publisher has sent and what ffmpeg has written growing
+    // (with a copied top rung ffmpeg never holds its input back: the encoded rungs' frames
+    // queue inside it instead).
     transcoder.on('lagging', (e: { speed: number }) => void this.#shrinkLadder(e.speed, generation));
+    const backlog = new BacklogWatch();
+    transcoder.on('progress', (p: { outTimeSeconds: number }) => {
+      const inputMs = ingest.mediaMs();
+      if (inputMs === null) return;
+      const growth = backlog.add(Date.now(), inputMs / 1000, p.outTimeSeconds);
+      if (growth !== null) void this.#shrinkLadder(1 - growth, generation);
+    });
     transcoder.on('exit', (e: { code: number | null; reason?: string }) => {
       if (generation !== this.#generation || this.#ended || !this.#ingest) return;
       // ffmpeg stopped on its own while the broadcaster is still connected (input it could not
@@ -217,9 +228,9 @@ export class BroadcastSession {
     if (this.#restarting || generation !== this.#generation || this.#rungs.length < 2) return;
     this.#restarting = true;
     try {
-      // The most expensive rung to drop is the biggest one that is encoded (a copied top rung costs nothing).
-      const encoded = this.#rungs.filter((r, i) => i > 0 || !r.copy);
-      const victim = encoded.length > 1 ? encoded[encoded[0] === this.#rungs[0] ? 1 : 0] : undefined;
+      // The top rung stays (it is the picture most viewers get); of the others the biggest goes:
+      // it costs the most to encode.
+      const victim = this.#rungs[1];
       if (!victim) return;
       this.#deps.log.warn(
         { broadcast: this.settings.broadcastId, speed, dropped: victim.name },
@@ -253,6 +264,31 @@ export class BroadcastSession {
       return;
     }
     this.#deps.onCurrent(this.current());
+  }
+}
+
+/**
+ * Whether the media ffmpeg has written falls behind the media the publisher has sent. The two
+ * clocks have different origins (the transcoder may start from a cached GOP), so only the
+ * backlog's growth counts: over the last WINDOW_S seconds, growing by more than LAG_RATE of the
+ * time passed (ffmpeg at < 0.9× real time) and past MIN_BACKLOG_S. Answers the growth rate then.
+ */
+export class BacklogWatch {
+  static readonly WINDOW_S = 6;
+  static readonly LAG_RATE = 0.1;
+  static readonly MIN_BACKLOG_S = 2;
+  readonly #samples: { at: number; backlog: number }[] = [];
+  #first: number | null = null;
+
+  add(nowMs: number, inputSeconds: number, outputSeconds: number): number | null {
+    this.#first ??= inputSeconds - outputSeconds;
+    const backlog = inputSeconds - outputSeconds - this.#first;
+    this.#samples.push({ at: nowMs, backlog });
+    while ((this.#samples[0]?.at ?? nowMs) < nowMs - BacklogWatch.WINDOW_S * 1000) this.#samples.shift();
+    const oldest = this.#samples[0];
+    if (!oldest || nowMs - oldest.at < (BacklogWatch.WINDOW_S - 1) * 1000) return null;
+    const rate = (backlog - oldest.backlog) / ((nowMs - oldest.at) / 1000);
+    return rate > BacklogWatch.LAG_RATE && backlog > BacklogWatch.MIN_BACKLOG_S ? rate : null;
   }
 }
 

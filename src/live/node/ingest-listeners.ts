@@ -243,6 +243,7 @@ function rtmpIngest(publish: LivePublish, media: LiveMediaInfo): LiveIngest {
     },
     open: (opts) => publish.openFlv(opts),
     bitrateBps: () => publish.stats().bitrateBps,
+    mediaMs: () => publish.stats().lastVideoMs,
     fps: () => publish.stats().fps,
     kick: (reason) => publish.close(reason),
     onEnd: (cb) => {
@@ -260,6 +261,8 @@ function srtIngest(listener: SrtListener, e: { source: LiveSource; stream: Reada
     source: e.source,
     open: () => ts.open(),
     bitrateBps: () => rate.bitsPerSecond(),
+    // MPEG-TS timestamps are not read here: the transcoder's own lag signal covers SRT.
+    mediaMs: () => null,
     fps: () => e.source.fps,
     kick: () => void listener.stop(),
     onEnd: (cb) => {

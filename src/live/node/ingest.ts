@@ -19,6 +19,8 @@ export interface LiveIngest {
   open(opts?: { fromLastKeyframe?: boolean }): Readable;
   /** Bits per second over the last few seconds, as received. */
   bitrateBps(): number;
+  /** The input's media clock (its latest video timestamp, ms), where the protocol carries it (RTMP). */
+  mediaMs(): number | null;
   fps(): number | null;
   /** Drops the broadcaster (stream disabled or completed, a limit passed). */
   kick(reason: string): void;

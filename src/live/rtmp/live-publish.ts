@@ -155,6 +155,7 @@ export class RtmpPublish extends EventEmitter implements LivePublish {
       bitrateBps: Math.round((bytes * 8 * 1000) / span),
       keyframeIntervalMs: this.keyframeInterval(),
       fps: this.measuredFps() ?? this.metadataFps(),
+      lastVideoMs: this.firstVideoTs === null ? null : this.lastVideoTs,
     };
   }
 

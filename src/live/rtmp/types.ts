@@ -43,6 +43,8 @@ export interface PublishStats {
   keyframeIntervalMs: number | null;
   /** Video frames per second measured over the last ~5 s of timestamps, metadata before that. */
   fps: number | null;
+  /** The publisher's timestamp of the latest video frame, ms (its media clock); null before one. */
+  lastVideoMs: number | null;
 }
 
 export interface LivePublish extends EventEmitter {
