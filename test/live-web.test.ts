@@ -17,6 +17,8 @@ const ADMIN_KEY = 'live-web-admin-key-0123456789abcdef';
 const NODE = 'node-web-test';
 /** Faster than the stream page's own refresh (6 s): a change seen within this came by the live events. */
 const LIVE_EVENT_MS = 4000;
+/** What the page put on the clipboard (the context may read it: permission granted). */
+const clipboard = (page: Page) => page.evaluate<string>('navigator.clipboard.readText()');
 
 interface Stream {
   id: string;
@@ -108,9 +110,9 @@ describe('live pages in Chromium', { skip: !chromiumAvailable() }, () => {
     assert.equal(await key.inputValue(), stream.stream_key);
     assert.match(stream.stream_key ?? '', /^[A-Za-z0-9]{32}$/);
     await page.getByRole('button', { name: 'Copy Stream key' }).click();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), stream.stream_key);
+    assert.equal(await clipboard(page), stream.stream_key);
     await page.getByRole('button', { name: 'Copy RTMP server URL' }).click();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), stream.ingest.rtmp);
+    assert.equal(await clipboard(page), stream.ingest.rtmp);
     await page.getByRole('button', { name: 'Hide' }).click();
     assert.equal(await key.getAttribute('type'), 'password');
 
@@ -123,7 +125,7 @@ describe('live pages in Chromium', { skip: !chromiumAvailable() }, () => {
     assert.match(obs, /48 kHz/);
     assert.ok(!obs.includes(stream.stream_key ?? '-'), 'no key in the OBS block');
     await page.getByRole('button', { name: 'Copy Settings to enter in OBS' }).click();
-    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), obs);
+    assert.equal(await clipboard(page), obs);
     // Public playback: the viewer page's address to share, and the player waiting for the broadcast.
     assert.equal(
       await page.getByLabel('Viewer page', { exact: true }).inputValue(),
