@@ -2,6 +2,7 @@ import { makeDownloadSpec, removeDownloadObjectsSpec } from './downloads/job-spe
 import { batchItemSpec } from './images/batches.ts';
 import { importObjectSpec, scanImportsSpec } from './imports/imports.service.ts';
 import { fetchUrlSpec } from './ingest/url-ingest.ts';
+import { finishBroadcastSpec } from './live/recording/finish-broadcast.job.ts';
 import { assetMailSpec } from './notifications/asset-mail.ts';
 import { sendMailSpec } from './notifications/mail.job.ts';
 import { deleteAssetObjectsSpec, probeSpec, transcodeSpec } from './pipeline/job-specs.ts';
@@ -25,4 +26,5 @@ export const JOB_TYPES: readonly string[] = [
   fetchUrlSpec,
   importObjectSpec,
   scanImportsSpec,
+  finishBroadcastSpec,
 ].map((s) => s.type);

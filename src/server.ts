@@ -6,7 +6,7 @@ import { outboxConsumers } from './composition/events.ts';
 import { imageServices } from './composition/images.ts';
 import { openInfrastructure } from './composition/infrastructure.ts';
 import { ingestServices, startImportScans } from './composition/ingest.ts';
-import { type LiveServices, liveServices } from './composition/live.ts';
+import { type LiveServices, liveOrigin, liveServices, startLiveNode } from './composition/live.ts';
 import { notificationServices } from './composition/notifications.ts';
 import { vodServices } from './composition/vod.ts';
 import {
@@ -65,12 +65,22 @@ export async function startServer(
   const notifications = notificationServices(config, infra);
   const access = await accessServices(config, infra, notifications.mailer);
 
-  // api and all: the HTTP app. worker and all: the job slots and the outbox's consumers.
+  // api, live and all: the HTTP app. worker and all: the job slots and the outbox's consumers.
   const http =
-    role === 'worker' ? null : await buildHttp(config, infra, { vod, images, ingest, access, metrics, live });
+    role === 'worker'
+      ? null
+      : await buildHttp(config, infra, {
+          vod,
+          images,
+          ingest,
+          access,
+          metrics,
+          live,
+          liveOrigin: liveOrigin(live, infra),
+        });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {
-    const registry = workerJobs(config, infra, { vod, images, ingest, notifications, metrics });
+    const registry = workerJobs(config, infra, { vod, images, ingest, notifications, metrics, live });
     workers = createWorkerPool(config, infra, registry, slots, opts.jobTypes);
   }
   const dispatchers = workers ? outboxConsumers(infra) : [];
@@ -78,6 +88,8 @@ export async function startServer(
   // Start: the consumers settle their cursors before anything can emit, then HTTP, then the pool.
   for (const d of dispatchers) await d.start();
   const listening = http ? await listen(config, http, infra) : null;
+  // all and live: RTMP/SRT ingest, live transcoding and packaging (after HTTP: other nodes reach it there).
+  const liveNode = role === 'all' || role === 'live' ? await startLiveNode(config, infra, live) : null;
   const pool = workers ? await startWorkerPool(config, infra, workers, metrics, role, slots) : null;
   const importScans = workers ? startImportScans(infra, ingest) : null;
   const workerMetrics =
@@ -97,6 +109,8 @@ export async function startServer(
     /** Graceful: stop claiming, let running jobs finish (or give their leases back), stop HTTP, close the database. */
     close() {
       closing ??= (async () => {
+        // Broadcasts on air turn disconnected first: their encoders can reconnect to another node.
+        await liveNode?.stop();
         await Promise.all([
           workers?.stop({ graceMs: config.shutdownGraceMs }),
           ...dispatchers.map((d) => d.stop()),

@@ -26,6 +26,7 @@ const PLAYBACK = [
   '/play/:playbackId/download.mp4',
   '/play/:playbackId/download.m4a',
   '/play/:playbackId/:rendition/:file',
+  '/play/:playbackId/live/:broadcastId/:rendition/:file',
   '/play/:playbackId/subs/:trackId/:file',
 ];
 

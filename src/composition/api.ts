@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
+import type { LiveOrigin } from '../live/origin/live-origin.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
 import { type AccessServices, prepareAccess } from './access.ts';
@@ -26,17 +27,18 @@ export async function buildHttp(
     access: AccessServices;
     metrics: Metrics;
     live: LiveServices;
+    liveOrigin: LiveOrigin;
   },
 ): Promise<HttpApp> {
   const { db, store, queue, log } = infra;
-  const { vod, images, ingest, access, metrics, live } = services;
+  const { vod, images, ingest, access, metrics, live, liveOrigin } = services;
   await prepareAccess(config, infra, access);
   return buildApp({
     db,
     store,
     assets: vod.assets,
     tracks: vod.tracks,
-    live,
+    live: { streams: live.streams, addresses: live.addresses, origin: liveOrigin },
     urlIngest: ingest.urlIngest,
     imports: ingest.imports,
     storageHookSecret: config.storageHookSecret,

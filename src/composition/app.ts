@@ -34,6 +34,7 @@ import type { Presets } from '../images/presets.ts';
 import type { Imports } from '../imports/imports.service.ts';
 import { registerStorageHookRoute } from '../imports/storage-hook.routes.ts';
 import type { UrlIngest } from '../ingest/url-ingest.ts';
+import type { LiveOrigin } from '../live/origin/live-origin.ts';
 import type { IngestAddresses } from '../live/streams/ingest-addresses.ts';
 import { registerLiveStreamRoutes } from '../live/streams/live-streams.routes.ts';
 import type { LiveStreamsService } from '../live/streams/live-streams.service.ts';
@@ -56,7 +57,7 @@ export interface AppDeps {
   /** Subtitle and caption tracks of assets. */
   tracks: TracksService;
   /** Live streams and the ingest addresses their API shows. */
-  live: { streams: LiveStreamsService; addresses: IngestAddresses };
+  live: { streams: LiveStreamsService; addresses: IngestAddresses; origin: LiveOrigin };
   /** Assets from a URL (`POST /v1/assets` with JSON). */
   urlIngest: UrlIngest;
   /** Objects under imports/ as assets: the storage hook (on with its secret) and image batches. */
@@ -207,7 +208,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   });
   registerAssetRoutes(app, { assets: deps.assets, store: deps.store, urlIngest: deps.urlIngest });
   registerTrackRoutes(app, { assets: deps.assets, tracks: deps.tracks });
-  registerLiveStreamRoutes(app, deps.live);
+  registerLiveStreamRoutes(app, { streams: deps.live.streams, addresses: deps.live.addresses });
   const uploads = registerUploadRoutes(app, {
     db: deps.db,
     store: deps.store,
@@ -225,6 +226,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     segmentRedirectSeconds: deps.segmentRedirectSeconds,
     images: deps.images.renditions,
     tracks: deps.tracks,
+    live: deps.live.origin,
   });
   registerAccessRoutes(app, {
     assets: deps.assets,

@@ -8,19 +8,22 @@ import { WorkerPool } from '../queue/worker.ts';
 import { type ImageServices, imageJobs } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { type IngestServices, ingestJobs } from './ingest.ts';
+import { type LiveServices, liveJobs } from './live.ts';
 import { type NotificationServices, notificationJobs } from './notifications.ts';
 import { type VodServices, vodJobs } from './vod.ts';
 import { webhookJobs } from './webhooks.ts';
 
 /**
- * What a process runs: `all` (`framehouse serve`: HTTP and workers), `api` (HTTP only) or
- * `worker` (jobs only, optionally of some types).
+ * What a process runs: `all` (`framehouse serve`: HTTP, workers and live ingest), `api` (HTTP
+ * only), `worker` (jobs only, optionally of some types) or `live` (ingest, live transcoding and
+ * packaging, with the HTTP that serves its playlists to api nodes).
  */
-export type Role = 'all' | 'api' | 'worker';
+export type Role = 'all' | 'api' | 'worker' | 'live';
 
-/** Job slots a process runs: none for `api`, at least one for `worker`. */
+/** Job slots a process runs: none for `api` and `live`, at least one for `worker`. */
 export function jobSlotsFor(role: Role, config: Config): number {
-  return role === 'api' ? 0 : Math.max(config.workerConcurrency, role === 'worker' ? 1 : 0);
+  if (role === 'api' || role === 'live') return 0;
+  return Math.max(config.workerConcurrency, role === 'worker' ? 1 : 0);
 }
 
 /** Every job type a worker handles, declared once: start-up fails if a queued type has no handler. */
@@ -33,6 +36,7 @@ export function workerJobs(
     ingest: IngestServices;
     notifications: NotificationServices;
     metrics: Metrics;
+    live: LiveServices;
   },
 ): JobRegistry {
   const registry = vodJobs(config, infra, services.vod, services.images.limits);
@@ -41,6 +45,7 @@ export function workerJobs(
     ...notificationJobs(config, infra, services.notifications),
     ...imageJobs(infra, services.images),
     ...ingestJobs(config, infra, services.vod, services.ingest),
+    ...liveJobs(config, infra, services.live, services.vod),
   ])
     registry.register(job);
   return registry;

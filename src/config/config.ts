@@ -162,6 +162,8 @@ const schema = z.object({
   liveMaxBitrateKbps: int(100, 1_000_000).default(20_000),
   liveMaxRungs: int(1, 8).default(3),
   liveDvrSeconds: int(0, 24 * 3600).default(1800),
+  // The live ladder's x264 speed: it must encode every rung in real time (see bench/ and the README).
+  liveX264Preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster']).default('superfast'),
   liveInternalUrl: z
     .string()
     .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as http://live-1.internal:8080')
@@ -246,6 +248,7 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   liveMaxBitrateKbps: 'FRAMEHOUSE_LIVE_MAX_BITRATE_KBPS',
   liveMaxRungs: 'FRAMEHOUSE_LIVE_MAX_RUNGS',
   liveDvrSeconds: 'FRAMEHOUSE_LIVE_DVR_SECONDS',
+  liveX264Preset: 'FRAMEHOUSE_LIVE_X264_PRESET',
   liveInternalUrl: 'FRAMEHOUSE_LIVE_INTERNAL_URL',
 };
 

@@ -8,6 +8,13 @@ import type { TracksService } from '../captions/tracks.service.ts';
 import { attachmentDisposition } from '../downloads/content-disposition.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
 import { DEFAULT_RECIPE } from '../images/recipe.ts';
+import {
+  INTERNAL_HEADER,
+  type LiveOrigin,
+  type LiveTarget,
+  parseLiveFile,
+} from '../live/origin/live-origin.ts';
+import { replyLive } from '../live/origin/live-replies.ts';
 import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -52,6 +59,8 @@ interface Deps {
   segmentRedirectSeconds: number;
   /** Subtitle and caption tracks, served as HLS subtitle renditions. */
   tracks: TracksService;
+  /** Live streams' playback (their playback ids share `/play/` with assets'). */
+  live?: LiveOrigin | undefined;
 }
 
 /**
@@ -61,7 +70,7 @@ interface Deps {
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { assets, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks }: Deps,
+  { assets, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks, live }: Deps,
 ): Promise<void> {
   const subtitles = new SubtitleDelivery({ assets, store, tracks });
   await app.register(
@@ -122,10 +131,43 @@ export async function registerPlaybackRoutes(
       };
       const schema = { hide: false, tags: ['playback'] };
 
+      /** The live stream behind the request's playback id (token checked when signed), or null. */
+      const findLive = async (
+        request: FastifyRequest,
+      ): Promise<{ target: LiveTarget; token: string | undefined; playbackId: string } | null> => {
+        const { playbackId = '' } = request.params as { playbackId?: string };
+        if (!live || !PLAYBACK_ID.test(playbackId)) return null;
+        const target = await live.lookup(playbackId);
+        if (!target) return null;
+        if (target.policy !== 'signed') return { target, token: undefined, playbackId };
+        const token = (request.query as { token?: string }).token;
+        await tokens.verify(token, playbackId);
+        return { target, token, playbackId };
+      };
+      const liveQuery = (request: FastifyRequest) => {
+        const q = request.query as Record<string, unknown>;
+        const out: Record<string, string> = {};
+        for (const name of ['_HLS_msn', '_HLS_part', '_HLS_skip'] as const) {
+          const v = q[name];
+          if (typeof v === 'string' || typeof v === 'number') out[name] = String(v);
+        }
+        return out;
+      };
+      const isHop = (request: FastifyRequest) => request.headers[INTERNAL_HEADER] !== undefined;
+
       scope.get(
         '/:playbackId/master.m3u8',
-        { schema: { ...schema, summary: 'HLS master playlist' } },
+        { schema: { ...schema, summary: 'HLS master playlist (of an asset, or of a live stream on air)' } },
         async (request, reply) => {
+          const onAir = await findLive(request);
+          if (onAir && live) {
+            const answer = await live.master(onAir.playbackId, onAir.target, isHop(request));
+            return replyLive(reply, answer, {
+              token: onAir.token,
+              blocking: false,
+              tokenize: tokenizePlaylist,
+            });
+          }
           const { asset, token } = await findAsset(request);
           if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
           const key = mediaKeys.hls(asset.id, 'master.m3u8');
@@ -168,6 +210,40 @@ export async function registerPlaybackRoutes(
               .send();
           }
           return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMMUTABLE);
+        },
+      );
+
+      scope.get(
+        '/:playbackId/live/:broadcastId/:rendition/:file',
+        {
+          schema: {
+            ...schema,
+            summary:
+              'A live broadcast: a rendition playlist (LL-HLS: _HLS_msn, _HLS_part, _HLS_skip), part, segment or init segment',
+          },
+        },
+        async (request, reply) => {
+          const { broadcastId = '', rendition = '', file = '' } = request.params as Record<string, string>;
+          const parsed = parseLiveFile(file);
+          if (!parsed || !PLAYBACK_ID.test(broadcastId) || !RENDITION_NAME.test(rendition))
+            throw new AppError('FH_ERR_NOT_FOUND');
+          const onAir = await findLive(request);
+          if (!onAir || !live) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
+          // A viewer who leaves stops waiting: the packager forgets its blocked request.
+          const abort = new AbortController();
+          request.raw.once('close', () => abort.abort());
+          const query = liveQuery(request);
+          const answer = await live.file(
+            onAir.playbackId,
+            onAir.target,
+            { broadcastId, rendition, file: parsed, query, hop: isHop(request) },
+            abort.signal,
+          );
+          return replyLive(reply, answer, {
+            token: onAir.token,
+            blocking: query._HLS_msn !== undefined,
+            tokenize: tokenizePlaylist,
+          });
         },
       );
 

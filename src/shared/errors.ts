@@ -124,11 +124,28 @@ export const ERROR_CODES = {
     status: 422,
     message: 'The encoder stopped sending and did not come back within the reconnect window.',
   },
+  FH_ERR_LIVE_INPUT_REFUSED: {
+    status: 422,
+    message: 'A publish was refused: the encoder sent nothing this server could start a broadcast from.',
+  },
+  FH_ERR_LIVE_NOT_ON_AIR: { status: 404, message: 'This live stream is not on air right now.' },
+  FH_ERR_LIVE_WAIT_TIMEOUT: {
+    status: 503,
+    message: 'The requested part of the live stream did not arrive in time: reload the playlist.',
+  },
+  FH_ERR_LIVE_NODE_UNREACHABLE: {
+    status: 502,
+    message: 'The live node holding this stream cannot be reached.',
+  },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
   FH_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a moment.' },
   // Media errors: recorded on an asset (its `errors` list) rather than returned by a request.
   FH_ERR_EMPTY_FILE: { status: 422, message: 'The file is empty (0 bytes).' },
   FH_ERR_NOT_MEDIA: { status: 422, message: 'The file is not audio or video that we can read.' },
+  FH_ERR_LIVE_MEDIA_INVALID: {
+    status: 502,
+    message: 'The live encoder sent fragmented MP4 that cannot be read; the stream was stopped.',
+  },
   FH_ERR_MEDIA_DAMAGED: { status: 422, message: 'The file looks like media but is damaged or truncated.' },
   FH_ERR_UNSUPPORTED_MEDIA: { status: 422, message: 'This kind of file is not supported.' },
   FH_ERR_PRESET_NOT_FOUND: { status: 404, message: 'There is no preset with this name.' },
@@ -147,6 +164,11 @@ export const ERROR_CODES = {
   FH_ERR_PLAYLIST_REJECTED: {
     status: 422,
     message: 'Playlists and reference files (HLS, DASH, concat) are not accepted as sources.',
+  },
+  // Live ingest: recorded on the live stream (its refusal reason) rather than returned by a request.
+  FH_ERR_LIVE_NO_MEDIA: {
+    status: 422,
+    message: 'The encoder connected but sent no usable audio or video configuration.',
   },
   FH_ERR_MEDIA_TIMEOUT: { status: 422, message: 'Processing the file took longer than the time limit.' },
   FH_ERR_TRANSCODE_FAILED: { status: 500, message: 'Transcoding the file failed.' },

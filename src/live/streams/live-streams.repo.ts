@@ -134,6 +134,10 @@ export const liveStreamsRepo = {
       .execute() as Promise<{ live_stream_id: string; asset_id: string }[]>;
   },
 
+  withSrtPort(db: Executor): Promise<LiveStreamRow[]> {
+    return db.selectFrom('live_streams').selectAll().where('srt_port', 'is not', null).execute();
+  },
+
   withStatus(db: Executor, status: LiveStreamStatus): Promise<LiveStreamRow[]> {
     return db.selectFrom('live_streams').selectAll().where('status', '=', status).execute();
   },

@@ -105,6 +105,7 @@ export class LiveStreamsService {
   readonly #srtPorts: PortRange | null;
   readonly #kick: ((streamId: string, nodeId: string | null) => void | Promise<void>) | undefined;
   readonly #onError: (err: unknown) => void;
+  readonly #broadcastEnded: BroadcastEndedHook;
 
   constructor(deps: {
     db: Db;
@@ -119,11 +120,18 @@ export class LiveStreamsService {
     kick?: (streamId: string, nodeId: string | null) => void | Promise<void>;
     /** Where a failed kick is reported (the state change itself is committed by then). */
     onError?: (err: unknown) => void;
+    /**
+     * Runs in the transaction that ends a broadcast, whichever way it ends (window passed,
+     * completed, disabled, replaced): the live feature enqueues the job that makes its
+     * recording and clears its segments there, so no ended broadcast is left without one.
+     */
+    onBroadcastEnded?: BroadcastEndedHook;
   }) {
     this.#db = deps.db;
     this.#srtPorts = deps.srtPorts;
     this.#kick = deps.kick;
     this.#onError = deps.onError ?? (() => {});
+    this.#broadcastEnded = deps.onBroadcastEnded ?? (async () => {});
   }
 
   // ---- The API's operations ----
@@ -311,7 +319,7 @@ export class LiveStreamsService {
       const stream = await repo.get(trx, id);
       if (!stream) throw new AppError('FH_ERR_LIVE_STREAM_NOT_FOUND');
       if (!isBroadcasting(stream)) return null;
-      const done = await endBroadcastOf(trx, stream, 'idle', 'completed');
+      const done = await endBroadcastOf(trx, stream, 'idle', 'completed', this.#broadcastEnded);
       if (done)
         await recordAudit(trx, who, { action: 'live_stream.completed', target: { type: 'live_stream', id } });
       return done ? stream : null;
@@ -330,7 +338,7 @@ export class LiveStreamsService {
       if (!stream) throw new AppError('FH_ERR_LIVE_STREAM_NOT_FOUND');
       if (stream.status === 'disabled') return null;
       const broadcasting = isBroadcasting(stream);
-      if (broadcasting) await endBroadcastOf(trx, stream, 'disabled', 'disabled');
+      if (broadcasting) await endBroadcastOf(trx, stream, 'disabled', 'disabled', this.#broadcastEnded);
       else if (!(await repo.update(trx, id, { status: 'disabled' }, ['idle'])))
         throw new AppError('FH_ERR_BUSY', 'The stream changed state meanwhile: try again.');
       if (!broadcasting) await emit(trx, 'live_stream.disabled', id, { broadcast_id: null });
@@ -435,11 +443,15 @@ export class LiveStreamsService {
       );
       if (!went) return false;
       // A new broadcast on a disconnected stream: the one it replaces is over.
-      if (before?.broadcast_id && before.broadcast_id !== opts.broadcastId)
-        await repo.updateBroadcast(trx, before.broadcast_id, { status: 'ended', ended_at: isoNow() }, [
+      if (
+        before?.broadcast_id &&
+        before.broadcast_id !== opts.broadcastId &&
+        (await repo.updateBroadcast(trx, before.broadcast_id, { status: 'ended', ended_at: isoNow() }, [
           'live',
           'disconnected',
-        ]);
+        ]))
+      )
+        await this.#broadcastEnded(trx, before.broadcast_id);
       await repo.updateBroadcast(trx, opts.broadcastId, { status: 'live', node_id: opts.nodeId });
       await emit(trx, 'live_stream.active', streamId, {
         broadcast_id: opts.broadcastId,
@@ -483,7 +495,7 @@ export class LiveStreamsService {
     return this.#db.transaction().execute(async (trx) => {
       const stream = await repo.get(trx, streamId);
       if (!stream || !isBroadcasting(stream)) return null;
-      if (!(await endBroadcastOf(trx, stream, 'idle', reason))) return null;
+      if (!(await endBroadcastOf(trx, stream, 'idle', reason, this.#broadcastEnded))) return null;
       return stream.broadcast_id ? ((await repo.getBroadcast(trx, stream.broadcast_id)) ?? null) : null;
     });
   }
@@ -574,10 +586,26 @@ export class LiveStreamsService {
 
   /** Ends a broadcast that is not the stream's (one markActive refused). True when it was not ended yet. */
   endBroadcast(broadcastId: string): Promise<boolean> {
-    return repo.updateBroadcast(this.#db, broadcastId, { status: 'ended', ended_at: isoNow() }, [
-      'live',
-      'disconnected',
-    ]);
+    return this.#db.transaction().execute(async (trx) => {
+      const ended = await repo.updateBroadcast(trx, broadcastId, { status: 'ended', ended_at: isoNow() }, [
+        'live',
+        'disconnected',
+      ]);
+      if (ended) await this.#broadcastEnded(trx, broadcastId);
+      return ended;
+    });
+  }
+
+  /** In the transaction that creates the recording's asset: the broadcast names it from then on. */
+  async linkRecording(trx: Transaction<Database>, broadcastId: string, assetId: string): Promise<void> {
+    if (!(await repo.updateBroadcast(trx, broadcastId, { asset_id: assetId })))
+      throw new AppError('FH_ERR_NOT_FOUND', 'No broadcast has this id.');
+  }
+
+  /** Streams a live node opens an SRT listener for: those with a port that may publish. */
+  async srtStreams(): Promise<LiveStreamRow[]> {
+    const rows = await repo.withSrtPort(this.#db);
+    return rows.filter((s) => s.status !== 'disabled');
   }
 
   /** The recording's asset (it shows in the stream's `recordings` from now on). */
@@ -681,6 +709,9 @@ export function canSeeSecrets(stream: Pick<LiveStreamRow, 'created_by'>, princip
   return stream.created_by !== null && describePrincipal(principal).actor === stream.created_by;
 }
 
+/** See the constructor's `onBroadcastEnded`. */
+export type BroadcastEndedHook = (trx: Transaction<Database>, broadcastId: string) => Promise<void>;
+
 export function isBroadcasting(stream: Pick<LiveStreamRow, 'status'>): boolean {
   return (BROADCASTING as readonly string[]).includes(stream.status);
 }
@@ -705,6 +736,7 @@ async function endBroadcastOf(
   stream: LiveStreamRow,
   status: 'idle' | 'disabled',
   reason: string,
+  broadcastEnded: BroadcastEndedHook,
 ): Promise<boolean> {
   const went = await repo.update(
     trx,
@@ -713,11 +745,14 @@ async function endBroadcastOf(
     BROADCASTING,
   );
   if (!went) return false;
-  if (stream.broadcast_id)
-    await repo.updateBroadcast(trx, stream.broadcast_id, { status: 'ended', ended_at: isoNow() }, [
+  if (
+    stream.broadcast_id &&
+    (await repo.updateBroadcast(trx, stream.broadcast_id, { status: 'ended', ended_at: isoNow() }, [
       'live',
       'disconnected',
-    ]);
+    ]))
+  )
+    await broadcastEnded(trx, stream.broadcast_id);
   await emit(trx, status === 'idle' ? 'live_stream.idle' : 'live_stream.disabled', stream.id, {
     broadcast_id: stream.broadcast_id,
     reason,

@@ -1,0 +1,274 @@
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { LiveStreamRow } from '../../db/schema.ts';
+import type { ErrorCode } from '../../shared/errors.ts';
+import { createRtmpServer } from '../rtmp/rtmp-server.ts';
+import type { LiveMediaInfo, LivePublish, PublishAttempt, PublishVerdict } from '../rtmp/types.ts';
+import type { LiveStreamsService } from '../streams/live-streams.service.ts';
+import type { LiveSource } from '../transcode/live-ladder.ts';
+import { SrtListener } from '../transcode/srt-listener.ts';
+import type { LiveIngest } from './ingest.ts';
+import { ByteRate, TsSwitch } from './ingest-streams.ts';
+
+type Refusal = { code: ErrorCode; message: string };
+
+/** How long a new publisher has to send its second keyframe (the ladder plan wants its interval). */
+const KEYFRAME_WAIT_MS = 4_000;
+
+/**
+ * The node's doors: RTMP (and RTMPS with a certificate) for every stream, and one SRT listener
+ * per stream that has an SRT port. Each checks what comes in — the stream key before the
+ * publish is accepted, then the codecs — and hands the accepted input to the node.
+ */
+export class IngestListeners {
+  readonly #o: IngestListenerOptions;
+  readonly #streams: LiveStreamsService;
+  readonly #log: Logger;
+  readonly #admit: (stream: LiveStreamRow) => Refusal | null;
+  readonly #onIngest: (stream: LiveStreamRow, ingest: LiveIngest) => Promise<void>;
+  /** Streams whose key was accepted, until their publish starts (keyed by the attempt). */
+  readonly #authorized = new WeakMap<PublishAttempt, LiveStreamRow>();
+  readonly #servers: { close(): Promise<void> }[] = [];
+  readonly #srt = new Map<string, { listener: SrtListener; port: number; passphrase: string }>();
+
+  constructor(
+    o: IngestListenerOptions,
+    deps: {
+      streams: LiveStreamsService;
+      log: Logger;
+      admit(stream: LiveStreamRow): Refusal | null;
+      onIngest(stream: LiveStreamRow, ingest: LiveIngest): Promise<void>;
+    },
+  ) {
+    this.#o = o;
+    this.#streams = deps.streams;
+    this.#log = deps.log;
+    this.#admit = deps.admit;
+    this.#onIngest = deps.onIngest;
+  }
+
+  /** Starts RTMP (and RTMPS); answers the RTMP port bound (0 in the options: any free one). */
+  async start(): Promise<number> {
+    const handlers = {
+      authorize: (attempt: PublishAttempt) => this.#authorize(attempt),
+      onPublish: (publish: LivePublish) => void this.#onPublish(publish),
+      log: this.#log.child({ component: 'rtmp' }),
+    };
+    const rtmp = createRtmpServer(handlers);
+    const port = await rtmp.listen(this.#o.rtmpPort, this.#o.host);
+    this.#servers.push(rtmp);
+    if (this.#o.tls) {
+      const rtmps = createRtmpServer({ ...handlers, tls: this.#o.tls });
+      await rtmps.listen(this.#o.rtmpsPort, this.#o.host);
+      this.#servers.push(rtmps);
+    }
+    await this.reconcileSrt();
+    return port;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([
+      ...this.#servers.map((s) => s.close()),
+      ...[...this.#srt.values()].map((s) => s.listener.stop()),
+    ]);
+    this.#srt.clear();
+  }
+
+  /** One SRT listener per stream that has a port and may publish; restarted when its passphrase changes. */
+  async reconcileSrt(): Promise<void> {
+    if (!this.#o.srtEnabled) return;
+    const wanted = new Map((await this.#streams.srtStreams()).map((s) => [s.id, s]));
+    for (const [id, open] of this.#srt) {
+      const s = wanted.get(id);
+      if (!s || s.srt_port !== open.port || s.srt_passphrase !== open.passphrase) {
+        this.#srt.delete(id);
+        await open.listener.stop();
+      }
+    }
+    for (const s of wanted.values()) {
+      if (this.#srt.has(s.id) || s.srt_port === null || s.status === 'disabled') continue;
+      this.#openSrt(s, s.srt_port);
+    }
+  }
+
+  #openSrt(stream: LiveStreamRow, port: number): void {
+    const listener = new SrtListener({
+      ffmpegPath: this.#o.ffmpegPath,
+      host: this.#o.host,
+      port,
+      passphrase: stream.srt_passphrase,
+      streamId: stream.stream_key,
+      log: this.#log.child({ component: 'srt', stream: stream.id }),
+    });
+    this.#srt.set(stream.id, { listener, port, passphrase: stream.srt_passphrase });
+    listener.on(
+      'publish',
+      (e: { source: LiveSource; stream: Readable }) => void this.#onSrtPublish(stream.id, listener, e),
+    );
+    listener.on('error', (err: unknown) =>
+      this.#log.warn({ err, stream: stream.id, port }, 'SRT listener failed'),
+    );
+    // The caller left (or never came and ffmpeg stopped): the next reconcile opens a new listener.
+    listener.on('end', () => {
+      if (this.#srt.get(stream.id)?.listener === listener) this.#srt.delete(stream.id);
+    });
+    listener.start();
+  }
+
+  async #authorize(attempt: PublishAttempt): Promise<PublishVerdict> {
+    if (attempt.app !== 'live')
+      return { accept: false, reason: `unknown application ${JSON.stringify(attempt.app.slice(0, 40))}` };
+    const auth = await this.#streams.authorizePublish(attempt.streamKey);
+    if (!auth.ok) {
+      if (auth.streamId) {
+        const refusal = keyRefusal(auth.code);
+        await this.#streams.recordRefusal(auth.streamId, refusal.code, refusal.message).catch(() => {});
+      }
+      return { accept: false, reason: auth.code };
+    }
+    const full = this.#admit(auth.stream);
+    if (full) {
+      await this.#streams.recordRefusal(auth.stream.id, full.code, full.message).catch(() => {});
+      return { accept: false, reason: 'node full' };
+    }
+    this.#authorized.set(attempt, auth.stream);
+    return { accept: true };
+  }
+
+  async #onPublish(publish: LivePublish): Promise<void> {
+    const stream = this.#authorized.get(publish.attempt);
+    if (!stream) return publish.close('not authorized');
+    try {
+      const media = await publish.ready;
+      const refusal = codecRefusal(media);
+      if (refusal) {
+        await this.#streams.recordRefusal(stream.id, refusal.code, refusal.message);
+        return publish.close('unsupported codec');
+      }
+      await waitFor(() => publish.stats().keyframeIntervalMs !== null, KEYFRAME_WAIT_MS);
+      await this.#onIngest(stream, rtmpIngest(publish, media));
+    } catch (err) {
+      this.#log.warn({ err, stream: stream.id }, 'publish could not start');
+      await this.#streams
+        .recordRefusal(stream.id, 'FH_ERR_LIVE_INPUT_REFUSED', 'No video arrived from the encoder in time.')
+        .catch(() => {});
+      publish.close('could not start');
+    }
+  }
+
+  async #onSrtPublish(streamId: string, listener: SrtListener, e: { source: LiveSource; stream: Readable }) {
+    try {
+      const stream = await this.#streams.row(streamId);
+      const refusal: Refusal | null = !stream
+        ? { code: 'FH_ERR_LIVE_STREAM_NOT_FOUND', message: 'The stream is gone.' }
+        : stream.status === 'disabled'
+          ? keyRefusal('disabled')
+          : stream.status === 'active'
+            ? keyRefusal('busy')
+            : (codecRefusal({ videoCodec: e.source.videoCodec, audioCodec: e.source.audioCodec }) ??
+              this.#admit(stream));
+      if (!stream || refusal) {
+        if (stream && refusal) await this.#streams.recordRefusal(stream.id, refusal.code, refusal.message);
+        await listener.stop();
+        return;
+      }
+      await this.#onIngest(stream, srtIngest(listener, e));
+    } catch (err) {
+      this.#log.warn({ err, stream: streamId }, 'SRT publish could not start');
+      await listener.stop();
+    }
+  }
+}
+
+export interface IngestListenerOptions {
+  host: string;
+  rtmpPort: number;
+  rtmpsPort: number;
+  tls: { cert: Buffer; key: Buffer } | null;
+  srtEnabled: boolean;
+  ffmpegPath: string;
+}
+
+/** What the broadcaster reads in `last_error` when its key is refused (nothing of the key itself). */
+function keyRefusal(code: 'unknown' | 'disabled' | 'busy'): Refusal {
+  switch (code) {
+    case 'disabled':
+      return {
+        code: 'FH_ERR_LIVE_STREAM_DISABLED',
+        message: 'A publish was refused: this stream is disabled.',
+      };
+    case 'busy':
+      return {
+        code: 'FH_ERR_LIVE_STREAM_BUSY',
+        message: 'A publish was refused: another encoder is already live on this stream.',
+      };
+    default:
+      return { code: 'FH_ERR_LIVE_INPUT_REFUSED', message: 'A publish was refused.' };
+  }
+}
+
+/** H.264 video and AAC audio (or none) are what the live ladder takes; anything else, a reason. */
+export function codecRefusal(media: Pick<LiveMediaInfo, 'videoCodec' | 'audioCodec'>): Refusal | null {
+  if (media.videoCodec !== 'h264') {
+    return {
+      code: 'FH_ERR_LIVE_UNSUPPORTED_MEDIA',
+      message: `The encoder sent ${media.videoCodec ? `${media.videoCodec} video` : 'no video'}: set it to H.264 (x264 or a hardware H.264 encoder) with AAC audio.`,
+    };
+  }
+  if (media.audioCodec !== null && media.audioCodec !== 'aac') {
+    return {
+      code: 'FH_ERR_LIVE_UNSUPPORTED_MEDIA',
+      message: `The encoder sent ${media.audioCodec} audio: set it to AAC.`,
+    };
+  }
+  return null;
+}
+
+function rtmpIngest(publish: LivePublish, media: LiveMediaInfo): LiveIngest {
+  const stats = publish.stats();
+  return {
+    protocol: publish.attempt.secure ? 'rtmps' : 'rtmp',
+    format: 'flv',
+    source: {
+      width: media.width ?? 1280,
+      height: media.height ?? 720,
+      fps: media.fps ?? stats.fps,
+      videoBitrate: stats.bitrateBps || null,
+      keyframeIntervalMs: stats.keyframeIntervalMs,
+      hasAudio: media.audioCodec !== null,
+      videoCodec: media.videoCodec ?? 'h264',
+      audioCodec: media.audioCodec,
+      videoCodecString: media.videoCodecString,
+      audioCodecString: media.audioCodecString,
+    },
+    open: (opts) => publish.openFlv(opts),
+    bitrateBps: () => publish.stats().bitrateBps,
+    fps: () => publish.stats().fps,
+    kick: (reason) => publish.close(reason),
+    onEnd: (cb) => {
+      publish.once('end', (why: string) => cb(why));
+    },
+  };
+}
+
+function srtIngest(listener: SrtListener, e: { source: LiveSource; stream: Readable }): LiveIngest {
+  const rate = new ByteRate();
+  const ts = new TsSwitch(e.stream, (n) => rate.add(n));
+  return {
+    protocol: 'srt',
+    format: 'mpegts',
+    source: e.source,
+    open: () => ts.open(),
+    bitrateBps: () => rate.bitsPerSecond(),
+    fps: () => e.source.fps,
+    kick: () => void listener.stop(),
+    onEnd: (cb) => {
+      listener.once('end', () => cb('caller left'));
+    },
+  };
+}
+
+async function waitFor(ready: () => boolean, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!ready() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+}

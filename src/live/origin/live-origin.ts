@@ -1,0 +1,265 @@
+import type { Readable } from 'node:stream';
+import { AppError } from '../../shared/errors.ts';
+import type { ObjectStore } from '../../storage/object-store.ts';
+import type { LivePackager } from '../packager/live-packager.ts';
+import { liveKeys } from '../recording/segment-recorder.ts';
+
+/** Where a live playback id leads: its stream's broadcast, and the live node packaging it. */
+export interface LiveTarget {
+  streamId: string;
+  policy: 'public' | 'signed';
+  /** The broadcast on air (or the last one); null when the stream never went live. */
+  broadcastId: string | null;
+  status: 'idle' | 'active' | 'disconnected' | 'disabled';
+  /** The live node holding the broadcast, and how other nodes reach its HTTP. */
+  nodeId: string | null;
+  internalUrl: string | null;
+}
+
+export interface LiveDirectory {
+  byPlaybackId(playbackId: string): Promise<LiveTarget | null>;
+}
+
+/** The packagers of the broadcasts on this node. */
+export interface LocalPackagers {
+  readonly nodeId: string | null;
+  packager(broadcastId: string): LivePackager | null;
+}
+
+export type LiveFile =
+  | { kind: 'playlist' }
+  | { kind: 'init'; id: number }
+  | { kind: 'segment'; msn: number }
+  | { kind: 'part'; msn: number; part: number };
+
+const FILE = /^(?:(index\.m3u8)|init_(\d{1,6})\.mp4|seg_(\d{1,12})\.m4s|part_(\d{1,12})_(\d{1,4})\.m4s)$/;
+
+/** The files under `/play/{id}/live/{broadcast}/{rendition}/`, or null for any other name. */
+export function parseLiveFile(file: string): LiveFile | null {
+  const m = FILE.exec(file);
+  if (!m) return null;
+  if (m[1]) return { kind: 'playlist' };
+  if (m[2] !== undefined) return { kind: 'init', id: Number(m[2]) };
+  if (m[3] !== undefined) return { kind: 'segment', msn: Number(m[3]) };
+  return { kind: 'part', msn: Number(m[4]), part: Number(m[5]) };
+}
+
+/** What a live request is answered with. */
+export type LiveAnswer =
+  | { status: 200; type: 'playlist'; body: string }
+  | { status: 200; type: 'media'; body: Buffer | Readable }
+  | { status: number; type: 'error'; message: string };
+
+/** Sent on requests one node makes to another, so a lost stream is never proxied round in circles. */
+export const INTERNAL_HEADER = 'x-framehouse-live-hop';
+const PROXY_TIMEOUT_MS = 15_000;
+/** A playback id's target is looked up at most this often per node (not per request). */
+const LOOKUP_TTL_MS = 1_000;
+
+/**
+ * Answers live playback on any node. The node packaging a broadcast answers from its packager's
+ * memory (blocking playlist reloads wait there); any other node forwards playlists and parts to
+ * it, sharing one upstream request among every viewer asking for the same thing, and serves
+ * segments that have left memory (the DVR window) from the object store itself. Lookups of a
+ * playback id are cached for a second, so waiting viewers never poll the database.
+ */
+export class LiveOrigin {
+  readonly #directory: LiveDirectory;
+  readonly #local: LocalPackagers;
+  readonly #store: ObjectStore;
+  readonly #lookups = new Map<string, { at: number; target: Promise<LiveTarget | null> }>();
+  readonly #inflight = new Map<string, Promise<ProxyAnswer>>();
+
+  constructor(deps: { directory: LiveDirectory; local: LocalPackagers; store: ObjectStore }) {
+    this.#directory = deps.directory;
+    this.#local = deps.local;
+    this.#store = deps.store;
+  }
+
+  /** The live stream behind a playback id, or null when the id is not a live stream's. */
+  lookup(playbackId: string): Promise<LiveTarget | null> {
+    const now = Date.now();
+    const hit = this.#lookups.get(playbackId);
+    if (hit && now - hit.at < LOOKUP_TTL_MS) return hit.target;
+    const target = this.#directory.byPlaybackId(playbackId);
+    this.#lookups.set(playbackId, { at: now, target });
+    target.catch(() => this.#lookups.delete(playbackId));
+    if (this.#lookups.size > 10_000) this.#lookups.delete(this.#lookups.keys().next().value as string);
+    return target;
+  }
+
+  /** The multivariant playlist of the broadcast on air; its URIs name the broadcast. */
+  async master(playbackId: string, target: LiveTarget, hop: boolean): Promise<LiveAnswer> {
+    if (!target.broadcastId || target.status === 'idle' || target.status === 'disabled')
+      return notLive(target);
+    const packager = this.#local.packager(target.broadcastId);
+    if (packager) {
+      return {
+        status: 200,
+        type: 'playlist',
+        body: prefixMaster(packager.masterPlaylist(), target.broadcastId),
+      };
+    }
+    if (hop || !this.#remote(target)) return notLive(target);
+    return this.#proxy(target, `/play/${playbackId}/master.m3u8`, 'playlist');
+  }
+
+  /** A rendition's playlist, part, segment or init segment of one broadcast. */
+  async file(
+    playbackId: string,
+    target: LiveTarget,
+    req: {
+      broadcastId: string;
+      rendition: string;
+      file: LiveFile;
+      query: Record<string, string>;
+      hop: boolean;
+    },
+    signal: AbortSignal,
+  ): Promise<LiveAnswer> {
+    const { broadcastId, rendition, file } = req;
+    const packager = this.#local.packager(broadcastId);
+    if (packager) {
+      const answer = await fromPackager(packager, rendition, file, req.query, signal);
+      if (answer) return answer;
+    }
+    // Segments and init segments that left memory (or belong to an ended broadcast) are in the store.
+    if (file.kind === 'segment' || file.kind === 'init') {
+      const key =
+        file.kind === 'segment'
+          ? liveKeys.segment(broadcastId, rendition, file.msn)
+          : liveKeys.init(broadcastId, rendition, file.id);
+      if (await this.#store.stat(key))
+        return { status: 200, type: 'media', body: await this.#store.get(key) };
+    }
+    if (!packager && !req.hop && target.broadcastId === broadcastId && this.#remote(target)) {
+      const search = new URLSearchParams(req.query).toString();
+      const path = `/play/${playbackId}/live/${broadcastId}/${rendition}/${fileName(file)}${search ? `?${search}` : ''}`;
+      return this.#proxy(target, path, file.kind === 'playlist' ? 'playlist' : 'media');
+    }
+    return { status: 404, type: 'error', message: 'This part of the live stream does not exist.' };
+  }
+
+  /** Another node holds the broadcast (this one has no packager for it). */
+  #remote(target: LiveTarget): boolean {
+    return target.internalUrl !== null && target.nodeId !== this.#local.nodeId;
+  }
+
+  /** One upstream request per distinct path at a time, shared by every viewer asking for it. */
+  async #proxy(target: LiveTarget, path: string, kind: 'playlist' | 'media'): Promise<LiveAnswer> {
+    const url = `${target.internalUrl}${path}`;
+    let pending = this.#inflight.get(url);
+    if (!pending) {
+      pending = fetchUpstream(url).finally(() => this.#inflight.delete(url));
+      this.#inflight.set(url, pending);
+    }
+    const got = await pending;
+    if (got.status !== 200) return { status: got.status, type: 'error', message: got.text };
+    return kind === 'playlist'
+      ? { status: 200, type: 'playlist', body: got.body.toString('utf8') }
+      : { status: 200, type: 'media', body: got.body };
+  }
+}
+
+interface ProxyAnswer {
+  status: number;
+  body: Buffer;
+  text: string;
+}
+
+async function fetchUpstream(url: string): Promise<ProxyAnswer> {
+  try {
+    const res = await fetch(url, {
+      headers: { [INTERNAL_HEADER]: '1' },
+      signal: AbortSignal.timeout(PROXY_TIMEOUT_MS),
+    });
+    const body = Buffer.from(await res.arrayBuffer());
+    if (res.status === 200) return { status: 200, body, text: '' };
+    let message = 'The live node answered with an error.';
+    try {
+      message =
+        (JSON.parse(body.toString('utf8')) as { error?: { message?: string } }).error?.message ?? message;
+    } catch {}
+    return { status: res.status, body, text: message };
+  } catch {
+    return {
+      status: 502,
+      body: Buffer.alloc(0),
+      text: 'The live node holding this stream cannot be reached.',
+    };
+  }
+}
+
+async function fromPackager(
+  packager: LivePackager,
+  rendition: string,
+  file: LiveFile,
+  query: Record<string, string>,
+  signal: AbortSignal,
+): Promise<LiveAnswer | null> {
+  switch (file.kind) {
+    case 'playlist': {
+      const answer = await packager.mediaPlaylist(
+        rendition,
+        {
+          ...(query._HLS_msn !== undefined ? { msn: Number(query._HLS_msn) } : {}),
+          ...(query._HLS_part !== undefined ? { part: Number(query._HLS_part) } : {}),
+          ...(query._HLS_skip !== undefined ? { skip: query._HLS_skip } : {}),
+        },
+        signal,
+      );
+      return answer.status === 200
+        ? { status: 200, type: 'playlist', body: answer.body }
+        : { status: answer.status, type: 'error', message: answer.message };
+    }
+    case 'part': {
+      const bytes = await packager.part(rendition, file.msn, file.part, signal);
+      return bytes ? { status: 200, type: 'media', body: bytes } : null;
+    }
+    case 'segment': {
+      const bytes = packager.segment(rendition, file.msn);
+      return bytes ? { status: 200, type: 'media', body: bytes } : null;
+    }
+    case 'init': {
+      const bytes = packager.init(rendition, file.id);
+      return bytes ? { status: 200, type: 'media', body: bytes } : null;
+    }
+  }
+}
+
+function fileName(file: LiveFile): string {
+  switch (file.kind) {
+    case 'playlist':
+      return 'index.m3u8';
+    case 'init':
+      return `init_${file.id}.mp4`;
+    case 'segment':
+      return `seg_${file.msn}.m4s`;
+    case 'part':
+      return `part_${file.msn}_${file.part}.m4s`;
+  }
+}
+
+/** The packager names `{rendition}/index.m3u8`; players fetch them under the broadcast's folder. */
+export function prefixMaster(master: string, broadcastId: string): string {
+  return master
+    .split('\n')
+    .map((line) => (line && !line.startsWith('#') ? `live/${broadcastId}/${line}` : line))
+    .join('\n');
+}
+
+function notLive(target: LiveTarget): LiveAnswer {
+  const message =
+    target.status === 'disabled'
+      ? 'This live stream is disabled.'
+      : 'This live stream is not on air right now.';
+  return { status: 404, type: 'error', message };
+}
+
+/** AppError for a LiveAnswer that is an error, for routes that throw. */
+export function answerError(answer: { status: number; message: string }): AppError {
+  if (answer.status === 400) return new AppError('FH_ERR_VALIDATION', answer.message);
+  if (answer.status === 503) return new AppError('FH_ERR_LIVE_WAIT_TIMEOUT', answer.message);
+  if (answer.status === 502) return new AppError('FH_ERR_LIVE_NODE_UNREACHABLE', answer.message);
+  return new AppError('FH_ERR_LIVE_NOT_ON_AIR', answer.message);
+}

@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import HLS from 'hls-parser';
+import { chromiumAvailable, launchChromium } from './helpers/browser.ts';
+import { type LiveStreamBody, publishRtmp, waitForStream } from './helpers/live.ts';
+import { freePort } from './helpers/processes.ts';
+import { startTestServer, type TestServer } from './helpers/server.ts';
+import { waitForValue } from './helpers/wait.ts';
+
+// The live core end to end, as a broadcaster and viewers meet it: real ffmpeg publishing over
+// RTMP like OBS, our receiver, the live ladder, our LL-HLS packager, playback through the API's
+// /play/ URLs (playlists parsed by an independent parser, hls.js in Chromium), encoder drops,
+// and the recording that becomes a VOD asset.
+
+type MediaPlaylist = InstanceType<typeof HLS.types.MediaPlaylist>;
+type MasterPlaylist = InstanceType<typeof HLS.types.MasterPlaylist>;
+
+describe('live: RTMP in, LL-HLS out, recording to VOD', () => {
+  let server: TestServer;
+  let rtmpPort: number;
+
+  before(async () => {
+    rtmpPort = await freePort();
+    server = await startTestServer({
+      FRAMEHOUSE_RTMP_PORT: String(rtmpPort),
+      // Two rungs on this 2-core machine (the issue's realtime floor), 640x360 in.
+      FRAMEHOUSE_LIVE_MAX_RUNGS: '2',
+    });
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  const createStream = async (body: Record<string, unknown> = {}) => {
+    const res = await server.api<{ data: LiveStreamBody }>('/v1/live-streams', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Spring sale', ...body }),
+    });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body.data;
+  };
+  const text = async (path: string) => {
+    const res = await fetch(new URL(path, server.url));
+    return { status: res.status, body: await res.text(), headers: res.headers };
+  };
+
+  test('a publish with the stream key goes on air and plays as low-latency HLS', async () => {
+    const stream = await createStream({ reconnect_window: 5 });
+    assert.equal(stream.ingest.rtmp, `rtmp://127.0.0.1:${rtmpPort}/live`);
+    const publisher = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, { seconds: 40 });
+    try {
+      const active = await waitForStream(server.api, stream.id, (s) => s.status === 'active', 20_000);
+      assert.ok(active.current, 'current is shown while active');
+      assert.ok(active.current.renditions.length >= 1);
+      assert.equal(active.current.renditions[0]?.height, 360);
+
+      const pid = stream.playback_ids[0]?.id ?? '';
+      // The master names each rendition of the broadcast.
+      const master = await waitForValue(
+        () => text(`/play/${pid}/master.m3u8`),
+        (r) => r.status === 200 && r.body.includes('#EXT-X-STREAM-INF'),
+        { timeoutMs: 15_000, intervalMs: 200, what: 'the live master playlist' },
+      );
+      const parsedMaster = HLS.parse(master.body) as MasterPlaylist;
+      assert.ok(parsedMaster.isMasterPlaylist);
+      const variant = parsedMaster.variants[0];
+      assert.ok(variant?.uri.startsWith('live/'), 'variants live under the broadcast');
+      const mediaPath = `/play/${pid}/${variant?.uri}`;
+
+      // Wait for a few segments, then check the LL-HLS rules on what the packager wrote.
+      const media = await waitForValue(
+        async () => HLS.parse((await text(mediaPath)).body) as MediaPlaylist,
+        (p) => p.segments.length >= 2,
+        { timeoutMs: 20_000, intervalMs: 300, what: 'two live segments' },
+      );
+      assert.ok(!media.endlist);
+      assert.ok(media.partTargetDuration && media.partTargetDuration < 0.5);
+      const control = (await text(mediaPath)).body;
+      assert.match(control, /#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES/);
+      assert.match(control, /#EXT-X-PRELOAD-HINT:TYPE=PART/);
+      assert.match(control, /#EXT-X-PROGRAM-DATE-TIME:/);
+
+      // Blocking reload: ask for the segment after the last one; the answer comes when it lands.
+      const last = media.segments.at(-1);
+      const nextMsn = (last?.mediaSequenceNumber ?? 0) + 2;
+      const asked = Date.now();
+      const blocked = await text(`${mediaPath}?_HLS_msn=${nextMsn}&_HLS_part=0`);
+      const waited = Date.now() - asked;
+      assert.equal(blocked.status, 200, blocked.body);
+      const after = HLS.parse(blocked.body) as MediaPlaylist;
+      const lastAfter = after.segments.at(-1);
+      const newest =
+        after.prefetchSegments.length > 0 || (lastAfter?.parts?.length ?? 0) > 0
+          ? (lastAfter?.mediaSequenceNumber ?? 0)
+          : 0;
+      assert.ok(newest >= nextMsn - 1, `the answer holds msn ${nextMsn} part 0 (newest ${newest})`);
+      assert.ok(waited > 100, `the request was held until the part landed (${waited} ms)`);
+      // Too far ahead: 400, at once.
+      assert.equal((await text(`${mediaPath}?_HLS_msn=${nextMsn + 10}`)).status, 400);
+
+      // A part and a segment of the playlist are fetched as media.
+      const withParts = HLS.parse((await text(mediaPath)).body) as MediaPlaylist;
+      const part = withParts.segments.flatMap((s) => s.parts ?? []).at(-1);
+      assert.ok(part, 'parts are listed');
+      const base = mediaPath.replace(/index\.m3u8$/, '');
+      const partRes = await fetch(new URL(`${base}${part.uri}`, server.url));
+      assert.equal(partRes.status, 200);
+      assert.ok((await partRes.arrayBuffer()).byteLength > 100);
+
+      // hls.js in Chromium plays it at low latency.
+      if (chromiumAvailable()) {
+        const browser = await launchChromium();
+        try {
+          const page = await browser.newPage();
+          // A bare page on the server's own origin (Chromium refuses loopback requests from
+          // about:blank), with hls.js as the app ships it.
+          await page.route(`${server.url}/test-player.html`, (route) =>
+            route.fulfill({ contentType: 'text/html', body: '<!doctype html><body></body>' }),
+          );
+          await page.goto(`${server.url}/test-player.html`);
+          await page.addScriptTag({ path: 'node_modules/hls.js/dist/hls.min.js' });
+          const src = new URL(`/play/${pid}/master.m3u8`, server.url).href;
+          await page.evaluate(`(() => {
+            const video = document.createElement('video');
+            video.muted = true;
+            document.body.append(video);
+            const hls = new Hls({ lowLatencyMode: true });
+            hls.loadSource(${JSON.stringify(src)});
+            hls.attachMedia(video);
+            window.hls = hls;
+            void video.play();
+          })()`);
+          await waitForValue(
+            () => page.evaluate<number>("document.querySelector('video')?.currentTime ?? 0"),
+            (t) => t > 3,
+            { timeoutMs: 30_000, intervalMs: 250, what: 'hls.js to play the live stream' },
+          );
+          const latency = await page.evaluate<number>('window.hls.latency');
+          assert.ok(latency > 0 && latency < 6, `hls.js plays near the live edge (latency ${latency} s)`);
+        } finally {
+          await browser.close();
+        }
+      }
+    } finally {
+      await publisher.stop();
+    }
+  });
+
+  test('wrong, disabled and busy keys are refused before the publish; garbage on the port harms no one', async () => {
+    const stream = await createStream({ reconnect_window: 2, record: false });
+    const good = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, { seconds: 30 });
+    try {
+      await waitForStream(server.api, stream.id, (s) => s.status === 'active', 20_000);
+
+      // A wrong key: ffmpeg cannot publish, and it hears nothing about the key.
+      const wrong = publishRtmp(`${stream.ingest.rtmp}/not-a-key-${stream.stream_key?.slice(0, 4)}`, {
+        seconds: 5,
+      });
+      const wrongExit = await wrong.exited;
+      assert.notEqual(wrongExit.code, 0, 'a wrong key cannot publish');
+      assert.ok(!wrong.log().includes(stream.stream_key ?? '∅'));
+
+      // A second publisher on the key that is live.
+      const second = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, { seconds: 5 });
+      assert.notEqual((await second.exited).code, 0, 'a second publisher is refused');
+      const busy = await waitForStream(server.api, stream.id, (s) => s.last_error !== null, 5_000);
+      assert.equal(busy.last_error?.code, 'FH_ERR_LIVE_STREAM_BUSY');
+
+      // Garbage bytes and a client that stops mid-handshake.
+      const garbage = connect(rtmpPort, '127.0.0.1');
+      garbage.on('error', () => {});
+      garbage.write(Buffer.alloc(4096, 0x41));
+      const stalled = connect(rtmpPort, '127.0.0.1');
+      stalled.on('error', () => {});
+      stalled.write(Buffer.from([3, 0, 0, 0]));
+      await new Promise((r) => setTimeout(r, 1500));
+      garbage.destroy();
+      stalled.destroy();
+
+      // The good stream went on all along.
+      const still = await waitForStream(server.api, stream.id, (s) => s.status === 'active', 1000);
+      assert.equal(still.status, 'active');
+    } finally {
+      await good.stop();
+    }
+
+    // Disabled: refused, with the reason where the broadcaster reads it.
+    await waitForStream(server.api, stream.id, (s) => s.status !== 'active', 10_000);
+    const disabled = await server.api<{ data: LiveStreamBody }>(`/v1/live-streams/${stream.id}/disable`, {
+      method: 'POST',
+    });
+    assert.equal(disabled.status, 200);
+    const refused = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, { seconds: 5 });
+    assert.notEqual((await refused.exited).code, 0);
+    const why = await waitForStream(
+      server.api,
+      stream.id,
+      (s) => s.last_error?.code === 'FH_ERR_LIVE_STREAM_DISABLED',
+      5_000,
+    );
+    assert.equal(why.status, 'disabled');
+  });
+
+  test('another codec is refused with a reason the broadcaster can read', async () => {
+    const stream = await createStream({ record: false });
+    const flv1 = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, {
+      seconds: 6,
+      video: ['-c:v', 'flv1', '-b:v', '500k'],
+      audio: ['-c:a', 'libmp3lame', '-ar', '44100'],
+    });
+    try {
+      const refused = await waitForStream(server.api, stream.id, (s) => s.last_error !== null, 15_000);
+      assert.equal(refused.last_error?.code, 'FH_ERR_LIVE_UNSUPPORTED_MEDIA');
+      assert.match(refused.last_error?.message ?? '', /H\.264/);
+      assert.notEqual(refused.status, 'active');
+    } finally {
+      await flv1.stop();
+    }
+  });
+
+  test('an encoder that drops and comes back within the window goes on; after the window the recording becomes an asset', async () => {
+    const stream = await createStream({ reconnect_window: 6, title: 'Drop test' });
+    const url = `${stream.ingest.rtmp}/${stream.stream_key}`;
+    const first = publishRtmp(url, { seconds: 8 });
+    const active = await waitForStream(server.api, stream.id, (s) => s.status === 'active', 20_000);
+    assert.ok(active.current);
+    await first.exited;
+    await waitForStream(server.api, stream.id, (s) => s.status === 'disconnected', 10_000);
+
+    // Back within the window: the same broadcast, with a discontinuity in its playlists.
+    const second = publishRtmp(url, { seconds: 6 });
+    await waitForStream(server.api, stream.id, (s) => s.status === 'active', 20_000);
+    const pid = stream.playback_ids[0]?.id ?? '';
+    const master = HLS.parse((await text(`/play/${pid}/master.m3u8`)).body) as MasterPlaylist;
+    const mediaPath = `/play/${pid}/${master.variants[0]?.uri}`;
+    await waitForValue(
+      () => text(mediaPath),
+      (r) => r.body.includes('#EXT-X-DISCONTINUITY'),
+      { timeoutMs: 20_000, intervalMs: 300, what: 'the discontinuity of the resumed broadcast' },
+    );
+    await second.exited;
+
+    // Past the window: idle, the playlists end, and the recording is made into an asset.
+    const idle = await waitForStream(
+      server.api,
+      stream.id,
+      (s) => s.status === 'idle' && s.recordings.length === 1,
+      60_000,
+    );
+    const assetId = idle.recordings[0] ?? '';
+    const asset = await server.waitForAsset(
+      assetId,
+      (a) => a.status === 'ready' || a.status === 'errored',
+      180_000,
+    );
+    assert.equal(asset.status, 'ready', JSON.stringify(asset.errors));
+    assert.ok((asset.duration ?? 0) > 8, `the recording holds both parts (${asset.duration} s)`);
+    assert.match(asset.title ?? '', /Drop test/);
+    const events = await server.api<{ data: { type: string; data: Record<string, unknown> }[] }>(
+      '/v1/events?type=live_stream.active,live_stream.disconnected,live_stream.idle,live_stream.recording.ready',
+    );
+    const types = events.body.data.filter((e) => e.data.live_stream_id === stream.id).map((e) => e.type);
+    assert.deepEqual(types, [
+      'live_stream.active',
+      'live_stream.disconnected',
+      'live_stream.active',
+      'live_stream.disconnected',
+      'live_stream.idle',
+      'live_stream.recording.ready',
+    ]);
+  });
+});
