@@ -6,8 +6,11 @@ import { api } from './api.ts';
 import { AssetPage } from './pages/asset.tsx';
 import { EmbedPage } from './pages/embed.tsx';
 import { LibraryPage } from './pages/library.tsx';
+import { LiveViewerPage } from './pages/live-viewer.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
+import { StreamPage } from './pages/stream.tsx';
+import { StreamsPage } from './pages/streams.tsx';
 import { UploadPage } from './pages/upload.tsx';
 import { isAdmin, loadSession, type Session, SessionContext } from './session.ts';
 import './styles.css';
@@ -24,17 +27,23 @@ function Shell() {
       setFailure((err as Error).message);
     }
   };
-  const bare = location.startsWith('/embed/');
+  const bare = location.startsWith('/embed/') || location.startsWith('/live/');
   useEffect(() => {
-    // The embed page plays for anyone: it has no session to load.
+    // The embed and live viewer pages play for anyone: they have no session to load.
     if (!bare) void reload();
   }, [bare]);
   useEffect(() => {
     if (session?.kind === 'anonymous' && !bare && location !== '/sign-in') navigate('/sign-in');
   }, [session, location]);
 
-  // The embed page is a bare player: no session, no chrome.
-  if (bare) return <Route path="/embed/:playbackId">{(p) => <EmbedPage playbackId={p.playbackId} />}</Route>;
+  // The embed and live viewer pages are bare players: no session, no chrome.
+  if (bare)
+    return (
+      <Switch>
+        <Route path="/embed/:playbackId">{(p) => <EmbedPage playbackId={p.playbackId} />}</Route>
+        <Route path="/live/:playbackId">{(p) => <LiveViewerPage playbackId={p.playbackId} />}</Route>
+      </Switch>
+    );
   if (failure)
     return (
       <main class="centered">
@@ -62,6 +71,7 @@ function Shell() {
           <nav aria-label="Main">
             <Link href="/">Library</Link>
             <Link href="/upload">Upload</Link>
+            <Link href="/streams">Live</Link>
             {isAdmin(session) && <Link href="/admin">Admin</Link>}
             <Link href="/settings">Settings</Link>
           </nav>
@@ -85,6 +95,8 @@ function Shell() {
           <Route path="/" component={LibraryPage} />
           <Route path="/upload" component={UploadPage} />
           <Route path="/assets/:id">{(p) => <AssetPage id={p.id} />}</Route>
+          <Route path="/streams" component={StreamsPage} />
+          <Route path="/streams/:id">{(p) => <StreamPage id={p.id} />}</Route>
           <Route path="/sign-in" component={SignInPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route path="/admin/:tab?">{(p) => <AdminPage tab={p.tab ?? 'queues'} />}</Route>

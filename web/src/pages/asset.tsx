@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
 import { type Asset, api, formatBytes, formatDuration } from '../api.ts';
+import { CopyField } from '../copy-field.tsx';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
 import { Player } from '../player/player.tsx';
 import { TokenSource } from '../player/token-source.ts';
@@ -268,30 +269,5 @@ function Share({ asset, playbackId, signed }: { asset: Asset; playbackId: string
       )}
       {(!signed || link) && <CopyField label="Embed code" value={snippet} multiline />}
     </section>
-  );
-}
-
-function CopyField({ label, value, multiline }: { label: string; value: string; multiline?: boolean }) {
-  const [copied, setCopied] = useState(false);
-  const id = `copy-${label.toLowerCase().replace(/\W+/g, '-')}`;
-  return (
-    <div class="copy">
-      <label for={id}>{label}</label>
-      {multiline ? (
-        <textarea id={id} readOnly rows={3} value={value} />
-      ) : (
-        <input id={id} readOnly value={value} />
-      )}
-      <button
-        type="button"
-        onClick={async () => {
-          await navigator.clipboard.writeText(value).catch(() => {});
-          setCopied(true);
-          setTimeout(() => setCopied(false), 1500);
-        }}
-      >
-        {copied ? 'Copied' : 'Copy'}
-      </button>
-    </div>
   );
 }

@@ -1,0 +1,64 @@
+/** The API's LiveStream (README "Live streams"), as the browser app reads it. */
+
+export type LiveStatus = 'idle' | 'active' | 'disconnected' | 'disabled';
+
+export interface LiveCurrent {
+  started_at: string;
+  renditions: Array<{ name: string; width: number | null; height: number | null; bandwidth: number }>;
+  ingest_bitrate: number | null;
+  fps: number | null;
+  /** Rungs the live node dropped to keep up in realtime (names), when it did. */
+  dropped_renditions?: unknown;
+  [more: string]: unknown;
+}
+
+export interface LiveStream {
+  id: string;
+  title: string | null;
+  status: LiveStatus;
+  /** Only for the stream's creator and admins. */
+  stream_key?: string;
+  srt_passphrase?: string;
+  ingest: { rtmp: string; rtmps: string | null; srt: string | null };
+  playback_ids: Array<{ id: string; policy: 'public' | 'signed' }>;
+  playback: { hls: string } | null;
+  latency_mode: 'low' | 'standard';
+  reconnect_window: number;
+  record: boolean;
+  current: LiveCurrent | null;
+  recordings: string[];
+  last_error: { code: string; message: string } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export const STATUS_LABEL: Record<LiveStatus, string> = {
+  idle: 'Idle',
+  active: 'Live',
+  disconnected: 'Disconnected',
+  disabled: 'Disabled',
+};
+
+/** What each status means for the broadcaster, in a sentence. */
+export const STATUS_HELP: Record<LiveStatus, string> = {
+  idle: 'Waiting for an encoder. Start streaming in OBS with the settings below.',
+  active: 'Your encoder is live and viewers can watch.',
+  disconnected:
+    'The encoder dropped. Viewers hold on; if it comes back within the reconnect window, the same broadcast goes on.',
+  disabled: 'No encoder is accepted until the stream is enabled again.',
+};
+
+export const streamTitle = (s: Pick<LiveStream, 'title'>) => s.title || 'Untitled stream';
+
+export const formatBitrate = (bps: number | null | undefined) =>
+  bps == null ? '—' : bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} Mbps` : `${Math.round(bps / 1e3)} kbps`;
+
+/** The rung names a live node says it dropped (a list of names or of `{ name }`), else none. */
+export function droppedRenditions(current: LiveCurrent | null): string[] {
+  const d = current?.dropped_renditions;
+  if (!Array.isArray(d)) return [];
+  return d
+    .map((x) => (typeof x === 'string' ? x : (x as { name?: unknown })?.name))
+    .filter((x): x is string => typeof x === 'string')
+    .slice(0, 20);
+}
