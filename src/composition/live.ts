@@ -57,6 +57,8 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
       if (!found) return null;
       return {
         streamId: found.stream.id,
+        title: found.stream.title,
+        latencyMode: found.stream.latency_mode,
         policy: found.policy,
         status: found.stream.status,
         broadcastId: found.stream.broadcast_id,

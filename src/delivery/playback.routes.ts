@@ -349,8 +349,29 @@ export async function registerPlaybackRoutes(
       // What a player page needs before it starts (the embed page has no session to ask the API).
       scope.get(
         '/:playbackId/info.json',
-        { schema: { ...schema, summary: 'Title, duration, size, 360° flag and URLs of a playback id' } },
+        {
+          schema: {
+            ...schema,
+            summary:
+              'Title, duration, size, 360° flag and URLs of a playback id (of a live stream: title, status, latency mode)',
+          },
+        },
         async (request, reply) => {
+          const onAir = await findLive(request);
+          if (onAir) {
+            const { target, token, playbackId } = onAir;
+            reply.header('cache-control', token ? 'private, max-age=2' : 'public, max-age=2');
+            return {
+              data: {
+                live: true,
+                title: target.title,
+                status: target.status,
+                latency_mode: target.latencyMode,
+                policy: target.policy,
+                hls: `/play/${playbackId}/master.m3u8`,
+              },
+            };
+          }
           const { asset, token } = await findAsset(request);
           const paths = playbackPaths((request.params as { playbackId: string }).playbackId);
           reply.header('cache-control', token ? 'private, max-age=5' : 'public, max-age=5');

@@ -7,6 +7,8 @@ import { liveKeys } from '../recording/segment-recorder.ts';
 /** Where a live playback id leads: its stream's broadcast, and the live node packaging it. */
 export interface LiveTarget {
   streamId: string;
+  title: string | null;
+  latencyMode: 'low' | 'standard';
   policy: 'public' | 'signed';
   /** The broadcast on air (or the last one); null when the stream never went live. */
   broadcastId: string | null;
