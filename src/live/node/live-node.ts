@@ -94,13 +94,7 @@ export class LiveNode implements LocalPackagers {
 
   async start(): Promise<void> {
     this.rtmpPort = await this.#listeners.start();
-    await this.#streams.registerNode({
-      id: this.nodeId,
-      host: hostname(),
-      internalUrl: this.#o.internalUrl,
-      rtmpPort: this.rtmpPort,
-      maxStreams: this.#o.maxStreams,
-    });
+    await this.#register();
     this.#sweeper = setInterval(() => void this.#sweep(), SWEEP_MS);
     this.#sweeper.unref();
     this.#log.info({ rtmpPort: this.rtmpPort }, 'live node started');
@@ -124,6 +118,17 @@ export class LiveNode implements LocalPackagers {
       }),
     );
     await this.#streams.removeNode(this.nodeId).catch(() => {});
+  }
+
+  /** Where api nodes and other live nodes find this one (again, after another node thought it dead). */
+  #register(): Promise<void> {
+    return this.#streams.registerNode({
+      id: this.nodeId,
+      host: hostname(),
+      internalUrl: this.#o.internalUrl,
+      rtmpPort: this.rtmpPort,
+      maxStreams: this.#o.maxStreams,
+    });
   }
 
   /** Ends a stream's broadcast here now (the API completed or disabled it). */
@@ -296,15 +301,7 @@ export class LiveNode implements LocalPackagers {
     this.#sweeping = true;
     try {
       const connected = [...this.#held.values()].filter((h) => h.session.connected).length;
-      if (!(await this.#streams.heartbeat(this.nodeId, connected))) {
-        await this.#streams.registerNode({
-          id: this.nodeId,
-          host: hostname(),
-          internalUrl: this.#o.internalUrl,
-          rtmpPort: this.rtmpPort,
-          maxStreams: this.#o.maxStreams,
-        });
-      }
+      if (!(await this.#streams.heartbeat(this.nodeId, connected))) await this.#register();
       for (const held of [...this.#held.values()]) {
         if (held.activating) continue;
         const row = await this.#streams.row(held.stream.id);

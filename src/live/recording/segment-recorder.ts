@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../../storage/object-store.ts';
 import type { CompletedSegment } from '../packager/live-packager.ts';
+import type { NewSegment } from '../streams/live-streams.service.ts';
 
 /** Where a broadcast's segments are kept: the recording, and the DVR window beyond memory. */
 export const liveKeys = {
@@ -10,18 +11,6 @@ export const liveKeys = {
   init: (broadcastId: string, rendition: string, initId: number) =>
     `live/${broadcastId}/${rendition}/init_${initId}.mp4`,
 };
-
-/** A segment as written: the row the recording job and a failover read back. */
-export interface RecordedSegmentRow {
-  broadcastId: string;
-  rendition: string;
-  msn: number;
-  duration: number;
-  programDateTime: string;
-  discontinuity: boolean;
-  initId: number;
-  objectKey: string;
-}
 
 /** Writes beyond this many waiting are dropped (and logged): a slow store must not fill memory. */
 const MAX_PENDING = 240;
@@ -34,7 +23,7 @@ const MAX_PENDING = 240;
 export class SegmentRecorder {
   readonly #store: ObjectStore;
   readonly #broadcastId: string;
-  readonly #saveRow: (row: RecordedSegmentRow) => Promise<void>;
+  readonly #saveRow: (row: NewSegment) => Promise<void>;
   readonly #log: Logger;
   readonly #initsWritten = new Set<string>();
   #pending = 0;
@@ -44,7 +33,7 @@ export class SegmentRecorder {
   constructor(deps: {
     store: ObjectStore;
     broadcastId: string;
-    saveRow(row: RecordedSegmentRow): Promise<void>;
+    saveRow(row: NewSegment): Promise<void>;
     log: Logger;
   }) {
     this.#store = deps.store;

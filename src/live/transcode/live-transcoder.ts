@@ -29,6 +29,7 @@ import { stderrExcerpt } from '../../media/run-ffmpeg.ts';
 import { type LivePreset, liveTranscodeArgs } from './live-ffmpeg-args.ts';
 import type { LiveRung } from './live-ladder.ts';
 import { progressBlocks, WindowedSpeed } from './live-progress.ts';
+import { killGroup, trackChild } from './process-group.ts';
 
 export interface LiveTranscoderOptions {
   ffmpegPath: string;
@@ -87,12 +88,6 @@ export interface LiveTranscoderEvents {
 const SPEED_WINDOW_MS = 3000;
 const STDERR_TAIL_BYTES = 4096;
 
-/** Children still running, SIGKILLed if this process exits without stopping them. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) killGroup(child, 'SIGKILL');
-});
-
 export class LiveTranscoder extends EventEmitter<LiveTranscoderEvents> {
   readonly outputs: ReadonlyMap<string, Readable>;
   private readonly opts: LiveTranscoderOptions;
@@ -137,7 +132,7 @@ export class LiveTranscoder extends EventEmitter<LiveTranscoderEvents> {
     // shutdown decides; and a kill reaches any helper ffmpeg might fork.
     const child = spawn(opts.ffmpegPath, args, { stdio, shell: false, detached: true });
     this.child = child;
-    running.add(child);
+    trackChild(child);
     if (opts.niceness && child.pid) {
       try {
         setPriority(child.pid, opts.niceness);
@@ -153,7 +148,6 @@ export class LiveTranscoder extends EventEmitter<LiveTranscoderEvents> {
         this.killedFor ??= `ffmpeg could not be started: ${err.message}`;
       });
       child.once('close', (code, signal) => {
-        running.delete(child);
         for (const t of this.timers) clearTimeout(t);
         this.onExit(code, signal);
         resolve();
@@ -321,15 +315,5 @@ export class LiveTranscoder extends EventEmitter<LiveTranscoderEvents> {
     for (const out of this.outputs.values()) if (!out.destroyed && !out.readableEnded) out.push(null);
     this.log.info({ code, signal, reason }, 'live transcoder exited');
     this.emit('exit', this.exitInfo);
-  }
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    if (child.pid) process.kill(-child.pid, signal);
-    else child.kill(signal);
-  } catch {
-    child.kill(signal);
   }
 }

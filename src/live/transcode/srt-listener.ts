@@ -25,6 +25,7 @@ import type { Logger } from 'pino';
 import { stderrExcerpt } from '../../media/run-ffmpeg.ts';
 import { type InputDescription, InputDescriptionReader } from './ffmpeg-input-description.ts';
 import type { LiveSource } from './live-ladder.ts';
+import { killGroup, trackChild } from './process-group.ts';
 
 export interface SrtListenerOptions {
   ffmpegPath: string;
@@ -107,7 +108,7 @@ export class SrtListener extends EventEmitter<SrtListenerEvents> {
       detached: true,
     });
     this.child = child;
-    running.add(child);
+    trackChild(child);
     opts.log.info({ port: opts.port, streamId: opts.streamId }, 'srt listener waiting for a caller');
 
     const reader = new InputDescriptionReader();
@@ -138,7 +139,6 @@ export class SrtListener extends EventEmitter<SrtListenerEvents> {
         this.killedFor ??= `ffmpeg could not be started: ${err.message}`;
       });
       child.once('close', (code, signal) => {
-        running.delete(child);
         if (this.describeTimer) clearTimeout(this.describeTimer);
         this.onExit(code, signal);
         resolve();
@@ -231,19 +231,4 @@ export function redact(text: string, passphrase: string): string {
   let out = text.replace(/passphrase=[^&\s'"]*/g, 'passphrase=***');
   if (passphrase) out = out.split(passphrase).join('***');
   return out;
-}
-
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) killGroup(child, 'SIGKILL');
-});
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    if (child.pid) process.kill(-child.pid, signal);
-    else child.kill(signal);
-  } catch {
-    child.kill(signal);
-  }
 }

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
+import { linkTokenSource } from '../player/link-tokens.ts';
 import { Player } from '../player/player.tsx';
-import { TokenSource, tokenExpiry } from '../player/token-source.ts';
+import { tokenExpiry } from '../player/token-source.ts';
 
 interface PlaybackInfo {
   title: string | null;
@@ -22,22 +23,7 @@ export function EmbedPage({ playbackId }: { playbackId: string }) {
   const autoplay = query.get('autoplay') === '1';
   const [info, setInfo] = useState<PlaybackInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const tokens = useMemo(
-    () =>
-      token
-        ? new TokenSource(token, tokenExpiry(token), async (current) => {
-            const r = await api<{ data: { token: string; expires_at: string } }>(
-              `/play/${playbackId}/token`,
-              {
-                method: 'POST',
-                json: { token: current },
-              },
-            );
-            return r.data;
-          })
-        : undefined,
-    [playbackId, token],
-  );
+  const tokens = useMemo(() => (token ? linkTokenSource(playbackId, token) : undefined), [playbackId, token]);
   useEffect(() => () => tokens?.stop(), [tokens]);
   useEffect(() => {
     (async () => {

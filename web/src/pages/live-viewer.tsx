@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { linkTokenSource } from '../player/link-tokens.ts';
 import { LivePlayer } from '../player/live-player.tsx';
-import { TokenSource, tokenExpiry } from '../player/token-source.ts';
 
 interface LiveInfo {
   title: string | null;
@@ -27,22 +27,7 @@ export function LiveViewerPage({ playbackId }: { playbackId: string }) {
     );
   }, [playbackId, token]);
   const title = info?.title || 'Live broadcast';
-  const tokens = useMemo(
-    () =>
-      token
-        ? new TokenSource(token, tokenExpiry(token), async (current) => {
-            const r = await api<{ data: { token: string; expires_at: string } }>(
-              `/play/${playbackId}/token`,
-              {
-                method: 'POST',
-                json: { token: current },
-              },
-            );
-            return r.data;
-          })
-        : undefined,
-    [playbackId, token],
-  );
+  const tokens = useMemo(() => (token ? linkTokenSource(playbackId, token) : undefined), [playbackId, token]);
   useEffect(() => () => tokens?.stop(), [tokens]);
   return (
     <div class="embed live-viewer">
