@@ -27,6 +27,9 @@ export async function spawnServe(
       DATABASE_URL: '',
       STORAGE_URL: '',
       FRAMEHOUSE_LOG_LEVEL: 'info',
+      // Processes of one test (and tests in parallel) would collide on 1935 and the SRT range.
+      FRAMEHOUSE_RTMP_PORT: '0',
+      FRAMEHOUSE_SRT_PORTS: 'off',
       ...env,
       PORT: port,
     },
