@@ -297,6 +297,7 @@ describe('live scale-out: api + worker + 2 live nodes on PostgreSQL + S3', {
         `the recording holds A's ${secondsOfA.toFixed(1)} s and B's part (${asset.duration} s)`,
       );
       assert.match(asset.title ?? '', /Failover sale/);
+      for (const p of procs) assert.ok(!p.log().includes(key), 'the stream key never reaches a log');
       t.diagnostic(
         `A recorded ${secondsOfA.toFixed(1)} s (msn ≤ ${lastOfA}); the recording is ${asset.duration} s`,
       );
