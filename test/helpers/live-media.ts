@@ -173,3 +173,26 @@ export function freeUdpPort(): Promise<number> {
     });
   });
 }
+
+/** Whether something holds this UDP port on 127.0.0.1 now (an SRT listener, say). */
+export function udpPortBusy(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => resolve(true));
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
+  });
+}
+
+/**
+ * `count` consecutive UDP ports that were free a moment ago (for FRAMEHOUSE_SRT_PORTS), below
+ * Linux's ephemeral range (32768+), where outgoing sockets of other programs come and go.
+ */
+export async function freeUdpRange(count: number): Promise<{ first: number; last: number }> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    const ports = Array.from({ length: count }, (_, i) => first + i);
+    const busy = await Promise.all(ports.map(udpPortBusy));
+    if (!busy.includes(true)) return { first, last: first + count - 1 };
+  }
+  throw new Error(`no ${count} consecutive free UDP ports found`);
+}

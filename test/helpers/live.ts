@@ -35,10 +35,24 @@ export interface Publisher {
  * and AAC over RTMP (FLV) in real time, from a test pattern and a tone. `video` picks what is
  * sent instead (another codec, to be refused).
  */
-export function publishRtmp(
-  url: string,
-  opts: { seconds?: number; size?: string; fps?: number; video?: string[]; audio?: string[] | null } = {},
-): Publisher {
+export function publishRtmp(url: string, opts: PublishOptions = {}): Publisher {
+  return publish(url, 'flv', opts);
+}
+
+/** The same source as MPEG-TS to an SRT listener (`srt://host:port?streamid=…&passphrase=…`), as OBS sends SRT. */
+export function publishSrt(url: string, opts: PublishOptions = {}): Publisher {
+  return publish(url, 'mpegts', opts);
+}
+
+export interface PublishOptions {
+  seconds?: number;
+  size?: string;
+  fps?: number;
+  video?: string[];
+  audio?: string[] | null;
+}
+
+function publish(url: string, format: 'flv' | 'mpegts', opts: PublishOptions): Publisher {
   const { seconds = 30, size = '640x360', fps = 30 } = opts;
   const video = opts.video ?? [
     '-c:v',
@@ -66,7 +80,7 @@ export function publishRtmp(
     ...(opts.audio === null ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']),
     '-t', String(seconds),
     ...video, ...audio,
-    '-f', 'flv', url,
+    '-f', format, url,
   ];
   const child = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

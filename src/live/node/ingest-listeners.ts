@@ -97,7 +97,8 @@ export class IngestListeners {
       host: this.#o.host,
       port,
       passphrase: stream.srt_passphrase,
-      streamId: stream.stream_key,
+      // For its logs: the stream's id, never its key (a credential).
+      streamId: stream.id,
       log: this.#log.child({ component: 'srt', stream: stream.id }),
     });
     this.#srt.set(stream.id, { listener, port, passphrase: stream.srt_passphrase });
