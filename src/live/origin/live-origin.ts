@@ -102,7 +102,7 @@ export class LiveOrigin {
         body: prefixMaster(packager.masterPlaylist(), target.broadcastId),
       };
     }
-    if (hop || !this.#remote(target)) return notLive(target);
+    if (hop || !this.#remote(target)) return betweenNodes(target);
     return this.#proxy(target, `/play/${playbackId}/master.m3u8`, 'playlist');
   }
 
@@ -139,6 +139,8 @@ export class LiveOrigin {
       const path = `/play/${playbackId}/live/${broadcastId}/${rendition}/${fileName(file)}${search ? `?${search}` : ''}`;
       return this.#proxy(target, path, file.kind === 'playlist' ? 'playlist' : 'media');
     }
+    if (!packager && file.kind === 'playlist' && target.broadcastId === broadcastId)
+      return betweenNodes(target);
     return { status: 404, type: 'error', message: 'This part of the live stream does not exist.' };
   }
 
@@ -248,6 +250,21 @@ export function prefixMaster(master: string, broadcastId: string): string {
     .split('\n')
     .map((line) => (line && !line.startsWith('#') ? `live/${broadcastId}/${line}` : line))
     .join('\n');
+}
+
+/**
+ * The broadcast is on (or its encoder is within the reconnect window) but no live node holds it
+ * right now: its node died and another has not taken it over yet. A 5xx, which players retry
+ * (hls.js gives up on a 4xx playlist), rather than "not on air".
+ */
+function betweenNodes(target: LiveTarget): LiveAnswer {
+  if (target.status !== 'active' && target.status !== 'disconnected') return notLive(target);
+  return {
+    status: 502,
+    type: 'error',
+    message:
+      'The live node holding this broadcast is not answering; another takes it over when the encoder reconnects.',
+  };
 }
 
 function notLive(target: LiveTarget): LiveAnswer {

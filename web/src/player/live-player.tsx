@@ -108,6 +108,17 @@ export function LivePlayer(props: LivePlayerProps) {
         maxLiveSyncPlaybackRate: props.lowLatency ? 1.1 : 1,
         // The DVR window can be half an hour: keep only the last minute behind the playhead.
         backBufferLength: 60,
+        // When a live node dies, the api answers 502 until the encoder has reconnected to
+        // another (about 10–15 s): keep retrying the playlist through that rather than give up
+        // after hls.js's default two tries.
+        playlistLoadPolicy: {
+          default: {
+            maxTimeToFirstByteMs: 10_000,
+            maxLoadTimeMs: 20_000,
+            timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
+            errorRetry: { maxNumRetry: 10, retryDelayMs: 1000, maxRetryDelayMs: 3000 },
+          },
+        },
         ...(props.tokens
           ? { xhrSetup: (xhr: XMLHttpRequest, url: string) => xhr.open('GET', withToken(url), true) }
           : {}),
