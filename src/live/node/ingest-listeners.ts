@@ -55,11 +55,11 @@ export class IngestListeners {
       log: this.#log.child({ component: 'rtmp' }),
     };
     const rtmp = createRtmpServer(handlers);
-    const port = await rtmp.listen(this.#o.rtmpPort, this.#o.host);
+    const port = await listenOrSay(rtmp, this.#o.rtmpPort, this.#o.host, 'FRAMEHOUSE_RTMP_PORT');
     this.#servers.push(rtmp);
     if (this.#o.tls) {
       const rtmps = createRtmpServer({ ...handlers, tls: this.#o.tls });
-      await rtmps.listen(this.#o.rtmpsPort, this.#o.host);
+      await listenOrSay(rtmps, this.#o.rtmpsPort, this.#o.host, 'FRAMEHOUSE_RTMPS_PORT');
       this.#servers.push(rtmps);
     }
     await this.reconcileSrt();
@@ -270,6 +270,24 @@ function srtIngest(listener: SrtListener, e: { source: LiveSource; stream: Reada
       listener.once('end', () => cb('caller left'));
     },
   };
+}
+
+/** Listens, or fails start-up with the setting to change (another program has the port, say). */
+async function listenOrSay(
+  server: { listen(port: number, host: string): Promise<number> },
+  port: number,
+  host: string,
+  setting: string,
+): Promise<number> {
+  try {
+    return await server.listen(port, host);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(
+      `Live ingest cannot listen on ${host}:${port} (${code ?? (err as Error).message}): free the port or set ${setting} to another one.`,
+      { cause: err },
+    );
+  }
 }
 
 async function waitFor(ready: () => boolean, timeoutMs: number): Promise<void> {
