@@ -13,6 +13,8 @@ after(() => {
 });
 
 /** A real-time H.264/AAC FLV publisher; each open() starts a fresh one (as a new GOP would). */
+const kicked: string[] = [];
+
 function flvIngest(): LiveIngest & { ended: () => void } {
   let endCb: ((why: string) => void) | null = null;
   let started: number | null = null;
@@ -47,7 +49,9 @@ function flvIngest(): LiveIngest & { ended: () => void } {
     // The publisher's clock: real time since its first open.
     mediaMs: () => (started === null ? null : Date.now() - started),
     fps: () => 30,
-    kick: () => {},
+    kick: (reason) => {
+      kicked.push(reason);
+    },
     onEnd(cb) {
       endCb = cb;
     },
@@ -117,4 +121,31 @@ test('a ladder this machine cannot encode in real time loses a rung (never the t
   assert.ok(segments.filter((s) => s.rendition === '720p').length >= before + 2, 'the top rung goes on');
   await session.end('test over');
   assert.ok(session.packager?.masterPlaylist());
+});
+
+test("an input above the node's bitrate limit is dropped, with the reason for the broadcaster", async () => {
+  const refusals: { code: string; message: string }[] = [];
+  const session = new BroadcastSession(
+    { streamId: 's2', broadcastId: 'b2', lowLatency: true, startedAt: new Date().toISOString() },
+    {
+      ffmpegPath: 'ffmpeg',
+      x264Preset: 'ultrafast',
+      maxRungs: 1,
+      dvrSeconds: 60,
+      // The ingest says 1 Mbps: above half a megabit.
+      maxBitrateBps: 500_000,
+      log,
+      onSegment: () => {},
+      onCurrent: () => {},
+      onRefused: (code, message) => refusals.push({ code, message }),
+    },
+  );
+  kicked.length = 0;
+  session.attach(flvIngest());
+  const deadline = Date.now() + 15_000;
+  while (refusals.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  assert.equal(refusals[0]?.code, 'bitrate_too_high');
+  assert.match(refusals[0]?.message ?? '', /1000 kbps.*500 kbps/);
+  assert.deepEqual(kicked, ['bitrate over the limit']);
+  await session.end('test over');
 });
