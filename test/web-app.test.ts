@@ -239,7 +239,12 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.keyboard.press('k');
     await waitForPlayback(page, 0.5);
     await page.keyboard.press('k');
-    assert.equal(await page.locator('.player').getAttribute('data-playing'), 'false', 'k pauses');
+    // The attribute follows the video's own 'pause' event, a moment after the key.
+    await waitForValue(
+      () => page.locator('.player').getAttribute('data-playing'),
+      (v) => v === 'false',
+      { timeoutMs: 5000, intervalMs: 50, what: 'k to pause' },
+    );
     const t0 = await page.evaluate<number>("document.querySelector('video').currentTime");
     await page.keyboard.press('ArrowRight');
     const t1 = await page.evaluate<number>("document.querySelector('video').currentTime");
