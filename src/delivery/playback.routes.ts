@@ -161,7 +161,7 @@ export async function registerPlaybackRoutes(
         async (request, reply) => {
           const onAir = await findLive(request);
           if (onAir && live) {
-            const answer = await live.master(onAir.playbackId, onAir.target, isHop(request));
+            const answer = await live.master(onAir.playbackId, onAir.target, isHop(request), onAir.token);
             return replyLive(reply, answer, {
               token: onAir.token,
               blocking: false,
@@ -236,7 +236,7 @@ export async function registerPlaybackRoutes(
           const answer = await live.file(
             onAir.playbackId,
             onAir.target,
-            { broadcastId, rendition, file: parsed, query, hop: isHop(request) },
+            { broadcastId, rendition, file: parsed, query, hop: isHop(request), token: onAir.token },
             abort.signal,
           );
           return replyLive(reply, answer, {

@@ -48,7 +48,8 @@ export function parseLiveFile(file: string): LiveFile | null {
 
 /** What a live request is answered with. */
 export type LiveAnswer =
-  | { status: 200; type: 'playlist'; body: string }
+  /** `tokenized`: the live node that answered already put the playback token on every URI. */
+  | { status: 200; type: 'playlist'; body: string; tokenized?: boolean }
   | { status: 200; type: 'media'; body: Buffer | Readable }
   | { status: number; type: 'error'; message: string };
 
@@ -91,7 +92,7 @@ export class LiveOrigin {
   }
 
   /** The multivariant playlist of the broadcast on air; its URIs name the broadcast. */
-  async master(playbackId: string, target: LiveTarget, hop: boolean): Promise<LiveAnswer> {
+  async master(playbackId: string, target: LiveTarget, hop: boolean, token?: string): Promise<LiveAnswer> {
     if (!target.broadcastId || target.status === 'idle' || target.status === 'disabled')
       return notLive(target);
     const packager = this.#local.packager(target.broadcastId);
@@ -103,7 +104,7 @@ export class LiveOrigin {
       };
     }
     if (hop || !this.#remote(target)) return betweenNodes(target);
-    return this.#proxy(target, `/play/${playbackId}/master.m3u8`, 'playlist');
+    return this.#proxy(target, `/play/${playbackId}/master.m3u8`, 'playlist', token);
   }
 
   /** A rendition's playlist, part, segment or init segment of one broadcast. */
@@ -116,6 +117,8 @@ export class LiveOrigin {
       file: LiveFile;
       query: Record<string, string>;
       hop: boolean;
+      /** A signed playback's token: the live node checks it again. */
+      token?: string | undefined;
     },
     signal: AbortSignal,
   ): Promise<LiveAnswer> {
@@ -137,7 +140,7 @@ export class LiveOrigin {
     if (!packager && !req.hop && target.broadcastId === broadcastId && this.#remote(target)) {
       const search = new URLSearchParams(req.query).toString();
       const path = `/play/${playbackId}/live/${broadcastId}/${rendition}/${fileName(file)}${search ? `?${search}` : ''}`;
-      return this.#proxy(target, path, file.kind === 'playlist' ? 'playlist' : 'media');
+      return this.#proxy(target, path, file.kind === 'playlist' ? 'playlist' : 'media', req.token);
     }
     if (!packager && file.kind === 'playlist' && target.broadcastId === broadcastId)
       return betweenNodes(target);
@@ -150,8 +153,15 @@ export class LiveOrigin {
   }
 
   /** One upstream request per distinct path at a time, shared by every viewer asking for it. */
-  async #proxy(target: LiveTarget, path: string, kind: 'playlist' | 'media'): Promise<LiveAnswer> {
-    const url = `${target.internalUrl}${path}`;
+  async #proxy(
+    target: LiveTarget,
+    path: string,
+    kind: 'playlist' | 'media',
+    token?: string,
+  ): Promise<LiveAnswer> {
+    const url = token
+      ? `${target.internalUrl}${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`
+      : `${target.internalUrl}${path}`;
     let pending = this.#inflight.get(url);
     if (!pending) {
       pending = fetchUpstream(url).finally(() => this.#inflight.delete(url));
@@ -160,7 +170,7 @@ export class LiveOrigin {
     const got = await pending;
     if (got.status !== 200) return { status: got.status, type: 'error', message: got.text };
     return kind === 'playlist'
-      ? { status: 200, type: 'playlist', body: got.body.toString('utf8') }
+      ? { status: 200, type: 'playlist', body: got.body.toString('utf8'), tokenized: token !== undefined }
       : { status: 200, type: 'media', body: got.body };
   }
 }
@@ -280,5 +290,7 @@ export function answerError(answer: { status: number; message: string }): AppErr
   if (answer.status === 400) return new AppError('FH_ERR_VALIDATION', answer.message);
   if (answer.status === 503) return new AppError('FH_ERR_LIVE_WAIT_TIMEOUT', answer.message);
   if (answer.status === 502) return new AppError('FH_ERR_LIVE_NODE_UNREACHABLE', answer.message);
+  // The holding node refused the token (expired meanwhile, say): the viewer needs a new one.
+  if (answer.status === 403) return new AppError('FH_ERR_PLAYBACK_TOKEN_INVALID', answer.message);
   return new AppError('FH_ERR_LIVE_NOT_ON_AIR', answer.message);
 }

@@ -31,7 +31,7 @@ export function replyLive(reply: FastifyReply, answer: LiveAnswer, o: LiveReplyO
     return reply
       .header('content-type', HLS_TYPE)
       .header('cache-control', o.token ? caching.replace('public', 'private') : caching)
-      .send(o.token ? o.tokenize(answer.body, o.token) : answer.body);
+      .send(o.token && !answer.tokenized ? o.tokenize(answer.body, o.token) : answer.body);
   }
   return reply
     .header('content-type', 'video/mp4')
