@@ -57,11 +57,14 @@ describe('live playback through another node', { skip: postgresSkip('postgres') 
         return { status: res.status, body: await res.text() };
       };
       assert.equal((await get(`/play/${pid}/master.m3u8`)).status, 403, 'no token, no playlist');
-      const minted = await viewerSide.api<{ data: { token: string; hls_url: string } }>('/v1/playback-tokens', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ playback_id: pid }),
-      });
+      const minted = await viewerSide.api<{ data: { token: string; hls_url: string } }>(
+        '/v1/playback-tokens',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ playback_id: pid }),
+        },
+      );
       const master = await waitForValue(
         () => get(minted.body.data.hls_url),
         (r) => r.status === 200 && r.body.includes('#EXT-X-STREAM-INF'),
