@@ -263,6 +263,30 @@ describe('live: RTMP in, LL-HLS out, recording to VOD', () => {
     assert.equal(why.status, 'disabled');
   });
 
+  test('a publisher that leaves while the broadcast is starting does not leave the stream on air', async () => {
+    const stream = await createStream({ reconnect_window: 2, record: false });
+    // One second: a single keyframe, gone before the node has learnt its keyframe interval.
+    const brief = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, { seconds: 1 });
+    await brief.exited;
+    // The node still starts the broadcast (it cannot know the publisher is gone until it looks);
+    // what matters is that it ends: active, then disconnected, then idle after the window.
+    const eventsOf = async () =>
+      (
+        await server.api<{ data: { type: string; data: Record<string, unknown> }[] }>(
+          '/v1/events?type=live_stream.active,live_stream.disconnected,live_stream.idle&limit=500',
+        )
+      ).body.data
+        .filter((e) => e.data.live_stream_id === stream.id)
+        .map((e) => e.type);
+    const seen = await waitForValue(eventsOf, (t) => t.includes('live_stream.idle'), {
+      timeoutMs: 25_000,
+      intervalMs: 250,
+      what: 'the brief broadcast to end',
+    });
+    assert.deepEqual(seen, ['live_stream.active', 'live_stream.disconnected', 'live_stream.idle']);
+    assert.equal((await waitForStream(server.api, stream.id, () => true)).status, 'idle');
+  });
+
   test('another codec is refused with a reason the broadcaster can read', async () => {
     const stream = await createStream({ record: false });
     const flv1 = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, {

@@ -100,6 +100,11 @@ export class BroadcastSession {
     return this.#ingest !== null;
   }
 
+  /** Whether this input is the one the session encodes now (not one it has replaced). */
+  holds(ingest: LiveIngest): boolean {
+    return this.#ingest === ingest;
+  }
+
   get ended(): boolean {
     return this.#ended;
   }

@@ -139,6 +139,12 @@ export class IngestListeners {
   async #onPublish(publish: LivePublish): Promise<void> {
     const stream = this.#authorized.get(publish.attempt);
     if (!stream) return publish.close('not authorized');
+    // The publisher may leave while the node waits for its codecs or keyframes: remember it,
+    // so the broadcast that starts anyway hears of it (see rtmpIngest's onEnd).
+    const gone = { why: null as string | null };
+    publish.once('end', (why: string) => {
+      gone.why = why;
+    });
     try {
       const media = await publish.ready;
       const refusal = codecRefusal(media);
@@ -147,7 +153,7 @@ export class IngestListeners {
         return publish.close('unsupported codec');
       }
       await waitFor(() => publish.stats().keyframeIntervalMs !== null, KEYFRAME_WAIT_MS);
-      await this.#onIngest(stream, rtmpIngest(publish, media));
+      await this.#onIngest(stream, rtmpIngest(publish, media, gone));
     } catch (err) {
       this.#log.warn({ err, stream: stream.id }, 'publish could not start');
       await this.#streams
@@ -225,7 +231,7 @@ export function codecRefusal(media: Pick<LiveMediaInfo, 'videoCodec' | 'audioCod
   return null;
 }
 
-function rtmpIngest(publish: LivePublish, media: LiveMediaInfo): LiveIngest {
+function rtmpIngest(publish: LivePublish, media: LiveMediaInfo, gone: { why: string | null }): LiveIngest {
   const stats = publish.stats();
   return {
     protocol: publish.attempt.secure ? 'rtmps' : 'rtmp',
@@ -248,7 +254,8 @@ function rtmpIngest(publish: LivePublish, media: LiveMediaInfo): LiveIngest {
     fps: () => publish.stats().fps,
     kick: (reason) => publish.close(reason),
     onEnd: (cb) => {
-      publish.once('end', (why: string) => cb(why));
+      if (gone.why !== null) queueMicrotask(() => cb(gone.why ?? 'ended'));
+      else publish.once('end', (why: string) => cb(why));
     },
   };
 }

@@ -161,12 +161,17 @@ export class LiveNode implements LocalPackagers {
       held.stream = stream;
       held.activating = true;
       held.session.attach(ingest);
+      ingest.onEnd((why) => void this.#onIngestEnd(held as Held, ingest, why));
     } else {
       const resumed = stream.status === 'disconnected' ? await this.#resume(stream) : null;
       const broadcast =
         resumed?.broadcast ?? (await this.#streams.startBroadcast(stream.id, { nodeId: this.nodeId }));
       held = this.#hold(stream, broadcast.id, broadcast.started_at, resumed?.point);
       held.session.attach(ingest);
+      // Heard from now on: a publisher that leaves while the stream is being marked active
+      // still starts the reconnect window.
+      const h = held;
+      ingest.onEnd((why) => void this.#onIngestEnd(h, ingest, why));
     }
     const h = held;
     const went = await this.#streams
@@ -189,7 +194,9 @@ export class LiveNode implements LocalPackagers {
     await this.#streams
       .setBroadcastRenditions(h.session.settings.broadcastId, h.session.current().renditions)
       .catch(() => {});
-    ingest.onEnd((why) => void this.#onIngestEnd(h, ingest, why));
+    // It left before the stream was marked active (markDisconnected found nothing to change then).
+    if (!h.session.connected && !h.session.ended)
+      await this.#streams.markDisconnected(stream.id).catch(() => false);
     log.info({ broadcast: h.session.settings.broadcastId, protocol: ingest.protocol }, 'broadcast on air');
   }
 
@@ -259,8 +266,8 @@ export class LiveNode implements LocalPackagers {
   /** The broadcaster left: playback holds, and the reconnect window starts. */
   async #onIngestEnd(held: Held, ingest: LiveIngest, why: string): Promise<void> {
     if (this.#stopped || held.session.ended) return;
-    // A newer connection already replaced this one.
-    if (this.#held.get(held.stream.id) !== held) return;
+    // A newer connection already replaced this one (here, or a newer broadcast of the stream).
+    if (this.#held.get(held.stream.id) !== held || !held.session.holds(ingest)) return;
     await held.session.detach();
     const streamId = held.stream.id;
     const windowSeconds = held.stream.reconnect_window;
