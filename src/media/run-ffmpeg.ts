@@ -78,18 +78,31 @@ export function stderrExcerpt(stderr: string): string {
   return lines.slice(-3).join(' | ').slice(-300);
 }
 
+/** Longest line kept while waiting for its end: a hostile or broken stream cannot grow it. */
+const MAX_PROGRESS_LINE = 4096;
+
 /**
- * Returns a stdout chunk handler that reassembles lines across chunks and calls `onProgress`
- * once per block. out_time_us is microseconds; out_time_ms is ALSO microseconds in ffmpeg
- * (a long-standing naming bug), so either is divided by 1e6.
+ * Returns a chunk handler for ffmpeg's `-progress` output (key=value lines, each block ending in
+ * `progress=continue|end`) that reassembles lines across chunks and calls `onBlock` once per
+ * block. out_time_us is microseconds; out_time_ms is ALSO microseconds in ffmpeg (a
+ * long-standing naming bug), so either is divided by 1e6. `outTimeSeconds` is null in a block
+ * without one; `fps` and `speed` keep their last value.
  */
-export function progressParser(onProgress: (p: FfmpegProgress) => void): (chunk: Buffer) => void {
+export function progressBlocks(
+  onBlock: (b: {
+    outTimeSeconds: number | null;
+    fps: number | null;
+    speed: number | null;
+    end: boolean;
+  }) => void,
+): (chunk: Buffer | string) => void {
   let partial = '';
   let outTime: number | null = null;
+  let fps: number | null = null;
   let speed: number | null = null;
   return (chunk) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n');
-    partial = lines.pop() ?? '';
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = (lines.pop() ?? '').slice(-MAX_PROGRESS_LINE);
     for (const line of lines) {
       const eq = line.indexOf('=');
       if (eq < 0) continue;
@@ -98,15 +111,25 @@ export function progressParser(onProgress: (p: FfmpegProgress) => void): (chunk:
       if (key === 'out_time_us' || (key === 'out_time_ms' && outTime === null)) {
         const us = Number(value);
         if (Number.isFinite(us) && us >= 0) outTime = us / 1e6;
+      } else if (key === 'fps') {
+        const x = Number.parseFloat(value);
+        fps = Number.isFinite(x) ? x : null;
       } else if (key === 'speed') {
         const x = Number.parseFloat(value); // "1.23x", or "N/A" early on
         speed = Number.isFinite(x) ? x : null;
       } else if (key === 'progress') {
-        if (outTime !== null) onProgress({ outTimeSeconds: outTime, speed });
+        onBlock({ outTimeSeconds: outTime, fps, speed, end: value === 'end' });
         outTime = null;
       }
     }
   };
+}
+
+/** progressBlocks for a job's progress: the blocks that say how far the output got. */
+export function progressParser(onProgress: (p: FfmpegProgress) => void): (chunk: Buffer) => void {
+  return progressBlocks((b) => {
+    if (b.outTimeSeconds !== null) onProgress({ outTimeSeconds: b.outTimeSeconds, speed: b.speed });
+  });
 }
 
 /** `ffmpeg -version` → its version, or null when the binary is missing or unparseable. */

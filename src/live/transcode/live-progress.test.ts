@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { progressBlocks, WindowedSpeed } from './live-progress.ts';
+import { progressBlocks } from '../../media/run-ffmpeg.ts';
+import { WindowedSpeed } from './live-progress.ts';
 
 describe('progressBlocks', () => {
   it('reassembles lines across chunks and reports one block per progress= line', () => {

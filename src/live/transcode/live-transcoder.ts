@@ -25,10 +25,10 @@ import { EventEmitter } from 'node:events';
 import { setPriority } from 'node:os';
 import { Readable, type Writable } from 'node:stream';
 import type { Logger } from 'pino';
-import { stderrExcerpt } from '../../media/run-ffmpeg.ts';
+import { progressBlocks, stderrExcerpt } from '../../media/run-ffmpeg.ts';
 import { type LivePreset, liveTranscodeArgs } from './live-ffmpeg-args.ts';
 import type { LiveRung } from './live-ladder.ts';
-import { progressBlocks, WindowedSpeed } from './live-progress.ts';
+import { WindowedSpeed } from './live-progress.ts';
 import { killGroup, trackChild } from './process-group.ts';
 
 export interface LiveTranscoderOptions {

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { LIVE_STREAM_EVENTS } from '../live.ts';
 import { SecretBox } from './secret-box.tsx';
 import { ListState, OutcomeLine, Table, useAction, useData, when } from './shared.tsx';
 import { WebhookDeliveries } from './webhook-deliveries.tsx';
@@ -32,15 +33,7 @@ const EVENTS = [
   'batch.progress',
   'batch.completed',
   'webhook.disabled',
-  'live_stream.created',
-  'live_stream.updated',
-  'live_stream.deleted',
-  'live_stream.disabled',
-  'live_stream.enabled',
-  'live_stream.active',
-  'live_stream.disconnected',
-  'live_stream.idle',
-  'live_stream.recording.ready',
+  ...LIVE_STREAM_EVENTS,
 ];
 
 export function WebhooksTab() {

@@ -15,6 +15,7 @@ import {
   streamTitle,
 } from '../streams/live-stream.ts';
 import { obsSettings } from '../streams/obs-settings.ts';
+import { RecordingFields } from '../streams/recording-fields.tsx';
 
 /**
  * What the events do not carry (the live node's measurements while active, why a publish was
@@ -358,21 +359,13 @@ function Edit({ stream, onSaved }: { stream: LiveStream; onSaved: (s: LiveStream
           Title
           <input value={title} maxLength={500} onInput={(e) => setTitle(e.currentTarget.value)} />
         </label>
-        <label class="inline">
-          <input type="checkbox" checked={record} onChange={(e) => setRecord(e.currentTarget.checked)} />
-          Record each broadcast as a video in the library
-        </label>
-        <label>
-          Reconnect window (seconds)
-          <input
-            type="number"
-            min={0}
-            max={1800}
-            step={1}
-            value={reconnect}
-            onInput={(e) => setReconnect(Number(e.currentTarget.value))}
-          />
-        </label>
+        <RecordingFields
+          record={record}
+          onRecord={setRecord}
+          reconnect={reconnect}
+          onReconnect={setReconnect}
+          reconnectLabel="Reconnect window (seconds)"
+        />
         <button type="submit">Save</button>
         {message && <p role="status">{message}</p>}
       </form>

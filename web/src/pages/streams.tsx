@@ -5,6 +5,7 @@ import { LIVE_STREAM_EVENTS, useLiveEvents } from '../live.ts';
 import { canEdit, useSession } from '../session.ts';
 import { LiveStatusBadge } from '../streams/live-status-badge.tsx';
 import { type LiveStream, streamTitle } from '../streams/live-stream.ts';
+import { RecordingFields } from '../streams/recording-fields.tsx';
 
 const PAGE_SIZE = 50;
 
@@ -195,21 +196,13 @@ function CreateStream() {
             Only people given a signed link
           </label>
         </fieldset>
-        <label class="inline">
-          <input type="checkbox" checked={record} onChange={(e) => setRecord(e.currentTarget.checked)} />
-          Record each broadcast as a video in the library
-        </label>
-        <label>
-          Reconnect window (seconds an encoder may drop out before the broadcast ends)
-          <input
-            type="number"
-            min={0}
-            max={1800}
-            step={1}
-            value={reconnect}
-            onInput={(e) => setReconnect(Number(e.currentTarget.value))}
-          />
-        </label>
+        <RecordingFields
+          record={record}
+          onRecord={setRecord}
+          reconnect={reconnect}
+          onReconnect={setReconnect}
+          reconnectLabel="Reconnect window (seconds an encoder may drop out before the broadcast ends)"
+        />
         <button type="submit" disabled={busy}>
           Create the stream
         </button>
