@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { accessServices } from './composition/access.ts';
-import { buildHttp, listen, metricsOptionsOf } from './composition/api.ts';
+import { buildHttp, listen, listenInternal, metricsOptionsOf } from './composition/api.ts';
 import { outboxConsumers } from './composition/events.ts';
 import { imageServices } from './composition/images.ts';
 import { openInfrastructure } from './composition/infrastructure.ts';
@@ -48,7 +48,15 @@ export interface RunningServer {
  */
 export async function startServer(
   config: Config,
-  opts: { role?: Role; jobTypes?: string[] } = {},
+  opts: {
+    role?: Role;
+    jobTypes?: string[];
+    /**
+     * The HTTP port is shared with sibling processes (FRAMEHOUSE_HTTP_PROCESSES > 1); `child`:
+     * this is one of the siblings, which leave housekeeping to the first process.
+     */
+    sharedPort?: { child: boolean };
+  } = {},
 ): Promise<RunningServer> {
   const role = opts.role ?? 'all';
   const infra = await openInfrastructure(config);
@@ -87,9 +95,18 @@ export async function startServer(
 
   // Start: the consumers settle their cursors before anything can emit, then HTTP, then the pool.
   for (const d of dispatchers) await d.start();
-  const listening = http ? await listen(config, http, infra) : null;
+  const shared = opts.sharedPort ? { reusePort: true, child: opts.sharedPort.child } : undefined;
+  const listening = http ? await listen(config, http, infra, shared) : null;
+  const runsLive = role === 'all' || role === 'live';
+  // Other processes reach the live node on a port of its own when its public one is shared.
+  const internal =
+    http && runsLive && shared && !config.liveInternalUrlGiven
+      ? await listenInternal(http.app, config.host)
+      : null;
   // all and live: RTMP/SRT ingest, live transcoding and packaging (after HTTP: other nodes reach it there).
-  const liveNode = role === 'all' || role === 'live' ? await startLiveNode(config, infra, live) : null;
+  const liveNode = runsLive
+    ? await startLiveNode(internal ? { ...config, liveInternalUrl: internal.url } : config, infra, live)
+    : null;
   const pool = workers ? await startWorkerPool(config, infra, workers, metrics, role, slots) : null;
   const importScans = workers ? startImportScans(infra, ingest) : null;
   const workerMetrics =
@@ -117,6 +134,7 @@ export async function startServer(
           pool?.stop(),
           importScans?.stop(),
           http?.app.close(),
+          internal?.close(),
           listening?.housekeeping,
         ]);
         await new Promise((r) => (workerMetrics ? workerMetrics.close(r) : r(undefined)));

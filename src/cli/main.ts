@@ -16,6 +16,11 @@ const dataDir = new Option(
   'where the embedded database and files live (FRAMEHOUSE_DATA_DIR)',
 );
 
+const httpProcesses = new Option(
+  '--processes <n>',
+  'HTTP processes sharing the port, or auto: one per core (FRAMEHOUSE_HTTP_PROCESSES)',
+);
+
 program
   .command('serve')
   .description('run the API, the playback origin and the workers in one process')
@@ -23,10 +28,25 @@ program
   .option('--host <host>', 'address to listen on (FRAMEHOUSE_HOST, default 0.0.0.0)')
   .addOption(dataDir)
   .option('--concurrency <n>', 'jobs run at once; 0 runs no worker (FRAMEHOUSE_WORKER_CONCURRENCY)')
-  .action(async (o: { port?: string; host?: string; dataDir?: string; concurrency?: string }) => {
-    const { serveCommand } = await import('./serve.ts');
-    await serveCommand({ port: o.port, host: o.host, dataDir: o.dataDir, workerConcurrency: o.concurrency });
-  });
+  .addOption(httpProcesses)
+  .action(
+    async (o: {
+      port?: string;
+      host?: string;
+      dataDir?: string;
+      concurrency?: string;
+      processes?: string;
+    }) => {
+      const { serveCommand } = await import('./serve.ts');
+      await serveCommand({
+        port: o.port,
+        host: o.host,
+        dataDir: o.dataDir,
+        workerConcurrency: o.concurrency,
+        httpProcesses: o.processes,
+      });
+    },
+  );
 
 program
   .command('api')
@@ -34,10 +54,24 @@ program
   .option('--port <port>', 'HTTP port (PORT, default 8080)')
   .option('--host <host>', 'address to listen on (FRAMEHOUSE_HOST, default 0.0.0.0)')
   .addOption(new Option('--data-dir <dir>', 'where local state lives (FRAMEHOUSE_DATA_DIR)'))
-  .action(async (o: { port?: string; host?: string; dataDir?: string }) => {
-    const { serveCommand } = await import('./serve.ts');
-    await serveCommand({ port: o.port, host: o.host, dataDir: o.dataDir }, { role: 'api' });
-  });
+  .addOption(httpProcesses)
+  // Started by `serve` or `api` itself as one of their HTTP processes (see http-siblings.ts).
+  .addOption(new Option('--http-child').hideHelp())
+  .action(
+    async (o: {
+      port?: string;
+      host?: string;
+      dataDir?: string;
+      processes?: string;
+      httpChild?: boolean;
+    }) => {
+      const { serveCommand } = await import('./serve.ts');
+      await serveCommand(
+        { port: o.port, host: o.host, dataDir: o.dataDir, httpProcesses: o.processes },
+        { role: 'api', httpChild: o.httpChild === true },
+      );
+    },
+  );
 
 program
   .command('live')

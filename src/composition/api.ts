@@ -1,5 +1,8 @@
+import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
+import { HotObjects } from '../delivery/hot-objects.ts';
 import type { LiveOrigin } from '../live/origin/live-origin.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
@@ -66,6 +69,11 @@ export async function buildHttp(
       authFailuresPerMinute: config.authFailuresPerMinute,
     },
     logger: log,
+    accessLog: config.accessLog,
+    hot:
+      config.hotCacheMb > 0
+        ? new HotObjects(store, { maxBytes: config.hotCacheMb * 1024 * 1024 })
+        : undefined,
   });
 }
 
@@ -77,18 +85,53 @@ export function metricsOptionsOf(config: Config) {
 /**
  * Listens, and takes up the uploads cut short at completion and the sweep in the background,
  * so that many unfinished uploads do not delay start-up (`housekeeping`: close waits for it).
+ * With `shared`, the port is one of several processes' (SO_REUSEPORT: the kernel spreads
+ * connections over them); only the first of them (not a `child`) does the housekeeping.
  */
 export async function listen(
   config: Config,
   { app, uploads }: HttpApp,
   { log }: Infrastructure,
+  shared: { reusePort: boolean; child: boolean } = { reusePort: false, child: false },
 ): Promise<{ url: string; housekeeping: Promise<void> }> {
-  const housekeeping = uploads
-    .resumeUnfinished()
-    .then(() => uploads.sweep())
-    .catch((err: unknown) => log.warn({ err }, 'resuming or sweeping uploads failed'));
-  await app.listen({ port: config.port, host: config.host });
+  const housekeeping = shared.child
+    ? Promise.resolve()
+    : uploads
+        .resumeUnfinished()
+        .then(() => uploads.sweep())
+        .catch((err: unknown) => log.warn({ err }, 'resuming or sweeping uploads failed'));
+  await app.listen({
+    port: config.port,
+    host: config.host,
+    ...(shared.reusePort ? { reusePort: true } : {}),
+  });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
   return { url, housekeeping };
+}
+
+/**
+ * A second, private port of this process's app, for the hops between nodes that must reach this
+ * process and no other: with several processes on the public port, a live playlist forwarded to
+ * "the node holding the broadcast" could otherwise land on a sibling that does not hold it.
+ */
+export async function listenInternal(
+  app: FastifyInstance,
+  host: string,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => app.routing(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    server,
+    url: `http://${hostname()}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

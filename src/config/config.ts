@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -53,6 +53,8 @@ const schema = z.object({
     .regex(/^(file:|s3:\/\/)/, 'must start with file: or s3://')
     .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  accessLog: z.enum(['all', 'errors', 'off']).default('all'),
+  hotCacheMb: int(0, 1_000_000).default(64),
   maxUploadBytes: z.coerce
     .number()
     .int()
@@ -168,6 +170,8 @@ const schema = z.object({
     .string()
     .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as http://live-1.internal:8080')
     .optional(),
+  // HTTP processes sharing the port (SO_REUSEPORT); `auto`: one per core where the platform has it.
+  httpProcesses: z.union([z.literal('auto'), int(1, 64)]).default('auto'),
 });
 
 export type Config = z.infer<typeof schema> & {
@@ -175,6 +179,10 @@ export type Config = z.infer<typeof schema> & {
   storageUrl: string;
   /** Always set: FRAMEHOUSE_LIVE_INTERNAL_URL, or http://{os hostname}:{PORT}. */
   liveInternalUrl: string;
+  /** FRAMEHOUSE_LIVE_INTERNAL_URL was given (not derived). */
+  liveInternalUrlGiven: boolean;
+  /** `auto` resolved: how many processes answer HTTP on the port (1: this one alone). */
+  httpProcesses: number;
 };
 
 /** Where each setting comes from, for the README's table and for error messages. */
@@ -185,6 +193,8 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   databaseUrl: 'DATABASE_URL',
   storageUrl: 'STORAGE_URL',
   logLevel: 'FRAMEHOUSE_LOG_LEVEL',
+  accessLog: 'FRAMEHOUSE_ACCESS_LOG',
+  hotCacheMb: 'FRAMEHOUSE_HOT_CACHE_MB',
   maxUploadBytes: 'FRAMEHOUSE_MAX_UPLOAD_BYTES',
   workerConcurrency: 'FRAMEHOUSE_WORKER_CONCURRENCY',
   ffmpegPath: 'FRAMEHOUSE_FFMPEG_PATH',
@@ -250,6 +260,7 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   liveDvrSeconds: 'FRAMEHOUSE_LIVE_DVR_SECONDS',
   liveX264Preset: 'FRAMEHOUSE_LIVE_X264_PRESET',
   liveInternalUrl: 'FRAMEHOUSE_LIVE_INTERNAL_URL',
+  httpProcesses: 'FRAMEHOUSE_HTTP_PROCESSES',
 };
 
 export class ConfigError extends Error {
@@ -293,5 +304,15 @@ export function loadConfig(
     databaseUrl: c.databaseUrl ?? `sqlite:${resolve(dataDir, 'framehouse.db')}`,
     storageUrl: c.storageUrl ?? `file:${resolve(dataDir, 'objects')}`,
     liveInternalUrl: c.liveInternalUrl ?? `http://${hostname()}:${c.port}`,
+    liveInternalUrlGiven: c.liveInternalUrl !== undefined,
+    httpProcesses: c.httpProcesses === 'auto' ? autoHttpProcesses() : c.httpProcesses,
   };
+}
+
+/** Platforms whose kernel balances one port over several sockets (SO_REUSEPORT, Node ≥ 22.12). */
+const REUSE_PORT_PLATFORMS = new Set<string>(['linux', 'freebsd', 'aix', 'sunos']);
+
+/** One HTTP process per core (at most 8: past that the database is the limit), where the platform allows. */
+export function autoHttpProcesses(): number {
+  return REUSE_PORT_PLATFORMS.has(process.platform) ? Math.min(8, availableParallelism()) : 1;
 }

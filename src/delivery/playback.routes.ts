@@ -18,6 +18,7 @@ import { replyLive } from '../live/origin/live-replies.ts';
 import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import type { HotObjects } from './hot-objects.ts';
 import { sendObject } from './serve-object.ts';
 import { tokenizePlaylist, tokenizeStoryboard } from './signed-urls.ts';
 import { SubtitleDelivery } from './subtitles.ts';
@@ -61,6 +62,8 @@ interface Deps {
   tracks: TracksService;
   /** Live streams' playback (their playback ids share `/play/` with assets'). */
   live?: LiveOrigin | undefined;
+  /** The memory tier for hot objects (segments, playlists); none: every answer reads the store. */
+  hot?: HotObjects | undefined;
 }
 
 /**
@@ -70,11 +73,21 @@ interface Deps {
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { assets, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks, live }: Deps,
+  { assets, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks, live, hot }: Deps,
 ): Promise<void> {
+  // Segment URLs never change content; everything else is revalidated against the store.
+  const immutable = hot ? { tier: hot, immutable: true } : undefined;
+  const revalidated = hot ? { tier: hot, immutable: false } : undefined;
   const subtitles = new SubtitleDelivery({ assets, store, tracks });
   await app.register(
     async (scope) => {
+      // Playback is the same for every site (`Access-Control-Allow-Origin: *`): the CORS plugin's
+      // `Vary: Origin` (it adds one whenever the policy is chosen per request) would make every
+      // CDN keep one copy of each segment per embedding site.
+      scope.addHook('onSend', (_request, reply, payload, done) => {
+        if (reply.getHeader('vary') === 'Origin') reply.removeHeader('vary');
+        done(null, payload);
+      });
       /**
        * The asset behind a playback id, and the token its URLs must carry when the id is signed
        * (verified here: a missing, altered, expired or foreign token is a 403 with its code).
@@ -98,7 +111,7 @@ export async function registerPlaybackRoutes(
         caching: string,
         tokenize = tokenizePlaylist,
       ) => {
-        if (!token) return sendObject(request, reply, store, key, caching);
+        if (!token) return sendObject(request, reply, store, key, caching, {}, revalidated);
         const stored = await store.stat(key);
         if (!stored) throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
         const text = (await store.getBuffer(key)).toString('utf8');
@@ -209,7 +222,7 @@ export async function registerPlaybackRoutes(
               )
               .send();
           }
-          return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMMUTABLE);
+          return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMMUTABLE, {}, immutable);
         },
       );
 
@@ -294,7 +307,7 @@ export async function registerPlaybackRoutes(
                   quality: 80,
                 })
               : await thumbnails.ensure(asset, query);
-          return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMAGE);
+          return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMAGE, {}, revalidated);
         },
       );
 
@@ -309,7 +322,15 @@ export async function registerPlaybackRoutes(
             const { asset, token } = await findAsset(request);
             if (file === 'storyboard.vtt')
               return sendPlaylist(request, reply, key(asset.id), token, IMAGE, tokenizeStoryboard);
-            return sendObject(request, reply, store, key(asset.id), token ? SIGNED_MEDIA : IMAGE);
+            return sendObject(
+              request,
+              reply,
+              store,
+              key(asset.id),
+              token ? SIGNED_MEDIA : IMAGE,
+              {},
+              revalidated,
+            );
           },
         );
       }

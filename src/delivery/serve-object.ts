@@ -2,6 +2,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import { AppError } from '../shared/errors.ts';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.ts';
+import type { HotObjects } from './hot-objects.ts';
+
+/** The memory tier to answer from, and whether the object at this key never changes. */
+export interface HotRead {
+  tier: HotObjects;
+  immutable: boolean;
+}
 
 /**
  * Sends a stored object with HTTP caching and byte ranges: ETag / If-None-Match (304),
@@ -15,8 +22,10 @@ export async function sendObject(
   cacheControl: string,
   /** More headers for answers that carry (or confirm) the object, e.g. Content-Disposition. */
   extraHeaders: Record<string, string> = {},
+  hot?: HotRead,
 ): Promise<FastifyReply> {
-  const info = await store.stat(key);
+  const whole = hot ? await hot.tier.read(key, hot.immutable) : null;
+  const info = whole === undefined ? null : (whole?.info ?? (await store.stat(key)));
   if (!info) throw new AppError('FH_ERR_NOT_FOUND', 'This file does not exist (yet).');
   // Validators and caching only on answers that carry (or confirm) the object, not on errors.
   const withObjectHeaders = () =>
@@ -45,7 +54,9 @@ export async function sendObject(
     const only = ranges !== -2 && ranges.length === 1 ? ranges[0] : undefined;
     if (only) {
       const { start, end } = only;
-      const body = await openOrNotFound(store, key, { start, end });
+      const body = whole
+        ? whole.body.subarray(start, end + 1)
+        : await openOrNotFound(store, key, { start, end });
       withObjectHeaders()
         .code(206)
         .header('content-range', `bytes ${start}-${end}/${info.size}`)
@@ -53,7 +64,7 @@ export async function sendObject(
       return reply.send(body);
     }
   }
-  const body = await openOrNotFound(store, key);
+  const body = whole ? whole.body : await openOrNotFound(store, key);
   return withObjectHeaders().header('content-length', info.size).send(body);
 }
 

@@ -30,6 +30,8 @@ export async function spawnServe(
       // Processes of one test (and tests in parallel) would collide on 1935 and the SRT range.
       FRAMEHOUSE_RTMP_PORT: '0',
       FRAMEHOUSE_SRT_PORTS: 'off',
+      // One process per role unless a test asks for siblings (the default is one per core).
+      FRAMEHOUSE_HTTP_PROCESSES: '1',
       ...env,
       PORT: port,
     },
