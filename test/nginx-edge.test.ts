@@ -213,7 +213,12 @@ http {
     ]) {
       assert.equal(hit.headers.get(h), direct.headers.get(h), h);
     }
-    assert.equal(count(path), 1, 'one origin request for a miss and a hit');
+    // Players embedded on different sites send different Origins: still one copy.
+    for (const site of ['https://a.example', 'https://b.example']) {
+      const r = await get(`${edge}${path}`, { origin: site });
+      assert.deepEqual([r.cache, r.headers.get('access-control-allow-origin')], ['HIT', '*'], site);
+    }
+    assert.equal(count(path), 1, 'one origin request for a miss and hits');
 
     // A finished playlist (public, max-age=300) too.
     const master = `/play/${playbackId}/master.m3u8`;
