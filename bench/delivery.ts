@@ -12,6 +12,7 @@
  * Then the server's RSS idle (before any load) and after it, and its peak (VmHWM).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -70,7 +71,9 @@ http { access_log off; sendfile on; tcp_nopush on; ${temp.join(' ')}
   server { listen 127.0.0.1:${port}; root ${www}; } }
 `,
   );
-  nginx = spawn('nginx', ['-p', tmp, '-c', join(tmp, 'nginx.conf'), '-e', join(tmp, 'nginx.err')], {
+  // Debian puts nginx in /usr/sbin, which is not on an unprivileged user's PATH.
+  const bin = existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+  nginx = spawn(bin, ['-p', tmp, '-c', join(tmp, 'nginx.conf'), '-e', join(tmp, 'nginx.err')], {
     stdio: 'ignore',
   });
   const nginxUrl = `http://127.0.0.1:${port}/seg.m4s`;

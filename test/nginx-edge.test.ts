@@ -18,7 +18,8 @@ import { exited, freePort, ROOT, spawnServe } from './helpers/processes.ts';
 import { waitFor, waitForValue } from './helpers/wait.ts';
 
 const run = promisify(execFile);
-const hasNginx = !spawnSync('nginx', ['-v'], { stdio: 'ignore' }).error;
+// Debian puts nginx in /usr/sbin, which is not on an unprivileged user's PATH.
+const NGINX = ['/usr/sbin/nginx', 'nginx'].find((bin) => !spawnSync(bin, ['-v'], { stdio: 'ignore' }).error);
 const KEY = 'nginx-edge-test-admin-key-0123456789abcdef';
 const auth = { authorization: `Bearer ${KEY}` };
 
@@ -79,7 +80,7 @@ async function get(url: string, headers: Record<string, string> = {}): Promise<G
 }
 
 describe('deploy/nginx/edge.conf: nginx proxy_cache in front of a real origin', {
-  skip: !hasNginx && 'nginx is not installed (apt-get install nginx-light)',
+  skip: !NGINX && 'nginx is not installed (apt-get install nginx-light)',
 }, () => {
   let dir: string;
   let origin: Awaited<ReturnType<typeof spawnServe>>;
@@ -165,9 +166,13 @@ http {
 }
 `,
     );
-    nginx = spawn('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    nginx = spawn(
+      NGINX ?? 'nginx',
+      ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     nginx.stderr?.on('data', (d) => {
       stderr += d;
@@ -378,6 +383,8 @@ http {
     assert.equal(cachedSegment.status, 200);
     await sleep(6_000);
 
+    // (With proxy_cache_background_update, the viewer gets the stale copy at once and the
+    // refresh runs behind it; were it off, `proxy_cache_use_stale error … http_502` would serve it.)
     origin.child.kill('SIGKILL');
     await exited(origin.child);
     const asked = p1.count(info);
