@@ -142,6 +142,11 @@ describe('serve on every core: sibling HTTP processes on one port', {
       );
       const variant = (HLS.parse(master.body) as MasterPlaylist).variants[0]?.uri ?? '';
       const path = `/play/${pid}/${variant}`;
+      await waitForValue(
+        () => getFresh(`${server.url}${path}`),
+        (r) => r.status === 200 && r.body.includes('#EXT-X-PART:'),
+        { timeoutMs: 15_000, intervalMs: 300, what: 'the first parts in the media playlist' },
+      );
       // On fresh connections the kernel spreads the requests over both processes: every one
       // must get the playlist, whichever process holds the packager.
       const answers = await Promise.all(Array.from({ length: 30 }, () => getFresh(`${server.url}${path}`)));

@@ -46,6 +46,7 @@ import type { Metrics } from '../ops/metrics.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { createUploadStaging } from '../uploads/staging.ts';
 import { registerUploadRoutes } from '../uploads/uploads.routes.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
 import { registerWebRoutes } from '../web/web.routes.ts';
@@ -225,6 +226,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     maxUploadBytes: deps.maxUploadBytes,
     trustProxy: deps.trustProxy,
     corsOrigins: deps.security.corsOrigins,
+    staging: await createUploadStaging(deps.store, deps.db, deps.dataDir),
   });
   await registerPlaybackRoutes(app, {
     assets: deps.assets,

@@ -17,6 +17,9 @@ export function imageServices(config: Config, { db, queue, store }: Infrastructu
   const batches = new Batches({ db, queue, presets });
   // libvips threads per image; parallel images come from the worker's slots (see docs/images-scaling.md).
   sharp.concurrency(config.imageThreads);
+  // libvips keeps recent operations' results (50 MB by default) for images asked again; ours are
+  // kept as renditions in the store instead, so a small cache serves and the memory stays free.
+  sharp.cache({ memory: 16 });
   return { limits, renditions, presets, batches };
 }
 

@@ -2,7 +2,6 @@ import { type Logger, pino } from 'pino';
 import type { Config } from '../config/config.ts';
 import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from '../db/database.ts';
 import { recordDeadJobEvents } from '../ops/dead-job-events.ts';
-import { PostgresNotifier } from '../queue/pg-notifier.ts';
 import { JobQueue } from '../queue/queue.ts';
 import { createObjectStore } from '../storage/create-store.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -34,8 +33,11 @@ export async function openInfrastructure(config: Config): Promise<Infrastructure
   await migrateToLatest(db);
   const store = await createObjectStore(config.storageUrl);
   // PostgreSQL wakes idle workers of every process at once; SQLite serves one machine in-process.
+  // (Its module, and with it `pg`, loaded only then: 10 MB an embedded process does without.)
   const notifier = isPostgresUrl(config.databaseUrl)
-    ? new PostgresNotifier(config.databaseUrl, (err) => log.warn({ err }, 'job wake-up connection lost'))
+    ? new (await import('../queue/pg-notifier.ts')).PostgresNotifier(config.databaseUrl, (err) =>
+        log.warn({ err }, 'job wake-up connection lost'),
+      )
     : null;
   await notifier?.start();
   // The queue knows no events: a job that dies records `job.dead` through this hook, in the

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { LocalObjectStore } from './local-store.ts';
 import type { ObjectStore } from './object-store.ts';
-import { parseS3Url, S3ObjectStore } from './s3-store.ts';
 
 /** Picks the object-store adapter from STORAGE_URL: `file:/path` (default) or `s3://bucket/prefix?…`. */
 export async function createObjectStore(url: string): Promise<ObjectStore> {
@@ -11,7 +10,11 @@ export async function createObjectStore(url: string): Promise<ObjectStore> {
     await store.init();
     return store;
   }
-  if (url.startsWith('s3://')) return new S3ObjectStore(parseS3Url(url));
+  if (url.startsWith('s3://')) {
+    // Loaded only for S3: the AWS SDK adds ~35 MB to a process that keeps its media in a folder.
+    const { parseS3Url, S3ObjectStore } = await import('./s3-store.ts');
+    return new S3ObjectStore(parseS3Url(url));
+  }
   throw new Error(
     `Unsupported STORAGE_URL scheme: ${url.split(':')[0]}: (use file:/path or s3://bucket/prefix)`,
   );

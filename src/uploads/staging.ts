@@ -3,10 +3,8 @@ import type { DataStore } from '@tus/utils';
 import type { Db } from '../db/database.ts';
 import { LocalObjectStore } from '../storage/local-store.ts';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.ts';
-import { S3ObjectStore } from '../storage/s3-store.ts';
 import { HashingFileStore } from './hashing-file-store.ts';
 import { checksumFrom } from './resumable-sha256.ts';
-import { S3UploadStaging } from './s3-staging.ts';
 import { uploadHashesRepo } from './upload-hashes.repo.ts';
 
 /** Unfinished uploads are kept this long after they were created, then swept. */
@@ -43,9 +41,18 @@ export interface UploadStaging {
   remove(uploadId: string): Promise<void>;
 }
 
-export function createUploadStaging(store: ObjectStore, db: Db, dataDir: string): UploadStaging {
-  if (store instanceof S3ObjectStore) return new S3UploadStaging(store, db, UNFINISHED_UPLOAD_TTL_MS);
+export async function createUploadStaging(
+  store: ObjectStore,
+  db: Db,
+  dataDir: string,
+): Promise<UploadStaging> {
   if (store instanceof LocalObjectStore) return new LocalUploadStaging(store, db, join(dataDir, 'tus'));
+  // The S3 side (and with it the AWS SDK) is loaded only when the store is a bucket.
+  const [{ S3ObjectStore }, { S3UploadStaging }] = await Promise.all([
+    import('../storage/s3-store.ts'),
+    import('./s3-staging.ts'),
+  ]);
+  if (store instanceof S3ObjectStore) return new S3UploadStaging(store, db, UNFINISHED_UPLOAD_TTL_MS);
   throw new Error('No resumable-upload staging for this object store');
 }
 

@@ -7,7 +7,7 @@ import type { Db } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
 import { ID_PATTERN, newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { createUploadStaging } from './staging.ts';
+import type { UploadStaging } from './staging.ts';
 import { DatabaseLocker } from './upload-locker.ts';
 import { UploadsService } from './uploads.service.ts';
 
@@ -20,6 +20,8 @@ interface Deps {
   trustProxy: boolean;
   /** Origins whose browsers may upload (the API's CORS allowlist). */
   corsOrigins: string[];
+  /** Where unfinished uploads are kept (made by createUploadStaging for the object store). */
+  staging: UploadStaging;
 }
 
 const UPLOADS_PATH = '/v1/uploads';
@@ -31,7 +33,7 @@ const IP_HEADER = 'x-framehouse-internal-ip';
  * plus `GET /v1/uploads/{id}` reporting the asset an upload became.
  */
 export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsService {
-  const staging = createUploadStaging(deps.store, deps.db, deps.dataDir);
+  const { staging } = deps;
   const uploads = new UploadsService({ db: deps.db, assets: deps.assets, staging, log: app.log });
   const sweep = setInterval(() => {
     void uploads.sweep().catch((err) => app.log.warn({ err }, 'upload sweep failed'));
