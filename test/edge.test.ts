@@ -150,6 +150,10 @@ describe('framehouse edge in front of a real origin', () => {
       body: JSON.stringify({ playback_policy: 'signed' }),
     });
     assert.equal(patched.status, 200);
+    // The policy change reaches the edge as an event, on which it forgets what it knew of the id.
+    await waitFor(() => edge.log().includes(`"playback_ids":["${spid}"]`), {
+      what: 'the purge of the policy change',
+    });
     const mint = async (expiresIn: number) => {
       const res = await fetch(`${origin.url}/v1/playback-tokens`, {
         method: 'POST',
@@ -186,32 +190,26 @@ describe('framehouse edge in front of a real origin', () => {
       assert.ok(p.body.toString().includes(`token=${t}`));
     }
 
-    // Refusals at the edge, with the origin's codes, and no request to the origin.
-    const before = proxy.total();
+    // A token on a public id is not checked (the origin ignores it too).
+    assert.equal((await get(edge.url, `/play/${pid}/360p/seg_00000.m4s?token=junk`)).status, 200);
+    // Refusals at the edge with the origin's codes, and no playback request to the origin (its
+    // key refresh every 10 s may come meanwhile: only /play/ is counted).
+    const forged = `${seg}?token=${tokens[0]?.replace(/\.[^.]+$/, '.AAAA')}`;
     const cases: Array<[string, string]> = [
       [`${seg}?token=${tokens[0]}x`, 'FH_ERR_PLAYBACK_TOKEN_INVALID'],
+      [forged, 'FH_ERR_PLAYBACK_TOKEN_INVALID'],
       [seg, 'FH_ERR_PLAYBACK_TOKEN_REQUIRED'],
-      [`/play/${pid}/360p/seg_00000.m4s`, ''],
     ];
+    const before = proxy.count('/play/');
     for (const [path, code] of cases) {
       const edgeAnswer = await get(edge.url, path);
-      if (!code) {
-        assert.equal(edgeAnswer.status, 200, 'a public id is not checked');
-        continue;
-      }
       const originAnswer = await get(origin.url, path);
       assert.equal(edgeAnswer.status, 403);
       assert.equal(edgeAnswer.headers.get('cache-status'), 'framehouse-edge; detail=token-refused');
       assert.deepEqual(JSON.parse(edgeAnswer.body.toString()), JSON.parse(originAnswer.body.toString()));
       assert.equal((JSON.parse(edgeAnswer.body.toString()) as { error: { code: string } }).error.code, code);
     }
-    // Only the two direct origin requests above reached it.
-    assert.equal(proxy.total() - before, 0);
-    const foreign = await get(
-      edge.url,
-      `/play/${spid}/360p/seg_00000.m4s?token=${tokens[0]?.replace(/\.[^.]+$/, '.AAAA')}`,
-    );
-    assert.equal(foreign.status, 403);
+    assert.equal(proxy.count('/play/') - before, 0, 'no playback request reached the origin');
   });
 
   test('the disk cache stays under its cap with many objects, on real files', async () => {

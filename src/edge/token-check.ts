@@ -1,4 +1,9 @@
-import { type VerificationKey, verifyPlaybackToken } from '../auth/playback-token-verify.ts';
+import { LRUCache } from 'lru-cache';
+import {
+  CLOCK_TOLERANCE_S,
+  type VerificationKey,
+  verifyPlaybackToken,
+} from '../auth/playback-token-verify.ts';
 import type { OriginPool } from './origin-pool.ts';
 
 /** Keys are fetched again this often (a rotation or retirement reaches the edge within it). */
@@ -20,6 +25,12 @@ export class TokenCheck {
   #loading: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #onError: (message: string) => void;
+  /**
+   * Tokens that passed, until they expire: a player sends the same token with every segment,
+   * and an HMAC check per request is the largest cost of a signed hit. Forgotten when the keys
+   * change (a retired key must stop its tokens at once).
+   */
+  readonly #passed = new LRUCache<string, { playbackId: string; untilMs: number }>({ max: 20_000 });
 
   constructor(pool: OriginPool, apiKey: string, onError: (message: string) => void) {
     this.#pool = pool;
@@ -64,10 +75,14 @@ export class TokenCheck {
         throw new Error(`the origin answered ${res.statusCode} (is the API key an admin key?)`);
       }
       const body = (await res.body.json()) as { data: Array<{ kid: string; secret: string }> };
-      this.#keys = body.data.map((k) => ({
+      const keys = body.data.map((k) => ({
         kid: k.kid,
         secret: new Uint8Array(Buffer.from(k.secret, 'base64url')),
       }));
+      const fingerprint = (list: VerificationKey[]) =>
+        list.map((k) => `${k.kid}:${Buffer.from(k.secret).toString('base64url')}`).join(',');
+      if (fingerprint(keys) !== fingerprint(this.#keys)) this.#passed.clear();
+      this.#keys = keys;
       this.#fetchedAt = Date.now();
     } catch (e) {
       this.#onError(`playback keys not refreshed: ${(e as Error).message}`);
@@ -76,11 +91,15 @@ export class TokenCheck {
 
   /** Throws the origin's 403 AppError for a missing, invalid, expired or foreign token. */
   async verify(token: string | undefined, playbackId: string): Promise<void> {
-    await verifyPlaybackToken(token, playbackId, async (kid) => {
+    const passed = token === undefined ? undefined : this.#passed.get(token);
+    if (passed && passed.playbackId === playbackId && passed.untilMs > Date.now()) return;
+    const claims = await verifyPlaybackToken(token, playbackId, async (kid) => {
       const known = this.#keys.find((k) => k.kid === kid);
       if (known || Date.now() - this.#fetchedAt < MISS_REFRESH_MS) return known;
       await this.refresh();
       return this.#keys.find((k) => k.kid === kid);
     });
+    if (token !== undefined && typeof claims.exp === 'number')
+      this.#passed.set(token, { playbackId, untilMs: (claims.exp + CLOCK_TOLERANCE_S) * 1000 });
   }
 }
