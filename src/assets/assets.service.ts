@@ -199,7 +199,9 @@ export class AssetsService {
       }
       // Made, replaced or removed to match (an errored one is tried again).
       if (patch.mp4_support) await syncDownloads(trx, this.#queue, id, { retryErrored: true });
-      await recordEvent(trx, 'asset.updated', id, { changes: Object.keys(patch) });
+      // The playback ids let a cache in front (framehouse edge, a CDN) purge what it holds of them.
+      const playbackIds = (await assetsRepo.playbackIds(trx, [id])).map((p) => p.id);
+      await recordEvent(trx, 'asset.updated', id, { changes: Object.keys(patch), playback_ids: playbackIds });
       await recordAudit(trx, who, {
         action: 'asset.updated',
         target: { type: 'asset', id },
@@ -212,6 +214,8 @@ export class AssetsService {
   /** Removes the rows now; a job removes the stored objects (it retries if the store is down). */
   async delete(id: string, who: AuditWho): Promise<void> {
     await this.#db.transaction().execute(async (trx) => {
+      // Read before they go: caches in front purge by playback id (see the event below).
+      const playbackIds = (await assetsRepo.playbackIds(trx, [id])).map((p) => p.id);
       const deleted = await assetsRepo.delete(trx, id);
       if (!deleted) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
       await deleteDownloadRows(trx, id); // their objects go with the asset's other objects
@@ -223,7 +227,7 @@ export class AssetsService {
         { assetId: id },
         { dedupeKey: `delete:${id}` },
       );
-      await recordEvent(trx, 'asset.deleted', id);
+      await recordEvent(trx, 'asset.deleted', id, { playback_ids: playbackIds });
     });
   }
 

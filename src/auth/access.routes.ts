@@ -197,6 +197,40 @@ export function registerAccessRoutes(
     async () => ({ data: await tokens.list() }),
   );
 
+  // For `framehouse edge`: it checks playback tokens itself with the same keys (see
+  // auth/playback-token-verify.ts), so an invalid token costs the origin nothing.
+  app.get(
+    '/v1/playback-keys/verification',
+    {
+      schema: {
+        summary: 'Active playback keys with their secrets (base64url), for an edge that checks tokens',
+        tags: ['access'],
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              data: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    kid: { type: 'string' },
+                    secret: { type: 'string' },
+                    created_at: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      return { data: await tokens.verificationKeys(auditWho(request)) };
+    },
+  );
+
   app.post(
     '/v1/playback-keys',
     {

@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { SignJWT } from 'jose';
 import { recordAudit, type AuditWho as Who } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
+import {
+  PLAYBACK_ALG as ALG,
+  PLAYBACK_AUDIENCE as AUDIENCE,
+  type PlaybackClaims,
+  verifyPlaybackToken,
+} from './playback-token-verify.ts';
 
-const AUDIENCE = 'framehouse:playback';
-const ALG = 'HS256';
 /** Signing keys are read from the database at most this often (rotation reaches every node within it). */
 const KEY_CACHE_MS = 10_000;
-/** Tolerated clock difference between the node that signed and the one that verifies. */
-const CLOCK_TOLERANCE_S = 5;
 export const MAX_TOKEN_SECONDS = 7 * 24 * 3600;
 
 export interface SigningKeyJson {
@@ -78,56 +80,34 @@ export class PlaybackTokens {
   }
 
   /** Throws a 403 AppError naming what is wrong: missing, altered/unknown, expired, or another video's. */
-  async verify(
+  verify(
     token: string | undefined,
     playbackId: string,
     options: { ignoreExpiry?: boolean } = {},
-  ): Promise<{ exp?: number; iat?: number; ren?: unknown }> {
-    if (!token) throw new AppError('FH_ERR_PLAYBACK_TOKEN_REQUIRED');
-    // To overlook expiry, verify as of a moment before it (everything else is still checked).
-    let currentDate: Date | undefined;
-    if (options.ignoreExpiry) {
-      try {
-        const { exp } = decodeJwt(token);
-        if (typeof exp === 'number' && exp * 1000 <= Date.now()) currentDate = new Date((exp - 1) * 1000);
-      } catch {
-        throw new AppError('FH_ERR_PLAYBACK_TOKEN_INVALID');
-      }
-    }
-    let subject: string | undefined;
-    let claims: { exp?: number; iat?: number; ren?: unknown } = {};
-    try {
-      const { payload } = await jwtVerify(
-        token,
-        async (header) => {
-          // A key made on another node since this one last looked: look again before refusing.
-          const key =
-            (await this.#activeKeys()).find((k) => k.kid === header.kid) ??
-            (await this.#activeKeys(true)).find((k) => k.kid === header.kid);
-          if (!key)
-            throw new AppError(
-              'FH_ERR_PLAYBACK_TOKEN_INVALID',
-              'The playback token was signed with a retired or unknown key.',
-            );
-          return key.secret;
-        },
-        {
-          algorithms: [ALG],
-          audience: AUDIENCE,
-          clockTolerance: CLOCK_TOLERANCE_S,
-          requiredClaims: ['exp', 'sub'],
-          ...(currentDate ? { currentDate } : {}),
-        },
-      );
-      subject = payload.sub;
-      claims = payload;
-    } catch (e) {
-      if (e instanceof AppError) throw e;
-      if (e instanceof joseErrors.JWTExpired) throw new AppError('FH_ERR_PLAYBACK_TOKEN_EXPIRED');
-      throw new AppError('FH_ERR_PLAYBACK_TOKEN_INVALID');
-    }
-    if (subject !== playbackId) throw new AppError('FH_ERR_PLAYBACK_TOKEN_MISMATCH');
-    return claims;
+  ): Promise<PlaybackClaims> {
+    // A key made on another node since this one last looked: look again before refusing.
+    const lookup = async (kid: string | undefined) =>
+      (await this.#activeKeys()).find((k) => k.kid === kid) ??
+      (await this.#activeKeys(true)).find((k) => k.kid === kid);
+    return verifyPlaybackToken(token, playbackId, lookup, options);
+  }
+
+  /**
+   * The active keys with their secrets (base64url), for `framehouse edge` to check tokens itself
+   * with `verifyPlaybackToken`. Admin only; every read is audited, as the secrets sign tokens too.
+   */
+  async verificationKeys(who: Who): Promise<Array<{ kid: string; secret: string; created_at: string }>> {
+    const keys = await this.#activeKeys(true);
+    await recordAudit(this.#db, who, {
+      action: 'playback_key.verification_read',
+      target: { type: 'playback_key', id: keys[0]?.kid ?? 'none' },
+      details: { kids: keys.map((k) => k.kid) },
+    });
+    return keys.map((k) => ({
+      kid: k.kid,
+      secret: Buffer.from(k.secret).toString('base64url'),
+      created_at: k.created_at,
+    }));
   }
 
   async list(): Promise<SigningKeyJson[]> {

@@ -91,6 +91,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   // Needs a renewable token for that id, checked by the route.
   'POST /play/:playbackId/token': 'playback',
   'GET /v1/playback-keys': 'admin',
+  'GET /v1/playback-keys/verification': 'admin',
   'POST /v1/playback-keys': 'admin',
   'DELETE /v1/playback-keys/:kid': 'admin',
 

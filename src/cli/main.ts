@@ -116,6 +116,46 @@ program
   );
 
 program
+  .command('edge')
+  .description(
+    'run a caching reverse proxy in front of one or more origins (disk + memory cache, failover, tokens checked at the edge)',
+  )
+  .option(
+    '--origin <url>',
+    'an origin (api or serve), repeatable, tried in order (FRAMEHOUSE_EDGE_ORIGINS, comma-separated)',
+    (v: string, all: string[] = []) => [...all, v],
+  )
+  .option('--port <port>', 'HTTP port (PORT, default 8081)')
+  .option('--host <host>', 'address to listen on (FRAMEHOUSE_HOST, default 0.0.0.0)')
+  .option(
+    '--cache-dir <dir>',
+    'where cached objects are kept (FRAMEHOUSE_EDGE_CACHE_DIR, default ./edge-cache)',
+  )
+  .option(
+    '--cache-size <size>',
+    'disk cache cap, e.g. 10GB or 500MB (FRAMEHOUSE_EDGE_CACHE_SIZE, default 10GB)',
+  )
+  .option('--memory-size <size>', 'memory tier for hot objects (FRAMEHOUSE_EDGE_MEMORY_SIZE, default 64MB)')
+  .option(
+    '--api-key <key>',
+    "an admin API key of the origin: tokens checked at the edge, purge on the origin's events (FRAMEHOUSE_EDGE_API_KEY)",
+  )
+  .action(
+    async (o: {
+      origin?: string[];
+      port?: string;
+      host?: string;
+      cacheDir?: string;
+      cacheSize?: string;
+      memorySize?: string;
+      apiKey?: string;
+    }) => {
+      const { edgeCommand } = await import('./edge.ts');
+      await edgeCommand(o);
+    },
+  );
+
+program
   .command('migrate')
   .description('apply pending database migrations and exit')
   .addOption(dataDir)

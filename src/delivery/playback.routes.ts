@@ -35,6 +35,22 @@ const HLS_TYPE = 'application/vnd.apple.mpegurl';
 // The same URL serves a new file when mp4_support picks another rung: revalidate (ETag) soon.
 const DOWNLOAD = 'public, max-age=300';
 const SIGNED_DOWNLOAD = 'private, max-age=300';
+/**
+ * Signed media for CDNs (RFC 9213 CDN-Cache-Control, which addresses shared caches only, so
+ * browsers still see `private`): a CDN that keys without the token and checks it itself (as
+ * `framehouse edge` does) stores one copy for every viewer. Playlists get none: they carry the
+ * viewer's token in every URI.
+ */
+const CDN_SIGNED = {
+  media: IMMUTABLE,
+  image: IMAGE,
+  download: DOWNLOAD,
+  liveMedia: 'public, max-age=86400, immutable',
+};
+/** On every answer about a signed playback id (refusals too): a cache in front learns it is signed. */
+export const SIGNED_MARKER = 'framehouse-playback-policy';
+const signedMedia = (token: string | undefined, cdn: string): Record<string, string> =>
+  token ? { 'cdn-cache-control': cdn } : {};
 
 /** Rendition files as ffmpeg names them: a playlist, an init segment, numbered media segments. */
 const RENDITION_FILE = /^(index\.m3u8|init(_\d{1,3})?\.mp4|seg_\d{5,9}\.m4s)$/;
@@ -92,12 +108,14 @@ export async function registerPlaybackRoutes(
        * The asset behind a playback id, and the token its URLs must carry when the id is signed
        * (verified here: a missing, altered, expired or foreign token is a 403 with its code).
        */
-      const findAsset = async (request: FastifyRequest) => {
+      const findAsset = async (request: FastifyRequest, reply: FastifyReply) => {
         const { playbackId = '' } = request.params as { playbackId?: string };
         if (!PLAYBACK_ID.test(playbackId)) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
         const asset = await assets.byPlaybackId(playbackId);
         if (!asset) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
         if (asset.policy !== 'signed') return { asset, token: undefined };
+        // On the refusal too: a cache in front learns that this id is signed either way.
+        reply.header(SIGNED_MARKER, 'signed');
         const token = (request.query as { token?: string }).token;
         await tokens.verify(token, playbackId);
         return { asset, token };
@@ -147,12 +165,14 @@ export async function registerPlaybackRoutes(
       /** The live stream behind the request's playback id (token checked when signed), or null. */
       const findLive = async (
         request: FastifyRequest,
+        reply: FastifyReply,
       ): Promise<{ target: LiveTarget; token: string | undefined; playbackId: string } | null> => {
         const { playbackId = '' } = request.params as { playbackId?: string };
         if (!live || !PLAYBACK_ID.test(playbackId)) return null;
         const target = await live.lookup(playbackId);
         if (!target) return null;
         if (target.policy !== 'signed') return { target, token: undefined, playbackId };
+        reply.header(SIGNED_MARKER, 'signed');
         const token = (request.query as { token?: string }).token;
         await tokens.verify(token, playbackId);
         return { target, token, playbackId };
@@ -172,7 +192,7 @@ export async function registerPlaybackRoutes(
         '/:playbackId/master.m3u8',
         { schema: { ...schema, summary: 'HLS master playlist (of an asset, or of a live stream on air)' } },
         async (request, reply) => {
-          const onAir = await findLive(request);
+          const onAir = await findLive(request, reply);
           if (onAir && live) {
             const answer = await live.master(onAir.playbackId, onAir.target, isHop(request), onAir.token);
             return replyLive(reply, answer, {
@@ -181,7 +201,7 @@ export async function registerPlaybackRoutes(
               tokenize: tokenizePlaylist,
             });
           }
-          const { asset, token } = await findAsset(request);
+          const { asset, token } = await findAsset(request, reply);
           if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
           const key = mediaKeys.hls(asset.id, 'master.m3u8');
           const caching = await playlistCaching(asset.id);
@@ -204,7 +224,7 @@ export async function registerPlaybackRoutes(
           const { rendition, file } = request.params as Record<string, string>;
           if (!RENDITION_NAME.test(rendition ?? '') || !RENDITION_FILE.test(file ?? ''))
             throw new AppError('FH_ERR_NOT_FOUND');
-          const { asset, token } = await findAsset(request);
+          const { asset, token } = await findAsset(request, reply);
           const key = mediaKeys.hls(asset.id, `${rendition}/${file}`);
           if (file === 'index.m3u8')
             return sendPlaylist(request, reply, key, token, await playlistCaching(asset.id));
@@ -222,7 +242,15 @@ export async function registerPlaybackRoutes(
               )
               .send();
           }
-          return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMMUTABLE, {}, immutable);
+          return sendObject(
+            request,
+            reply,
+            store,
+            key,
+            token ? SIGNED_MEDIA : IMMUTABLE,
+            signedMedia(token, CDN_SIGNED.media),
+            immutable,
+          );
         },
       );
 
@@ -240,7 +268,7 @@ export async function registerPlaybackRoutes(
           const parsed = parseLiveFile(file);
           if (!parsed || !PLAYBACK_ID.test(broadcastId) || !RENDITION_NAME.test(rendition))
             throw new AppError('FH_ERR_NOT_FOUND');
-          const onAir = await findLive(request);
+          const onAir = await findLive(request, reply);
           if (!onAir || !live) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
           // A viewer who leaves stops waiting: the packager forgets its blocked request.
           const abort = new AbortController();
@@ -252,6 +280,8 @@ export async function registerPlaybackRoutes(
             { broadcastId, rendition, file: parsed, query, hop: isHop(request), token: onAir.token },
             abort.signal,
           );
+          // Parts, segments and init segments of a broadcast never change (see live-replies.ts).
+          if (onAir.token && answer.type === 'media') reply.header('cdn-cache-control', CDN_SIGNED.liveMedia);
           return replyLive(reply, answer, {
             token: onAir.token,
             blocking: query._HLS_msn !== undefined,
@@ -268,7 +298,7 @@ export async function registerPlaybackRoutes(
           const segment = SEGMENT_NAME.exec(file);
           if (!PLAYBACK_ID.test(trackId) || (file !== 'index.m3u8' && !segment))
             throw new AppError('FH_ERR_NOT_FOUND');
-          const { asset, token } = await findAsset(request);
+          const { asset, token } = await findAsset(request, reply);
           if (!segment) {
             const playlist = await subtitles.playlist(asset, trackId);
             return token
@@ -276,6 +306,7 @@ export async function registerPlaybackRoutes(
               : sendText(request, reply, playlist, HLS_TYPE, FINAL_PLAYLIST);
           }
           const vtt = await subtitles.segment(asset, trackId, Number(segment[1]));
+          if (token) reply.header('cdn-cache-control', CDN_SIGNED.image);
           return sendText(request, reply, vtt, 'text/vtt; charset=utf-8', token ? SIGNED_MEDIA : IMAGE);
         },
       );
@@ -296,7 +327,7 @@ export async function registerPlaybackRoutes(
           },
         },
         async (request, reply) => {
-          const { asset, token } = await findAsset(request);
+          const { asset, token } = await findAsset(request, reply);
           const query = request.query as { time?: number; width?: number };
           // A photo's thumbnail is the photo, scaled (a video's is one of its frames).
           const key =
@@ -307,7 +338,15 @@ export async function registerPlaybackRoutes(
                   quality: 80,
                 })
               : await thumbnails.ensure(asset, query);
-          return sendObject(request, reply, store, key, token ? SIGNED_MEDIA : IMAGE, {}, revalidated);
+          return sendObject(
+            request,
+            reply,
+            store,
+            key,
+            token ? SIGNED_MEDIA : IMAGE,
+            signedMedia(token, CDN_SIGNED.image),
+            revalidated,
+          );
         },
       );
 
@@ -319,7 +358,7 @@ export async function registerPlaybackRoutes(
           `/:playbackId/${file}`,
           { schema: { ...schema, summary: `Storyboard (${file})` } },
           async (request, reply) => {
-            const { asset, token } = await findAsset(request);
+            const { asset, token } = await findAsset(request, reply);
             if (file === 'storyboard.vtt')
               return sendPlaylist(request, reply, key(asset.id), token, IMAGE, tokenizeStoryboard);
             return sendObject(
@@ -328,7 +367,7 @@ export async function registerPlaybackRoutes(
               store,
               key(asset.id),
               token ? SIGNED_MEDIA : IMAGE,
-              {},
+              signedMedia(token, CDN_SIGNED.image),
               revalidated,
             );
           },
@@ -350,7 +389,7 @@ export async function registerPlaybackRoutes(
             },
           },
           async (request, reply) => {
-            const { asset, token } = await findAsset(request);
+            const { asset, token } = await findAsset(request, reply);
             const download = await assets.readyDownload(asset, ext);
             const { filename } = request.query as { filename?: string };
             return sendObject(
@@ -359,9 +398,12 @@ export async function registerPlaybackRoutes(
               store,
               download.object_key,
               token ? SIGNED_DOWNLOAD : DOWNLOAD,
-              filename === undefined
-                ? {}
-                : { 'content-disposition': attachmentDisposition(filename, asset.title, ext) },
+              {
+                ...signedMedia(token, CDN_SIGNED.download),
+                ...(filename === undefined
+                  ? {}
+                  : { 'content-disposition': attachmentDisposition(filename, asset.title, ext) }),
+              },
             );
           },
         );
@@ -378,7 +420,7 @@ export async function registerPlaybackRoutes(
           },
         },
         async (request, reply) => {
-          const onAir = await findLive(request);
+          const onAir = await findLive(request, reply);
           if (onAir) {
             const { target, token, playbackId } = onAir;
             reply.header('cache-control', token ? 'private, max-age=2' : 'public, max-age=2');
@@ -393,7 +435,7 @@ export async function registerPlaybackRoutes(
               },
             };
           }
-          const { asset, token } = await findAsset(request);
+          const { asset, token } = await findAsset(request, reply);
           const paths = playbackPaths((request.params as { playbackId: string }).playbackId);
           reply.header('cache-control', token ? 'private, max-age=5' : 'public, max-age=5');
           return {

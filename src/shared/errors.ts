@@ -139,6 +139,10 @@ export const ERROR_CODES = {
   },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
   FH_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a moment.' },
+  FH_ERR_ORIGIN_UNAVAILABLE: {
+    status: 502,
+    message: 'No origin answered this request (framehouse edge tried each in turn).',
+  },
   // Media errors: recorded on an asset (its `errors` list) rather than returned by a request.
   FH_ERR_EMPTY_FILE: { status: 422, message: 'The file is empty (0 bytes).' },
   FH_ERR_NOT_MEDIA: { status: 422, message: 'The file is not audio or video that we can read.' },

@@ -246,7 +246,7 @@ export class LiveStreamsService {
           'The latency mode changes between broadcasts: complete this one first (POST …/complete), or change it once the stream is idle.',
         );
       if (policy) await repo.setPlaybackPolicy(trx, id, policy);
-      await emit(trx, 'live_stream.updated', id, { changes });
+      await emit(trx, 'live_stream.updated', id, { changes, playback_ids: await playbackIdsOf(trx, id) });
       await recordAudit(trx, who, {
         action: 'live_stream.updated',
         target: { type: 'live_stream', id },
@@ -270,8 +270,9 @@ export class LiveStreamsService {
       // Decided in SQL too: a publish that became active since the read above wins over the delete.
       const locked = await repo.update(trx, id, {}, NOT_BROADCASTING);
       if (!locked) throw new AppError('FH_ERR_LIVE_STREAM_BROADCASTING');
+      const playbackIds = await playbackIdsOf(trx, id);
       await repo.delete(trx, id);
-      await emit(trx, 'live_stream.deleted', id);
+      await emit(trx, 'live_stream.deleted', id, { playback_ids: playbackIds });
       await recordAudit(trx, who, { action: 'live_stream.deleted', target: { type: 'live_stream', id } });
     });
   }
@@ -341,7 +342,11 @@ export class LiveStreamsService {
       if (broadcasting) await endBroadcastOf(trx, stream, 'disabled', 'disabled', this.#broadcastEnded);
       else if (!(await repo.update(trx, id, { status: 'disabled' }, ['idle'])))
         throw new AppError('FH_ERR_BUSY', 'The stream changed state meanwhile: try again.');
-      if (!broadcasting) await emit(trx, 'live_stream.disabled', id, { broadcast_id: null });
+      if (!broadcasting)
+        await emit(trx, 'live_stream.disabled', id, {
+          broadcast_id: null,
+          playback_ids: await playbackIdsOf(trx, id),
+        });
       await recordAudit(trx, who, { action: 'live_stream.disabled', target: { type: 'live_stream', id } });
       return broadcasting ? stream : null;
     });
@@ -726,6 +731,11 @@ function emit(
   return recordEvent(trx, type, null, { live_stream_id: streamId, ...data });
 }
 
+/** The stream's playback ids, named in its events so that caches in front can purge them. */
+async function playbackIdsOf(trx: Transaction<Database>, streamId: string): Promise<string[]> {
+  return (await repo.playbackIds(trx, [streamId])).map((p) => p.id);
+}
+
 /**
  * The stream's broadcast ends now and the stream takes `status`: `idle` emits
  * `live_stream.idle`, `disabled` emits `live_stream.disabled`; both carry the broadcast id.
@@ -756,6 +766,7 @@ async function endBroadcastOf(
   await emit(trx, status === 'idle' ? 'live_stream.idle' : 'live_stream.disabled', stream.id, {
     broadcast_id: stream.broadcast_id,
     reason,
+    ...(status === 'disabled' ? { playback_ids: await playbackIdsOf(trx, stream.id) } : {}),
   });
   return true;
 }

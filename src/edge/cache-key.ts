@@ -1,0 +1,68 @@
+/**
+ * What the edge reads from a request target: the cache key (path and query, without the
+ * viewer-specific `token` and CMCD parameters, the rest sorted), the token, the playback id,
+ * and the path to ask an origin for (the key's query plus the token, which the origin checks).
+ *
+ * LL-HLS blocking reloads keep `_HLS_msn`, `_HLS_part` and `_HLS_skip` in the key: every viewer
+ * waiting on the same playlist version shares one origin request and its answer.
+ */
+export interface RequestTarget {
+  path: string;
+  /** Path plus the canonical query: the same for every viewer of the same bytes. */
+  key: string;
+  token: string | undefined;
+  /** `/play/{playbackId}/…`: the id; else undefined (not playback, never cached). */
+  playbackId: string | undefined;
+}
+
+const PLAY = '/play/';
+
+/** CMCD (CTA-5004) rides in the query as `CMCD=…` (or `cmcd…` keys in some players): per viewer. */
+function isViewerParam(name: string): boolean {
+  return name === 'token' || (name.length >= 4 && name.slice(0, 4).toLowerCase() === 'cmcd');
+}
+
+export function parseTarget(url: string): RequestTarget {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  let playbackId: string | undefined;
+  if (path.startsWith(PLAY)) {
+    const end = path.indexOf('/', PLAY.length);
+    if (end > PLAY.length) playbackId = path.slice(PLAY.length, end);
+  }
+  // The hot path: a segment URL without a query is its own key.
+  if (q === -1 || q === url.length - 1) return { path, key: path, token: undefined, playbackId };
+  let token: string | undefined;
+  const kept: Array<[string, string]> = [];
+  for (const pair of url.slice(q + 1).split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const rawName = eq === -1 ? pair : pair.slice(0, eq);
+    const name = safeDecode(rawName);
+    if (name === 'token') {
+      // The first one counts, as for the origin's query parser.
+      token ??= eq === -1 ? '' : safeDecode(pair.slice(eq + 1));
+      continue;
+    }
+    if (isViewerParam(name)) continue;
+    kept.push([name, pair]);
+  }
+  // Sorted by name, the original order kept among equal names (repeated keys mean a list).
+  kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const key = kept.length === 0 ? path : `${path}?${kept.map((k) => k[1]).join('&')}`;
+  return { path, key, token, playbackId };
+}
+
+/** The request an origin gets for a key: the key's query plus the viewer's token. */
+export function originPath(key: string, token: string | undefined): string {
+  if (token === undefined) return key;
+  return `${key}${key.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll('+', ' '));
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { originPath, parseTarget } from './cache-key.ts';
+import { edgeConfig } from './edge-config.ts';
+import { DEFAULT_STALE_IF_ERROR_S, freshnessOf } from './freshness.ts';
+import { purges } from './purge-follower.ts';
+import { parseSize } from './size.ts';
+
+test('the cache key leaves out token and CMCD and sorts the rest', () => {
+  assert.deepEqual(parseTarget('/play/abcdefgh/360p/seg_00001.m4s'), {
+    path: '/play/abcdefgh/360p/seg_00001.m4s',
+    key: '/play/abcdefgh/360p/seg_00001.m4s',
+    token: undefined,
+    playbackId: 'abcdefgh',
+  });
+  const t = parseTarget(
+    '/play/abcdefgh/low/index.m3u8?token=a.b%2Bc&_HLS_part=2&CMCD=sid%3D%221%22&_HLS_msn=9&cmcd_x=1',
+  );
+  assert.equal(t.key, '/play/abcdefgh/low/index.m3u8?_HLS_msn=9&_HLS_part=2');
+  assert.equal(t.token, 'a.b+c');
+  assert.equal(
+    originPath(t.key, t.token),
+    '/play/abcdefgh/low/index.m3u8?_HLS_msn=9&_HLS_part=2&token=a.b%2Bc',
+  );
+  assert.equal(parseTarget('/v1/assets?limit=2').playbackId, undefined);
+  assert.equal(parseTarget('/play/x.m3u8?b=2&a=1&a=0').key, '/play/x.m3u8?a=1&a=0&b=2');
+});
+
+test('sizes and the configuration', () => {
+  assert.equal(parseSize('10GB'), 10 * 1024 ** 3);
+  assert.equal(parseSize('500MB'), 500 * 1024 ** 2);
+  assert.equal(parseSize('64 MiB'), 64 * 1024 ** 2);
+  assert.equal(parseSize('1.5G'), 1.5 * 1024 ** 3);
+  assert.equal(parseSize('12345'), 12345);
+  assert.equal(parseSize('ten'), null);
+  const { config, problems } = edgeConfig(
+    { FRAMEHOUSE_EDGE_ORIGINS: 'http://a:8080, http://b:8080', FRAMEHOUSE_EDGE_CACHE_SIZE: '1GB' },
+    { port: '9000' },
+  );
+  assert.deepEqual(problems, []);
+  assert.deepEqual(
+    config.origins.map((o) => o.host),
+    ['a:8080', 'b:8080'],
+  );
+  assert.equal(config.cacheSize, 1024 ** 3);
+  assert.equal(config.apiKey, undefined);
+  const bad = edgeConfig({}, { origin: ['ftp://x', 'http://y/path'], cacheSize: 'lots', port: 'eighty' });
+  assert.equal(bad.problems.length, 4, bad.problems.join('\n'));
+  assert.match(edgeConfig({}, {}).problems.join(), /at least one origin/);
+});
+
+test('freshness: CDN-Cache-Control first, then Cache-Control; private and no-store are not kept', () => {
+  const day = DEFAULT_STALE_IF_ERROR_S * 1000;
+  assert.deepEqual(freshnessOf({ 'cache-control': 'public, max-age=300' }), {
+    ttlMs: 300_000,
+    swrMs: 0,
+    sieMs: day,
+  });
+  assert.deepEqual(
+    freshnessOf({
+      'cache-control': 'private, max-age=86400',
+      'cdn-cache-control': 'public, max-age=31536000, immutable',
+    }),
+    { ttlMs: 31_536_000_000, swrMs: 0, sieMs: day },
+  );
+  assert.equal(freshnessOf({ 'cache-control': 'private, max-age=1' }), null);
+  assert.equal(freshnessOf({ 'cache-control': 'private, max-age=1' }, true)?.ttlMs, 1000);
+  assert.equal(freshnessOf({ 'cache-control': 'public, max-age=1', 'cdn-cache-control': 'no-store' }), null);
+  assert.equal(freshnessOf({ 'cache-control': 'no-store' }), null);
+  assert.equal(freshnessOf({ 'cache-control': 'public' }), null);
+  assert.deepEqual(
+    freshnessOf({ 'cache-control': 'max-age=10, s-maxage=60, stale-while-revalidate=5', age: '20' }),
+    {
+      ttlMs: 40_000,
+      swrMs: 5000,
+      sieMs: day,
+    },
+  );
+  assert.equal(freshnessOf({ 'cache-control': 'max-age=10, must-revalidate' })?.sieMs, 0);
+});
+
+test('which events purge', () => {
+  assert.deepEqual(purges({ type: 'asset.deleted', data: { playback_ids: ['a'] } }), ['a']);
+  assert.deepEqual(purges({ type: 'asset.updated', data: { changes: ['title'], playback_ids: ['a'] } }), []);
+  assert.deepEqual(
+    purges({ type: 'asset.updated', data: { changes: ['playback_policy'], playback_ids: ['a', 'b'] } }),
+    ['a', 'b'],
+  );
+  assert.deepEqual(purges({ type: 'live_stream.disabled', data: { playback_ids: ['l'] } }), ['l']);
+});
