@@ -36,6 +36,9 @@ export async function buildHttp(
   const { db, store, queue, log } = infra;
   const { vod, images, ingest, access, metrics, live, liveOrigin } = services;
   await prepareAccess(config, infra, access);
+  const hot =
+    config.hotCacheMb > 0 ? new HotObjects(store, { maxBytes: config.hotCacheMb * 1024 * 1024 }) : undefined;
+  if (hot) metrics.observeMemoryTier(hot);
   return buildApp({
     db,
     store,
@@ -70,10 +73,7 @@ export async function buildHttp(
     },
     logger: log,
     accessLog: config.accessLog,
-    hot:
-      config.hotCacheMb > 0
-        ? new HotObjects(store, { maxBytes: config.hotCacheMb * 1024 * 1024 })
-        : undefined,
+    hot,
   });
 }
 

@@ -123,6 +123,33 @@ export class Metrics {
     });
   }
 
+  /** The playback origin's memory tier (src/delivery/hot-objects.ts), read at each scrape. */
+  observeMemoryTier(tier: {
+    stats(): { hits: number; misses: number; bytes: number; objects: number };
+  }): void {
+    const registers = [this.registry];
+    new Counter({
+      name: 'framehouse_hot_cache_lookups_total',
+      help: "Playback objects looked up in this process's memory tier, by result",
+      labelNames: ['result'],
+      registers,
+      collect() {
+        const { hits, misses } = tier.stats();
+        this.reset();
+        this.inc({ result: 'hit' }, hits);
+        this.inc({ result: 'miss' }, misses);
+      },
+    });
+    new Gauge({
+      name: 'framehouse_hot_cache_bytes',
+      help: "Bytes held in this process's memory tier for playback objects",
+      registers,
+      collect() {
+        this.set(tier.stats().bytes);
+      },
+    });
+  }
+
   /** Request durations, labelled by route pattern (never the raw URL: ids would explode the series). */
   observeHttp(app: FastifyInstance): void {
     app.addHook('onResponse', async (request, reply) => {
