@@ -9,7 +9,14 @@
  * of req/s, p50 and p99; the same for `GET /v1/assets?limit=20`; the peak RSS (VmHWM) last.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { log, measureClip, originMemoryMb, startOrigin, uploadAndWait } from './origin.ts';
+import {
+  log,
+  measureClip,
+  originMemoryMb,
+  originTreeMemoryMb,
+  startOrigin,
+  uploadAndWait,
+} from './origin.ts';
 import { fmt, markdownTable, type Table, textTable } from './table.ts';
 import { median } from './util.ts';
 import { type WrkResult, wrk } from './wrk.ts';
@@ -23,6 +30,7 @@ try {
   const asset = await uploadAndWait(origin, await measureClip(640, 360, 4));
   await sleep(2000);
   const idleMb = originMemoryMb(origin, 'VmRSS');
+  const idleAll = originTreeMemoryMb(origin, 'VmRSS');
   const headers = { authorization: `Bearer ${origin.key}` };
 
   const measure = async (label: string, path: string) => {
@@ -59,6 +67,7 @@ try {
       row('`GET /v1/assets/{id}` with an API key, `wrk -c32`', one, '≥ 5,000 req/s, p99 ≤ 20 ms'),
       row('`GET /v1/assets?limit=20`, the same', list, '—'),
       ['RSS of `serve`, idle / peak (VmHWM)', `${mb(idleMb)} / ${mb(peakMb)}`, '', '', '≤ 150 MB idle'],
+      [`RSS idle of all ${idleAll.processes} HTTP processes of \`serve\``, mb(idleAll.mb), '', '', '—'],
     ],
   };
   process.stdout.write(

@@ -16,7 +16,15 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_DIR, log, measureClip, originMemoryMb, startOrigin, uploadAndWait } from './origin.ts';
+import {
+  BENCH_DIR,
+  log,
+  measureClip,
+  originMemoryMb,
+  originTreeMemoryMb,
+  startOrigin,
+  uploadAndWait,
+} from './origin.ts';
 import { fmt, markdownTable, type Table, textTable } from './table.ts';
 import { freePort, median } from './util.ts';
 import { type WrkResult, wrk } from './wrk.ts';
@@ -137,6 +145,7 @@ http { access_log off; sendfile on; tcp_nopush on; ${temp.join(' ')}
 
   const afterMb = originMemoryMb(origin, 'VmRSS');
   const peakMb = originMemoryMb(origin, 'VmHWM');
+  const afterAll = originTreeMemoryMb(origin, 'VmRSS');
   const mb = (x: number) => (Number.isFinite(x) ? `${fmt(x, 0)} MB` : '–');
   const size = `${(bytes.length / 1e6).toFixed(1)} MB`;
   const rps = (x: number) => `${fmt(x, 0)} req/s`;
@@ -165,6 +174,7 @@ http { access_log off; sendfile on; tcp_nopush on; ${temp.join(' ')}
         '—',
         '≤ 150 MB idle',
       ],
+      [`RSS of all ${afterAll.processes} HTTP processes after that load`, mb(afterAll.mb), '—', '—', '—'],
     ],
   };
   log(`runs (Framehouse / nginx req/s): segment ${whole.runs}; range ${range.runs}; signed ${signed.runs}`);

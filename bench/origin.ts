@@ -7,7 +7,7 @@
  * (and so every figure) is the one the measure scripts serve.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, openAsBlob } from 'node:fs';
+import { existsSync, openAsBlob, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -150,7 +150,36 @@ export async function uploadAndWait(origin: Origin, clip: string, timeoutMs = 60
   }
 }
 
-/** VmRSS / VmHWM of the origin in MB, or NaN when unknown. */
+/**
+ * VmRSS / VmHWM of the origin and its sibling HTTP processes together (FRAMEHOUSE_HTTP_PROCESSES),
+ * in MB, and how many processes that is; NaN when unknown.
+ */
+export function originTreeMemoryMb(
+  origin: Origin,
+  field: 'VmRSS' | 'VmHWM',
+): { mb: number; processes: number } {
+  if (origin.pid === undefined) return { mb: Number.NaN, processes: 0 };
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${origin.pid}/task/${origin.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--http-child');
+        } catch {
+          return false;
+        }
+      });
+  } catch {}
+  let kb = 0;
+  for (const pid of [origin.pid, ...children]) kb += procStatusKb(pid, field) ?? 0;
+  return { mb: kb / 1024, processes: 1 + children.length };
+}
+
+/** VmRSS / VmHWM of the origin's first process in MB, or NaN when unknown. */
 export function originMemoryMb(origin: Origin, field: 'VmRSS' | 'VmHWM'): number {
   const kb = origin.pid === undefined ? null : procStatusKb(origin.pid, field);
   return kb === null ? Number.NaN : kb / 1024;

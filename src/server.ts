@@ -98,14 +98,17 @@ export async function startServer(
   const shared = opts.sharedPort ? { reusePort: true, child: opts.sharedPort.child } : undefined;
   const listening = http ? await listen(config, http, infra, shared) : null;
   const runsLive = role === 'all' || role === 'live';
-  // Other processes reach the live node on a port of its own when its public one is shared.
+  // Other processes reach the live node on a port of its own when its public one is shared: the
+  // port of FRAMEHOUSE_LIVE_INTERNAL_URL when given (it must not be PORT), any free one otherwise.
   const internal =
-    http && runsLive && shared && !config.liveInternalUrlGiven
-      ? await listenInternal(http.app, config.host)
-      : null;
+    http && runsLive && shared ? await listenInternal(http.app, config.host, internalPortOf(config)) : null;
   // all and live: RTMP/SRT ingest, live transcoding and packaging (after HTTP: other nodes reach it there).
   const liveNode = runsLive
-    ? await startLiveNode(internal ? { ...config, liveInternalUrl: internal.url } : config, infra, live)
+    ? await startLiveNode(
+        internal && !config.liveInternalUrlGiven ? { ...config, liveInternalUrl: internal.url } : config,
+        infra,
+        live,
+      )
     : null;
   const pool = workers ? await startWorkerPool(config, infra, workers, metrics, role, slots) : null;
   const importScans = workers ? startImportScans(infra, ingest) : null;
@@ -143,4 +146,16 @@ export async function startServer(
       return closing;
     },
   };
+}
+
+/** The private port of the live node's hops when the public one is shared (0: any free port). */
+function internalPortOf(config: Config): number {
+  if (!config.liveInternalUrlGiven) return 0;
+  const url = new URL(config.liveInternalUrl);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (port === config.port)
+    throw new Error(
+      `FRAMEHOUSE_LIVE_INTERNAL_URL (${config.liveInternalUrl}) must name a port other than PORT when several HTTP processes share PORT (FRAMEHOUSE_HTTP_PROCESSES): a hop there could reach a process that does not hold the broadcast`,
+    );
+  return port;
 }

@@ -45,7 +45,13 @@ export class HttpSiblings {
   }
 
   #spawn(): void {
-    const child = fork(this.#o.bin, ['api', '--http-child'], { env: this.#o.env, stdio: 'inherit' });
+    // A process group of its own: a Ctrl-C or a supervisor's signal to the group reaches the first
+    // process only, which stops its siblings gracefully (one signal each, not two).
+    const child = fork(this.#o.bin, ['api', '--http-child'], {
+      env: this.#o.env,
+      stdio: 'inherit',
+      detached: true,
+    });
     this.#children.add(child);
     const startedAt = Date.now();
     child.once('exit', (code, signal) => {

@@ -28,7 +28,7 @@ export async function serveCommand(
           env: {
             ...process.env,
             // Resolved here (a flag, or port 0 made real), so every sibling binds the same port.
-            PORT: new URL(server.url).port,
+            PORT: new URL(server.url).port || '80',
             FRAMEHOUSE_HOST: config.host,
             FRAMEHOUSE_DATA_DIR: config.dataDir,
             DATABASE_URL: config.databaseUrl,
@@ -50,6 +50,9 @@ export async function serveCommand(
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
+      // A sibling hears a stop twice when a whole cgroup is signalled (systemd) and its first
+      // process passes the signal on: once is enough, it is stopping already.
+      if (opts.httpChild) return;
       server.log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }

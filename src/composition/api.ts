@@ -118,16 +118,17 @@ export async function listen(
 export async function listenInternal(
   app: FastifyInstance,
   host: string,
+  port = 0,
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => app.routing(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const { port } = server.address() as { port: number };
+  const bound = (server.address() as { port: number }).port;
   return {
     server,
-    url: `http://${hostname()}:${port}`,
+    url: `http://${hostname()}:${bound}`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

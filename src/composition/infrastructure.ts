@@ -1,6 +1,7 @@
-import { type Logger, pino } from 'pino';
+import { type Logger, pino, stdSerializers } from 'pino';
 import type { Config } from '../config/config.ts';
 import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from '../db/database.ts';
+import { urlForLog } from '../http/access-log.ts';
 import { recordDeadJobEvents } from '../ops/dead-job-events.ts';
 import { JobQueue } from '../queue/queue.ts';
 import { createObjectStore } from '../storage/create-store.ts';
@@ -24,10 +25,20 @@ export async function openInfrastructure(config: Config): Promise<Infrastructure
       level: config.logLevel,
       enabled: config.logLevel !== 'silent',
       redact: ['req.headers.authorization', 'req.headers.cookie'],
+      // A request in an error line (Fastify's own) shows its URL without credentials, as the
+      // access log does.
+      serializers: {
+        req: (req: Parameters<typeof stdSerializers.req>[0]) => {
+          const out = stdSerializers.req(req);
+          out.url = urlForLog(out.url);
+          return out;
+        },
+      },
     },
     // Written in batches off the request path (a synchronous write per line cost 6 % of a small
-    // request's CPU); pino flushes what is left when the process exits.
-    pino.destination({ dest: 1, sync: false }),
+    // request's CPU); pino flushes what is left when the process exits. Past 16 MiB waiting (a
+    // stalled reader of stdout) lines are dropped rather than held in memory without bound.
+    pino.destination({ dest: 1, sync: false, maxLength: 16 * 1024 * 1024 }),
   );
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
