@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import type { Config } from '../config/config.ts';
 import { batchItemJob } from '../images/batch-item.job.ts';
 import { Batches } from '../images/batches.ts';
@@ -6,6 +5,7 @@ import { ImageRenditions } from '../images/image-renditions.ts';
 import { imgKeysFromHex } from '../images/imgproxy-url.ts';
 import { imageLimitsOf } from '../images/limits.ts';
 import { Presets } from '../images/presets.ts';
+import { configureSharp } from '../images/sharp-loader.ts';
 import type { AnyJobDefinition } from '../queue/jobs.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
@@ -16,10 +16,8 @@ export function imageServices(config: Config, { db, queue, store }: Infrastructu
   const presets = new Presets(db, config.imagePresets);
   const batches = new Batches({ db, queue, presets });
   // libvips threads per image; parallel images come from the worker's slots (see docs/images-scaling.md).
-  sharp.concurrency(config.imageThreads);
-  // libvips keeps recent operations' results (50 MB by default) for images asked again; ours are
-  // kept as renditions in the store instead, so a small cache serves and the memory stays free.
-  sharp.cache({ memory: 16 });
+  // Its operation cache (50 MB by default) is kept small: renderings are kept in the store.
+  configureSharp(config.imageThreads, 16);
   return { limits, renditions, presets, batches };
 }
 

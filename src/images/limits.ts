@@ -1,5 +1,6 @@
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { AppError } from '../shared/errors.ts';
+import { loadSharp } from './sharp-loader.ts';
 
 export interface ImageLimits {
   /** Width × height (× frames for animations) a source may declare. */
@@ -54,6 +55,7 @@ export async function inspectImage(
   limits: ImageLimits,
 ): Promise<ImageHeader> {
   assertFileSize(size, limits);
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false, failOn: 'none' }).metadata();

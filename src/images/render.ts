@@ -1,7 +1,8 @@
-import sharp, { type FitEnum, type OverlayOptions, type Sharp, type SharpOptions } from 'sharp';
+import type { FitEnum, OverlayOptions, Sharp, SharpOptions } from 'sharp';
 import { AppError } from '../shared/errors.ts';
 import { DEFAULT_IMAGE_LIMITS, type ImageLimits, inspectImage } from './limits.ts';
 import type { Fit, Gravity, Recipe, WatermarkSpec } from './recipe.ts';
+import { loadSharp } from './sharp-loader.ts';
 
 export interface RenderedImage {
   data: Buffer;
@@ -47,6 +48,7 @@ export async function renderImage(
 ): Promise<RenderedImage> {
   const limits = opts.limits ?? DEFAULT_IMAGE_LIMITS;
   const header = await inspectImage(input, opts.size, limits);
+  const sharp = await loadSharp();
   const animated = header.frames > 1 && recipe.format === 'webp';
   const decodeOpts: SharpOptions = {
     limitInputPixels: Math.ceil(limits.maxMegapixels * 1e6),
@@ -121,6 +123,7 @@ async function prepareWatermark(
   spec: WatermarkSpec,
   pictureWidth: number,
 ): Promise<PreparedMark> {
+  const sharp = await loadSharp();
   const own = await sharp(bytes).metadata();
   const width = Math.max(
     1,
