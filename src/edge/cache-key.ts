@@ -13,9 +13,18 @@ export interface RequestTarget {
   token: string | undefined;
   /** `/play/{playbackId}/…`: the id; else undefined (not playback, never cached). */
   playbackId: string | undefined;
+  /**
+   * A `/play/` target the edge must not cache: percent-encoded, or an id that is not one. The
+   * origin decodes the path, so `/play/%61bc…` is playback id `abc…` there while the edge would
+   * key it, check `signedIds` and purge under the encoded text: a signed or deleted asset's
+   * bytes would stay served without a token. Passed through instead, never stored.
+   */
+  bypass: boolean;
 }
 
 const PLAY = '/play/';
+/** Playback ids as the origin makes them (lowercase letters and digits). */
+const PLAYBACK_ID = /^[a-z0-9]{8,64}$/;
 
 /** CMCD (CTA-5004) rides in the query as `CMCD=…` (or `cmcd…` keys in some players): per viewer. */
 function isViewerParam(name: string): boolean {
@@ -26,12 +35,16 @@ export function parseTarget(url: string): RequestTarget {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   let playbackId: string | undefined;
+  const bypass = false;
   if (path.startsWith(PLAY)) {
     const end = path.indexOf('/', PLAY.length);
     if (end > PLAY.length) playbackId = path.slice(PLAY.length, end);
+    if (playbackId === undefined || !PLAYBACK_ID.test(playbackId) || path.includes('%')) {
+      return { path, key: path, token: undefined, playbackId: undefined, bypass: true };
+    }
   }
   // The hot path: a segment URL without a query is its own key.
-  if (q === -1 || q === url.length - 1) return { path, key: path, token: undefined, playbackId };
+  if (q === -1 || q === url.length - 1) return { path, key: path, token: undefined, playbackId, bypass };
   let token: string | undefined;
   const kept: Array<[string, string]> = [];
   for (const pair of url.slice(q + 1).split('&')) {
@@ -50,7 +63,7 @@ export function parseTarget(url: string): RequestTarget {
   // Sorted by name, the original order kept among equal names (repeated keys mean a list).
   kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const key = kept.length === 0 ? path : `${path}?${kept.map((k) => k[1]).join('&')}`;
-  return { path, key, token, playbackId };
+  return { path, key, token, playbackId, bypass };
 }
 
 /** The request an origin gets for a key: the key's query plus the viewer's token. */

@@ -58,6 +58,7 @@ export function edgeHandler(d: EdgeDeps) {
 
   async function playback(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
     const t = parseTarget(url);
+    if (t.bypass) return passThrough(req, res, CACHE_STATUS.bypass);
     const pid = t.playbackId;
     if (pid !== undefined && cache.signedIds.has(pid)) {
       if (!tokens || !canVerify()) return passThrough(req, res, CACHE_STATUS.bypass);

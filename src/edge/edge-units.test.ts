@@ -12,6 +12,7 @@ test('the cache key leaves out token and CMCD and sorts the rest', () => {
     key: '/play/abcdefgh/360p/seg_00001.m4s',
     token: undefined,
     playbackId: 'abcdefgh',
+    bypass: false,
   });
   const t = parseTarget(
     '/play/abcdefgh/low/index.m3u8?token=a.b%2Bc&_HLS_part=2&CMCD=sid%3D%221%22&_HLS_msn=9&cmcd_x=1',
@@ -23,7 +24,25 @@ test('the cache key leaves out token and CMCD and sorts the rest', () => {
     '/play/abcdefgh/low/index.m3u8?_HLS_msn=9&_HLS_part=2&token=a.b%2Bc',
   );
   assert.equal(parseTarget('/v1/assets?limit=2').playbackId, undefined);
-  assert.equal(parseTarget('/play/x.m3u8?b=2&a=1&a=0').key, '/play/x.m3u8?a=1&a=0&b=2');
+  assert.equal(parseTarget('/play/abcdefgh/x.m3u8?b=2&a=1&a=0').key, '/play/abcdefgh/x.m3u8?a=1&a=0&b=2');
+});
+
+test('percent-encoded or malformed playback paths are passed through, never keyed', () => {
+  // The origin decodes `%61` to `a`: keyed raw, signing and purges of `abcdefgh` would miss it.
+  for (const url of [
+    '/play/%61bcdefgh/v1/seg_00001.m4s',
+    '/play/abcdefgh/v1/seg%5f00001.m4s',
+    '/play/abcdefgh/v1/seg_00001.m4s%3Fx',
+    '/play/ABCDEFGH/v1/seg_00001.m4s',
+    '/play/short/v1/seg_00001.m4s',
+    '/play/abcdefgh',
+    '/play/x.m3u8?a=1',
+  ]) {
+    const t = parseTarget(url);
+    assert.equal(t.bypass, true, url);
+    assert.equal(t.playbackId, undefined, url);
+  }
+  assert.equal(parseTarget('/play/abcdefgh/v1/seg_00001.m4s?token=a%2Eb').bypass, false);
 });
 
 test('sizes and the configuration', () => {
