@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,16 @@ describe('framehouse edge: blocking playlists, stale-while-revalidate, stale-if-
     server = createServer((req, res) => {
       const url = req.url ?? '';
       hits.set(url, (hits.get(url) ?? 0) + 1);
+      if (url === '/v1/echo') {
+        // What reached the origin: the request's headers and body.
+        const parts: Buffer[] = [];
+        req.on('data', (c: Buffer) => parts.push(c));
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ headers: req.headers, body: Buffer.concat(parts).toString() }));
+        });
+        return;
+      }
       if (url.startsWith('/play/livestream1/low/index.m3u8')) {
         // A blocking reload: held until the part "exists", then the playlist of that version.
         const msn = new URL(url, 'http://x').searchParams.get('_HLS_msn');
@@ -63,6 +73,58 @@ describe('framehouse edge: blocking playlists, stale-while-revalidate, stale-if-
     server?.closeAllConnections();
     await new Promise((r) => server?.close(r));
     await rm(work, { recursive: true, force: true });
+  });
+
+  /** A request as a client sends it, headers as given (fetch() refuses some of them). */
+  const raw = (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> =>
+    new Promise((resolve, reject) => {
+      const req = httpRequest(`${edge.url}${path}`, { method, headers }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(parts).toString(),
+          }),
+        );
+      });
+      req.on('error', reject);
+      if (body === undefined) req.end();
+      else if (headers.expect) req.on('continue', () => req.end(body));
+      else req.end(body);
+    });
+
+  test('an upload with Expect: 100-continue reaches the origin; hop-by-hop headers stay behind', async () => {
+    for (let i = 0; i < 3; i++) {
+      const r = await raw(
+        'POST',
+        '/v1/echo',
+        {
+          expect: '100-continue',
+          'content-type': 'text/plain',
+          'content-length': '5',
+          connection: 'keep-alive, x-hop',
+          'x-hop': 'one hop only',
+          'x-kept': 'yes',
+        },
+        'hello',
+      );
+      assert.equal(r.status, 200, r.text);
+      const seen = JSON.parse(r.text) as { headers: IncomingHttpHeaders; body: string };
+      assert.equal(seen.body, 'hello');
+      assert.equal(seen.headers.expect, undefined);
+      assert.equal(seen.headers['x-hop'], undefined);
+      assert.equal(seen.headers['x-kept'], 'yes');
+    }
+    // The origin was never taken out.
+    const metrics = await (await fetch(`${edge.url}/metrics`)).text();
+    assert.doesNotMatch(metrics, /^framehouse_edge_origin_errors_total\{[^}]*\} [1-9]/m);
   });
 
   test('viewers blocked on the same msn/part share one origin request', async () => {

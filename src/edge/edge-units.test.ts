@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { originPath, parseTarget } from './cache-key.ts';
 import { edgeConfig } from './edge-config.ts';
 import { DEFAULT_STALE_IF_ERROR_S, freshnessOf } from './freshness.ts';
+import { forwardedRequestHeaders } from './headers.ts';
+import { isOriginFailure } from './origin-pool.ts';
 import { purges } from './purge-follower.ts';
 import { parseSize } from './size.ts';
 
@@ -106,4 +108,35 @@ test('which events purge', () => {
     ['a', 'b'],
   );
   assert.deepEqual(purges({ type: 'live_stream.disabled', data: { playback_ids: ['l'] } }), ['l']);
+});
+
+test('only connection, socket and timeout errors count against an origin', () => {
+  for (const code of [
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'UND_ERR_SOCKET',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'HPE_INVALID_CONSTANT',
+  ])
+    assert.equal(isOriginFailure(Object.assign(new Error(code), { code })), true, code);
+  for (const code of ['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_ABORTED', undefined])
+    assert.equal(isOriginFailure(Object.assign(new Error('x'), { code })), false, String(code));
+});
+
+test('forwarded request headers: no Expect, no hop-by-hop ones, none that Connection names', () => {
+  const out = forwardedRequestHeaders(
+    {
+      host: 'edge.example',
+      expect: '100-continue',
+      connection: 'keep-alive, X-Secret-Hop',
+      'keep-alive': 'timeout=5',
+      te: 'trailers',
+      'x-secret-hop': '1',
+      'content-type': 'text/plain',
+    },
+    '192.0.2.1',
+  );
+  for (const name of ['host', 'expect', 'connection', 'keep-alive', 'te', 'x-secret-hop'])
+    assert.equal(out[name], undefined, name);
+  assert.equal(out['content-type'], 'text/plain');
 });

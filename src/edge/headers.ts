@@ -49,6 +49,25 @@ export const storedHeaders = (h: Record<string, HeaderValue>) => flatten(h, NOT_
 export const passedHeaders = (h: Record<string, HeaderValue>) => flatten(h, HOP);
 
 /**
+ * Not sent on to an origin: `Expect` belongs to the client's connection (the edge has already
+ * read or is streaming the body; undici refuses it with NotSupportedError), and the host is the
+ * origin's own.
+ */
+const NOT_FORWARDED = new Set([...HOP, 'expect', 'host']);
+
+/** Headers a request's `Connection` names are hop-by-hop too (RFC 9110 7.6.1). */
+function connectionNamed(h: IncomingHttpHeaders): Set<string> {
+  const named = new Set<string>();
+  const v = h.connection;
+  if (!v) return named;
+  for (const token of (Array.isArray(v) ? v.join(',') : v).split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name) named.add(name);
+  }
+  return named;
+}
+
+/**
  * A client's request headers as sent on to an origin: without hop-by-hop ones and the host
  * (the origin's own is used), with X-Forwarded-For/-Host/-Proto saying where it came from.
  */
@@ -57,9 +76,10 @@ export function forwardedRequestHeaders(
   clientAddress: string | undefined,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  const named = connectionNamed(h);
   for (const name in h) {
     const v = h[name];
-    if (v === undefined || HOP.has(name) || name === 'host') continue;
+    if (v === undefined || NOT_FORWARDED.has(name) || named.has(name)) continue;
     out[name] = v;
   }
   const prior = h['x-forwarded-for'];

@@ -6,6 +6,36 @@ const DOWN_MS = 10_000;
 const MAX_DOWN_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 
+/**
+ * Errors that say the origin (or the way to it) failed: no connection, a reset, a timeout.
+ * Anything else (undici's InvalidArgumentError or NotSupportedError for a request it will not
+ * send, an aborted request) says nothing about the origin and must not take a healthy one out.
+ */
+const ORIGIN_FAILURE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
+
+export function isOriginFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  // HPE_…: the origin's answer is not HTTP (llhttp's parse errors).
+  return typeof code === 'string' && (ORIGIN_FAILURE_CODES.has(code) || code.startsWith('HPE_'));
+}
+
 export interface Origin {
   readonly url: URL;
   /** Its own label for logs and metrics (`host:port`). */
@@ -131,6 +161,8 @@ export class OriginPool {
         return { origin, res };
       } catch (e) {
         if (r.signal?.aborted) throw e;
+        // A request undici will not send fails the same way at every origin: not theirs.
+        if (!isOriginFailure(e)) throw e;
         lastError = (e as { code?: string }).code ?? (e as Error).message;
         this.markDown(origin, lastError);
       }
