@@ -127,6 +127,18 @@ describe('framehouse edge: blocking playlists, stale-while-revalidate, stale-if-
     assert.doesNotMatch(metrics, /^framehouse_edge_origin_errors_total\{[^}]*\} [1-9]/m);
   });
 
+  test('a client cannot name its own X-Forwarded-For/-Host/-Proto', async () => {
+    const r = await raw('GET', '/v1/echo', {
+      'x-forwarded-for': '203.0.113.9',
+      'x-forwarded-host': 'evil.example',
+      'x-forwarded-proto': 'https',
+    });
+    const seen = (JSON.parse(r.text) as { headers: IncomingHttpHeaders }).headers;
+    assert.equal(seen['x-forwarded-for'], '127.0.0.1');
+    assert.equal(seen['x-forwarded-host'], new URL(edge.url).host);
+    assert.equal(seen['x-forwarded-proto'], 'http');
+  });
+
   test('viewers blocked on the same msn/part share one origin request', async () => {
     const ask = (msn: number, part: number, extra = '') =>
       fetch(`${edge.url}/play/livestream1/low/index.m3u8?_HLS_part=${part}&_HLS_msn=${msn}${extra}`).then(

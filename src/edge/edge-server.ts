@@ -18,6 +18,8 @@ export interface EdgeDeps {
   fetcher: EdgeFetcher;
   tokens: TokenCheck | null;
   metrics: EdgeMetrics;
+  /** Keep a CDN's X-Forwarded-* (see edge-config.ts). */
+  trustForwarded: boolean;
   log: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
 }
 
@@ -185,7 +187,11 @@ export function edgeHandler(d: EdgeDeps) {
       const { res: up } = await d.pool.request({
         path: req.url ?? '/',
         method,
-        headers: forwardedRequestHeaders(req.headers, req.socket.remoteAddress),
+        headers: forwardedRequestHeaders(req.headers, {
+          address: req.socket.remoteAddress,
+          tls: (req.socket as { encrypted?: boolean }).encrypted === true,
+          trustForwarded: d.trustForwarded,
+        }),
         body: retryable ? null : req,
         retryable,
         headersTimeout: 120_000,

@@ -134,9 +134,41 @@ test('forwarded request headers: no Expect, no hop-by-hop ones, none that Connec
       'x-secret-hop': '1',
       'content-type': 'text/plain',
     },
-    '192.0.2.1',
+    { address: '192.0.2.1', tls: false, trustForwarded: false },
   );
   for (const name of ['host', 'expect', 'connection', 'keep-alive', 'te', 'x-secret-hop'])
     assert.equal(out[name], undefined, name);
   assert.equal(out['content-type'], 'text/plain');
+});
+
+test('X-Forwarded-*: the edge is the first hop unless told to trust the one in front', () => {
+  const sent = {
+    host: 'edge.example',
+    'x-forwarded-for': '10.0.0.1',
+    'x-forwarded-host': 'evil.example',
+    'x-forwarded-proto': 'https',
+    forwarded: 'for=10.0.0.1',
+    'x-real-ip': '10.0.0.1',
+  };
+  const first = forwardedRequestHeaders(sent, { address: '192.0.2.1', tls: false, trustForwarded: false });
+  assert.equal(first['x-forwarded-for'], '192.0.2.1');
+  assert.equal(first['x-forwarded-host'], 'edge.example');
+  assert.equal(first['x-forwarded-proto'], 'http');
+  assert.equal(first.forwarded, undefined);
+  assert.equal(first['x-real-ip'], undefined);
+  const tls = forwardedRequestHeaders(
+    { host: 'edge.example' },
+    { address: '::1', tls: true, trustForwarded: false },
+  );
+  assert.equal(tls['x-forwarded-proto'], 'https');
+  const behindCdn = forwardedRequestHeaders(sent, { address: '192.0.2.1', tls: false, trustForwarded: true });
+  assert.equal(behindCdn['x-forwarded-for'], '10.0.0.1, 192.0.2.1');
+  assert.equal(behindCdn['x-forwarded-host'], 'evil.example');
+  assert.equal(behindCdn['x-forwarded-proto'], 'https');
+  assert.equal(
+    edgeConfig({ FRAMEHOUSE_EDGE_ORIGINS: 'http://a:1', FRAMEHOUSE_EDGE_TRUST_FORWARDED: 'true' }, {}).config
+      .trustForwarded,
+    true,
+  );
+  assert.equal(edgeConfig({ FRAMEHOUSE_EDGE_ORIGINS: 'http://a:1' }, {}).config.trustForwarded, false);
 });
