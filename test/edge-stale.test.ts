@@ -19,6 +19,7 @@ describe('framehouse edge: blocking playlists, stale-while-revalidate, stale-if-
   let edge: EdgeProcess;
   const hits = new Map<string, number>();
   let version = 1;
+  let broken = false;
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'fh-edge-stale-'));
@@ -46,6 +47,19 @@ describe('framehouse edge: blocking playlists, stale-while-revalidate, stale-if-
           });
           res.end(`#EXTM3U\n#EXT-X-PART:URI="part_${msn}_${part}.m4s"\n`);
         }, 400);
+        return;
+      }
+      if (url.startsWith('/play/err12345/wait.m3u8')) {
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'FH_ERR_LIVE_WAIT_TIMEOUT', message: 'not yet' } }));
+        return;
+      }
+      if (url.startsWith('/play/err12345/flaky.txt')) {
+        if (broken) res.writeHead(500, { 'content-type': 'text/plain' }).end('oops');
+        else
+          res
+            .writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'public, max-age=1' })
+            .end('good');
         return;
       }
       if (url.startsWith('/play/swr12345/sie.txt')) {
@@ -183,6 +197,24 @@ describe('framehouse edge: blocking playlists, stale-while-revalidate, stale-if-
       what: 'the refreshed copy',
     });
     assert.equal(hits.get(path), 2);
+  });
+
+  test('a 503 or 500 is the answer (stale-if-error for a 500), not a failure of the origin', async () => {
+    const wait = await fetch(`${edge.url}/play/err12345/wait.m3u8?_HLS_msn=5&_HLS_part=0`);
+    assert.equal(wait.status, 503);
+    assert.equal(((await wait.json()) as { error: { code: string } }).error.code, 'FH_ERR_LIVE_WAIT_TIMEOUT');
+    assert.equal(wait.headers.get('cache-status'), 'framehouse-edge; fwd=miss');
+    const path = '/play/err12345/flaky.txt';
+    assert.equal(await (await fetch(`${edge.url}${path}`)).text(), 'good');
+    broken = true;
+    await new Promise((r) => setTimeout(r, 1300));
+    const r = await fetch(`${edge.url}${path}`);
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), 'good');
+    assert.equal(r.headers.get('cache-status'), 'framehouse-edge; fwd=stale; detail=stale-if-error');
+    assert.equal(hits.get(path), 2);
+    const metrics = await (await fetch(`${edge.url}/metrics`)).text();
+    assert.doesNotMatch(metrics, /^framehouse_edge_origin_errors_total\{[^}]*\} [1-9]/m);
   });
 
   test('stale-if-error: the origin gone, the stale copy is answered', async () => {

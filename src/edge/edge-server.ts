@@ -25,6 +25,8 @@ export interface EdgeDeps {
 
 /** Methods sent again to the next origin when one fails (no body to replay). */
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Origin answers a stale copy is served instead of (RFC 5861 4). */
+const STALE_IF_ERROR = new Set([500, 502, 503, 504]);
 const HEALTH = Buffer.from('{"status":"ok"}');
 
 /**
@@ -137,12 +139,20 @@ export function edgeHandler(d: EdgeDeps) {
         if (await serveObject(req, res, result.object, status, t)) return;
         return passThrough(req, res, CACHE_STATUS.bypass);
       }
-      case 'answer':
+      case 'answer': {
+        // A 500 or 503 is the origin's answer, not its failure, but a stale copy still beats it
+        // (stale-if-error, RFC 5861 4: 500, 502, 503, 504).
+        const again = o && STALE_IF_ERROR.has(result.status) ? o.freshness(Date.now()) : undefined;
+        if (o && (again === 'stale-error' || again === 'stale-revalidate' || again === 'fresh')) {
+          metrics.requests.stale.inc();
+          if (await serveObject(req, res, o, CACHE_STATUS.staleIfError, t)) return;
+        }
         metrics.requests.miss.inc();
         metrics.served.inc(result.body.length);
         res.writeHead(result.status, [...result.headers, 'cache-status', CACHE_STATUS.miss]);
         res.end(req.method === 'HEAD' ? undefined : result.body);
         return;
+      }
       case 'uncacheable':
         return passThrough(req, res, CACHE_STATUS.bypass);
       case 'failed': {
