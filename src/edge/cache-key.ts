@@ -1,7 +1,7 @@
 /**
- * What the edge reads from a request target: the cache key (path and query, without the
- * viewer-specific `token` and CMCD parameters, the rest sorted), the token, the playback id,
- * and the path to ask an origin for (the key's query plus the token, which the origin checks).
+ * What the edge reads from a request target: the cache key (the path and only the query
+ * parameters that change the answer, sorted), the token, the playback id, and the path to ask an
+ * origin for (the key's query plus the token, which the origin checks).
  *
  * LL-HLS blocking reloads keep `_HLS_msn`, `_HLS_part` and `_HLS_skip` in the key: every viewer
  * waiting on the same playlist version shares one origin request and its answer.
@@ -26,10 +26,13 @@ const PLAY = '/play/';
 /** Playback ids as the origin makes them (lowercase letters and digits). */
 const PLAYBACK_ID = /^[a-z0-9]{8,64}$/;
 
-/** CMCD (CTA-5004) rides in the query as `CMCD=…` (or `cmcd…` keys in some players): per viewer. */
-function isViewerParam(name: string): boolean {
-  return name === 'token' || (name.length >= 4 && name.slice(0, 4).toLowerCase() === 'cmcd');
-}
+/**
+ * The query parameters that change what the origin answers under `/play/`: LL-HLS delivery
+ * directives, a thumbnail's time and width, a download's file name. Only these are in the key
+ * (and sent on): anything else (the token, CMCD, a random `?x=…`) would give every viewer or
+ * every attacker's request its own copy and its own origin fetch.
+ */
+const KEY_PARAMS = new Set(['_HLS_msn', '_HLS_part', '_HLS_skip', 'time', 'width', 'filename']);
 
 export function parseTarget(url: string): RequestTarget {
   const q = url.indexOf('?');
@@ -50,15 +53,15 @@ export function parseTarget(url: string): RequestTarget {
   for (const pair of url.slice(q + 1).split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
-    const rawName = eq === -1 ? pair : pair.slice(0, eq);
-    const name = safeDecode(rawName);
+    const name = safeDecode(eq === -1 ? pair : pair.slice(0, eq));
     if (name === 'token') {
       // The first one counts, as for the origin's query parser.
       token ??= eq === -1 ? '' : safeDecode(pair.slice(eq + 1));
       continue;
     }
-    if (isViewerParam(name)) continue;
-    kept.push([name, pair]);
+    if (!KEY_PARAMS.has(name)) continue;
+    // One spelling per value (`%5FHLS_msn=9` and `_HLS_msn=9` are the same request).
+    kept.push([name, eq === -1 ? name : `${name}=${encodeURIComponent(safeDecode(pair.slice(eq + 1)))}`]);
   }
   // Sorted by name, the original order kept among equal names (repeated keys mean a list).
   kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
