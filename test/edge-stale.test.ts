@@ -20,6 +20,7 @@ describe('framehouse edge: blocking playlists, stale-while-revalidate, stale-if-
   const hits = new Map<string, number>();
   let version = 1;
   let broken = false;
+  let flipSigned = true;
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'fh-edge-stale-'));
@@ -47,6 +48,15 @@ describe('framehouse edge: blocking playlists, stale-while-revalidate, stale-if-
           });
           res.end(`#EXTM3U\n#EXT-X-PART:URI="part_${msn}_${part}.m4s"\n`);
         }, 400);
+        return;
+      }
+      if (url.startsWith('/play/flip1234/a.txt')) {
+        res.writeHead(200, {
+          'content-type': 'text/plain',
+          'cache-control': 'public, max-age=60',
+          ...(flipSigned ? { 'framehouse-playback-policy': 'signed' } : {}),
+        });
+        res.end(flipSigned ? 'signed' : 'public');
         return;
       }
       if (url.startsWith('/play/err12345/wait.m3u8')) {
@@ -197,6 +207,20 @@ describe('framehouse edge: blocking playlists, stale-while-revalidate, stale-if-
       what: 'the refreshed copy',
     });
     assert.equal(hits.get(path), 2);
+  });
+
+  test('an id switched from signed to public is cached again', async () => {
+    const get = async () => {
+      const r = await fetch(`${edge.url}/play/flip1234/a.txt`);
+      return { body: await r.text(), cache: r.headers.get('cache-status') };
+    };
+    // Signed, and this edge has no key to check tokens: the origin decides, nothing stored.
+    assert.deepEqual(await get(), { body: 'signed', cache: 'framehouse-edge; fwd=miss' });
+    assert.deepEqual(await get(), { body: 'signed', cache: 'framehouse-edge; fwd=bypass' });
+    flipSigned = false;
+    assert.deepEqual(await get(), { body: 'public', cache: 'framehouse-edge; fwd=bypass' });
+    assert.deepEqual(await get(), { body: 'public', cache: 'framehouse-edge; fwd=miss; stored' });
+    assert.deepEqual(await get(), { body: 'public', cache: 'framehouse-edge; hit' });
   });
 
   test('a 503 or 500 is the answer (stale-if-error for a 500), not a failure of the origin', async () => {

@@ -144,7 +144,7 @@ export class EdgeFetcher {
     }
 
     const signed = header(h, SIGNED_MARKER) === 'signed';
-    if (signed && r.playbackId) this.#cache.signedIds.add(r.playbackId);
+    if (r.playbackId) noteSigned(this.#cache.signedIds, r.playbackId, signed);
     const contentType = header(h, 'content-type') ?? '';
     // A signed playlist names the viewer's token in every URI, so it is `private` for every
     // shared cache. This edge keeps it anyway, as a template: the token it was fetched with
@@ -334,4 +334,14 @@ function dropHeader(flat: string[], name: string): string[] {
   for (let i = 0; i < flat.length; i += 2)
     if (flat[i] !== name) out.push(flat[i] as string, flat[i + 1] as string);
   return out;
+}
+
+/**
+ * What a 200 says about its playback id: signed with the marker, public without it (the origin
+ * marks every answer about a signed id). An asset switched from signed to public must leave the
+ * set, or its playback would keep going to the origin uncached (or keep being token-checked).
+ */
+export function noteSigned(signedIds: Set<string>, playbackId: string, signed: boolean): void {
+  if (signed) signedIds.add(playbackId);
+  else signedIds.delete(playbackId);
 }

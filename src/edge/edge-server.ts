@@ -4,9 +4,15 @@ import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
 import { parseTarget, type RequestTarget } from './cache-key.ts';
 import { CACHE_STATUS } from './cache-status.ts';
 import type { CachedObject } from './cached-object.ts';
-import type { EdgeFetcher, FillResult, StreamSink } from './edge-fetch.ts';
+import {
+  type EdgeFetcher,
+  type FillResult,
+  noteSigned,
+  SIGNED_MARKER,
+  type StreamSink,
+} from './edge-fetch.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
-import { forwardedRequestHeaders, passedHeaders } from './headers.ts';
+import { forwardedRequestHeaders, header, passedHeaders } from './headers.ts';
 import type { ObjectCache } from './object-cache.ts';
 import type { OriginPool } from './origin-pool.ts';
 import { answerObject } from './range.ts';
@@ -65,7 +71,7 @@ export function edgeHandler(d: EdgeDeps) {
     if (t.bypass) return passThrough(req, res, CACHE_STATUS.bypass);
     const pid = t.playbackId;
     if (pid !== undefined && cache.signedIds.has(pid)) {
-      if (!tokens || !canVerify()) return passThrough(req, res, CACHE_STATUS.bypass);
+      if (!tokens || !canVerify()) return passThrough(req, res, CACHE_STATUS.bypass, pid);
       try {
         await tokens.verify(t.token, pid);
       } catch (e) {
@@ -184,7 +190,13 @@ export function edgeHandler(d: EdgeDeps) {
     }
   }
 
-  async function passThrough(req: IncomingMessage, res: ServerResponse, status: string): Promise<void> {
+  /** `playbackId`: a signed id's playback, whose 200 without the marker says it is public now. */
+  async function passThrough(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: string,
+    playbackId?: string,
+  ): Promise<void> {
     if (status === CACHE_STATUS.bypass || status === CACHE_STATUS.method) metrics.requests.bypass.inc();
     const method = req.method ?? 'GET';
     const retryable = RETRYABLE.has(method);
@@ -209,6 +221,8 @@ export function edgeHandler(d: EdgeDeps) {
         bodyTimeout: 0,
         signal: abort.signal,
       });
+      if (playbackId !== undefined && up.statusCode === 200)
+        noteSigned(cache.signedIds, playbackId, header(up.headers, SIGNED_MARKER) === 'signed');
       res.writeHead(up.statusCode, [...passedHeaders(up.headers), 'cache-status', status]);
       if (method === 'HEAD') {
         await up.body.dump().catch(() => {});

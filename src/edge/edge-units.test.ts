@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { originPath, parseTarget } from './cache-key.ts';
 import { edgeConfig } from './edge-config.ts';
+import { noteSigned } from './edge-fetch.ts';
 import { DEFAULT_STALE_IF_ERROR_S, freshnessOf } from './freshness.ts';
 import { forwardedRequestHeaders } from './headers.ts';
 import { isOriginFailure } from './origin-pool.ts';
-import { purges } from './purge-follower.ts';
+import { purges, writeCursor } from './purge-follower.ts';
 import { parseSize } from './size.ts';
 
 test('the cache key keeps only the parameters that change the answer, sorted', () => {
@@ -184,4 +188,25 @@ test('X-Forwarded-*: the edge is the first hop unless told to trust the one in f
     true,
   );
   assert.equal(edgeConfig({ FRAMEHOUSE_EDGE_ORIGINS: 'http://a:1' }, {}).config.trustForwarded, false);
+});
+
+test('a 200 without the signed marker takes its id out of signedIds', () => {
+  const ids = new Set<string>();
+  noteSigned(ids, 'abcdefgh', true);
+  assert.ok(ids.has('abcdefgh'));
+  noteSigned(ids, 'abcdefgh', false);
+  assert.ok(!ids.has('abcdefgh'));
+});
+
+test('the purge cursor is written through a temporary file, renamed over the last one', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fh-cursor-'));
+  try {
+    const file = join(dir, 'events.cursor');
+    await writeCursor(file, '41');
+    await writeCursor(file, '42');
+    assert.equal(await readFile(file, 'utf8'), '42');
+    assert.deepEqual(await readdir(dir), ['events.cursor']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

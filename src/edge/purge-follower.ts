@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OriginPool } from './origin-pool.ts';
 
@@ -142,7 +142,18 @@ export class PurgeFollower {
     }
     if (id && /^\d{1,18}$/.test(id)) {
       this.#cursor = id;
-      await writeFile(this.#cursorFile, id).catch(() => {});
+      await writeCursor(this.#cursorFile, id).catch(() => {});
     }
   }
+}
+
+/**
+ * The cursor written whole or not at all (a temporary file renamed over it): a crash or a full
+ * disk in the middle of a plain write leaves an empty or cut file, and an edge restarted with it
+ * would follow from the wrong event (or from now, missing the purges in between).
+ */
+export async function writeCursor(file: string, id: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, id);
+  await rename(tmp, file);
 }
