@@ -262,6 +262,31 @@ describe('framehouse edge in front of a real origin', () => {
     assert.ok(again.body.equals((await get(origin.url, seg)).body));
   });
 
+  test('the verification keys: an ETag, and 304 without an audit row while the key set holds', async () => {
+    const path = '/v1/playback-keys/verification';
+    const audited = async () =>
+      (
+        (await (
+          await fetch(`${origin.url}/v1/audit?action=playback_key.verification_read&limit=100`, {
+            headers: auth,
+          })
+        ).json()) as {
+          data: unknown[];
+        }
+      ).data.length;
+    const first = await fetch(`${origin.url}${path}`, { headers: auth });
+    assert.equal(first.status, 200);
+    const etag = first.headers.get('etag') ?? '';
+    assert.match(etag, /^"[\w-]+"$/);
+    const before = await audited();
+    const again = await fetch(`${origin.url}${path}`, { headers: { ...auth, 'if-none-match': etag } });
+    assert.equal(again.status, 304);
+    assert.equal(await again.text(), '');
+    // The edges running meanwhile poll with If-None-Match too: no row from them either.
+    await new Promise((r) => setTimeout(r, 10_500));
+    assert.equal(await audited(), before);
+  });
+
   test('deleting the asset purges it from the edge (followed on the event stream)', async () => {
     const seg = `/play/${pid}/360p/seg_00000.m4s`;
     await waitFor(() => edge.log().includes('following the event stream'), {

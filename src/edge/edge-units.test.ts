@@ -1,16 +1,21 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { SignJWT } from 'jose';
+import { PLAYBACK_ALG, PLAYBACK_AUDIENCE } from '../auth/playback-token-verify.ts';
 import { originPath, parseTarget } from './cache-key.ts';
 import { edgeConfig } from './edge-config.ts';
 import { noteSigned } from './edge-fetch.ts';
 import { DEFAULT_STALE_IF_ERROR_S, freshnessOf } from './freshness.ts';
 import { forwardedRequestHeaders } from './headers.ts';
-import { isOriginFailure } from './origin-pool.ts';
+import { isOriginFailure, OriginPool } from './origin-pool.ts';
 import { purges, writeCursor } from './purge-follower.ts';
 import { parseSize } from './size.ts';
+import { TokenCheck } from './token-check.ts';
 
 test('the cache key keeps only the parameters that change the answer, sorted', () => {
   assert.deepEqual(parseTarget('/play/abcdefgh/360p/seg_00001.m4s'), {
@@ -208,5 +213,44 @@ test('the purge cursor is written through a temporary file, renamed over the las
     assert.deepEqual(await readdir(dir), ['events.cursor']);
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('token check: polls with If-None-Match; an unknown kid refreshes at most once a second, even failing', async () => {
+  const seen: Array<string | undefined> = [];
+  let failing = false;
+  const secret = Buffer.alloc(32, 7).toString('base64url');
+  // The origin's side of GET /v1/playback-keys/verification, over real HTTP.
+  const server = createServer((req, res) => {
+    seen.push(req.headers['if-none-match']);
+    if (failing) return void res.writeHead(500).end();
+    if (req.headers['if-none-match'] === '"set1"') return void res.writeHead(304, { etag: '"set1"' }).end();
+    res.writeHead(200, { 'content-type': 'application/json', etag: '"set1"' });
+    res.end(JSON.stringify({ data: [{ kid: 'k1', secret, created_at: '2026-01-01T00:00:00Z' }] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const pool = new OriginPool([new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)]);
+  const tc = new TokenCheck(pool, 'key', () => {});
+  try {
+    await tc.refresh();
+    await tc.refresh();
+    assert.deepEqual(seen, [undefined, '"set1"']);
+    assert.equal(tc.ready, true);
+    const token = async (kid: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: PLAYBACK_ALG, kid, typ: 'JWT' })
+        .setSubject('abcdefgh')
+        .setAudience(PLAYBACK_AUDIENCE)
+        .setExpirationTime('1h')
+        .sign(new Uint8Array(Buffer.from(secret, 'base64url')));
+    await tc.verify(await token('k1'), 'abcdefgh'); // kept through the 304
+    await new Promise((r) => setTimeout(r, 1100));
+    failing = true;
+    const unknown = await token('k9');
+    for (let i = 0; i < 5; i++) await assert.rejects(tc.verify(unknown, 'abcdefgh'));
+    assert.equal(seen.length, 3, 'one refresh for five requests naming an unknown kid');
+  } finally {
+    await pool.close();
+    server.close();
   }
 });
