@@ -299,9 +299,11 @@ function streamSink(res: ServerResponse, status: string): StreamSink & { started
     bytes: 0,
     start(o) {
       this.started = true;
-      o.head[o.ageSlot] = '0';
-      o.head[o.ageSlot + 2] = status;
-      res.writeHead(200, o.head);
+      // A copy: the object's head is shared with every later answer from it.
+      const head = o.head.slice();
+      head[o.ageSlot] = '0';
+      head[o.ageSlot + 2] = status;
+      res.writeHead(200, head);
     },
     async write(chunk) {
       if (res.destroyed) return; // the viewer left: the object is still written to disk

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,12 +8,15 @@ import { test } from 'node:test';
 import { SignJWT } from 'jose';
 import { PLAYBACK_ALG, PLAYBACK_AUDIENCE } from '../auth/playback-token-verify.ts';
 import { originPath, parseTarget } from './cache-key.ts';
+import { CachedObject } from './cached-object.ts';
 import { edgeConfig } from './edge-config.ts';
 import { noteSigned } from './edge-fetch.ts';
 import { DEFAULT_STALE_IF_ERROR_S, freshnessOf } from './freshness.ts';
 import { forwardedRequestHeaders } from './headers.ts';
+import { ObjectCache } from './object-cache.ts';
 import { isOriginFailure, OriginPool } from './origin-pool.ts';
 import { purges, writeCursor } from './purge-follower.ts';
+import { answerObject } from './range.ts';
 import { parseSize } from './size.ts';
 import { TokenCheck } from './token-check.ts';
 
@@ -252,5 +255,55 @@ test('token check: polls with If-None-Match; an unknown kid refreshes at most on
   } finally {
     await pool.close();
     server.close();
+  }
+});
+
+test('concurrent answers from one object each carry their own Cache-Status and Age', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fh-range-'));
+  // A small memory tier: the object is answered from its file, after an await (the open).
+  const cache = new ObjectCache({ dir, cap: 1024 * 1024, memorySize: 8000 });
+  const file = join(dir, 'body');
+  await writeFile(file, Buffer.alloc(5000, 1));
+  const o = new CachedObject(
+    {
+      v: 1,
+      key: '/play/abcdefgh/a',
+      headers: ['content-type', 'application/octet-stream'],
+      etag: null,
+      ranges: true,
+      size: 5000,
+      storedAt: Date.now(),
+      age: 0,
+      ttlMs: 60_000,
+      swrMs: 0,
+      sieMs: 0,
+      signed: false,
+      template: false,
+      playbackId: 'abcdefgh',
+    },
+    null,
+  );
+  o.file = file;
+  const waiting: Array<[IncomingMessage, ServerResponse]> = [];
+  // Both answers start in the same tick: the second sets its values before the first writes.
+  const server = createServer((req, res) => {
+    waiting.push([req, res]);
+    if (waiting.length < 2) return;
+    for (const [i, [q, r]] of waiting.entries()) void answerObject(q, r, o, `status-${i}`, cache, undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    const first = fetch(url);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = fetch(url, { headers: { range: 'bytes=0-9' } });
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(a.headers.get('cache-status'), 'status-0');
+    assert.equal(b.headers.get('cache-status'), 'status-1');
+    assert.equal((await a.arrayBuffer()).byteLength, 5000);
+    assert.equal((await b.arrayBuffer()).byteLength, 10);
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
   }
 });
