@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { originPath } from './cache-key.ts';
 import { CachedObject, type ObjectMeta, TOKEN_SLOT } from './cached-object.ts';
 import { freshnessOf } from './freshness.ts';
@@ -11,8 +12,6 @@ export const BUFFER_MAX = 16 * 1024 * 1024;
 /** A blocking LL-HLS reload waits up to three target durations at the origin. */
 const HEADERS_TIMEOUT_MS = 20_000;
 const BODY_TIMEOUT_MS = 15_000;
-/** The marker the origin puts on every answer to a verified token (delivery/playback.routes.ts). */
-export const SIGNED_MARKER = 'framehouse-playback-policy';
 
 /** What one origin fetch came to, shared by every request that waited on it. */
 export type FillResult =
@@ -106,7 +105,7 @@ export class EdgeFetcher {
 
   async #fill(r: FillRequest): Promise<FillResult> {
     const path = originPath(r.key, r.token);
-    const headers = { 'x-framehouse-edge': '1' };
+    const headers: Record<string, string> = {};
     let first: { origin: Origin; res: Dispatcher.ResponseData };
     this.#events.originRequest();
     try {

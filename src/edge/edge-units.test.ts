@@ -70,6 +70,8 @@ test('percent-encoded or malformed playback paths are passed through, never keye
     assert.equal(t.playbackId, undefined, url);
   }
   assert.equal(parseTarget('/play/abcdefgh/v1/seg_00001.m4s?token=a%2Eb').bypass, false);
+  // Two tokens: the origin refuses the list for a signed id; the edge must not check only one.
+  assert.equal(parseTarget('/play/abcdefgh/v1/seg_00001.m4s?token=good&token=bad').bypass, true);
 });
 
 test('sizes and the configuration', () => {
@@ -133,6 +135,9 @@ test('which events purge', () => {
     ['a', 'b'],
   );
   assert.deepEqual(purges({ type: 'live_stream.disabled', data: { playback_ids: ['l'] } }), ['l']);
+  // The master playlist lists subtitle tracks; download.mp4 may be another rung now (docs/cdn.md).
+  for (const type of ['asset.track.ready', 'asset.track.deleted', 'asset.download.ready'])
+    assert.deepEqual(purges({ type, data: { playback_ids: ['t'] } }), ['t'], type);
 });
 
 test('only connection, socket and timeout errors count against an origin', () => {
