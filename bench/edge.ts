@@ -185,7 +185,7 @@ http {
   for (let batch = 0; batch < 5; batch++) {
     await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        fetch(`${capped.url}${seg}?v=${batch * 8 + i}`).then((r) => r.arrayBuffer()),
+        fetch(`${capped.url}${seg}?time=${batch * 8 + i}`).then((r) => r.arrayBuffer()),
       ),
     );
   }
@@ -239,7 +239,7 @@ http {
     // Half the viewers ask for cached segments, half for new objects (each goes to an origin).
     const viewer = async (miss: boolean) => {
       while (!stop && failed < 10_000) {
-        const path = `/play/${fpid}/360p/seg_0000${n % 2}.m4s${miss ? `?viewer=${n}` : ''}`;
+        const path = `/play/${fpid}/360p/seg_0000${n % 2}.m4s${miss ? `?time=${n}` : ''}`;
         n++;
         try {
           const res = await request(`${both.url}${path}`, {

@@ -362,6 +362,8 @@ for (const dialect of TEST_DIALECTS) {
         language: 'ko-KR',
         name: '한국어 자막',
         default: false,
+        // A cache in front (framehouse edge) purges these: the master playlist lists the tracks.
+        playback_ids: asset.playback_ids.map((p) => p.id),
       });
     });
 

@@ -90,7 +90,9 @@ describe('framehouse edge failover between two origins', { skip: postgresSkip('p
     const viewer = async () => {
       // A broken edge fails fast: stop then rather than spin.
       while (!stop && failures.length < 200) {
-        const path = `/play/${pid}/360p/seg_00000.m4s?viewer=${n++}`;
+        // Each `time` its own object (a key parameter the origin ignores on a segment): misses
+        // keep going to the origins while one is killed.
+        const path = `/play/${pid}/360p/seg_00000.m4s?time=${n++}`;
         try {
           const res = await request(`${edge.url}${path}`, {
             dispatcher,

@@ -227,11 +227,12 @@ describe('framehouse edge in front of a real origin', () => {
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    // Each query string is its own object (the origin ignores it): 40 objects of one segment's size.
+    // Each `time` is its own object (a key parameter, which the origin ignores on a segment; an
+    // unknown parameter is no part of the key): 40 objects of one segment's size.
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(
         Array.from({ length: 4 }, async (_, i) => {
-          const r = await get(small.url, `${seg}?v=${batch * 4 + i}`);
+          const r = await get(small.url, `${seg}?time=${batch * 4 + i}`);
           assert.equal(r.status, 200);
         }),
       );
@@ -260,6 +261,31 @@ describe('framehouse edge in front of a real origin', () => {
     assert.equal(again.headers.get('cache-status'), 'framehouse-edge; hit');
     assert.equal(proxy.count(seg), originRequests);
     assert.ok(again.body.equals((await get(origin.url, seg)).body));
+  });
+
+  test('the verification keys: an ETag, and 304 without an audit row while the key set holds', async () => {
+    const path = '/v1/playback-keys/verification';
+    const audited = async () =>
+      (
+        (await (
+          await fetch(`${origin.url}/v1/audit?action=playback_key.verification_read&limit=100`, {
+            headers: auth,
+          })
+        ).json()) as {
+          data: unknown[];
+        }
+      ).data.length;
+    const first = await fetch(`${origin.url}${path}`, { headers: auth });
+    assert.equal(first.status, 200);
+    const etag = first.headers.get('etag') ?? '';
+    assert.match(etag, /^"[\w-]+"$/);
+    const before = await audited();
+    const again = await fetch(`${origin.url}${path}`, { headers: { ...auth, 'if-none-match': etag } });
+    assert.equal(again.status, 304);
+    assert.equal(await again.text(), '');
+    // The edges running meanwhile poll with If-None-Match too: no row from them either.
+    await new Promise((r) => setTimeout(r, 10_500));
+    assert.equal(await audited(), before);
   });
 
   test('deleting the asset purges it from the edge (followed on the event stream)', async () => {

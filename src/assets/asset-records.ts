@@ -8,6 +8,8 @@ import { assetsRepo } from './assets.repo.ts';
  */
 export const assetRecords = {
   get: assetsRepo.get,
+  /** For the events that name them: a cache in front purges what it holds of these ids. */
+  playbackIds: assetsRepo.playbackIds,
   renditions: assetsRepo.renditions,
   update: assetsRepo.update,
   replaceRenditions: assetsRepo.replaceRenditions,

@@ -222,12 +222,19 @@ export function registerAccessRoutes(
               },
             },
           },
+          304: { description: 'The key set is the one If-None-Match names', type: 'null' },
         },
       },
     },
     async (request, reply) => {
-      reply.header('cache-control', 'no-store');
-      return { data: await tokens.verificationKeys(auditWho(request)) };
+      const { etag, keys } = await tokens.verificationKeys(
+        auditWho(request),
+        request.headers['if-none-match'],
+      );
+      reply.header('cache-control', 'no-store').header('etag', etag);
+      // The edge polls with If-None-Match: an unchanged key set sends (and audits) nothing.
+      if (keys === null) return reply.code(304).send();
+      return { data: keys };
     },
   );
 

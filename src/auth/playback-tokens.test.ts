@@ -18,6 +18,33 @@ for (const dialect of TEST_DIALECTS) {
     });
     afterEach(() => t.close());
 
+    test('the verification keys carry an ETag; a match sends and audits nothing', async () => {
+      const who = { actor: 'api_key:test', credential: null, ip: null };
+      const audits = async () =>
+        Number(
+          (
+            await t.db
+              .selectFrom('audit_events')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .where('action', '=', 'playback_key.verification_read')
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const first = await tokens.verificationKeys(who);
+      assert.equal(first.keys?.length, 1);
+      assert.equal(await audits(), 1);
+      const again = await tokens.verificationKeys(who, `"other", ${first.etag}`);
+      assert.deepEqual(again, { etag: first.etag, keys: null });
+      assert.equal(await audits(), 1);
+      // The ETag names kids and times, not the secrets.
+      assert.ok(!first.etag.includes(first.keys?.[0]?.secret ?? '-'));
+      await tokens.rotate(who);
+      const rotated = await tokens.verificationKeys(who, first.etag);
+      assert.notEqual(rotated.etag, first.etag);
+      assert.equal(rotated.keys?.length, 2);
+      assert.equal(await audits(), 2);
+    });
+
     test('an expired token is refused as expired, within a few seconds of clock tolerance', async () => {
       const stale = await tokens.sign('playbackid1', -60);
       await assert.rejects(

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { recordAudit, type AuditWho as Who } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
@@ -94,20 +94,31 @@ export class PlaybackTokens {
 
   /**
    * The active keys with their secrets (base64url), for `framehouse edge` to check tokens itself
-   * with `verifyPlaybackToken`. Admin only; every read is audited, as the secrets sign tokens too.
+   * with `verifyPlaybackToken`. Admin only; every read that sends the secrets is audited, as they
+   * sign tokens too. `etag` names the key set (kids and creation times, never the secrets): an
+   * edge polls every 10 s with If-None-Match, and a match (`keys: null`) sends and audits nothing.
    */
-  async verificationKeys(who: Who): Promise<Array<{ kid: string; secret: string; created_at: string }>> {
-    const keys = await this.#activeKeys(true);
+  async verificationKeys(
+    who: Who,
+    ifNoneMatch?: string,
+  ): Promise<{ etag: string; keys: Array<{ kid: string; secret: string; created_at: string }> | null }> {
+    const active = await this.#activeKeys(true);
+    const etag = `"${createHash('sha256')
+      .update(active.map((k) => `${k.kid}@${k.created_at}`).join('\n'))
+      .digest('base64url')
+      .slice(0, 27)}"`;
+    if (ifNoneMatch?.split(',').some((t) => t.trim() === etag)) return { etag, keys: null };
     await recordAudit(this.#db, who, {
       action: 'playback_key.verification_read',
-      target: { type: 'playback_key', id: keys[0]?.kid ?? 'none' },
-      details: { kids: keys.map((k) => k.kid) },
+      target: { type: 'playback_key', id: active[0]?.kid ?? 'none' },
+      details: { kids: active.map((k) => k.kid) },
     });
-    return keys.map((k) => ({
+    const keys = active.map((k) => ({
       kid: k.kid,
       secret: Buffer.from(k.secret).toString('base64url'),
       created_at: k.created_at,
     }));
+    return { etag, keys };
   }
 
   async list(): Promise<SigningKeyJson[]> {

@@ -1,3 +1,4 @@
+import { assetRecords } from '../assets/asset-records.ts';
 import { type AuditWho, recordAudit } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import type { TrackRow } from '../db/schema.ts';
@@ -72,7 +73,10 @@ export class TracksService {
       await this.#db.transaction().execute(async (trx) => {
         if (row.is_default) await tracksRepo.clearDefault(trx, assetId);
         await tracksRepo.insert(trx, row);
-        await recordEvent(trx, 'asset.track.ready', assetId, eventData(row));
+        await recordEvent(trx, 'asset.track.ready', assetId, {
+          ...eventData(row),
+          playback_ids: await playbackIdsOf(trx, assetId),
+        });
         await recordAudit(trx, who, {
           action: 'asset.track.added',
           target: { type: 'asset', id: assetId },
@@ -97,7 +101,10 @@ export class TracksService {
     const row = await this.#db.transaction().execute(async (trx) => {
       const deleted = await tracksRepo.delete(trx, assetId, trackId);
       if (!deleted) throw new AppError('FH_ERR_TRACK_NOT_FOUND');
-      await recordEvent(trx, 'asset.track.deleted', assetId, eventData(deleted));
+      await recordEvent(trx, 'asset.track.deleted', assetId, {
+        ...eventData(deleted),
+        playback_ids: await playbackIdsOf(trx, assetId),
+      });
       await recordAudit(trx, who, {
         action: 'asset.track.deleted',
         target: { type: 'asset', id: assetId },
@@ -197,6 +204,10 @@ const nameTaken = (name: string) =>
   new AppError('FH_ERR_TRACK_NAME_TAKEN', `This asset already has a track named "${name}".`, {
     field: 'name',
   });
+
+/** The master playlist changes with the tracks: a cache in front (framehouse edge) purges these ids. */
+const playbackIdsOf = async (trx: Parameters<typeof assetRecords.playbackIds>[0], assetId: string) =>
+  (await assetRecords.playbackIds(trx, [assetId])).map((p) => p.id);
 
 const eventData = (t: TrackRow) => ({
   track_id: t.id,

@@ -140,6 +140,10 @@ program
     '--api-key <key>',
     "an admin API key of the origin: tokens checked at the edge, purge on the origin's events (FRAMEHOUSE_EDGE_API_KEY)",
   )
+  .option(
+    '--trust-forwarded',
+    'keep (and append to) the X-Forwarded-For/-Host/-Proto of a CDN in front (FRAMEHOUSE_EDGE_TRUST_FORWARDED)',
+  )
   .action(
     async (o: {
       origin?: string[];
@@ -149,6 +153,7 @@ program
       cacheSize?: string;
       memorySize?: string;
       apiKey?: string;
+      trustForwarded?: boolean;
     }) => {
       const { edgeCommand } = await import('./edge.ts');
       await edgeCommand(o);

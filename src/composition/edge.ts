@@ -65,7 +65,7 @@ export async function startEdge(config: EdgeConfig): Promise<RunningEdge> {
 
   const server = createServer(
     { keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: 256 * 1024 },
-    edgeHandler({ pool, cache, fetcher, tokens, metrics, log }),
+    edgeHandler({ pool, cache, fetcher, tokens, metrics, log, trustForwarded: config.trustForwarded }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

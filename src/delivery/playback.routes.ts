@@ -16,6 +16,7 @@ import {
 } from '../live/origin/live-origin.ts';
 import { replyLive } from '../live/origin/live-replies.ts';
 import { AppError } from '../shared/errors.ts';
+import { SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import type { HotObjects } from './hot-objects.ts';
@@ -47,8 +48,6 @@ const CDN_SIGNED = {
   download: DOWNLOAD,
   liveMedia: 'public, max-age=86400, immutable',
 };
-/** On every answer about a signed playback id (refusals too): a cache in front learns it is signed. */
-export const SIGNED_MARKER = 'framehouse-playback-policy';
 const signedMedia = (token: string | undefined, cdn: string): Record<string, string> =>
   token ? { 'cdn-cache-control': cdn } : {};
 

@@ -13,6 +13,12 @@ export interface EdgeConfig {
   memorySize: number;
   /** An admin API key of the origin: token checks at the edge and purge on its events. */
   apiKey: string | undefined;
+  /**
+   * Behind a CDN or load balancer: keep the X-Forwarded-For/-Host/-Proto it sends (appending
+   * the socket's address). Off by default: the edge is the first hop and overwrites them, so a
+   * viewer cannot name its own address or host.
+   */
+  trustForwarded: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -24,6 +30,7 @@ export interface EdgeFlags {
   cacheSize?: string;
   memorySize?: string;
   apiKey?: string;
+  trustForwarded?: boolean;
 }
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -78,6 +85,10 @@ export function edgeConfig(
     '--memory-size / FRAMEHOUSE_EDGE_MEMORY_SIZE',
     flags.memorySize ?? env.FRAMEHOUSE_EDGE_MEMORY_SIZE ?? '64MB',
   );
+  const trustText = (env.FRAMEHOUSE_EDGE_TRUST_FORWARDED ?? '').trim().toLowerCase();
+  if (!['', '0', '1', 'true', 'false', 'yes', 'no'].includes(trustText))
+    problems.push(`FRAMEHOUSE_EDGE_TRUST_FORWARDED: "${trustText}" is not true or false`);
+  const trustForwarded = flags.trustForwarded ?? ['1', 'true', 'yes'].includes(trustText);
   const logLevel = (env.FRAMEHOUSE_LOG_LEVEL ?? 'info') as EdgeConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`FRAMEHOUSE_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -91,6 +102,7 @@ export function edgeConfig(
       cacheSize,
       memorySize,
       apiKey: (flags.apiKey ?? env.FRAMEHOUSE_EDGE_API_KEY) || undefined,
+      trustForwarded,
       logLevel,
     },
     problems,

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { originPath } from './cache-key.ts';
 import { CachedObject, type ObjectMeta, TOKEN_SLOT } from './cached-object.ts';
 import { freshnessOf } from './freshness.ts';
@@ -11,8 +12,6 @@ export const BUFFER_MAX = 16 * 1024 * 1024;
 /** A blocking LL-HLS reload waits up to three target durations at the origin. */
 const HEADERS_TIMEOUT_MS = 20_000;
 const BODY_TIMEOUT_MS = 15_000;
-/** The marker the origin puts on every answer to a verified token (delivery/playback.routes.ts). */
-export const SIGNED_MARKER = 'framehouse-playback-policy';
 
 /** What one origin fetch came to, shared by every request that waited on it. */
 export type FillResult =
@@ -106,7 +105,7 @@ export class EdgeFetcher {
 
   async #fill(r: FillRequest): Promise<FillResult> {
     const path = originPath(r.key, r.token);
-    const headers = { 'x-framehouse-edge': '1' };
+    const headers: Record<string, string> = {};
     let first: { origin: Origin; res: Dispatcher.ResponseData };
     this.#events.originRequest();
     try {
@@ -144,7 +143,7 @@ export class EdgeFetcher {
     }
 
     const signed = header(h, SIGNED_MARKER) === 'signed';
-    if (signed && r.playbackId) this.#cache.signedIds.add(r.playbackId);
+    if (r.playbackId) noteSigned(this.#cache.signedIds, r.playbackId, signed);
     const contentType = header(h, 'content-type') ?? '';
     // A signed playlist names the viewer's token in every URI, so it is `private` for every
     // shared cache. This edge keeps it anyway, as a template: the token it was fetched with
@@ -334,4 +333,14 @@ function dropHeader(flat: string[], name: string): string[] {
   for (let i = 0; i < flat.length; i += 2)
     if (flat[i] !== name) out.push(flat[i] as string, flat[i + 1] as string);
   return out;
+}
+
+/**
+ * What a 200 says about its playback id: signed with the marker, public without it (the origin
+ * marks every answer about a signed id). An asset switched from signed to public must leave the
+ * set, or its playback would keep going to the origin uncached (or keep being token-checked).
+ */
+export function noteSigned(signedIds: Set<string>, playbackId: string, signed: boolean): void {
+  if (signed) signedIds.add(playbackId);
+  else signedIds.delete(playbackId);
 }

@@ -26,7 +26,7 @@ export function edgeMetrics(cache: ObjectCache) {
   });
   const originErrors = new Counter({
     name: 'framehouse_edge_origin_errors_total',
-    help: 'Origin failures (no connection, timeout, 5xx, a body cut short), by origin',
+    help: 'Origin failures (no connection, a reset, a timeout, a 502/504, a body cut short), by origin',
     labelNames: ['origin'] as const,
     registers: [registry],
   });

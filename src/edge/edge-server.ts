@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
+import { SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { parseTarget, type RequestTarget } from './cache-key.ts';
 import { CACHE_STATUS } from './cache-status.ts';
 import type { CachedObject } from './cached-object.ts';
-import type { EdgeFetcher, FillResult, StreamSink } from './edge-fetch.ts';
+import { type EdgeFetcher, type FillResult, noteSigned, type StreamSink } from './edge-fetch.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
-import { forwardedRequestHeaders, passedHeaders } from './headers.ts';
+import { forwardedRequestHeaders, header, passedHeaders } from './headers.ts';
 import type { ObjectCache } from './object-cache.ts';
 import type { OriginPool } from './origin-pool.ts';
 import { answerObject } from './range.ts';
@@ -18,11 +19,15 @@ export interface EdgeDeps {
   fetcher: EdgeFetcher;
   tokens: TokenCheck | null;
   metrics: EdgeMetrics;
+  /** Keep a CDN's X-Forwarded-* (see edge-config.ts). */
+  trustForwarded: boolean;
   log: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
 }
 
 /** Methods sent again to the next origin when one fails (no body to replay). */
 const RETRYABLE = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Origin answers a stale copy is served instead of (RFC 5861 4). */
+const STALE_IF_ERROR = new Set([500, 502, 503, 504]);
 const HEALTH = Buffer.from('{"status":"ok"}');
 
 /**
@@ -58,9 +63,10 @@ export function edgeHandler(d: EdgeDeps) {
 
   async function playback(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
     const t = parseTarget(url);
+    if (t.bypass) return passThrough(req, res, CACHE_STATUS.bypass);
     const pid = t.playbackId;
     if (pid !== undefined && cache.signedIds.has(pid)) {
-      if (!tokens || !canVerify()) return passThrough(req, res, CACHE_STATUS.bypass);
+      if (!tokens || !canVerify()) return passThrough(req, res, CACHE_STATUS.bypass, pid);
       try {
         await tokens.verify(t.token, pid);
       } catch (e) {
@@ -134,12 +140,20 @@ export function edgeHandler(d: EdgeDeps) {
         if (await serveObject(req, res, result.object, status, t)) return;
         return passThrough(req, res, CACHE_STATUS.bypass);
       }
-      case 'answer':
+      case 'answer': {
+        // A 500 or 503 is the origin's answer, not its failure, but a stale copy still beats it
+        // (stale-if-error, RFC 5861 4: 500, 502, 503, 504).
+        const again = o && STALE_IF_ERROR.has(result.status) ? o.freshness(Date.now()) : undefined;
+        if (o && (again === 'stale-error' || again === 'stale-revalidate' || again === 'fresh')) {
+          metrics.requests.stale.inc();
+          if (await serveObject(req, res, o, CACHE_STATUS.staleIfError, t)) return;
+        }
         metrics.requests.miss.inc();
         metrics.served.inc(result.body.length);
         res.writeHead(result.status, [...result.headers, 'cache-status', CACHE_STATUS.miss]);
         res.end(req.method === 'HEAD' ? undefined : result.body);
         return;
+      }
       case 'uncacheable':
         return passThrough(req, res, CACHE_STATUS.bypass);
       case 'failed': {
@@ -171,7 +185,13 @@ export function edgeHandler(d: EdgeDeps) {
     }
   }
 
-  async function passThrough(req: IncomingMessage, res: ServerResponse, status: string): Promise<void> {
+  /** `playbackId`: a signed id's playback, whose 200 without the marker says it is public now. */
+  async function passThrough(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: string,
+    playbackId?: string,
+  ): Promise<void> {
     if (status === CACHE_STATUS.bypass || status === CACHE_STATUS.method) metrics.requests.bypass.inc();
     const method = req.method ?? 'GET';
     const retryable = RETRYABLE.has(method);
@@ -184,7 +204,11 @@ export function edgeHandler(d: EdgeDeps) {
       const { res: up } = await d.pool.request({
         path: req.url ?? '/',
         method,
-        headers: forwardedRequestHeaders(req.headers, req.socket.remoteAddress),
+        headers: forwardedRequestHeaders(req.headers, {
+          address: req.socket.remoteAddress,
+          tls: (req.socket as { encrypted?: boolean }).encrypted === true,
+          trustForwarded: d.trustForwarded,
+        }),
         body: retryable ? null : req,
         retryable,
         headersTimeout: 120_000,
@@ -192,6 +216,8 @@ export function edgeHandler(d: EdgeDeps) {
         bodyTimeout: 0,
         signal: abort.signal,
       });
+      if (playbackId !== undefined && up.statusCode === 200)
+        noteSigned(cache.signedIds, playbackId, header(up.headers, SIGNED_MARKER) === 'signed');
       res.writeHead(up.statusCode, [...passedHeaders(up.headers), 'cache-status', status]);
       if (method === 'HEAD') {
         await up.body.dump().catch(() => {});
@@ -268,9 +294,11 @@ function streamSink(res: ServerResponse, status: string): StreamSink & { started
     bytes: 0,
     start(o) {
       this.started = true;
-      o.head[o.ageSlot] = '0';
-      o.head[o.ageSlot + 2] = status;
-      res.writeHead(200, o.head);
+      // A copy: the object's head is shared with every later answer from it.
+      const head = o.head.slice();
+      head[o.ageSlot] = '0';
+      head[o.ageSlot + 2] = status;
+      res.writeHead(200, head);
     },
     async write(chunk) {
       if (res.destroyed) return; // the viewer left: the object is still written to disk

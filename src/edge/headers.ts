@@ -49,26 +49,66 @@ export const storedHeaders = (h: Record<string, HeaderValue>) => flatten(h, NOT_
 export const passedHeaders = (h: Record<string, HeaderValue>) => flatten(h, HOP);
 
 /**
+ * Not sent on to an origin: `Expect` belongs to the client's connection (the edge has already
+ * read or is streaming the body; undici refuses it with NotSupportedError), and the host is the
+ * origin's own.
+ */
+const NOT_FORWARDED = new Set([...HOP, 'expect', 'host']);
+
+/** Headers a request's `Connection` names are hop-by-hop too (RFC 9110 7.6.1). */
+function connectionNamed(h: IncomingHttpHeaders): Set<string> {
+  const named = new Set<string>();
+  const v = h.connection;
+  if (!v) return named;
+  for (const token of (Array.isArray(v) ? v.join(',') : v).split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name) named.add(name);
+  }
+  return named;
+}
+
+/** Where a request came from, as the edge's own socket saw it. */
+export interface ClientHop {
+  address: string | undefined;
+  /** The socket is TLS. */
+  tls: boolean;
+  /** Keep the forwarded headers of a proxy in front (a CDN) instead of overwriting them. */
+  trustForwarded: boolean;
+}
+
+/**
  * A client's request headers as sent on to an origin: without hop-by-hop ones and the host
- * (the origin's own is used), with X-Forwarded-For/-Host/-Proto saying where it came from.
+ * (the origin's own is used), with X-Forwarded-For/-Host/-Proto saying where it came from. The
+ * edge is the first hop unless told otherwise: what a client sends in those is its own claim
+ * (an address to get past rate limits, a host for absolute links) and is replaced.
  */
 export function forwardedRequestHeaders(
   h: IncomingHttpHeaders,
-  clientAddress: string | undefined,
+  hop: ClientHop,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  const named = connectionNamed(h);
   for (const name in h) {
     const v = h[name];
-    if (v === undefined || HOP.has(name) || name === 'host') continue;
+    if (v === undefined || NOT_FORWARDED.has(name) || named.has(name)) continue;
     out[name] = v;
   }
-  const prior = h['x-forwarded-for'];
-  if (clientAddress)
-    out['x-forwarded-for'] = prior
-      ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${clientAddress}`
-      : clientAddress;
-  if (h.host && !h['x-forwarded-host']) out['x-forwarded-host'] = h.host;
-  if (!h['x-forwarded-proto']) out['x-forwarded-proto'] = 'http';
+  if (!hop.trustForwarded) {
+    // The same claims in other spellings, which some origins read.
+    delete out.forwarded;
+    delete out['x-real-ip'];
+  }
+  const trusted = (name: string) => {
+    const v = hop.trustForwarded ? h[name] : undefined;
+    return Array.isArray(v) ? v.join(', ') : v;
+  };
+  const prior = trusted('x-forwarded-for');
+  const address = hop.address ?? 'unknown';
+  out['x-forwarded-for'] = prior ? `${prior}, ${address}` : address;
+  const host = trusted('x-forwarded-host') ?? h.host;
+  if (host) out['x-forwarded-host'] = host;
+  else delete out['x-forwarded-host'];
+  out['x-forwarded-proto'] = trusted('x-forwarded-proto') ?? (hop.tls ? 'https' : 'http');
   return out;
 }
 

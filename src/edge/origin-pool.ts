@@ -6,6 +6,36 @@ const DOWN_MS = 10_000;
 const MAX_DOWN_MS = 60_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 
+/**
+ * Errors that say the origin (or the way to it) failed: no connection, a reset, a timeout.
+ * Anything else (undici's InvalidArgumentError or NotSupportedError for a request it will not
+ * send, an aborted request) says nothing about the origin and must not take a healthy one out.
+ */
+const ORIGIN_FAILURE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+]);
+
+export function isOriginFailure(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  // HPE_…: the origin's answer is not HTTP (llhttp's parse errors).
+  return typeof code === 'string' && (ORIGIN_FAILURE_CODES.has(code) || code.startsWith('HPE_'));
+}
+
 export interface Origin {
   readonly url: URL;
   /** Its own label for logs and metrics (`host:port`). */
@@ -36,7 +66,10 @@ export interface OriginAnswer {
   res: Dispatcher.ResponseData;
 }
 
-/** Every origin failed: the last error, and the last 5xx answer if one came (its body unread). */
+/** Answers that say the origin could not be reached through what is in front of it. */
+const GATEWAY_FAILURE = new Set([502, 504]);
+
+/** Every origin failed: the last error, and the last 502/504 answer if one came (its body unread). */
 export class OriginsFailed extends Error {
   readonly lastAnswer: OriginAnswer | undefined;
   constructor(message: string, lastAnswer?: OriginAnswer) {
@@ -48,9 +81,11 @@ export class OriginsFailed extends Error {
 
 /**
  * The origins in their configured order, each with a keep-alive pool (undici), and passive
- * health: an origin that fails (no connection, a timeout, a 5xx) is left out for a while and
- * the next one asked; the request that failed goes to the next one at once. When every origin
- * is out, they are tried anyway, soonest back first: being out is a guess, not a verdict.
+ * health: an origin that fails (no connection, a reset, a timeout, a 502 or 504 from what is
+ * between) is left out for a while and the next one asked; the request that failed goes to the
+ * next one at once. A 500 or 503 is the origin's answer, not its failure (a 503 is how an LL-HLS
+ * blocking reload says the part did not come in time): passed on. When every origin is out,
+ * they are tried anyway, soonest back first: being out is a guess, not a verdict.
  */
 export class OriginPool {
   readonly origins: Origin[];
@@ -99,7 +134,7 @@ export class OriginPool {
   }
 
   /**
-   * The first origin's answer that is not a 5xx (for a retryable request; a non-retryable one
+   * The first origin's answer that is not a 502/504 (for a retryable request; a non-retryable one
    * is sent once, to the first candidate). Throws OriginsFailed when none answered.
    */
   async request(r: OriginRequest): Promise<OriginAnswer> {
@@ -119,7 +154,7 @@ export class OriginPool {
           bodyTimeout: r.bodyTimeout,
           ...(r.signal ? { signal: r.signal } : {}),
         });
-        if (res.statusCode >= 500 && r.retryable) {
+        if (GATEWAY_FAILURE.has(res.statusCode) && r.retryable) {
           this.markDown(origin, `HTTP ${res.statusCode}`);
           if (last) last.res.body.dump().catch(() => {});
           last = { origin, res };
@@ -131,6 +166,8 @@ export class OriginPool {
         return { origin, res };
       } catch (e) {
         if (r.signal?.aborted) throw e;
+        // A request undici will not send fails the same way at every origin: not theirs.
+        if (!isOriginFailure(e)) throw e;
         lastError = (e as { code?: string }).code ?? (e as Error).message;
         this.markDown(origin, lastError);
       }

@@ -1,16 +1,31 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { OriginPool } from './origin-pool.ts';
 
 const RETRY_MS = 2_000;
-/** Events that make cached playback wrong: gone, or its policy changed. */
+/**
+ * Events that make cached playback wrong: gone, its policy changed, a subtitle track listed in
+ * (or gone from) the master playlist, a download made from another rung (docs/cdn.md).
+ */
 const TYPES = [
   'asset.deleted',
   'asset.updated',
+  'asset.track.ready',
+  'asset.track.deleted',
+  'asset.download.ready',
   'live_stream.deleted',
   'live_stream.updated',
   'live_stream.disabled',
 ];
+
+const ALWAYS = new Set([
+  'asset.deleted',
+  'asset.track.ready',
+  'asset.track.deleted',
+  'asset.download.ready',
+  'live_stream.deleted',
+  'live_stream.disabled',
+]);
 
 export interface PurgeEvent {
   type: string;
@@ -20,8 +35,7 @@ export interface PurgeEvent {
 /** Whether an event makes the edge forget its playback ids' objects. */
 export function purges(e: PurgeEvent): string[] {
   const ids = e.data.playback_ids ?? [];
-  if (e.type === 'asset.deleted' || e.type === 'live_stream.deleted' || e.type === 'live_stream.disabled')
-    return ids;
+  if (ALWAYS.has(e.type)) return ids;
   if (
     (e.type === 'asset.updated' || e.type === 'live_stream.updated') &&
     e.data.changes?.includes('playback_policy')
@@ -142,7 +156,18 @@ export class PurgeFollower {
     }
     if (id && /^\d{1,18}$/.test(id)) {
       this.#cursor = id;
-      await writeFile(this.#cursorFile, id).catch(() => {});
+      await writeCursor(this.#cursorFile, id).catch(() => {});
     }
   }
+}
+
+/**
+ * The cursor written whole or not at all (a temporary file renamed over it): a crash or a full
+ * disk in the middle of a plain write leaves an empty or cut file, and an edge restarted with it
+ * would follow from the wrong event (or from now, missing the purges in between).
+ */
+export async function writeCursor(file: string, id: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, id);
+  await rename(tmp, file);
 }

@@ -37,7 +37,9 @@ export async function answerObject(
   viewerToken: string | undefined,
   now = Date.now(),
 ): Promise<Answered> {
-  const head = o.head;
+  // A copy per answer: the object's array is shared by every request answered from it, and this
+  // one is written after an await (a file opened, a body read), when another may have set its own.
+  const head = o.head.slice();
   head[o.ageSlot] = String(o.age(now));
   head[o.ageSlot + 2] = cacheStatus;
   const isHead = req.method === 'HEAD';

@@ -22,6 +22,10 @@ export class TokenCheck {
   readonly #apiKey: string;
   #keys: VerificationKey[] = [];
   #fetchedAt = 0;
+  /** The last fetch started, whatever came of it: an unknown kid may not make a refresh storm. */
+  #attemptedAt = 0;
+  /** The key set's ETag: polls are answered 304 (nothing sent, nothing audited) while it holds. */
+  #etag: string | undefined;
   #loading: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #onError: (message: string) => void;
@@ -61,15 +65,27 @@ export class TokenCheck {
   }
 
   async #load(): Promise<void> {
+    this.#attemptedAt = Date.now();
     try {
+      const headers: Record<string, string> = {
+        authorization: `Bearer ${this.#apiKey}`,
+        accept: 'application/json',
+      };
+      // Only with keys in hand: a 304 must have something to keep.
+      if (this.#etag && this.#fetchedAt > 0) headers['if-none-match'] = this.#etag;
       const { res } = await this.#pool.request({
         path: '/v1/playback-keys/verification',
         method: 'GET',
-        headers: { authorization: `Bearer ${this.#apiKey}`, accept: 'application/json' },
+        headers,
         retryable: true,
         headersTimeout: 10_000,
         bodyTimeout: 10_000,
       });
+      if (res.statusCode === 304) {
+        await res.body.dump();
+        this.#fetchedAt = Date.now();
+        return;
+      }
       if (res.statusCode !== 200) {
         await res.body.dump();
         throw new Error(`the origin answered ${res.statusCode} (is the API key an admin key?)`);
@@ -83,6 +99,8 @@ export class TokenCheck {
         list.map((k) => `${k.kid}:${Buffer.from(k.secret).toString('base64url')}`).join(',');
       if (fingerprint(keys) !== fingerprint(this.#keys)) this.#passed.clear();
       this.#keys = keys;
+      const etag = res.headers.etag;
+      this.#etag = typeof etag === 'string' ? etag : undefined;
       this.#fetchedAt = Date.now();
     } catch (e) {
       this.#onError(`playback keys not refreshed: ${(e as Error).message}`);
@@ -95,7 +113,9 @@ export class TokenCheck {
     if (passed && passed.playbackId === playbackId && passed.untilMs > Date.now()) return;
     const claims = await verifyPlaybackToken(token, playbackId, async (kid) => {
       const known = this.#keys.find((k) => k.kid === kid);
-      if (known || Date.now() - this.#fetchedAt < MISS_REFRESH_MS) return known;
+      // From the last attempt, not the last success: with the origin failing, every request
+      // naming an unknown kid would otherwise start another fetch.
+      if (known || Date.now() - this.#attemptedAt < MISS_REFRESH_MS) return known;
       await this.refresh();
       return this.#keys.find((k) => k.kid === kid);
     });

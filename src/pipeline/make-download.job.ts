@@ -66,7 +66,13 @@ export const makeDownloadJob = (
         const stored = await deps.store.putFile(key, output, { link: true });
         const kept = await deps.db.transaction().execute(async (trx) => {
           if (!(await downloadRecords.markReady(trx, assetId, name, key, stored.size))) return false;
-          await recordEvent(trx, 'asset.download.ready', assetId, { name, size: stored.size });
+          // The playback ids: a cache in front (framehouse edge) purges its download.mp4.
+          const playbackIds = (await assetRecords.playbackIds(trx, [assetId])).map((p) => p.id);
+          await recordEvent(trx, 'asset.download.ready', assetId, {
+            name,
+            size: stored.size,
+            playback_ids: playbackIds,
+          });
           return true;
         });
         if (!kept) await deps.store.delete(key);

@@ -1,0 +1,6 @@
+/**
+ * On every origin answer about a signed playback id (refusals too): a cache in front
+ * (`framehouse edge`, a CDN) learns the id is signed. Written by delivery/playback.routes.ts,
+ * read by edge/edge-fetch.ts and edge/edge-server.ts: one name for both ends.
+ */
+export const SIGNED_MARKER = 'framehouse-playback-policy';
