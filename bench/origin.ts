@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { FFMPEG, freePort, procStatusKb, timeCommand } from './util.ts';
+import { FFMPEG, freePort, procStatusKb, serverDefaultsEnv, timeCommand } from './util.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'framehouse.js');
@@ -62,15 +62,7 @@ export async function startOrigin(extraEnv: Record<string, string> = {}): Promis
   const dataDir = await mkdtemp(join(BENCH_DIR, 'origin-'));
   const port = await freePort();
   const key = 'bench-admin-key-0123456789abcdefghijklmnop';
-  // The server's own defaults: nothing FRAMEHOUSE_* from this shell but the tool paths.
-  const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) =>
-        (!k.startsWith('FRAMEHOUSE_') && k !== 'DATABASE_URL' && k !== 'STORAGE_URL' && k !== 'PORT') ||
-        k === 'FRAMEHOUSE_FFMPEG_PATH' ||
-        k === 'FRAMEHOUSE_FFPROBE_PATH',
-    ),
-  );
+  const env = serverDefaultsEnv();
   Object.assign(env, {
     PORT: String(port),
     FRAMEHOUSE_HOST: '127.0.0.1',

@@ -11,7 +11,14 @@ import { basename, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, freePort, machineBusySeconds, procStatusKb, rssSampler } from './util.ts';
+import {
+  cpuSeconds,
+  freePort,
+  machineBusySeconds,
+  procStatusKb,
+  rssSampler,
+  serverDefaultsEnv,
+} from './util.ts';
 
 const BIN = fileURLToPath(new URL('../bin/framehouse.js', import.meta.url));
 const POLL_MS = 50;
@@ -58,16 +65,8 @@ export async function serverRun(opts: {
   const dataDir = await mkdtemp(join(opts.tmpRoot, 'server-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  // Inherit nothing from FRAMEHOUSE_* but the tool paths: the server must run on its defaults
-  // (preset, segment length…), the ones the raw baseline is built with.
-  const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) =>
-        (!k.startsWith('FRAMEHOUSE_') && k !== 'DATABASE_URL' && k !== 'STORAGE_URL') ||
-        k === 'FRAMEHOUSE_FFMPEG_PATH' ||
-        k === 'FRAMEHOUSE_FFPROBE_PATH',
-    ),
-  );
+  // The server must run on its defaults (preset, segment length…), the ones the raw baseline is built with.
+  const env = serverDefaultsEnv();
   Object.assign(env, {
     PORT: String(port),
     FRAMEHOUSE_HOST: '127.0.0.1',

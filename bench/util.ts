@@ -163,3 +163,19 @@ export async function waitForQuiet(cores = 0.3, maxWaitMs = 180_000, windowMs = 
     if (others < cores || performance.now() - t0 > maxWaitMs) return (performance.now() - t0) / 1000;
   }
 }
+
+/**
+ * This shell's environment for a server that must run on its own defaults (the ones a raw
+ * baseline is built with): nothing from FRAMEHOUSE_* but the tool paths, no DATABASE_URL,
+ * STORAGE_URL or PORT.
+ */
+export function serverDefaultsEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) =>
+        (!k.startsWith('FRAMEHOUSE_') && k !== 'DATABASE_URL' && k !== 'STORAGE_URL' && k !== 'PORT') ||
+        k === 'FRAMEHOUSE_FFMPEG_PATH' ||
+        k === 'FRAMEHOUSE_FFPROBE_PATH',
+    ),
+  );
+}

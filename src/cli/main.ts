@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import type { EdgeFlags } from '../edge/edge-config.ts';
 import { imagesCommand } from './images.ts';
 
 // Each command imports what it runs only when it runs (`await import(…)` in its action): the
@@ -144,21 +145,10 @@ program
     '--trust-forwarded',
     'keep (and append to) the X-Forwarded-For/-Host/-Proto of a CDN in front (FRAMEHOUSE_EDGE_TRUST_FORWARDED)',
   )
-  .action(
-    async (o: {
-      origin?: string[];
-      port?: string;
-      host?: string;
-      cacheDir?: string;
-      cacheSize?: string;
-      memorySize?: string;
-      apiKey?: string;
-      trustForwarded?: boolean;
-    }) => {
-      const { edgeCommand } = await import('./edge.ts');
-      await edgeCommand(o);
-    },
-  );
+  .action(async (o: EdgeFlags) => {
+    const { edgeCommand } = await import('./edge.ts');
+    await edgeCommand(o);
+  });
 
 program
   .command('migrate')

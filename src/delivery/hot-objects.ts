@@ -58,10 +58,11 @@ export class HotObjects {
     }
     if (info.size > this.#maxObjectBytes) return null;
     this.#misses++;
-    const inFlight = this.#reading.get(`${key}\n${info.etag}`);
+    const version = `${key}\n${info.etag}`;
+    const inFlight = this.#reading.get(version);
     if (inFlight) return inFlight;
-    const reading = this.#fill(key, info).finally(() => this.#reading.delete(`${key}\n${info.etag}`));
-    this.#reading.set(`${key}\n${info.etag}`, reading);
+    const reading = this.#fill(key, info).finally(() => this.#reading.delete(version));
+    this.#reading.set(version, reading);
     return reading;
   }
 

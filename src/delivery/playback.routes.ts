@@ -46,8 +46,8 @@ const CDN_SIGNED = {
   media: IMMUTABLE,
   image: IMAGE,
   download: DOWNLOAD,
-  liveMedia: 'public, max-age=86400, immutable',
 };
+// (Live parts and segments get theirs in live-replies.ts, with the rest of live caching.)
 const signedMedia = (token: string | undefined, cdn: string): Record<string, string> =>
   token ? { 'cdn-cache-control': cdn } : {};
 
@@ -279,8 +279,6 @@ export async function registerPlaybackRoutes(
             { broadcastId, rendition, file: parsed, query, hop: isHop(request), token: onAir.token },
             abort.signal,
           );
-          // Parts, segments and init segments of a broadcast never change (see live-replies.ts).
-          if (onAir.token && answer.type === 'media') reply.header('cdn-cache-control', CDN_SIGNED.liveMedia);
           return replyLive(reply, answer, {
             token: onAir.token,
             blocking: query._HLS_msn !== undefined,

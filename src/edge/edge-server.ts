@@ -143,8 +143,7 @@ export function edgeHandler(d: EdgeDeps) {
       case 'answer': {
         // A 500 or 503 is the origin's answer, not its failure, but a stale copy still beats it
         // (stale-if-error, RFC 5861 4: 500, 502, 503, 504).
-        const again = o && STALE_IF_ERROR.has(result.status) ? o.freshness(Date.now()) : undefined;
-        if (o && (again === 'stale-error' || again === 'stale-revalidate' || again === 'fresh')) {
+        if (o && STALE_IF_ERROR.has(result.status) && usableOnError(o)) {
           metrics.requests.stale.inc();
           if (await serveObject(req, res, o, CACHE_STATUS.staleIfError, t)) return;
         }
@@ -158,8 +157,7 @@ export function edgeHandler(d: EdgeDeps) {
         return passThrough(req, res, CACHE_STATUS.bypass);
       case 'failed': {
         // Every origin failed: what is stale is better than nothing (RFC 9111 4.2.4, RFC 5861).
-        const again = o?.freshness(Date.now());
-        if (o && (again === 'stale-error' || again === 'stale-revalidate' || again === 'fresh')) {
+        if (o && usableOnError(o)) {
           metrics.requests.stale.inc();
           if (await serveObject(req, res, o, CACHE_STATUS.staleIfError, t)) return;
         }
@@ -268,6 +266,12 @@ export function edgeHandler(d: EdgeDeps) {
       else res.destroy();
     }
   };
+}
+
+/** A cached copy still within its stale-if-error window (or fresh again): better than an error. */
+function usableOnError(o: CachedObject): boolean {
+  const state = o.freshness(Date.now());
+  return state === 'stale-error' || state === 'stale-revalidate' || state === 'fresh';
 }
 
 /** The origin's error shape (`{ error: { code, message } }`), with the Cache-Status. */

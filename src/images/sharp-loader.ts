@@ -12,10 +12,7 @@ let loading: Promise<SharpModule> | null = null;
  */
 export function loadSharp(): Promise<SharpModule> {
   loading ??= import('sharp').then(({ default: sharp }) => {
-    if (settings) {
-      sharp.concurrency(settings.threads);
-      sharp.cache({ memory: settings.cacheMemoryMb });
-    }
+    applySettings(sharp);
     return sharp;
   });
   return loading;
@@ -27,9 +24,11 @@ export function loadSharp(): Promise<SharpModule> {
  */
 export function configureSharp(threads: number, cacheMemoryMb: number): void {
   settings = { threads, cacheMemoryMb };
-  if (loading)
-    void loading.then((sharp) => {
-      sharp.concurrency(threads);
-      sharp.cache({ memory: cacheMemoryMb });
-    });
+  if (loading) void loading.then(applySettings);
+}
+
+function applySettings(sharp: SharpModule): void {
+  if (!settings) return;
+  sharp.concurrency(settings.threads);
+  sharp.cache({ memory: settings.cacheMemoryMb });
 }

@@ -33,6 +33,9 @@ export function replyLive(reply: FastifyReply, answer: LiveAnswer, o: LiveReplyO
       .header('cache-control', o.token ? caching.replace('public', 'private') : caching)
       .send(o.token && !answer.tokenized ? o.tokenize(answer.body, o.token) : answer.body);
   }
+  // Signed media: `private` for browsers, the same lifetime for a CDN that checks tokens itself
+  // (RFC 9213 CDN-Cache-Control; see CDN_SIGNED in delivery/playback.routes.ts).
+  if (o.token) reply.header('cdn-cache-control', CACHING.media);
   return reply
     .header('content-type', 'video/mp4')
     .header('cache-control', o.token ? 'private, max-age=86400' : CACHING.media)
