@@ -74,8 +74,11 @@ describe('live playback through another node', { skip: postgresSkip('postgres') 
       assert.equal(variant.match(/token=/g)?.length, 1, variant);
       const media = await waitForValue(
         () => get(`/play/${pid}/${variant}`),
-        (r) => r.status === 200 && r.body.includes('#EXT-X-PART:'),
-        { timeoutMs: 15_000, intervalMs: 300, what: 'the media playlist through the other node' },
+        // Three whole segments in: past the burst in which the encoder's first buffered seconds
+        // arrive faster than real time (a blocking request asked then can find its part landed).
+        (r) =>
+          r.status === 200 && r.body.includes('#EXT-X-PART:') && (r.body.match(/#EXTINF/g)?.length ?? 0) >= 3,
+        { timeoutMs: 20_000, intervalMs: 300, what: 'the media playlist through the other node' },
       );
       const uris = [...media.body.matchAll(/URI="([^"]+)"/g)].map((m) => m[1] ?? '');
       assert.ok(uris.length > 3);
