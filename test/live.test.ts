@@ -78,6 +78,25 @@ describe('live: RTMP in, LL-HLS out, recording to VOD', () => {
       );
       const parsedMaster = HLS.parse(master.body) as MasterPlaylist;
       assert.ok(parsedMaster.isMasterPlaylist);
+
+      // Stream health for the host: the publisher's 2 s keyframes, ffmpeg keeping up, parts
+      // published well under a second after the video arrived, audio, nothing to warn about.
+      const healthy = await waitForStream(
+        server.api,
+        stream.id,
+        (s) => s.current?.latency != null && s.current.transcode_speed != null,
+        20_000,
+      );
+      const health = healthy.current;
+      assert.equal(health?.keyframe_interval, 2);
+      assert.ok((health?.transcode_speed ?? 0) > 0.5, JSON.stringify(health));
+      const serverLatency = health?.server_latency ?? -1;
+      assert.ok(serverLatency >= 0 && serverLatency < 1, JSON.stringify(health));
+      // A viewer sits PART-HOLD-BACK (3 parts, about 1 s) behind that.
+      assert.ok((health?.latency ?? 0) >= 0.9 && (health?.latency ?? 9) < 2, JSON.stringify(health));
+      assert.equal(health?.audio, true);
+      assert.equal(health?.dropped_frames, 0);
+      assert.deepEqual(health?.warnings, [], JSON.stringify(health?.warnings));
       const variant = parsedMaster.variants[0];
       assert.ok(variant?.uri.startsWith('live/'), 'variants live under the broadcast');
       const mediaPath = `/play/${pid}/${variant?.uri}`;

@@ -93,6 +93,8 @@ export function progressBlocks(
     outTimeSeconds: number | null;
     fps: number | null;
     speed: number | null;
+    /** Frames ffmpeg dropped so far (`drop_frames`), null before it says. */
+    dropFrames: number | null;
     end: boolean;
   }) => void,
 ): (chunk: Buffer | string) => void {
@@ -100,6 +102,7 @@ export function progressBlocks(
   let outTime: number | null = null;
   let fps: number | null = null;
   let speed: number | null = null;
+  let dropFrames: number | null = null;
   return (chunk) => {
     const lines = (partial + chunk.toString()).split('\n');
     partial = (lines.pop() ?? '').slice(-MAX_PROGRESS_LINE);
@@ -117,8 +120,11 @@ export function progressBlocks(
       } else if (key === 'speed') {
         const x = Number.parseFloat(value); // "1.23x", or "N/A" early on
         speed = Number.isFinite(x) ? x : null;
+      } else if (key === 'drop_frames') {
+        const n = Number.parseInt(value, 10);
+        dropFrames = Number.isFinite(n) && n >= 0 ? n : dropFrames;
       } else if (key === 'progress') {
-        onBlock({ outTimeSeconds: outTime, fps, speed, end: value === 'end' });
+        onBlock({ outTimeSeconds: outTime, fps, speed, dropFrames, end: value === 'end' });
         outTime = null;
       }
     }

@@ -17,6 +17,13 @@ export interface LiveStreamBody {
     renditions: { name: string; width: number; height: number; bandwidth: number }[];
     ingest_bitrate: number;
     fps: number | null;
+    keyframe_interval?: number | null;
+    transcode_speed?: number | null;
+    dropped_frames?: number;
+    latency?: number | null;
+    server_latency?: number | null;
+    audio?: boolean;
+    warnings?: { code: string; message: string }[];
   } | null;
   recordings: string[];
   last_error: { code: string; message: string } | null;

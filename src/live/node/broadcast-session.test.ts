@@ -49,6 +49,8 @@ function flvIngest(): LiveIngest & { ended: () => void } {
     // The publisher's clock: real time since its first open.
     mediaMs: () => (started === null ? null : Date.now() - started),
     fps: () => 30,
+    keyframeIntervalMs: () => 2000,
+    openedAtMediaMs: () => 0,
     kick: (reason) => {
       kicked.push(reason);
     },

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { readFmp4 } from '../packager/fmp4-reader.ts';
+import { holdBacks } from '../packager/media-playlist.ts';
 import {
   type CompletedSegment,
   LivePackager,
@@ -11,9 +12,10 @@ import type { LivePreset } from '../transcode/live-ffmpeg-args.ts';
 import { type LiveRung, planLiveLadder } from '../transcode/live-ladder.ts';
 import { LiveTranscoder } from '../transcode/live-transcoder.ts';
 import type { LiveIngest } from './ingest.ts';
+import { type HealthReading, HealthTracker, healthWarnings } from './stream-health.ts';
 
 /** What a broadcast shows in `current` while it is on air (the API's `LiveStream.current`). */
-export type LiveCurrent = {
+export type LiveCurrent = HealthReading & {
   started_at: string;
   renditions: { name: string; width: number; height: number; bandwidth: number }[];
   ingest_bitrate: number;
@@ -79,6 +81,7 @@ export class BroadcastSession {
   #transcoder: LiveTranscoder | null = null;
   #rungs: LiveRung[] = [];
   #dropped: string[] = [];
+  readonly #health = new HealthTracker();
   #statusTimer: NodeJS.Timeout | undefined;
   #restarting = false;
   #ended = false;
@@ -161,6 +164,11 @@ export class BroadcastSession {
   }
 
   current(): LiveCurrent {
+    const ingest = this.#ingest;
+    const fps = ingest?.fps() ?? ingest?.source.fps ?? null;
+    const bitrate = Math.round(ingest?.bitrateBps() ?? 0);
+    const keyframeMs = ingest?.keyframeIntervalMs() ?? ingest?.source.keyframeIntervalMs ?? null;
+    const health = this.#health;
     return {
       started_at: this.settings.startedAt,
       renditions: this.#rungs.map((r) => ({
@@ -169,11 +177,44 @@ export class BroadcastSession {
         height: r.height,
         bandwidth: r.bandwidth,
       })),
-      ingest_bitrate: Math.round(this.#ingest?.bitrateBps() ?? 0),
-      fps: this.#ingest?.fps() ?? this.#ingest?.source.fps ?? null,
-      protocol: this.#ingest?.protocol ?? 'none',
+      ingest_bitrate: bitrate,
+      fps,
+      protocol: ingest?.protocol ?? 'none',
       dropped_renditions: [...this.#dropped],
+      keyframe_interval: keyframeMs === null ? null : Math.round(keyframeMs / 100) / 10,
+      transcode_speed: health.speed === null ? null : Math.round(health.speed * 100) / 100,
+      dropped_frames: health.droppedFrames,
+      server_latency: health.latencySeconds,
+      latency:
+        health.latencySeconds === null
+          ? null
+          : Math.round((health.latencySeconds + this.#holdBackSeconds(ingest?.source.fps ?? null)) * 10) / 10,
+      audio: ingest?.source.hasAudio ?? false,
+      warnings: ingest
+        ? healthWarnings({
+            keyframeIntervalMs: keyframeMs,
+            keyframesRegular: ingest.source.keyframesRegular !== false,
+            speed: health.speed,
+            droppedFrames: health.droppedFrames,
+            latencySeconds: health.latencySeconds,
+            hasAudio: ingest.source.hasAudio,
+            fps,
+            bitrateBps: bitrate,
+            maxBitrateBps: this.#deps.maxBitrateBps,
+            width: ingest.source.width,
+            height: ingest.source.height,
+            droppedRenditions: this.#dropped,
+            lowLatency: this.settings.lowLatency,
+          })
+        : [],
     };
+  }
+
+  /** Where players sit behind the newest part by default (the playlist's hold-back). */
+  #holdBackSeconds(fps: number | null): number {
+    const { lowLatency } = this.settings;
+    const b = holdBacks(segmentSecondsOf(lowLatency), partSecondsFor(fps));
+    return lowLatency ? b.partHoldBack : b.holdBack;
   }
 
   #startTranscoder(opts: { fromLastKeyframe: boolean }): void {
@@ -193,13 +234,15 @@ export class BroadcastSession {
     });
     transcoder.on('rung-dropped', (e) => log.warn(e, 'a live rendition was not read in time and is dropped'));
     this.#transcoder = transcoder;
+    this.#health.newRun();
     // Two signals that ffmpeg cannot keep up: its own (its input held back, SRT included), and
     // the backlog between what the publisher has sent and what ffmpeg has written growing
     // (with a copied top rung ffmpeg never holds its input back: the encoded rungs' frames
     // queue inside it instead).
     transcoder.on('lagging', (e: { speed: number }) => void this.#shrinkLadder(e.speed, generation));
     const backlog = new BacklogWatch();
-    transcoder.on('progress', (p: { outTimeSeconds: number }) => {
+    transcoder.on('progress', (p: { outTimeSeconds: number; speed: number | null; dropFrames: number }) => {
+      this.#health.progress(p);
       const inputMs = ingest.mediaMs();
       if (inputMs === null) return;
       const growth = backlog.add(Date.now(), inputMs / 1000, p.outTimeSeconds);
@@ -224,7 +267,14 @@ export class BroadcastSession {
     for await (const item of readFmp4(output)) {
       if (generation !== this.#generation) return;
       if ('init' in item) packager.addInit(name, item.init);
-      else packager.addFragment(name, item.fragment);
+      else {
+        packager.addFragment(name, item.fragment);
+        const ingest = this.#ingest;
+        if (ingest && name === this.#rungs[0]?.name) {
+          const { startTime, duration } = item.fragment;
+          this.#health.fragment(ingest.mediaMs(), ingest.openedAtMediaMs(), startTime + duration);
+        }
+      }
     }
   }
 

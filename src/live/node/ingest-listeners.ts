@@ -252,6 +252,8 @@ function rtmpIngest(publish: LivePublish, media: LiveMediaInfo, gone: { why: str
     bitrateBps: () => publish.stats().bitrateBps,
     mediaMs: () => publish.stats().lastVideoMs,
     fps: () => publish.stats().fps,
+    keyframeIntervalMs: () => publish.stats().keyframeIntervalMs,
+    openedAtMediaMs: () => publish.feedStartMs(),
     kick: (reason) => publish.close(reason),
     onEnd: (cb) => {
       if (gone.why !== null) queueMicrotask(() => cb(gone.why ?? 'ended'));
@@ -272,6 +274,8 @@ function srtIngest(listener: SrtListener, e: { source: LiveSource; stream: Reada
     // MPEG-TS timestamps are not read here: the transcoder's own lag signal covers SRT.
     mediaMs: () => null,
     fps: () => e.source.fps,
+    keyframeIntervalMs: () => e.source.keyframeIntervalMs,
+    openedAtMediaMs: () => null,
     kick: () => void listener.stop(),
     onEnd: (cb) => {
       listener.once('end', () => cb('caller left'));

@@ -22,6 +22,14 @@ export interface LiveIngest {
   /** The input's media clock (its latest video timestamp, ms), where the protocol carries it (RTMP). */
   mediaMs(): number | null;
   fps(): number | null;
+  /** The publisher's keyframe interval as measured now, ms (null: unknown, or not read for this protocol). */
+  keyframeIntervalMs(): number | null;
+  /**
+   * The input's media time at which the byte stream of the last `open()` starts, ms (null where
+   * the protocol's timestamps are not read). With `mediaMs` it places the transcoder's output on
+   * the input's clock: how far behind what has arrived the published parts are.
+   */
+  openedAtMediaMs(): number | null;
   /** Drops the broadcaster (stream disabled or completed, a limit passed). */
   kick(reason: string): void;
   /** Called once, when the broadcaster is gone for whatever reason. */

@@ -68,6 +68,8 @@ export class FlvFeed {
   /** The reader asked for more (Readable's _read) and has not said stop (push() false) since. */
   private wanted = false;
   private deliveredAny = false;
+  /** The publisher's timestamp of the first tag this reader got (where its media clock starts), ms. */
+  startTimestamp: number | null = null;
   private sentVideoSequenceHeader: Buffer | null = null;
   private sentAudioSequenceHeader: Buffer | null = null;
 
@@ -103,6 +105,7 @@ export class FlvFeed {
       const startPoint = tag.keyframe || (audioOnly && tag.type === TAG.audio && !tag.sequenceHeader);
       if (!startPoint) return; // sequence headers and metadata come from the prelude instead
       this.waitingForKeyframe = false;
+      this.startTimestamp ??= tag.timestamp;
       this.enqueue(this.startTags(tag.timestamp));
     } else if (tag.sequenceHeader) {
       if (tag.type === TAG.video) this.sentVideoSequenceHeader = tag.data;

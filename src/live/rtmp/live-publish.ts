@@ -115,6 +115,11 @@ export class RtmpPublish extends EventEmitter implements LivePublish {
     }, limits.readyTimeoutMs);
   }
 
+  /** Where the media clock of the reader opened last starts (its first tag's timestamp), ms. */
+  feedStartMs(): number | null {
+    return this.feed?.startTimestamp ?? null;
+  }
+
   openFlv(opts: { fromLastKeyframe?: boolean } = {}): Readable {
     this.feed?.abort();
     this.feed = null;

@@ -57,6 +57,8 @@ export interface LivePublish extends EventEmitter {
    * the next keyframe: for a transcoder starting a broadcast, not for one replacing another.
    */
   openFlv(opts?: { fromLastKeyframe?: boolean }): Readable;
+  /** Where the media clock of the reader opened last starts (its first tag's timestamp), ms. */
+  feedStartMs(): number | null;
   stats(): PublishStats;
   /** Server-side end (stream disabled, completed, limit): sends a status, closes the socket. */
   close(reason?: string): void;

@@ -35,6 +35,14 @@ export interface LiveCurrent {
   /** Input bits per second over the last seconds. */
   ingest_bitrate: number | null;
   fps: number | null;
+  /** Stream health for the host (see live/node/stream-health.ts); absent from older live nodes. */
+  keyframe_interval?: number | null;
+  transcode_speed?: number | null;
+  dropped_frames?: number;
+  latency?: number | null;
+  server_latency?: number | null;
+  audio?: boolean;
+  warnings?: { code: string; message: string }[];
   /** Anything more the live node says (a ladder shrunk to keep up, the encoder's name…). */
   [more: string]: unknown;
 }

@@ -8,10 +8,10 @@ describe('progressBlocks', () => {
     const blocks: unknown[] = [];
     const feed = progressBlocks((b) => blocks.push(b));
     feed('frame=30\nfps=29.9\nout_time_us=1000');
-    feed('000\nspeed=0.98x\nprogress=continue\nout_time_us=N/A\nspeed=N/A\nprogress=end\n');
+    feed('000\nspeed=0.98x\nprogress=continue\nout_time_us=N/A\nspeed=N/A\ndrop_frames=3\nprogress=end\n');
     assert.deepEqual(blocks, [
-      { outTimeSeconds: 1, fps: 29.9, speed: 0.98, end: false },
-      { outTimeSeconds: null, fps: 29.9, speed: null, end: true },
+      { outTimeSeconds: 1, fps: 29.9, speed: 0.98, dropFrames: null, end: false },
+      { outTimeSeconds: null, fps: 29.9, speed: null, dropFrames: 3, end: true },
     ]);
   });
 

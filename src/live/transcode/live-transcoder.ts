@@ -63,6 +63,8 @@ export interface LiveTranscoderProgress {
   fps: number | null;
   /** Media s per wall s over the last ~3 s (null at first). */
   speed: number | null;
+  /** Frames ffmpeg has dropped since it started (its `drop_frames`). */
+  dropFrames: number;
 }
 export interface LiveTranscoderLagging {
   speed: number;
@@ -157,7 +159,7 @@ export class LiveTranscoder extends EventEmitter<LiveTranscoderEvents> {
     this.feed(input, child.stdin as Writable);
     child.stdout?.on(
       'data',
-      progressBlocks((b) => this.onProgress(b.outTimeSeconds, b.fps)),
+      progressBlocks((b) => this.onProgress(b.outTimeSeconds, b.fps, b.dropFrames)),
     );
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = Buffer.concat([this.stderrTail, chunk]);
@@ -268,12 +270,12 @@ export class LiveTranscoder extends EventEmitter<LiveTranscoderEvents> {
     pipe.on('error', () => {});
   }
 
-  private onProgress(outTime: number | null, fps: number | null): void {
+  private onProgress(outTime: number | null, fps: number | null, dropFrames: number | null): void {
     if (outTime === null || outTime <= 0) return;
     this.sawOutput = true;
     const now = Date.now();
     const speed = this.speed.add(now, outTime);
-    this.emit('progress', { outTimeSeconds: outTime, fps, speed });
+    this.emit('progress', { outTimeSeconds: outTime, fps, speed, dropFrames: dropFrames ?? 0 });
     const lagSpeed = this.opts.lagSpeed ?? 0.97;
     const ffmpegIsTheBottleneck = this.blockedSince !== null || now - this.lastBlockedAt < SPEED_WINDOW_MS;
     if (speed !== null && speed < lagSpeed && ffmpegIsTheBottleneck) {
