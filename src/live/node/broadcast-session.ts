@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { readFmp4 } from '../packager/fmp4-reader.ts';
-import { holdBacks } from '../packager/media-playlist.ts';
 import {
   type CompletedSegment,
   LivePackager,
   type PackagerRendition,
   type RecordedSegment,
 } from '../packager/live-packager.ts';
+import { holdBacks } from '../packager/media-playlist.ts';
 import type { LivePreset } from '../transcode/live-ffmpeg-args.ts';
 import { type LiveRung, planLiveLadder } from '../transcode/live-ladder.ts';
 import { LiveTranscoder } from '../transcode/live-transcoder.ts';

@@ -117,7 +117,8 @@ export function healthWarnings(h: HealthInputs): HealthWarning[] {
   if (!h.hasAudio)
     out.push({
       code: 'no_audio',
-      message: 'The stream has no audio: check the audio sources in OBS (Settings → Audio) if viewers should hear the host.',
+      message:
+        'The stream has no audio: check the audio sources in OBS (Settings → Audio) if viewers should hear the host.',
     });
   return out;
 }
