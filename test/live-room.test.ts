@@ -53,6 +53,11 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
       FRAMEHOUSE_ACCESS_LOG: 'errors',
     });
     base = server.url;
+    // The sibling HTTP process starts after the first answers: wait for both.
+    await waitFor(() => (server.log().match(/framehouse is serving/g)?.length ?? 0) >= 2, {
+      timeoutMs: 30_000,
+      what: 'both HTTP processes serving',
+    });
     const created = await roomCall(`${base}/v1/live-streams`, 'POST', {}, { headers: auth });
     assert.equal(created.status, 201);
     streamId = created.body.data.id;
@@ -178,8 +183,9 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     assert.equal(paused.body.error.code, 'FH_ERR_CHAT_PAUSED');
 
     assert.equal((await admin('/room', 'PATCH', { paused: false, slow_mode_seconds: 30 })).status, 200);
-    assert.equal((await send(viewer.viewer_token, 'one')).status, 201);
-    const slow = await send(viewer.viewer_token, 'two');
+    const patient = await join_('patient', '127.0.0.5');
+    assert.equal((await send(patient.viewer_token, 'one')).status, 201);
+    const slow = await send(patient.viewer_token, 'two');
     assert.equal(slow.status, 429);
     assert.equal(slow.body.error.code, 'FH_ERR_CHAT_SLOW_MODE');
     assert.ok(Number(slow.headers['retry-after']) > 20);
