@@ -14,7 +14,7 @@ import {
 } from './room.schemas.ts';
 import type { RoomService } from './room.service.ts';
 import type { RoomDirectory } from './room-context.ts';
-import type { RoomFeed } from './room-feed.ts';
+import { type RoomFeed, startEventStream } from './room-feed.ts';
 import { playbackTokenOf, withRetryAfter } from './room-http.ts';
 
 interface Deps {
@@ -74,13 +74,7 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
       });
       reply.hijack();
       const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write('retry: 3000\n\n');
+      startEventStream(res);
       const conn = await feed.attach(streamId, res);
       const close = () => feed.detach(conn);
       if (gone || request.raw.destroyed) return close();
