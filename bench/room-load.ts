@@ -314,11 +314,16 @@ async function run(setup: string, server: Server): Promise<Result> {
   const loopFrom = Date.now();
 
   // Load: messages at MESSAGE_RATE from the senders in turn, reactions at REACTION_RATE.
-  const reactionAgents = server.urls.map(() => new Agent({ keepAlive: true, maxSockets: 16 }));
+  // Reactions come from a crowd too (the room limits them per address): 50 addresses in turn.
+  const reactionAgents = Array.from(
+    { length: 50 },
+    (_, k) => new Agent({ keepAlive: true, maxSockets: 4, localAddress: loopback(7000 + k) } as never),
+  );
   let seq = 0;
   let accepted = 0;
   let refused = 0;
   let reactionsSent = 0;
+  let reactionsRefused = 0;
   const acceptedSeqs: number[] = [];
   const pending: Promise<unknown>[] = [];
   const started = Date.now();
@@ -367,7 +372,12 @@ async function run(setup: string, server: Server): Promise<Result> {
             {
               agent: reactionAgents[i % reactionAgents.length] as Agent,
             },
-          ).catch(() => {}),
+          ).then(
+            (r) => {
+              if (r.status !== 202) reactionsRefused++;
+            },
+            () => reactionsRefused++,
+          ),
         );
       }
     }, tickMs);
@@ -414,7 +424,7 @@ async function run(setup: string, server: Server): Promise<Result> {
     p50,
     p99,
     max,
-    reactionsSent,
+    reactionsSent: reactionsSent - reactionsRefused,
     reactionsPerViewer,
     rssStart,
     rssPeak,

@@ -270,10 +270,31 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
       ),
     );
     assert.ok(joins.some((j) => j.status === 429));
+    // A crowd's reactions (four addresses) are taken; one address flooding is limited.
     const reactions = await Promise.all(
-      Array.from({ length: 200 }, () => roomCall(`${room}/reactions`, 'POST', { kind: 'heart', count: 5 })),
+      Array.from({ length: 200 }, (_, i) =>
+        roomCall(
+          `${room}/reactions`,
+          'POST',
+          { kind: 'heart', count: 5 },
+          { localAddress: `127.0.0.7${i % 4}` },
+        ),
+      ),
     );
     assert.ok(reactions.every((r) => r.status === 202));
+    const flood = await Promise.all(
+      Array.from({ length: 300 }, () =>
+        roomCall(`${room}/reactions`, 'POST', { kind: 'wow', count: 1 }, { localAddress: '127.0.0.80' }),
+      ),
+    );
+    const floodLimited = flood.filter((r) => r.status === 429);
+    // 100 per 10 s per address on each of the two HTTP processes.
+    assert.ok(floodLimited.length >= 100, `${floodLimited.length} of 300 limited`);
+    assert.ok(
+      floodLimited.every(
+        (r) => r.body.error.code === 'FH_ERR_RATE_LIMITED' && Number(r.headers['retry-after']) >= 1,
+      ),
+    );
     // Reactions are added up: a few events, not 200, and none lost.
     await waitFor(
       () =>
@@ -296,6 +317,7 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
       raw: JSON.stringify({ text: 'x'.repeat(40_000) }),
     });
     assert.equal(big.status, 413);
+    assert.equal(big.body.error.code, 'FH_ERR_BODY_TOO_LARGE');
     const malformed = await roomCall(`${room}/messages`, 'POST', undefined, {
       headers,
       raw: '{"text": "unterminated',

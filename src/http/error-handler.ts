@@ -49,7 +49,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     // Errors raised by Fastify and its plugins carry a 4xx status: map the common ones.
     const status = error.statusCode ?? 500;
     if (status === 413) {
-      reply.code(413).send(errorBody('FH_ERR_UPLOAD_TOO_LARGE', ERROR_CODES.FH_ERR_UPLOAD_TOO_LARGE.message));
+      // Fastify's own body parsers (JSON, text) say FST_ERR_CTP_BODY_TOO_LARGE: a request body,
+      // not a file; a file over the limit comes from the multipart parser.
+      const code =
+        error.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'FH_ERR_BODY_TOO_LARGE' : 'FH_ERR_UPLOAD_TOO_LARGE';
+      reply.code(413).send(errorBody(code, ERROR_CODES[code].message));
       return;
     }
     if (status === 415) {

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
     message: 'The MP4 download is being made from the finished renditions: ask again in a moment.',
   },
   FH_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The file is larger than this server accepts.' },
+  FH_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than this endpoint accepts.' },
   FH_ERR_UPLOAD_MISSING_FILE: {
     status: 400,
     message: 'The request carries no file: send it in the "file" field.',

@@ -27,6 +27,19 @@ interface Deps {
 }
 
 const TAGS = ['live room'];
+
+/**
+ * Reactions need no viewer token, so they are limited per address (in each api node's memory:
+ * a flood costs little, as taps are added up before anything is written). A page sends at most
+ * two a second per viewer; ten a second leaves room for a few viewers behind one address.
+ * Playback routes are left out of the global limit, so this one says it applies.
+ */
+const REACTIONS_PER_ADDRESS = {
+  max: 100,
+  timeWindow: 10_000,
+  keyGenerator: (request: FastifyRequest) => `reactions:${request.ip}`,
+  allowList: () => false,
+};
 const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
 
 /**
@@ -152,6 +165,7 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
     '/v1/rooms/:playback_id/reactions',
     {
       bodyLimit: ROOM_BODY_LIMIT,
+      config: { rateLimit: REACTIONS_PER_ADDRESS },
       schema: {
         summary: 'Reactions (count: taps the page gathered); added up and sent every 500 ms',
         tags: TAGS,

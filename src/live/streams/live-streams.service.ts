@@ -365,11 +365,13 @@ export class LiveStreamsService {
         await endBroadcastOf(trx, stream, 'disabled', 'disabled', this.#broadcastEnded, this.#statusChanged);
       else if (!(await repo.update(trx, id, { status: 'disabled' }, ['idle'])))
         throw new AppError('FH_ERR_BUSY', 'The stream changed state meanwhile: try again.');
-      if (!broadcasting)
+      if (!broadcasting) {
         await emit(trx, 'live_stream.disabled', id, {
           broadcast_id: null,
           playback_ids: await playbackIdsOf(trx, id),
         });
+        await this.#statusChanged(trx, id, 'disabled', null);
+      }
       await recordAudit(trx, who, { action: 'live_stream.disabled', target: { type: 'live_stream', id } });
       return broadcasting ? stream : null;
     });
@@ -383,6 +385,7 @@ export class LiveStreamsService {
       if (!stream) throw new AppError('FH_ERR_LIVE_STREAM_NOT_FOUND');
       if (!(await repo.update(trx, id, { status: 'idle' }, ['disabled']))) return;
       await emit(trx, 'live_stream.enabled', id);
+      await this.#statusChanged(trx, id, 'idle', null);
       await recordAudit(trx, who, { action: 'live_stream.enabled', target: { type: 'live_stream', id } });
     });
     return this.get(id);
