@@ -138,6 +138,27 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     );
   });
 
+  test('a new countdown reaches open pages, and snapshots taken after it carry it', async () => {
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const patched = await admin('/room', 'PATCH', { scheduled_at: at });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    await waitFor(
+      () =>
+        streams.every((s) =>
+          s.of<{ scheduled_at: string | null }>('schedule').some((e) => e.scheduled_at === at),
+        ),
+      { what: 'the schedule event on every stream' },
+    );
+    // Both processes had a snapshot cached from before: a stream opened now gets the new one.
+    for (const address of ['127.0.0.40', '127.0.0.41', '127.0.0.42']) {
+      const late = await RoomStream.open(`${room}/events`, address);
+      await waitFor(() => late.of('snapshot').length === 1, { what: 'a late snapshot' });
+      const [snap] = late.of<{ room: { scheduled_at: string | null } }>('snapshot');
+      assert.equal(snap?.room.scheduled_at, at);
+      late.close();
+    }
+  });
+
   test('filtered words are masked; script in names and text is stored and sent as text', async () => {
     const viewer = await join_('<script>alert(1)</script>', '127.0.0.3');
     assert.equal(viewer.name, '<script>alert(1)</script>');

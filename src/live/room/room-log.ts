@@ -24,6 +24,7 @@ export type RoomEventType =
   | 'pinned'
   | 'settings'
   | 'status'
+  | 'schedule'
   | 'viewer_banned';
 
 export type RoomEventRow = Selectable<LiveRoomEventsTable>;

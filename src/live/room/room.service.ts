@@ -102,6 +102,15 @@ export class RoomService {
   async update(streamId: string, patch: RoomPatch, who: AuditWho) {
     if (patch.poster_asset_id) await this.#images.check(patch.poster_asset_id);
     const changed = Object.keys(patch);
+    // Read before the transaction (SQLite has one connection: no other query while it is open).
+    const scheduleChanged = patch.scheduled_at !== undefined || patch.poster_asset_id !== undefined;
+    const posterUrl = scheduleChanged
+      ? await this.#images.url(
+          patch.poster_asset_id !== undefined
+            ? patch.poster_asset_id
+            : ((await repo.state(this.#deps.db, streamId))?.room?.poster_asset_id ?? null),
+        )
+      : null;
     await this.#deps.db.transaction().execute(async (trx) => {
       const room = await repo.ensureRoom(trx, streamId, JSON.stringify(DEFAULT_SETTINGS));
       const settings = settingsOf(room.settings);
@@ -124,6 +133,15 @@ export class RoomService {
         ...(patch.poster_asset_id !== undefined ? { poster_asset_id: patch.poster_asset_id } : {}),
       });
       if (settingsChanged) await appendRoomEvent(trx, streamId, 'settings', settings);
+      // The countdown and poster of pages already open follow (and every process's cached
+      // snapshot is renewed: an event changes the room's epoch).
+      if (scheduleChanged) {
+        const room = await repo.ensureRoom(trx, streamId, JSON.stringify(DEFAULT_SETTINGS));
+        await appendRoomEvent(trx, streamId, 'schedule', {
+          scheduled_at: room.scheduled_at,
+          poster_url: posterUrl,
+        });
+      }
       await recordAudit(trx, who, {
         action: 'live_room.settings_updated',
         target: { type: 'live_stream', id: streamId },
