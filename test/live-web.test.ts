@@ -162,7 +162,7 @@ describe('live pages in Chromium', { skip: !chromiumAvailable() }, () => {
     );
     await waitForBadge('active');
     await page.getByText('Your encoder is live').waitFor();
-    const now = page.getByRole('region', { name: 'Now' });
+    const now = page.getByRole('region', { name: 'Stream health' });
     await now.waitFor();
     assert.equal(await now.locator('[data-field=ingest_bitrate]').textContent(), '3.1 Mbps');
     assert.equal(await now.locator('[data-field=fps]').textContent(), '30 fps');

@@ -1,0 +1,62 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../../api.ts';
+import { REACTION_ICON, REACTION_LABEL, REACTIONS } from '../types.ts';
+import { type BroadcastSummary, streamPath } from './host-types.ts';
+
+/** The last broadcast in numbers: viewers (peak, average), messages, reactions, clicks per product. */
+export function Summary({ streamId, version }: { streamId: string; version: string }) {
+  const [summary, setSummary] = useState<BroadcastSummary | null>(null);
+  useEffect(() => {
+    void api<{ data: BroadcastSummary }>(streamPath(streamId, '/summary'))
+      .then((r) => setSummary(r.data))
+      .catch(() => setSummary(null)); // no broadcast yet
+  }, [streamId, version]);
+  if (!summary) return null;
+  const reactions = REACTIONS.reduce((n, k) => n + (summary.reactions[k] ?? 0), 0);
+  return (
+    <section class="panel broadcast-summary" aria-labelledby="summary-heading">
+      <h2 id="summary-heading">Last broadcast</h2>
+      <p class="muted">
+        {new Date(summary.started_at).toLocaleString()}
+        {summary.ended_at ? ` – ${new Date(summary.ended_at).toLocaleTimeString()}` : ' (on air)'}
+      </p>
+      <dl class="facts-grid">
+        <dt>Peak viewers</dt>
+        <dd data-field="peak">{summary.viewers.peak}</dd>
+        <dt>Average viewers</dt>
+        <dd data-field="average">{Math.round(summary.viewers.average * 10) / 10}</dd>
+        <dt>Messages</dt>
+        <dd data-field="messages">{summary.messages}</dd>
+        <dt>Reactions</dt>
+        <dd data-field="reactions">
+          {reactions}{' '}
+          {REACTIONS.filter((k) => summary.reactions[k]).map((k) => (
+            <span key={k} class="summary-reaction">
+              <span aria-hidden="true">{REACTION_ICON[k]}</span>
+              <span class="visually-hidden">{REACTION_LABEL[k]}</span> {summary.reactions[k]}{' '}
+            </span>
+          ))}
+        </dd>
+      </dl>
+      {summary.products.length > 0 && (
+        <table class="table">
+          <caption class="visually-hidden">Clicks per product</caption>
+          <thead>
+            <tr>
+              <th scope="col">Product</th>
+              <th scope="col">Clicks</th>
+            </tr>
+          </thead>
+          <tbody>
+            {summary.products.map((p) => (
+              <tr key={p.id}>
+                <td>{p.title}</td>
+                <td>{p.clicks}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
