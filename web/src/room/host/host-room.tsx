@@ -58,9 +58,15 @@ function LiveRoom(props: {
   onBanned(): void;
 }) {
   const live = useRoom(props.playbackId, props.token);
-  // Settings, pin and viewers as the event stream has them (another moderator may change them).
+  // Another moderator's change of the rules arrives as a `settings` event: taken into the room
+  // this page edits (this page's own changes come back from the PATCH at once).
+  const liveSettings = live.room?.settings;
+  useEffect(() => {
+    if (liveSettings) props.setRoom({ ...props.room, settings: liveSettings });
+  }, [liveSettings]);
+  // The pin and the count as the event stream has them.
   const room: HostRoomData = live.room
-    ? { ...props.room, ...live.room, word_filter: props.room.word_filter }
+    ? { ...props.room, pinned: live.room.pinned, viewers: live.room.viewers }
     : props.room;
   const save = (r: HostRoomData) => props.setRoom(r);
   const onAir = props.stream.status === 'active' || props.stream.status === 'disconnected';
