@@ -8,6 +8,7 @@ import { openInfrastructure } from './composition/infrastructure.ts';
 import { ingestServices, startImportScans } from './composition/ingest.ts';
 import { type LiveServices, liveOrigin, liveServices, startLiveNode } from './composition/live.ts';
 import { notificationServices } from './composition/notifications.ts';
+import { roomServices } from './composition/room.ts';
 import { vodServices } from './composition/vod.ts';
 import {
   createWorkerPool,
@@ -74,8 +75,17 @@ export async function startServer(
   const access = await accessServices(config, infra, notifications.mailer);
 
   // api, live and all: the HTTP app. worker and all: the job slots and the outbox's consumers.
-  const http =
+  // The live rooms of an HTTP process (one fan-out reader each).
+  const room =
     role === 'worker'
+      ? null
+      : await roomServices(config, infra, {
+          streams: live.streams,
+          assets: vod.assets,
+          tokens: access.tokens,
+        });
+  const http =
+    role === 'worker' || !room
       ? null
       : await buildHttp(config, infra, {
           vod,
@@ -85,6 +95,7 @@ export async function startServer(
           metrics,
           live,
           liveOrigin: liveOrigin(live, infra),
+          room,
         });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {
@@ -140,6 +151,7 @@ export async function startServer(
           internal?.close(),
           listening?.housekeeping,
         ]);
+        await room?.close();
         await new Promise((r) => (workerMetrics ? workerMetrics.close(r) : r(undefined)));
         await infra.close();
       })();

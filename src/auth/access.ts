@@ -126,7 +126,11 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
     if (!permission || permission === 'public') return; // unknown routes 404 on their own
 
     const header = request.headers.authorization;
-    if (header !== undefined) {
+    // On playback routes a bearer that is not an API key (a playback token, a JWT) is the
+    // route's to check.
+    const playbackBearer =
+      permission === 'playback' && header !== undefined && !/^Bearer[ \t]+fh_/i.test(header);
+    if (header !== undefined && !playbackBearer) {
       // (`isAllowed` false means "counted", not "refused": the budget is what decides.)
       const limited = await failures(request, { increment: false });
       if (!limited.isAllowed && limited.remaining === 0) {

@@ -77,6 +77,32 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'POST /v1/live-streams/:id/disable': 'assets:write',
   'POST /v1/live-streams/:id/enable': 'assets:write',
 
+  // The live room (docs/live-room.md). Viewers: `playback` (a signed id needs its token,
+  // checked by the routes); hosts and moderators: assets:write and the stream's manager.
+  'GET /v1/rooms/:playback_id': 'playback',
+  'GET /v1/rooms/:playback_id/events': 'playback',
+  'POST /v1/rooms/:playback_id/viewers': 'playback',
+  'POST /v1/rooms/:playback_id/messages': 'playback',
+  'POST /v1/rooms/:playback_id/reactions': 'playback',
+  'POST /v1/rooms/:playback_id/products/:product_id/clicks': 'playback',
+  'GET /v1/live-streams/:id/room': 'assets:write',
+  'PATCH /v1/live-streams/:id/room': 'assets:write',
+  'GET /v1/live-streams/:id/chat': 'assets:write',
+  'POST /v1/live-streams/:id/chat': 'assets:write',
+  'DELETE /v1/live-streams/:id/chat/:message_id': 'assets:write',
+  'GET /v1/live-streams/:id/bans': 'assets:write',
+  'POST /v1/live-streams/:id/bans': 'assets:write',
+  'DELETE /v1/live-streams/:id/bans/:ban_id': 'assets:write',
+  'GET /v1/live-streams/:id/products': 'assets:write',
+  'POST /v1/live-streams/:id/products': 'assets:write',
+  'PUT /v1/live-streams/:id/products/order': 'assets:write',
+  'PATCH /v1/live-streams/:id/products/:product_id': 'assets:write',
+  'DELETE /v1/live-streams/:id/products/:product_id': 'assets:write',
+  'POST /v1/live-streams/:id/products/:product_id/pin': 'assets:write',
+  'DELETE /v1/live-streams/:id/pin': 'assets:write',
+  'GET /v1/live-streams/:id/summary': 'assets:write',
+  'GET /v1/assets/:id/chat': 'assets:read',
+
   // tus: creation, offset, data and termination are writes; OPTIONS is its capability discovery.
   ...Object.fromEntries(
     ['/v1/uploads', '/v1/uploads/*'].flatMap((u) => [

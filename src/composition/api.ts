@@ -12,6 +12,7 @@ import { type ImageServices, imageHttpOptions } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { IngestServices } from './ingest.ts';
 import type { LiveServices } from './live.ts';
+import type { RoomServices } from './room.ts';
 import type { VodServices } from './vod.ts';
 
 export interface HttpApp {
@@ -31,10 +32,11 @@ export async function buildHttp(
     metrics: Metrics;
     live: LiveServices;
     liveOrigin: LiveOrigin;
+    room: RoomServices;
   },
 ): Promise<HttpApp> {
   const { db, store, queue, log } = infra;
-  const { vod, images, ingest, access, metrics, live, liveOrigin } = services;
+  const { vod, images, ingest, access, metrics, live, liveOrigin, room } = services;
   await prepareAccess(config, infra, access);
   const hot =
     config.hotCacheMb > 0 ? new HotObjects(store, { maxBytes: config.hotCacheMb * 1024 * 1024 }) : undefined;
@@ -74,6 +76,7 @@ export async function buildHttp(
     logger: log,
     accessLog: config.accessLog,
     hot,
+    room,
   });
 }
 

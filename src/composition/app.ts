@@ -52,6 +52,7 @@ import type { UploadsService } from '../uploads/uploads.service.ts';
 import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
+import type { RoomServices } from './room.ts';
 
 export interface AppDeps {
   db: Db;
@@ -106,6 +107,8 @@ export interface AppDeps {
   accessLog: AccessLogMode;
   /** The playback origin's memory tier (FRAMEHOUSE_HOT_CACHE_MB; none when 0). */
   hot: HotObjects | undefined;
+  /** The live rooms (chat, reactions, viewers, products, moderation). */
+  room: RoomServices;
 }
 
 /**
@@ -218,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerAssetRoutes(app, { assets: deps.assets, store: deps.store, urlIngest: deps.urlIngest });
   registerTrackRoutes(app, { assets: deps.assets, tracks: deps.tracks });
   registerLiveStreamRoutes(app, { streams: deps.live.streams, addresses: deps.live.addresses });
+  deps.room.register(app);
   const uploads = registerUploadRoutes(app, {
     db: deps.db,
     store: deps.store,

@@ -4,6 +4,7 @@ import type { Config } from '../config/config.ts';
 import { LiveNode } from '../live/node/live-node.ts';
 import { type LiveDirectory, LiveOrigin, type LocalPackagers } from '../live/origin/live-origin.ts';
 import { finishBroadcastJob, finishBroadcastSpec } from '../live/recording/finish-broadcast.job.ts';
+import { announceRoomStatus } from '../live/room/room-log.ts';
 import { IngestAddresses } from '../live/streams/ingest-addresses.ts';
 import { LiveStreamsService } from '../live/streams/live-streams.service.ts';
 import { enqueueJob } from '../queue/jobs.ts';
@@ -44,6 +45,8 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
         { dedupeKey: `live-finish:${broadcastId}` },
       );
     },
+    // The stream's room tells its viewers when the broadcast goes on or off air.
+    onStatusChanged: announceRoomStatus,
   });
   const local: LocalPackagers = {
     get nodeId() {

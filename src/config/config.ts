@@ -170,6 +170,10 @@ const schema = z.object({
     .string()
     .regex(/^https?:\/\/[^/\s]+$/, 'must be an origin such as http://live-1.internal:8080')
     .optional(),
+  // The live room: words masked in every room's chat, and how often readers poll the room log
+  // (SQLite; on PostgreSQL NOTIFY wakes them and the poll is a 4× slower safety net).
+  chatWordFilter: list(z.string().max(40, 'each word at most 40 characters')).default([]),
+  roomPollMs: int(20, 10_000).default(250),
   // HTTP processes sharing the port (SO_REUSEPORT); `auto`: one per core where the platform has it.
   httpProcesses: z.union([z.literal('auto'), int(1, 64)]).default('auto'),
 });
@@ -260,6 +264,8 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   liveDvrSeconds: 'FRAMEHOUSE_LIVE_DVR_SECONDS',
   liveX264Preset: 'FRAMEHOUSE_LIVE_X264_PRESET',
   liveInternalUrl: 'FRAMEHOUSE_LIVE_INTERNAL_URL',
+  chatWordFilter: 'FRAMEHOUSE_CHAT_WORD_FILTER',
+  roomPollMs: 'FRAMEHOUSE_ROOM_POLL_MS',
   httpProcesses: 'FRAMEHOUSE_HTTP_PROCESSES',
 };
 

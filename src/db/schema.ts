@@ -41,6 +41,16 @@ export interface Database {
   live_broadcasts: LiveBroadcastsTable;
   live_segments: LiveSegmentsTable;
   live_nodes: LiveNodesTable;
+  live_rooms: LiveRoomsTable;
+  live_chat_viewers: LiveChatViewersTable;
+  live_chat_messages: LiveChatMessagesTable;
+  live_chat_bans: LiveChatBansTable;
+  live_products: LiveProductsTable;
+  live_product_clicks: { product_id: string; broadcast_id: string; clicks: number };
+  live_room_reactions: { live_stream_id: string; broadcast_id: string; kind: string; count: number };
+  live_room_events: LiveRoomEventsTable;
+  live_room_presence: { node_id: string; live_stream_id: string; viewers: number; updated_at: number };
+  live_room_samples: { broadcast_id: string; node_id: string; bucket: number; viewers: number };
 }
 
 export interface ImageBatchesTable {
@@ -412,6 +422,90 @@ export interface LiveNodesTable {
   max_streams: number;
   started_at: string;
   last_seen_at: string;
+}
+
+/** A live stream's room (src/live/room/); a stream without a row has the default settings. */
+export interface LiveRoomsTable {
+  live_stream_id: string;
+  /** JSON (RoomSettings). */
+  settings: string;
+  /** JSON array of the room's own filtered words. */
+  word_filter: Generated<string>;
+  scheduled_at: string | null;
+  poster_asset_id: string | null;
+  pinned_product_id: string | null;
+  updated_at: string;
+}
+
+export interface LiveChatViewersTable {
+  id: string;
+  live_stream_id: string;
+  user_id: string | null;
+  name: string;
+  kind: 'user' | 'guest';
+  /** HMAC of the client address (instance key); never the address. */
+  address_hash: string | null;
+  /** Epoch ms of the last message (slow mode). */
+  last_message_at: number | null;
+  /** Rate limit: tokens left as of `bucket_at` (epoch ms). */
+  bucket_tokens: number;
+  bucket_at: number;
+  created_at: string;
+}
+
+export interface LiveChatMessagesTable {
+  id: string;
+  live_stream_id: string;
+  /** The broadcast on air when it was sent; null off air. */
+  broadcast_id: string | null;
+  viewer_id: string | null;
+  name: string;
+  role: 'viewer' | 'host';
+  /** Plain text, filtered words masked. */
+  text: string;
+  created_at: string;
+  offset_seconds: number | null;
+  deleted_at: string | null;
+}
+
+export interface LiveChatBansTable {
+  id: string;
+  live_stream_id: string;
+  viewer_id: string;
+  name: string;
+  user_id: string | null;
+  /** The banned guest's address hash (guests only). */
+  address_hash: string | null;
+  /** Epoch ms; null: for good. */
+  until: number | null;
+  reason: string | null;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface LiveProductsTable {
+  id: string;
+  live_stream_id: string;
+  title: string;
+  /** Decimal string ("29.99") and ISO 4217 code, both or neither. */
+  price_amount: string | null;
+  price_currency: string | null;
+  image_asset_id: string | null;
+  url: string | null;
+  position: number;
+  clicks: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** The room fan-out log: one row per room event, pruned after an hour. */
+export interface LiveRoomEventsTable {
+  seq: Generated<number>;
+  live_stream_id: string;
+  type: string;
+  /** JSON: the event's data as sent to viewers. */
+  data: string;
+  created_at: string;
 }
 
 export type LiveStreamRow = Selectable<LiveStreamsTable>;

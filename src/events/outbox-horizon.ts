@@ -40,22 +40,40 @@ const KEY_SPACE = 2 ** 31;
 /** How long an announced writer may sit idle in its transaction before the server ends it. */
 export const WRITER_IDLE_LIMIT_MS = 60_000;
 
-// The lock's first key: this installation's events table (its oid), so that installations in
-// other schemas of the same database, and other users of advisory locks, do not hold us back.
-const OWNER_KEY = sql`('events'::regclass::oid::bigint % ${sql.lit(KEY_SPACE)})`;
-// `seq`'s sequence, as `bigserial` made it (migration 0001). Every value drawn so far is ≤ this.
+/**
+ * A table read by cursor with this scheme: its `seq` column and the sequence PostgreSQL draws it
+ * from (`bigserial` names it `{table}_seq_seq`). The outbox (`events`) is one; the live room's
+ * fan-out log (`live_room_events`) another. Each table's writers hold back only its own readers.
+ */
+export interface SequencedLog {
+  table: 'events' | 'live_room_events';
+}
+
+export const OUTBOX_LOG: SequencedLog = { table: 'events' };
+
+// The lock's first key: the table (its oid), so that installations in other schemas of the same
+// database, other logs, and other users of advisory locks, do not hold us back.
+const ownerKey = (log: SequencedLog) =>
+  sql`(${sql.lit(log.table)}::regclass::oid::bigint % ${sql.lit(KEY_SPACE)})`;
+// `seq`'s sequence, as `bigserial` made it. Every value drawn so far is ≤ this.
 const DRAWN = sql`(case when is_called then last_value else last_value - 1 end)`;
+const sequenceOf = (log: SequencedLog) => sql.table(`${log.table}_seq_seq`);
 
 /**
  * Announces an event writer (PostgreSQL only; call it in the writer's transaction before each
  * insert into `events`). A no-op on SQLite.
  */
-export async function announceEventWriter(trx: Transaction<Database>): Promise<void> {
+export function announceEventWriter(trx: Transaction<Database>): Promise<void> {
+  return announceWriter(trx, OUTBOX_LOG);
+}
+
+/** Announces a writer of `log` (see announceEventWriter). */
+export async function announceWriter(trx: Transaction<Database>, log: SequencedLog): Promise<void> {
   if (dialectOf(trx as unknown as Kysely<unknown>) !== 'postgres') return;
   await sql`select
       set_config('idle_in_transaction_session_timeout', ${String(WRITER_IDLE_LIMIT_MS)}, true),
-      pg_advisory_xact_lock_shared(${OWNER_KEY}::int4, (${DRAWN} % ${sql.lit(KEY_SPACE)})::int4)
-    from events_seq_seq`.execute(trx);
+      pg_advisory_xact_lock_shared(${ownerKey(log)}::int4, (${DRAWN} % ${sql.lit(KEY_SPACE)})::int4)
+    from ${sequenceOf(log)}`.execute(trx);
 }
 
 /**
@@ -64,24 +82,36 @@ export async function announceEventWriter(trx: Transaction<Database>): Promise<v
  * older than the lock scan).
  */
 export async function settledHorizon(db: Kysely<Database>): Promise<number> {
+  return (await logHorizon(db, OUTBOX_LOG)).horizon;
+}
+
+/**
+ * The settled horizon of `log`, and how far its sequence has been drawn: `drawn > horizon` means
+ * a writer was still at work, so a reader may want to look again soon rather than at its next poll.
+ */
+export async function logHorizon(
+  db: Kysely<Database>,
+  log: SequencedLog,
+): Promise<{ horizon: number; drawn: number }> {
   if (db.isTransaction) throw new Error('settledHorizon must be called outside a transaction');
   if (dialectOf(db as unknown as Kysely<unknown>) === 'sqlite') {
     const row = await db
-      .selectFrom('events')
+      .selectFrom(log.table)
       .select((eb) => eb.fn.max('seq').as('seq'))
       .executeTakeFirst();
-    return Number(row?.seq ?? 0);
+    const seq = Number(row?.seq ?? 0);
+    return { horizon: seq, drawn: seq };
   }
   // Three statements, in this order: the sequence, the locks, then (the caller's) rows.
-  const drawn = await sql<{ drawn: number }>`select ${DRAWN} as drawn from events_seq_seq`.execute(db);
+  const drawn = await sql<{ drawn: number }>`select ${DRAWN} as drawn from ${sequenceOf(log)}`.execute(db);
   const v = Number(drawn.rows[0]?.drawn ?? 0);
   const held = await sql<{ key: number }>`select objid::bigint as key from pg_locks
     where locktype = 'advisory' and objsubid = 2
       and database = (select oid from pg_database where datname = current_database())
-      and classid::bigint = ${OWNER_KEY}`.execute(db);
+      and classid::bigint = ${ownerKey(log)}`.execute(db);
   let horizon = v;
   for (const { key } of held.rows) horizon = Math.min(horizon, unwrapKey(Number(key), v));
-  return horizon;
+  return { horizon, drawn: v };
 }
 
 /**

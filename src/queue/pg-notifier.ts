@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Database } from '../db/schema.ts';
 import type { JobNotifier } from './notifier.ts';
 
-const CHANNEL = 'framehouse_jobs';
+const JOBS_CHANNEL = 'framehouse_jobs';
 
 /**
  * Wakes idle workers of every process through PostgreSQL's LISTEN/NOTIFY. `notify` runs
@@ -14,14 +14,17 @@ const CHANNEL = 'framehouse_jobs';
  */
 export class PostgresNotifier implements JobNotifier {
   readonly #url: string;
+  readonly #channel: string;
   readonly #emitter = new EventEmitter();
   #client: pg.Client | null = null;
   #closed = false;
   #retry: NodeJS.Timeout | undefined;
   readonly #onError: (e: unknown) => void;
 
-  constructor(url: string, onError: (e: unknown) => void = () => {}) {
+  /** `channel`: another channel than the job queue's (the live room's wake-ups use this class too). */
+  constructor(url: string, onError: (e: unknown) => void = () => {}, channel = JOBS_CHANNEL) {
     this.#url = url;
+    this.#channel = channel;
     this.#onError = onError;
     this.#emitter.setMaxListeners(0);
   }
@@ -29,7 +32,8 @@ export class PostgresNotifier implements JobNotifier {
   async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#url });
     client.on('notification', (msg) => {
-      if (msg.channel === CHANNEL && msg.payload) this.#emitter.emit('enqueued', msg.payload);
+      if (msg.channel === this.#channel && msg.payload !== undefined)
+        this.#emitter.emit('enqueued', msg.payload);
     });
     client.on('error', (e) => {
       this.#onError(e);
@@ -37,7 +41,7 @@ export class PostgresNotifier implements JobNotifier {
     });
     client.on('end', () => this.#reconnect(client));
     await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    await client.query(`LISTEN ${this.#channel}`);
     this.#client = client;
   }
 
@@ -56,7 +60,7 @@ export class PostgresNotifier implements JobNotifier {
   }
 
   async notify(executor: Kysely<Database>, type: string): Promise<void> {
-    await sql`select pg_notify(${CHANNEL}, ${type})`.execute(executor);
+    await sql`select pg_notify(${this.#channel}, ${type})`.execute(executor);
   }
 
   subscribe(listener: (type: string) => void): () => void {

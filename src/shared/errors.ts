@@ -174,6 +174,45 @@ export const ERROR_CODES = {
     status: 422,
     message: 'The encoder connected but sent no usable audio or video configuration.',
   },
+  // The live room (docs/live-room.md).
+  FH_ERR_CHAT_SIGN_IN_REQUIRED: {
+    status: 403,
+    message: 'This chat is for signed-in viewers: sign in to take part.',
+  },
+  FH_ERR_CHAT_BANNED: { status: 403, message: 'You can no longer send messages in this chat.' },
+  FH_ERR_CHAT_VIEWER_REQUIRED: {
+    status: 401,
+    message: 'Join the chat first: the Framehouse-Viewer header must carry a valid viewer token.',
+  },
+  FH_ERR_CHAT_NICKNAME_INVALID: {
+    status: 400,
+    message: 'A nickname is 1 to 32 characters, without control characters.',
+  },
+  FH_ERR_CHAT_MESSAGE_INVALID: {
+    status: 400,
+    message:
+      'A message is plain text: not empty, no longer than the room allows, without control characters.',
+  },
+  FH_ERR_CHAT_RATE_LIMITED: { status: 429, message: 'You are sending messages too fast: wait a moment.' },
+  FH_ERR_CHAT_SLOW_MODE: { status: 429, message: 'Slow mode is on: wait before your next message.' },
+  FH_ERR_CHAT_PAUSED: { status: 409, message: 'The chat is paused by the host.' },
+  FH_ERR_CHAT_MESSAGE_NOT_FOUND: { status: 404, message: 'This room has no message with this id.' },
+  FH_ERR_CHAT_VIEWER_NOT_FOUND: { status: 404, message: 'This room has no viewer with this id.' },
+  FH_ERR_CHAT_BAN_NOT_FOUND: { status: 404, message: 'This room has no ban with this id.' },
+  FH_ERR_PRODUCT_NOT_FOUND: { status: 404, message: 'This room has no product with this id.' },
+  FH_ERR_PRODUCT_ORDER_INVALID: {
+    status: 400,
+    message: "The order must name each of the room's products exactly once.",
+  },
+  FH_ERR_ROOM_ASSET_INVALID: {
+    status: 400,
+    message: 'The asset must exist and be an image or a video with a playback id.',
+  },
+  FH_ERR_BROADCAST_NOT_FOUND: { status: 404, message: 'This live stream has no such broadcast.' },
+  FH_ERR_CHAT_REPLAY_NOT_FOUND: {
+    status: 404,
+    message: 'This asset is not the recording of a broadcast, so it has no chat.',
+  },
   FH_ERR_MEDIA_TIMEOUT: { status: 422, message: 'Processing the file took longer than the time limit.' },
   FH_ERR_TRANSCODE_FAILED: { status: 500, message: 'Transcoding the file failed.' },
   FH_ERR_PROCESSING_FAILED: {

@@ -106,6 +106,7 @@ export class LiveStreamsService {
   readonly #kick: ((streamId: string, nodeId: string | null) => void | Promise<void>) | undefined;
   readonly #onError: (err: unknown) => void;
   readonly #broadcastEnded: BroadcastEndedHook;
+  readonly #statusChanged: StatusChangedHook;
 
   constructor(deps: {
     db: Db;
@@ -126,12 +127,18 @@ export class LiveStreamsService {
      * recording and clears its segments there, so no ended broadcast is left without one.
      */
     onBroadcastEnded?: BroadcastEndedHook;
+    /**
+     * Runs in the transaction of every change of a stream's broadcast state (on air, encoder
+     * gone, ended, disabled): the live room tells its viewers there.
+     */
+    onStatusChanged?: StatusChangedHook;
   }) {
     this.#db = deps.db;
     this.#srtPorts = deps.srtPorts;
     this.#kick = deps.kick;
     this.#onError = deps.onError ?? (() => {});
     this.#broadcastEnded = deps.onBroadcastEnded ?? (async () => {});
+    this.#statusChanged = deps.onStatusChanged ?? (async () => {});
   }
 
   // ---- The API's operations ----
@@ -320,7 +327,14 @@ export class LiveStreamsService {
       const stream = await repo.get(trx, id);
       if (!stream) throw new AppError('FH_ERR_LIVE_STREAM_NOT_FOUND');
       if (!isBroadcasting(stream)) return null;
-      const done = await endBroadcastOf(trx, stream, 'idle', 'completed', this.#broadcastEnded);
+      const done = await endBroadcastOf(
+        trx,
+        stream,
+        'idle',
+        'completed',
+        this.#broadcastEnded,
+        this.#statusChanged,
+      );
       if (done)
         await recordAudit(trx, who, { action: 'live_stream.completed', target: { type: 'live_stream', id } });
       return done ? stream : null;
@@ -339,7 +353,8 @@ export class LiveStreamsService {
       if (!stream) throw new AppError('FH_ERR_LIVE_STREAM_NOT_FOUND');
       if (stream.status === 'disabled') return null;
       const broadcasting = isBroadcasting(stream);
-      if (broadcasting) await endBroadcastOf(trx, stream, 'disabled', 'disabled', this.#broadcastEnded);
+      if (broadcasting)
+        await endBroadcastOf(trx, stream, 'disabled', 'disabled', this.#broadcastEnded, this.#statusChanged);
       else if (!(await repo.update(trx, id, { status: 'disabled' }, ['idle'])))
         throw new AppError('FH_ERR_BUSY', 'The stream changed state meanwhile: try again.');
       if (!broadcasting)
@@ -458,6 +473,8 @@ export class LiveStreamsService {
       )
         await this.#broadcastEnded(trx, before.broadcast_id);
       await repo.updateBroadcast(trx, opts.broadcastId, { status: 'live', node_id: opts.nodeId });
+      const broadcast = await repo.getBroadcast(trx, opts.broadcastId);
+      await this.#statusChanged(trx, streamId, 'active', broadcast?.started_at ?? null);
       await emit(trx, 'live_stream.active', streamId, {
         broadcast_id: opts.broadcastId,
         node_id: opts.nodeId,
@@ -483,6 +500,8 @@ export class LiveStreamsService {
       if (!went) return false;
       if (stream.broadcast_id)
         await repo.updateBroadcast(trx, stream.broadcast_id, { status: 'disconnected' }, ['live']);
+      const broadcast = stream.broadcast_id ? await repo.getBroadcast(trx, stream.broadcast_id) : undefined;
+      await this.#statusChanged(trx, streamId, 'disconnected', broadcast?.started_at ?? null);
       await emit(trx, 'live_stream.disconnected', streamId, {
         broadcast_id: stream.broadcast_id,
         reconnect_window: stream.reconnect_window,
@@ -500,7 +519,8 @@ export class LiveStreamsService {
     return this.#db.transaction().execute(async (trx) => {
       const stream = await repo.get(trx, streamId);
       if (!stream || !isBroadcasting(stream)) return null;
-      if (!(await endBroadcastOf(trx, stream, 'idle', reason, this.#broadcastEnded))) return null;
+      if (!(await endBroadcastOf(trx, stream, 'idle', reason, this.#broadcastEnded, this.#statusChanged)))
+        return null;
       return stream.broadcast_id ? ((await repo.getBroadcast(trx, stream.broadcast_id)) ?? null) : null;
     });
   }
@@ -714,6 +734,14 @@ export function canSeeSecrets(stream: Pick<LiveStreamRow, 'created_by'>, princip
   return stream.created_by !== null && describePrincipal(principal).actor === stream.created_by;
 }
 
+/** See the constructor's `onStatusChanged`; `startedAt`: of the broadcast, while there is one. */
+export type StatusChangedHook = (
+  trx: Transaction<Database>,
+  streamId: string,
+  status: LiveStreamRow['status'],
+  startedAt: string | null,
+) => Promise<void>;
+
 /** See the constructor's `onBroadcastEnded`. */
 export type BroadcastEndedHook = (trx: Transaction<Database>, broadcastId: string) => Promise<void>;
 
@@ -747,6 +775,7 @@ async function endBroadcastOf(
   status: 'idle' | 'disabled',
   reason: string,
   broadcastEnded: BroadcastEndedHook,
+  statusChanged: StatusChangedHook,
 ): Promise<boolean> {
   const went = await repo.update(
     trx,
@@ -763,6 +792,7 @@ async function endBroadcastOf(
     ]))
   )
     await broadcastEnded(trx, stream.broadcast_id);
+  await statusChanged(trx, stream.id, status, null);
   await emit(trx, status === 'idle' ? 'live_stream.idle' : 'live_stream.disabled', stream.id, {
     broadcast_id: stream.broadcast_id,
     reason,

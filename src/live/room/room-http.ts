@@ -1,0 +1,24 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../shared/errors.ts';
+
+/** The playback token of a signed playback id: `?token=`, or `Authorization: Bearer <token>`. */
+export function playbackTokenOf(request: FastifyRequest): string | undefined {
+  const query = (request.query as { token?: string } | undefined)?.token;
+  if (query) return query;
+  const header = request.headers.authorization;
+  const bearer = header ? /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i.exec(header)?.[1] : undefined;
+  return bearer;
+}
+
+/** Runs a handler; a 429 it throws gets its `Retry-After` header from the error's details. */
+export async function withRetryAfter<T>(reply: FastifyReply, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof AppError && err.status === 429) {
+      const seconds = (err.details as { retry_after?: number } | undefined)?.retry_after;
+      if (seconds) reply.header('retry-after', String(seconds));
+    }
+    throw err;
+  }
+}

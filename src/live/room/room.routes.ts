@@ -1,0 +1,196 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errorSchemaRef } from '../../assets/assets.schemas.ts';
+import type { ChatService } from './chat.ts';
+import type { ProductsService } from './products.ts';
+import type { ReactionAggregator, ReactionKind } from './reactions.ts';
+import {
+  joinBody,
+  messageBody,
+  playbackParams,
+  productClickParams,
+  ROOM_BODY_LIMIT,
+  reactionBody,
+  tokenQuery,
+} from './room.schemas.ts';
+import type { RoomService } from './room.service.ts';
+import type { RoomDirectory } from './room-context.ts';
+import type { RoomFeed } from './room-feed.ts';
+import { playbackTokenOf, withRetryAfter } from './room-http.ts';
+
+interface Deps {
+  directory: RoomDirectory;
+  rooms: RoomService;
+  chat: ChatService;
+  products: ProductsService;
+  reactions: ReactionAggregator;
+  feed: RoomFeed;
+}
+
+const TAGS = ['live room'];
+const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
+
+/**
+ * The viewer's side of a live room, `/v1/rooms/{playback_id}/…` (permission `playback`: a signed
+ * playback id needs its token). HTTP only: validate, call the services, shape the reply.
+ */
+export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
+  const { directory, rooms, chat, products, reactions, feed } = deps;
+  const streamOf = (request: FastifyRequest) =>
+    directory.resolve((request.params as { playback_id: string }).playback_id, playbackTokenOf(request));
+
+  app.addHook('preClose', async () => feed.close());
+
+  app.get(
+    '/v1/rooms/:playback_id',
+    {
+      schema: {
+        summary: 'A live room: state, settings, pinned product, viewers',
+        tags: TAGS,
+        params: playbackParams,
+        querystring: tokenQuery,
+        response: errors,
+      },
+    },
+    async (request) => ({ data: await rooms.room(await streamOf(request)) }),
+  );
+
+  app.get(
+    '/v1/rooms/:playback_id/events',
+    {
+      schema: {
+        summary: 'The room as Server-Sent Events: a snapshot, then messages, reactions, pins, viewers…',
+        tags: TAGS,
+        params: playbackParams,
+        querystring: tokenQuery,
+        response: errors,
+      },
+    },
+    async (request, reply) => {
+      const streamId = await streamOf(request);
+      // The client may leave while the snapshot is read: nothing is kept for a gone client.
+      let gone = false;
+      request.raw.once('close', () => {
+        gone = true;
+      });
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 3000\n\n');
+      const conn = await feed.attach(streamId, res);
+      const close = () => feed.detach(conn);
+      if (gone || request.raw.destroyed) return close();
+      request.raw.on('close', close);
+      res.on('error', close);
+      try {
+        const snapshot = await rooms.snapshot(streamId);
+        feed.start(conn, snapshot.chunk, snapshot.ids);
+      } catch (err) {
+        request.log.warn({ err }, 'room snapshot failed');
+        close();
+        res.end();
+      }
+    },
+  );
+
+  app.post(
+    '/v1/rooms/:playback_id/viewers',
+    {
+      bodyLimit: ROOM_BODY_LIMIT,
+      schema: {
+        summary: 'Join the chat: a viewer token (signed-in account, or guest nickname)',
+        tags: TAGS,
+        params: playbackParams,
+        querystring: tokenQuery,
+        body: joinBody,
+        response: errors,
+      },
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
+    async (request, reply) =>
+      withRetryAfter(reply, async () => {
+        const streamId = await streamOf(request);
+        const viewer = await chat.join(
+          streamId,
+          request.principal,
+          request.ip,
+          (request.body as { nickname?: string }).nickname,
+        );
+        reply.code(201);
+        return { data: viewer };
+      }),
+  );
+
+  app.post(
+    '/v1/rooms/:playback_id/messages',
+    {
+      bodyLimit: ROOM_BODY_LIMIT,
+      schema: {
+        summary: 'Send a chat message (header Framehouse-Viewer: the viewer token)',
+        tags: TAGS,
+        params: playbackParams,
+        querystring: tokenQuery,
+        body: messageBody,
+        response: errors,
+      },
+    },
+    async (request, reply) =>
+      withRetryAfter(reply, async () => {
+        const streamId = await streamOf(request);
+        const header = request.headers['framehouse-viewer'];
+        const message = await chat.send(
+          streamId,
+          typeof header === 'string' ? header : undefined,
+          (request.body as { text: string }).text,
+        );
+        reply.code(201);
+        return { data: message };
+      }),
+  );
+
+  app.post(
+    '/v1/rooms/:playback_id/reactions',
+    {
+      bodyLimit: ROOM_BODY_LIMIT,
+      schema: {
+        summary: 'Reactions (count: taps the page gathered); added up and sent every 500 ms',
+        tags: TAGS,
+        params: playbackParams,
+        querystring: tokenQuery,
+        body: reactionBody,
+        response: errors,
+      },
+    },
+    async (request, reply) => {
+      const streamId = await streamOf(request);
+      const { kind, count } = request.body as { kind: ReactionKind; count: number };
+      reactions.add(streamId, kind, count);
+      reply.code(202).send();
+    },
+  );
+
+  app.post(
+    '/v1/rooms/:playback_id/products/:product_id/clicks',
+    {
+      bodyLimit: ROOM_BODY_LIMIT,
+      schema: {
+        summary: "A viewer opened a product's link (counted per product and broadcast)",
+        tags: TAGS,
+        params: productClickParams,
+        querystring: tokenQuery,
+        response: errors,
+      },
+    },
+    async (request, reply) => {
+      const streamId = await streamOf(request);
+      await products.click(streamId, (request.params as { product_id: string }).product_id);
+      reply.code(204).send();
+    },
+  );
+}
