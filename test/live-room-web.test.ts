@@ -90,7 +90,10 @@ describe('the live room in Chromium', { skip: !chromiumAvailable() }, () => {
     });
     viewerB = await contextB.newPage();
     // Before the encoder is up the playlist answers 404 (not on air): the players wait for it.
-    const ignore = [/\/play\/\w+\/master\.m3u8/, /status of 404/];
+    // When the ended broadcast's playlist is gone, the player lets hls.js go; hls.js revokes its
+    // MediaSource's blob URL before it empties the <video>, and Chromium sometimes logs the
+    // revoked URL's load as an error (about 1 run in 3): nothing a viewer sees.
+    const ignore = [/\/play\/\w+\/master\.m3u8/, /status of 404/, /ERR_FILE_NOT_FOUND blob:/];
     errors.push(collectErrors(host, ignore), collectErrors(viewerA, ignore), collectErrors(viewerB, ignore));
   });
   after(async () => {
@@ -279,6 +282,6 @@ describe('the live room in Chromium', { skip: !chromiumAvailable() }, () => {
     assert.ok(Number(await summary.locator('[data-field=peak]').textContent()) >= 2, 'two viewers at least');
     assert.ok(Number(await summary.locator('[data-field=messages]').textContent()) >= 2);
     assert.match((await summary.textContent()) ?? '', /Linen shirt/);
-    for (const e of errors) assert.deepEqual(e, []);
+    for (const [i, e] of errors.entries()) assert.deepEqual(e, [], ['host', 'viewer A', 'viewer B'][i]);
   });
 });
