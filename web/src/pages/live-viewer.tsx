@@ -55,7 +55,7 @@ export function LiveViewerPage({ playbackId, embedded = false }: { playbackId: s
         <h1 class="live-viewer-title">{title}</h1>
         {room && (
           <span class="live-viewers" data-count={room.viewers}>
-            <span aria-hidden="true">👁 </span>
+            <span class="live-dot" aria-hidden="true" />
             {room.viewers.toLocaleString()} watching
           </span>
         )}

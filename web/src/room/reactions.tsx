@@ -1,7 +1,8 @@
 import type { Ref } from 'preact';
 import { useEffect, useImperativeHandle, useRef, useState } from 'preact/hooks';
+import { ReactionIcon } from './reaction-icon.tsx';
 import { roomRequest } from './room-api.ts';
-import { REACTION_ICON, REACTION_LABEL, REACTIONS, type ReactionKind } from './types.ts';
+import { REACTION_LABEL, REACTIONS, type ReactionKind } from './types.ts';
 
 /** Taps are gathered and sent at most this often, one request per kind with its count. */
 const FLUSH_MS = 500;
@@ -64,14 +65,16 @@ export function FloatingReactions({ handle }: { handle: Ref<ReactionsHandle> }) 
           style={{ left: `${f.left}%`, animationDelay: `${f.delay}ms` }}
           data-kind={f.kind}
         >
-          {REACTION_ICON[f.kind]}
+          <ReactionIcon kind={f.kind} />
         </span>
       ))}
       {tally && (
         <span class="reaction-tally">
-          {REACTIONS.filter((k) => tally[k])
-            .map((k) => `${REACTION_ICON[k]} ${tally[k]}`)
-            .join('  ')}
+          {REACTIONS.filter((k) => tally[k]).map((k) => (
+            <span key={k}>
+              <ReactionIcon kind={k} /> {tally[k]}{' '}
+            </span>
+          ))}
         </span>
       )}
     </div>
@@ -126,7 +129,7 @@ export function ReactionButtons(props: {
           data-kind={kind}
           onClick={() => tap(kind)}
         >
-          <span aria-hidden="true">{REACTION_ICON[kind]}</span>
+          <ReactionIcon kind={kind} />
         </button>
       ))}
     </fieldset>

@@ -55,14 +55,7 @@ export interface ChatMessage {
 export const REACTIONS = ['heart', 'fire', 'clap', 'laugh', 'wow'] as const;
 export type ReactionKind = (typeof REACTIONS)[number];
 
-/** What each reaction looks like, and what its button is called for a screen reader. */
-export const REACTION_ICON: Record<ReactionKind, string> = {
-  heart: '❤️',
-  fire: '🔥',
-  clap: '👏',
-  laugh: '😂',
-  wow: '😮',
-};
+/** What each reaction's button is called for a screen reader. */
 export const REACTION_LABEL: Record<ReactionKind, string> = {
   heart: 'Heart',
   fire: 'Fire',

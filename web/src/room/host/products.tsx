@@ -100,7 +100,7 @@ export function Products({ streamId, pinnedId }: { streamId: string; pinnedId: s
                   <span class="product-row-text">
                     <strong>{p.title}</strong> {formatPrice(p.price) ?? ''}
                     {pinned && <span class="badge pinned-badge"> Pinned</span>}
-                    <span class="muted"> · {p.clicks} clicks</span>
+                    <span class="muted"> · {p.clicks === 1 ? '1 click' : `${p.clicks} clicks`}</span>
                   </span>
                   <span class="button-row">
                     <button

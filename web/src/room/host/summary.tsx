@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
-import { REACTION_ICON, REACTION_LABEL, REACTIONS } from '../types.ts';
+import { ReactionIcon } from '../reaction-icon.tsx';
+import { REACTION_LABEL, REACTIONS } from '../types.ts';
 import { type BroadcastSummary, streamPath } from './host-types.ts';
 
 /** The last broadcast in numbers: viewers (peak, average), messages, reactions, clicks per product. */
@@ -32,7 +33,7 @@ export function Summary({ streamId, version }: { streamId: string; version: stri
           {reactions}{' '}
           {REACTIONS.filter((k) => summary.reactions[k]).map((k) => (
             <span key={k} class="summary-reaction">
-              <span aria-hidden="true">{REACTION_ICON[k]}</span>
+              <ReactionIcon kind={k} />
               <span class="visually-hidden">{REACTION_LABEL[k]}</span> {summary.reactions[k]}{' '}
             </span>
           ))}
