@@ -223,8 +223,16 @@ export class ChatService {
   ): Promise<AppError> {
     const { db } = this.#deps;
     const viewer = await repo.viewer(db, streamId, viewerId);
+    if (!viewer) return new AppError('FH_ERR_CHAT_VIEWER_REQUIRED');
+    // A ban says more than a limit: checked first.
+    const ban = await repo.activeBan(
+      db,
+      streamId,
+      { viewerId, userId: viewer.user_id, addressHash: viewer.address_hash, kind: viewer.kind },
+      now,
+    );
+    if (ban) return banned(ban.until);
     const why = diagnose(viewer, now, slowModeSeconds);
-    if (why.kind === 'unknown_viewer') return new AppError('FH_ERR_CHAT_VIEWER_REQUIRED');
     if (why.kind === 'slow_mode')
       return new AppError('FH_ERR_CHAT_SLOW_MODE', undefined, {
         retry_after: why.retryAfter,
@@ -235,15 +243,8 @@ export class ChatService {
         retry_after: why.retryAfter,
         burst: BURST,
       });
-    const ban = viewer
-      ? await repo.activeBan(
-          db,
-          streamId,
-          { viewerId, userId: viewer.user_id, addressHash: viewer.address_hash, kind: viewer.kind },
-          now,
-        )
-      : undefined;
-    return banned(ban?.until ?? null);
+    // Nothing refuses any more (a ban lifted, a time-out over meanwhile): try again.
+    return new AppError('FH_ERR_CHAT_RATE_LIMITED', undefined, { retry_after: 1, burst: BURST });
   }
 }
 

@@ -29,14 +29,18 @@ test('diagnose says which limit refused', () => {
 
 for (const dialect of TEST_DIALECTS) {
   describe(`the conditional update (${dialect})`, { skip: postgresSkip(dialect) }, async () => {
-    const t = await (postgresSkip(dialect) ? null : openTestDatabase(dialect));
-    after(() => t?.close());
+    const opened = await (postgresSkip(dialect) ? null : openTestDatabase(dialect));
+    after(() => opened?.close());
+    const db = () => {
+      if (!opened) throw new Error('no database');
+      return opened.db;
+    };
     const stream = 'stream0000000001';
     const insert = async (
       id: string,
       extra: { address_hash?: string; kind?: 'guest' | 'user'; user_id?: string } = {},
     ) =>
-      roomRepo.insertViewer(t!.db, {
+      roomRepo.insertViewer(db(), {
         id,
         live_stream_id: stream,
         user_id: extra.user_id ?? null,
@@ -49,7 +53,7 @@ for (const dialect of TEST_DIALECTS) {
         created_at: new Date().toISOString(),
       });
     const take = (viewerId: string, now: number, slowModeSeconds = 0) =>
-      takeMessageSlot(t!.db, { streamId: stream, viewerId, now, slowModeSeconds });
+      takeMessageSlot(db(), { streamId: stream, viewerId, now, slowModeSeconds });
 
     test('five at once, then one per 2 s', async () => {
       await insert('viewer000000000a');
@@ -74,7 +78,7 @@ for (const dialect of TEST_DIALECTS) {
       await insert('viewer000000000c', { address_hash: 'hash-c' });
       await insert('viewer000000000d', { address_hash: 'hash-c' });
       const now = 3_000_000;
-      await roomRepo.insertBan(t!.db, {
+      await roomRepo.insertBan(db(), {
         id: 'ban0000000000001',
         live_stream_id: stream,
         viewer_id: 'viewer000000000c',

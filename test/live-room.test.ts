@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, before, describe, test } from 'node:test';
+import { exited, spawnServe } from './helpers/processes.ts';
+import { RoomStream, roomCall } from './helpers/room.ts';
+import { waitFor, waitForValue } from './helpers/wait.ts';
+
+// The live room on `framehouse serve` as it runs by default on a small machine: two HTTP
+// processes on one port (FRAMEHOUSE_HTTP_PROCESSES=2, SQLite), so every fan-out is the
+// cross-process case. Viewers connect from several loopback addresses (127.0.0.x) as a crowd
+// would; bans by address are tested with them.
+
+const KEY = 'live-room-admin-key-0123456789abcdef';
+const auth = { authorization: `Bearer ${KEY}` };
+
+interface ChatMessage {
+  id: string;
+  name: string;
+  text: string;
+  role: string;
+  offset_seconds: number | null;
+}
+
+describe('live room on serve with 2 HTTP processes (SQLite)', () => {
+  let work: string;
+  let server: Awaited<ReturnType<typeof spawnServe>>;
+  let base: string;
+  let streamId: string;
+  let playbackId: string;
+  let room: string;
+  const streams: RoomStream[] = [];
+
+  const join_ = async (nickname: string, localAddress = '127.0.0.1') => {
+    const r = await roomCall(`${room}/viewers`, 'POST', { nickname }, { localAddress });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    return r.body.data as { viewer_id: string; viewer_token: string; name: string };
+  };
+  const send = (token: string, text: string) =>
+    roomCall(`${room}/messages`, 'POST', { text }, { headers: { 'framehouse-viewer': token } });
+  const admin = (path: string, method = 'GET', body?: unknown) =>
+    roomCall(`${base}/v1/live-streams/${streamId}${path}`, method, body, { headers: auth });
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'live-room-'));
+    server = await spawnServe({
+      FRAMEHOUSE_DATA_DIR: work,
+      FRAMEHOUSE_HTTP_PROCESSES: '2',
+      FRAMEHOUSE_ADMIN_API_KEY: KEY,
+      FRAMEHOUSE_CHAT_WORD_FILTER: 'darn,바보',
+      FRAMEHOUSE_ACCESS_LOG: 'errors',
+    });
+    base = server.url;
+    // The sibling HTTP process starts after the first answers: wait for both.
+    await waitFor(() => (server.log().match(/framehouse is serving/g)?.length ?? 0) >= 2, {
+      timeoutMs: 30_000,
+      what: 'both HTTP processes serving',
+    });
+    const created = await roomCall(`${base}/v1/live-streams`, 'POST', {}, { headers: auth });
+    assert.equal(created.status, 201);
+    streamId = created.body.data.id;
+    playbackId = created.body.data.playback_ids[0].id;
+    room = `${base}/v1/rooms/${playbackId}`;
+  });
+
+  after(async () => {
+    for (const s of streams) s.close();
+    server.child.kill('SIGTERM');
+    await exited(server.child);
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('a room exists for a stream off air: chat before the broadcast, no offset', async () => {
+    const r = await roomCall(room, 'GET');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.data.status, 'idle');
+    assert.deepEqual(r.body.data.settings, {
+      guests_allowed: true,
+      links_allowed: false,
+      slow_mode_seconds: 0,
+      paused: false,
+      max_length: 200,
+    });
+    const unknown = await roomCall(`${base}/v1/rooms/nosuchplaybackid00`, 'GET');
+    assert.equal(unknown.status, 404);
+  });
+
+  test('viewers on both processes get a message sent to either within 1 s', async () => {
+    for (let i = 0; i < 12; i++) streams.push(await RoomStream.open(`${room}/events`, `127.0.0.${10 + i}`));
+    await waitFor(() => streams.every((s) => s.of('snapshot').length === 1), { what: 'snapshots' });
+    // Both processes hold some of the streams: their presence rows say so.
+    const db = new DatabaseSync(join(work, 'framehouse.db'), { readOnly: true });
+    try {
+      const nodes = await waitForValue(
+        () =>
+          db
+            .prepare(
+              'select node_id, viewers from live_room_presence where live_stream_id = ? and viewers > 0',
+            )
+            .all(streamId) as { node_id: string; viewers: number }[],
+        (rows) => rows.length === 2,
+        { timeoutMs: 15_000, what: 'presence rows of both processes' },
+      );
+      assert.equal(
+        nodes.reduce((s, r) => s + r.viewers, 0),
+        12,
+      );
+    } finally {
+      db.close();
+    }
+    const viewer = await join_('alice', '127.0.0.2');
+    // Several messages, each on a fresh connection: the kernel spreads them over both processes.
+    for (let i = 0; i < 6; i++) {
+      const sentAt = Date.now();
+      const r = await send(viewer.viewer_token, `hello ${i}`);
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const id = r.body.data.id as string;
+      await waitFor(() => streams.every((s) => s.of<ChatMessage>('message').some((m) => m.id === id)), {
+        timeoutMs: 3000,
+        intervalMs: 10,
+        what: `message ${i} on every stream`,
+      });
+      const latest = Math.max(
+        ...streams.map((s) => s.events.find((e) => (e.data as ChatMessage).id === id)?.at ?? 0),
+      );
+      assert.ok(latest - sentAt < 1000, `message ${i} took ${latest - sentAt} ms to reach every viewer`);
+      if (i % 5 === 4) await new Promise((r) => setTimeout(r, 2000)); // the rate limit refills
+    }
+    // The viewer count pushed to every stream sums both processes.
+    await waitFor(
+      () => streams.every((s) => s.of<{ count: number }>('viewers').some((v) => v.count === 12)),
+      {
+        timeoutMs: 12_000,
+        what: 'viewers: 12 on every stream',
+      },
+    );
+  });
+
+  test('filtered words are masked; script in names and text is stored and sent as text', async () => {
+    const viewer = await join_('<script>alert(1)</script>', '127.0.0.3');
+    assert.equal(viewer.name, '<script>alert(1)</script>');
+    const r = await send(viewer.viewer_token, 'darn it, 바보야 <img src=x onerror=alert(1)>');
+    assert.equal(r.status, 201);
+    assert.match(r.headers['content-type'] as string, /^application\/json/);
+    assert.equal(r.body.data.text, '**** it, **야 <img src=x onerror=alert(1)>');
+    assert.equal(r.body.data.offset_seconds, null);
+    const id = r.body.data.id;
+    const got = await waitFor(() => streams[0]?.of<ChatMessage>('message').find((m) => m.id === id));
+    assert.equal(got.name, '<script>alert(1)</script>');
+    assert.equal(got.text, '**** it, **야 <img src=x onerror=alert(1)>');
+  });
+
+  test('moderation: host messages, deletion, pause, slow mode, guests only when allowed, audited', async () => {
+    const viewer = await join_('bob', '127.0.0.4');
+    const sent = await send(viewer.viewer_token, 'delete me');
+    assert.equal(sent.status, 201);
+    const host = await admin('/chat', 'POST', { text: 'Welcome!' });
+    assert.equal(host.status, 201);
+    assert.equal(host.body.data.role, 'host');
+    const del = await admin(`/chat/${sent.body.data.id}`, 'DELETE');
+    assert.equal(del.status, 204);
+    await waitFor(
+      () =>
+        streams.every((s) => s.of<{ id: string }>('message_deleted').some((d) => d.id === sent.body.data.id)),
+      {
+        what: 'message_deleted everywhere',
+      },
+    );
+    const history = await admin('/chat?limit=5');
+    assert.equal(history.status, 200);
+    const deleted = history.body.data.find((m: { id: string }) => m.id === sent.body.data.id);
+    assert.equal(deleted.deleted, true);
+    assert.equal(deleted.viewer_kind, 'guest');
+
+    assert.equal((await admin('/room', 'PATCH', { paused: true })).status, 200);
+    await waitFor(() => streams.every((s) => s.of<{ paused: boolean }>('settings').some((x) => x.paused)), {
+      what: 'settings (paused) everywhere',
+    });
+    const paused = await send(viewer.viewer_token, 'anyone?');
+    assert.equal(paused.status, 409);
+    assert.equal(paused.body.error.code, 'FH_ERR_CHAT_PAUSED');
+
+    assert.equal((await admin('/room', 'PATCH', { paused: false, slow_mode_seconds: 30 })).status, 200);
+    const patient = await join_('patient', '127.0.0.5');
+    assert.equal((await send(patient.viewer_token, 'one')).status, 201);
+    const slow = await send(patient.viewer_token, 'two');
+    assert.equal(slow.status, 429);
+    assert.equal(slow.body.error.code, 'FH_ERR_CHAT_SLOW_MODE');
+    assert.ok(Number(slow.headers['retry-after']) > 20);
+    assert.equal(
+      (await admin('/room', 'PATCH', { slow_mode_seconds: 0, guests_allowed: false })).status,
+      200,
+    );
+    const guest = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'late' },
+      { localAddress: '127.0.0.30' },
+    );
+    assert.equal(guest.status, 403);
+    assert.equal(guest.body.error.code, 'FH_ERR_CHAT_SIGN_IN_REQUIRED');
+    assert.equal((await admin('/room', 'PATCH', { guests_allowed: true })).status, 200);
+
+    const audit = await roomCall(`${base}/v1/audit?limit=100`, 'GET', undefined, { headers: auth });
+    const actions = new Set((audit.body.data as { action: string }[]).map((a) => a.action));
+    for (const a of ['live_room.settings_updated', 'live_room.message_deleted', 'live_room.host_message'])
+      assert.ok(actions.has(a), `audit has ${a}`);
+  });
+
+  test('bans cover the guest id and the address: a new guest from the same address is refused', async () => {
+    const viewer = await join_('troll', '127.0.0.50');
+    assert.equal((await send(viewer.viewer_token, 'spam')).status, 201);
+    const ban = await admin('/bans', 'POST', { viewer_id: viewer.viewer_id, reason: 'spam' });
+    assert.equal(ban.status, 201);
+    assert.equal(ban.body.data.until, null);
+    await waitFor(
+      () =>
+        streams.every((s) =>
+          s.of<{ viewer_id: string }>('viewer_banned').some((b) => b.viewer_id === viewer.viewer_id),
+        ),
+      {
+        what: 'viewer_banned everywhere',
+      },
+    );
+    const refused = await send(viewer.viewer_token, 'more spam');
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'FH_ERR_CHAT_BANNED');
+    const again = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'not a troll' },
+      { localAddress: '127.0.0.50' },
+    );
+    assert.equal(again.status, 403);
+    assert.equal(again.body.error.code, 'FH_ERR_CHAT_BANNED');
+    // Another address is another guest.
+    await join_('neighbour', '127.0.0.51');
+    // A time-out ends by itself; lifting a ban lets the guest back in.
+    const other = await join_('hothead', '127.0.0.52');
+    const timeout = await admin('/bans', 'POST', { viewer_id: other.viewer_id, duration_seconds: 60 });
+    assert.equal(timeout.status, 201);
+    assert.ok(Date.parse(timeout.body.data.until) > Date.now() + 50_000);
+    const list = await admin('/bans');
+    assert.equal(list.body.data.length, 2);
+    assert.equal((await admin(`/bans/${ban.body.data.id}`, 'DELETE')).status, 204);
+    assert.equal((await send(viewer.viewer_token, 'sorry')).status, 201);
+  });
+
+  test('a flood gets 429 with Retry-After, and the server stays up', async () => {
+    const viewer = await join_('flooder', '127.0.0.60');
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => send(viewer.viewer_token, `flood ${i}`)),
+    );
+    const ok = answers.filter((a) => a.status === 201).length;
+    const limited = answers.filter((a) => a.status === 429);
+    // The bucket holds five, whichever process each request reached.
+    assert.equal(ok, 5);
+    assert.equal(limited.length, 35);
+    assert.ok(
+      limited.every(
+        (a) => a.body.error.code === 'FH_ERR_CHAT_RATE_LIMITED' && Number(a.headers['retry-after']) >= 1,
+      ),
+    );
+    // New guests from one address are limited too.
+    const joins = await Promise.all(
+      Array.from({ length: 15 }, (_, i) =>
+        roomCall(`${room}/viewers`, 'POST', { nickname: `g${i}` }, { localAddress: '127.0.0.61' }),
+      ),
+    );
+    assert.ok(joins.some((j) => j.status === 429));
+    const reactions = await Promise.all(
+      Array.from({ length: 200 }, () => roomCall(`${room}/reactions`, 'POST', { kind: 'heart', count: 5 })),
+    );
+    assert.ok(reactions.every((r) => r.status === 202));
+    // Reactions are added up: a few events, not 200, and none lost.
+    await waitFor(
+      () =>
+        (streams[0]
+          ?.of<{ counts: { heart?: number } }>('reactions')
+          .reduce((s, r) => s + (r.counts.heart ?? 0), 0) ?? 0) >= 1000,
+      {
+        what: '1000 hearts',
+      },
+    );
+    assert.ok((streams[0]?.of('reactions').length ?? 0) <= 10);
+    assert.equal((await roomCall(`${base}/healthz`, 'GET')).status, 200);
+  });
+
+  test('bad bodies get coded errors: oversized, malformed, too long, control characters, no token', async () => {
+    const viewer = await join_('tester', '127.0.0.70');
+    const headers = { 'framehouse-viewer': viewer.viewer_token };
+    const big = await roomCall(`${room}/messages`, 'POST', undefined, {
+      headers,
+      raw: JSON.stringify({ text: 'x'.repeat(40_000) }),
+    });
+    assert.equal(big.status, 413);
+    const malformed = await roomCall(`${room}/messages`, 'POST', undefined, {
+      headers,
+      raw: '{"text": "unterminated',
+    });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.body.error.code, 'FH_ERR_VALIDATION');
+    const long = await send(viewer.viewer_token, 'y'.repeat(201));
+    assert.equal(long.status, 400);
+    assert.equal(long.body.error.code, 'FH_ERR_CHAT_MESSAGE_INVALID');
+    const control = await send(viewer.viewer_token, 'line\nbreak');
+    assert.equal(control.body.error.code, 'FH_ERR_CHAT_MESSAGE_INVALID');
+    const noToken = await roomCall(`${room}/messages`, 'POST', { text: 'hi' });
+    assert.equal(noToken.status, 401);
+    assert.equal(noToken.body.error.code, 'FH_ERR_CHAT_VIEWER_REQUIRED');
+    const forged = await send(`${viewer.viewer_token.slice(0, -3)}abc`, 'hi');
+    assert.equal(forged.status, 401);
+    const nickname = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: '   ' },
+      { localAddress: '127.0.0.71' },
+    );
+    assert.equal(nickname.body.error.code, 'FH_ERR_CHAT_NICKNAME_INVALID');
+    const kind = await roomCall(`${room}/reactions`, 'POST', { kind: 'poop' });
+    assert.equal(kind.status, 400);
+    assert.equal((await roomCall(`${base}/healthz`, 'GET')).status, 200);
+  });
+
+  test('products: create, order, pin (every viewer gets pinned), clicks, summary', async () => {
+    const a = await admin('/products', 'POST', {
+      title: 'Mug',
+      price: { amount: '12.50', currency: 'EUR' },
+      url: 'https://shop.example/mug',
+    });
+    assert.equal(a.status, 201);
+    const b = await admin('/products', 'POST', { title: 'Shirt' });
+    const js = await admin('/products', 'POST', { title: 'Bad', url: 'javascript:alert(1)' });
+    assert.equal(js.status, 400);
+    const order = await admin('/products/order', 'PUT', { ids: [b.body.data.id, a.body.data.id] });
+    assert.deepEqual(
+      order.body.data.map((p: { title: string }) => p.title),
+      ['Shirt', 'Mug'],
+    );
+    assert.equal((await admin(`/products/${a.body.data.id}/pin`, 'POST')).status, 200);
+    await waitFor(
+      () => streams.every((s) => s.of<{ id: string } | null>('pinned').some((p) => p?.id === a.body.data.id)),
+      {
+        what: 'pinned everywhere',
+      },
+    );
+    const roomNow = await roomCall(room, 'GET');
+    assert.equal(roomNow.body.data.pinned.title, 'Mug');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await roomCall(`${room}/products/${a.body.data.id}/clicks`, 'POST')).status, 204);
+    const listed = await admin('/products');
+    assert.equal(listed.body.data.find((p: { id: string }) => p.id === a.body.data.id).clicks, 3);
+    assert.equal((await admin('/pin', 'DELETE')).status, 204);
+    await waitFor(() => streams.every((s) => s.of('pinned').at(-1) === null), {
+      what: 'unpinned everywhere',
+    });
+    // No broadcast yet: no summary.
+    assert.equal((await admin('/summary')).body.error.code, 'FH_ERR_BROADCAST_NOT_FOUND');
+  });
+});
