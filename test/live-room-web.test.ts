@@ -102,6 +102,32 @@ describe('the live room in Chromium', { skip: !chromiumAvailable() }, () => {
     await server?.stop();
   });
 
+  // todo: on the room branch a PATCH of scheduled_at or poster_asset_id alone appends no room
+  // event, so the feed's epoch stays and a viewer arriving later is sent the snapshot cached
+  // before the change (scheduled_at null): no countdown. Drop the todo once the server sends it.
+  test('before the broadcast: the start time set on the host page is a countdown, and the chat is open', {
+    todo: 'room: snapshot cached across a schedule-only PATCH',
+  }, async () => {
+    // Before the broadcast: the start time set on the host page is a countdown for viewers, and
+    // the chat is open already.
+    await host.goto(`/streams/${stream.id}`);
+    const start = new Date(Date.now() + 2 * 3600_000);
+    const local = await host.evaluate<string>(
+      `(() => { const d = new Date(${start.getTime()}); const p = (n) => String(n).padStart(2, '0');
+          return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes()); })()`,
+    );
+    await host.getByLabel('Starts at (your time zone)').fill(local);
+    await host.getByRole('button', { name: 'Save the start time' }).click();
+    await host.getByText(/^Scheduled for/).waitFor();
+    await viewerA.goto(`/live/${pid}`);
+    const countdown = viewerA.locator('.countdown');
+    await viewerA.getByLabel('Nickname').waitFor({ timeout: 10_000 });
+    await countdown.waitFor({ timeout: 5_000 });
+    const left = Number(await countdown.getAttribute('data-seconds-left'));
+    assert.ok(left > 7000 && left <= 7200, `about 2 h left: ${left} s`);
+    assert.match((await countdown.textContent()) ?? '', /Starts in 1 h 5\d min/);
+  });
+
   test('the host adds a product from the stream page; the broadcast plays on the viewer page, LIVE', async () => {
     await host.goto(`/streams/${stream.id}`);
     await host.getByRole('heading', { name: 'Products' }).waitFor({ timeout: 15_000 });
@@ -114,9 +140,10 @@ describe('the live room in Chromium', { skip: !chromiumAvailable() }, () => {
     await form.getByRole('button', { name: 'Add the product' }).click();
     await host.locator('.product-list li', { hasText: 'Linen shirt' }).waitFor();
 
+    // The broadcast starts: the waiting page starts playing by itself (the room's status event).
+    if (!viewerA.url().includes(`/live/${pid}`)) await viewerA.goto(`/live/${pid}`);
     publisher = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, { seconds: 150 });
     await waitForStream(server.api, stream.id, (s) => s.status === 'active', 30_000);
-    await viewerA.goto(`/live/${pid}`);
     const player = viewerA.locator('.live-player');
     await waitForValue(
       () => player.getAttribute('data-phase'),
