@@ -56,7 +56,8 @@ export function LiveViewerPage({ playbackId, embedded = false }: { playbackId: s
         {room && (
           <span class="live-viewers" data-count={room.viewers}>
             <span class="live-dot" aria-hidden="true" />
-            {room.viewers.toLocaleString()} watching
+            {/* At least this viewer, before the first count arrives (counts are written every 5 s). */}
+            {Math.max(1, room.viewers).toLocaleString()} watching
           </span>
         )}
       </header>
