@@ -231,7 +231,7 @@ describe('live pages in Chromium', { skip: !chromiumAvailable() }, () => {
 
     await page.getByText('Edit', { exact: true }).click();
     await page.getByLabel('Title', { exact: true }).fill('Spring sale, day 2');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('heading', { name: /Spring sale, day 2/ }).waitFor();
     assert.equal((await get(stream.id)).title, 'Spring sale, day 2');
 

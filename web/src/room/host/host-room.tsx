@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
 import type { LiveStream } from '../../streams/live-stream.ts';
 import { useOwnerTokens } from '../../streams/owner-tokens.ts';
@@ -70,6 +70,9 @@ function LiveRoom(props: {
     : props.room;
   const save = (r: HostRoomData) => props.setRoom(r);
   const onAir = props.stream.status === 'active' || props.stream.status === 'disconnected';
+  // A broadcast seen on air while this page was open: its summary is shown once it ends.
+  const sawOnAir = useRef(false);
+  if (onAir) sawOnAir.current = true;
   return (
     <div class="host-room" data-connected={String(live.connected)}>
       <p class="host-viewers" data-count={room.viewers}>
@@ -91,7 +94,13 @@ function LiveRoom(props: {
           <SchedulePanel room={room} onSaved={save} />
         </div>
       </div>
-      {!onAir && <Summary streamId={props.stream.id} version={props.stream.status} />}
+      {!onAir && (
+        <Summary
+          streamId={props.stream.id}
+          version={props.stream.status}
+          known={sawOnAir.current || props.stream.recordings.length > 0}
+        />
+      )}
     </div>
   );
 }

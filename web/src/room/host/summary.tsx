@@ -4,15 +4,30 @@ import { ReactionIcon } from '../reaction-icon.tsx';
 import { REACTION_LABEL, REACTIONS } from '../types.ts';
 import { type BroadcastSummary, streamPath } from './host-types.ts';
 
-/** The last broadcast in numbers: viewers (peak, average), messages, reactions, clicks per product. */
-export function Summary({ streamId, version }: { streamId: string; version: string }) {
+/**
+ * The last broadcast in numbers: viewers (peak, average), messages, reactions, clicks per product.
+ * Loaded by itself when the page knows there was a broadcast (`known`: it saw one end, or the
+ * stream has recordings); otherwise on request, as a stream that never broadcast has none (404).
+ */
+export function Summary({ streamId, version, known }: { streamId: string; version: string; known: boolean }) {
   const [summary, setSummary] = useState<BroadcastSummary | null>(null);
+  const [asked, setAsked] = useState(false);
+  const [none, setNone] = useState(false);
   useEffect(() => {
+    if (!known && !asked) return;
     void api<{ data: BroadcastSummary }>(streamPath(streamId, '/summary'))
       .then((r) => setSummary(r.data))
-      .catch(() => setSummary(null)); // no broadcast yet
-  }, [streamId, version]);
-  if (!summary) return null;
+      .catch(() => setNone(true));
+  }, [streamId, version, known, asked]);
+  if (!summary)
+    return known ? null : (
+      <section class="panel broadcast-summary-ask">
+        <button type="button" class="secondary" onClick={() => setAsked(true)} disabled={asked}>
+          The last broadcast's numbers
+        </button>
+        {none && <p role="status">This stream has not broadcast yet.</p>}
+      </section>
+    );
   const reactions = REACTIONS.reduce((n, k) => n + (summary.reactions[k] ?? 0), 0);
   return (
     <section class="panel broadcast-summary" aria-labelledby="summary-heading">
