@@ -162,7 +162,7 @@ describe('live pages in Chromium', { skip: !chromiumAvailable() }, () => {
     );
     await waitForBadge('active');
     await page.getByText('Your encoder is live').waitFor();
-    const now = page.getByRole('region', { name: 'Now' });
+    const now = page.getByRole('region', { name: 'Stream health' });
     await now.waitFor();
     assert.equal(await now.locator('[data-field=ingest_bitrate]').textContent(), '3.1 Mbps');
     assert.equal(await now.locator('[data-field=fps]').textContent(), '30 fps');
@@ -231,7 +231,7 @@ describe('live pages in Chromium', { skip: !chromiumAvailable() }, () => {
 
     await page.getByText('Edit', { exact: true }).click();
     await page.getByLabel('Title', { exact: true }).fill('Spring sale, day 2');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('heading', { name: /Spring sale, day 2/ }).waitFor();
     assert.equal((await get(stream.id)).title, 'Spring sale, day 2');
 

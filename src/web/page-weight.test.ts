@@ -23,6 +23,11 @@ test('the player page stays within its download budget, and 360° adds three.js 
     'hls.js counts',
   );
   assert.ok(!flat.files.some((f) => /vr-view/.test(f.file)), 'a flat video does not download three.js');
+  // The live room's host panels (moderation, products) load with the stream page only.
+  assert.ok(
+    !flat.files.some((f) => /host-room/.test(f.file)),
+    'the player page does not download the host room',
+  );
   assert.ok(
     flat.gzipBytes <= PLAYER_BUDGET_GZIP_BYTES,
     `player page ${flat.gzipBytes} bytes gzipped, budget ${PLAYER_BUDGET_GZIP_BYTES}`,

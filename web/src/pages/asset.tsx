@@ -5,6 +5,7 @@ import { CopyField } from '../copy-field.tsx';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
 import { Player } from '../player/player.tsx';
 import { TokenSource } from '../player/token-source.ts';
+import { WithChatReplay } from '../room/chat-replay.tsx';
 import { canEdit, useSession } from '../session.ts';
 import { StatusBadge } from '../status-badge.tsx';
 
@@ -79,15 +80,17 @@ export function AssetPage({ id }: { id: string }) {
           <img src={`/v1/assets/${asset.id}/variants/1080p`} alt={title} />
         </figure>
       ) : playable && asset.playback ? (
-        <Player
-          key={`${asset.playback.hls}${signed}`}
-          hls={asset.playback.hls}
-          poster={asset.playback.thumbnail}
-          storyboard={asset.playback.storyboard}
-          is360={asset.is_360}
-          tokens={signed ? tokens : undefined}
-          title={title}
-        />
+        <WithChatReplay assetId={asset.id}>
+          <Player
+            key={`${asset.playback.hls}${signed}`}
+            hls={asset.playback.hls}
+            poster={asset.playback.thumbnail}
+            storyboard={asset.playback.storyboard}
+            is360={asset.is_360}
+            tokens={signed ? tokens : undefined}
+            title={title}
+          />
+        </WithChatReplay>
       ) : (
         <Progress asset={asset} />
       )}

@@ -3,8 +3,11 @@ import { ApiError, api } from '../api.ts';
 import { linkTokenSource } from '../player/link-tokens.ts';
 import { Player } from '../player/player.tsx';
 import { tokenExpiry } from '../player/token-source.ts';
+import { LiveViewerPage } from './live-viewer.tsx';
 
 interface PlaybackInfo {
+  /** A live stream's playback id: the embed is the live viewer page. */
+  live?: boolean;
   title: string | null;
   status: string;
   is_360: boolean;
@@ -50,6 +53,7 @@ export function EmbedPage({ playbackId }: { playbackId: string }) {
       </div>
     );
   if (!info) return <div class="embed" aria-busy="true" />;
+  if (info.live) return <LiveViewerPage playbackId={playbackId} embedded />;
   if (info.status !== 'ready')
     return <div class="embed embed-message">This video is still being processed. Try again in a minute.</div>;
   return (

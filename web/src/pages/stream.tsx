@@ -4,28 +4,19 @@ import { api } from '../api.ts';
 import { CopyField } from '../copy-field.tsx';
 import { LIVE_STREAM_EVENTS, useLiveEvents } from '../live.ts';
 import { LivePlayer } from '../player/live-player.tsx';
-import { TokenSource } from '../player/token-source.ts';
 import { canEdit, useSession } from '../session.ts';
 import { LiveStatusBadge } from '../streams/live-status-badge.tsx';
-import {
-  droppedRenditions,
-  formatBitrate,
-  type LiveStream,
-  STATUS_HELP,
-  streamTitle,
-} from '../streams/live-stream.ts';
+import { type LiveStream, STATUS_HELP, streamTitle } from '../streams/live-stream.ts';
 import { obsSettings } from '../streams/obs-settings.ts';
+import { useOwnerTokens } from '../streams/owner-tokens.ts';
 import { RecordingFields } from '../streams/recording-fields.tsx';
+import { StreamHealth } from '../streams/stream-health.tsx';
 
 /**
  * What the events do not carry (the live node's measurements while active, why a publish was
  * refused) is read again this often while the page is open.
  */
 const REFRESH_MS = 6000;
-
-type Minted = { data: { token: string; expires_at: string } };
-const mint = (playbackId: string) =>
-  api<Minted>('/v1/playback-tokens', { method: 'POST', json: { playback_id: playbackId, expires_in: 600 } });
 
 /**
  * `/streams/{id}`: everything a broadcaster needs — where to send the stream and how (OBS),
@@ -96,7 +87,8 @@ export function StreamPage({ id }: { id: string }) {
       {stream.playback && playbackId && (
         <OwnerPlayer stream={stream} hls={stream.playback.hls} playbackId={playbackId} />
       )}
-      {stream.current && <Current stream={stream} />}
+      {stream.current && <StreamHealth stream={stream} />}
+      {editable && playbackId && <LazyHostRoom stream={stream} />}
       <Ingest stream={stream} />
       {playbackId && (
         <section class="panel">
@@ -127,6 +119,27 @@ export function StreamPage({ id }: { id: string }) {
   );
 }
 
+type HostRoomModule = typeof import('../room/host/host-room.tsx');
+
+/**
+ * The room's host panels, fetched when the stream page opens: the viewer and embed pages share
+ * this bundle's entry and must not pay for moderation and product editing.
+ */
+function LazyHostRoom({ stream }: { stream: LiveStream }) {
+  const [mod, setMod] = useState<HostRoomModule | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import('../room/host/host-room.tsx').then(setMod, () => setFailed(true));
+  }, []);
+  if (failed)
+    return (
+      <p class="error" role="alert">
+        The room's controls could not be loaded. Reload the page.
+      </p>
+    );
+  return mod ? <mod.HostRoom stream={stream} /> : <p aria-busy="true">Loading the room…</p>;
+}
+
 function OwnerPlayer({
   stream,
   hls,
@@ -136,30 +149,14 @@ function OwnerPlayer({
   hls: string;
   playbackId: { id: string; policy: 'public' | 'signed' };
 }) {
-  const signed = playbackId.policy === 'signed';
-  const [tokens, setTokens] = useState<TokenSource | undefined>(undefined);
-  const [failure, setFailure] = useState<string | null>(null);
-  useEffect(() => {
-    if (!signed) return;
-    let source: TokenSource | undefined;
-    // The owner's own viewing: a short token, renewed through the API while the page is open.
-    void mint(playbackId.id)
-      .then(({ data }) => {
-        source = new TokenSource(data.token, data.expires_at, async () => (await mint(playbackId.id)).data);
-        setTokens(source);
-      })
-      .catch((err: Error) =>
-        setFailure(`This stream's playback is signed and no token could be made: ${err.message}`),
-      );
-    return () => source?.stop();
-  }, [playbackId.id, signed]);
+  const { tokens, failure, ready } = useOwnerTokens(playbackId.id, playbackId.policy === 'signed');
   if (failure)
     return (
       <p class="error" role="alert">
         {failure}
       </p>
     );
-  if (signed && !tokens) return <p aria-busy="true">Preparing the player…</p>;
+  if (!ready) return <p aria-busy="true">Preparing the player…</p>;
   return (
     <LivePlayer
       hls={hls}
@@ -169,41 +166,6 @@ function OwnerPlayer({
       status={stream.status}
       autoplay
     />
-  );
-}
-
-function Current({ stream }: { stream: LiveStream }) {
-  const c = stream.current;
-  if (!c) return null;
-  const dropped = droppedRenditions(c);
-  return (
-    <section class="panel live-current" aria-label="Now">
-      <h2>Now</h2>
-      <dl class="facts-grid">
-        <dt>Live since</dt>
-        <dd>{c.started_at ? new Date(c.started_at).toLocaleTimeString() : '—'}</dd>
-        <dt>Ingest bitrate</dt>
-        <dd data-field="ingest_bitrate">{formatBitrate(c.ingest_bitrate)}</dd>
-        <dt>Frame rate</dt>
-        <dd data-field="fps">{c.fps == null ? '—' : `${Math.round(c.fps * 100) / 100} fps`}</dd>
-        <dt>Renditions</dt>
-        <dd data-field="renditions">
-          {c.renditions?.length
-            ? c.renditions
-                .map(
-                  (r) =>
-                    `${r.name}${r.width && r.height ? ` (${r.width}×${r.height})` : ''} ${formatBitrate(r.bandwidth)}`,
-                )
-                .join(', ')
-            : '—'}
-        </dd>
-      </dl>
-      {dropped.length > 0 && (
-        <p class="warn" data-field="dropped">
-          Dropped to keep up in real time: {dropped.join(', ')}
-        </p>
-      )}
-    </section>
   );
 }
 

@@ -1,4 +1,5 @@
 import type Hls from 'hls.js';
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LiveStatus } from '../streams/live-stream.ts';
 import type { TokenSource } from './token-source.ts';
@@ -17,6 +18,12 @@ export interface LivePlayerProps {
    */
   status?: LiveStatus | undefined;
   autoplay?: boolean;
+  /** Shown before the broadcast starts (the room's poster). */
+  poster?: string | null | undefined;
+  /** Under "Waiting for the broadcast…" (the countdown to the scheduled start). */
+  waiting?: ComponentChildren;
+  /** Over the picture (floating reactions). */
+  children?: ComponentChildren;
 }
 
 type Phase = 'waiting' | 'loading' | 'playing' | 'ended' | 'error';
@@ -224,16 +231,19 @@ export function LivePlayer(props: LivePlayerProps) {
           ref={videoRef}
           controls={phase === 'playing' || phase === 'ended'}
           playsInline
+          poster={phase === 'waiting' && props.poster ? props.poster : undefined}
           crossOrigin="anonymous"
           muted={props.autoplay}
           onSeeking={clampToWindow}
           onEnded={() => setPhase('ended')}
         />
         {message && (
-          <p class={`live-message live-message-${phase}`} role="status">
-            {message}
-          </p>
+          <div class={`live-message live-message-${phase}${props.poster ? ' over-poster' : ''}`}>
+            <p role="status">{message}</p>
+            {phase === 'waiting' && props.waiting}
+          </div>
         )}
+        {props.children}
         {phase === 'playing' && error && (
           <p class="player-error" role="alert">
             {error}
@@ -245,7 +255,7 @@ export function LivePlayer(props: LivePlayerProps) {
               LIVE
             </span>
             {phase === 'playing' && !atEdge && (
-              <button type="button" class="go-live" onClick={goLive}>
+              <button type="button" class="go-live" onClick={goLive} title="Back to live">
                 Go live
               </button>
             )}

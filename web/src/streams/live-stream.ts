@@ -9,6 +9,15 @@ export interface LiveCurrent {
   fps: number | null;
   /** Rungs the live node dropped to keep up in realtime (names), when it did. */
   dropped_renditions?: unknown;
+  /** Stream health (docs/live-room.md), when the live node reports it. */
+  keyframe_interval?: number | null;
+  /** Media seconds encoded per wall-clock second, over the last seconds: below 1, it falls behind. */
+  transcode_speed?: number | null;
+  dropped_frames?: number | null;
+  /** Seconds from capture to the part being published. */
+  latency?: number | null;
+  audio?: boolean;
+  warnings?: Array<{ code: string; message: string }>;
   [more: string]: unknown;
 }
 

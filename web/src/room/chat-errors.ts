@@ -1,0 +1,40 @@
+import { RoomError } from './room-api.ts';
+
+export type Refusal =
+  | { kind: 'wait'; reason: 'slow' | 'rate'; until: number }
+  | { kind: 'banned'; until: string | null }
+  | { kind: 'sign-in' }
+  | { kind: 'rejoin' }
+  | { kind: 'message'; text: string };
+
+/** What a refused join or send means for the page, from the error's code. */
+export function refusal(err: unknown): Refusal {
+  if (!(err instanceof RoomError)) return { kind: 'message', text: (err as Error).message };
+  switch (err.code) {
+    case 'FH_ERR_CHAT_SLOW_MODE':
+    case 'FH_ERR_CHAT_RATE_LIMITED':
+      return {
+        kind: 'wait',
+        reason: err.code === 'FH_ERR_CHAT_SLOW_MODE' ? 'slow' : 'rate',
+        until: Date.now() + (err.retryAfter ?? 5) * 1000,
+      };
+    case 'FH_ERR_CHAT_BANNED':
+      return { kind: 'banned', until: typeof err.details?.until === 'string' ? err.details.until : null };
+    case 'FH_ERR_CHAT_SIGN_IN_REQUIRED':
+      return { kind: 'sign-in' };
+    case 'FH_ERR_CHAT_VIEWER_REQUIRED':
+      return { kind: 'rejoin' };
+    case 'FH_ERR_CHAT_PAUSED':
+      return { kind: 'message', text: 'The host has paused the chat for now.' };
+    case 'FH_ERR_CHAT_MESSAGE_INVALID':
+      return { kind: 'message', text: `That message cannot be sent: ${err.message}` };
+    default:
+      return { kind: 'message', text: err.message };
+  }
+}
+
+/** A time-out's end in the viewer's words. */
+export const untilWords = (until: string | null) =>
+  until
+    ? `You are timed out until ${new Date(until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}.`
+    : 'You have been removed from this chat.';

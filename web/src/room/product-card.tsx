@@ -1,0 +1,53 @@
+import { formatPrice, type Product } from './types.ts';
+
+/**
+ * The product the host pinned. Its link opens in a new tab; the click is counted first with a
+ * request that outlives the page's focus (keepalive), so the count does not hold up the link.
+ */
+export function ProductCard(props: {
+  product: Product;
+  playbackId: string;
+  playbackToken: (() => string | null) | undefined;
+  pinnedAt?: number | null;
+}) {
+  const p = props.product;
+  const price = formatPrice(p.price);
+  const click = () => {
+    const token = props.playbackToken?.();
+    void fetch(
+      `/v1/rooms/${encodeURIComponent(props.playbackId)}/products/${encodeURIComponent(p.id)}/clicks`,
+      {
+        method: 'POST',
+        keepalive: true,
+        credentials: 'same-origin',
+        ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      },
+    ).catch(() => {});
+  };
+  return (
+    <aside
+      class="product-card"
+      aria-label="Featured product"
+      data-product-id={p.id}
+      data-pinned-at={props.pinnedAt ?? ''}
+    >
+      {p.image_url && <img src={p.image_url} alt="" width={72} height={72} loading="lazy" />}
+      <div class="product-body">
+        <p class="product-title">{p.title}</p>
+        {price && <p class="product-price">{price}</p>}
+      </div>
+      {p.url && (
+        <a
+          class="button product-link"
+          href={p.url}
+          target="_blank"
+          rel="noopener"
+          onClick={click}
+          aria-label={`${price ? 'Buy' : 'View'}: ${p.title} (opens in a new tab)`}
+        >
+          {price ? 'Buy' : 'View'}
+        </a>
+      )}
+    </aside>
+  );
+}
