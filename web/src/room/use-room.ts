@@ -90,6 +90,11 @@ export function useRoom(
       });
       listen<{ count: number }>('viewers', ({ count }) => patchRoom((r) => ({ ...r, viewers: count })));
       listen<RoomSettings>('settings', (settings) => patchRoom((r) => ({ ...r, settings })));
+      // The host moved the start time or changed the poster: the countdown follows.
+      listen<{ scheduled_at: string | null; poster_url: string | null }>(
+        'schedule',
+        ({ scheduled_at, poster_url }) => patchRoom((r) => ({ ...r, scheduled_at, poster_url })),
+      );
       listen<{ status: RoomStatus; started_at: string | null }>('status', ({ status, started_at }) =>
         patchRoom((r) => ({ ...r, status, started_at })),
       );
