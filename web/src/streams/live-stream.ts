@@ -14,8 +14,10 @@ export interface LiveCurrent {
   /** Media seconds encoded per wall-clock second, over the last seconds: below 1, it falls behind. */
   transcode_speed?: number | null;
   dropped_frames?: number | null;
-  /** Seconds from capture to the part being published. */
+  /** Seconds a viewer plays behind the arriving video: the server's delay plus the player's hold-back. */
   latency?: number | null;
+  /** Seconds from a frame arriving to the part holding it being published. */
+  server_latency?: number | null;
   audio?: boolean;
   warnings?: Array<{ code: string; message: string }>;
   [more: string]: unknown;

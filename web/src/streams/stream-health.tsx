@@ -16,6 +16,7 @@ export function StreamHealth({ stream }: { stream: LiveStream }) {
   const speed = num(c.transcode_speed);
   const droppedFrames = num(c.dropped_frames);
   const latency = num(c.latency);
+  const serverLatency = num(c.server_latency);
   const warnings = Array.isArray(c.warnings) ? c.warnings : [];
   return (
     <section class="panel live-current" aria-label="Stream health">
@@ -74,7 +75,10 @@ export function StreamHealth({ stream }: { stream: LiveStream }) {
         {latency !== null && (
           <>
             <dt>Latency</dt>
-            <dd data-field="latency">{round(latency, 1)} s from capture to publish</dd>
+            <dd data-field="latency">
+              viewers about {round(latency, 1)} s behind the video arriving
+              {serverLatency !== null && ` (published ${round(serverLatency, 2)} s after it arrives)`}
+            </dd>
           </>
         )}
         {c.audio === false && (
