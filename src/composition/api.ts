@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { WhepOrigin } from '../live/whep/whep-origin.ts';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
@@ -44,7 +45,7 @@ export async function buildHttp(
     store,
     assets: vod.assets,
     tracks: vod.tracks,
-    live: { streams: live.streams, addresses: live.addresses, origin: liveOrigin },
+    live: { streams: live.streams, addresses: live.addresses, origin: liveOrigin, whep: new WhepOrigin({ local: live.localWhep }) },
     urlIngest: ingest.urlIngest,
     imports: ingest.imports,
     storageHookSecret: config.storageHookSecret,

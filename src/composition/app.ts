@@ -37,6 +37,7 @@ import type { Imports } from '../imports/imports.service.ts';
 import { registerStorageHookRoute } from '../imports/storage-hook.routes.ts';
 import type { UrlIngest } from '../ingest/url-ingest.ts';
 import type { LiveOrigin } from '../live/origin/live-origin.ts';
+import type { WhepOrigin } from '../live/whep/whep-origin.ts';
 import type { IngestAddresses } from '../live/streams/ingest-addresses.ts';
 import { registerLiveStreamRoutes } from '../live/streams/live-streams.routes.ts';
 import type { LiveStreamsService } from '../live/streams/live-streams.service.ts';
@@ -60,7 +61,7 @@ export interface AppDeps {
   /** Subtitle and caption tracks of assets. */
   tracks: TracksService;
   /** Live streams and the ingest addresses their API shows. */
-  live: { streams: LiveStreamsService; addresses: IngestAddresses; origin: LiveOrigin };
+  live: { streams: LiveStreamsService; addresses: IngestAddresses; origin: LiveOrigin; whep: WhepOrigin };
   /** Assets from a URL (`POST /v1/assets` with JSON). */
   urlIngest: UrlIngest;
   /** Objects under imports/ as assets: the storage hook (on with its secret) and image batches. */
@@ -237,6 +238,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     images: deps.images.renditions,
     tracks: deps.tracks,
     live: deps.live.origin,
+    whep: deps.live.whep,
     hot: deps.hot,
   });
   registerAccessRoutes(app, {

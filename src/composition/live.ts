@@ -5,6 +5,7 @@ import { LiveNode } from '../live/node/live-node.ts';
 import { type LiveDirectory, LiveOrigin, type LocalPackagers } from '../live/origin/live-origin.ts';
 import { finishBroadcastJob, finishBroadcastSpec } from '../live/recording/finish-broadcast.job.ts';
 import { IngestAddresses } from '../live/streams/ingest-addresses.ts';
+import type { LocalWhep } from '../live/whep/whep-origin.ts';
 import { LiveStreamsService } from '../live/streams/live-streams.service.ts';
 import { enqueueJob } from '../queue/jobs.ts';
 import { newId } from '../shared/ids.ts';
@@ -51,6 +52,15 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
     },
     packager: (broadcastId) => node?.packager(broadcastId) ?? null,
   };
+  const localWhep: LocalWhep = {
+    get nodeId() {
+      return node?.nodeId ?? null;
+    },
+    get hub() {
+      return node?.hub ?? null;
+    },
+    feed: (broadcastId) => node?.feed(broadcastId) ?? null,
+  };
   const directory: LiveDirectory = {
     async byPlaybackId(playbackId) {
       const found = await streams.byPlaybackId(playbackId);
@@ -72,6 +82,7 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
     addresses,
     directory,
     local,
+    localWhep,
     attachNode(n: LiveNode) {
       node = n;
     },
@@ -110,6 +121,11 @@ export async function startLiveNode(
       dvrSeconds: config.liveDvrSeconds,
       ffmpegPath: config.ffmpegPath,
       x264Preset: config.liveX264Preset,
+      whep: {
+        maxViewers: config.whepMaxViewers,
+        publicIp: config.whepPublicIp ?? null,
+        portRange: config.whepPorts,
+      },
     },
     { streams: live.streams, store, log },
   );
