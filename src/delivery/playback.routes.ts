@@ -314,6 +314,8 @@ export async function registerPlaybackRoutes(
           },
         },
         async (request, reply) => {
+          if (!/^application\/sdp\s*(;|$)/i.test(request.headers['content-type'] ?? ''))
+            throw new AppError('FH_ERR_UNSUPPORTED_CONTENT_TYPE', 'A WHEP offer is sent as Content-Type: application/sdp.');
           if (typeof request.body !== 'string' || request.body.length === 0)
             throw new AppError('FH_ERR_WHEP_BAD_OFFER', 'Send the SDP offer as the body (Content-Type: application/sdp).');
           const onAir = await findLive(request, reply);

@@ -7,6 +7,7 @@
  */
 import { AppError, ERROR_CODES, type ErrorCode } from '../../shared/errors.ts';
 import { INTERNAL_HEADER, type LiveTarget } from '../origin/live-origin.ts';
+import { chooseFromOffer } from './sdp-offer.ts';
 import type { WhepFeed } from './whep-feed.ts';
 import type { WhepHub } from './whep-hub.ts';
 
@@ -38,6 +39,9 @@ export class WhepOrigin {
     target: LiveTarget,
     req: { offer: string; hop: boolean; token?: string | undefined },
   ): Promise<WhepOffered> {
+    // A body that is no offer is the viewer's mistake whatever the stream is doing, on any node.
+    const choice = chooseFromOffer(req.offer);
+    if ('problem' in choice) throw new AppError('FH_ERR_WHEP_BAD_OFFER', choice.problem);
     const broadcastId = onAir(target);
     const held = this.#local.feed(broadcastId);
     if (held) {
