@@ -8,7 +8,7 @@ import { type LiveStreamBody, type Publisher, publishRtmp, waitForStream } from 
 import { freePort } from './helpers/processes.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { waitForValue } from './helpers/wait.ts';
-import { openWhepPage, startWhep, whepOffer, whepReceived as received } from './helpers/whep-client.ts';
+import { openWhepPage, whepReceived as received, startWhep, whepOffer } from './helpers/whep-client.ts';
 
 describe('live: WebRTC playback (WHEP)', { skip: !chromiumAvailable() }, () => {
   let server: TestServer;
@@ -47,7 +47,10 @@ describe('live: WebRTC playback (WHEP)', { skip: !chromiumAvailable() }, () => {
     const notOnAir = await post('v=0\r\n');
     // The body is checked first: not an offer is a 400 whatever the stream does.
     assert.equal(notOnAir.status, 400);
-    assert.equal(((await notOnAir.json()) as { error: { code: string } }).error.code, 'FH_ERR_WHEP_BAD_OFFER');
+    assert.equal(
+      ((await notOnAir.json()) as { error: { code: string } }).error.code,
+      'FH_ERR_WHEP_BAD_OFFER',
+    );
     const page = await browser.newPage();
     try {
       await openWhepPage(page, server.url);
@@ -63,7 +66,10 @@ describe('live: WebRTC playback (WHEP)', { skip: !chromiumAvailable() }, () => {
       body: 'v=0\r\n',
     });
     assert.equal(unknown.status, 404);
-    assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'FH_ERR_PLAYBACK_NOT_FOUND');
+    assert.equal(
+      ((await unknown.json()) as { error: { code: string } }).error.code,
+      'FH_ERR_PLAYBACK_NOT_FOUND',
+    );
   });
 
   test('Chromium plays the stream: frames decode, audio arrives; the cap answers 503; a reconnect goes on; DELETE ends it', async () => {
@@ -116,7 +122,11 @@ describe('live: WebRTC playback (WHEP)', { skip: !chromiumAvailable() }, () => {
     await waitForValue(
       () => received(page),
       (s) => s.framesDecoded > before + 60,
-      { timeoutMs: 30_000, intervalMs: 250, what: 'frames of the reconnected broadcast over the same session' },
+      {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        what: 'frames of the reconnected broadcast over the same session',
+      },
     );
     assert.equal(viewers(), 1);
 
@@ -127,13 +137,19 @@ describe('live: WebRTC playback (WHEP)', { skip: !chromiumAvailable() }, () => {
     assert.equal(viewers(), 0);
     const again = await fetch(new URL(location, server.url), { method: 'DELETE' });
     assert.equal(again.status, 404);
-    assert.equal(((await again.json()) as { error: { code: string } }).error.code, 'FH_ERR_WHEP_SESSION_NOT_FOUND');
+    assert.equal(
+      ((await again.json()) as { error: { code: string } }).error.code,
+      'FH_ERR_WHEP_SESSION_NOT_FOUND',
+    );
     // What was already on its way drains (the receiver's jitter buffer, a busy decoder), then nothing.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const stalled = (await received(page)).framesDecoded;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const after = await received(page);
-    assert.ok(after.framesDecoded - stalled < 5, `no frames after DELETE (${stalled} → ${JSON.stringify(after)})`);
+    assert.ok(
+      after.framesDecoded - stalled < 5,
+      `no frames after DELETE (${stalled} → ${JSON.stringify(after)})`,
+    );
     await page.close();
   });
 
@@ -142,11 +158,18 @@ describe('live: WebRTC playback (WHEP)', { skip: !chromiumAvailable() }, () => {
     await openWhepPage(page, server.url);
     const r = await startWhep(page, whepUrl());
     assert.equal(r.status, 201, r.error);
-    await waitForValue(() => received(page), (s) => s.framesDecoded > 10, { timeoutMs: 20_000, intervalMs: 250 });
+    await waitForValue(
+      () => received(page),
+      (s) => s.framesDecoded > 10,
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
     assert.equal(viewers(), 1);
     const complete = await server.api(`/v1/live-streams/${stream.id}/complete`, { method: 'POST' });
     assert.ok(complete.status < 300, JSON.stringify(complete.body));
-    await waitForValue(viewers, (n) => n === 0, { timeoutMs: 10_000, what: 'the viewer to be ended with the broadcast' });
+    await waitForValue(viewers, (n) => n === 0, {
+      timeoutMs: 10_000,
+      what: 'the viewer to be ended with the broadcast',
+    });
     await page.close();
   });
 });

@@ -315,9 +315,15 @@ export async function registerPlaybackRoutes(
         },
         async (request, reply) => {
           if (!/^application\/sdp\s*(;|$)/i.test(request.headers['content-type'] ?? ''))
-            throw new AppError('FH_ERR_UNSUPPORTED_CONTENT_TYPE', 'A WHEP offer is sent as Content-Type: application/sdp.');
+            throw new AppError(
+              'FH_ERR_UNSUPPORTED_CONTENT_TYPE',
+              'A WHEP offer is sent as Content-Type: application/sdp.',
+            );
           if (typeof request.body !== 'string' || request.body.length === 0)
-            throw new AppError('FH_ERR_WHEP_BAD_OFFER', 'Send the SDP offer as the body (Content-Type: application/sdp).');
+            throw new AppError(
+              'FH_ERR_WHEP_BAD_OFFER',
+              'Send the SDP offer as the body (Content-Type: application/sdp).',
+            );
           const onAir = await findLive(request, reply);
           if (!onAir || !whep) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
           try {
@@ -346,7 +352,11 @@ export async function registerPlaybackRoutes(
           const { sessionId = '' } = request.params as { sessionId?: string };
           const onAir = await findLive(request, reply);
           if (!onAir || !whep) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
-          await whep.stop(onAir.playbackId, onAir.target, { sessionId, hop: isHop(request), token: onAir.token });
+          await whep.stop(onAir.playbackId, onAir.target, {
+            sessionId,
+            hop: isHop(request),
+            token: onAir.token,
+          });
           return reply.code(204).send();
         },
       );

@@ -143,11 +143,13 @@ export const ERROR_CODES = {
   },
   FH_ERR_WHEP_FULL: {
     status: 503,
-    message: 'This live node has as many WebRTC viewers as it may (FRAMEHOUSE_WHEP_MAX_VIEWERS): try again later or use HLS.',
+    message:
+      'This live node has as many WebRTC viewers as it may (FRAMEHOUSE_WHEP_MAX_VIEWERS): try again later or use HLS.',
   },
   FH_ERR_WHEP_UNAVAILABLE: {
     status: 409,
-    message: 'This live stream cannot be played over WebRTC right now (it has no rendition WebRTC can carry): use HLS.',
+    message:
+      'This live stream cannot be played over WebRTC right now (it has no rendition WebRTC can carry): use HLS.',
   },
   FH_ERR_WHEP_SESSION_NOT_FOUND: { status: 404, message: 'No WebRTC session has this id (it has ended).' },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },

@@ -5,11 +5,11 @@ import type { ObjectStore } from '../../storage/object-store.ts';
 import type { LocalPackagers } from '../origin/live-origin.ts';
 import type { LivePackager, RecordedSegment } from '../packager/live-packager.ts';
 import { SegmentRecorder } from '../recording/segment-recorder.ts';
+import type { LiveStreamsService } from '../streams/live-streams.service.ts';
+import type { LivePreset } from '../transcode/live-ffmpeg-args.ts';
 import { WhepFeed } from '../whep/whep-feed.ts';
 import { WhepHub } from '../whep/whep-hub.ts';
 import type { LocalWhep } from '../whep/whep-origin.ts';
-import type { LiveStreamsService } from '../streams/live-streams.service.ts';
-import type { LivePreset } from '../transcode/live-ffmpeg-args.ts';
 import { BroadcastSession, type ResumePoint } from './broadcast-session.ts';
 import type { LiveIngest } from './ingest.ts';
 import { IngestListeners } from './ingest-listeners.ts';
@@ -175,7 +175,9 @@ export class LiveNode implements LocalPackagers, LocalWhep {
       clearTimeout(held.windowTimer);
       held.stream = stream;
       held.activating = true;
-      await held.session.whep?.feed.open().catch((err: unknown) => log.warn({ err }, 'WebRTC ports could not be bound'));
+      await held.session.whep?.feed
+        .open()
+        .catch((err: unknown) => log.warn({ err }, 'WebRTC ports could not be bound'));
       held.session.attach(ingest);
       ingest.onEnd((why) => void this.#onIngestEnd(held as Held, ingest, why));
     } else {
@@ -184,7 +186,9 @@ export class LiveNode implements LocalPackagers, LocalWhep {
         resumed?.broadcast ?? (await this.#streams.startBroadcast(stream.id, { nodeId: this.nodeId }));
       held = this.#hold(stream, broadcast.id, broadcast.started_at, resumed?.point);
       // The ports ffmpeg sends WebRTC's RTP to, bound before it starts (it only sends).
-      await held.session.whep?.feed.open().catch((err: unknown) => log.warn({ err }, 'WebRTC ports could not be bound'));
+      await held.session.whep?.feed
+        .open()
+        .catch((err: unknown) => log.warn({ err }, 'WebRTC ports could not be bound'));
       held.session.attach(ingest);
       // Heard from now on: a publisher that leaves while the stream is being marked active
       // still starts the reconnect window.

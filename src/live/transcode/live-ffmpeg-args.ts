@@ -89,8 +89,7 @@ export function webrtcRung(rungs: LiveRung[]): LiveRung | null {
   return rungs.find((r) => !r.copy) ?? null;
 }
 
-const rtpUrl = (port: number, size: number) =>
-  `rtp://127.0.0.1:${port}?rtcpport=${port}&pkt_size=${size}`;
+const rtpUrl = (port: number, size: number) => `rtp://127.0.0.1:${port}?rtcpport=${port}&pkt_size=${size}`;
 
 export function liveTranscodeArgs(
   input: { format: 'flv' | 'mpegts' },

@@ -109,7 +109,11 @@ export function chooseFromOffer(sdp: string): OfferChoice | OfferProblem {
 }
 
 function codecOf(section: MediaSection, pt: number): OfferedCodec {
-  return { payloadType: pt, parameters: section.fmtp.get(pt) ?? '', feedback: section.feedback.get(pt) ?? [] };
+  return {
+    payloadType: pt,
+    parameters: section.fmtp.get(pt) ?? '',
+    feedback: section.feedback.get(pt) ?? [],
+  };
 }
 
 /** fmtp `a=b;c=d` as a map, keys lower-cased. */

@@ -44,13 +44,19 @@ export class WhepFeed {
 
   /** Binds both ports on the loopback (once; later calls answer the same ports). */
   async open(): Promise<{ video: number; audio: number }> {
-    if (this.#ports) return this.#ports;
     if (this.#closed) throw new Error('WhepFeed: closed');
+    if (this.#ports) return this.#ports;
     const video = await bindLoopback((msg) => this.#receive('video', msg));
     const audio = await bindLoopback((msg) => this.#receive('audio', msg)).catch((err: unknown) => {
       video.socket.close();
       throw err;
     });
+    if (this.#closed) {
+      // Closed while binding: nothing may stay bound.
+      video.socket.close();
+      audio.socket.close();
+      throw new Error('WhepFeed: closed');
+    }
     this.#video = video.socket;
     this.#audio = audio.socket;
     this.#ports = { video: video.port, audio: audio.port };
@@ -84,7 +90,9 @@ export class WhepFeed {
    * The newest keyframe, as long as it belongs to the source sending now and is recent (a source
    * that stalled shows nothing rather than an old picture), with where that source is now.
    */
-  latestKeyframe(now = Date.now()): { packets: FeedPacket[]; source: { ssrc: number; timestamp: number; at: number } } | null {
+  latestKeyframe(
+    now = Date.now(),
+  ): { packets: FeedPacket[]; source: { ssrc: number; timestamp: number; at: number } } | null {
     const first = this.#keyframe[0];
     const last = this.#lastVideo;
     if (!first || !last || first.rtp.ssrc !== last.ssrc || now - first.at > KEYFRAME_MAX_AGE_MS) return null;

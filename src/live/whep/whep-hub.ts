@@ -47,7 +47,11 @@ export class WhepHub {
   }
 
   /** Answers a viewer's offer for a broadcast's feed: the session id and the SDP answer. */
-  async open(broadcastId: string, feed: WhepFeed, offer: string): Promise<{ sessionId: string; answer: string }> {
+  async open(
+    broadcastId: string,
+    feed: WhepFeed,
+    offer: string,
+  ): Promise<{ sessionId: string; answer: string }> {
     const choice = chooseFromOffer(offer);
     if ('problem' in choice) throw new AppError('FH_ERR_WHEP_BAD_OFFER', choice.problem);
     if (this.#sessions.size + this.#pending >= this.#o.maxViewers) throw new AppError('FH_ERR_WHEP_FULL');
@@ -79,7 +83,10 @@ export class WhepHub {
       if (err instanceof AppError) throw err;
       // werift rejected what our own check let through: still the offer's fault, and a 400.
       log.info({ err }, 'WebRTC offer could not be answered');
-      throw new AppError('FH_ERR_WHEP_BAD_OFFER', `The SDP offer could not be answered: ${(err as Error).message}`);
+      throw new AppError(
+        'FH_ERR_WHEP_BAD_OFFER',
+        `The SDP offer could not be answered: ${(err as Error).message}`,
+      );
     } finally {
       this.#pending--;
     }

@@ -85,7 +85,8 @@ export class WhepOrigin {
 
   /** The internal URL of the node holding the broadcast, when it is another one. */
   #remoteBase(target: LiveTarget, hop: boolean): string {
-    if (!hop && target.internalUrl !== null && target.nodeId !== this.#local.nodeId) return target.internalUrl;
+    if (!hop && target.internalUrl !== null && target.nodeId !== this.#local.nodeId)
+      return target.internalUrl;
     // On air, but no live node holds it right now (its node died; the encoder has not reconnected).
     throw new AppError('FH_ERR_LIVE_NODE_UNREACHABLE');
   }
