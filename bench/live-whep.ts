@@ -47,7 +47,10 @@ const seconds = Number(flags.seconds);
 const warmup = Number(flags.warmup);
 const [width, height] = (flags.size ?? '').split('x').map(Number) as [number, number];
 const FPS = 30;
-const viewerCounts = (flags.viewers ?? '1').split(',').map(Number).filter((n) => n >= 1);
+const viewerCounts = (flags.viewers ?? '1')
+  .split(',')
+  .map(Number)
+  .filter((n) => n >= 1);
 const cpuWindow = Number(flags['cpu-seconds']);
 const CELL = 8;
 
@@ -120,8 +123,10 @@ const PAGE_SCRIPT = `(() => {
       pc.onicegatheringstatechange = () => pc.iceGatheringState === 'complete' && resolve();
       setTimeout(resolve, 2000);
     });
+    if (measure) data.offerSentAt = Date.now();
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription.sdp });
     const text = await res.text();
+    if (measure) data.answeredAt = Date.now();
     if (res.status !== 201) return res.status + ' ' + text;
     viewer.location = res.headers.get('location');
     await pc.setRemoteDescription({ type: 'answer', sdp: text });
@@ -186,8 +191,11 @@ try {
     if (Date.now() - t0 > 30_000) throw new Error('no decodable frame in 30 s');
     await sleep(100);
   }
-  const firstFrameMs = Date.now() - t0;
-  log(`ladder ${ladder}; first decodable frame ${firstFrameMs} ms after the offer; warming up ${warmup} s`);
+  const sent = await page.evaluate<{ offerSentAt: number; answeredAt: number }>('window.benchData');
+  const firstShown = (await frames()).find((f) => f.t !== null)?.shown ?? Number.NaN;
+  const firstFrameMs = firstShown - sent.offerSentAt;
+  const startup = `first decodable frame ${Math.round(firstFrameMs)} ms after the offer was POSTed (answer after ${sent.answeredAt - sent.offerSentAt} ms; ICE gathering before it ${sent.offerSentAt - t0} ms)`;
+  log(`ladder ${ladder}; ${startup}; warming up ${warmup} s`);
   await sleep(warmup * 1000);
 
   // Latency with one viewer.
@@ -238,7 +246,17 @@ try {
   out.push('');
   out.push(
     textTable({
-      head: ['glass-to-glass', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'frames', 'unreadable', 'missing', 'height'],
+      head: [
+        'glass-to-glass',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'frames',
+        'unreadable',
+        'missing',
+        'height',
+      ],
       rows: [
         [
           `WHEP, ${seconds} s`,
@@ -255,7 +273,7 @@ try {
     }),
   );
   out.push(
-    `first decodable frame ${firstFrameMs} ms after the offer was sent; server tree ${serverCpuLatency.toFixed(1)}% of a core, whole machine ${machineCpu.toFixed(0)}% (of 200) during the latency run`,
+    `${startup}; server tree ${serverCpuLatency.toFixed(1)}% of a core, whole machine ${machineCpu.toFixed(0)}% (of 200) during the latency run`,
   );
   out.push('');
   out.push(
