@@ -116,6 +116,9 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'POST /v1/playback-tokens': 'playback:sign',
   // Needs a renewable token for that id, checked by the route.
   'POST /play/:playbackId/token': 'playback',
+  // WebRTC playback (WHEP): the route checks a signed id's token, as for the playlists.
+  'POST /play/:playbackId/whep': 'playback',
+  'DELETE /play/:playbackId/whep/:sessionId': 'playback',
   'GET /v1/playback-keys': 'admin',
   'GET /v1/playback-keys/verification': 'admin',
   'POST /v1/playback-keys': 'admin',

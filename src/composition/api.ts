@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.ts';
 import { HotObjects } from '../delivery/hot-objects.ts';
 import type { LiveOrigin } from '../live/origin/live-origin.ts';
+import { WhepOrigin } from '../live/whep/whep-origin.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
 import { type AccessServices, prepareAccess } from './access.ts';
@@ -46,7 +47,12 @@ export async function buildHttp(
     store,
     assets: vod.assets,
     tracks: vod.tracks,
-    live: { streams: live.streams, addresses: live.addresses, origin: liveOrigin },
+    live: {
+      streams: live.streams,
+      addresses: live.addresses,
+      origin: liveOrigin,
+      whep: new WhepOrigin({ local: live.localWhep }),
+    },
     urlIngest: ingest.urlIngest,
     imports: ingest.imports,
     storageHookSecret: config.storageHookSecret,

@@ -40,6 +40,7 @@ import type { LiveOrigin } from '../live/origin/live-origin.ts';
 import type { IngestAddresses } from '../live/streams/ingest-addresses.ts';
 import { registerLiveStreamRoutes } from '../live/streams/live-streams.routes.ts';
 import type { LiveStreamsService } from '../live/streams/live-streams.service.ts';
+import type { WhepOrigin } from '../live/whep/whep-origin.ts';
 import { registerAdminRoutes } from '../ops/admin.routes.ts';
 import { registerMetricsRoute } from '../ops/metrics.routes.ts';
 import type { Metrics } from '../ops/metrics.ts';
@@ -61,7 +62,7 @@ export interface AppDeps {
   /** Subtitle and caption tracks of assets. */
   tracks: TracksService;
   /** Live streams and the ingest addresses their API shows. */
-  live: { streams: LiveStreamsService; addresses: IngestAddresses; origin: LiveOrigin };
+  live: { streams: LiveStreamsService; addresses: IngestAddresses; origin: LiveOrigin; whep: WhepOrigin };
   /** Assets from a URL (`POST /v1/assets` with JSON). */
   urlIngest: UrlIngest;
   /** Objects under imports/ as assets: the storage hook (on with its secret) and image batches. */
@@ -241,6 +242,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     images: deps.images.renditions,
     tracks: deps.tracks,
     live: deps.live.origin,
+    whep: deps.live.whep,
     hot: deps.hot,
   });
   registerAccessRoutes(app, {

@@ -7,6 +7,7 @@ import { finishBroadcastJob, finishBroadcastSpec } from '../live/recording/finis
 import { announceRoomStatus } from '../live/room/room-log.ts';
 import { IngestAddresses } from '../live/streams/ingest-addresses.ts';
 import { LiveStreamsService } from '../live/streams/live-streams.service.ts';
+import type { LocalWhep } from '../live/whep/whep-origin.ts';
 import { enqueueJob } from '../queue/jobs.ts';
 import { newId } from '../shared/ids.ts';
 import type { Infrastructure } from './infrastructure.ts';
@@ -54,6 +55,15 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
     },
     packager: (broadcastId) => node?.packager(broadcastId) ?? null,
   };
+  const localWhep: LocalWhep = {
+    get nodeId() {
+      return node?.nodeId ?? null;
+    },
+    get hub() {
+      return node?.hub ?? null;
+    },
+    feed: (broadcastId) => node?.feed(broadcastId) ?? null,
+  };
   const directory: LiveDirectory = {
     async byPlaybackId(playbackId) {
       const found = await streams.byPlaybackId(playbackId);
@@ -75,6 +85,7 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
     addresses,
     directory,
     local,
+    localWhep,
     attachNode(n: LiveNode) {
       node = n;
     },
@@ -113,6 +124,11 @@ export async function startLiveNode(
       dvrSeconds: config.liveDvrSeconds,
       ffmpegPath: config.ffmpegPath,
       x264Preset: config.liveX264Preset,
+      whep: {
+        maxViewers: config.whepMaxViewers,
+        publicIp: config.whepPublicIp ?? null,
+        portRange: config.whepPorts,
+      },
     },
     { streams: live.streams, store, log },
   );

@@ -174,6 +174,26 @@ const schema = z.object({
   // (SQLite; on PostgreSQL NOTIFY wakes them and the poll is a 4× slower safety net).
   chatWordFilter: list(z.string().max(40, 'each word at most 40 characters')).default([]),
   roomPollMs: int(20, 10_000).default(250),
+  // WebRTC playback (WHEP) of live streams: viewers per live node (0: off), the address put in
+  // the answers' host candidates (behind a 1:1 NAT), and the UDP ports ICE binds (`any`: the OS picks).
+  whepMaxViewers: int(0, 100_000).default(100),
+  whepPublicIp: z
+    .string()
+    .regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'must be an IPv4 address such as 203.0.113.7')
+    .optional(),
+  whepPorts: z
+    .string()
+    .regex(/^(any|\d{1,5}-\d{1,5})$/, 'must be a UDP port range such as 40000-40999, or any')
+    .transform((v): [number, number] | null => {
+      if (v === 'any') return null;
+      const [first, last] = v.split('-').map(Number) as [number, number];
+      return [first, last];
+    })
+    .refine(
+      (r) => r === null || (r[0] >= 1024 && r[1] <= 65535 && r[0] <= r[1]),
+      'must be a range within 1024-65535, first ≤ last',
+    )
+    .default(null),
   // HTTP processes sharing the port (SO_REUSEPORT); `auto`: one per core where the platform has it.
   httpProcesses: z.union([z.literal('auto'), int(1, 64)]).default('auto'),
 });
@@ -266,6 +286,9 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   liveInternalUrl: 'FRAMEHOUSE_LIVE_INTERNAL_URL',
   chatWordFilter: 'FRAMEHOUSE_CHAT_WORD_FILTER',
   roomPollMs: 'FRAMEHOUSE_ROOM_POLL_MS',
+  whepMaxViewers: 'FRAMEHOUSE_WHEP_MAX_VIEWERS',
+  whepPublicIp: 'FRAMEHOUSE_WHEP_PUBLIC_IP',
+  whepPorts: 'FRAMEHOUSE_WHEP_PORTS',
   httpProcesses: 'FRAMEHOUSE_HTTP_PROCESSES',
 };
 

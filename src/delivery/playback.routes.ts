@@ -15,8 +15,10 @@ import {
   parseLiveFile,
 } from '../live/origin/live-origin.ts';
 import { replyLive } from '../live/origin/live-replies.ts';
+import { WHEP_RETRY_AFTER_SECONDS } from '../live/whep/whep-hub.ts';
+import type { WhepOrigin } from '../live/whep/whep-origin.ts';
 import { AppError } from '../shared/errors.ts';
-import { SIGNED_MARKER } from '../shared/playback-headers.ts';
+import { bearerOf, SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import type { HotObjects } from './hot-objects.ts';
@@ -56,11 +58,14 @@ const RENDITION_FILE = /^(index\.m3u8|init(_\d{1,3})?\.mp4|seg_\d{5,9}\.m4s)$/;
 const RENDITION_NAME = /^[a-z0-9]{1,16}$/;
 const PLAYBACK_ID = /^[a-z0-9]{8,64}$/;
 
-/** Players on any site may fetch playback resources (and read the headers ranges need). */
+/**
+ * Players on any site may fetch playback resources (and read the headers ranges need); WebRTC
+ * players on any site may POST their offer and DELETE their session (and read its Location).
+ */
 export const PLAYBACK_CORS = {
   origin: '*',
-  methods: ['GET', 'HEAD'],
-  exposedHeaders: ['content-length', 'content-range', 'etag', 'accept-ranges'],
+  methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+  exposedHeaders: ['content-length', 'content-range', 'etag', 'accept-ranges', 'location'],
   maxAge: 86400,
 };
 
@@ -77,6 +82,8 @@ interface Deps {
   tracks: TracksService;
   /** Live streams' playback (their playback ids share `/play/` with assets'). */
   live?: LiveOrigin | undefined;
+  /** WebRTC playback of live streams (WHEP). */
+  whep?: WhepOrigin | undefined;
   /** The memory tier for hot objects (segments, playlists); none: every answer reads the store. */
   hot?: HotObjects | undefined;
 }
@@ -88,7 +95,7 @@ interface Deps {
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { assets, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks, live, hot }: Deps,
+  { assets, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks, live, whep, hot }: Deps,
 ): Promise<void> {
   // Segment URLs never change content; everything else is revalidated against the store.
   const immutable = hot ? { tier: hot, immutable: true } : undefined;
@@ -172,7 +179,8 @@ export async function registerPlaybackRoutes(
         if (!target) return null;
         if (target.policy !== 'signed') return { target, token: undefined, playbackId };
         reply.header(SIGNED_MARKER, 'signed');
-        const token = (request.query as { token?: string }).token;
+        // `?token=`, or `Authorization: Bearer` (what WHEP clients send).
+        const token = (request.query as { token?: string }).token ?? bearerOf(request.headers.authorization);
         await tokens.verify(token, playbackId);
         return { target, token, playbackId };
       };
@@ -284,6 +292,69 @@ export async function registerPlaybackRoutes(
             blocking: query._HLS_msn !== undefined,
             tokenize: tokenizePlaylist,
           });
+        },
+      );
+
+      // WHEP (RFC 9725): an SDP offer in, the answer out; DELETE of the session's URL ends it.
+      scope.addContentTypeParser(
+        'application/sdp',
+        { parseAs: 'string', bodyLimit: 64 * 1024 },
+        (_request, body, done) => done(null, body),
+      );
+      scope.post(
+        '/:playbackId/whep',
+        {
+          schema: {
+            ...schema,
+            summary:
+              'WebRTC playback of a live stream (WHEP): an SDP offer (application/sdp) in, 201 with the SDP answer and the session URL (Location) out',
+          },
+        },
+        async (request, reply) => {
+          if (!/^application\/sdp\s*(;|$)/i.test(request.headers['content-type'] ?? ''))
+            throw new AppError(
+              'FH_ERR_UNSUPPORTED_CONTENT_TYPE',
+              'A WHEP offer is sent as Content-Type: application/sdp.',
+            );
+          if (typeof request.body !== 'string' || request.body.length === 0)
+            throw new AppError(
+              'FH_ERR_WHEP_BAD_OFFER',
+              'Send the SDP offer as the body (Content-Type: application/sdp).',
+            );
+          const onAir = await findLive(request, reply);
+          if (!onAir || !whep) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
+          try {
+            const { sessionId, answer } = await whep.offer(onAir.playbackId, onAir.target, {
+              offer: request.body,
+              hop: isHop(request),
+              token: onAir.token,
+            });
+            return reply
+              .code(201)
+              .header('content-type', 'application/sdp')
+              .header('location', `/play/${onAir.playbackId}/whep/${sessionId}`)
+              .header('cache-control', 'no-store')
+              .send(answer);
+          } catch (err) {
+            if (err instanceof AppError && err.code === 'FH_ERR_WHEP_FULL')
+              reply.header('retry-after', String(WHEP_RETRY_AFTER_SECONDS));
+            throw err;
+          }
+        },
+      );
+      scope.delete(
+        '/:playbackId/whep/:sessionId',
+        { schema: { ...schema, summary: 'Ends a WebRTC playback session (WHEP)' } },
+        async (request, reply) => {
+          const { sessionId = '' } = request.params as { sessionId?: string };
+          const onAir = await findLive(request, reply);
+          if (!onAir || !whep) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
+          await whep.stop(onAir.playbackId, onAir.target, {
+            sessionId,
+            hop: isHop(request),
+            token: onAir.token,
+          });
+          return reply.code(204).send();
         },
       );
 

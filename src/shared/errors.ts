@@ -138,6 +138,21 @@ export const ERROR_CODES = {
     status: 502,
     message: 'The live node holding this stream cannot be reached.',
   },
+  FH_ERR_WHEP_BAD_OFFER: {
+    status: 400,
+    message: 'The body is not a WebRTC SDP offer this server can answer (Content-Type: application/sdp).',
+  },
+  FH_ERR_WHEP_FULL: {
+    status: 503,
+    message:
+      'This live node has as many WebRTC viewers as it may (FRAMEHOUSE_WHEP_MAX_VIEWERS): try again later or use HLS.',
+  },
+  FH_ERR_WHEP_UNAVAILABLE: {
+    status: 409,
+    message:
+      'This live stream cannot be played over WebRTC right now (it has no rendition WebRTC can carry): use HLS.',
+  },
+  FH_ERR_WHEP_SESSION_NOT_FOUND: { status: 404, message: 'No WebRTC session has this id (it has ended).' },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
   FH_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a moment.' },
   FH_ERR_ORIGIN_UNAVAILABLE: {

@@ -4,3 +4,8 @@
  * read by edge/edge-fetch.ts and edge/edge-server.ts: one name for both ends.
  */
 export const SIGNED_MARKER = 'framehouse-playback-policy';
+
+/** The credential of an `Authorization: Bearer …` header (an API key, or a playback token on playback routes). */
+export function bearerOf(authorization: string | undefined): string | undefined {
+  return authorization ? /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i.exec(authorization)?.[1] : undefined;
+}

@@ -8,9 +8,10 @@ import {
   type RecordedSegment,
 } from '../packager/live-packager.ts';
 import { holdBacks } from '../packager/media-playlist.ts';
-import type { LivePreset } from '../transcode/live-ffmpeg-args.ts';
+import { type LivePreset, type LiveRtpOutputs, webrtcRung } from '../transcode/live-ffmpeg-args.ts';
 import { type LiveRung, planLiveLadder } from '../transcode/live-ladder.ts';
 import { LiveTranscoder } from '../transcode/live-transcoder.ts';
+import type { WhepFeed } from '../whep/whep-feed.ts';
 import type { LiveIngest } from './ingest.ts';
 import { type HealthReading, HealthTracker, healthWarnings } from './stream-health.ts';
 
@@ -46,6 +47,8 @@ export interface BroadcastDeps {
   onCurrent(current: LiveCurrent): void;
   /** The input broke a rule (bitrate over the limit): the node records the reason and drops it. */
   onRefused(code: string, message: string): void;
+  /** Where WebRTC viewers get the broadcast (its ports open before `attach`); null: WebRTC is off. */
+  whep?: WhepFeed | null;
 }
 
 /**
@@ -112,6 +115,20 @@ export class BroadcastSession {
     return this.#ended;
   }
 
+  /** The WebRTC feed and whether the ladder now has a rung it can carry (null: WebRTC is off). */
+  get whep(): { feed: WhepFeed; available: boolean } | null {
+    const feed = this.#deps.whep;
+    return feed ? { feed, available: webrtcRung(this.#rungs) !== null } : null;
+  }
+
+  /** The RTP outputs of the next ffmpeg: the best encoded rung, Opus when there is audio. */
+  #rtpOutputs(): LiveRtpOutputs | null {
+    const ports = this.#deps.whep?.ports;
+    const rung = webrtcRung(this.#rungs);
+    if (!ports || !rung) return null;
+    return { rung: rung.name, videoPort: ports.video, audioPort: rung.audioBitrate > 0 ? ports.audio : null };
+  }
+
   /** A broadcaster is on: plan the ladder from its source and start encoding. */
   attach(ingest: LiveIngest): void {
     if (this.#ended) throw new Error('broadcast has ended');
@@ -122,6 +139,7 @@ export class BroadcastSession {
       maxRungs: this.#deps.maxRungs,
       segmentSeconds: segmentSecondsOf(this.settings.lowLatency),
     });
+    if (!webrtcRung(this.#rungs)) this.#deps.whep?.endViewers('no rendition WebRTC can carry');
     const renditions = this.#rungs.map(renditionOf);
     if (this.#packager) {
       this.#packager.setRenditions(renditions);
@@ -161,6 +179,7 @@ export class BroadcastSession {
     await this.detach();
     ingest?.kick(reason);
     this.#packager?.end();
+    this.#deps.whep?.close();
   }
 
   current(): LiveCurrent {
@@ -230,6 +249,7 @@ export class BroadcastSession {
       preset: this.#deps.x264Preset,
       sourceKeyframeIntervalMs: ingest.source.keyframeIntervalMs,
       fragmentSeconds: FRAGMENT_SECONDS,
+      rtp: this.#rtpOutputs(),
       log,
     });
     transcoder.on('rung-dropped', (e) => log.warn(e, 'a live rendition was not read in time and is dropped'));
@@ -300,6 +320,9 @@ export class BroadcastSession {
       if (this.#ended || !this.#ingest || !this.#packager) return;
       this.#packager.setRenditions(this.#rungs.map(renditionOf));
       this.#packager.discontinuity();
+      // The WebRTC rung may have been the one dropped: viewers go on with the next encoded rung
+      // (a new source for them), or, when only a copied rung is left, are ended cleanly.
+      if (!webrtcRung(this.#rungs)) this.#deps.whep?.endViewers('no rendition WebRTC can carry is left');
       this.#startTranscoder({ fromLastKeyframe: false });
       this.#deps.onCurrent(this.current());
     } finally {

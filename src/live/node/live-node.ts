@@ -7,6 +7,9 @@ import type { LivePackager, RecordedSegment } from '../packager/live-packager.ts
 import { SegmentRecorder } from '../recording/segment-recorder.ts';
 import type { LiveStreamsService } from '../streams/live-streams.service.ts';
 import type { LivePreset } from '../transcode/live-ffmpeg-args.ts';
+import { WhepFeed } from '../whep/whep-feed.ts';
+import { WhepHub } from '../whep/whep-hub.ts';
+import type { LocalWhep } from '../whep/whep-origin.ts';
 import { BroadcastSession, type ResumePoint } from './broadcast-session.ts';
 import type { LiveIngest } from './ingest.ts';
 import { IngestListeners } from './ingest-listeners.ts';
@@ -26,6 +29,8 @@ export interface LiveNodeOptions {
   dvrSeconds: number;
   ffmpegPath: string;
   x264Preset: LivePreset;
+  /** WebRTC playback (WHEP): viewers per node (0: off), the address to announce, the UDP ports. */
+  whep: { maxViewers: number; publicIp: string | null; portRange: [number, number] | null };
 }
 
 /** How often the node says it is alive, and checks what other nodes and the API changed. */
@@ -50,7 +55,7 @@ interface Held {
  * take its streams over when it dies). The database row of a stream is the truth about where it
  * is: a session whose stream moved to another node, or was ended through the API, goes.
  */
-export class LiveNode implements LocalPackagers {
+export class LiveNode implements LocalPackagers, LocalWhep {
   readonly nodeId: string;
   readonly #o: LiveNodeOptions;
   readonly #streams: LiveStreamsService;
@@ -63,6 +68,8 @@ export class LiveNode implements LocalPackagers {
   #sweeping = false;
   #stopped = false;
   rtmpPort = 0;
+  /** This node's WebRTC viewers. */
+  readonly hub: WhepHub;
 
   constructor(o: LiveNodeOptions, deps: { streams: LiveStreamsService; store: ObjectStore; log: Logger }) {
     this.#o = o;
@@ -70,6 +77,7 @@ export class LiveNode implements LocalPackagers {
     this.#streams = deps.streams;
     this.#store = deps.store;
     this.#log = deps.log.child({ component: 'live', node: o.id });
+    this.hub = new WhepHub({ ...o.whep, log: this.#log });
     this.#listeners = new IngestListeners(
       {
         host: o.host,
@@ -92,6 +100,11 @@ export class LiveNode implements LocalPackagers {
     return this.#byBroadcast.get(broadcastId)?.packager ?? null;
   }
 
+  feed(broadcastId: string) {
+    const session = this.#byBroadcast.get(broadcastId);
+    return session && !session.ended ? session.whep : null;
+  }
+
   async start(): Promise<void> {
     this.rtmpPort = await this.#listeners.start();
     await this.#register();
@@ -108,11 +121,13 @@ export class LiveNode implements LocalPackagers {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#sweeper);
+    this.hub.closeAll();
     await this.#listeners.stop();
     await Promise.all(
       [...this.#held.values()].map(async (h) => {
         clearTimeout(h.windowTimer);
         await h.session.detach();
+        h.session.whep?.feed.close();
         await h.recorder.flush();
         if (!h.session.ended) await this.#streams.markDisconnected(h.stream.id).catch(() => {});
       }),
@@ -160,6 +175,9 @@ export class LiveNode implements LocalPackagers {
       clearTimeout(held.windowTimer);
       held.stream = stream;
       held.activating = true;
+      await held.session.whep?.feed
+        .open()
+        .catch((err: unknown) => log.warn({ err }, 'WebRTC ports could not be bound'));
       held.session.attach(ingest);
       ingest.onEnd((why) => void this.#onIngestEnd(held as Held, ingest, why));
     } else {
@@ -167,6 +185,10 @@ export class LiveNode implements LocalPackagers {
       const broadcast =
         resumed?.broadcast ?? (await this.#streams.startBroadcast(stream.id, { nodeId: this.nodeId }));
       held = this.#hold(stream, broadcast.id, broadcast.started_at, resumed?.point);
+      // The ports ffmpeg sends WebRTC's RTP to, bound before it starts (it only sends).
+      await held.session.whep?.feed
+        .open()
+        .catch((err: unknown) => log.warn({ err }, 'WebRTC ports could not be bound'));
       held.session.attach(ingest);
       // Heard from now on: a publisher that leaves while the stream is being marked active
       // still starts the reconnect window.
@@ -229,6 +251,7 @@ export class LiveNode implements LocalPackagers {
               message,
             )
             .catch(() => {}),
+        whep: this.hub.enabled ? new WhepFeed() : null,
       },
       resume,
     );

@@ -1,13 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../shared/errors.ts';
+import { bearerOf } from '../../shared/playback-headers.ts';
 
 /** The playback token of a signed playback id: `?token=`, or `Authorization: Bearer <token>`. */
 export function playbackTokenOf(request: FastifyRequest): string | undefined {
   const query = (request.query as { token?: string } | undefined)?.token;
   if (query) return query;
-  const header = request.headers.authorization;
-  const bearer = header ? /^Bearer[ \t]+([\x21-\x7e]+)[ \t]*$/i.exec(header)?.[1] : undefined;
-  return bearer;
+  return bearerOf(request.headers.authorization);
 }
 
 /** Runs a handler; a 429 it throws gets its `Retry-After` header from the error's details. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { liveTranscodeArgs } from './live-ffmpeg-args.ts';
+import { liveTranscodeArgs, webrtcRung } from './live-ffmpeg-args.ts';
 import { type LiveSource, planLiveLadder } from './live-ladder.ts';
 
 const source = (over: Partial<LiveSource> = {}): LiveSource => ({
@@ -85,6 +85,61 @@ describe('liveTranscodeArgs', () => {
       '-map', '0:a:0?', '-c:a', 'copy',
       ...FMP4(4),
     ]);
+  });
+
+  it('WebRTC: the best encoded rung also goes to RTP through tee, the audio as Opus RTP; a copied rung never does', () => {
+    const rungs = planLiveLadder(source({ keyframeIntervalMs: 2000 }), { maxRungs: 3, segmentSeconds: 2 });
+    // 720p copied, 480p and 360p encoded: WebRTC takes the biggest encoded one.
+    assert.deepEqual(
+      rungs.map((r) => [r.name, r.copy]),
+      [
+        ['720p', true],
+        ['480p', false],
+        ['360p', false],
+      ],
+    );
+    const rung = webrtcRung(rungs);
+    assert.equal(rung?.name, '480p');
+    const args = liveTranscodeArgs({ format: 'flv' }, rungs, {
+      sourceKeyframeIntervalMs: 2000,
+      rtp: { rung: '480p', videoPort: 50000, audioPort: 50002 },
+    });
+    const plain = liveTranscodeArgs({ format: 'flv' }, rungs, { sourceKeyframeIntervalMs: 2000 });
+    // The copied rung and the other encoded rung are untouched.
+    const start480 = plain.lastIndexOf('-f', plain.indexOf('pipe:4'));
+    assert.deepEqual(args.slice(0, start480), plain.slice(0, start480));
+    // biome-ignore format: option/value pairs
+    assert.deepEqual(args.slice(start480, args.indexOf('[v1]') - 1), [
+      '-flags:v', '+global_header',
+      '-f', 'tee',
+      '[f=mp4:movflags=+frag_keyframe+empty_moov+default_base_moof+cmaf:frag_duration=333333:write_prft=wallclock:flush_packets=1]pipe:4' +
+        '|[f=rtp:select=v:onfail=ignore:bsfs/v=dump_extra]rtp://127.0.0.1:50000?rtcpport=50000&pkt_size=1200',
+    ]);
+    assert.deepEqual(
+      args.slice(args.indexOf('pipe:5') - FMP4(5).length + 1, args.indexOf('pipe:5') + 1),
+      FMP4(5),
+    );
+    // biome-ignore format: option/value pairs
+    assert.deepEqual(args.slice(args.indexOf('pipe:5') + 1), [
+      '-map', '0:a:0',
+      '-c:a', 'libopus', '-b:a', '96k', '-ac', '2', '-ar', '48000',
+      '-application', 'lowdelay', '-frame_duration', '20',
+      '-f', 'tee', '[f=rtp:onfail=ignore]rtp://127.0.0.1:50002?rtcpport=50002&pkt_size=1200',
+    ]);
+    // No audio: no Opus output (an output without streams would stop ffmpeg).
+    const mute = liveTranscodeArgs({ format: 'flv' }, rungs, {
+      sourceKeyframeIntervalMs: 2000,
+      rtp: { rung: '480p', videoPort: 50000, audioPort: null },
+    });
+    assert.ok(!mute.includes('libopus'));
+    // Only a copied rung: nothing WebRTC can carry, and asking for it is a bug.
+    const copyOnly = planLiveLadder(source({ keyframeIntervalMs: 2000 }), { maxRungs: 1, segmentSeconds: 2 });
+    assert.equal(webrtcRung(copyOnly), null);
+    assert.throws(() =>
+      liveTranscodeArgs({ format: 'flv' }, copyOnly, {
+        rtp: { rung: '720p', videoPort: 1, audioPort: null },
+      }),
+    );
   });
 
   it('encodes non-AAC audio, probes MPEG-TS longer, and leaves audio out of a silent source', () => {

@@ -23,6 +23,15 @@
  *   flushed at once (`-flush_packets 1`) so a part leaves ffmpeg as soon as it is complete.
  * - `-progress pipe:1` (stdout is otherwise unused) every 0.5 s; stderr keeps only warnings and
  *   errors, whose tail explains an exit.
+ * - WebRTC (`rtp`): the chosen encoded rung's packets leave through the `tee` muxer to both its
+ *   fMP4 pipe and RTP on a local UDP port the live node bound, so WebRTC viewers get the very
+ *   packets HLS gets, with no second encode. `+global_header` keeps SPS/PPS out of the stream (the
+ *   mp4 slave needs them in its `moov` before the first packet, and the tee muxer does not ask for
+ *   a global header by itself); `dump_extra` puts them back in front of every keyframe on the RTP
+ *   side, so a viewer can start at any keyframe. RTCP goes to the same port (`rtcpport`), never to
+ *   port+1, which may be anyone's. `onfail=ignore`: a WebRTC hiccup never stops HLS. Audio is the
+ *   one thing encoded for WebRTC: Opus (20 ms frames) to a second port, through a one-slave tee for
+ *   the same reason.
  */
 import { h264Level, LIVE_GOP_SECONDS, type LiveRung } from './live-ladder.ts';
 
@@ -58,7 +67,29 @@ export interface LiveTranscodeArgsOptions {
   sourceKeyframeIntervalMs?: number | null;
   /** Seconds between progress blocks on stdout (default 0.5). */
   statsPeriodSeconds?: number;
+  /** Also send this encoded rung as RTP (and the audio as Opus RTP) to local UDP ports, for WebRTC. */
+  rtp?: LiveRtpOutputs | null;
 }
+
+export interface LiveRtpOutputs {
+  /** Name of an encoded (not copied) rung. */
+  rung: string;
+  videoPort: number;
+  /** Null: no Opus output (the source has no audio). */
+  audioPort: number | null;
+  /** RTP payload size limit: under the path MTU once SRTP and header extensions are added. */
+  packetSize?: number;
+}
+
+export const RTP_PACKET_SIZE = 1200;
+export const OPUS_BITRATE = 96_000;
+
+/** The rung WebRTC can carry: the best encoded one (a copied rung may have B-frames). */
+export function webrtcRung(rungs: LiveRung[]): LiveRung | null {
+  return rungs.find((r) => !r.copy) ?? null;
+}
+
+const rtpUrl = (port: number, size: number) => `rtp://127.0.0.1:${port}?rtcpport=${port}&pkt_size=${size}`;
 
 export function liveTranscodeArgs(
   input: { format: 'flv' | 'mpegts' },
@@ -71,6 +102,10 @@ export function liveTranscodeArgs(
   const fragmentUs = Math.round((opts.fragmentSeconds ?? 1 / 3) * 1e6);
   const copying = rungs.some((r) => r.copy);
   const encoded = rungs.filter((r) => !r.copy);
+  const rtp = opts.rtp ?? null;
+  if (rtp && !encoded.some((r) => r.name === rtp.rung))
+    throw new Error(`liveTranscodeArgs: ${rtp.rung} is not an encoded rung`);
+  const packetSize = rtp?.packetSize ?? RTP_PACKET_SIZE;
 
   // biome-ignore format: option/value pairs
   const args = [
@@ -147,6 +182,12 @@ export function liveTranscodeArgs(
           '48000',
         );
     }
+    if (rtp && rung.name === rtp.rung) {
+      const mp4 = `[f=mp4:movflags=+frag_keyframe+empty_moov+default_base_moof+cmaf:frag_duration=${fragmentUs}:write_prft=wallclock:flush_packets=1]pipe:${3 + i}`;
+      const video = `[f=rtp:select=v:onfail=ignore:bsfs/v=dump_extra]${rtpUrl(rtp.videoPort, packetSize)}`;
+      args.push('-flags:v', '+global_header', '-f', 'tee', `${mp4}|${video}`);
+      return;
+    }
     // biome-ignore format: option/value pairs
     args.push(
       '-f', 'mp4',
@@ -157,5 +198,14 @@ export function liveTranscodeArgs(
       `pipe:${3 + i}`,
     );
   });
+  if (rtp?.audioPort) {
+    // biome-ignore format: option/value pairs
+    args.push(
+      '-map', '0:a:0',
+      '-c:a', 'libopus', '-b:a', `${Math.round(OPUS_BITRATE / 1000)}k`, '-ac', '2', '-ar', '48000',
+      '-application', 'lowdelay', '-frame_duration', '20',
+      '-f', 'tee', `[f=rtp:onfail=ignore]${rtpUrl(rtp.audioPort, packetSize)}`,
+    );
+  }
   return args;
 }

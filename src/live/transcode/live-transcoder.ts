@@ -26,7 +26,7 @@ import { setPriority } from 'node:os';
 import { Readable, type Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { progressBlocks, stderrExcerpt } from '../../media/run-ffmpeg.ts';
-import { type LivePreset, liveTranscodeArgs } from './live-ffmpeg-args.ts';
+import { type LivePreset, type LiveRtpOutputs, liveTranscodeArgs } from './live-ffmpeg-args.ts';
 import type { LiveRung } from './live-ladder.ts';
 import { WindowedSpeed } from './live-progress.ts';
 import { killGroup, trackChild } from './process-group.ts';
@@ -56,6 +56,8 @@ export interface LiveTranscoderOptions {
   signal?: AbortSignal;
   /** Run at this niceness (0–19). */
   niceness?: number;
+  /** One encoded rung (and the audio as Opus) also as RTP to local ports, for WebRTC viewers. */
+  rtp?: LiveRtpOutputs | null;
 }
 
 export interface LiveTranscoderProgress {
@@ -128,6 +130,7 @@ export class LiveTranscoder extends EventEmitter<LiveTranscoderEvents> {
       ...(opts.preset ? { preset: opts.preset } : {}),
       ...(opts.fragmentSeconds ? { fragmentSeconds: opts.fragmentSeconds } : {}),
       sourceKeyframeIntervalMs: opts.sourceKeyframeIntervalMs ?? null,
+      rtp: opts.rtp ?? null,
     });
     const stdio: ('pipe' | 'ignore')[] = ['pipe', 'pipe', 'pipe', ...opts.rungs.map(() => 'pipe' as const)];
     // Its own process group, as src/media/process.ts does: a Ctrl-C reaches the server, whose
