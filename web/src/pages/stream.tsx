@@ -11,6 +11,7 @@ import { obsSettings } from '../streams/obs-settings.ts';
 import { useOwnerTokens } from '../streams/owner-tokens.ts';
 import { RecordingFields } from '../streams/recording-fields.tsx';
 import { StreamHealth } from '../streams/stream-health.tsx';
+import { WhepMonitor } from '../streams/whep-monitor.tsx';
 
 /**
  * What the events do not carry (the live node's measurements while active, why a publish was
@@ -158,14 +159,17 @@ function OwnerPlayer({
     );
   if (!ready) return <p aria-busy="true">Preparing the player…</p>;
   return (
-    <LivePlayer
-      hls={hls}
-      lowLatency={stream.latency_mode === 'low'}
-      tokens={tokens}
-      title={streamTitle(stream)}
-      status={stream.status}
-      autoplay
-    />
+    <>
+      <LivePlayer
+        hls={hls}
+        lowLatency={stream.latency_mode === 'low'}
+        tokens={tokens}
+        title={streamTitle(stream)}
+        status={stream.status}
+        autoplay
+      />
+      {stream.status === 'active' && <WhepMonitor playbackId={playbackId.id} tokens={tokens} />}
+    </>
   );
 }
 
