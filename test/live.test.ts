@@ -329,6 +329,17 @@ describe('live: RTMP in, LL-HLS out, recording to VOD', () => {
     const first = publishRtmp(url, { seconds: 8 });
     const active = await waitForStream(server.api, stream.id, (s) => s.status === 'active', 20_000);
     assert.ok(active.current);
+    // A message in the room during the broadcast: the recording replays it at its offset.
+    const chatted = await server.api<{ data: { offset_seconds: number | null } }>(
+      `/v1/live-streams/${stream.id}/chat`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'On air now' }),
+      },
+    );
+    assert.equal(chatted.status, 201, JSON.stringify(chatted.body));
+    assert.ok((chatted.body.data.offset_seconds ?? -1) >= 0);
     await first.exited;
     await waitForStream(server.api, stream.id, (s) => s.status === 'disconnected', 10_000);
 
@@ -361,6 +372,18 @@ describe('live: RTMP in, LL-HLS out, recording to VOD', () => {
     assert.equal(asset.status, 'ready', JSON.stringify(asset.errors));
     assert.ok((asset.duration ?? 0) > 8, `the recording holds both parts (${asset.duration} s)`);
     assert.match(asset.title ?? '', /Drop test/);
+    const replay = await server.api<{ data: { text: string; offset_seconds: number }[] }>(
+      `/v1/assets/${assetId}/chat`,
+    );
+    assert.deepEqual(
+      replay.body.data.map((m) => m.text),
+      ['On air now'],
+    );
+    // Any other asset has no chat (not a 404: the asset page asks for every asset).
+    const other = await server.api<{ data: unknown[] }>(
+      `/v1/assets/${assetId}/chat`.replace(assetId, 'nosuchasset0000000'),
+    );
+    assert.equal(other.status, 404);
     const events = await server.api<{ data: { type: string; data: Record<string, unknown> }[] }>(
       '/v1/events?type=live_stream.active,live_stream.disconnected,live_stream.idle,live_stream.recording.ready',
     );

@@ -225,10 +225,6 @@ export const ERROR_CODES = {
     message: 'The asset must exist and be an image or a video with a playback id.',
   },
   FH_ERR_BROADCAST_NOT_FOUND: { status: 404, message: 'This live stream has no such broadcast.' },
-  FH_ERR_CHAT_REPLAY_NOT_FOUND: {
-    status: 404,
-    message: 'This asset is not the recording of a broadcast, so it has no chat.',
-  },
   FH_ERR_MEDIA_TIMEOUT: { status: 422, message: 'Processing the file took longer than the time limit.' },
   FH_ERR_TRANSCODE_FAILED: { status: 500, message: 'Transcoding the file failed.' },
   FH_ERR_PROCESSING_FAILED: {

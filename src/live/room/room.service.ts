@@ -179,10 +179,13 @@ export class RoomService {
     };
   }
 
-  /** The messages of the broadcast whose recording is this asset, oldest first, not deleted ones. */
+  /**
+   * The messages of the broadcast whose recording is this asset, oldest first, not deleted ones.
+   * Any other asset has no chat: an empty list (the asset page asks for every asset).
+   */
   async replay(assetId: string): Promise<ChatMessage[]> {
     const broadcast = await repo.broadcastOfRecording(this.#deps.db, assetId);
-    if (!broadcast) throw new AppError('FH_ERR_CHAT_REPLAY_NOT_FOUND');
+    if (!broadcast) return [];
     return (await repo.broadcastMessages(this.#deps.db, broadcast.id, REPLAY_LIMIT)).map(presentMessage);
   }
 

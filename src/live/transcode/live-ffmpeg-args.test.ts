@@ -126,6 +126,22 @@ describe('liveTranscodeArgs', () => {
       '-application', 'lowdelay', '-frame_duration', '20',
       '-f', 'tee', '[f=rtp:onfail=ignore]rtp://127.0.0.1:50002?rtcpport=50002&pkt_size=1200',
     ]);
+    // From SRT (MPEG-TS: ADTS audio), the teed rung's audio is encoded, not copied: a tee slave
+    // writes its mp4 header before aac_adtstoasc has produced the AudioSpecificConfig. The other
+    // rungs still copy it.
+    const fromTs = liveTranscodeArgs({ format: 'mpegts' }, rungs, {
+      sourceKeyframeIntervalMs: 2000,
+      rtp: { rung: '480p', videoPort: 50000, audioPort: 50002 },
+    });
+    const teed = fromTs.slice(fromTs.indexOf('pipe:3'), fromTs.indexOf('tee'));
+    assert.deepEqual(teed.slice(teed.indexOf('-c:a'), teed.indexOf('-c:a') + 2), ['-c:a', 'aac']);
+    const copied = fromTs.slice(0, fromTs.indexOf('pipe:3'));
+    assert.deepEqual(copied.slice(copied.indexOf('-c:a'), copied.indexOf('-c:a') + 4), [
+      '-c:a',
+      'copy',
+      '-bsf:a',
+      'aac_adtstoasc',
+    ]);
     // No audio: no Opus output (an output without streams would stop ffmpeg).
     const mute = liveTranscodeArgs({ format: 'flv' }, rungs, {
       sourceKeyframeIntervalMs: 2000,

@@ -164,7 +164,12 @@ export function liveTranscodeArgs(
     args.push('-fps_mode', 'passthrough');
     if (rung.audioBitrate > 0) {
       args.push('-map', '0:a:0?');
-      if (rung.audioCopy) {
+      // MPEG-TS carries AAC as ADTS frames, which the mp4 muxer takes only through the
+      // aac_adtstoasc filter, and that filter's AudioSpecificConfig comes with the first packet:
+      // too late for a `tee` slave, which writes its header before any packet (ffmpeg 5.1: "error
+      // writing header: Invalid data"). So the WebRTC rung's audio is encoded again from SRT.
+      const teed = rtp !== null && rung.name === rtp.rung;
+      if (rung.audioCopy && !(teed && input.format === 'mpegts')) {
         args.push('-c:a', 'copy');
         // MPEG-TS carries AAC as ADTS frames; MP4 wants raw AAC and an AudioSpecificConfig. ffmpeg
         // 5.1 does not insert this filter by itself here: without it the mp4 muxer fails at once
