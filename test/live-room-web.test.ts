@@ -295,6 +295,20 @@ describe('the live room in Chromium', { skip: !chromiumAvailable() }, () => {
     await host.locator('.bans li', { hasText: 'Bea' }).waitFor({ state: 'detached', timeout: 5_000 });
   });
 
+  test("the host's sub-second monitor plays over WebRTC and stops", async () => {
+    await host.getByRole('button', { name: 'Start the sub-second monitor' }).click();
+    const monitor = host.locator('.whep-video');
+    // Frames decoded in the monitor's <video> (its own WebRTC connection, not the HLS player).
+    await waitForValue(
+      () =>
+        monitor.evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames),
+      (n) => n > 15,
+      { timeoutMs: 15_000, intervalMs: 250, what: 'frames in the sub-second monitor' },
+    );
+    await host.getByRole('button', { name: 'Stop the monitor' }).click();
+    await host.getByRole('button', { name: 'Start the sub-second monitor' }).waitFor();
+  });
+
   test('after the broadcast the host page shows its summary', async () => {
     await publisher?.stop();
     publisher = undefined;
