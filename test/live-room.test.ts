@@ -51,6 +51,8 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
       FRAMEHOUSE_ADMIN_API_KEY: KEY,
       FRAMEHOUSE_CHAT_WORD_FILTER: 'darn,바보',
       FRAMEHOUSE_ACCESS_LOG: 'errors',
+      // `true` trusts the nearest proxy only: the forgery test below stands in for that proxy.
+      FRAMEHOUSE_TRUST_PROXY: 'true',
     });
     base = server.url;
     // The sibling HTTP process starts after the first answers: wait for both.
@@ -267,6 +269,38 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     assert.equal(list.body.data.length, 2);
     assert.equal((await admin(`/bans/${ban.body.data.id}`, 'DELETE')).status, 204);
     assert.equal((await send(viewer.viewer_token, 'sorry')).status, 201);
+  });
+
+  test('behind one proxy, a forged X-Forwarded-For does not leave an address ban', async () => {
+    // The proxy (127.0.0.1 here) appends the client's address to whatever the client sent.
+    const via = (client: string, forged?: string) => ({
+      headers: { 'x-forwarded-for': forged ? `${forged}, ${client}` : client },
+    });
+    const r = await roomCall(`${room}/viewers`, 'POST', { nickname: 'forger' }, via('198.51.100.9'));
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal((await admin('/bans', 'POST', { viewer_id: r.body.data.viewer_id })).status, 201);
+    const forged = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'innocent' },
+      via('198.51.100.9', '203.0.113.200'),
+    );
+    assert.equal(forged.status, 403, JSON.stringify(forged.body));
+    assert.equal(forged.body.error.code, 'FH_ERR_CHAT_BANNED');
+    // IPv6: the ban covers the client's /64, whatever its low 64 bits.
+    const v6 = await roomCall(`${room}/viewers`, 'POST', { nickname: 'six' }, via('2001:db8:5:6::1'));
+    assert.equal(v6.status, 201, JSON.stringify(v6.body));
+    assert.equal((await admin('/bans', 'POST', { viewer_id: v6.body.data.viewer_id })).status, 201);
+    const moved = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'six again' },
+      via('2001:db8:5:6:dead:beef:1:2'),
+    );
+    assert.equal(moved.status, 403, JSON.stringify(moved.body));
+    assert.equal(moved.body.error.code, 'FH_ERR_CHAT_BANNED');
+    const neighbour = await roomCall(`${room}/viewers`, 'POST', { nickname: 'n' }, via('2001:db8:5:7::1'));
+    assert.equal(neighbour.status, 201);
   });
 
   test('a flood gets 429 with Retry-After, and the server stays up', async () => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errorSchemaRef } from '../../assets/assets.schemas.ts';
+import { addressPrefix } from '../../shared/address-prefix.ts';
 import type { ChatService } from './chat.ts';
 import type { ProductsService } from './products.ts';
 import type { ReactionAggregator, ReactionKind } from './reactions.ts';
@@ -37,7 +38,7 @@ const TAGS = ['live room'];
 const REACTIONS_PER_ADDRESS = {
   max: 100,
   timeWindow: 10_000,
-  keyGenerator: (request: FastifyRequest) => `reactions:${request.ip}`,
+  keyGenerator: (request: FastifyRequest) => `reactions:${addressPrefix(request.ip)}`,
   allowList: () => false,
 };
 const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
