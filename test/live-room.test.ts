@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { exited, spawnServe } from './helpers/processes.ts';
 import { RoomStream, roomCall } from './helpers/room.ts';
 import { waitFor, waitForValue } from './helpers/wait.ts';
@@ -42,6 +43,48 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     roomCall(`${room}/messages`, 'POST', { text }, { headers: { 'framehouse-viewer': token } });
   const admin = (path: string, method = 'GET', body?: unknown) =>
     roomCall(`${base}/v1/live-streams/${streamId}${path}`, method, body, { headers: auth });
+  /** An account signed up with `role`: its session cookie (and origin, as a browser sends them). */
+  const account = async (email: string, name: string, role: 'editor' | 'viewer') => {
+    const signUp = await fetch(`${base}/v1/auth/sign-up/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ email, password: 'a long enough password 123', name }),
+    });
+    assert.equal(signUp.status, 200, await signUp.clone().text());
+    const cookie = signUp.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const users = await roomCall(`${base}/v1/users?limit=100`, 'GET', undefined, { headers: auth });
+    const id = (users.body.data as { id: string; email: string }[]).find((u) => u.email === email)?.id;
+    const set = await roomCall(`${base}/v1/users/${id}`, 'PATCH', { role }, { headers: auth });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    return { cookie, origin: base };
+  };
+  /** A photo uploaded with the admin key, once ready. */
+  const photo = async (policy: 'public' | 'signed') => {
+    const jpeg = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#c33' } })
+      .jpeg()
+      .toBuffer();
+    const form = new FormData();
+    form.append('file', new Blob([jpeg]), 'product.jpg');
+    const created = await fetch(`${base}/v1/assets`, { method: 'POST', headers: auth, body: form });
+    assert.equal(created.status, 202);
+    const id = ((await created.json()) as { data: { id: string } }).data.id;
+    await waitFor(
+      async () =>
+        (await roomCall(`${base}/v1/assets/${id}`, 'GET', undefined, { headers: auth })).body.data.status ===
+        'ready',
+      { timeoutMs: 30_000, what: 'the photo ready' },
+    );
+    if (policy === 'signed')
+      assert.equal(
+        (await roomCall(`${base}/v1/assets/${id}`, 'PATCH', { playback_policy: 'signed' }, { headers: auth }))
+          .status,
+        200,
+      );
+    return id;
+  };
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'live-room-'));
@@ -435,5 +478,49 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     });
     // No broadcast yet: no summary.
     assert.equal((await admin('/summary')).body.error.code, 'FH_ERR_BROADCAST_NOT_FOUND');
+  });
+
+  test("pictures: a signed asset's image is served by the room, and no token of the asset goes out", async () => {
+    const asset = await photo('signed');
+    const created = await admin('/products', 'POST', { title: 'Poster print', image_asset_id: asset });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const url = created.body.data.image_url as string;
+    assert.match(url, new RegExp(`^/v1/rooms/${playbackId}/products/${created.body.data.id}/image\\.jpg`));
+    assert.ok(!url.includes('token'), url);
+    const image = await fetch(`${base}${url}`);
+    assert.equal(image.status, 200);
+    assert.equal(image.headers.get('content-type'), 'image/jpeg');
+    assert.match(image.headers.get('cache-control') ?? '', /max-age=86400/);
+    const meta = await sharp(Buffer.from(await image.arrayBuffer())).metadata();
+    assert.equal(meta.width, 640);
+    const poster = await admin('/room', 'PATCH', { poster_asset_id: asset });
+    assert.equal(poster.status, 200, JSON.stringify(poster.body));
+    const roomNow = await roomCall(room, 'GET');
+    const posterUrl = roomNow.body.data.poster_url as string;
+    assert.match(posterUrl, new RegExp(`^/v1/rooms/${playbackId}/poster\\.jpg`));
+    assert.equal((await fetch(`${base}${posterUrl}`)).status, 200);
+    // No image: 404 with a code.
+    const bare = await admin('/products', 'POST', { title: 'No picture' });
+    const none = await roomCall(`${room}/products/${bare.body.data.id}/image.jpg`, 'GET');
+    assert.equal(none.status, 404);
+    // An editor may only show their own assets in their room.
+    const editor = await account('editor@example.com', 'Eddie', 'editor');
+    const own = await roomCall(`${base}/v1/live-streams`, 'POST', {}, { headers: editor });
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    const theirs = `${base}/v1/live-streams/${own.body.data.id}`;
+    const taken = await roomCall(
+      `${theirs}/products`,
+      'POST',
+      { title: 'x', image_asset_id: asset },
+      { headers: editor },
+    );
+    assert.equal(taken.status, 403, JSON.stringify(taken.body));
+    const posterTaken = await roomCall(
+      `${theirs}/room`,
+      'PATCH',
+      { poster_asset_id: asset },
+      { headers: editor },
+    );
+    assert.equal(posterTaken.status, 403, JSON.stringify(posterTaken.body));
   });
 });

@@ -20,6 +20,7 @@ import { registerTrackRoutes } from '../captions/tracks.routes.ts';
 import type { TracksService } from '../captions/tracks.service.ts';
 import type { TrustProxy } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
+import { AssetThumbnails } from '../delivery/asset-thumbnail.ts';
 import type { HotObjects } from '../delivery/hot-objects.ts';
 import { PLAYBACK_CORS, registerPlaybackRoutes } from '../delivery/playback.routes.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
@@ -236,7 +237,14 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerAssetRoutes(app, { assets: deps.assets, store: deps.store, urlIngest: deps.urlIngest });
   registerTrackRoutes(app, { assets: deps.assets, tracks: deps.tracks });
   registerLiveStreamRoutes(app, { streams: deps.live.streams, addresses: deps.live.addresses });
-  deps.room.register(app);
+  deps.room.register(app, {
+    pictures: new AssetThumbnails({
+      store: deps.store,
+      thumbnails: deps.thumbnails,
+      images: deps.images.renditions,
+      hot: deps.hot,
+    }),
+  });
   const uploads = registerUploadRoutes(app, {
     db: deps.db,
     store: deps.store,

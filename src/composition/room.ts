@@ -5,6 +5,7 @@ import type { AssetsService } from '../assets/assets.service.ts';
 import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import type { Config } from '../config/config.ts';
 import { isPostgresUrl } from '../db/database.ts';
+import type { AssetThumbnails } from '../delivery/asset-thumbnail.ts';
 import { ChatService } from '../live/room/chat.ts';
 import { ModerationService } from '../live/room/moderation.ts';
 import { Presence } from '../live/room/presence.ts';
@@ -23,7 +24,7 @@ import type { Infrastructure } from './infrastructure.ts';
 
 export interface RoomServices {
   /** Registers the viewer and host routes on the HTTP app. */
-  register(app: FastifyInstance): void;
+  register(app: FastifyInstance, extra: { pictures: AssetThumbnails }): void;
   feed: RoomFeed;
   reactions: ReactionAggregator;
   /** After the HTTP app closed: the last reactions, this process's viewer rows, the wake-up connection. */
@@ -85,8 +86,8 @@ export async function roomServices(
   return {
     feed,
     reactions,
-    register(app) {
-      registerRoomRoutes(app, { directory, rooms, chat, products, reactions, feed });
+    register(app, { pictures }) {
+      registerRoomRoutes(app, { directory, pictures, rooms, chat, products, reactions, feed });
       registerRoomAdminRoutes(app, {
         streams: deps.streams,
         assets: deps.assets,

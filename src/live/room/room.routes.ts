@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errorSchemaRef } from '../../assets/assets.schemas.ts';
+import type { AssetThumbnails } from '../../delivery/asset-thumbnail.ts';
 import { addressPrefix } from '../../shared/address-prefix.ts';
 import type { ChatService } from './chat.ts';
 import type { ProductsService } from './products.ts';
@@ -7,6 +8,7 @@ import type { ReactionAggregator, ReactionKind } from './reactions.ts';
 import {
   joinBody,
   messageBody,
+  pictureQuery,
   playbackParams,
   productClickParams,
   ROOM_BODY_LIMIT,
@@ -20,6 +22,8 @@ import { playbackTokenOf, withRetryAfter } from './room-http.ts';
 
 interface Deps {
   directory: RoomDirectory;
+  /** Draws an asset's thumbnail (the poster, product images). */
+  pictures: AssetThumbnails;
   rooms: RoomService;
   chat: ChatService;
   products: ProductsService;
@@ -41,6 +45,8 @@ const REACTIONS_PER_ADDRESS = {
   keyGenerator: (request: FastifyRequest) => `reactions:${addressPrefix(request.ip)}`,
   allowList: () => false,
 };
+/** The pictures' width: a product card's and a poster's size on a phone at 2×. */
+const PICTURE_WIDTH = 640;
 const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
 
 /**
@@ -48,7 +54,7 @@ const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
  * playback id needs its token). HTTP only: validate, call the services, shape the reply.
  */
 export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
-  const { directory, rooms, chat, products, reactions, feed } = deps;
+  const { directory, pictures, rooms, chat, products, reactions, feed } = deps;
   const streamOf = (request: FastifyRequest) =>
     directory.resolve((request.params as { playback_id: string }).playback_id, playbackTokenOf(request));
 
@@ -102,6 +108,51 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
         close();
         res.end();
       }
+    },
+  );
+
+  // The room's pictures, under the room's permission: no playback token of the asset goes out.
+  const picture = { width: PICTURE_WIDTH };
+  app.get(
+    '/v1/rooms/:playback_id/poster.jpg',
+    {
+      schema: {
+        summary: "The room's poster (the asset's thumbnail, 640 px wide)",
+        tags: TAGS,
+        params: playbackParams,
+        querystring: pictureQuery,
+        response: errors,
+      },
+    },
+    async (request, reply) => {
+      const { streamId, signed } = await directory.lookup(
+        (request.params as { playback_id: string }).playback_id,
+        playbackTokenOf(request),
+      );
+      return pictures.send(request, reply, await rooms.posterAsset(streamId), picture, signed);
+    },
+  );
+  app.get(
+    '/v1/rooms/:playback_id/products/:product_id/image.jpg',
+    {
+      schema: {
+        summary: "A product's image (the asset's thumbnail, 640 px wide)",
+        tags: TAGS,
+        params: productClickParams,
+        querystring: pictureQuery,
+        response: errors,
+      },
+    },
+    async (request, reply) => {
+      const { streamId, signed } = await directory.lookup(
+        (request.params as { playback_id: string }).playback_id,
+        playbackTokenOf(request),
+      );
+      const asset = await products.imageAsset(
+        streamId,
+        (request.params as { product_id: string }).product_id,
+      );
+      return pictures.send(request, reply, asset, picture, signed);
     },
   );
 

@@ -1,4 +1,5 @@
 import { type AuditWho, recordAudit } from '../../audit/audit.ts';
+import type { AssetRow } from '../../db/schema.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { ChatService } from './chat.ts';
 import type { ProductsService } from './products.ts';
@@ -106,6 +107,7 @@ export class RoomService {
     const scheduleChanged = patch.scheduled_at !== undefined || patch.poster_asset_id !== undefined;
     const posterUrl = scheduleChanged
       ? await this.#images.url(
+          streamId,
           patch.poster_asset_id !== undefined
             ? patch.poster_asset_id
             : ((await repo.state(this.#deps.db, streamId))?.room?.poster_asset_id ?? null),
@@ -186,6 +188,11 @@ export class RoomService {
     return (await repo.broadcastMessages(this.#deps.db, broadcast.id, REPLAY_LIMIT)).map(presentMessage);
   }
 
+  /** The poster's asset, to draw (404 when the room has none). */
+  async posterAsset(streamId: string): Promise<AssetRow> {
+    return this.#images.drawable((await repo.state(this.#deps.db, streamId))?.room?.poster_asset_id);
+  }
+
   async #state(streamId: string): Promise<RoomState> {
     const state = await repo.state(this.#deps.db, streamId);
     if (!state) throw new AppError('FH_ERR_LIVE_STREAM_NOT_FOUND');
@@ -195,7 +202,7 @@ export class RoomService {
   async #present(state: RoomState): Promise<Room> {
     const [pinned, posterUrl, viewers] = await Promise.all([
       this.#products.pinned(state.stream_id, state.room?.pinned_product_id),
-      this.#images.url(state.room?.poster_asset_id ?? null),
+      this.#images.url(state.stream_id, state.room?.poster_asset_id ?? null),
       this.#deps.presence.viewers(state.stream_id),
     ]);
     return presentRoom(state, { posterUrl, pinned, viewers });
