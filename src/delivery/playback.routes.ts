@@ -7,7 +7,6 @@ import { SEGMENT_NAME } from '../captions/hls-subtitles.ts';
 import type { TracksService } from '../captions/tracks.service.ts';
 import { attachmentDisposition } from '../downloads/content-disposition.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
-import { DEFAULT_RECIPE } from '../images/recipe.ts';
 import {
   INTERNAL_HEADER,
   type LiveOrigin,
