@@ -346,6 +346,45 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     assert.equal(neighbour.status, 201);
   });
 
+  test("an account's ban covers its last join's address for guests; guests turned off stop sending", async () => {
+    const viewer = await account('heckler@example.com', 'Heckler', 'viewer');
+    const joined = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      {},
+      { headers: { 'x-forwarded-for': '198.51.100.30', ...viewer } },
+    );
+    assert.equal(joined.status, 201, JSON.stringify(joined.body));
+    assert.equal(joined.body.data.kind, 'user');
+    assert.equal((await admin('/bans', 'POST', { viewer_id: joined.body.data.viewer_id })).status, 201);
+    const asGuest = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'someone else' },
+      { headers: { 'x-forwarded-for': '198.51.100.30' } },
+    );
+    assert.equal(asGuest.status, 403, JSON.stringify(asGuest.body));
+    assert.equal(asGuest.body.error.code, 'FH_ERR_CHAT_BANNED');
+
+    const guest = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'early' },
+      { headers: { 'x-forwarded-for': '198.51.100.31' } },
+    );
+    assert.equal(guest.status, 201);
+    assert.equal((await send(guest.body.data.viewer_token, 'before')).status, 201);
+    assert.equal((await admin('/room', 'PATCH', { guests_allowed: false })).status, 200);
+    try {
+      const after = await send(guest.body.data.viewer_token, 'after');
+      assert.equal(after.status, 403, JSON.stringify(after.body));
+      assert.equal(after.body.error.code, 'FH_ERR_CHAT_SIGN_IN_REQUIRED');
+    } finally {
+      assert.equal((await admin('/room', 'PATCH', { guests_allowed: true })).status, 200);
+    }
+    assert.equal((await send(guest.body.data.viewer_token, 'back')).status, 201);
+  });
+
   test('a flood gets 429 with Retry-After, and the server stays up', async () => {
     const viewer = await join_('flooder', '127.0.0.60');
     const answers = await Promise.all(

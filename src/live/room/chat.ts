@@ -62,9 +62,14 @@ export class ChatService {
         .where('user_id', '=', principal.id)
         .executeTakeFirst();
       if (existing) {
-        // The account's current name, should it have changed.
-        if (existing.name !== name)
-          await db.updateTable('live_chat_viewers').set({ name }).where('id', '=', existing.id).execute();
+        // The account's current name, should it have changed, and the address of this join (an
+        // account ban covers it for guests).
+        if (existing.name !== name || existing.address_hash !== hash)
+          await db
+            .updateTable('live_chat_viewers')
+            .set({ name, address_hash: hash })
+            .where('id', '=', existing.id)
+            .execute();
         viewer = { id: existing.id, name, kind: 'user' };
       } else {
         viewer = { id: newId(), name: cleanNickname(name.slice(0, 32)), kind: 'user' };
@@ -119,6 +124,7 @@ export class ChatService {
         viewerId: claims.viewerId,
         now,
         slowModeSeconds: settings.slow_mode_seconds,
+        guestsAllowed: settings.guests_allowed,
       });
       if (!ok) return null;
       const viewer = await repo.viewer(trx, streamId, claims.viewerId);
@@ -133,7 +139,7 @@ export class ChatService {
       return presented;
     });
     if (message) return message;
-    throw await this.#refusal(streamId, claims.viewerId, now, settings.slow_mode_seconds);
+    throw await this.#refusal(streamId, claims.viewerId, now, settings);
   }
 
   /** A message from the host page (`role: host`): no limits but the length cap. */
@@ -219,8 +225,9 @@ export class ChatService {
     streamId: string,
     viewerId: string,
     now: number,
-    slowModeSeconds: number,
+    settings: { slow_mode_seconds: number; guests_allowed: boolean },
   ): Promise<AppError> {
+    const slowModeSeconds = settings.slow_mode_seconds;
     const { db } = this.#deps;
     const viewer = await repo.viewer(db, streamId, viewerId);
     if (!viewer) return new AppError('FH_ERR_CHAT_VIEWER_REQUIRED');
@@ -232,6 +239,9 @@ export class ChatService {
       now,
     );
     if (ban) return banned(ban.until);
+    // Guests were turned off after this guest joined: the token no longer sends.
+    if (viewer.kind === 'guest' && !settings.guests_allowed)
+      return new AppError('FH_ERR_CHAT_SIGN_IN_REQUIRED');
     const why = diagnose(viewer, now, slowModeSeconds);
     if (why.kind === 'slow_mode')
       return new AppError('FH_ERR_CHAT_SLOW_MODE', undefined, {
