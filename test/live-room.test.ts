@@ -509,8 +509,33 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     assert.equal(roomNow.body.data.pinned.title, 'Mug');
     for (let i = 0; i < 3; i++)
       assert.equal((await roomCall(`${room}/products/${a.body.data.id}/clicks`, 'POST')).status, 204);
-    const listed = await admin('/products');
-    assert.equal(listed.body.data.find((p: { id: string }) => p.id === a.body.data.id).clicks, 3);
+    // Clicks are added up in each process and written every second.
+    await waitFor(
+      async () =>
+        (await admin('/products')).body.data.find((p: { id: string }) => p.id === a.body.data.id).clicks ===
+        3,
+      { timeoutMs: 5000, what: '3 clicks counted' },
+    );
+    const unknown = await roomCall(`${room}/products/nosuchproduct000/clicks`, 'POST');
+    assert.equal(unknown.status, 404);
+    // One address clicking without end is limited (30 per 10 s on each of the two processes).
+    const flood = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        roomCall(`${room}/products/${a.body.data.id}/clicks`, 'POST', undefined, {
+          localAddress: '127.0.0.90',
+        }),
+      ),
+    );
+    const limited = flood.filter((r) => r.status === 429);
+    assert.ok(limited.length >= 40, `${limited.length} of 100 limited`);
+    assert.ok(limited.every((r) => r.body.error.code === 'FH_ERR_RATE_LIMITED'));
+    const taken = flood.length - limited.length;
+    await waitFor(
+      async () =>
+        (await admin('/products')).body.data.find((p: { id: string }) => p.id === a.body.data.id).clicks ===
+        3 + taken,
+      { timeoutMs: 5000, what: 'the flood counted' },
+    );
     assert.equal((await admin('/pin', 'DELETE')).status, 204);
     await waitFor(() => streams.every((s) => s.of('pinned').at(-1) === null), {
       what: 'unpinned everywhere',

@@ -7,6 +7,7 @@ import type { Config } from '../config/config.ts';
 import { isPostgresUrl } from '../db/database.ts';
 import type { AssetThumbnails } from '../delivery/asset-thumbnail.ts';
 import { ChatService } from '../live/room/chat.ts';
+import { ClickAggregator } from '../live/room/clicks.ts';
 import { ModerationService } from '../live/room/moderation.ts';
 import { Presence } from '../live/room/presence.ts';
 import { ProductsService } from '../live/room/products.ts';
@@ -78,7 +79,8 @@ export async function roomServices(
   };
   const images = new AssetImages(roomDeps);
   const chat = new ChatService(roomDeps);
-  const products = new ProductsService({ db, images });
+  const clicks = new ClickAggregator({ db, onError });
+  const products = new ProductsService({ db, images, clicks });
   const rooms = new RoomService(roomDeps, { chat, products, images });
   const moderation = new ModerationService({ db });
   const reactions = new ReactionAggregator({ db, onError });
@@ -100,6 +102,7 @@ export async function roomServices(
     async close() {
       feed.close();
       await reactions.close().catch(onError);
+      await clicks.close().catch(onError);
       await presence.stop();
       await notifier?.close();
     },

@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.ts';
 import type { AssetRow } from '../../db/schema.ts';
 import { AppError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
+import type { ClickAggregator } from './clicks.ts';
 import { DEFAULT_SETTINGS, type Product, presentProduct } from './room.presenter.ts';
 import { type ProductRow, roomRepo as repo } from './room.repo.ts';
 import type { AssetImages } from './room-context.ts';
@@ -25,10 +26,12 @@ const MAX_PRODUCTS = 100;
 export class ProductsService {
   readonly #db: Db;
   readonly #images: AssetImages;
+  readonly #clicks: ClickAggregator;
 
-  constructor(deps: { db: Db; images: AssetImages }) {
+  constructor(deps: { db: Db; images: AssetImages; clicks: ClickAggregator }) {
     this.#db = deps.db;
     this.#images = deps.images;
+    this.#clicks = deps.clicks;
   }
 
   async present(row: ProductRow, pinnedId: string | null): Promise<Product> {
@@ -184,13 +187,13 @@ export class ProductsService {
     return this.#images.drawable(row.image_asset_id);
   }
 
-  /** A viewer's click, counted for the product and the broadcast on air ('' off air). */
+  /**
+   * A viewer's click, counted for the product and the broadcast on air ('' off air). Added up in
+   * the process and written every second (ClickAggregator); an unknown product is refused here.
+   */
   async click(streamId: string, productId: string): Promise<void> {
-    const state = await repo.state(this.#db, streamId);
-    const counted = await this.#db
-      .transaction()
-      .execute((trx) => repo.addClick(trx, streamId, productId, state?.broadcast_id ?? ''));
-    if (!counted) throw new AppError('FH_ERR_PRODUCT_NOT_FOUND');
+    if (!(await repo.product(this.#db, streamId, productId))) throw new AppError('FH_ERR_PRODUCT_NOT_FOUND');
+    this.#clicks.add(streamId, productId);
   }
 
   async #get(streamId: string, productId: string): Promise<Product> {

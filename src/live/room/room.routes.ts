@@ -47,6 +47,16 @@ const REACTIONS_PER_ADDRESS = {
 };
 /** The pictures' width: a product card's and a poster's size on a phone at 2×. */
 const PICTURE_WIDTH = 640;
+/**
+ * Clicks need no viewer token either: limited per address like reactions. A viewer opens a
+ * product's link now and then; 30 in 10 s leaves room for several viewers behind one address.
+ */
+const CLICKS_PER_ADDRESS = {
+  max: 30,
+  timeWindow: 10_000,
+  keyGenerator: (request: FastifyRequest) => `clicks:${addressPrefix(request.ip)}`,
+  allowList: () => false,
+};
 const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
 
 /**
@@ -239,6 +249,7 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
     '/v1/rooms/:playback_id/products/:product_id/clicks',
     {
       bodyLimit: ROOM_BODY_LIMIT,
+      config: { rateLimit: CLICKS_PER_ADDRESS },
       schema: {
         summary: "A viewer opened a product's link (counted per product and broadcast)",
         tags: TAGS,
