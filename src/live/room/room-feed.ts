@@ -24,6 +24,14 @@ export class RoomConnection {
   readonly res: ServerResponse;
   pending: { type: string; id: string | undefined; chunk: string }[] | null = [];
   closed = false;
+  /**
+   * After `start`: the snapshot's message ids, left out of what is delivered until a read that
+   * began after `start` has gone past everything committed before it (a read in flight when
+   * the snapshot was taken may still bring them).
+   */
+  skip: ReadonlySet<string> | null = null;
+  /** Reads begun before `start`: the ones that may still bring the snapshot's messages. */
+  skipThroughRead = 0;
 
   constructor(streamId: string, res: ServerResponse) {
     this.streamId = streamId;
@@ -56,6 +64,10 @@ export class RoomFeed {
   #again = false;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  /** Reads of the log begun so far (see RoomConnection.skip). */
+  #reads = 0;
+  /** Connections whose `skip` is still set. */
+  readonly #skipping = new Set<RoomConnection>();
   /** Counters for tests and the bench: batches read, events delivered, slow connections dropped. */
   readonly stats = { polls: 0, events: 0, writes: 0, dropped: 0 };
 
@@ -113,12 +125,19 @@ export class RoomFeed {
     let chunk = snapshot;
     for (const e of pending) if (!(e.type === 'message' && e.id && messageIds.has(e.id))) chunk += e.chunk;
     this.#write(conn, Buffer.from(chunk));
+    if (messageIds.size > 0 && !conn.closed) {
+      conn.skip = messageIds;
+      conn.skipThroughRead = this.#reads;
+      this.#skipping.add(conn);
+    }
   }
 
   detach(conn: RoomConnection): void {
     if (conn.closed) return;
     conn.closed = true;
     conn.pending = null;
+    conn.skip = null;
+    this.#skipping.delete(conn);
     const room = this.#rooms.get(conn.streamId);
     if (room?.delete(conn)) this.#connections--;
     if (room && room.size === 0) {
@@ -146,6 +165,7 @@ export class RoomFeed {
     this.#stop();
     for (const room of this.#rooms.values()) for (const conn of room) conn.res.end();
     this.#rooms.clear();
+    this.#skipping.clear();
     this.#connections = 0;
   }
 
@@ -191,11 +211,15 @@ export class RoomFeed {
     try {
       do {
         this.#again = false;
+        const read = ++this.#reads;
         const page = await readRoomLog(this.#db, this.#cursor, PAGE);
         if (this.#cursor === null) return; // stopped meanwhile
         this.stats.polls++;
         this.#cursor = page.through;
         if (page.events.length) this.#deliver(page.events);
+        // Everything committed before this read began is delivered now: snapshots taken before
+        // it can no longer be repeated by the log.
+        if (!page.heldBack && page.events.length < PAGE) this.#settle(read);
         if (page.events.length === PAGE) this.#again = true;
         else if (page.heldBack) {
           clearTimeout(this.#soon);
@@ -208,6 +232,14 @@ export class RoomFeed {
     } finally {
       this.#polling = false;
     }
+  }
+
+  #settle(read: number): void {
+    for (const conn of this.#skipping)
+      if (read > conn.skipThroughRead) {
+        conn.skip = null;
+        this.#skipping.delete(conn);
+      }
   }
 
   #deliver(events: { live_stream_id: string; type: string; data: string }[]): void {
@@ -237,7 +269,12 @@ export class RoomFeed {
       const bytes = Buffer.from(joined);
       for (const conn of room) {
         if (conn.pending) conn.pending.push(...list);
-        else this.#write(conn, bytes);
+        else if (conn.skip) {
+          const skip = conn.skip;
+          const own = list.filter((e) => !(e.type === 'message' && e.id && skip.has(e.id)));
+          if (own.length === list.length) this.#write(conn, bytes);
+          else if (own.length) this.#write(conn, Buffer.from(own.map((e) => e.chunk).join('')));
+        } else this.#write(conn, bytes);
       }
     }
   }
