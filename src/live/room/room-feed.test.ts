@@ -72,7 +72,12 @@ describe('room feed on PostgreSQL', { skip: postgresSkip('postgres') }, () => {
     const feed = new RoomFeed({
       db: db.db,
       pollMs: 60_000, // only the wake-ups below read
-      wakeup: { subscribe: (l) => (wake.push(l), () => {}) },
+      wakeup: {
+        subscribe: (l) => {
+          wake.push(l);
+          return () => {};
+        },
+      },
     });
     try {
       const first = await http.open();
