@@ -204,6 +204,31 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     }
   });
 
+  test("a title edit (no room event) reaches new streams' snapshots within a few seconds", async () => {
+    const renamed = await roomCall(
+      `${base}/v1/live-streams/${streamId}`,
+      'PATCH',
+      { title: 'Renamed show' },
+      { headers: auth },
+    );
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    const started = Date.now();
+    await waitForValue(
+      async () => {
+        const late = await RoomStream.open(`${room}/events`, '127.0.0.43');
+        try {
+          await waitFor(() => late.of('snapshot').length === 1, { what: 'a late snapshot' });
+          return late.of<{ room: { title: string | null } }>('snapshot')[0]?.room.title;
+        } finally {
+          late.close();
+        }
+      },
+      (title) => title === 'Renamed show',
+      { timeoutMs: 9000, intervalMs: 500, what: 'the new title in a snapshot' },
+    );
+    assert.ok(Date.now() - started < 7000);
+  });
+
   test('filtered words are masked; script in names and text is stored and sent as text', async () => {
     const viewer = await join_('<script>alert(1)</script>', '127.0.0.3');
     assert.equal(viewer.name, '<script>alert(1)</script>');

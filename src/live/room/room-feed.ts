@@ -64,6 +64,7 @@ export class RoomFeed {
   #again = false;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  readonly #emptyListeners: ((streamId: string) => void)[] = [];
   /** Reads of the log begun so far (see RoomConnection.skip). */
   #reads = 0;
   /** Connections whose `skip` is still set. */
@@ -109,6 +110,11 @@ export class RoomFeed {
     return conn;
   }
 
+  /** Called with a room's id when this process's last connection to it leaves. */
+  onRoomEmpty(listener: (streamId: string) => void): void {
+    this.#emptyListeners.push(listener);
+  }
+
   /**
    * The room's delivery epoch: a snapshot read after it was taken, while it is unchanged, is
    * complete for any connection attached meanwhile (what it lacks is still to be delivered).
@@ -143,6 +149,7 @@ export class RoomFeed {
     if (room && room.size === 0) {
       this.#rooms.delete(conn.streamId);
       this.#epochs.delete(conn.streamId);
+      for (const listener of this.#emptyListeners) listener(conn.streamId);
     }
     if (this.#connections === 0) this.#stop();
   }
