@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -96,6 +97,7 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
       FRAMEHOUSE_ACCESS_LOG: 'errors',
       // `true` trusts the nearest proxy only: the forgery test below stands in for that proxy.
       FRAMEHOUSE_TRUST_PROXY: 'true',
+      FRAMEHOUSE_ROOM_STREAMS_PER_ADDRESS: '5',
     });
     base = server.url;
     // The sibling HTTP process starts after the first answers: wait for both.
@@ -469,6 +471,53 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     );
     assert.ok((streams[0]?.of('reactions').length ?? 0) <= 10);
     assert.equal((await roomCall(`${base}/healthz`, 'GET')).status, 200);
+  });
+
+  test('event streams are limited per address (per process): 429 with Retry-After', async () => {
+    const tryOpen = (localAddress: string) =>
+      new Promise<{ status: number; retryAfter: string | undefined; body: string; close: () => void }>(
+        (resolve, reject) => {
+          const req = request(`${room}/events`, { agent: false, localAddress }, (res) => {
+            const out = {
+              status: res.statusCode ?? 0,
+              retryAfter: res.headers['retry-after'] as string | undefined,
+              body: '',
+              close: () => res.destroy(),
+            };
+            if (res.statusCode === 200) return resolve(out);
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => {
+              out.body += d;
+            });
+            res.on('end', () => resolve(out));
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
+    // Five a process, two processes: of 14 from one address, at least four are refused.
+    const tries = [];
+    for (let i = 0; i < 14; i++) tries.push(await tryOpen('127.0.0.95'));
+    const refused = tries.filter((t) => t.status === 429);
+    assert.ok(refused.length >= 4, `${refused.length} refused`);
+    assert.ok(tries.filter((t) => t.status === 200).length <= 10);
+    for (const r of refused) {
+      assert.equal(JSON.parse(r.body).error.code, 'FH_ERR_ROOM_STREAMS_PER_ADDRESS');
+      assert.ok(Number(r.retryAfter) >= 1);
+    }
+    // Another address is not held back; closing streams gives their places back.
+    const other = await tryOpen('127.0.0.96');
+    assert.equal(other.status, 200);
+    other.close();
+    for (const t of tries) t.close();
+    await waitFor(
+      async () => {
+        const again = await tryOpen('127.0.0.95');
+        again.close();
+        return again.status === 200;
+      },
+      { what: 'places given back' },
+    );
   });
 
   test('bad bodies get coded errors: oversized, malformed, too long, control characters, no token', async () => {

@@ -18,6 +18,7 @@ import { registerRoomAdminRoutes } from '../live/room/room-admin.routes.ts';
 import { AssetImages, type RoomDeps, RoomDirectory } from '../live/room/room-context.ts';
 import { RoomFeed, type RoomWakeup } from '../live/room/room-feed.ts';
 import { ROOM_CHANNEL } from '../live/room/room-log.ts';
+import { StreamLimits } from '../live/room/stream-limits.ts';
 import { ViewerTokens } from '../live/room/viewer-token.ts';
 import type { LiveStreamsService } from '../live/streams/live-streams.service.ts';
 import { newId } from '../shared/ids.ts';
@@ -85,11 +86,15 @@ export async function roomServices(
   const moderation = new ModerationService({ db });
   const reactions = new ReactionAggregator({ db, onError });
   const directory = new RoomDirectory(roomDeps);
+  const streamLimits = new StreamLimits({
+    perAddress: config.roomStreamsPerAddress,
+    max: config.roomMaxStreams,
+  });
   return {
     feed,
     reactions,
     register(app, { pictures }) {
-      registerRoomRoutes(app, { directory, pictures, rooms, chat, products, reactions, feed });
+      registerRoomRoutes(app, { directory, pictures, rooms, chat, products, reactions, feed, streamLimits });
       registerRoomAdminRoutes(app, {
         streams: deps.streams,
         assets: deps.assets,

@@ -202,6 +202,9 @@ const schema = z.object({
   // (SQLite; on PostgreSQL NOTIFY wakes them and the poll is a 4× slower safety net).
   chatWordFilter: list(z.string().max(40, 'each word at most 40 characters')).default([]),
   roomPollMs: int(20, 10_000).default(250),
+  // Open room event streams an HTTP process takes from one address, and in all.
+  roomStreamsPerAddress: int(1, 1_000_000).default(20),
+  roomMaxStreams: int(1, 10_000_000).default(20_000),
   // HTTP processes sharing the port (SO_REUSEPORT); `auto`: one per core where the platform has it.
   httpProcesses: z.union([z.literal('auto'), int(1, 64)]).default('auto'),
 });
@@ -294,6 +297,8 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   liveInternalUrl: 'FRAMEHOUSE_LIVE_INTERNAL_URL',
   chatWordFilter: 'FRAMEHOUSE_CHAT_WORD_FILTER',
   roomPollMs: 'FRAMEHOUSE_ROOM_POLL_MS',
+  roomStreamsPerAddress: 'FRAMEHOUSE_ROOM_STREAMS_PER_ADDRESS',
+  roomMaxStreams: 'FRAMEHOUSE_ROOM_MAX_STREAMS',
   httpProcesses: 'FRAMEHOUSE_HTTP_PROCESSES',
 };
 

@@ -19,6 +19,7 @@ import type { RoomService } from './room.service.ts';
 import type { RoomDirectory } from './room-context.ts';
 import { type RoomFeed, startEventStream } from './room-feed.ts';
 import { playbackTokenOf, withRetryAfter } from './room-http.ts';
+import type { StreamLimits } from './stream-limits.ts';
 
 interface Deps {
   directory: RoomDirectory;
@@ -29,6 +30,8 @@ interface Deps {
   products: ProductsService;
   reactions: ReactionAggregator;
   feed: RoomFeed;
+  /** Open event streams per address and per process. */
+  streamLimits: StreamLimits;
 }
 
 const TAGS = ['live room'];
@@ -64,7 +67,7 @@ const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
  * playback id needs its token). HTTP only: validate, call the services, shape the reply.
  */
 export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
-  const { directory, pictures, rooms, chat, products, reactions, feed } = deps;
+  const { directory, pictures, rooms, chat, products, reactions, feed, streamLimits } = deps;
   const streamOf = (request: FastifyRequest) =>
     directory.resolve((request.params as { playback_id: string }).playback_id, playbackTokenOf(request));
 
@@ -97,16 +100,21 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (request, reply) => {
       const streamId = await streamOf(request);
+      const release = await withRetryAfter(reply, async () => streamLimits.take(request.ip));
       // The client may leave while the snapshot is read: nothing is kept for a gone client.
       let gone = false;
       request.raw.once('close', () => {
         gone = true;
+        release();
       });
       reply.hijack();
       const res = reply.raw;
       startEventStream(res);
       const conn = await feed.attach(streamId, res);
-      const close = () => feed.detach(conn);
+      const close = () => {
+        release();
+        feed.detach(conn);
+      };
       if (gone || request.raw.destroyed) return close();
       request.raw.on('close', close);
       res.on('error', close);
