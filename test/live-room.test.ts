@@ -412,6 +412,13 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     assert.equal((await send(guest.body.data.viewer_token, 'back')).status, 201);
   });
 
+  test("a signed-in viewer's account name is cleaned on join, never refused", async () => {
+    const viewer = await account('bidi@example.com', '\u202eevil\u202c name', 'viewer');
+    const joined = await roomCall(`${room}/viewers`, 'POST', {}, { headers: viewer });
+    assert.equal(joined.status, 201, JSON.stringify(joined.body));
+    assert.equal(joined.body.data.name, 'evil name');
+  });
+
   test('a flood gets 429 with Retry-After, and the server stays up', async () => {
     const viewer = await join_('flooder', '127.0.0.60');
     const answers = await Promise.all(

@@ -3,7 +3,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { AppError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { decodePageCursor, encodePageCursor } from '../../shared/page-cursor.ts';
-import { cleanMessage, cleanNickname, MESSAGE_MAX_LIMIT } from './chat-text.ts';
+import { accountChatName, cleanMessage, cleanNickname, MESSAGE_MAX_LIMIT } from './chat-text.ts';
 import { BURST, diagnose, takeMessageSlot } from './rate-limit.ts';
 import { type ChatMessage, offsetSeconds, presentMessage, settingsOf, wordListOf } from './room.presenter.ts';
 import { type MessageRow, type RoomState, roomRepo as repo } from './room.repo.ts';
@@ -53,8 +53,7 @@ export class ChatService {
         now,
       );
       if (ban) throw banned(ban.until);
-      const name =
-        (await repo.userName(this.#deps.db, principal.id)) || principal.email.split('@')[0] || 'viewer';
+      const name = accountChatName(await repo.userName(this.#deps.db, principal.id), principal.email);
       const existing = await db
         .selectFrom('live_chat_viewers')
         .selectAll()
@@ -72,7 +71,7 @@ export class ChatService {
             .execute();
         viewer = { id: existing.id, name, kind: 'user' };
       } else {
-        viewer = { id: newId(), name: cleanNickname(name.slice(0, 32)), kind: 'user' };
+        viewer = { id: newId(), name, kind: 'user' };
         await repo.insertViewer(db, newViewerRow(viewer, streamId, principal.id, hash, now));
       }
     } else {
@@ -216,7 +215,7 @@ export class ChatService {
 
   async #hostName(principal: Principal): Promise<string> {
     if (principal.kind === 'user')
-      return (await repo.userName(this.#deps.db, principal.id)) || principal.email.split('@')[0] || 'host';
+      return accountChatName(await repo.userName(this.#deps.db, principal.id), principal.email);
     if (principal.kind === 'api_key') return principal.name.slice(0, 32) || 'host';
     return 'host';
   }
