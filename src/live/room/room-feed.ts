@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Db } from '../../db/database.ts';
+import { AppError } from '../../shared/errors.ts';
 import { readRoomLog, roomLogHead } from './room-log.ts';
 
 /** Something that says "the log has new rows" (PostgreSQL NOTIFY); polling carries on without it. */
@@ -8,6 +9,8 @@ export interface RoomWakeup {
 }
 
 const PAGE = 1000;
+/** How long a new connection waits for the reader's place in the log (the database may be down). */
+const ATTACH_TIMEOUT_MS = 10_000;
 const KEEPALIVE_MS = 15_000;
 /** A writer still at work held the horizon back: look again this soon, not at the next poll. */
 const HELD_BACK_RETRY_MS = 20;
@@ -65,6 +68,12 @@ export class RoomFeed {
   #unsubscribe: (() => void) | undefined;
   #closed = false;
   readonly #emptyListeners: ((streamId: string) => void)[] = [];
+  readonly #attachTimeoutMs: number;
+  /**
+   * Changes whenever the reader stops: a read (or a start) begun before must not touch the cursor
+   * of the reader started after (it would set it back, or forward past events not yet delivered).
+   */
+  #generation = 0;
   /** Reads of the log begun so far (see RoomConnection.skip). */
   #reads = 0;
   /** Connections whose `skip` is still set. */
@@ -72,8 +81,15 @@ export class RoomFeed {
   /** Counters for tests and the bench: batches read, events delivered, slow connections dropped. */
   readonly stats = { polls: 0, events: 0, writes: 0, dropped: 0 };
 
-  constructor(deps: { db: Db; pollMs: number; wakeup?: RoomWakeup; onError?: (err: unknown) => void }) {
+  constructor(deps: {
+    db: Db;
+    pollMs: number;
+    wakeup?: RoomWakeup;
+    onError?: (err: unknown) => void;
+    attachTimeoutMs?: number;
+  }) {
     this.#db = deps.db;
+    this.#attachTimeoutMs = deps.attachTimeoutMs ?? ATTACH_TIMEOUT_MS;
     this.#pollMs = deps.pollMs;
     this.#onError = deps.onError ?? (() => {});
     if (deps.wakeup) this.#unsubscribe = deps.wakeup.subscribe(() => this.#pollNow());
@@ -96,6 +112,8 @@ export class RoomFeed {
    * the log.
    */
   async attach(streamId: string, res: ServerResponse): Promise<RoomConnection> {
+    // Closed (the process is stopping): nothing would ever write to or end this connection.
+    if (this.#closed) throw new AppError('FH_ERR_BUSY', undefined, { retry_after: 3 });
     const conn = new RoomConnection(streamId, res);
     let room = this.#rooms.get(streamId);
     if (!room) {
@@ -106,7 +124,19 @@ export class RoomFeed {
     room.add(conn);
     this.#connections++;
     this.#ensureRunning();
-    await this.#starting;
+    // The database down when the first viewer comes: the reader keeps trying, this one does not
+    // wait for ever (the page's EventSource tries again by itself).
+    let timer: NodeJS.Timeout | undefined;
+    const started = await Promise.race([
+      this.#starting?.then(() => true) ?? Promise.resolve(true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.#attachTimeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (!started || this.#closed) {
+      this.detach(conn);
+      throw new AppError('FH_ERR_BUSY', undefined, { retry_after: 3 });
+    }
     return conn;
   }
 
@@ -178,10 +208,12 @@ export class RoomFeed {
 
   #ensureRunning(): void {
     if (this.#timer || this.#closed) return;
+    const generation = this.#generation;
     this.#starting = (async () => {
-      for (;;) {
+      while (generation === this.#generation) {
         try {
-          this.#cursor = await roomLogHead(this.#db);
+          const head = await roomLogHead(this.#db);
+          if (generation === this.#generation) this.#cursor = head;
           return;
         } catch (err) {
           this.#onError(err);
@@ -194,6 +226,7 @@ export class RoomFeed {
   }
 
   #stop(): void {
+    this.#generation++;
     clearInterval(this.#timer);
     clearInterval(this.#keepalive);
     clearTimeout(this.#soon);
@@ -215,12 +248,14 @@ export class RoomFeed {
     }
     if (this.#cursor === null) return;
     this.#polling = true;
+    const generation = this.#generation;
     try {
       do {
         this.#again = false;
         const read = ++this.#reads;
         const page = await readRoomLog(this.#db, this.#cursor, PAGE);
-        if (this.#cursor === null) return; // stopped meanwhile
+        // Stopped meanwhile (and perhaps started again, from a later place): this read is void.
+        if (generation !== this.#generation || this.#cursor === null) return;
         this.stats.polls++;
         this.#cursor = page.through;
         if (page.events.length) this.#deliver(page.events);
@@ -238,6 +273,8 @@ export class RoomFeed {
       this.#onError(err);
     } finally {
       this.#polling = false;
+      // A wake-up that came during a void read is for the reader started since: read now.
+      if (generation !== this.#generation && this.#again && this.#cursor !== null) void this.#poll();
     }
   }
 

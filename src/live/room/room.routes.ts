@@ -107,10 +107,18 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
         gone = true;
         release();
       });
+      let conn: Awaited<ReturnType<RoomFeed['attach']>>;
+      try {
+        // Before the response starts: a reader that cannot start (database down, process
+        // stopping) is a coded 503 with Retry-After.
+        conn = await withRetryAfter(reply, () => feed.attach(streamId, reply.raw));
+      } catch (err) {
+        release();
+        throw err;
+      }
       reply.hijack();
       const res = reply.raw;
       startEventStream(res);
-      const conn = await feed.attach(streamId, res);
       const close = () => {
         release();
         feed.detach(conn);
