@@ -297,11 +297,12 @@ describe('the live room in Chromium', { skip: !chromiumAvailable() }, () => {
 
   test("the host's sub-second monitor plays over WebRTC and stops", async () => {
     await host.getByRole('button', { name: 'Start the sub-second monitor' }).click();
-    const monitor = host.locator('.whep-video');
     // Frames decoded in the monitor's <video> (its own WebRTC connection, not the HLS player).
     await waitForValue(
       () =>
-        monitor.evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames),
+        host.evaluate<number>(
+          "document.querySelector('.whep-video')?.getVideoPlaybackQuality().totalVideoFrames ?? 0",
+        ),
       (n) => n > 15,
       { timeoutMs: 15_000, intervalMs: 250, what: 'frames in the sub-second monitor' },
     );

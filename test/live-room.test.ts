@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { exited, spawnServe } from './helpers/processes.ts';
 import { RoomStream, roomCall } from './helpers/room.ts';
 import { waitFor, waitForValue } from './helpers/wait.ts';
@@ -42,6 +44,48 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     roomCall(`${room}/messages`, 'POST', { text }, { headers: { 'framehouse-viewer': token } });
   const admin = (path: string, method = 'GET', body?: unknown) =>
     roomCall(`${base}/v1/live-streams/${streamId}${path}`, method, body, { headers: auth });
+  /** An account signed up with `role`: its session cookie (and origin, as a browser sends them). */
+  const account = async (email: string, name: string, role: 'editor' | 'viewer') => {
+    const signUp = await fetch(`${base}/v1/auth/sign-up/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: base },
+      body: JSON.stringify({ email, password: 'a long enough password 123', name }),
+    });
+    assert.equal(signUp.status, 200, await signUp.clone().text());
+    const cookie = signUp.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const users = await roomCall(`${base}/v1/users?limit=100`, 'GET', undefined, { headers: auth });
+    const id = (users.body.data as { id: string; email: string }[]).find((u) => u.email === email)?.id;
+    const set = await roomCall(`${base}/v1/users/${id}`, 'PATCH', { role }, { headers: auth });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    return { cookie, origin: base };
+  };
+  /** A photo uploaded with the admin key, once ready. */
+  const photo = async (policy: 'public' | 'signed') => {
+    const jpeg = await sharp({ create: { width: 800, height: 600, channels: 3, background: '#c33' } })
+      .jpeg()
+      .toBuffer();
+    const form = new FormData();
+    form.append('file', new Blob([jpeg]), 'product.jpg');
+    const created = await fetch(`${base}/v1/assets`, { method: 'POST', headers: auth, body: form });
+    assert.equal(created.status, 202);
+    const id = ((await created.json()) as { data: { id: string } }).data.id;
+    await waitFor(
+      async () =>
+        (await roomCall(`${base}/v1/assets/${id}`, 'GET', undefined, { headers: auth })).body.data.status ===
+        'ready',
+      { timeoutMs: 30_000, what: 'the photo ready' },
+    );
+    if (policy === 'signed')
+      assert.equal(
+        (await roomCall(`${base}/v1/assets/${id}`, 'PATCH', { playback_policy: 'signed' }, { headers: auth }))
+          .status,
+        200,
+      );
+    return id;
+  };
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'live-room-'));
@@ -51,6 +95,9 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
       FRAMEHOUSE_ADMIN_API_KEY: KEY,
       FRAMEHOUSE_CHAT_WORD_FILTER: 'darn,바보',
       FRAMEHOUSE_ACCESS_LOG: 'errors',
+      // `true` trusts the nearest proxy only: the forgery test below stands in for that proxy.
+      FRAMEHOUSE_TRUST_PROXY: 'true',
+      FRAMEHOUSE_ROOM_STREAMS_PER_ADDRESS: '5',
     });
     base = server.url;
     // The sibling HTTP process starts after the first answers: wait for both.
@@ -157,6 +204,31 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
       assert.equal(snap?.room.scheduled_at, at);
       late.close();
     }
+  });
+
+  test("a title edit (no room event) reaches new streams' snapshots within a few seconds", async () => {
+    const renamed = await roomCall(
+      `${base}/v1/live-streams/${streamId}`,
+      'PATCH',
+      { title: 'Renamed show' },
+      { headers: auth },
+    );
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    const started = Date.now();
+    await waitForValue(
+      async () => {
+        const late = await RoomStream.open(`${room}/events`, '127.0.0.43');
+        try {
+          await waitFor(() => late.of('snapshot').length === 1, { what: 'a late snapshot' });
+          return late.of<{ room: { title: string | null } }>('snapshot')[0]?.room.title;
+        } finally {
+          late.close();
+        }
+      },
+      (title) => title === 'Renamed show',
+      { timeoutMs: 9000, intervalMs: 500, what: 'the new title in a snapshot' },
+    );
+    assert.ok(Date.now() - started < 7000);
   });
 
   test('filtered words are masked; script in names and text is stored and sent as text', async () => {
@@ -269,6 +341,84 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     assert.equal((await send(viewer.viewer_token, 'sorry')).status, 201);
   });
 
+  test('behind one proxy, a forged X-Forwarded-For does not leave an address ban', async () => {
+    // The proxy (127.0.0.1 here) appends the client's address to whatever the client sent.
+    const via = (client: string, forged?: string) => ({
+      headers: { 'x-forwarded-for': forged ? `${forged}, ${client}` : client },
+    });
+    const r = await roomCall(`${room}/viewers`, 'POST', { nickname: 'forger' }, via('198.51.100.9'));
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.equal((await admin('/bans', 'POST', { viewer_id: r.body.data.viewer_id })).status, 201);
+    const forged = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'innocent' },
+      via('198.51.100.9', '203.0.113.200'),
+    );
+    assert.equal(forged.status, 403, JSON.stringify(forged.body));
+    assert.equal(forged.body.error.code, 'FH_ERR_CHAT_BANNED');
+    // IPv6: the ban covers the client's /64, whatever its low 64 bits.
+    const v6 = await roomCall(`${room}/viewers`, 'POST', { nickname: 'six' }, via('2001:db8:5:6::1'));
+    assert.equal(v6.status, 201, JSON.stringify(v6.body));
+    assert.equal((await admin('/bans', 'POST', { viewer_id: v6.body.data.viewer_id })).status, 201);
+    const moved = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'six again' },
+      via('2001:db8:5:6:dead:beef:1:2'),
+    );
+    assert.equal(moved.status, 403, JSON.stringify(moved.body));
+    assert.equal(moved.body.error.code, 'FH_ERR_CHAT_BANNED');
+    const neighbour = await roomCall(`${room}/viewers`, 'POST', { nickname: 'n' }, via('2001:db8:5:7::1'));
+    assert.equal(neighbour.status, 201);
+  });
+
+  test("an account's ban covers its last join's address for guests; guests turned off stop sending", async () => {
+    const viewer = await account('heckler@example.com', 'Heckler', 'viewer');
+    const joined = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      {},
+      { headers: { 'x-forwarded-for': '198.51.100.30', ...viewer } },
+    );
+    assert.equal(joined.status, 201, JSON.stringify(joined.body));
+    assert.equal(joined.body.data.kind, 'user');
+    assert.equal((await admin('/bans', 'POST', { viewer_id: joined.body.data.viewer_id })).status, 201);
+    const asGuest = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'someone else' },
+      { headers: { 'x-forwarded-for': '198.51.100.30' } },
+    );
+    assert.equal(asGuest.status, 403, JSON.stringify(asGuest.body));
+    assert.equal(asGuest.body.error.code, 'FH_ERR_CHAT_BANNED');
+
+    const guest = await roomCall(
+      `${room}/viewers`,
+      'POST',
+      { nickname: 'early' },
+      { headers: { 'x-forwarded-for': '198.51.100.31' } },
+    );
+    assert.equal(guest.status, 201);
+    assert.equal((await send(guest.body.data.viewer_token, 'before')).status, 201);
+    assert.equal((await admin('/room', 'PATCH', { guests_allowed: false })).status, 200);
+    try {
+      const after = await send(guest.body.data.viewer_token, 'after');
+      assert.equal(after.status, 403, JSON.stringify(after.body));
+      assert.equal(after.body.error.code, 'FH_ERR_CHAT_SIGN_IN_REQUIRED');
+    } finally {
+      assert.equal((await admin('/room', 'PATCH', { guests_allowed: true })).status, 200);
+    }
+    assert.equal((await send(guest.body.data.viewer_token, 'back')).status, 201);
+  });
+
+  test("a signed-in viewer's account name is cleaned on join, never refused", async () => {
+    const viewer = await account('bidi@example.com', '\u202eevil\u202c name', 'viewer');
+    const joined = await roomCall(`${room}/viewers`, 'POST', {}, { headers: viewer });
+    assert.equal(joined.status, 201, JSON.stringify(joined.body));
+    assert.equal(joined.body.data.name, 'evil name');
+  });
+
   test('a flood gets 429 with Retry-After, and the server stays up', async () => {
     const viewer = await join_('flooder', '127.0.0.60');
     const answers = await Promise.all(
@@ -328,6 +478,53 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     );
     assert.ok((streams[0]?.of('reactions').length ?? 0) <= 10);
     assert.equal((await roomCall(`${base}/healthz`, 'GET')).status, 200);
+  });
+
+  test('event streams are limited per address (per process): 429 with Retry-After', async () => {
+    const tryOpen = (localAddress: string) =>
+      new Promise<{ status: number; retryAfter: string | undefined; body: string; close: () => void }>(
+        (resolve, reject) => {
+          const req = request(`${room}/events`, { agent: false, localAddress }, (res) => {
+            const out = {
+              status: res.statusCode ?? 0,
+              retryAfter: res.headers['retry-after'] as string | undefined,
+              body: '',
+              close: () => res.destroy(),
+            };
+            if (res.statusCode === 200) return resolve(out);
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => {
+              out.body += d;
+            });
+            res.on('end', () => resolve(out));
+          });
+          req.on('error', reject);
+          req.end();
+        },
+      );
+    // Five a process, two processes: of 14 from one address, at least four are refused.
+    const tries = [];
+    for (let i = 0; i < 14; i++) tries.push(await tryOpen('127.0.0.95'));
+    const refused = tries.filter((t) => t.status === 429);
+    assert.ok(refused.length >= 4, `${refused.length} refused`);
+    assert.ok(tries.filter((t) => t.status === 200).length <= 10);
+    for (const r of refused) {
+      assert.equal(JSON.parse(r.body).error.code, 'FH_ERR_ROOM_STREAMS_PER_ADDRESS');
+      assert.ok(Number(r.retryAfter) >= 1);
+    }
+    // Another address is not held back; closing streams gives their places back.
+    const other = await tryOpen('127.0.0.96');
+    assert.equal(other.status, 200);
+    other.close();
+    for (const t of tries) t.close();
+    await waitFor(
+      async () => {
+        const again = await tryOpen('127.0.0.95');
+        again.close();
+        return again.status === 200;
+      },
+      { what: 'places given back' },
+    );
   });
 
   test('bad bodies get coded errors: oversized, malformed, too long, control characters, no token', async () => {
@@ -393,13 +590,82 @@ describe('live room on serve with 2 HTTP processes (SQLite)', () => {
     assert.equal(roomNow.body.data.pinned.title, 'Mug');
     for (let i = 0; i < 3; i++)
       assert.equal((await roomCall(`${room}/products/${a.body.data.id}/clicks`, 'POST')).status, 204);
-    const listed = await admin('/products');
-    assert.equal(listed.body.data.find((p: { id: string }) => p.id === a.body.data.id).clicks, 3);
+    // Clicks are added up in each process and written every second.
+    await waitFor(
+      async () =>
+        (await admin('/products')).body.data.find((p: { id: string }) => p.id === a.body.data.id).clicks ===
+        3,
+      { timeoutMs: 5000, what: '3 clicks counted' },
+    );
+    const unknown = await roomCall(`${room}/products/nosuchproduct000/clicks`, 'POST');
+    assert.equal(unknown.status, 404);
+    // One address clicking without end is limited (30 per 10 s on each of the two processes).
+    const flood = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        roomCall(`${room}/products/${a.body.data.id}/clicks`, 'POST', undefined, {
+          localAddress: '127.0.0.90',
+        }),
+      ),
+    );
+    const limited = flood.filter((r) => r.status === 429);
+    assert.ok(limited.length >= 40, `${limited.length} of 100 limited`);
+    assert.ok(limited.every((r) => r.body.error.code === 'FH_ERR_RATE_LIMITED'));
+    const taken = flood.length - limited.length;
+    await waitFor(
+      async () =>
+        (await admin('/products')).body.data.find((p: { id: string }) => p.id === a.body.data.id).clicks ===
+        3 + taken,
+      { timeoutMs: 5000, what: 'the flood counted' },
+    );
     assert.equal((await admin('/pin', 'DELETE')).status, 204);
     await waitFor(() => streams.every((s) => s.of('pinned').at(-1) === null), {
       what: 'unpinned everywhere',
     });
     // No broadcast yet: no summary.
     assert.equal((await admin('/summary')).body.error.code, 'FH_ERR_BROADCAST_NOT_FOUND');
+  });
+
+  test("pictures: a signed asset's image is served by the room, and no token of the asset goes out", async () => {
+    const asset = await photo('signed');
+    const created = await admin('/products', 'POST', { title: 'Poster print', image_asset_id: asset });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const url = created.body.data.image_url as string;
+    assert.match(url, new RegExp(`^/v1/rooms/${playbackId}/products/${created.body.data.id}/image\\.jpg`));
+    assert.ok(!url.includes('token'), url);
+    const image = await fetch(`${base}${url}`);
+    assert.equal(image.status, 200);
+    assert.equal(image.headers.get('content-type'), 'image/jpeg');
+    assert.match(image.headers.get('cache-control') ?? '', /max-age=86400/);
+    const meta = await sharp(Buffer.from(await image.arrayBuffer())).metadata();
+    assert.equal(meta.width, 640);
+    const poster = await admin('/room', 'PATCH', { poster_asset_id: asset });
+    assert.equal(poster.status, 200, JSON.stringify(poster.body));
+    const roomNow = await roomCall(room, 'GET');
+    const posterUrl = roomNow.body.data.poster_url as string;
+    assert.match(posterUrl, new RegExp(`^/v1/rooms/${playbackId}/poster\\.jpg`));
+    assert.equal((await fetch(`${base}${posterUrl}`)).status, 200);
+    // No image: 404 with a code.
+    const bare = await admin('/products', 'POST', { title: 'No picture' });
+    const none = await roomCall(`${room}/products/${bare.body.data.id}/image.jpg`, 'GET');
+    assert.equal(none.status, 404);
+    // An editor may only show their own assets in their room.
+    const editor = await account('editor@example.com', 'Eddie', 'editor');
+    const own = await roomCall(`${base}/v1/live-streams`, 'POST', {}, { headers: editor });
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    const theirs = `${base}/v1/live-streams/${own.body.data.id}`;
+    const taken = await roomCall(
+      `${theirs}/products`,
+      'POST',
+      { title: 'x', image_asset_id: asset },
+      { headers: editor },
+    );
+    assert.equal(taken.status, 403, JSON.stringify(taken.body));
+    const posterTaken = await roomCall(
+      `${theirs}/room`,
+      'PATCH',
+      { poster_asset_id: asset },
+      { headers: editor },
+    );
+    assert.equal(posterTaken.status, 403, JSON.stringify(posterTaken.body));
   });
 });

@@ -85,6 +85,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'POST /v1/rooms/:playback_id/messages': 'playback',
   'POST /v1/rooms/:playback_id/reactions': 'playback',
   'POST /v1/rooms/:playback_id/products/:product_id/clicks': 'playback',
+  'GET /v1/rooms/:playback_id/poster.jpg': 'playback',
+  'GET /v1/rooms/:playback_id/products/:product_id/image.jpg': 'playback',
   'GET /v1/live-streams/:id/room': 'assets:write',
   'PATCH /v1/live-streams/:id/room': 'assets:write',
   'GET /v1/live-streams/:id/chat': 'assets:write',

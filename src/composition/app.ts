@@ -18,7 +18,9 @@ import type { ApiKeysService } from '../auth/api-keys.service.ts';
 import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import { registerTrackRoutes } from '../captions/tracks.routes.ts';
 import type { TracksService } from '../captions/tracks.service.ts';
+import type { TrustProxy } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
+import { AssetThumbnails } from '../delivery/asset-thumbnail.ts';
 import type { HotObjects } from '../delivery/hot-objects.ts';
 import { PLAYBACK_CORS, registerPlaybackRoutes } from '../delivery/playback.routes.ts';
 import type { Thumbnailer } from '../delivery/thumbnails.ts';
@@ -72,7 +74,8 @@ export interface AppDeps {
   dataDir: string;
   maxUploadBytes: number;
   ffmpegPath: string;
-  trustProxy: boolean;
+  /** Fastify's `trustProxy`: see TrustProxy in config. */
+  trustProxy: TrustProxy;
   segmentRedirectSeconds: number;
   keys: ApiKeysService;
   tokens: PlaybackTokens;
@@ -113,6 +116,19 @@ export interface AppDeps {
 }
 
 /**
+ * Fastify's form of FRAMEHOUSE_TRUST_PROXY. A hop count becomes a function: Fastify 5.12 takes a
+ * bare number as "trust nothing" (it cannot check who the nearest peer is). Trusting the nearest
+ * `hops` peers is what the setting means; it is only safe when every client comes through the
+ * proxy, which is what setting it says.
+ */
+function fastifyTrustProxy(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust;
+}
+
+/**
  * Builds the HTTP app: cross-cutting plugins first (http/), then every feature's routes. Part of
  * the composition root: the one module that imports every routes file.
  */
@@ -121,7 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     loggerInstance: deps.logger,
     genReqId: () => newId(12),
     requestIdHeader: 'x-request-id',
-    trustProxy: deps.trustProxy,
+    trustProxy: fastifyTrustProxy(deps.trustProxy),
     bodyLimit: 1024 * 1024, // JSON bodies; uploads stream through multipart or tus
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true } },
     // One line per request instead of Fastify's two, without credentials (see access-log.ts).
@@ -222,14 +238,21 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerAssetRoutes(app, { assets: deps.assets, store: deps.store, urlIngest: deps.urlIngest });
   registerTrackRoutes(app, { assets: deps.assets, tracks: deps.tracks });
   registerLiveStreamRoutes(app, { streams: deps.live.streams, addresses: deps.live.addresses });
-  deps.room.register(app);
+  deps.room.register(app, {
+    pictures: new AssetThumbnails({
+      store: deps.store,
+      thumbnails: deps.thumbnails,
+      images: deps.images.renditions,
+      hot: deps.hot,
+    }),
+  });
   const uploads = registerUploadRoutes(app, {
     db: deps.db,
     store: deps.store,
     assets: deps.assets,
     dataDir: deps.dataDir,
     maxUploadBytes: deps.maxUploadBytes,
-    trustProxy: deps.trustProxy,
+    trustProxy: deps.trustProxy !== false,
     corsOrigins: deps.security.corsOrigins,
     staging: await createUploadStaging(deps.store, deps.db, deps.dataDir),
   });

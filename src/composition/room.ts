@@ -5,7 +5,9 @@ import type { AssetsService } from '../assets/assets.service.ts';
 import type { PlaybackTokens } from '../auth/playback-tokens.ts';
 import type { Config } from '../config/config.ts';
 import { isPostgresUrl } from '../db/database.ts';
+import type { AssetThumbnails } from '../delivery/asset-thumbnail.ts';
 import { ChatService } from '../live/room/chat.ts';
+import { ClickAggregator } from '../live/room/clicks.ts';
 import { ModerationService } from '../live/room/moderation.ts';
 import { Presence } from '../live/room/presence.ts';
 import { ProductsService } from '../live/room/products.ts';
@@ -16,6 +18,7 @@ import { registerRoomAdminRoutes } from '../live/room/room-admin.routes.ts';
 import { AssetImages, type RoomDeps, RoomDirectory } from '../live/room/room-context.ts';
 import { RoomFeed, type RoomWakeup } from '../live/room/room-feed.ts';
 import { ROOM_CHANNEL } from '../live/room/room-log.ts';
+import { StreamLimits } from '../live/room/stream-limits.ts';
 import { ViewerTokens } from '../live/room/viewer-token.ts';
 import type { LiveStreamsService } from '../live/streams/live-streams.service.ts';
 import { newId } from '../shared/ids.ts';
@@ -23,7 +26,7 @@ import type { Infrastructure } from './infrastructure.ts';
 
 export interface RoomServices {
   /** Registers the viewer and host routes on the HTTP app. */
-  register(app: FastifyInstance): void;
+  register(app: FastifyInstance, extra: { pictures: AssetThumbnails }): void;
   feed: RoomFeed;
   reactions: ReactionAggregator;
   /** After the HTTP app closed: the last reactions, this process's viewer rows, the wake-up connection. */
@@ -77,16 +80,21 @@ export async function roomServices(
   };
   const images = new AssetImages(roomDeps);
   const chat = new ChatService(roomDeps);
-  const products = new ProductsService({ db, images });
+  const clicks = new ClickAggregator({ db, onError });
+  const products = new ProductsService({ db, images, clicks });
   const rooms = new RoomService(roomDeps, { chat, products, images });
   const moderation = new ModerationService({ db });
   const reactions = new ReactionAggregator({ db, onError });
   const directory = new RoomDirectory(roomDeps);
+  const streamLimits = new StreamLimits({
+    perAddress: config.roomStreamsPerAddress,
+    max: config.roomMaxStreams,
+  });
   return {
     feed,
     reactions,
-    register(app) {
-      registerRoomRoutes(app, { directory, rooms, chat, products, reactions, feed });
+    register(app, { pictures }) {
+      registerRoomRoutes(app, { directory, pictures, rooms, chat, products, reactions, feed, streamLimits });
       registerRoomAdminRoutes(app, {
         streams: deps.streams,
         assets: deps.assets,
@@ -99,6 +107,7 @@ export async function roomServices(
     async close() {
       feed.close();
       await reactions.close().catch(onError);
+      await clicks.close().catch(onError);
       await presence.stop();
       await notifier?.close();
     },

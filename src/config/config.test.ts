@@ -32,3 +32,13 @@ test('one error lists every bad value', () => {
     },
   );
 });
+
+test('FRAMEHOUSE_TRUST_PROXY: true is one hop (never every hop), a count, or proxy addresses', () => {
+  const trust = (v: string) => loadConfig({ FRAMEHOUSE_TRUST_PROXY: v }).trustProxy;
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(trust('false'), false);
+  assert.equal(trust('true'), 1);
+  assert.equal(trust('2'), 2);
+  assert.deepEqual(trust('10.0.0.0/8, 127.0.0.1,fd00::/8'), ['10.0.0.0/8', '127.0.0.1', 'fd00::/8']);
+  assert.throws(() => trust('everyone'), ConfigError);
+});

@@ -40,6 +40,34 @@ const cidr = z
   .string()
   .regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'must be an IP address or CIDR range such as 10.0.0.0/8');
 
+/**
+ * Which proxies may set the client's address (`X-Forwarded-For`): `false` (none), `true` (one hop:
+ * the nearest proxy; never "every hop", which would let a client write its own address and
+ * escape bans and per-address limits), a hop count, or a list of proxy addresses/CIDRs. The
+ * value is what Fastify's `trustProxy` takes.
+ */
+export type TrustProxy = false | number | string[];
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): TrustProxy => {
+    const lower = v.toLowerCase();
+    if (['false', '0', 'no', 'off', ''].includes(lower)) return false;
+    if (['true', 'yes', 'on'].includes(lower)) return 1;
+    if (/^\d{1,2}$/.test(v)) return Number(v);
+    const items = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (items.length && items.every((i) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(i) && /[.:]/.test(i)))
+      return items;
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be false, true (one proxy), a hop count, or proxy addresses/CIDRs such as 10.0.0.0/8',
+    });
+    return z.NEVER;
+  });
+
 const schema = z.object({
   port: int(0, 65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
@@ -73,7 +101,7 @@ const schema = z.object({
   jobVisibilityTimeoutMs: int(1000, 3_600_000).default(60_000),
   shutdownGraceMs: int(0, 600_000).default(15_000),
   adminApiKey: z.string().min(16, 'must be at least 16 characters').optional(),
-  trustProxy: bool.default(false),
+  trustProxy: trustProxy.default(false),
   corsOrigins: list(
     z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be origins such as https://app.example.com'),
   ).default([]),
@@ -194,6 +222,9 @@ const schema = z.object({
       'must be a range within 1024-65535, first ≤ last',
     )
     .default(null),
+  // Open room event streams an HTTP process takes from one address, and in all.
+  roomStreamsPerAddress: int(1, 1_000_000).default(20),
+  roomMaxStreams: int(1, 10_000_000).default(20_000),
   // HTTP processes sharing the port (SO_REUSEPORT); `auto`: one per core where the platform has it.
   httpProcesses: z.union([z.literal('auto'), int(1, 64)]).default('auto'),
 });
@@ -289,6 +320,8 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   whepMaxViewers: 'FRAMEHOUSE_WHEP_MAX_VIEWERS',
   whepPublicIp: 'FRAMEHOUSE_WHEP_PUBLIC_IP',
   whepPorts: 'FRAMEHOUSE_WHEP_PORTS',
+  roomStreamsPerAddress: 'FRAMEHOUSE_ROOM_STREAMS_PER_ADDRESS',
+  roomMaxStreams: 'FRAMEHOUSE_ROOM_MAX_STREAMS',
   httpProcesses: 'FRAMEHOUSE_HTTP_PROCESSES',
 };
 

@@ -7,7 +7,6 @@ import { SEGMENT_NAME } from '../captions/hls-subtitles.ts';
 import type { TracksService } from '../captions/tracks.service.ts';
 import { attachmentDisposition } from '../downloads/content-disposition.ts';
 import type { ImageRenditions } from '../images/image-renditions.ts';
-import { DEFAULT_RECIPE } from '../images/recipe.ts';
 import {
   INTERNAL_HEADER,
   type LiveOrigin,
@@ -21,6 +20,7 @@ import { AppError } from '../shared/errors.ts';
 import { bearerOf, SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { AssetThumbnails } from './asset-thumbnail.ts';
 import type { HotObjects } from './hot-objects.ts';
 import { sendObject } from './serve-object.ts';
 import { tokenizePlaylist, tokenizeStoryboard } from './signed-urls.ts';
@@ -101,6 +101,7 @@ export async function registerPlaybackRoutes(
   const immutable = hot ? { tier: hot, immutable: true } : undefined;
   const revalidated = hot ? { tier: hot, immutable: false } : undefined;
   const subtitles = new SubtitleDelivery({ assets, store, tracks });
+  const pictures = new AssetThumbnails({ store, thumbnails, images, hot });
   await app.register(
     async (scope) => {
       // Playback is the same for every site (`Access-Control-Allow-Origin: *`): the CORS plugin's
@@ -397,24 +398,7 @@ export async function registerPlaybackRoutes(
         async (request, reply) => {
           const { asset, token } = await findAsset(request, reply);
           const query = request.query as { time?: number; width?: number };
-          // A photo's thumbnail is the photo, scaled (a video's is one of its frames).
-          const key =
-            asset.kind === 'image'
-              ? await images.ensure(asset, {
-                  ...DEFAULT_RECIPE,
-                  width: Math.min(query.width ?? 640, asset.width ?? 640),
-                  quality: 80,
-                })
-              : await thumbnails.ensure(asset, query);
-          return sendObject(
-            request,
-            reply,
-            store,
-            key,
-            token ? SIGNED_MEDIA : IMAGE,
-            signedMedia(token, CDN_SIGNED.image),
-            revalidated,
-          );
+          return pictures.send(request, reply, asset, query, token !== undefined);
         },
       );
 

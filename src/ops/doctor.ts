@@ -126,12 +126,12 @@ export async function runDoctor(
       'put a TLS-terminating proxy in front and use https://',
     );
   } else add('ok', 'TLS', config.publicUrl);
-  if (config.publicUrl?.startsWith('https://') && !config.trustProxy) {
+  if (config.publicUrl?.startsWith('https://') && config.trustProxy === false) {
     add(
       'warning',
       'proxy',
       "an https public URL but FRAMEHOUSE_TRUST_PROXY is off: client addresses in limits and the audit trail will be the proxy's",
-      'set FRAMEHOUSE_TRUST_PROXY=true behind your proxy (and only then)',
+      "set FRAMEHOUSE_TRUST_PROXY=true behind one proxy (the nearest hop is trusted), a hop count, or the proxies' addresses/CIDRs (and only then)",
     );
   }
   if (!config.smtpUrl)

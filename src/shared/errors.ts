@@ -210,6 +210,15 @@ export const ERROR_CODES = {
       'A message is plain text: not empty, no longer than the room allows, without control characters.',
   },
   FH_ERR_CHAT_RATE_LIMITED: { status: 429, message: 'You are sending messages too fast: wait a moment.' },
+  FH_ERR_ROOM_STREAMS_PER_ADDRESS: {
+    status: 429,
+    message:
+      'Too many open live room streams from this address: close some, or wait as long as Retry-After says.',
+  },
+  FH_ERR_ROOM_FULL: {
+    status: 503,
+    message: 'This server holds as many live room streams as it can: try again as long as Retry-After says.',
+  },
   FH_ERR_CHAT_SLOW_MODE: { status: 429, message: 'Slow mode is on: wait before your next message.' },
   FH_ERR_CHAT_PAUSED: { status: 409, message: 'The chat is paused by the host.' },
   FH_ERR_CHAT_MESSAGE_NOT_FOUND: { status: 404, message: 'This room has no message with this id.' },

@@ -39,6 +39,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('live_chat_viewers')
     .columns(['live_stream_id', 'user_id'])
     .execute();
+  // New guests per address and minute (each join counts them), and bans by address.
+  await db.schema
+    .createIndex('live_chat_viewers_address_idx')
+    .on('live_chat_viewers')
+    .columns(['live_stream_id', 'address_hash', 'created_at'])
+    .execute();
 
   await db.schema
     .createTable('live_chat_messages')
@@ -144,6 +150,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('live_room_presence_pk', ['node_id', 'live_stream_id'])
     .execute();
+  // A room's viewer count sums its rows over every process: read per room, not per node.
+  await db.schema
+    .createIndex('live_room_presence_stream_idx')
+    .on('live_room_presence')
+    .column('live_stream_id')
+    .execute();
   // The same per broadcast, one row per process and 10 s: the summary's peak and average.
   await db.schema
     .createTable('live_room_samples')
@@ -153,4 +165,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('viewers', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint('live_room_samples_pk', ['broadcast_id', 'node_id', 'bucket'])
     .execute();
+
+  // The chat replay finds a recording's broadcast by its asset (live_broadcasts is 0014's).
+  await db.schema.createIndex('live_broadcasts_asset_idx').on('live_broadcasts').column('asset_id').execute();
 }

@@ -38,3 +38,24 @@ export function cleanNickname(raw: unknown): string {
     throw new AppError('FH_ERR_CHAT_NICKNAME_INVALID');
   return name;
 }
+
+const FORBIDDEN_ALL = new RegExp(FORBIDDEN.source, 'gu');
+
+/** `raw` NFC, without control and bidi-override characters, trimmed, cut to 32 code points. */
+function tidyName(raw: string | null | undefined): string {
+  const text = (raw ?? '').normalize('NFC').replace(FORBIDDEN_ALL, '').trim();
+  // Code points, so an emoji (a surrogate pair) is never cut in half.
+  return [...text].slice(0, NICKNAME_MAX).join('').trim();
+}
+
+/**
+ * A signed-in viewer's name in the chat, made on every join from the account's name (cleaned as a
+ * nickname, but never refused: what a nickname may not hold is removed, what is too long cut).
+ * An account name left empty falls back to the e-mail's local part, then to `viewer`.
+ */
+export function accountChatName(
+  accountName: string | null | undefined,
+  email: string | null | undefined,
+): string {
+  return tidyName(accountName) || tidyName(email?.split('@')[0]) || 'viewer';
+}

@@ -3,7 +3,7 @@ import type { Principal } from '../../auth/principal.ts';
 import { AppError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { decodePageCursor, encodePageCursor } from '../../shared/page-cursor.ts';
-import { cleanMessage, cleanNickname, MESSAGE_MAX_LIMIT } from './chat-text.ts';
+import { accountChatName, cleanMessage, cleanNickname, MESSAGE_MAX_LIMIT } from './chat-text.ts';
 import { BURST, diagnose, takeMessageSlot } from './rate-limit.ts';
 import { type ChatMessage, offsetSeconds, presentMessage, settingsOf, wordListOf } from './room.presenter.ts';
 import { type MessageRow, type RoomState, roomRepo as repo } from './room.repo.ts';
@@ -53,8 +53,7 @@ export class ChatService {
         now,
       );
       if (ban) throw banned(ban.until);
-      const name =
-        (await repo.userName(this.#deps.db, principal.id)) || principal.email.split('@')[0] || 'viewer';
+      const name = accountChatName(await repo.userName(this.#deps.db, principal.id), principal.email);
       const existing = await db
         .selectFrom('live_chat_viewers')
         .selectAll()
@@ -62,12 +61,17 @@ export class ChatService {
         .where('user_id', '=', principal.id)
         .executeTakeFirst();
       if (existing) {
-        // The account's current name, should it have changed.
-        if (existing.name !== name)
-          await db.updateTable('live_chat_viewers').set({ name }).where('id', '=', existing.id).execute();
+        // The account's current name, should it have changed, and the address of this join (an
+        // account ban covers it for guests).
+        if (existing.name !== name || existing.address_hash !== hash)
+          await db
+            .updateTable('live_chat_viewers')
+            .set({ name, address_hash: hash })
+            .where('id', '=', existing.id)
+            .execute();
         viewer = { id: existing.id, name, kind: 'user' };
       } else {
-        viewer = { id: newId(), name: cleanNickname(name.slice(0, 32)), kind: 'user' };
+        viewer = { id: newId(), name, kind: 'user' };
         await repo.insertViewer(db, newViewerRow(viewer, streamId, principal.id, hash, now));
       }
     } else {
@@ -119,6 +123,7 @@ export class ChatService {
         viewerId: claims.viewerId,
         now,
         slowModeSeconds: settings.slow_mode_seconds,
+        guestsAllowed: settings.guests_allowed,
       });
       if (!ok) return null;
       const viewer = await repo.viewer(trx, streamId, claims.viewerId);
@@ -133,7 +138,7 @@ export class ChatService {
       return presented;
     });
     if (message) return message;
-    throw await this.#refusal(streamId, claims.viewerId, now, settings.slow_mode_seconds);
+    throw await this.#refusal(streamId, claims.viewerId, now, settings);
   }
 
   /** A message from the host page (`role: host`): no limits but the length cap. */
@@ -210,7 +215,7 @@ export class ChatService {
 
   async #hostName(principal: Principal): Promise<string> {
     if (principal.kind === 'user')
-      return (await repo.userName(this.#deps.db, principal.id)) || principal.email.split('@')[0] || 'host';
+      return accountChatName(await repo.userName(this.#deps.db, principal.id), principal.email);
     if (principal.kind === 'api_key') return principal.name.slice(0, 32) || 'host';
     return 'host';
   }
@@ -219,8 +224,9 @@ export class ChatService {
     streamId: string,
     viewerId: string,
     now: number,
-    slowModeSeconds: number,
+    settings: { slow_mode_seconds: number; guests_allowed: boolean },
   ): Promise<AppError> {
+    const slowModeSeconds = settings.slow_mode_seconds;
     const { db } = this.#deps;
     const viewer = await repo.viewer(db, streamId, viewerId);
     if (!viewer) return new AppError('FH_ERR_CHAT_VIEWER_REQUIRED');
@@ -232,6 +238,9 @@ export class ChatService {
       now,
     );
     if (ban) return banned(ban.until);
+    // Guests were turned off after this guest joined: the token no longer sends.
+    if (viewer.kind === 'guest' && !settings.guests_allowed)
+      return new AppError('FH_ERR_CHAT_SIGN_IN_REQUIRED');
     const why = diagnose(viewer, now, slowModeSeconds);
     if (why.kind === 'slow_mode')
       return new AppError('FH_ERR_CHAT_SLOW_MODE', undefined, {

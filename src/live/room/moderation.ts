@@ -10,8 +10,9 @@ export const MAX_TIMEOUT_SECONDS = 30 * 24 * 3600;
 
 /**
  * Bans (for good) and time-outs (`duration_seconds`). A ban covers the viewer's account when
- * signed in, the guest id, and a guest's address (as its keyed hash): a banned guest who comes
- * back under a new nickname from the same address is refused. The message path checks bans in
+ * signed in, the guest id, and the viewer's address (as its keyed hash; a signed-in viewer's last
+ * join's): a banned viewer who comes back as a guest under a new nickname from the same address
+ * is refused. The message path checks bans in
  * its conditional update, so a ban holds on every api node from its commit on; `viewer_banned`
  * tells that viewer's page to stop offering to send.
  */
@@ -42,7 +43,8 @@ export class ModerationService {
         viewer_id: viewer.id,
         name: viewer.name,
         user_id: viewer.user_id,
-        address_hash: viewer.kind === 'guest' ? viewer.address_hash : null,
+        // A signed-in viewer's too (the address of their last join): a guest from it is refused.
+        address_hash: viewer.address_hash,
         until,
         reason: input.reason?.trim() || null,
         created_by: who.actor,

@@ -1,7 +1,9 @@
 import { type AuditWho, recordAudit } from '../../audit/audit.ts';
 import type { Db } from '../../db/database.ts';
+import type { AssetRow } from '../../db/schema.ts';
 import { AppError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
+import type { ClickAggregator } from './clicks.ts';
 import { DEFAULT_SETTINGS, type Product, presentProduct } from './room.presenter.ts';
 import { type ProductRow, roomRepo as repo } from './room.repo.ts';
 import type { AssetImages } from './room-context.ts';
@@ -24,14 +26,19 @@ const MAX_PRODUCTS = 100;
 export class ProductsService {
   readonly #db: Db;
   readonly #images: AssetImages;
+  readonly #clicks: ClickAggregator;
 
-  constructor(deps: { db: Db; images: AssetImages }) {
+  constructor(deps: { db: Db; images: AssetImages; clicks: ClickAggregator }) {
     this.#db = deps.db;
     this.#images = deps.images;
+    this.#clicks = deps.clicks;
   }
 
   async present(row: ProductRow, pinnedId: string | null): Promise<Product> {
-    return presentProduct(row, { pinnedId, imageUrl: await this.#images.url(row.image_asset_id) });
+    return presentProduct(row, {
+      pinnedId,
+      imageUrl: await this.#images.url(row.live_stream_id, row.image_asset_id, row.id),
+    });
   }
 
   /** The pinned product as viewers see it, or null. */
@@ -83,7 +90,9 @@ export class ProductsService {
     // Resolved before the transaction: on SQLite a query outside it would wait for it forever.
     const before = await repo.product(this.#db, streamId, productId);
     const imageUrl = await this.#images.url(
+      streamId,
       input.image_asset_id !== undefined ? input.image_asset_id : (before?.image_asset_id ?? null),
+      productId,
     );
     await this.#db.transaction().execute(async (trx) => {
       const row = await repo.product(trx, streamId, productId);
@@ -152,7 +161,9 @@ export class ProductsService {
   /** Pins a product (`productId`), or unpins (null): every viewer gets `pinned`. */
   async pin(streamId: string, productId: string | null, who: AuditWho): Promise<Product | null> {
     const before = productId ? await repo.product(this.#db, streamId, productId) : undefined;
-    const imageUrl = await this.#images.url(before?.image_asset_id ?? null);
+    const imageUrl = productId
+      ? await this.#images.url(streamId, before?.image_asset_id ?? null, productId)
+      : null;
     return this.#db.transaction().execute(async (trx) => {
       const row = productId ? await repo.product(trx, streamId, productId) : undefined;
       if (productId && !row) throw new AppError('FH_ERR_PRODUCT_NOT_FOUND');
@@ -169,13 +180,20 @@ export class ProductsService {
     });
   }
 
-  /** A viewer's click, counted for the product and the broadcast on air ('' off air). */
+  /** A product's image asset, to draw (404 when the product or its image is missing). */
+  async imageAsset(streamId: string, productId: string): Promise<AssetRow> {
+    const row = await repo.product(this.#db, streamId, productId);
+    if (!row) throw new AppError('FH_ERR_PRODUCT_NOT_FOUND');
+    return this.#images.drawable(row.image_asset_id);
+  }
+
+  /**
+   * A viewer's click, counted for the product and the broadcast on air ('' off air). Added up in
+   * the process and written every second (ClickAggregator); an unknown product is refused here.
+   */
   async click(streamId: string, productId: string): Promise<void> {
-    const state = await repo.state(this.#db, streamId);
-    const counted = await this.#db
-      .transaction()
-      .execute((trx) => repo.addClick(trx, streamId, productId, state?.broadcast_id ?? ''));
-    if (!counted) throw new AppError('FH_ERR_PRODUCT_NOT_FOUND');
+    if (!(await repo.product(this.#db, streamId, productId))) throw new AppError('FH_ERR_PRODUCT_NOT_FOUND');
+    this.#clicks.add(streamId, productId);
   }
 
   async #get(streamId: string, productId: string): Promise<Product> {

@@ -9,7 +9,8 @@ type Executor = Kysely<Database> | Transaction<Database>;
  * is the one place every node writes to):
  * - a token bucket: `BURST` messages at once, refilled at BURST per WINDOW_MS;
  * - slow mode: at least `slowModeSeconds` since the viewer's last message;
- * - bans: no ban in force by the viewer's id, account, or (guests) address hash.
+ * - bans: no ban in force by the viewer's id, account, or (guests) address hash;
+ * - guests: a guest's token stops working for sending once the room no longer allows guests.
  * The update passes all three or changes nothing; `diagnose` then says which one refused.
  */
 export const BURST = 5;
@@ -29,7 +30,7 @@ export function secondsUntilToken(tokens: number): number {
 /** Takes one message slot for the viewer; false when a limit or a ban refuses it (nothing changed then). */
 export async function takeMessageSlot(
   db: Executor,
-  opts: { streamId: string; viewerId: string; now: number; slowModeSeconds: number },
+  opts: { streamId: string; viewerId: string; now: number; slowModeSeconds: number; guestsAllowed?: boolean },
 ): Promise<boolean> {
   const now = sql`cast(${opts.now} as bigint)`;
   const rate = sql`cast(${RATE} as double precision)`;
@@ -42,6 +43,7 @@ export async function takeMessageSlot(
       last_message_at = ${now}
     where id = ${opts.viewerId} and live_stream_id = ${opts.streamId}
       and ${refilled} >= 1
+      ${opts.guestsAllowed === false ? sql`and kind <> 'guest'` : sql``}
       and (${slowMs} = 0 or last_message_at is null or last_message_at <= ${now} - ${slowMs})
       and not exists (select 1 from live_chat_bans b
         where b.live_stream_id = live_chat_viewers.live_stream_id

@@ -18,6 +18,7 @@ export class ReactionAggregator {
   #pending = new Map<string, Map<ReactionKind, number>>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | null = null;
+  #closed = false;
   /** Taps taken and events written, for the bench. */
   readonly stats = { taps: 0, events: 0 };
 
@@ -34,6 +35,11 @@ export class ReactionAggregator {
     }
     room.set(kind, (room.get(kind) ?? 0) + count);
     this.stats.taps += count;
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       void this.flush();
@@ -63,13 +69,18 @@ export class ReactionAggregator {
       }
     })().finally(() => {
       this.#flushing = null;
+      // Taps that arrived during a slow flush (its timer found it still running) are written by
+      // the next one, not left until another tap comes.
+      if (this.#pending.size > 0) this.#schedule();
     });
     return this.#flushing;
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#flushing) await this.#flushing;
     await this.flush();
   }
 }

@@ -47,6 +47,15 @@ export function registerRoomAdminRoutes(app: FastifyInstance, deps: Deps): void 
     await streams.get(id); // 404 for admins too
     return id;
   };
+  /**
+   * The stream, once the caller manages it and every asset the body names (a poster, a product
+   * image): a picture in a room is shown to every viewer, so an editor may only use their own.
+   */
+  const managedWith = async (request: FastifyRequest, assetId: string | null | undefined) => {
+    const id = await managed(request);
+    if (assetId) await deps.assets.assertCanManage(assetId, request.principal);
+    return id;
+  };
   const param = (request: FastifyRequest, name: string) =>
     (request.params as Record<string, string>)[name] as string;
 
@@ -75,7 +84,11 @@ export function registerRoomAdminRoutes(app: FastifyInstance, deps: Deps): void 
       },
     },
     async (request) => ({
-      data: await rooms.update(await managed(request), request.body as RoomPatch, auditWho(request)),
+      data: await rooms.update(
+        await managedWith(request, (request.body as RoomPatch).poster_asset_id),
+        request.body as RoomPatch,
+        auditWho(request),
+      ),
     }),
   );
 
@@ -205,7 +218,7 @@ export function registerRoomAdminRoutes(app: FastifyInstance, deps: Deps): void 
     },
     async (request, reply) => {
       const product = await products.create(
-        await managed(request),
+        await managedWith(request, (request.body as ProductInput).image_asset_id),
         request.body as ProductInput,
         auditWho(request),
       );
@@ -248,7 +261,7 @@ export function registerRoomAdminRoutes(app: FastifyInstance, deps: Deps): void 
     },
     async (request) => ({
       data: await products.update(
-        await managed(request),
+        await managedWith(request, (request.body as ProductInput).image_asset_id),
         param(request, 'product_id'),
         request.body as ProductInput,
         auditWho(request),

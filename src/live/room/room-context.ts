@@ -1,6 +1,7 @@
 import type { AssetsService } from '../../assets/assets.service.ts';
 import type { PlaybackTokens } from '../../auth/playback-tokens.ts';
 import type { Db } from '../../db/database.ts';
+import type { AssetRow } from '../../db/schema.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { LiveStreamsService } from '../streams/live-streams.service.ts';
 import type { Presence } from './presence.ts';
@@ -23,9 +24,7 @@ export interface RoomDeps {
 }
 
 const DIRECTORY_TTL_MS = 5_000;
-const IMAGE_TTL_MS = 10 * 60_000;
-/** A signed image id's URL carries a token for this long (it is made afresh every 10 minutes). */
-const IMAGE_TOKEN_SECONDS = 24 * 3600;
+const IMAGE_TTL_MS = 60_000;
 const CACHE_LIMIT = 10_000;
 
 /**
@@ -43,6 +42,14 @@ export class RoomDirectory {
 
   /** The stream behind a live playback id, with its token checked when signed. */
   async resolve(playbackId: string, token: string | undefined): Promise<string> {
+    return (await this.lookup(playbackId, token)).streamId;
+  }
+
+  /** `resolve`, and whether the playback id is signed (its answers are then private). */
+  async lookup(
+    playbackId: string,
+    token: string | undefined,
+  ): Promise<{ streamId: string; signed: boolean }> {
     let found = this.#cache.get(playbackId);
     if (!found || Date.now() - found.at > DIRECTORY_TTL_MS) {
       const live = await this.#deps.streams.byPlaybackId(playbackId);
@@ -51,49 +58,60 @@ export class RoomDirectory {
       found = { streamId: live.stream.id, policy: live.policy, at: Date.now() };
       this.#cache.set(playbackId, found);
     }
-    if (found.policy === 'signed') await this.#deps.tokens.verify(token, playbackId);
-    return found.streamId;
+    const signed = found.policy === 'signed';
+    if (signed) await this.#deps.tokens.verify(token, playbackId);
+    return { streamId: found.streamId, signed };
   }
 }
 
 /**
- * Images a viewer without a key can load (product images, the poster): the asset's thumbnail
- * route, `/play/{playback_id}/thumbnail.jpg` (a photo's is the photo itself, scaled; a video's a
- * frame). With a public playback id the URL is plain; with only signed ones it carries a playback
- * token of that id (24 h, made afresh every 10 minutes). The `/img` URLs were not used: they need
- * FRAMEHOUSE_IMGPROXY_KEY, which an installation may not set.
+ * The URLs of a room's pictures (the poster, product images): room routes,
+ * `/v1/rooms/{playback_id}/poster.jpg` and `/v1/rooms/{playback_id}/products/{id}/image.jpg`,
+ * which answer the asset's thumbnail under the room's own permission. They carry no token: a
+ * signed room's page appends its own (`?token=`), as for every room route; a playback token of
+ * the asset itself is never handed out (it would play the whole asset). `v` (the asset id)
+ * changes the URL when the picture changes, so caches never show an old one.
  */
 export class AssetImages {
-  readonly #deps: Pick<RoomDeps, 'assets' | 'tokens'>;
-  readonly #cache = new Map<string, { url: string | null; at: number }>();
+  readonly #deps: Pick<RoomDeps, 'assets' | 'streams'>;
+  readonly #rooms = new Map<string, { base: string | null; at: number }>();
 
-  constructor(deps: Pick<RoomDeps, 'assets' | 'tokens'>) {
+  constructor(deps: Pick<RoomDeps, 'assets' | 'streams'>) {
     this.#deps = deps;
   }
 
-  /** Refuses an asset that cannot be shown: missing, audio, or without a playback id. */
+  /** Refuses an asset that cannot be shown: missing, or neither a photo nor a video. */
   async check(assetId: string): Promise<void> {
-    if ((await this.#resolve(assetId)) === null) throw new AppError('FH_ERR_ROOM_ASSET_INVALID');
+    const asset = await this.#deps.assets.row(assetId);
+    if (!asset || (asset.kind !== 'image' && asset.kind !== 'video'))
+      throw new AppError('FH_ERR_ROOM_ASSET_INVALID');
   }
 
-  async url(assetId: string | null): Promise<string | null> {
+  /** The poster's URL (`productId` absent) or a product's image URL; null without an asset. */
+  async url(streamId: string, assetId: string | null, productId?: string): Promise<string | null> {
     if (!assetId) return null;
-    const known = this.#cache.get(assetId);
-    if (known && Date.now() - known.at < IMAGE_TTL_MS) return known.url;
-    const url = await this.#resolve(assetId).catch(() => null);
-    if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
-    this.#cache.set(assetId, { url, at: Date.now() });
-    return url;
+    const base = await this.#base(streamId);
+    if (!base) return null;
+    const v = encodeURIComponent(assetId);
+    return productId ? `${base}/products/${productId}/image.jpg?v=${v}` : `${base}/poster.jpg?v=${v}`;
   }
 
-  async #resolve(assetId: string): Promise<string | null> {
-    const asset = await this.#deps.assets.get(assetId).catch(() => null);
-    if (!asset || (asset.kind !== 'image' && asset.kind !== 'video')) return null;
-    const open = asset.playback_ids.find((p) => p.policy === 'public');
-    if (open) return `/play/${open.id}/thumbnail.jpg?width=640`;
-    const signed = asset.playback_ids[0];
-    if (!signed) return null;
-    const { token } = await this.#deps.tokens.sign(signed.id, IMAGE_TOKEN_SECONDS);
-    return `/play/${signed.id}/thumbnail.jpg?width=640&token=${encodeURIComponent(token)}`;
+  /** The asset row to draw, when it can be drawn. */
+  async drawable(assetId: string | null | undefined): Promise<AssetRow> {
+    const asset = assetId ? await this.#deps.assets.row(assetId) : undefined;
+    if (!asset || (asset.kind !== 'image' && asset.kind !== 'video')) throw new AppError('FH_ERR_NOT_FOUND');
+    return asset;
+  }
+
+  /** `/v1/rooms/{playback id}` of the stream's first public playback id (its first one otherwise). */
+  async #base(streamId: string): Promise<string | null> {
+    const known = this.#rooms.get(streamId);
+    if (known && Date.now() - known.at < IMAGE_TTL_MS) return known.base;
+    const view = await this.#deps.streams.get(streamId).catch(() => null);
+    const id = view?.playbackIds.find((p) => p.policy === 'public')?.id ?? view?.playbackIds[0]?.id;
+    const base = id ? `/v1/rooms/${id}` : null;
+    if (this.#rooms.size >= CACHE_LIMIT) this.#rooms.clear();
+    this.#rooms.set(streamId, { base, at: Date.now() });
+    return base;
   }
 }

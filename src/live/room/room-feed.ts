@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Db } from '../../db/database.ts';
+import { AppError } from '../../shared/errors.ts';
 import { readRoomLog, roomLogHead } from './room-log.ts';
 
 /** Something that says "the log has new rows" (PostgreSQL NOTIFY); polling carries on without it. */
@@ -8,6 +9,8 @@ export interface RoomWakeup {
 }
 
 const PAGE = 1000;
+/** How long a new connection waits for the reader's place in the log (the database may be down). */
+const ATTACH_TIMEOUT_MS = 10_000;
 const KEEPALIVE_MS = 15_000;
 /** A writer still at work held the horizon back: look again this soon, not at the next poll. */
 const HELD_BACK_RETRY_MS = 20;
@@ -24,6 +27,14 @@ export class RoomConnection {
   readonly res: ServerResponse;
   pending: { type: string; id: string | undefined; chunk: string }[] | null = [];
   closed = false;
+  /**
+   * After `start`: the snapshot's message ids, left out of what is delivered until a read that
+   * began after `start` has gone past everything committed before it (a read in flight when
+   * the snapshot was taken may still bring them).
+   */
+  skip: ReadonlySet<string> | null = null;
+  /** Reads begun before `start`: the ones that may still bring the snapshot's messages. */
+  skipThroughRead = 0;
 
   constructor(streamId: string, res: ServerResponse) {
     this.streamId = streamId;
@@ -56,11 +67,29 @@ export class RoomFeed {
   #again = false;
   #unsubscribe: (() => void) | undefined;
   #closed = false;
+  readonly #emptyListeners: ((streamId: string) => void)[] = [];
+  readonly #attachTimeoutMs: number;
+  /**
+   * Changes whenever the reader stops: a read (or a start) begun before must not touch the cursor
+   * of the reader started after (it would set it back, or forward past events not yet delivered).
+   */
+  #generation = 0;
+  /** Reads of the log begun so far (see RoomConnection.skip). */
+  #reads = 0;
+  /** Connections whose `skip` is still set. */
+  readonly #skipping = new Set<RoomConnection>();
   /** Counters for tests and the bench: batches read, events delivered, slow connections dropped. */
   readonly stats = { polls: 0, events: 0, writes: 0, dropped: 0 };
 
-  constructor(deps: { db: Db; pollMs: number; wakeup?: RoomWakeup; onError?: (err: unknown) => void }) {
+  constructor(deps: {
+    db: Db;
+    pollMs: number;
+    wakeup?: RoomWakeup;
+    onError?: (err: unknown) => void;
+    attachTimeoutMs?: number;
+  }) {
     this.#db = deps.db;
+    this.#attachTimeoutMs = deps.attachTimeoutMs ?? ATTACH_TIMEOUT_MS;
     this.#pollMs = deps.pollMs;
     this.#onError = deps.onError ?? (() => {});
     if (deps.wakeup) this.#unsubscribe = deps.wakeup.subscribe(() => this.#pollNow());
@@ -83,6 +112,8 @@ export class RoomFeed {
    * the log.
    */
   async attach(streamId: string, res: ServerResponse): Promise<RoomConnection> {
+    // Closed (the process is stopping): nothing would ever write to or end this connection.
+    if (this.#closed) throw new AppError('FH_ERR_BUSY', undefined, { retry_after: 3 });
     const conn = new RoomConnection(streamId, res);
     let room = this.#rooms.get(streamId);
     if (!room) {
@@ -93,8 +124,25 @@ export class RoomFeed {
     room.add(conn);
     this.#connections++;
     this.#ensureRunning();
-    await this.#starting;
+    // The database down when the first viewer comes: the reader keeps trying, this one does not
+    // wait for ever (the page's EventSource tries again by itself).
+    let timer: NodeJS.Timeout | undefined;
+    const started = await Promise.race([
+      this.#starting?.then(() => true) ?? Promise.resolve(true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.#attachTimeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (!started || this.#closed) {
+      this.detach(conn);
+      throw new AppError('FH_ERR_BUSY', undefined, { retry_after: 3 });
+    }
     return conn;
+  }
+
+  /** Called with a room's id when this process's last connection to it leaves. */
+  onRoomEmpty(listener: (streamId: string) => void): void {
+    this.#emptyListeners.push(listener);
   }
 
   /**
@@ -113,17 +161,25 @@ export class RoomFeed {
     let chunk = snapshot;
     for (const e of pending) if (!(e.type === 'message' && e.id && messageIds.has(e.id))) chunk += e.chunk;
     this.#write(conn, Buffer.from(chunk));
+    if (messageIds.size > 0 && !conn.closed) {
+      conn.skip = messageIds;
+      conn.skipThroughRead = this.#reads;
+      this.#skipping.add(conn);
+    }
   }
 
   detach(conn: RoomConnection): void {
     if (conn.closed) return;
     conn.closed = true;
     conn.pending = null;
+    conn.skip = null;
+    this.#skipping.delete(conn);
     const room = this.#rooms.get(conn.streamId);
     if (room?.delete(conn)) this.#connections--;
     if (room && room.size === 0) {
       this.#rooms.delete(conn.streamId);
       this.#epochs.delete(conn.streamId);
+      for (const listener of this.#emptyListeners) listener(conn.streamId);
     }
     if (this.#connections === 0) this.#stop();
   }
@@ -146,15 +202,18 @@ export class RoomFeed {
     this.#stop();
     for (const room of this.#rooms.values()) for (const conn of room) conn.res.end();
     this.#rooms.clear();
+    this.#skipping.clear();
     this.#connections = 0;
   }
 
   #ensureRunning(): void {
     if (this.#timer || this.#closed) return;
+    const generation = this.#generation;
     this.#starting = (async () => {
-      for (;;) {
+      while (generation === this.#generation) {
         try {
-          this.#cursor = await roomLogHead(this.#db);
+          const head = await roomLogHead(this.#db);
+          if (generation === this.#generation) this.#cursor = head;
           return;
         } catch (err) {
           this.#onError(err);
@@ -167,6 +226,7 @@ export class RoomFeed {
   }
 
   #stop(): void {
+    this.#generation++;
     clearInterval(this.#timer);
     clearInterval(this.#keepalive);
     clearTimeout(this.#soon);
@@ -188,14 +248,20 @@ export class RoomFeed {
     }
     if (this.#cursor === null) return;
     this.#polling = true;
+    const generation = this.#generation;
     try {
       do {
         this.#again = false;
+        const read = ++this.#reads;
         const page = await readRoomLog(this.#db, this.#cursor, PAGE);
-        if (this.#cursor === null) return; // stopped meanwhile
+        // Stopped meanwhile (and perhaps started again, from a later place): this read is void.
+        if (generation !== this.#generation || this.#cursor === null) return;
         this.stats.polls++;
         this.#cursor = page.through;
         if (page.events.length) this.#deliver(page.events);
+        // Everything committed before this read began is delivered now: snapshots taken before
+        // it can no longer be repeated by the log.
+        if (!page.heldBack && page.events.length < PAGE) this.#settle(read);
         if (page.events.length === PAGE) this.#again = true;
         else if (page.heldBack) {
           clearTimeout(this.#soon);
@@ -207,7 +273,17 @@ export class RoomFeed {
       this.#onError(err);
     } finally {
       this.#polling = false;
+      // A wake-up that came during a void read is for the reader started since: read now.
+      if (generation !== this.#generation && this.#again && this.#cursor !== null) void this.#poll();
     }
+  }
+
+  #settle(read: number): void {
+    for (const conn of this.#skipping)
+      if (read > conn.skipThroughRead) {
+        conn.skip = null;
+        this.#skipping.delete(conn);
+      }
   }
 
   #deliver(events: { live_stream_id: string; type: string; data: string }[]): void {
@@ -237,7 +313,12 @@ export class RoomFeed {
       const bytes = Buffer.from(joined);
       for (const conn of room) {
         if (conn.pending) conn.pending.push(...list);
-        else this.#write(conn, bytes);
+        else if (conn.skip) {
+          const skip = conn.skip;
+          const own = list.filter((e) => !(e.type === 'message' && e.id && skip.has(e.id)));
+          if (own.length === list.length) this.#write(conn, bytes);
+          else if (own.length) this.#write(conn, Buffer.from(own.map((e) => e.chunk).join('')));
+        } else this.#write(conn, bytes);
       }
     }
   }

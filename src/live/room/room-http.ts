@@ -9,12 +9,12 @@ export function playbackTokenOf(request: FastifyRequest): string | undefined {
   return bearerOf(request.headers.authorization);
 }
 
-/** Runs a handler; a 429 it throws gets its `Retry-After` header from the error's details. */
+/** Runs a handler; a 429 or 503 it throws gets its `Retry-After` header from the error's details. */
 export async function withRetryAfter<T>(reply: FastifyReply, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof AppError && err.status === 429) {
+    if (err instanceof AppError && (err.status === 429 || err.status === 503)) {
       const seconds = (err.details as { retry_after?: number } | undefined)?.retry_after;
       if (seconds) reply.header('retry-after', String(seconds));
     }

@@ -298,22 +298,28 @@ export const roomRepo = {
     return r?.p === null || r?.p === undefined ? 0 : Number(r.p) + 1;
   },
 
-  /** One click: the product's total and its broadcast's ('' off air), each added to in place. */
-  async addClick(db: Executor, streamId: string, productId: string, broadcastId: string): Promise<boolean> {
+  /** `n` clicks: the product's total and its broadcast's ('' off air), each added to in place. */
+  async addClicks(
+    db: Executor,
+    streamId: string,
+    productId: string,
+    broadcastId: string,
+    n: number,
+  ): Promise<boolean> {
     const r = await db
       .updateTable('live_products')
-      .set((eb) => ({ clicks: eb('clicks', '+', 1) }))
+      .set((eb) => ({ clicks: eb('clicks', '+', n) }))
       .where('id', '=', productId)
       .where('live_stream_id', '=', streamId)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) === 0) return false;
     await db
       .insertInto('live_product_clicks')
-      .values({ product_id: productId, broadcast_id: broadcastId, clicks: 1 })
+      .values({ product_id: productId, broadcast_id: broadcastId, clicks: n })
       .onConflict((oc) =>
         oc
           .columns(['product_id', 'broadcast_id'])
-          .doUpdateSet((eb) => ({ clicks: eb('live_product_clicks.clicks', '+', 1) })),
+          .doUpdateSet((eb) => ({ clicks: eb('live_product_clicks.clicks', '+', n) })),
       )
       .execute();
     return true;

@@ -1,11 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errorSchemaRef } from '../../assets/assets.schemas.ts';
+import type { AssetThumbnails } from '../../delivery/asset-thumbnail.ts';
+import { addressPrefix } from '../../shared/address-prefix.ts';
 import type { ChatService } from './chat.ts';
 import type { ProductsService } from './products.ts';
 import type { ReactionAggregator, ReactionKind } from './reactions.ts';
 import {
   joinBody,
   messageBody,
+  pictureQuery,
   playbackParams,
   productClickParams,
   ROOM_BODY_LIMIT,
@@ -16,14 +19,19 @@ import type { RoomService } from './room.service.ts';
 import type { RoomDirectory } from './room-context.ts';
 import { type RoomFeed, startEventStream } from './room-feed.ts';
 import { playbackTokenOf, withRetryAfter } from './room-http.ts';
+import type { StreamLimits } from './stream-limits.ts';
 
 interface Deps {
   directory: RoomDirectory;
+  /** Draws an asset's thumbnail (the poster, product images). */
+  pictures: AssetThumbnails;
   rooms: RoomService;
   chat: ChatService;
   products: ProductsService;
   reactions: ReactionAggregator;
   feed: RoomFeed;
+  /** Open event streams per address and per process. */
+  streamLimits: StreamLimits;
 }
 
 const TAGS = ['live room'];
@@ -37,7 +45,19 @@ const TAGS = ['live room'];
 const REACTIONS_PER_ADDRESS = {
   max: 100,
   timeWindow: 10_000,
-  keyGenerator: (request: FastifyRequest) => `reactions:${request.ip}`,
+  keyGenerator: (request: FastifyRequest) => `reactions:${addressPrefix(request.ip)}`,
+  allowList: () => false,
+};
+/** The pictures' width: a product card's and a poster's size on a phone at 2×. */
+const PICTURE_WIDTH = 640;
+/**
+ * Clicks need no viewer token either: limited per address like reactions. A viewer opens a
+ * product's link now and then; 30 in 10 s leaves room for several viewers behind one address.
+ */
+const CLICKS_PER_ADDRESS = {
+  max: 30,
+  timeWindow: 10_000,
+  keyGenerator: (request: FastifyRequest) => `clicks:${addressPrefix(request.ip)}`,
   allowList: () => false,
 };
 const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
@@ -47,7 +67,7 @@ const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
  * playback id needs its token). HTTP only: validate, call the services, shape the reply.
  */
 export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
-  const { directory, rooms, chat, products, reactions, feed } = deps;
+  const { directory, pictures, rooms, chat, products, reactions, feed, streamLimits } = deps;
   const streamOf = (request: FastifyRequest) =>
     directory.resolve((request.params as { playback_id: string }).playback_id, playbackTokenOf(request));
 
@@ -80,16 +100,29 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (request, reply) => {
       const streamId = await streamOf(request);
+      const release = await withRetryAfter(reply, async () => streamLimits.take(request.ip));
       // The client may leave while the snapshot is read: nothing is kept for a gone client.
       let gone = false;
       request.raw.once('close', () => {
         gone = true;
+        release();
       });
+      let conn: Awaited<ReturnType<RoomFeed['attach']>>;
+      try {
+        // Before the response starts: a reader that cannot start (database down, process
+        // stopping) is a coded 503 with Retry-After.
+        conn = await withRetryAfter(reply, () => feed.attach(streamId, reply.raw));
+      } catch (err) {
+        release();
+        throw err;
+      }
       reply.hijack();
       const res = reply.raw;
       startEventStream(res);
-      const conn = await feed.attach(streamId, res);
-      const close = () => feed.detach(conn);
+      const close = () => {
+        release();
+        feed.detach(conn);
+      };
       if (gone || request.raw.destroyed) return close();
       request.raw.on('close', close);
       res.on('error', close);
@@ -101,6 +134,51 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
         close();
         res.end();
       }
+    },
+  );
+
+  // The room's pictures, under the room's permission: no playback token of the asset goes out.
+  const picture = { width: PICTURE_WIDTH };
+  app.get(
+    '/v1/rooms/:playback_id/poster.jpg',
+    {
+      schema: {
+        summary: "The room's poster (the asset's thumbnail, 640 px wide)",
+        tags: TAGS,
+        params: playbackParams,
+        querystring: pictureQuery,
+        response: errors,
+      },
+    },
+    async (request, reply) => {
+      const { streamId, signed } = await directory.lookup(
+        (request.params as { playback_id: string }).playback_id,
+        playbackTokenOf(request),
+      );
+      return pictures.send(request, reply, await rooms.posterAsset(streamId), picture, signed);
+    },
+  );
+  app.get(
+    '/v1/rooms/:playback_id/products/:product_id/image.jpg',
+    {
+      schema: {
+        summary: "A product's image (the asset's thumbnail, 640 px wide)",
+        tags: TAGS,
+        params: productClickParams,
+        querystring: pictureQuery,
+        response: errors,
+      },
+    },
+    async (request, reply) => {
+      const { streamId, signed } = await directory.lookup(
+        (request.params as { playback_id: string }).playback_id,
+        playbackTokenOf(request),
+      );
+      const asset = await products.imageAsset(
+        streamId,
+        (request.params as { product_id: string }).product_id,
+      );
+      return pictures.send(request, reply, asset, picture, signed);
     },
   );
 
@@ -187,6 +265,7 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
     '/v1/rooms/:playback_id/products/:product_id/clicks',
     {
       bodyLimit: ROOM_BODY_LIMIT,
+      config: { rateLimit: CLICKS_PER_ADDRESS },
       schema: {
         summary: "A viewer opened a product's link (counted per product and broadcast)",
         tags: TAGS,

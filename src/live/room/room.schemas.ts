@@ -26,6 +26,12 @@ export const tokenQuery = {
   properties: { token: { type: 'string', maxLength: 4096 } },
 } as const;
 
+/** A picture's query: the token of a signed room, and `v` (the asset, so a new picture is a new URL). */
+export const pictureQuery = {
+  type: 'object',
+  properties: { token: { type: 'string', maxLength: 4096 }, v: { type: 'string', maxLength: 64 } },
+} as const;
+
 export const joinBody = {
   type: 'object',
   additionalProperties: false,

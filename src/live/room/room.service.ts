@@ -1,4 +1,6 @@
+import { LRUCache } from 'lru-cache';
 import { type AuditWho, recordAudit } from '../../audit/audit.ts';
+import type { AssetRow } from '../../db/schema.ts';
 import { AppError } from '../../shared/errors.ts';
 import type { ChatService } from './chat.ts';
 import type { ProductsService } from './products.ts';
@@ -35,6 +37,11 @@ const SETTING_KEYS = [
   'max_length',
 ] as const;
 
+/** Rooms whose snapshot a process keeps (the busiest; a quiet room's is cheap to read again). */
+const SNAPSHOT_ROOMS = 500;
+/** A cached snapshot is read again after this long even if no room event came. */
+const SNAPSHOT_MAX_AGE_MS = 5_000;
+
 /**
  * The room itself: its state as viewers and hosts see it, the snapshot a new event stream
  * starts with, settings, the `status` event when a broadcast goes on or off air, the summary of
@@ -45,17 +52,23 @@ export class RoomService {
   readonly #chat: ChatService;
   readonly #products: ProductsService;
   readonly #images: AssetImages;
-  /** Per room: the last snapshot, good while the feed's epoch of the room is unchanged. */
-  readonly #snapshots = new Map<
+  /**
+   * Per room: the last snapshot, good while the feed's epoch of the room is unchanged and for a
+   * few seconds at most (a change that writes no room event, such as the stream's title, shows
+   * after that). Only rooms this process has viewers of are kept (dropped when the last leaves),
+   * and at most SNAPSHOT_ROOMS of them, the least recently used going first.
+   */
+  readonly #snapshots = new LRUCache<
     string,
     { epoch: number; value: Promise<{ chunk: string; ids: Set<string> }> }
-  >();
+  >({ max: SNAPSHOT_ROOMS, ttl: SNAPSHOT_MAX_AGE_MS, ttlAutopurge: false });
 
   constructor(deps: RoomDeps, parts: { chat: ChatService; products: ProductsService; images: AssetImages }) {
     this.#deps = deps;
     this.#chat = parts.chat;
     this.#products = parts.products;
     this.#images = parts.images;
+    deps.feed.onRoomEmpty((streamId) => this.#snapshots.delete(streamId));
   }
 
   async room(streamId: string): Promise<Room> {
@@ -93,9 +106,11 @@ export class RoomService {
         ids: new Set(messages.map((m) => m.id)),
       };
     })();
-    if (this.#snapshots.size > 10_000) this.#snapshots.clear();
-    this.#snapshots.set(streamId, { epoch, value });
-    value.catch(() => this.#snapshots.delete(streamId));
+    const entry = { epoch, value };
+    this.#snapshots.set(streamId, entry);
+    value.catch(() => {
+      if (this.#snapshots.peek(streamId) === entry) this.#snapshots.delete(streamId);
+    });
     return value;
   }
 
@@ -106,6 +121,7 @@ export class RoomService {
     const scheduleChanged = patch.scheduled_at !== undefined || patch.poster_asset_id !== undefined;
     const posterUrl = scheduleChanged
       ? await this.#images.url(
+          streamId,
           patch.poster_asset_id !== undefined
             ? patch.poster_asset_id
             : ((await repo.state(this.#deps.db, streamId))?.room?.poster_asset_id ?? null),
@@ -189,6 +205,11 @@ export class RoomService {
     return (await repo.broadcastMessages(this.#deps.db, broadcast.id, REPLAY_LIMIT)).map(presentMessage);
   }
 
+  /** The poster's asset, to draw (404 when the room has none). */
+  async posterAsset(streamId: string): Promise<AssetRow> {
+    return this.#images.drawable((await repo.state(this.#deps.db, streamId))?.room?.poster_asset_id);
+  }
+
   async #state(streamId: string): Promise<RoomState> {
     const state = await repo.state(this.#deps.db, streamId);
     if (!state) throw new AppError('FH_ERR_LIVE_STREAM_NOT_FOUND');
@@ -198,7 +219,7 @@ export class RoomService {
   async #present(state: RoomState): Promise<Room> {
     const [pinned, posterUrl, viewers] = await Promise.all([
       this.#products.pinned(state.stream_id, state.room?.pinned_product_id),
-      this.#images.url(state.room?.poster_asset_id ?? null),
+      this.#images.url(state.stream_id, state.room?.poster_asset_id ?? null),
       this.#deps.presence.viewers(state.stream_id),
     ]);
     return presentRoom(state, { posterUrl, pinned, viewers });

@@ -25,4 +25,7 @@ test('address hashes are keyed: the same address hashes alike under one key only
   assert.notEqual(addressHash('k', '203.0.113.7'), addressHash('k', '203.0.113.8'));
   assert.notEqual(addressHash('k', '203.0.113.7'), addressHash('other', '203.0.113.7'));
   assert.ok(!addressHash('k', '203.0.113.7').includes('203'));
+  // IPv6: one /64 is one client (a ban must hold when the low 64 bits change).
+  assert.equal(addressHash('k', '2001:db8:0:1::5'), addressHash('k', '2001:db8:0:1:abcd:1:2:3'));
+  assert.notEqual(addressHash('k', '2001:db8:0:1::5'), addressHash('k', '2001:db8:0:2::5'));
 });

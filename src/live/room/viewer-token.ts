@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { addressPrefix } from '../../shared/address-prefix.ts';
 
 /**
  * Viewer tokens: who a chat viewer is, for one stream, until a time. Signed with an HMAC of
@@ -49,7 +50,13 @@ export class ViewerTokens {
   }
 }
 
-/** The keyed hash a guest's address is kept as (never the address itself). */
+/**
+ * The keyed hash a guest's address is kept as (never the address itself). IPv6 by its /64, so a
+ * ban is not left by changing the low 64 bits.
+ */
 export function addressHash(key: string | Buffer, address: string): string {
-  return createHmac('sha256', Buffer.from(key)).update(`address:${address}`).digest('base64url').slice(0, 32);
+  return createHmac('sha256', Buffer.from(key))
+    .update(`address:${addressPrefix(address)}`)
+    .digest('base64url')
+    .slice(0, 32);
 }
