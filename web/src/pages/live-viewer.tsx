@@ -6,6 +6,7 @@ import { ChatPanel } from '../room/chat-panel.tsx';
 import { Countdown } from '../room/countdown.tsx';
 import { ProductCard } from '../room/product-card.tsx';
 import { FloatingReactions, ReactionButtons, type ReactionsHandle } from '../room/reactions.tsx';
+import { roomPicture } from '../room/room-picture.ts';
 import { useRoom } from '../room/use-room.ts';
 import { savedViewer } from '../room/viewer-session.ts';
 
@@ -69,7 +70,7 @@ export function LiveViewerPage({ playbackId, embedded = false }: { playbackId: s
             tokens={tokens}
             title={title}
             status={room?.status}
-            poster={room?.poster_url}
+            poster={room?.poster_url ? roomPicture(room.poster_url, tokens?.token) : null}
             waiting={scheduled && <Countdown to={scheduled} />}
             autoplay
           >

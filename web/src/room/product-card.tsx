@@ -1,3 +1,4 @@
+import { roomPicture } from './room-picture.ts';
 import { formatPrice, type Product } from './types.ts';
 
 /**
@@ -31,7 +32,15 @@ export function ProductCard(props: {
       data-product-id={p.id}
       data-pinned-at={props.pinnedAt ?? ''}
     >
-      {p.image_url && <img src={p.image_url} alt="" width={72} height={72} loading="lazy" />}
+      {p.image_url && (
+        <img
+          src={roomPicture(p.image_url, props.playbackToken?.())}
+          alt=""
+          width={72}
+          height={72}
+          loading="lazy"
+        />
+      )}
       <div class="product-body">
         <p class="product-title">{p.title}</p>
         {price && <p class="product-price">{price}</p>}

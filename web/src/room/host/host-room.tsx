@@ -89,9 +89,9 @@ function LiveRoom(props: {
           <Bans streamId={props.stream.id} version={props.bansVersion} />
         </div>
         <div>
-          <Products streamId={props.stream.id} pinnedId={room.pinned?.id ?? null} />
+          <Products streamId={props.stream.id} pinnedId={room.pinned?.id ?? null} token={props.token} />
           <RoomSettingsPanel room={room} onSaved={save} />
-          <SchedulePanel room={room} onSaved={save} />
+          <SchedulePanel room={room} onSaved={save} token={props.token} />
         </div>
       </div>
       {!onAir && (

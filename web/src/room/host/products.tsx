@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
+import { roomPicture } from '../room-picture.ts';
 import { formatPrice, type Product } from '../types.ts';
 import { AssetPicker } from './asset-picker.tsx';
 import { streamPath } from './host-types.ts';
@@ -31,7 +32,16 @@ const bodyOf = (d: Draft) => ({
  * The broadcast's products: add, edit, delete, put in order (up/down buttons, so the keyboard
  * can do it), and pin one for the viewers, or unpin it.
  */
-export function Products({ streamId, pinnedId }: { streamId: string; pinnedId: string | null }) {
+export function Products({
+  streamId,
+  pinnedId,
+  token,
+}: {
+  streamId: string;
+  pinnedId: string | null;
+  /** The owner's playback token of a signed stream (its room's pictures need it). */
+  token: (() => string) | undefined;
+}) {
   const [products, setProducts] = useState<Product[] | null>(null);
   const [editing, setEditing] = useState<string | 'new' | null>(null);
   const [said, setSaid] = useState<string | null>(null);
@@ -93,7 +103,7 @@ export function Products({ streamId, pinnedId }: { streamId: string; pinnedId: s
               ) : (
                 <div class="product-row">
                   {p.image_url ? (
-                    <img src={p.image_url} alt="" width={48} height={48} />
+                    <img src={roomPicture(p.image_url, token?.())} alt="" width={48} height={48} />
                   ) : (
                     <span class="no-image" />
                   )}

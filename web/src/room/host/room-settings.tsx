@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
+import { roomPicture } from '../room-picture.ts';
 import { AssetPicker } from './asset-picker.tsx';
 import { type HostRoomData, streamPath } from './host-types.ts';
 
@@ -135,7 +136,16 @@ const toLocalInput = (iso: string | null) => {
 };
 
 /** When the broadcast starts (the viewers' countdown) and the picture they see until then. */
-export function SchedulePanel({ room, onSaved }: { room: HostRoomData; onSaved(r: HostRoomData): void }) {
+export function SchedulePanel({
+  room,
+  onSaved,
+  token,
+}: {
+  room: HostRoomData;
+  onSaved(r: HostRoomData): void;
+  /** The owner's playback token of a signed stream (its room's pictures need it). */
+  token: (() => string) | undefined;
+}) {
   const { said, patch } = usePatch(room.live_stream_id, onSaved);
   const [when, setWhen] = useState(toLocalInput(room.scheduled_at));
   return (
@@ -170,7 +180,11 @@ export function SchedulePanel({ room, onSaved }: { room: HostRoomData; onSaved(r
         />
         {room.poster_url && (
           <>
-            <img class="poster-preview" src={room.poster_url} alt="The current poster" />
+            <img
+              class="poster-preview"
+              src={roomPicture(room.poster_url, token?.())}
+              alt="The current poster"
+            />
             <button
               type="button"
               class="secondary"
