@@ -226,3 +226,36 @@ function readFlvVideoTags(stream: NodeJS.ReadableStream, onFrame: () => void): v
     }
   });
 }
+
+/**
+ * Page code (a script string for the browser) defining `readClock(video)`: the clock painted in
+ * the frame now shown, read back through a canvas (the block rows only, shrunk so each block is
+ * one CELL×CELL square, each centre averaged), or null when the frame shows none.
+ */
+export function clockReaderScript(cell: number): string {
+  return `
+    const decodeClock = ${decodeClock.toString()};
+    const BLOCKS = ${BLOCKS}, ROWS = ${BLOCK_ROWS}, ROW_FRACTION = ${ROW_FRACTION}, CELL = ${cell};
+    const clockCanvas = document.createElement('canvas');
+    clockCanvas.width = BLOCKS * CELL;
+    clockCanvas.height = ROWS * CELL;
+    const clockCtx = clockCanvas.getContext('2d', { willReadFrequently: true });
+    const readClock = (video) => {
+      const w = video.videoWidth, h = video.videoHeight;
+      if (!w || !h) return null;
+      clockCtx.drawImage(video, 0, 0, w, Math.floor(h * ROW_FRACTION) * ROWS, 0, 0, clockCanvas.width, clockCanvas.height);
+      const px = clockCtx.getImageData(0, 0, clockCanvas.width, clockCanvas.height).data;
+      const rows = [];
+      for (let r = 0; r < ROWS; r++) {
+        const bits = [];
+        for (let i = 0; i < BLOCKS; i++) {
+          let sum = 0;
+          for (let dy = 2; dy < CELL - 2; dy++)
+            for (let dx = 2; dx < CELL - 2; dx++) sum += px[((r * CELL + dy) * clockCanvas.width + i * CELL + dx) * 4];
+          bits.push(sum / ((CELL - 4) * (CELL - 4)) > 128 ? 1 : 0);
+        }
+        rows.push(bits);
+      }
+      return decodeClock(rows);
+    };`;
+}

@@ -6,7 +6,7 @@
  * latency figures are kept beside them for the breakdown.
  */
 import type { Browser, Page } from 'playwright-core';
-import { BLOCK_ROWS, BLOCKS, decodeClock, ROW_FRACTION } from './live-clock.ts';
+import { clockReaderScript } from './live-clock.ts';
 
 export interface ShownFrame {
   /** Date.now() in the page when the frame was presented (the rVFC callback). */
@@ -80,39 +80,17 @@ export async function openPlayer(
   await page.goto(`${origin}/live-bench-player.html`);
   await page.addScriptTag({ path: 'node_modules/hls.js/dist/hls.min.js' });
   const script = `(() => {
-    const decodeClock = ${decodeClock.toString()};
-    const BLOCKS = ${BLOCKS}, ROWS = ${BLOCK_ROWS}, ROW_FRACTION = ${ROW_FRACTION}, CELL = ${CELL};
+    ${clockReaderScript(CELL)}
     const data = { frames: [], loads: [], playlists: [], samples: [], playlist: null, quality: [], levels: [], errors: [] };
     window.benchData = data;
     const video = document.createElement('video');
     video.muted = true;
     video.playsInline = true;
     document.body.append(video);
-    const canvas = document.createElement('canvas');
-    canvas.width = BLOCKS * CELL;
-    canvas.height = ROWS * CELL;
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
     const onFrame = (now, meta) => {
       const shown = Date.now();
-      const w = video.videoWidth, h = video.videoHeight;
-      let decoded = null;
-      if (w && h) {
-        // The block rows only, shrunk so each block is one CELL×CELL square; read each centre.
-        ctx.drawImage(video, 0, 0, w, Math.floor(h * ROW_FRACTION) * ROWS, 0, 0, canvas.width, canvas.height);
-        const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-        const rows = [];
-        for (let r = 0; r < ROWS; r++) {
-          const bits = [];
-          for (let i = 0; i < BLOCKS; i++) {
-            let sum = 0;
-            for (let dy = 2; dy < CELL - 2; dy++)
-              for (let dx = 2; dx < CELL - 2; dx++) sum += px[((r * CELL + dy) * canvas.width + i * CELL + dx) * 4];
-            bits.push(sum / ((CELL - 4) * (CELL - 4)) > 128 ? 1 : 0);
-          }
-          rows.push(bits);
-        }
-        decoded = decodeClock(rows);
-      }
+      const h = video.videoHeight;
+      const decoded = readClock(video);
       data.frames.push({ shown, t: decoded ? decoded.t : null, frame: decoded ? decoded.frame : null, mediaTime: meta.mediaTime, height: h });
       video.requestVideoFrameCallback(onFrame);
     };

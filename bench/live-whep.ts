@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/helpers/browser.ts';
-import { BLOCK_ROWS, BLOCKS, decodeClock, publishClock, ROW_FRACTION } from './live-clock.ts';
+import { clockReaderScript, publishClock } from './live-clock.ts';
 import { api, createLiveStream, startFramehouse, waitActive } from './live-server.ts';
 import { fmt, textTable } from './table.ts';
 import { cpuSeconds, machineBusySeconds, processTree } from './util.ts';
@@ -72,14 +72,9 @@ const cpuBetween = (a: Map<number, number>, b: Map<number, number>) => {
 
 /** In the page: WHEP viewers; viewer 0 shows its video, and every presented frame's clock is read. */
 const PAGE_SCRIPT = `(() => {
-  const decodeClock = ${decodeClock.toString()};
-  const BLOCKS = ${BLOCKS}, ROWS = ${BLOCK_ROWS}, ROW_FRACTION = ${ROW_FRACTION}, CELL = ${CELL};
+  ${clockReaderScript(CELL)}
   const data = { frames: [], viewers: [] };
   window.benchData = data;
-  const canvas = document.createElement('canvas');
-  canvas.width = BLOCKS * CELL;
-  canvas.height = ROWS * CELL;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
   window.addViewer = async (url, measure) => {
     const pc = new RTCPeerConnection();
     const viewer = { pc, location: null };
@@ -94,24 +89,8 @@ const PAGE_SCRIPT = `(() => {
       pc.ontrack = (e) => { stream.addTrack(e.track); video.srcObject = stream; video.play().catch(() => {}); };
       const onFrame = (now, meta) => {
         const shown = Date.now();
-        const w = video.videoWidth, h = video.videoHeight;
-        let decoded = null;
-        if (w && h) {
-          ctx.drawImage(video, 0, 0, w, Math.floor(h * ROW_FRACTION) * ROWS, 0, 0, canvas.width, canvas.height);
-          const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-          const rows = [];
-          for (let r = 0; r < ROWS; r++) {
-            const bits = [];
-            for (let i = 0; i < BLOCKS; i++) {
-              let sum = 0;
-              for (let dy = 2; dy < CELL - 2; dy++)
-                for (let dx = 2; dx < CELL - 2; dx++) sum += px[((r * CELL + dy) * canvas.width + i * CELL + dx) * 4];
-              bits.push(sum / ((CELL - 4) * (CELL - 4)) > 128 ? 1 : 0);
-            }
-            rows.push(bits);
-          }
-          decoded = decodeClock(rows);
-        }
+        const h = video.videoHeight;
+        const decoded = readClock(video);
         data.frames.push({ shown, t: decoded ? decoded.t : null, frame: decoded ? decoded.frame : null, height: h });
         video.requestVideoFrameCallback(onFrame);
       };
