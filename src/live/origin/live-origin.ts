@@ -149,7 +149,7 @@ export class LiveOrigin {
 
   /** Another node holds the broadcast (this one has no packager for it). */
   #remote(target: LiveTarget): boolean {
-    return target.internalUrl !== null && target.nodeId !== this.#local.nodeId;
+    return holdingNodeUrl(target, this.#local.nodeId) !== null;
   }
 
   /** One upstream request per distinct path at a time, shared by every viewer asking for it. */
@@ -159,9 +159,7 @@ export class LiveOrigin {
     kind: 'playlist' | 'media',
     token?: string,
   ): Promise<LiveAnswer> {
-    const url = token
-      ? `${target.internalUrl}${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`
-      : `${target.internalUrl}${path}`;
+    const url = withToken(`${target.internalUrl}${path}`, token);
     let pending = this.#inflight.get(url);
     if (!pending) {
       pending = fetchUpstream(url).finally(() => this.#inflight.delete(url));
@@ -173,6 +171,16 @@ export class LiveOrigin {
       ? { status: 200, type: 'playlist', body: got.body.toString('utf8'), tokenized: token !== undefined }
       : { status: 200, type: 'media', body: got.body };
   }
+}
+
+/** The internal URL of the node holding the broadcast, when that is another node; else null. */
+export function holdingNodeUrl(target: LiveTarget, localNodeId: string | null): string | null {
+  return target.internalUrl !== null && target.nodeId !== localNodeId ? target.internalUrl : null;
+}
+
+/** A URL between nodes with the viewer's playback token, which the holding node checks again. */
+export function withToken(url: string, token: string | undefined): string {
+  return token ? `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : url;
 }
 
 interface ProxyAnswer {

@@ -54,21 +54,12 @@ export class ChatService {
       );
       if (ban) throw banned(ban.until);
       const name = accountChatName(await repo.userName(this.#deps.db, principal.id), principal.email);
-      const existing = await db
-        .selectFrom('live_chat_viewers')
-        .selectAll()
-        .where('live_stream_id', '=', streamId)
-        .where('user_id', '=', principal.id)
-        .executeTakeFirst();
+      const existing = await repo.viewerOfUser(db, streamId, principal.id);
       if (existing) {
         // The account's current name, should it have changed, and the address of this join (an
         // account ban covers it for guests).
         if (existing.name !== name || existing.address_hash !== hash)
-          await db
-            .updateTable('live_chat_viewers')
-            .set({ name, address_hash: hash })
-            .where('id', '=', existing.id)
-            .execute();
+          await repo.renameViewer(db, existing.id, name, hash);
         viewer = { id: existing.id, name, kind: 'user' };
       } else {
         viewer = { id: newId(), name, kind: 'user' };
@@ -79,14 +70,8 @@ export class ChatService {
       const name = cleanNickname(nickname);
       const ban = await repo.activeBan(db, streamId, { userId: null, addressHash: hash, kind: 'guest' }, now);
       if (ban) throw banned(ban.until);
-      const recent = await db
-        .selectFrom('live_chat_viewers')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .where('live_stream_id', '=', streamId)
-        .where('address_hash', '=', hash)
-        .where('created_at', '>', new Date(now - 60_000).toISOString())
-        .executeTakeFirst();
-      if (Number(recent?.n ?? 0) >= JOINS_PER_MINUTE)
+      const recent = await repo.guestsJoinedSince(db, streamId, hash, new Date(now - 60_000).toISOString());
+      if (recent >= JOINS_PER_MINUTE)
         throw new AppError(
           'FH_ERR_CHAT_RATE_LIMITED',
           'Too many new guests from this address: wait a minute.',

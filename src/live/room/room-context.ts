@@ -40,12 +40,10 @@ export class RoomDirectory {
     this.#deps = deps;
   }
 
-  /** The stream behind a live playback id, with its token checked when signed. */
-  async resolve(playbackId: string, token: string | undefined): Promise<string> {
-    return (await this.lookup(playbackId, token)).streamId;
-  }
-
-  /** `resolve`, and whether the playback id is signed (its answers are then private). */
+  /**
+   * The stream behind a live playback id, with its token checked when signed, and whether it is
+   * signed (its answers are then private).
+   */
   async lookup(
     playbackId: string,
     token: string | undefined,

@@ -108,6 +108,41 @@ export const roomRepo = {
     await db.insertInto('live_chat_viewers').values(row).execute();
   },
 
+  /** A signed-in account's viewer row in a room (one per account and room). */
+  viewerOfUser(db: Executor, streamId: string, userId: string) {
+    return db
+      .selectFrom('live_chat_viewers')
+      .selectAll()
+      .where('live_stream_id', '=', streamId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+  },
+
+  async renameViewer(db: Executor, viewerId: string, name: string, addressHash: string): Promise<void> {
+    await db
+      .updateTable('live_chat_viewers')
+      .set({ name, address_hash: addressHash })
+      .where('id', '=', viewerId)
+      .execute();
+  },
+
+  /** Viewers (each guest join is one) added to a room from one address since `since` (ISO). */
+  async guestsJoinedSince(
+    db: Executor,
+    streamId: string,
+    addressHash: string,
+    since: string,
+  ): Promise<number> {
+    const row = await db
+      .selectFrom('live_chat_viewers')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('live_stream_id', '=', streamId)
+      .where('address_hash', '=', addressHash)
+      .where('created_at', '>', since)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  },
+
   viewer(db: Executor, streamId: string, viewerId: string): Promise<ViewerRow | undefined> {
     return db
       .selectFrom('live_chat_viewers')

@@ -68,8 +68,10 @@ const errors = { '4xx': errorSchemaRef, '5xx': errorSchemaRef };
  */
 export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
   const { directory, pictures, rooms, chat, products, reactions, feed, streamLimits } = deps;
-  const streamOf = (request: FastifyRequest) =>
-    directory.resolve((request.params as { playback_id: string }).playback_id, playbackTokenOf(request));
+  // The room behind the URL's playback id, its token checked when signed.
+  const lookupOf = (request: FastifyRequest) =>
+    directory.lookup((request.params as { playback_id: string }).playback_id, playbackTokenOf(request));
+  const streamOf = async (request: FastifyRequest) => (await lookupOf(request)).streamId;
 
   app.addHook('preClose', async () => feed.close());
 
@@ -151,10 +153,7 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const { streamId, signed } = await directory.lookup(
-        (request.params as { playback_id: string }).playback_id,
-        playbackTokenOf(request),
-      );
+      const { streamId, signed } = await lookupOf(request);
       return pictures.send(request, reply, await rooms.posterAsset(streamId), picture, signed);
     },
   );
@@ -170,10 +169,7 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
       },
     },
     async (request, reply) => {
-      const { streamId, signed } = await directory.lookup(
-        (request.params as { playback_id: string }).playback_id,
-        playbackTokenOf(request),
-      );
+      const { streamId, signed } = await lookupOf(request);
       const asset = await products.imageAsset(
         streamId,
         (request.params as { product_id: string }).product_id,

@@ -6,7 +6,7 @@
  * node, which announces its own addresses in the answer.
  */
 import { AppError, ERROR_CODES, type ErrorCode } from '../../shared/errors.ts';
-import { INTERNAL_HEADER, type LiveTarget } from '../origin/live-origin.ts';
+import { holdingNodeUrl, INTERNAL_HEADER, type LiveTarget, withToken } from '../origin/live-origin.ts';
 import { chooseFromOffer } from './sdp-offer.ts';
 import type { WhepFeed } from './whep-feed.ts';
 import type { WhepHub } from './whep-hub.ts';
@@ -50,7 +50,7 @@ export class WhepOrigin {
       return hub.open(broadcastId, held.feed, req.offer);
     }
     const base = this.#remoteBase(target, req.hop);
-    const res = await forward(`${base}/play/${playbackId}/whep${tokenQuery(req.token)}`, {
+    const res = await forward(withToken(`${base}/play/${playbackId}/whep`, req.token), {
       method: 'POST',
       headers: { 'content-type': 'application/sdp', [INTERNAL_HEADER]: '1' },
       body: req.offer,
@@ -77,7 +77,7 @@ export class WhepOrigin {
       throw new AppError('FH_ERR_WHEP_SESSION_NOT_FOUND');
     const base = this.#remoteBase(target, req.hop);
     const res = await forward(
-      `${base}/play/${playbackId}/whep/${encodeURIComponent(req.sessionId)}${tokenQuery(req.token)}`,
+      withToken(`${base}/play/${playbackId}/whep/${encodeURIComponent(req.sessionId)}`, req.token),
       { method: 'DELETE', headers: { [INTERNAL_HEADER]: '1' } },
     );
     if (res.status !== 204) throw await upstreamError(res);
@@ -85,8 +85,8 @@ export class WhepOrigin {
 
   /** The internal URL of the node holding the broadcast, when it is another one. */
   #remoteBase(target: LiveTarget, hop: boolean): string {
-    if (!hop && target.internalUrl !== null && target.nodeId !== this.#local.nodeId)
-      return target.internalUrl;
+    const url = hop ? null : holdingNodeUrl(target, this.#local.nodeId);
+    if (url) return url;
     // On air, but no live node holds it right now (its node died; the encoder has not reconnected).
     throw new AppError('FH_ERR_LIVE_NODE_UNREACHABLE');
   }
@@ -100,8 +100,6 @@ function onAir(target: LiveTarget): string {
     );
   return target.broadcastId;
 }
-
-const tokenQuery = (token: string | undefined) => (token ? `?token=${encodeURIComponent(token)}` : '');
 
 async function forward(url: string, init: RequestInit): Promise<Response> {
   try {
