@@ -14,7 +14,6 @@ import {
   parseLiveFile,
 } from '../live/origin/live-origin.ts';
 import { replyLive } from '../live/origin/live-replies.ts';
-import { WHEP_RETRY_AFTER_SECONDS } from '../live/whep/whep-hub.ts';
 import type { WhepOrigin } from '../live/whep/whep-origin.ts';
 import { AppError } from '../shared/errors.ts';
 import { bearerOf, SIGNED_MARKER } from '../shared/playback-headers.ts';
@@ -324,23 +323,17 @@ export async function registerPlaybackRoutes(
             );
           const onAir = await findLive(request, reply);
           if (!onAir || !whep) throw new AppError('FH_ERR_PLAYBACK_NOT_FOUND');
-          try {
-            const { sessionId, answer } = await whep.offer(onAir.playbackId, onAir.target, {
-              offer: request.body,
-              hop: isHop(request),
-              token: onAir.token,
-            });
-            return reply
-              .code(201)
-              .header('content-type', 'application/sdp')
-              .header('location', `/play/${onAir.playbackId}/whep/${sessionId}`)
-              .header('cache-control', 'no-store')
-              .send(answer);
-          } catch (err) {
-            if (err instanceof AppError && err.code === 'FH_ERR_WHEP_FULL')
-              reply.header('retry-after', String(WHEP_RETRY_AFTER_SECONDS));
-            throw err;
-          }
+          const { sessionId, answer } = await whep.offer(onAir.playbackId, onAir.target, {
+            offer: request.body,
+            hop: isHop(request),
+            token: onAir.token,
+          });
+          return reply
+            .code(201)
+            .header('content-type', 'application/sdp')
+            .header('location', `/play/${onAir.playbackId}/whep/${sessionId}`)
+            .header('cache-control', 'no-store')
+            .send(answer);
         },
       );
       scope.delete(

@@ -15,6 +15,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     if (error instanceof AppError) {
+      // A refusal that says when to come back (a limit, a full node, a reader not started yet)
+      // carries it in the header too (RFC 9110 Retry-After), whichever route threw it.
+      const retryAfter = (error.details as { retry_after?: unknown } | undefined)?.retry_after;
+      if ((error.status === 429 || error.status === 503) && typeof retryAfter === 'number' && retryAfter > 0)
+        reply.header('retry-after', String(Math.ceil(retryAfter)));
       if (error.status >= 500) {
         // Details of a server-side failure (ffmpeg's stderr, paths) go to the log, not the client.
         request.log.error({ err: error, details: error.details }, error.message);

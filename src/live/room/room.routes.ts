@@ -18,7 +18,7 @@ import {
 import type { RoomService } from './room.service.ts';
 import type { RoomDirectory } from './room-context.ts';
 import { type RoomFeed, startEventStream } from './room-feed.ts';
-import { playbackTokenOf, withRetryAfter } from './room-http.ts';
+import { playbackTokenOf } from './room-http.ts';
 import type { StreamLimits } from './stream-limits.ts';
 
 interface Deps {
@@ -102,7 +102,7 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
     },
     async (request, reply) => {
       const streamId = await streamOf(request);
-      const release = await withRetryAfter(reply, async () => streamLimits.take(request.ip));
+      const release = streamLimits.take(request.ip);
       // The client may leave while the snapshot is read: nothing is kept for a gone client.
       let gone = false;
       request.raw.once('close', () => {
@@ -113,7 +113,7 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
       try {
         // Before the response starts: a reader that cannot start (database down, process
         // stopping) is a coded 503 with Retry-After.
-        conn = await withRetryAfter(reply, () => feed.attach(streamId, reply.raw));
+        conn = await feed.attach(streamId, reply.raw);
       } catch (err) {
         release();
         throw err;
@@ -194,18 +194,17 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
         request.body ??= {};
       },
     },
-    async (request, reply) =>
-      withRetryAfter(reply, async () => {
-        const streamId = await streamOf(request);
-        const viewer = await chat.join(
-          streamId,
-          request.principal,
-          request.ip,
-          (request.body as { nickname?: string }).nickname,
-        );
-        reply.code(201);
-        return { data: viewer };
-      }),
+    async (request, reply) => {
+      const streamId = await streamOf(request);
+      const viewer = await chat.join(
+        streamId,
+        request.principal,
+        request.ip,
+        (request.body as { nickname?: string }).nickname,
+      );
+      reply.code(201);
+      return { data: viewer };
+    },
   );
 
   app.post(
@@ -221,18 +220,17 @@ export function registerRoomRoutes(app: FastifyInstance, deps: Deps): void {
         response: errors,
       },
     },
-    async (request, reply) =>
-      withRetryAfter(reply, async () => {
-        const streamId = await streamOf(request);
-        const header = request.headers['framehouse-viewer'];
-        const message = await chat.send(
-          streamId,
-          typeof header === 'string' ? header : undefined,
-          (request.body as { text: string }).text,
-        );
-        reply.code(201);
-        return { data: message };
-      }),
+    async (request, reply) => {
+      const streamId = await streamOf(request);
+      const header = request.headers['framehouse-viewer'];
+      const message = await chat.send(
+        streamId,
+        typeof header === 'string' ? header : undefined,
+        (request.body as { text: string }).text,
+      );
+      reply.code(201);
+      return { data: message };
+    },
   );
 
   app.post(

@@ -54,7 +54,8 @@ export class WhepHub {
   ): Promise<{ sessionId: string; answer: string }> {
     const choice = chooseFromOffer(offer);
     if ('problem' in choice) throw new AppError('FH_ERR_WHEP_BAD_OFFER', choice.problem);
-    if (this.#sessions.size + this.#pending >= this.#o.maxViewers) throw new AppError('FH_ERR_WHEP_FULL');
+    if (this.#sessions.size + this.#pending >= this.#o.maxViewers)
+      throw new AppError('FH_ERR_WHEP_FULL', undefined, { retry_after: WHEP_RETRY_AFTER_SECONDS });
     if (feed.closed) throw new AppError('FH_ERR_LIVE_NOT_ON_AIR');
     const sessionId = randomBytes(16).toString('base64url');
     const log = this.#o.log.child({ whep: sessionId, broadcast: broadcastId });
