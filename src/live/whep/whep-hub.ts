@@ -6,9 +6,19 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../../shared/errors.ts';
-import { announceAddress, chooseFromOffer } from './sdp-offer.ts';
+import { announceAddress, type OfferChoice } from './sdp-offer.ts';
 import type { WhepFeed } from './whep-feed.ts';
-import { WhepPeer } from './whep-peer.ts';
+import type { WhepPeer } from './whep-peer.ts';
+
+/**
+ * werift (through whep-peer.ts) is loaded with the first WebRTC viewer, not at start-up: it adds
+ * about 39 MB and 150 ms to every live node and `serve`, most of which never get a WHEP viewer.
+ */
+let peerModule: Promise<typeof import('./whep-peer.ts')> | undefined;
+const loadPeer = () => {
+  peerModule ??= import('./whep-peer.ts');
+  return peerModule;
+};
 
 export interface WhepHubOptions {
   /** 0: WebRTC playback is off on this node. */
@@ -46,14 +56,16 @@ export class WhepHub {
     return this.#sessions.size;
   }
 
-  /** Answers a viewer's offer for a broadcast's feed: the session id and the SDP answer. */
+  /**
+   * Answers a viewer's offer for a broadcast's feed: the session id and the SDP answer. `choice`
+   * is what chooseFromOffer made of the offer (the caller has read it already).
+   */
   async open(
     broadcastId: string,
     feed: WhepFeed,
     offer: string,
+    choice: OfferChoice,
   ): Promise<{ sessionId: string; answer: string }> {
-    const choice = chooseFromOffer(offer);
-    if ('problem' in choice) throw new AppError('FH_ERR_WHEP_BAD_OFFER', choice.problem);
     if (this.#sessions.size + this.#pending >= this.#o.maxViewers)
       throw new AppError('FH_ERR_WHEP_FULL', undefined, { retry_after: WHEP_RETRY_AFTER_SECONDS });
     if (feed.closed) throw new AppError('FH_ERR_LIVE_NOT_ON_AIR');
@@ -62,6 +74,7 @@ export class WhepHub {
     this.#pending++;
     let peer: WhepPeer | null = null;
     try {
+      const { WhepPeer } = await loadPeer();
       peer = new WhepPeer(feed, choice, {
         portRange: this.#o.portRange ?? undefined,
         onClose: (reason) => {

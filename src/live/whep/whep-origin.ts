@@ -47,7 +47,7 @@ export class WhepOrigin {
     if (held) {
       const hub = this.#local.hub;
       if (!hub?.enabled || !held.available) throw new AppError('FH_ERR_WHEP_UNAVAILABLE');
-      return hub.open(broadcastId, held.feed, req.offer);
+      return hub.open(broadcastId, held.feed, req.offer, choice);
     }
     const base = this.#remoteBase(target, req.hop);
     const res = await forward(withToken(`${base}/play/${playbackId}/whep`, req.token), {
