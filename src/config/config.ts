@@ -225,6 +225,14 @@ const schema = z.object({
   // Open room event streams an HTTP process takes from one address, and in all.
   roomStreamsPerAddress: int(1, 1_000_000).default(20),
   roomMaxStreams: int(1, 10_000_000).default(20_000),
+  // Viewer analytics (docs/qoe.md): on/off (players stop reporting when off), report requests
+  // per minute per client address (0: no limit; per HTTP process), how long after its last
+  // report a view is closed and counted, and how long views and hourly rollups are kept.
+  qoe: bool.default(true),
+  qoeRateLimit: int(0, 10_000_000).default(1200),
+  qoeViewTimeoutMs: int(1000, 86_400_000).default(1_800_000),
+  qoeViewRetentionDays: int(1, 3650).default(30),
+  qoeRollupRetentionMonths: int(1, 120).default(13),
   // HTTP processes sharing the port (SO_REUSEPORT); `auto`: one per core where the platform has it.
   httpProcesses: z.union([z.literal('auto'), int(1, 64)]).default('auto'),
 });
@@ -322,6 +330,11 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   whepPorts: 'FRAMEHOUSE_WHEP_PORTS',
   roomStreamsPerAddress: 'FRAMEHOUSE_ROOM_STREAMS_PER_ADDRESS',
   roomMaxStreams: 'FRAMEHOUSE_ROOM_MAX_STREAMS',
+  qoe: 'FRAMEHOUSE_QOE',
+  qoeRateLimit: 'FRAMEHOUSE_QOE_RATE_LIMIT',
+  qoeViewTimeoutMs: 'FRAMEHOUSE_QOE_VIEW_TIMEOUT_MS',
+  qoeViewRetentionDays: 'FRAMEHOUSE_QOE_VIEW_RETENTION_DAYS',
+  qoeRollupRetentionMonths: 'FRAMEHOUSE_QOE_ROLLUP_RETENTION_MONTHS',
   httpProcesses: 'FRAMEHOUSE_HTTP_PROCESSES',
 };
 

@@ -51,6 +51,10 @@ export interface Database {
   live_room_events: LiveRoomEventsTable;
   live_room_presence: { node_id: string; live_stream_id: string; viewers: number; updated_at: number };
   live_room_samples: { broadcast_id: string; node_id: string; bucket: number; viewers: number };
+  qoe_views: QoeViewsTable;
+  qoe_view_events: QoeViewEventsTable;
+  qoe_hourly: QoeHourlyTable;
+  qoe_live_minutes: { live_stream_id: string; minute: number; viewers: number };
 }
 
 export interface ImageBatchesTable {
@@ -524,3 +528,89 @@ export type JobRow = Selectable<JobsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type TrackRow = Selectable<AssetTracksTable>;
 export type DownloadRow = Selectable<AssetDownloadsTable>;
+
+/** One playback session (CMCD `sid`) and its metrics as of its last report (docs/qoe.md). Times: epoch ms. */
+export interface QoeViewsTable {
+  id: string;
+  sid: string;
+  playback_id: string;
+  asset_id: string | null;
+  live_stream_id: string | null;
+  stream_type: 'vod' | 'live' | 'll';
+  device_type: string;
+  os: string;
+  browser: string;
+  country: string;
+  started_at: number;
+  last_report_at: number;
+  received_at: number;
+  closed_at: number | null;
+  report_count: Generated<number>;
+  /** JSON: the reducer's state (src/qoe/view-reducer.ts). */
+  state: string;
+  startup_ms: number | null;
+  exited_before_start: Generated<number>;
+  failed: Generated<number>;
+  error_code: string | null;
+  rebuffer_count: Generated<number>;
+  rebuffer_ms: Generated<number>;
+  watch_ms: Generated<number>;
+  playing_ms: Generated<number>;
+  switches: Generated<number>;
+  avg_bitrate_kbps: number | null;
+  upscaled_ms: Generated<number>;
+  max_upscale: number | null;
+  dropped_frames: Generated<number>;
+  /** JSON: time and rebuffering per rendition played. */
+  renditions: Generated<string>;
+  score: number | null;
+  success_score: number | null;
+  startup_score: number | null;
+  smoothness_score: number | null;
+  quality_score: number | null;
+}
+
+/** A view's timeline: each report as received (deduplicated on view, ts, sn, event). */
+export interface QoeViewEventsTable {
+  view_id: string;
+  ts: number;
+  sn: number;
+  event: string;
+  state: string | null;
+  data: string;
+}
+
+/** Closed views added up per hour, scope (all / asset / live stream) and dimension value. */
+export interface QoeHourlyTable {
+  hour: number;
+  scope: 'all' | 'asset' | 'live';
+  scope_id: string;
+  dimension: 'total' | 'rendition' | 'device' | 'os' | 'browser' | 'country';
+  value: string;
+  views: number;
+  started_views: number;
+  failed: number;
+  exits_before_start: number;
+  startup_ms_sum: number;
+  watch_ms: number;
+  playing_ms: number;
+  rebuffer_count: number;
+  rebuffer_ms: number;
+  rebuffered_views: number;
+  switches: number;
+  bitrate_ms: number;
+  upscaled_ms: number;
+  dropped_frames: number;
+  scored_views: number;
+  score_sum: number;
+  success_score_sum: number;
+  startup_score_sum: number;
+  smoothness_score_sum: number;
+  quality_score_sum: number;
+  startup_hist: string;
+  score_hist: string;
+  rebuffer_hist: string;
+}
+
+export type QoeViewRow = Selectable<QoeViewsTable>;
+export type QoeHourlyRow = Selectable<QoeHourlyTable>;
