@@ -138,4 +138,3 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('qoe_live_minutes_pk', ['live_stream_id', 'minute'])
     .execute();
 }
-
