@@ -39,6 +39,9 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /img/*': 'signed-url',
   // S3 event notifications: the route checks the operator's storage hook secret.
   'POST /v1/hooks/storage': 'public',
+  // Viewer analytics: players report without credentials (docs/qoe.md), limited per address.
+  'POST /v1/qoe/cmcd': 'public',
+  'POST /v1/qoe/beacon': 'public',
 
   'GET /v1/presets': 'assets:read',
   'PUT /v1/presets/:name': 'assets:write',

@@ -13,6 +13,7 @@ import { type ImageServices, imageHttpOptions } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { IngestServices } from './ingest.ts';
 import type { LiveServices } from './live.ts';
+import { qoeIngest } from './qoe.ts';
 import type { RoomServices } from './room.ts';
 import type { VodServices } from './vod.ts';
 
@@ -83,6 +84,7 @@ export async function buildHttp(
     accessLog: config.accessLog,
     hot,
     room,
+    qoe: qoeIngest(config, infra, { assets: vod.assets, streams: live.streams, metrics }),
   });
 }
 
