@@ -88,6 +88,7 @@ export class ReportWriter {
   readonly #onError: (err: unknown) => void;
   #queue: Waiting[] = [];
   #running: Promise<void> | null = null;
+  #flushes = 0;
 
   constructor(deps: { db: Db; onError?: (err: unknown) => void }) {
     this.#db = deps.db;
@@ -100,6 +101,11 @@ export class ReportWriter {
       this.#queue.push({ batches, resolve, reject });
       this.#kick();
     });
+  }
+
+  /** Flushes so far (each one transaction, or one per view after a failure): requests share them under load. */
+  get flushes(): number {
+    return this.#flushes;
   }
 
   /** Waits for the writes under way (the requests waiting for them are answered). */
@@ -122,6 +128,7 @@ export class ReportWriter {
   }
 
   async #flush(waiting: Waiting[]): Promise<void> {
+    this.#flushes++;
     const groups = groupBySid(waiting);
     const failed = new Set<Waiting>();
     const done: Tally = new Map();
