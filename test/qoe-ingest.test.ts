@@ -609,22 +609,20 @@ describe('same-origin sendBeacon from Chromium', { skip: !chromiumAvailable() },
     try {
       const page = await browser.newPage();
       await page.goto(`${server.url}/healthz`);
-      const sent = await page.evaluate(
-        ({ cid }) => {
-          const ts = Date.now();
-          const cmcd = new Blob([`cid="${cid}",e=ps,sid="sess-beacon",sn=0,sta=s,ts=${ts},v=2\n`], {
-            type: 'application/cmcd',
-          });
-          return [
-            navigator.sendBeacon('/v1/qoe/cmcd', cmcd),
-            navigator.sendBeacon(
-              '/v1/qoe/beacon',
-              JSON.stringify({ sid: 'sess-beacon', cid, ts: ts + 1, dropped_frames: 3, exit: true }),
-            ),
-          ];
-        },
-        { cid },
-      );
+      // As our player does on pagehide (the test's tsconfig has no DOM types: the script as text).
+      const sent = await page.evaluate<boolean[]>(`(() => {
+        const ts = Date.now();
+        const cmcd = new Blob(['cid="${cid}",e=ps,sid="sess-beacon",sn=0,sta=s,ts=' + ts + ',v=2\\n'], {
+          type: 'application/cmcd',
+        });
+        return [
+          navigator.sendBeacon('/v1/qoe/cmcd', cmcd),
+          navigator.sendBeacon(
+            '/v1/qoe/beacon',
+            JSON.stringify({ sid: 'sess-beacon', cid: '${cid}', ts: ts + 1, dropped_frames: 3, exit: true }),
+          ),
+        ];
+      })()`);
       assert.deepEqual(sent, [true, true]);
       const v = await waitFor(
         async () => {
