@@ -55,6 +55,7 @@ import type { UploadsService } from '../uploads/uploads.service.ts';
 import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
+import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { RoomServices } from './room.ts';
 
 export interface AppDeps {
@@ -113,6 +114,8 @@ export interface AppDeps {
   hot: HotObjects | undefined;
   /** The live rooms (chat, reactions, viewers, products, moderation). */
   room: RoomServices;
+  /** Viewer analytics, the reading side. */
+  qoeAnalytics: QoeAnalytics;
 }
 
 /**
@@ -276,6 +279,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,
   });
   registerStorageHookRoute(app, { imports: deps.imports, secret: deps.storageHookSecret });
+  deps.qoeAnalytics.register(app);
   registerAuditRoutes(app, { audit: new AuditService(deps.db) });
   registerAccountRoutes(app, { auth: deps.auth, users: new UsersService(deps.db) });
   registerEventRoutes(app, { db: deps.db, pollMs: deps.eventsPollMs });

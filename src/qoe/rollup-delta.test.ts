@@ -82,7 +82,10 @@ describe('rollup deltas (docs/qoe.md rollups)', () => {
     assert.deepEqual(t.startup_hist, [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]); // 800 ms: ≤1000
     // 3000 / 123800 = 2.4 %: the ≤5 % bucket
     assert.deepEqual(t.rebuffer_hist, [0, 0, 0, 1, 0, 0, 0]);
-    assert.equal(t.score_hist.reduce((a, b) => a + b), 1);
+    assert.equal(
+      t.score_hist.reduce((a, b) => a + b),
+      1,
+    );
   });
 
   test('rendition rows: time, stalls and upscaling there; per-view parts whole', () => {
@@ -117,8 +120,20 @@ describe('rollup deltas (docs/qoe.md rollups)', () => {
 
   test('views of the same key add up; different hours stay apart', () => {
     const a = view({ assetId: 'x', startedAt: T0, closedAt: T0 + HOUR, startupMs: 400, country: 'FR' });
-    const b = view({ assetId: 'x', startedAt: T0 + 59 * 60_000, closedAt: T0 + HOUR, startupMs: 2_000, country: 'FR' });
-    const c = view({ assetId: 'x', startedAt: T0 + HOUR, closedAt: T0 + 2 * HOUR, startupMs: 100, country: 'FR' });
+    const b = view({
+      assetId: 'x',
+      startedAt: T0 + 59 * 60_000,
+      closedAt: T0 + HOUR,
+      startupMs: 2_000,
+      country: 'FR',
+    });
+    const c = view({
+      assetId: 'x',
+      startedAt: T0 + HOUR,
+      closedAt: T0 + 2 * HOUR,
+      startupMs: 100,
+      country: 'FR',
+    });
     const deltas = rollupDeltas([a, b, c]);
     const fr = [...deltas.values()].filter((d) => d.key.scope === 'asset' && d.key.value === 'FR');
     assert.equal(fr.length, 2);
@@ -130,11 +145,15 @@ describe('rollup deltas (docs/qoe.md rollups)', () => {
   });
 
   test('an open view counts, as open; a failed view that never started has a score of 0 and no startup', () => {
-    const open = viewTally(view({ startedAt: T0, startupMs: 1_200, renditions: [{ name: 'a', kbps: 1, playingMs: 10 }] }));
+    const open = viewTally(
+      view({ startedAt: T0, startupMs: 1_200, renditions: [{ name: 'a', kbps: 1, playingMs: 10 }] }),
+    );
     assert.equal(open.views, 1);
     assert.equal(open.open_views, 1);
     assert.equal(open.exits_before_start, 0);
-    const failed = viewTally(view({ startedAt: T0, closedAt: T0 + HOUR, startupMs: null, failed: true, waitedMs: 4_000 }));
+    const failed = viewTally(
+      view({ startedAt: T0, closedAt: T0 + HOUR, startupMs: null, failed: true, waitedMs: 4_000 }),
+    );
     assert.equal(failed.failed, 1);
     assert.equal(failed.started_views, 0);
     assert.equal(failed.startup_ms_sum, 0);
@@ -142,8 +161,14 @@ describe('rollup deltas (docs/qoe.md rollups)', () => {
     assert.equal(failed.scored_views, 1);
     assert.equal(failed.score_sum, 0);
     assert.deepEqual(failed.score_hist, [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    assert.equal(failed.rebuffer_hist.reduce((a, b) => a + b), 0, 'no rebuffering histogram before a first frame');
-    const exited = viewTally(view({ startedAt: T0, closedAt: T0 + HOUR, startupMs: null, waitedMs: 3_000, exited: true }));
+    assert.equal(
+      failed.rebuffer_hist.reduce((a, b) => a + b),
+      0,
+      'no rebuffering histogram before a first frame',
+    );
+    const exited = viewTally(
+      view({ startedAt: T0, closedAt: T0 + HOUR, startupMs: null, waitedMs: 3_000, exited: true }),
+    );
     assert.equal(exited.exits_before_start, 1);
     assert.equal(exited.score_sum, 50);
     assert.equal(exited.success_score_sum, 50);
@@ -175,7 +200,11 @@ describe('rollup deltas (docs/qoe.md rollups)', () => {
       [1234.4],
     );
     assert.deepEqual(playedRenditions('oops'), []);
-    const v = view({ startedAt: T0, startupMs: 500, renditions: [{ name: null, kbps: 1234.4, playingMs: 5 }] });
+    const v = view({
+      startedAt: T0,
+      startupMs: 500,
+      renditions: [{ name: null, kbps: 1234.4, playingMs: 5 }],
+    });
     assert.ok(keysOf(rollupDeltas([v])).includes('all//rendition/1234 kbps'));
   });
 
@@ -183,7 +212,10 @@ describe('rollup deltas (docs/qoe.md rollups)', () => {
     const a = view({ liveStreamId: 's', startedAt: T0 + 30_000, durationMs: 150_000, startupMs: 500 });
     const b = view({ liveStreamId: 's', startedAt: T0 + 120_000, durationMs: 10_000, startupMs: 500 });
     const vod = view({ assetId: 'x', startedAt: T0, durationMs: 600_000, startupMs: 500 });
-    const minutes = [...liveMinuteDeltas([a, b, vod]).values()].map((m) => [(m.minute - T0) / 60_000, m.viewers]);
+    const minutes = [...liveMinuteDeltas([a, b, vod]).values()].map((m) => [
+      (m.minute - T0) / 60_000,
+      m.viewers,
+    ]);
     // a: 0:30 → 3:00 covers minutes 0, 1, 2, 3; b: 2:00 → 2:10 covers minute 2.
     assert.deepEqual(minutes, [
       [0, 1],

@@ -1,12 +1,5 @@
 import type { QoeHourlyTable, QoeViewRow } from '../db/schema.ts';
-import {
-  addValue,
-  emptyCounts,
-  mergeCounts,
-  REBUFFER_PERCENTAGE,
-  SCORE,
-  STARTUP_MS,
-} from './histograms.ts';
+import { addValue, emptyCounts, mergeCounts, REBUFFER_PERCENTAGE, SCORE, STARTUP_MS } from './histograms.ts';
 
 /**
  * From view rows to what they add to the hourly rollups (docs/qoe.md, "Rollups and retention").
@@ -267,7 +260,8 @@ export function rollupDeltas(views: Iterable<RollupView>, only?: RollupFilter): 
     let played: PlayedRendition[] | null = null;
     for (const [scope, scope_id] of scopesOf(v)) {
       const at = (dimension: RollupDimension, value: string) => {
-        if (!only || only(scope, scope_id, dimension)) add({ hour, scope, scope_id, dimension, value }, whole);
+        if (!only || only(scope, scope_id, dimension))
+          add({ hour, scope, scope_id, dimension, value }, whole);
       };
       at('total', '');
       at('device', v.device_type);
@@ -277,7 +271,10 @@ export function rollupDeltas(views: Iterable<RollupView>, only?: RollupFilter): 
       if (only && !only(scope, scope_id, 'rendition')) continue;
       played ??= playedRenditions(v.renditions);
       for (const r of played)
-        add({ hour, scope, scope_id, dimension: 'rendition', value: renditionValue(r) }, renditionTally(whole, r));
+        add(
+          { hour, scope, scope_id, dimension: 'rendition', value: renditionValue(r) },
+          renditionTally(whole, r),
+        );
     }
   }
   return out;

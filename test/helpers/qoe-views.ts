@@ -157,7 +157,11 @@ export function qoeViewRow(f: ViewFixture): Insertable<QoeViewsTable> {
 export type FixtureRow = ReturnType<typeof qoeViewRow> & { id: string };
 
 export async function insertViews(db: Db, rows: Insertable<QoeViewsTable>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 200) await db.insertInto('qoe_views').values(rows.slice(i, i + 200)).execute();
+  for (let i = 0; i < rows.length; i += 200)
+    await db
+      .insertInto('qoe_views')
+      .values(rows.slice(i, i + 200))
+      .execute();
 }
 
 /** Timeline rows: `[player ms from the first report, event, state, data]` from a player clock base. */
@@ -178,5 +182,8 @@ export function qoeEventRows(
 
 export async function insertEvents(db: Db, rows: Insertable<QoeViewEventsTable>[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 200)
-    await db.insertInto('qoe_view_events').values(rows.slice(i, i + 200)).execute();
+    await db
+      .insertInto('qoe_view_events')
+      .values(rows.slice(i, i + 200))
+      .execute();
 }
