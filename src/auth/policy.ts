@@ -108,6 +108,11 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /v1/live-streams/:id/summary': 'assets:write',
   'GET /v1/assets/:id/chat': 'assets:read',
 
+  // Viewer analytics, reading (docs/qoe.md).
+  'GET /v1/qoe/overview': 'assets:read',
+  'GET /v1/qoe/views': 'assets:read',
+  'GET /v1/qoe/views/:id': 'assets:read',
+
   // tus: creation, offset, data and termination are writes; OPTIONS is its capability discovery.
   ...Object.fromEntries(
     ['/v1/uploads', '/v1/uploads/*'].flatMap((u) => [

@@ -14,6 +14,7 @@ import type { Infrastructure } from './infrastructure.ts';
 import type { IngestServices } from './ingest.ts';
 import type { LiveServices } from './live.ts';
 import { qoeIngest } from './qoe.ts';
+import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { RoomServices } from './room.ts';
 import type { VodServices } from './vod.ts';
 
@@ -35,10 +36,11 @@ export async function buildHttp(
     live: LiveServices;
     liveOrigin: LiveOrigin;
     room: RoomServices;
+    qoeAnalytics: QoeAnalytics;
   },
 ): Promise<HttpApp> {
   const { db, store, queue, log } = infra;
-  const { vod, images, ingest, access, metrics, live, liveOrigin, room } = services;
+  const { vod, images, ingest, access, metrics, live, liveOrigin, room, qoeAnalytics } = services;
   await prepareAccess(config, infra, access);
   const hot =
     config.hotCacheMb > 0 ? new HotObjects(store, { maxBytes: config.hotCacheMb * 1024 * 1024 }) : undefined;
@@ -85,6 +87,7 @@ export async function buildHttp(
     hot,
     room,
     qoe: qoeIngest(config, infra, { assets: vod.assets, streams: live.streams, metrics }),
+    qoeAnalytics,
   });
 }
 

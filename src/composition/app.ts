@@ -57,6 +57,7 @@ import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
 import type { QoeIngest } from './qoe.ts';
+import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { RoomServices } from './room.ts';
 
 export interface AppDeps {
@@ -117,6 +118,8 @@ export interface AppDeps {
   room: RoomServices;
   /** Viewer analytics: the players' report endpoints. */
   qoe: QoeIngest;
+  /** Viewer analytics, the reading side. */
+  qoeAnalytics: QoeAnalytics;
 }
 
 /**
@@ -282,6 +285,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,
   });
   registerStorageHookRoute(app, { imports: deps.imports, secret: deps.storageHookSecret });
+  deps.qoeAnalytics.register(app);
   registerAuditRoutes(app, { audit: new AuditService(deps.db) });
   registerAccountRoutes(app, { auth: deps.auth, users: new UsersService(deps.db) });
   registerEventRoutes(app, { db: deps.db, pollMs: deps.eventsPollMs });
