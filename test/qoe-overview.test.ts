@@ -462,6 +462,13 @@ for (const dialect of TEST_DIALECTS) {
         .where('dimension', '=', 'total')
         .executeTakeFirst();
       assert.equal(Number(total?.views), ALL - OPEN);
+      const daily = await server.db
+        .selectFrom('qoe_daily')
+        .select((eb) => eb.fn.sum<number>('views').as('views'))
+        .where('scope', '=', 'asset')
+        .where('dimension', '=', 'country')
+        .executeTakeFirst();
+      assert.equal(Number(daily?.views), 15 - 2, 'closed views of assets, once each in the daily rows too');
     });
 
     test('group_by each dimension: groups add up to the views, most views first', async () => {
@@ -775,6 +782,15 @@ for (const dialect of TEST_DIALECTS) {
         .insertInto('qoe_hourly')
         .values([hourly(thisHour - 14 * 31 * DAY), hourly(thisHour - 12 * 31 * DAY)])
         .execute();
+      const daily = (day: number) => {
+        const { hour: _, ...row } = hourly(day);
+        return { ...row, day };
+      };
+      const thisDay = Math.floor(NOW / DAY) * DAY;
+      await db
+        .insertInto('qoe_daily')
+        .values([daily(thisDay - 14 * 31 * DAY), daily(thisDay - 12 * 31 * DAY)])
+        .execute();
       await db
         .insertInto('qoe_live_minutes')
         .values([
@@ -800,6 +816,10 @@ for (const dialect of TEST_DIALECTS) {
         await db.selectFrom('qoe_hourly').select('hour').where('value', '=', 'XX').execute()
       ).map((r) => Number(r.hour));
       assert.deepEqual(values, [thisHour - 12 * 31 * DAY]);
+      const days = (await db.selectFrom('qoe_daily').select('day').where('value', '=', 'XX').execute()).map(
+        (r) => Number(r.day),
+      );
+      assert.deepEqual(days, [thisDay - 12 * 31 * DAY]);
       const minutes = (
         await db.selectFrom('qoe_live_minutes').select('minute').where('minute', '<', H).execute()
       ).map((r) => Number(r.minute));

@@ -1,7 +1,6 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { dialectOf } from '../db/dialect-helpers.ts';
 import type { Database, QoeHourlyRow } from '../db/schema.ts';
-import { bucketCount, type HistogramSpec, STARTUP_MS } from './histograms.ts';
 import {
   ROLLUP_VIEW_COLUMNS,
   type RollupDimension,
@@ -9,90 +8,96 @@ import {
   type RollupView,
   STORED_SUMS,
 } from './rollup-delta.ts';
+import { type Granularity, ROLLUP_TABLE } from './rollups.repo.ts';
 
 type Executor = Kysely<Database>;
 
-/** A range of whole hours (epoch ms), `from` included, `to` excluded. */
-export interface HourRange {
+/** A range of whole hours or days (epoch ms), `from` included, `to` excluded. */
+export interface TimeRange {
   from: number;
   to: number;
 }
 
 export type TotalRow = Pick<
   QoeHourlyRow,
-  'hour' | (typeof STORED_SUMS)[number] | 'startup_hist' | 'score_hist' | 'rebuffer_hist'
->;
+  (typeof STORED_SUMS)[number] | 'startup_hist' | 'score_hist' | 'rebuffer_hist'
+> & { bucket: number };
 
 /**
- * The `total` rows of one scope (all, an asset, a live stream) over the range, one per hour:
- * few enough (24 a day) to read whole and add up here, histograms included.
+ * The rollup rows of one granularity. Both tables have the same columns but the time's name
+ * (`hour`, `day`); the queries below are written once, against `qoe_hourly`'s names.
  */
-export function totalRows(
+const tableOf = (g: Granularity) => ROLLUP_TABLE[g] as 'qoe_hourly';
+const timeOf = (g: Granularity) => g as 'hour';
+
+/** The `total` rows of one scope (all, an asset, a live stream) over the range, one per hour or day. */
+export async function totalRows(
   db: Executor,
+  g: Granularity,
   scope: RollupScope,
   scopeId: string,
-  range: HourRange,
+  range: TimeRange,
 ): Promise<TotalRow[]> {
-  return db
-    .selectFrom('qoe_hourly')
-    .select(['hour', ...STORED_SUMS, 'startup_hist', 'score_hist', 'rebuffer_hist'])
+  const time = timeOf(g);
+  return (await db
+    .selectFrom(tableOf(g))
+    .select([
+      sql.ref<number>(time).as('bucket'),
+      ...STORED_SUMS,
+      'startup_hist',
+      'score_hist',
+      'rebuffer_hist',
+    ])
     .where('scope', '=', scope)
     .where('dimension', '=', 'total')
     .where('scope_id', '=', scopeId)
-    .where('hour', '>=', range.from)
-    .where('hour', '<', range.to)
-    .execute();
+    .where(time, '>=', range.from)
+    .where(time, '<', range.to)
+    .execute()) as TotalRow[];
 }
 
-/** One group's sums and its startup histogram, added up by the database. */
-export type GroupRow = Record<(typeof STORED_SUMS)[number], number> & { key: string; startup_hist: number[] };
+/** One group's sums, and its stored startup histograms one after another (see addConcatenatedCounts). */
+export type GroupRow = Record<(typeof STORED_SUMS)[number], number> & { key: string; startup_hists: string };
 
-/**
- * Bucket `i` of a stored histogram, summed. Rows can be many (an hour per group and value over
- * months), so the counts are added by the database rather than read out row by row; the JSON
- * path differs between the two.
- */
-function histogramBucketSum(db: Executor, column: string, i: number): RawBuilder<number> {
-  if (dialectOf(db as unknown as Kysely<unknown>) === 'postgres')
-    return sql<number>`coalesce(sum((${sql.ref(column)}::jsonb ->> ${sql.lit(i)})::bigint), 0)`;
-  return sql<number>`coalesce(sum(json_extract(${sql.ref(column)}, ${sql.lit(`$[${i}]`)})), 0)`;
+/** The startup histograms of a group's rows, concatenated by the database. */
+function concatenated(db: Executor, column: 'startup_hist'): RawBuilder<string> {
+  return dialectOf(db as unknown as Kysely<unknown>) === 'postgres'
+    ? sql<string>`string_agg(${sql.ref(column)}, '')`
+    : sql<string>`group_concat(${sql.ref(column)}, '')`;
 }
 
-const bucketAliases = (prefix: string, spec: HistogramSpec) =>
-  Array.from({ length: bucketCount(spec) }, (_, i) => `${prefix}${i}`);
-
 /**
- * Sums per group over the range: with `dimension` a breakdown (rendition, device, os, browser,
- * country) the groups are its values within one scope; with `byScopeId` they are the assets or
- * live streams themselves (their `total` rows).
+ * Sums per group over the range, added up by the database: with `dimension` a breakdown
+ * (rendition, device, os, browser, country) the groups are its values within one scope; with
+ * `byScopeId` they are the assets or live streams themselves (their `total` rows).
  */
 export async function groupRows(
   db: Executor,
+  g: Granularity,
   query:
     | { scope: RollupScope; scopeId: string; dimension: RollupDimension; byScopeId?: false }
-    | { scope: 'asset' | 'live'; scopeId?: string; byScopeId: true },
-  range: HourRange,
+    | { scope: 'asset' | 'live'; byScopeId: true },
+  range: TimeRange,
 ): Promise<GroupRow[]> {
   const key = query.byScopeId ? 'scope_id' : 'value';
-  const startup = bucketAliases('s', STARTUP_MS);
+  const time = timeOf(g);
   let q = db
-    .selectFrom('qoe_hourly')
+    .selectFrom(tableOf(g))
     .select((eb) => [
       eb.ref(key).as('key'),
       ...STORED_SUMS.map((k) => eb.fn.sum<number>(k).as(k)),
-      ...startup.map((alias, i) => histogramBucketSum(db, 'startup_hist', i).as(alias)),
+      concatenated(db, 'startup_hist').as('startup_hists'),
     ])
     .where('scope', '=', query.scope)
     .where('dimension', '=', query.byScopeId ? 'total' : query.dimension)
-    .where('hour', '>=', range.from)
-    .where('hour', '<', range.to)
+    .where(time, '>=', range.from)
+    .where(time, '<', range.to)
     .groupBy(key);
-  if (query.scopeId !== undefined) q = q.where('scope_id', '=', query.scopeId);
+  if (!query.byScopeId) q = q.where('scope_id', '=', query.scopeId);
   const rows = (await q.execute()) as unknown as Record<string, unknown>[];
   return rows.map((r) => {
-    const out = { key: String(r.key) } as GroupRow;
+    const out = { key: String(r.key), startup_hists: String(r.startup_hists ?? '') } as GroupRow;
     for (const k of STORED_SUMS) out[k] = Number(r[k] ?? 0);
-    out.startup_hist = startup.map((alias) => Number(r[alias] ?? 0));
     return out;
   });
 }
@@ -100,11 +105,13 @@ export async function groupRows(
 /** Per asset over the range: views and score sums (for the worst assets). */
 export async function assetScoreRows(
   db: Executor,
-  range: HourRange,
+  g: Granularity,
+  range: TimeRange,
   assetId?: string,
 ): Promise<{ asset_id: string; views: number; scored_views: number; score_sum: number }[]> {
+  const time = timeOf(g);
   let q = db
-    .selectFrom('qoe_hourly')
+    .selectFrom(tableOf(g))
     .select((eb) => [
       'scope_id',
       eb.fn.sum<number>('views').as('views'),
@@ -113,8 +120,8 @@ export async function assetScoreRows(
     ])
     .where('scope', '=', 'asset')
     .where('dimension', '=', 'total')
-    .where('hour', '>=', range.from)
-    .where('hour', '<', range.to)
+    .where(time, '>=', range.from)
+    .where(time, '<', range.to)
     .groupBy('scope_id');
   if (assetId !== undefined) q = q.where('scope_id', '=', assetId);
   return (await q.execute()).map((r) => ({
@@ -128,8 +135,8 @@ export async function assetScoreRows(
 /** The open views that started in the range (of an asset or live stream when given). */
 export async function openViews(
   db: Executor,
-  range: HourRange,
-  filter: { assetId?: string; liveStreamId?: string },
+  range: TimeRange,
+  filter: { assetId?: string | undefined; liveStreamId?: string | undefined },
 ): Promise<RollupView[]> {
   let q = db
     .selectFrom('qoe_views')
@@ -146,7 +153,7 @@ export async function openViews(
 export async function openLiveViewsDuring(
   db: Executor,
   liveStreamId: string,
-  range: HourRange,
+  range: TimeRange,
 ): Promise<Pick<RollupView, 'live_stream_id' | 'started_at' | 'last_report_at'>[]> {
   return db
     .selectFrom('qoe_views')
@@ -162,7 +169,7 @@ export async function openLiveViewsDuring(
 export function liveMinuteRows(
   db: Executor,
   liveStreamId: string,
-  range: HourRange,
+  range: TimeRange,
 ): Promise<{ minute: number; viewers: number }[]> {
   return db
     .selectFrom('qoe_live_minutes')

@@ -1,13 +1,12 @@
 import type { Db } from '../db/database.ts';
 import { inReadSnapshot } from '../db/read-snapshot.ts';
 import { AppError } from '../shared/errors.ts';
-import { REBUFFER_PERCENTAGE, SCORE, STARTUP_MS } from './histograms.ts';
+import { addConcatenatedCounts, REBUFFER_PERCENTAGE, SCORE, STARTUP_MS } from './histograms.ts';
 import { type Metrics, metricsOf } from './metrics.ts';
 import {
   assetScoreRows,
   type GroupRow,
   groupRows,
-  type HourRange,
   liveMinuteRows,
   openLiveViewsDuring,
   openViews,
@@ -15,6 +14,8 @@ import {
 } from './overview.repo.ts';
 import {
   addTally,
+  DAY_MS,
+  dayOf,
   emptyTally,
   HOUR_MS,
   hourOf,
@@ -26,7 +27,7 @@ import {
   STORED_SUMS,
   type Tally,
 } from './rollup-delta.ts';
-import { tallyOfRow } from './rollups.repo.ts';
+import { type Granularity, tallyOfRow } from './rollups.repo.ts';
 
 export const GROUP_BY = ['asset', 'live_stream', 'rendition', 'device', 'os', 'browser', 'country'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -56,7 +57,6 @@ export interface TitleSource {
   row(id: string): Promise<{ title: string | null } | undefined>;
 }
 
-const DAY_MS = 86_400_000;
 /** Up to this span the series is per hour, beyond it per day (docs/qoe.md). */
 const HOURLY_SERIES_MAX_MS = 72 * HOUR_MS;
 const DEFAULT_SPAN_MS = 24 * HOUR_MS;
@@ -67,11 +67,19 @@ const WORST_ASSETS_MIN_VIEWS = 5;
 const validation = (message: string) => new AppError('FH_ERR_VALIDATION', message);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The query's range as whole hours (the rollups are hourly): `from` rounded down, `to` up. */
-export function resolveRange(
-  query: Pick<OverviewQuery, 'from' | 'to'>,
-  now: number,
-): HourRange & { span: number } {
+/** The range an overview covers, and how finely. */
+export interface ResolvedRange {
+  /** Epoch ms, a whole hour (interval `hour`) or UTC day (`day`). */
+  from: number;
+  to: number;
+  interval: Granularity;
+}
+
+/**
+ * The query's range in whole units of the series: up to 72 h, hours (`from` rounded down, `to`
+ * up); beyond, UTC days likewise, read from the daily rollups (a day is then one row, not 24).
+ */
+export function resolveRange(query: Pick<OverviewQuery, 'from' | 'to'>, now: number): ResolvedRange {
   const parse = (value: string, name: string) => {
     const ms = Date.parse(value);
     if (!Number.isFinite(ms)) throw validation(`${name} is not an ISO-8601 time.`);
@@ -83,7 +91,9 @@ export function resolveRange(
   const earliest = new Date(to);
   earliest.setUTCMonth(earliest.getUTCMonth() - MAX_SPAN_MONTHS);
   if (from < earliest.getTime()) throw validation(`from and to are at most ${MAX_SPAN_MONTHS} months apart.`);
-  return { from: hourOf(from), to: hourOf(to - 1) + HOUR_MS, span: to - from };
+  if (to - from <= HOURLY_SERIES_MAX_MS)
+    return { from: hourOf(from), to: hourOf(to - 1) + HOUR_MS, interval: 'hour' };
+  return { from: dayOf(from), to: dayOf(to - 1) + DAY_MS, interval: 'day' };
 }
 
 /**
@@ -123,15 +133,16 @@ export class QoeOverviewService {
     const byScope = query.group_by === 'asset' ? 'asset' : query.group_by === 'live_stream' ? 'live' : null;
     const worstOn = scope !== 'live';
 
+    const g = range.interval;
     const read = await inReadSnapshot(this.#db, async (db) => ({
-      totals: await totalRows(db, scope, scopeId, range),
+      totals: await totalRows(db, g, scope, scopeId, range),
       open: await openViews(db, range, { assetId: query.asset_id, liveStreamId: query.live_stream_id }),
       groups: groupDimension
-        ? await groupRows(db, { scope, scopeId, dimension: groupDimension }, range)
+        ? await groupRows(db, g, { scope, scopeId, dimension: groupDimension }, range)
         : byScope
-          ? await groupRows(db, { scope: byScope, byScopeId: true }, range)
+          ? await groupRows(db, g, { scope: byScope, byScopeId: true }, range)
           : [],
-      worst: worstOn ? await assetScoreRows(db, range, query.asset_id) : [],
+      worst: worstOn ? await assetScoreRows(db, g, range, query.asset_id) : [],
       minutes:
         query.live_stream_id !== undefined ? await liveMinuteRows(db, query.live_stream_id, range) : [],
       openLive:
@@ -149,19 +160,19 @@ export class QoeOverviewService {
     const ofScope = (d: RollupDelta, s: RollupScope, dim: RollupDimension) =>
       d.key.scope === s && d.key.dimension === dim;
 
-    // Totals and series.
-    const interval = range.span <= HOURLY_SERIES_MAX_MS ? 'hour' : 'day';
-    const bucketOf = (hour: number) => (interval === 'hour' ? hour : Math.floor(hour / DAY_MS) * DAY_MS);
+    // Totals and series (the open views' deltas are hourly: a day adds its hours).
+    const { interval } = range;
+    const step = interval === 'hour' ? HOUR_MS : DAY_MS;
+    const bucketOf = interval === 'hour' ? hourOf : dayOf;
     const buckets = new Map<number, Tally>();
-    for (let t = bucketOf(range.from); t < range.to; t += interval === 'hour' ? HOUR_MS : DAY_MS)
-      buckets.set(t, emptyTally());
-    const addAt = (hour: number, tally: Tally) => {
-      const bucket = buckets.get(bucketOf(hour));
+    for (let t = range.from; t < range.to; t += step) buckets.set(t, emptyTally());
+    const addAt = (time: number, tally: Tally) => {
+      const bucket = buckets.get(bucketOf(time));
       if (bucket) addTally(bucket, tally);
     };
-    for (const row of read.totals) addAt(Number(row.hour), tallyOfRow(row));
+    for (const row of read.totals) addAt(Number(row.bucket), tallyOfRow(row));
     for (const d of open)
-      if (ofScope(d, scope, 'total') && d.key.scope_id === scopeId) addAt(d.key.hour, d.tally);
+      if (ofScope(d, scope, 'total') && d.key.scope_id === scopeId) addAt(d.key.bucket, d.tally);
     const totals = emptyTally();
     for (const t of buckets.values()) addTally(totals, t);
 
@@ -256,6 +267,6 @@ function breakdownOf(groupBy: GroupBy | undefined): RollupDimension | null {
 function tallyOfGroup(row: GroupRow): Tally {
   const t = emptyTally();
   for (const k of STORED_SUMS) t[k] = row[k];
-  t.startup_hist = row.startup_hist;
+  addConcatenatedCounts(t.startup_hist, row.startup_hists);
   return t;
 }
