@@ -170,11 +170,9 @@ export async function addLiveMinutes(
       .insertInto('qoe_live_minutes')
       .values(rows.slice(i, i + 1000))
       .onConflict((oc) =>
-        oc
-          .columns(['live_stream_id', 'minute'])
-          .doUpdateSet((eb) => ({
-            viewers: eb('qoe_live_minutes.viewers', '+', eb.ref('excluded.viewers')),
-          })),
+        oc.columns(['live_stream_id', 'minute']).doUpdateSet((eb) => ({
+          viewers: eb('qoe_live_minutes.viewers', '+', eb.ref('excluded.viewers')),
+        })),
       )
       .execute();
   }
