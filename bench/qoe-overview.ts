@@ -10,6 +10,7 @@
  *
  *   node bench/qoe-overview.ts [--views 1000000] [--days 30] [--runs 15] [--assets 400]
  *                              [--streams 4] [--open 500] [--cpu-prof DIR] [--keep]
+ *                              [--data DIR (a folder kept by --keep: only the queries run)]
  *
  * The data lives under /tmp and is deleted at the end (unless --keep).
  */
@@ -42,6 +43,8 @@ const { values: flags } = parseArgs({
     open: { type: 'string', default: '500' },
     'cpu-prof': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** A data folder a run kept (--keep): its views are already closed; only the queries run. */
+    data: { type: 'string' },
   },
 });
 const VIEWS = Number(flags.views);
@@ -314,7 +317,10 @@ function fill(path: string, now: number): { assets: string[]; streams: string[];
   const zipfTotal = zipf.reduce((s, [, w]) => s + w, 0);
   const cumulative: number[] = [];
   let acc = 0;
-  for (const [, w] of zipf) cumulative.push((acc += w / zipfTotal));
+  for (const [, w] of zipf) {
+    acc += w / zipfTotal;
+    cumulative.push(acc);
+  }
   const anAsset = () => {
     const r = random();
     let lo = 0;
@@ -427,56 +433,71 @@ async function startServe(dir: string): Promise<{ child: ChildProcess; url: stri
   throw new Error('serve did not start');
 }
 
+/** Fills the data folder and closes the views through the close-views code, timing it. */
+async function build(dir: string, dbPath: string): Promise<{ assets: string[]; streams: string[] }> {
+  const db = openDatabase(`sqlite:${dbPath}`);
+  await migrateToLatest(db);
+  const now = Date.now();
+  console.log(
+    `Filling ${dir} with ${VIEWS.toLocaleString('en')} views over ${DAYS} days (${ASSETS} assets, ${STREAMS} live streams)…`,
+  );
+  const { assets, streams } = fill(dbPath, now);
+  console.log(`Closing them through the close-views code (batches of ${CLOSE_BATCH_SIZE})…`);
+  const perThousand: number[] = [];
+  let closed = 0;
+  const t0 = performance.now();
+  await closeDueViews(db, {
+    timeoutMs: TIMEOUT_MS,
+    onBatch: (b) => {
+      if (b.closed === 0) return;
+      perThousand.push((b.ms / b.closed) * 1000);
+      closed += b.closed;
+      if (closed % 100_000 < b.closed)
+        console.log(
+          `  ${closed.toLocaleString('en')} closed, ${((performance.now() - t0) / 1000).toFixed(0)} s, this batch ${((b.ms / b.closed) * 1000).toFixed(0)} ms per 1,000 views`,
+        );
+    },
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const count = async (table: 'qoe_hourly' | 'qoe_daily' | 'qoe_live_minutes') =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst()
+      )?.n,
+    );
+  const [hourly, daily, minutes] = [
+    await count('qoe_hourly'),
+    await count('qoe_daily'),
+    await count('qoe_live_minutes'),
+  ];
+  await db.destroy();
+  perThousand.sort((a, b) => a - b);
+  console.log(
+    `Closed ${closed.toLocaleString('en')} views in ${seconds.toFixed(1)} s: ${((seconds * 1_000_000) / closed).toFixed(0)} ms per 1,000 views on average (per batch: median ${quantile(perThousand, 0.5).toFixed(0)}, p95 ${quantile(perThousand, 0.95).toFixed(0)}); ` +
+      `${hourly.toLocaleString('en')} hourly and ${daily.toLocaleString('en')} daily rollup rows, ${minutes.toLocaleString('en')} live minutes; database ${sizeMb(dbPath).toFixed(0)} MB`,
+  );
+  addOpenViews(dbPath, assets, streams, Date.now());
+  return { assets, streams };
+}
+
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'fh-qoe-bench-'));
+  const dir = flags.data ?? mkdtempSync(join(tmpdir(), 'fh-qoe-bench-'));
   const dbPath = join(dir, 'framehouse.db');
   let serve: ChildProcess | null = null;
   try {
-    const db = openDatabase(`sqlite:${dbPath}`);
-    await migrateToLatest(db);
-    const now = Date.now();
-    console.log(
-      `Filling ${dir} with ${VIEWS.toLocaleString('en')} views over ${DAYS} days (${ASSETS} assets, ${STREAMS} live streams)…`,
-    );
-    const { assets, streams } = fill(dbPath, now);
-
-    console.log(`Closing them through the close-views code (batches of ${CLOSE_BATCH_SIZE})…`);
-    const batchMs: number[] = [];
-    let closed = 0;
-    const t0 = performance.now();
-    await closeDueViews(db, {
-      timeoutMs: TIMEOUT_MS,
-      onBatch: (b) => {
-        if (b.closed === 0) return;
-        batchMs.push((b.ms / b.closed) * 1000);
-        closed += b.closed;
-        if (closed % 100_000 < b.closed)
-          console.log(
-            `  ${closed.toLocaleString('en')} closed, ${((performance.now() - t0) / 1000).toFixed(0)} s, this batch ${((b.ms / b.closed) * 1000).toFixed(0)} ms per 1,000 views`,
-          );
-      },
-    });
-    const closeSeconds = (performance.now() - t0) / 1000;
-    const rollupRows = (
-      await db
-        .selectFrom('qoe_hourly')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirst()
-    )?.n;
-    const minuteRows = (
-      await db
-        .selectFrom('qoe_live_minutes')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirst()
-    )?.n;
-    await db.destroy();
-    batchMs.sort((a, b) => a - b);
-    console.log(
-      `Closed ${closed.toLocaleString('en')} views in ${closeSeconds.toFixed(1)} s: ${((closeSeconds * 1_000_000) / closed).toFixed(0)} ms per 1,000 views on average (per batch: median ${quantile(batchMs, 0.5).toFixed(0)}, p95 ${quantile(batchMs, 0.95).toFixed(0)}); ` +
-        `${Number(rollupRows).toLocaleString('en')} hourly rollup rows, ${Number(minuteRows).toLocaleString('en')} live minutes; database ${sizeMb(dbPath).toFixed(0)} MB (+ WAL ${sizeMb(`${dbPath}-wal`).toFixed(0)} MB)`,
-    );
-    addOpenViews(dbPath, assets, streams, Date.now());
-
+    let assets: string[];
+    let streams: string[];
+    if (flags.data) {
+      const raw = new DatabaseSync(dbPath, { readOnly: true });
+      assets = (raw.prepare('select id from assets order by id').all() as { id: string }[]).map((r) => r.id);
+      streams = (raw.prepare('select id from live_streams order by id').all() as { id: string }[]).map(
+        (r) => r.id,
+      );
+      raw.close();
+    } else ({ assets, streams } = await build(dir, dbPath));
     const started = await startServe(dir);
     serve = started.child;
     const days = (n: number) => encodeURIComponent(new Date(Date.now() - n * DAY).toISOString());
@@ -526,7 +547,7 @@ async function main() {
       serve.kill('SIGTERM');
       await new Promise((r) => serve?.once('exit', r));
     }
-    if (flags.keep) console.log(`kept ${dir}`);
+    if (flags.keep || flags.data) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }

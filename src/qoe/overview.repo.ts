@@ -30,6 +30,15 @@ export type TotalRow = Pick<
 const tableOf = (g: Granularity) => ROLLUP_TABLE[g] as 'qoe_hourly';
 const timeOf = (g: Granularity) => g as 'hour';
 
+/**
+ * `scope = ?` for reads of one scope id, written so that it cannot use an index: the rows of one
+ * asset are found by `<table>_scope_idx` (scope_id, dimension, time). Without statistics SQLite
+ * preferred the primary key (scope, dimension, time…), which holds every asset's rows of the
+ * range (an asset's countries over 30 days meant reading every asset's). Portable: on
+ * PostgreSQL the planner has its statistics.
+ */
+const scopeNotIndexed = sql<string>`${sql.ref('scope')} || ''`;
+
 /** The `total` rows of one scope (all, an asset, a live stream) over the range, one per hour or day. */
 export async function totalRows(
   db: Executor,
@@ -88,12 +97,14 @@ export async function groupRows(
       ...STORED_SUMS.map((k) => eb.fn.sum<number>(k).as(k)),
       concatenated(db, 'startup_hist').as('startup_hists'),
     ])
-    .where('scope', '=', query.scope)
     .where('dimension', '=', query.byScopeId ? 'total' : query.dimension)
     .where(time, '>=', range.from)
     .where(time, '<', range.to)
     .groupBy(key);
-  if (!query.byScopeId) q = q.where('scope_id', '=', query.scopeId);
+  // Across assets or streams: the primary key's range. Within one scope: its index.
+  q = query.byScopeId
+    ? q.where('scope', '=', query.scope)
+    : q.where(scopeNotIndexed, '=', query.scope).where('scope_id', '=', query.scopeId);
   const rows = (await q.execute()) as unknown as Record<string, unknown>[];
   return rows.map((r) => {
     const out = { key: String(r.key), startup_hists: String(r.startup_hists ?? '') } as GroupRow;
@@ -118,12 +129,14 @@ export async function assetScoreRows(
       eb.fn.sum<number>('scored_views').as('scored_views'),
       eb.fn.sum<number>('score_sum').as('score_sum'),
     ])
-    .where('scope', '=', 'asset')
     .where('dimension', '=', 'total')
     .where(time, '>=', range.from)
     .where(time, '<', range.to)
     .groupBy('scope_id');
-  if (assetId !== undefined) q = q.where('scope_id', '=', assetId);
+  q =
+    assetId === undefined
+      ? q.where('scope', '=', 'asset')
+      : q.where(scopeNotIndexed, '=', 'asset').where('scope_id', '=', assetId);
   return (await q.execute()).map((r) => ({
     asset_id: r.scope_id,
     views: Number(r.views),
@@ -132,37 +145,48 @@ export async function assetScoreRows(
   }));
 }
 
-/** The open views that started in the range (of an asset or live stream when given). */
+/**
+ * The open views that started in the range (of an asset or live stream when given). Read through
+ * the open-views index (closed_at, received_at): there are few of them, whereas an asset's index
+ * would walk every view of the asset in the range, closed ones included. Filtered here so no
+ * planner picks that index.
+ */
 export async function openViews(
   db: Executor,
   range: TimeRange,
   filter: { assetId?: string | undefined; liveStreamId?: string | undefined },
 ): Promise<RollupView[]> {
-  let q = db
+  const rows = (await db
     .selectFrom('qoe_views')
     .select([...ROLLUP_VIEW_COLUMNS])
     .where('closed_at', 'is', null)
     .where('started_at', '>=', range.from)
-    .where('started_at', '<', range.to);
-  if (filter.assetId !== undefined) q = q.where('asset_id', '=', filter.assetId);
-  if (filter.liveStreamId !== undefined) q = q.where('live_stream_id', '=', filter.liveStreamId);
-  return (await q.execute()) as RollupView[];
+    .where('started_at', '<', range.to)
+    .execute()) as RollupView[];
+  return rows.filter(
+    (v) =>
+      (filter.assetId === undefined || v.asset_id === filter.assetId) &&
+      (filter.liveStreamId === undefined || v.live_stream_id === filter.liveStreamId),
+  );
 }
 
-/** A live stream's open views that were watching during the range (whenever they started). */
+/**
+ * A live stream's open views that were watching during the range, whenever they started (a
+ * long session may have begun before it). All open views, through their index, filtered here.
+ */
 export async function openLiveViewsDuring(
   db: Executor,
   liveStreamId: string,
   range: TimeRange,
 ): Promise<Pick<RollupView, 'live_stream_id' | 'started_at' | 'last_report_at'>[]> {
-  return db
+  const rows = await db
     .selectFrom('qoe_views')
     .select(['live_stream_id', 'started_at', 'last_report_at'])
-    .where('live_stream_id', '=', liveStreamId)
     .where('closed_at', 'is', null)
-    .where('started_at', '<', range.to)
-    .where('last_report_at', '>=', range.from)
     .execute();
+  return rows.filter(
+    (v) => v.live_stream_id === liveStreamId && v.started_at < range.to && v.last_report_at >= range.from,
+  );
 }
 
 /** A live stream's closed viewers per minute over the range. */

@@ -137,7 +137,15 @@ export async function addToRollups(
       SumsAndHistograms & { bucket: number } & Pick<RollupKey, (typeof KEY_COLUMNS)[number]>
     >(CompiledQuery.raw(selectExistingSql(trx, granularity, chunk.length), params));
     for (const row of existing.rows) {
-      const entry = merged.get(keyString({ ...row, bucket: Number(row.bucket) }));
+      const entry = merged.get(
+        keyString({
+          bucket: Number(row.bucket),
+          scope: row.scope,
+          scope_id: row.scope_id,
+          dimension: row.dimension,
+          value: row.value,
+        }),
+      );
       if (!entry) continue;
       // The caller's deltas stay as they were: the sum goes to a copy.
       if (!entry.copied) {

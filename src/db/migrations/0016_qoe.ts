@@ -140,13 +140,13 @@ async function createRollupTable(db: Kysely<unknown>, name: string, time: string
     .addColumn('rebuffer_hist', 'text', (c) => c.notNull())
     // In the order of the reads across assets and live streams (scope, dimension, time): on
     // SQLite a WITHOUT ROWID table, so such a read is one contiguous range, not a row lookup per
-    // index entry. Reads of one asset or stream go through the index.
+    // index entry. Reads of one scope (all, an asset, a stream) go through the index.
     .addPrimaryKeyConstraint(`${name}_pk`, ['scope', 'dimension', time, 'scope_id', 'value']);
   if (dialectOf(db) === 'sqlite') table = table.modifyEnd(sql`without rowid`);
   await table.execute();
   await db.schema
     .createIndex(`${name}_scope_idx`)
     .on(name)
-    .columns(['scope', 'dimension', 'scope_id', time])
+    .columns(['scope_id', 'dimension', time])
     .execute();
 }
