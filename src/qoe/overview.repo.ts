@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
 import { dialectOf } from '../db/dialect-helpers.ts';
 import type { Database, QoeHourlyRow } from '../db/schema.ts';
 import {
@@ -31,13 +31,21 @@ const tableOf = (g: Granularity) => ROLLUP_TABLE[g] as 'qoe_hourly';
 const timeOf = (g: Granularity) => g as 'hour';
 
 /**
- * `scope = ?` for reads of one scope id, written so that it cannot use an index: the rows of one
- * asset are found by `<table>_scope_idx` (scope_id, dimension, time). Without statistics SQLite
- * preferred the primary key (scope, dimension, time…), which holds every asset's rows of the
- * range (an asset's countries over 30 days meant reading every asset's). Portable: on
- * PostgreSQL the planner has its statistics.
+ * `scope = ? and scope_id = ?`. The rows of `all` are one range of the primary key (scope,
+ * dimension, time…); those of one asset or stream are found by `<table>_scope_idx` (scope_id,
+ * dimension, time), so their `scope = ?` is written so that it cannot use an index: without
+ * statistics SQLite preferred the primary key, which holds every asset's rows of the range (an
+ * asset's countries over 30 days meant reading every asset's). Portable: on PostgreSQL the
+ * planner has its statistics and reads the same rows either way.
  */
-const scopeNotIndexed = sql<string>`${sql.ref('scope')} || ''`;
+function oneScope<Q extends SelectQueryBuilder<Database, 'qoe_hourly', object>>(
+  q: Q,
+  scope: RollupScope,
+  scopeId: string,
+): Q {
+  if (scope === 'all') return q.where('scope', '=', 'all').where('scope_id', '=', '') as Q;
+  return q.where(sql<string>`${sql.ref('scope')} || ''`, '=', scope).where('scope_id', '=', scopeId) as Q;
+}
 
 /** The `total` rows of one scope (all, an asset, a live stream) over the range, one per hour or day. */
 export async function totalRows(
@@ -48,7 +56,7 @@ export async function totalRows(
   range: TimeRange,
 ): Promise<TotalRow[]> {
   const time = timeOf(g);
-  return (await db
+  const q = db
     .selectFrom(tableOf(g))
     .select([
       sql.ref<number>(time).as('bucket'),
@@ -57,12 +65,10 @@ export async function totalRows(
       'score_hist',
       'rebuffer_hist',
     ])
-    .where('scope', '=', scope)
     .where('dimension', '=', 'total')
-    .where('scope_id', '=', scopeId)
     .where(time, '>=', range.from)
-    .where(time, '<', range.to)
-    .execute()) as TotalRow[];
+    .where(time, '<', range.to);
+  return (await oneScope(q, scope, scopeId).execute()) as TotalRow[];
 }
 
 /** One group's sums, and its stored startup histograms one after another (see addConcatenatedCounts). */
@@ -102,9 +108,7 @@ export async function groupRows(
     .where(time, '<', range.to)
     .groupBy(key);
   // Across assets or streams: the primary key's range. Within one scope: its index.
-  q = query.byScopeId
-    ? q.where('scope', '=', query.scope)
-    : q.where(scopeNotIndexed, '=', query.scope).where('scope_id', '=', query.scopeId);
+  q = query.byScopeId ? q.where('scope', '=', query.scope) : oneScope(q, query.scope, query.scopeId);
   const rows = (await q.execute()) as unknown as Record<string, unknown>[];
   return rows.map((r) => {
     const out = { key: String(r.key), startup_hists: String(r.startup_hists ?? '') } as GroupRow;
@@ -133,10 +137,7 @@ export async function assetScoreRows(
     .where(time, '>=', range.from)
     .where(time, '<', range.to)
     .groupBy('scope_id');
-  q =
-    assetId === undefined
-      ? q.where('scope', '=', 'asset')
-      : q.where(scopeNotIndexed, '=', 'asset').where('scope_id', '=', assetId);
+  q = assetId === undefined ? q.where('scope', '=', 'asset') : oneScope(q, 'asset', assetId);
   return (await q.execute()).map((r) => ({
     asset_id: r.scope_id,
     views: Number(r.views),
