@@ -54,10 +54,10 @@ export interface Overview {
 
 /** What the overview needs of other features: titles, through their services. */
 export interface TitleSource {
-  row(id: string): Promise<{ title: string | null } | undefined>;
+  /** Titles by id (null: untitled); ids that are gone may be left out. */
+  titles(ids: string[]): Promise<Map<string, string | null>>;
 }
 
-/** Up to this span the series is per hour, beyond it per day (docs/qoe.md). */
 const HOURLY_SERIES_MAX_MS = 72 * HOUR_MS;
 const DEFAULT_SPAN_MS = 24 * HOUR_MS;
 const MAX_SPAN_MONTHS = 13;
@@ -250,11 +250,8 @@ export class QoeOverviewService {
   }
 
   /** Titles of assets or live streams (those gone since have none). */
-  async #titles(source: TitleSource, ids: string[]): Promise<Map<string, string | null>> {
-    const rows = await Promise.all(
-      ids.map(async (id) => [id, (await source.row(id))?.title ?? null] as const),
-    );
-    return new Map(rows);
+  #titles(source: TitleSource, ids: string[]): Promise<Map<string, string | null>> {
+    return ids.length === 0 ? Promise.resolve(new Map()) : source.titles(ids);
   }
 }
 
