@@ -176,7 +176,7 @@ async function generate(target: string): Promise<void> {
     const body = reportLine(sidOf(i), cid, v.k++, v.br);
     const inWindow = due >= measureFrom && due < end;
     const sentAt = performance.now();
-    lags.push(sentAt - due);
+    if (inWindow) lags.push(sentAt - due);
     sent++;
     inFlight++;
     const req = request(

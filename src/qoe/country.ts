@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
 
 /** The bundled database (ip-location-db's geo-whois-asn-country, CC0): IPv4 and IPv6 → country. */
 const DATABASE = '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb';
@@ -19,18 +20,24 @@ type Lookup = (address: string) => { country_code?: unknown } | null;
 export class CountryLookup {
   readonly #file: string | URL;
   #lookup: Promise<Lookup> | undefined;
+  // A viewer reports every few seconds from one address: its country is looked up once.
+  readonly #known = new LRUCache<string, string>({ max: 20_000 });
 
   constructor(file: string | URL = new URL(import.meta.resolve(DATABASE))) {
     this.#file = file;
   }
 
   async country(address: string): Promise<string> {
+    const known = this.#known.get(address);
+    if (known) return known;
     if (!ipaddr.isValid(address)) return UNKNOWN_COUNTRY;
     const parsed = ipaddr.process(address);
     if (parsed.range() !== PUBLIC_RANGE) return UNKNOWN_COUNTRY;
     const lookup = await this.#load();
     const code = lookup(parsed.toString())?.country_code;
-    return typeof code === 'string' && COUNTRY.test(code) ? code : UNKNOWN_COUNTRY;
+    const country = typeof code === 'string' && COUNTRY.test(code) ? code : UNKNOWN_COUNTRY;
+    this.#known.set(address, country);
+    return country;
   }
 
   #load(): Promise<Lookup> {

@@ -40,19 +40,20 @@ export function registerQoeIngestRoutes(app: FastifyInstance, deps: Deps): void 
   const onRequest = async () => {
     if (!deps.enabled) throw new AppError('FH_ERR_QOE_DISABLED');
   };
-  const preHandler = async (request: FastifyRequest) => {
-    if (!deps.limit) return;
+  /**
+   * Who sent it (request.ip reads X-Forwarded-For through the trusted proxies: once), checked
+   * against the per-address limit once the body is read, so a refusal counts its reports.
+   */
+  const client = (request: FastifyRequest, body: string) => {
+    const address = request.ip;
     try {
-      deps.limit.take(request.ip);
+      deps.limit?.take(address);
     } catch (err) {
-      deps.ingest.limited(typeof request.body === 'string' ? request.body : undefined);
+      deps.ingest.limited(body);
       throw err;
     }
+    return { address, userAgent: request.headers['user-agent'] };
   };
-  const client = (request: FastifyRequest) => ({
-    address: request.ip,
-    userAgent: request.headers['user-agent'],
-  });
   const stored = (reply: FastifyReply) => reply.code(204).send();
 
   app.register(async (scope) => {
@@ -65,7 +66,6 @@ export function registerQoeIngestRoutes(app: FastifyInstance, deps: Deps): void 
       {
         bodyLimit: MAX_CMCD_BODY_BYTES,
         onRequest,
-        preHandler,
         schema: {
           summary: 'CMCD v2 event reports (application/cmcd, one report a line)',
           tags: TAGS,
@@ -73,7 +73,8 @@ export function registerQoeIngestRoutes(app: FastifyInstance, deps: Deps): void 
         },
       },
       async (request, reply) => {
-        await deps.ingest.cmcd(String(request.body ?? ''), client(request));
+        const body = String(request.body ?? '');
+        await deps.ingest.cmcd(body, client(request, body));
         return stored(reply);
       },
     );
@@ -89,7 +90,6 @@ export function registerQoeIngestRoutes(app: FastifyInstance, deps: Deps): void 
       {
         bodyLimit: MAX_BEACON_BYTES,
         onRequest,
-        preHandler,
         schema: {
           summary: "The player's beacon: picture and player sizes, dropped frames, page closing (JSON)",
           tags: TAGS,
@@ -97,7 +97,8 @@ export function registerQoeIngestRoutes(app: FastifyInstance, deps: Deps): void 
         },
       },
       async (request, reply) => {
-        await deps.ingest.beacon(String(request.body ?? ''), client(request));
+        const body = String(request.body ?? '');
+        await deps.ingest.beacon(body, client(request, body));
         return stored(reply);
       },
     );

@@ -59,8 +59,8 @@ export class QoeIngestService {
   }
 
   /** A request refused by the per-address limit (its reports are counted, not read). */
-  limited(body: string | undefined): void {
-    this.#d.count('limited', body === undefined ? 1 : countLines(body));
+  limited(body: string): void {
+    this.#d.count('limited', countLines(body));
   }
 
   async #parse<T>(parse: () => Promise<T>, lines: number): Promise<T> {

@@ -22,17 +22,24 @@ export class ReportRateLimit {
   readonly #now: () => number;
   // An untouched bucket is full again within a minute: older entries are worth nothing.
   readonly #buckets: LRUCache<string, Bucket>;
+  // Parsing an address for its prefix costs more than the rest of a check: kept per address.
+  readonly #prefixes: LRUCache<string, string>;
 
   constructor(opts: { perMinute: number; maxAddresses?: number; now?: () => number }) {
     this.#perMinute = opts.perMinute;
     this.#perMs = opts.perMinute / 60_000;
     this.#now = opts.now ?? Date.now;
     this.#buckets = new LRUCache<string, Bucket>({ max: opts.maxAddresses ?? MAX_ADDRESSES, ttl: 60_000 });
+    this.#prefixes = new LRUCache<string, string>({ max: opts.maxAddresses ?? MAX_ADDRESSES });
   }
 
   /** Takes a request's token for `address`, or throws 429 FH_ERR_RATE_LIMITED with `retry_after` (s). */
   take(address: string): void {
-    const key = addressPrefix(address);
+    let key = this.#prefixes.get(address);
+    if (key === undefined) {
+      key = addressPrefix(address);
+      this.#prefixes.set(address, key);
+    }
     const now = this.#now();
     const bucket = this.#buckets.get(key);
     const tokens = bucket
