@@ -89,12 +89,16 @@ const OFF: QoeSession = { cmcd: () => undefined, playRequested() {}, stop() {} }
  * over gets a fresh hls.js on another element, see handoff.ts: same view). `root` holds the
  * player's video elements; `video` is the one shown.
  */
-export function startQoe(playbackId: string, root: HTMLElement, video: () => HTMLVideoElement | null): QoeSession {
+export function startQoe(
+  playbackId: string,
+  root: HTMLElement,
+  video: () => HTMLVideoElement | null,
+): QoeSession {
   if (!playbackId || viewerRefuses()) return OFF;
   void askServer();
-  const sid = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(
-    '',
-  );
+  const sid = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
   // performance.now() of the play request (0: none yet). A page that is opened and never played
   // is no view: nothing is sent before it.
   let requestedAt = 0;
