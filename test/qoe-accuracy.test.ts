@@ -152,8 +152,9 @@ describe('viewer analytics measure what the viewer went through', { skip: !chrom
       FRAMEHOUSE_SEGMENT_SECONDS: '1',
       FRAMEHOUSE_QOE_VIEW_TIMEOUT_MS: String(VIEW_TIMEOUT_MS),
     });
-    // 640×360: one video rendition, so no bitrate switch muddles the stall.
-    const clip = await makeClip(dir, { name: 'pier', width: 640, height: 360, seconds: 14 });
+    // 320×240: a ladder of one video rendition, so hls.js has nothing to switch down to while
+    // the segment is held (it would abandon the held request for a lower rung's).
+    const clip = await makeClip(dir, { name: 'pier', width: 320, height: 240, seconds: 14 });
     asset = await server.waitForAsset((await server.upload(clip, 'Pier at noon')).id, isFinished);
     assert.equal(asset.status, 'ready');
     const video = asset.renditions.filter((r) => r.type === 'video');

@@ -103,6 +103,16 @@ export function startQoe(
   // is no view: nothing is sent before it.
   let requestedAt = 0;
   let started = false;
+  // When the first frame was shown: the compositor's time where the browser tells
+  // (requestVideoFrameCallback; a frame is shown a little before `playing` is dispatched).
+  let shownAt: number | null = null;
+  const request = () => {
+    if (requestedAt) return;
+    requestedAt = performance.now();
+    video()?.requestVideoFrameCallback?.((now, frame) => {
+      shownAt ??= frame.presentationTime ?? now;
+    });
+  };
   // Media start delay, play request → first frame, sent once (CMCD `msd`): it also covers a
   // press on play before hls.js was even loaded, which hls.js's own `s` state cannot see.
   let msd: number | null = null;
@@ -145,13 +155,11 @@ export function startQoe(
   // Captured on the player's root: these run before hls.js's own listeners on the element, so
   // `msd` is known when hls.js reports the first `p`.
   const listeners: Record<string, (e: Event) => void> = {
-    play: () => {
-      requestedAt ||= performance.now();
-    },
+    play: request,
     playing: (e) => {
       if (started || e.target !== video()) return;
       started = true;
-      msd = requestedAt ? Math.round(performance.now() - requestedAt) : null;
+      msd = requestedAt ? Math.round(Math.min(shownAt ?? Infinity, performance.now()) - requestedAt) : null;
       beacon();
     },
     resize: soon,
@@ -203,9 +211,7 @@ export function startQoe(
       ],
       loader: requester(active),
     }),
-    playRequested() {
-      requestedAt ||= performance.now();
-    },
+    playRequested: request,
     stop(quiet = false) {
       if (!quiet) beacon(true);
       stopped = true;
