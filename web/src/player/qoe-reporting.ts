@@ -123,9 +123,12 @@ export function startQoe(
     return !stopped && requestedAt > 0;
   };
 
+  // The page said it is closing: what follows in the closing (visibilitychange) is not news.
+  let left = false;
   const beacon = (exit = false) => {
     const v = video();
-    if (!v || !reporting()) return;
+    if (!v || left || !reporting()) return;
+    left = exit;
     const q = v.getVideoPlaybackQuality?.();
     const px = devicePixelRatio || 1;
     const body = JSON.stringify({
@@ -170,8 +173,13 @@ export function startQoe(
   const every = setInterval(() => !video()?.paused && beacon(), INTERVAL_S * 1000);
   const onHidden = () => document.visibilityState === 'hidden' && beacon();
   const onPageHide = () => beacon(true);
+  // Back from the back/forward cache: the same view goes on.
+  const onPageShow = (e: PageTransitionEvent) => {
+    if (e.persisted) left = false;
+  };
   document.addEventListener('visibilitychange', onHidden);
   addEventListener('pagehide', onPageHide);
+  addEventListener('pageshow', onPageShow);
 
   const requester =
     (active: () => boolean): Requester =>
@@ -221,6 +229,7 @@ export function startQoe(
       clearTimeout(pending);
       document.removeEventListener('visibilitychange', onHidden);
       removeEventListener('pagehide', onPageHide);
+      removeEventListener('pageshow', onPageShow);
     },
   };
 }
