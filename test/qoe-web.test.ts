@@ -295,3 +295,42 @@ describe('viewer analytics in Chromium', { skip: !chromiumAvailable() }, () => {
     await context.close();
   });
 });
+
+// FRAMEHOUSE_QOE=false: the server says so in /v1/instance, and our player does not report at all.
+describe('a server that does not collect viewer analytics', { skip: !chromiumAvailable() }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let dir: string;
+
+  before(async () => {
+    ensureWebBuilt();
+    dir = await mkdtemp(join(tmpdir(), 'fh-qoe-off-'));
+    server = await startTestServer({ FRAMEHOUSE_ADMIN_API_KEY: ADMIN_KEY, FRAMEHOUSE_QOE: 'false' });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the player sends nothing', async () => {
+    const clip = await makeClip(dir, { name: 'quiet', width: 320, height: 240, seconds: 6 });
+    const asset = await server.waitForAsset((await server.upload(clip)).id, isFinished);
+    const instance = await server.api<{ data: { qoe?: boolean } }>('/v1/instance');
+    assert.equal(instance.body.data.qoe, false);
+    const context = await browser.newContext({ baseURL: server.url });
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    const reports = recordReports(page);
+    await page.goto(`/embed/${asset.playback_ids[0]?.id}`);
+    await page.getByRole('button', { name: 'Play (k)' }).click();
+    await waitForPlayback(page, 2);
+    await page.getByRole('button', { name: 'Pause (k)' }).click();
+    await page.close();
+    await sleep(300);
+    assert.equal(reports.length, 0, JSON.stringify(reports));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+});
