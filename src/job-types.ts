@@ -6,6 +6,8 @@ import { finishBroadcastSpec } from './live/recording/finish-broadcast.job.ts';
 import { assetMailSpec } from './notifications/asset-mail.ts';
 import { sendMailSpec } from './notifications/mail.job.ts';
 import { deleteAssetObjectsSpec, probeSpec, transcodeSpec } from './pipeline/job-specs.ts';
+import { closeViewsSpec } from './qoe/close-views.job.ts';
+import { pruneSpec } from './qoe/prune.job.ts';
 import { deliverWebhookSpec } from './webhooks/delivery.ts';
 
 /**
@@ -27,4 +29,6 @@ export const JOB_TYPES: readonly string[] = [
   importObjectSpec,
   scanImportsSpec,
   finishBroadcastSpec,
+  closeViewsSpec,
+  pruneSpec,
 ].map((s) => s.type);

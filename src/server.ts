@@ -8,6 +8,7 @@ import { openInfrastructure } from './composition/infrastructure.ts';
 import { ingestServices, startImportScans } from './composition/ingest.ts';
 import { type LiveServices, liveOrigin, liveServices, startLiveNode } from './composition/live.ts';
 import { notificationServices } from './composition/notifications.ts';
+import { qoeAnalyticsServices, startQoeJobs } from './composition/qoe-analytics.ts';
 import { roomServices } from './composition/room.ts';
 import { vodServices } from './composition/vod.ts';
 import {
@@ -96,6 +97,7 @@ export async function startServer(
           live,
           liveOrigin: liveOrigin(live, infra),
           room,
+          qoeAnalytics: qoeAnalyticsServices(infra, { assets: vod.assets, streams: live.streams }),
         });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {
@@ -123,6 +125,7 @@ export async function startServer(
     : null;
   const pool = workers ? await startWorkerPool(config, infra, workers, metrics, role, slots) : null;
   const importScans = workers ? startImportScans(infra, ingest) : null;
+  const qoeJobs = workers ? startQoeJobs(config, infra) : null;
   const workerMetrics =
     !http && config.metricsPort
       ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptionsOf(config))
@@ -147,6 +150,7 @@ export async function startServer(
           ...dispatchers.map((d) => d.stop()),
           pool?.stop(),
           importScans?.stop(),
+          qoeJobs?.stop(),
           http?.app.close(),
           internal?.close(),
           listening?.housekeeping,

@@ -35,6 +35,8 @@ interface Deps {
   maxAuthFailuresPerMinute: number;
   /** Requests per minute to the API (not playback) for each key, or each address without one. */
   requestsPerMinute: number;
+  /** Viewer analytics on (FRAMEHOUSE_QOE): players report to /v1/qoe/… (GET /v1/instance says so). */
+  qoe: boolean;
 }
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -102,22 +104,26 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
     return !closed;
   };
 
-  // For a sign-in page: whether anyone may use this server yet (no account or key exists).
+  // For a sign-in page: whether anyone may use this server yet (no account or key exists); for
+  // players: whether they report viewer analytics.
   app.get(
     '/v1/instance',
     {
       schema: {
-        summary: 'Whether the server is still open (no account or API key exists yet)',
+        summary:
+          'Whether the server is still open (no account or API key exists yet), whether players report analytics',
         tags: ['access'],
         response: {
           200: {
             type: 'object',
-            properties: { data: { type: 'object', properties: { open: { type: 'boolean' } } } },
+            properties: {
+              data: { type: 'object', properties: { open: { type: 'boolean' }, qoe: { type: 'boolean' } } },
+            },
           },
         },
       },
     },
-    async () => ({ data: { open: await isOpenMode() } }),
+    async () => ({ data: { open: await isOpenMode(), qoe: deps.qoe } }),
   );
 
   app.addHook('onRequest', async (request, reply) => {

@@ -39,6 +39,9 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /img/*': 'signed-url',
   // S3 event notifications: the route checks the operator's storage hook secret.
   'POST /v1/hooks/storage': 'public',
+  // Viewer analytics: players report without credentials (docs/qoe.md), limited per address.
+  'POST /v1/qoe/cmcd': 'public',
+  'POST /v1/qoe/beacon': 'public',
 
   'GET /v1/presets': 'assets:read',
   'PUT /v1/presets/:name': 'assets:write',
@@ -104,6 +107,11 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'DELETE /v1/live-streams/:id/pin': 'assets:write',
   'GET /v1/live-streams/:id/summary': 'assets:write',
   'GET /v1/assets/:id/chat': 'assets:read',
+
+  // Viewer analytics, reading (docs/qoe.md).
+  'GET /v1/qoe/overview': 'assets:read',
+  'GET /v1/qoe/views': 'assets:read',
+  'GET /v1/qoe/views/:id': 'assets:read',
 
   // tus: creation, offset, data and termination are writes; OPTIONS is its capability discovery.
   ...Object.fromEntries(

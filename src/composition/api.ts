@@ -13,6 +13,8 @@ import { type ImageServices, imageHttpOptions } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { IngestServices } from './ingest.ts';
 import type { LiveServices } from './live.ts';
+import { qoeIngest } from './qoe.ts';
+import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { RoomServices } from './room.ts';
 import type { VodServices } from './vod.ts';
 
@@ -34,10 +36,11 @@ export async function buildHttp(
     live: LiveServices;
     liveOrigin: LiveOrigin;
     room: RoomServices;
+    qoeAnalytics: QoeAnalytics;
   },
 ): Promise<HttpApp> {
   const { db, store, queue, log } = infra;
-  const { vod, images, ingest, access, metrics, live, liveOrigin, room } = services;
+  const { vod, images, ingest, access, metrics, live, liveOrigin, room, qoeAnalytics } = services;
   await prepareAccess(config, infra, access);
   const hot =
     config.hotCacheMb > 0 ? new HotObjects(store, { maxBytes: config.hotCacheMb * 1024 * 1024 }) : undefined;
@@ -83,6 +86,8 @@ export async function buildHttp(
     accessLog: config.accessLog,
     hot,
     room,
+    qoe: qoeIngest(config, infra, { assets: vod.assets, streams: live.streams, metrics }),
+    qoeAnalytics,
   });
 }
 

@@ -46,6 +46,7 @@ import type { WhepOrigin } from '../live/whep/whep-origin.ts';
 import { registerAdminRoutes } from '../ops/admin.routes.ts';
 import { registerMetricsRoute } from '../ops/metrics.routes.ts';
 import type { Metrics } from '../ops/metrics.ts';
+import { QOE_REPORT_CORS, QOE_REPORT_PATHS } from '../qoe/ingest.routes.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -55,6 +56,8 @@ import type { UploadsService } from '../uploads/uploads.service.ts';
 import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
+import type { QoeIngest } from './qoe.ts';
+import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { RoomServices } from './room.ts';
 
 export interface AppDeps {
@@ -113,6 +116,10 @@ export interface AppDeps {
   hot: HotObjects | undefined;
   /** The live rooms (chat, reactions, viewers, products, moderation). */
   room: RoomServices;
+  /** Viewer analytics: the players' report endpoints. */
+  qoe: QoeIngest;
+  /** Viewer analytics, the reading side. */
+  qoeAnalytics: QoeAnalytics;
 }
 
 /**
@@ -158,6 +165,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   await app.register(cors, {
     delegator: (request, callback) => {
       if (request.url.startsWith('/play/')) return callback(null, PLAYBACK_CORS);
+      if (QOE_REPORT_PATHS.includes(request.url.split('?')[0] ?? '')) return callback(null, QOE_REPORT_CORS);
       callback(null, {
         origin: (origin, cb) => cb(null, origin !== undefined && apiOrigins.has(origin)),
         methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
@@ -201,6 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
       : null,
     maxAuthFailuresPerMinute: deps.security.authFailuresPerMinute,
     requestsPerMinute: deps.security.rateLimitPerMinute,
+    qoe: deps.qoe.enabled,
   });
   await app.register(swagger, {
     openapi: {
@@ -276,9 +285,11 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     tokensPerMinute: deps.security.tokenRateLimitPerMinute,
   });
   registerStorageHookRoute(app, { imports: deps.imports, secret: deps.storageHookSecret });
+  deps.qoeAnalytics.register(app);
   registerAuditRoutes(app, { audit: new AuditService(deps.db) });
   registerAccountRoutes(app, { auth: deps.auth, users: new UsersService(deps.db) });
   registerEventRoutes(app, { db: deps.db, pollMs: deps.eventsPollMs });
+  deps.qoe.register(app);
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
   registerWebhookRoutes(app, {
     webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate, deps.queue),

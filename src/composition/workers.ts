@@ -10,6 +10,7 @@ import type { Infrastructure } from './infrastructure.ts';
 import { type IngestServices, ingestJobs } from './ingest.ts';
 import { type LiveServices, liveJobs } from './live.ts';
 import { type NotificationServices, notificationJobs } from './notifications.ts';
+import { qoeAnalyticsJobs } from './qoe-analytics.ts';
 import { type VodServices, vodJobs } from './vod.ts';
 import { webhookJobs } from './webhooks.ts';
 
@@ -46,6 +47,7 @@ export function workerJobs(
     ...imageJobs(infra, services.images),
     ...ingestJobs(config, infra, services.vod, services.ingest),
     ...liveJobs(config, infra, services.live, services.vod),
+    ...qoeAnalyticsJobs(config, infra),
   ])
     registry.register(job);
   return registry;

@@ -16,6 +16,8 @@ const JOB_BUCKETS = [0.05, 0.25, 1, 5, 15, 60, 300, 900, 3600];
 export class Metrics {
   readonly registry = new Registry();
   readonly webhookDeliveries: Counter<'outcome'>;
+  /** Player reports (src/qoe/): stored, late (their view was closed), invalid, limited (429). */
+  readonly qoeReports: Counter<'result'>;
   readonly #httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly #jobsTotal: Counter<'type' | 'outcome'>;
   readonly #jobDuration: Histogram<'type'>;
@@ -121,6 +123,14 @@ export class Metrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.qoeReports = new Counter({
+      name: 'framehouse_qoe_reports_total',
+      help: 'Player reports (CMCD lines, beacons) this process received, by result',
+      labelNames: ['result'],
+      registers,
+    });
+    // Every result shows from the start (0), so a rate over it is never "no data".
+    for (const result of ['stored', 'late', 'invalid', 'limited']) this.qoeReports.inc({ result }, 0);
   }
 
   /** The playback origin's memory tier (src/delivery/hot-objects.ts), read at each scrape. */

@@ -234,6 +234,23 @@ export const ERROR_CODES = {
     message: 'The asset must exist and be an image or a video with a playback id.',
   },
   FH_ERR_BROADCAST_NOT_FOUND: { status: 404, message: 'This live stream has no such broadcast.' },
+  // Viewer analytics (docs/qoe.md).
+  FH_ERR_QOE_REPORT_INVALID: {
+    status: 400,
+    message: 'The report is not valid: each line must be a CMCD dictionary with e, ts, sid and cid.',
+  },
+  FH_ERR_QOE_UNKNOWN_CONTENT: {
+    status: 422,
+    message: 'The report names no playback id of this server (cid).',
+  },
+  FH_ERR_QOE_DISABLED: {
+    status: 410,
+    message: 'Viewer analytics are off on this server (FRAMEHOUSE_QOE=false): stop reporting here.',
+  },
+  FH_ERR_QOE_UNAVAILABLE: {
+    status: 503,
+    message: 'The reports could not be stored right now: send them again in a moment.',
+  },
   FH_ERR_MEDIA_TIMEOUT: { status: 422, message: 'Processing the file took longer than the time limit.' },
   FH_ERR_TRANSCODE_FAILED: { status: 500, message: 'Transcoding the file failed.' },
   FH_ERR_PROCESSING_FAILED: {
