@@ -213,6 +213,11 @@ describe('viewer analytics measure what the viewer went through', { skip: !chrom
       Math.abs(view.rebuffer_ms - STALL_MS) <= 250,
       `rebuffer ${view.rebuffer_ms} ms, the stall was ${STALL_MS} ms`,
     );
+    // The same stall as the page's own clock saw it (STALL_MS plus the held segment's delivery).
+    assert.ok(
+      Math.abs(view.rebuffer_ms - stallSeen) <= 100,
+      `rebuffer ${view.rebuffer_ms} ms, the page saw ${stallSeen} ms`,
+    );
     assert.ok(startup >= FIRST_SEGMENT_DELAY_MS * 0.5, `a start-up worth measuring: ${startup} ms`);
     assert.ok(
       view.startup_ms !== null && Math.abs(view.startup_ms - startup) <= 150,
