@@ -25,7 +25,8 @@ const ADMIN_KEY = 'qoe-accuracy-admin-key-0123456789abcdef';
 const STALL_MS = 3000;
 /** The first video segment comes this late: a start-up long enough to measure. */
 const FIRST_SEGMENT_DELAY_MS = 1200;
-const VIEW_TIMEOUT_MS = 3000;
+/** Longer than the player's 10-second keep-alive (a view closed while watched would drop its later reports). */
+const VIEW_TIMEOUT_MS = 15_000;
 
 /**
  * A proxy in front of the server, as a slow network would be: everything passes, but the first
@@ -199,7 +200,17 @@ describe('viewer analytics measure what the viewer went through', { skip: !chrom
       asset.id,
       (v) => v.rebuffer_count > 0 && v.playing_time_seconds > 3,
       'the view with its stall',
-    );
+    ).catch(async (err) => {
+      // What came instead: the views and their reports, and what the page measured.
+      for (const v of await viewsOf(server, asset.id)) {
+        const { timeline, ...rest } = await viewDetail(server, v.id);
+        process.stdout.write(`# view ${JSON.stringify(rest)}\n`);
+        for (const e of timeline ?? [])
+          process.stdout.write(`#   ${e.time} ${e.event} ${e.state} ${JSON.stringify(e.data)}\n`);
+      }
+      process.stdout.write(`# harness ${JSON.stringify(h)}\n`);
+      throw err;
+    });
     const measured = {
       startup_harness_ms: Math.round(startup),
       startup_ms: view.startup_ms,
