@@ -15,6 +15,7 @@ import {
   launchChromium,
   waitForPlayback,
 } from './helpers/browser.ts';
+import { type LiveStreamBody, publishRtmp } from './helpers/live.ts';
 import {
   overviewTotals,
   picture,
@@ -295,6 +296,57 @@ describe('viewer analytics in Chromium', { skip: !chromiumAvailable() }, () => {
     assert.equal(created.status, 201);
     await page.goto(`/analytics?live_stream_id=${created.body.data.id}&range=7d`);
     await page.locator('[data-empty=views]').getByText('No views yet').waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a live viewer is reported too, and the stream page shows who watches', async () => {
+    const created = await server.api<{ data: LiveStreamBody }>('/v1/live-streams', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Harbour live',
+        latency_mode: 'low',
+        record: false,
+        reconnect_window: 0,
+      }),
+    });
+    assert.equal(created.status, 201);
+    const stream = created.body.data;
+    const publisher = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, { seconds: 40 });
+    const context = await browser.newContext({ baseURL: server.url });
+    const page = await context.newPage();
+    const errors = collectErrors(page, [/\/play\/\w+\/master\.m3u8/, /status of 404/]);
+    try {
+      await page.goto(`/live/${stream.playback_ids[0]?.id}`);
+      // It plays by itself (muted): autoplay is the play request.
+      await waitForPlayback(page, 3, 40_000);
+      const view = await waitForView(
+        server,
+        stream.id,
+        (v) => v.startup_ms !== null,
+        'the live view',
+        20_000,
+        'live_stream_id',
+      );
+      assert.ok(['live', 'll'].includes(view.stream_type), view.stream_type);
+      assert.equal(view.asset_id, null);
+      assert.equal(view.failed, false);
+
+      const owner = await signedInContext(browser, server, cookie);
+      const streamPage = await owner.newPage();
+      const ownerErrors = collectErrors(streamPage, [/\/play\/\w+\/master\.m3u8/, /status of 404/]);
+      await streamPage.goto(`/streams/${stream.id}`);
+      await streamPage.locator('.concurrency-chart canvas').waitFor({ timeout: 15_000 });
+      await streamPage.getByRole('link', { name: 'See the analytics' }).last().click();
+      await streamPage.waitForURL(/live_stream_id=/);
+      await streamPage.getByRole('heading', { name: 'Viewers watching' }).waitFor();
+      await streamPage.locator('.views-list tbody tr').first().waitFor();
+      assert.deepEqual(ownerErrors, []);
+      await owner.close();
+    } finally {
+      await publisher.stop();
+    }
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -9,6 +9,8 @@ export interface QoeView {
   id: string;
   playback_id: string;
   asset_id: string | null;
+  live_stream_id: string | null;
+  stream_type: string;
   device_type: string;
   os: string;
   browser: string;
@@ -36,9 +38,9 @@ export interface QoeTotals {
   score: number | null;
 }
 
-/** The views of one asset, newest first (the API's own answer, through the admin key). */
-export async function viewsOf(server: TestServer, assetId: string): Promise<QoeView[]> {
-  const res = await server.api<{ data: QoeView[] }>(`/v1/qoe/views?asset_id=${assetId}&limit=100`);
+/** The views of one asset (or live stream), newest first (the API's own answer, through the admin key). */
+export async function viewsOf(server: TestServer, assetId: string, of = 'asset_id'): Promise<QoeView[]> {
+  const res = await server.api<{ data: QoeView[] }>(`/v1/qoe/views?${of}=${assetId}&limit=100`);
   if (res.status !== 200)
     throw new Error(`GET /v1/qoe/views answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.data;
@@ -68,9 +70,10 @@ export const waitForView = (
   done: (v: QoeView) => boolean,
   what: string,
   timeoutMs = 20_000,
+  of = 'asset_id',
 ) =>
   waitForValue(
-    async () => (await viewsOf(server, assetId)).find(done),
+    async () => (await viewsOf(server, assetId, of)).find(done),
     (v) => v !== undefined,
     { timeoutMs, intervalMs: 250, what },
   ) as Promise<QoeView>;
