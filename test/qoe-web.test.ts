@@ -267,6 +267,9 @@ describe('viewer analytics in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.getByLabel('Video or live stream').selectOption('');
     await page.waitForURL((u) => !u.search.includes('asset_id'));
     await page.locator('.views-list tbody tr').nth(1).waitFor();
+    await page.getByLabel('Period').selectOption('24h');
+    await page.waitForURL(/range=24h/);
+    await page.locator('.views-list tbody tr').nth(1).waitFor();
     await page.locator('.score-chart canvas').waitFor();
     await picture(page, 'qoe-analytics.png');
 

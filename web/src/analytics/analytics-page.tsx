@@ -154,7 +154,7 @@ export function AnalyticsPage() {
           {liveStreamId && o.concurrency && (
             <section class="panel">
               <h2>Viewers watching</h2>
-              <ConcurrencyChart points={o.concurrency} />
+              <ConcurrencyChart points={o.concurrency} from={o.from} to={o.to} />
             </section>
           )}
           <Breakdown query={query} names={names} />
@@ -230,7 +230,8 @@ function ScoreChart({ overview }: { overview: Overview }) {
           stroke,
           width: i === 0 ? 2.5 : 1.25,
           dash: i === 0 ? undefined : [4, 3],
-          points: { show: xs.length < 3 },
+          // Periods without views have no score: a period between two empty ones is a lone dot.
+          points: { show: true, size: i === 0 ? 7 : 5, fill: stroke },
           value: (_u: uPlot, v: number | null) => fmtScore(v),
         })),
       ],

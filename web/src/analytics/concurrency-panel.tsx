@@ -23,7 +23,7 @@ export function ConcurrencyPanel({ liveStreamId }: { liveStreamId: string }) {
       ) : !data ? (
         <p aria-busy="true">Loading…</p>
       ) : (
-        <ConcurrencyChart points={data.concurrency ?? []} />
+        <ConcurrencyChart points={data.concurrency ?? []} from={data.from} to={data.to} />
       )}
       <Link href={`/analytics?live_stream_id=${encodeURIComponent(liveStreamId)}`}>See the analytics</Link>
     </section>
