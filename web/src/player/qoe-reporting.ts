@@ -103,19 +103,31 @@ export function startQoe(
   // is no view: nothing is sent before it.
   let requestedAt = 0;
   let started = false;
-  // When the first frame was shown: the compositor's time where the browser tells
-  // (requestVideoFrameCallback; a frame is shown a little before `playing` is dispatched).
+  let playingAt = 0;
+  // When the first frame was shown: the compositor's time, where the browser tells
+  // (requestVideoFrameCallback), which can be a frame before or after `playing` is dispatched.
   let shownAt: number | null = null;
+  let frameShown: () => void = () => {};
+  const shown = new Promise<void>((r) => {
+    frameShown = r;
+  });
   const request = () => {
     if (requestedAt) return;
     requestedAt = performance.now();
     video()?.requestVideoFrameCallback?.((now, frame) => {
       shownAt ??= frame.presentationTime ?? now;
+      frameShown();
     });
   };
-  // Media start delay, play request → first frame, sent once (CMCD `msd`): it also covers a
-  // press on play before hls.js was even loaded, which hls.js's own `s` state cannot see.
-  let msd: number | null = null;
+  // Media start delay, play request → first frame, sent once (CMCD `msd`) with the first report
+  // after the first frame: it also covers a press on play before hls.js was even loaded, which
+  // hls.js's own `s` state cannot see.
+  let msdDue = true;
+  const msd = async () => {
+    // Not shown yet (a frame after `playing`): wait for it a little; a hidden tab shows none.
+    if (shownAt === null) await Promise.race([shown, new Promise((r) => setTimeout(r, 500))]);
+    return Math.round((shownAt ?? playingAt) - requestedAt);
+  };
   let stopped = false;
   const reporting = () => {
     // Switched off mid-view: nothing more of this view, even if switched on again.
@@ -156,13 +168,13 @@ export function startQoe(
   };
 
   // Captured on the player's root: these run before hls.js's own listeners on the element, so
-  // `msd` is known when hls.js reports the first `p`.
+  // the play request and the first frame are known when hls.js reports `s` and `p`.
   const listeners: Record<string, (e: Event) => void> = {
     play: request,
     playing: (e) => {
       if (started || e.target !== video()) return;
       started = true;
-      msd = requestedAt ? Math.round(Math.min(shownAt ?? Infinity, performance.now()) - requestedAt) : null;
+      playingAt = performance.now();
       beacon();
     },
     resize: soon,
@@ -191,8 +203,8 @@ export function startQoe(
         .split('\n')
         .filter((l) => l && !(started && /(^|,)e=ps(,|$)/.test(l) && /(^|,)sta=[ds](,|$)/.test(l)));
       if (!lines.length) return OK;
-      const withMsd = msd !== null && started;
-      if (withMsd) lines[0] += `,msd=${msd}`;
+      const withMsd = msdDue && started;
+      if (withMsd) lines[0] += `,msd=${await msd()}`;
       await askServer();
       // Off on this server: 410 makes hls.js's reporter drop the target for good.
       if (!collecting) return { status: 410 };
@@ -203,7 +215,7 @@ export function startQoe(
         document.visibilityState === 'hidden',
       );
       // hls.js sends a report again after 429 and 5xx (as it made it: without `msd`).
-      if (withMsd && status !== 429 && status < 500) msd = null;
+      if (withMsd && status !== 429 && status < 500) msdDue = false;
       return { status };
     };
 
