@@ -286,9 +286,11 @@ export function Player(props: PlayerProps) {
     const v = video();
     if (!v) return;
     // Pressed before the stream is attached: play as soon as it is (play() would fail now).
+    // The viewer's press is the play request (the `play` event comes a task later, or, before
+    // the stream is attached, once it is).
+    if (v.paused) qoe.current?.playRequested();
     if (!streamReady.current && !v.src) {
       playRequested.current = !playRequested.current;
-      if (playRequested.current) qoe.current?.playRequested();
       return;
     }
     if (v.paused) void v.play().catch(() => {});
