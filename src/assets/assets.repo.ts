@@ -28,6 +28,20 @@ export const assetsRepo = {
     return db.selectFrom('assets').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
+  /** Ids and titles of the assets among `ids` (a few hundred at a time). */
+  async titles(db: Executor, ids: string[]): Promise<{ id: string; title: string | null }[]> {
+    const out: { id: string; title: string | null }[] = [];
+    for (let i = 0; i < ids.length; i += 500)
+      out.push(
+        ...(await db
+          .selectFrom('assets')
+          .select(['id', 'title'])
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute()),
+      );
+    return out;
+  },
+
   /** Newest first; the cursor is the (created_at, id) of the last row of the previous page. */
   async list(
     db: Executor,

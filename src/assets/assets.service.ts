@@ -137,6 +137,12 @@ export class AssetsService {
     return assetsRepo.get(this.#db, id);
   }
 
+  /** The titles of assets (null: untitled; those that do not exist are left out), for lists naming many. */
+  async titles(ids: string[]): Promise<Map<string, string | null>> {
+    if (ids.length === 0) return new Map();
+    return new Map((await assetsRepo.titles(this.#db, ids)).map((a) => [a.id, a.title]));
+  }
+
   /** The asset behind a playback id, with that id's policy. */
   byPlaybackId(playbackId: string): Promise<(AssetRow & { policy: string }) | undefined> {
     return assetsRepo.assetByPlaybackId(this.#db, playbackId);

@@ -24,7 +24,19 @@ export function qoeAnalyticsServices(
   { db }: Infrastructure,
   deps: { assets: AssetsService; streams: LiveStreamsService },
 ): QoeAnalytics {
-  const overview = new QoeOverviewService({ db, assets: deps.assets, streams: deps.streams });
+  const overview = new QoeOverviewService({
+    db,
+    assets: deps.assets,
+    // Live streams are few: one look-up each.
+    streams: {
+      titles: async (ids) =>
+        new Map(
+          await Promise.all(
+            ids.map(async (id) => [id, (await deps.streams.row(id))?.title ?? null] as const),
+          ),
+        ),
+    },
+  });
   const views = new QoeViewsService({ db });
   return { register: (app) => registerQoeReadRoutes(app, { overview, views }) };
 }

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AssetsService } from '../assets/assets.service.ts';
 import type { Config } from '../config/config.ts';
+import { sqlitePathOf } from '../db/database.ts';
+import { WalCheckpointer } from '../db/wal-checkpointer.ts';
 import type { LiveStreamsService } from '../live/streams/live-streams.service.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { ClientClassifier } from '../qoe/client-class.ts';
@@ -15,10 +17,7 @@ import type { Infrastructure } from './infrastructure.ts';
 export interface QoeIngest {
   /** FRAMEHOUSE_QOE: players report (GET /v1/instance says so to ours). */
   enabled: boolean;
-  /**
-   * The report endpoints, on the HTTP app. Nothing to close: a request waits for its reports'
-   * commit, and the app's close waits for its requests.
-   */
+  /** The report endpoints, on the HTTP app; the writer closes with it. */
   register(app: FastifyInstance): void;
 }
 
@@ -32,15 +31,22 @@ export function qoeIngest(
   { db, log }: Infrastructure,
   deps: { assets: AssetsService; streams: LiveStreamsService; metrics: Metrics },
 ): QoeIngest {
-  const writer = new ReportWriter({
-    db,
-    onError: (err) => log.error({ err }, 'viewer analytics: reports could not be stored'),
-  });
+  const onError = (err: unknown) => log.error({ err }, 'viewer analytics: reports could not be stored');
+  const writer = new ReportWriter({ db, onError });
+  // SQLite: reports are many small commits; the log's checkpoints are kept off their path (and
+  // off the requests' thread) from the first report on.
+  const sqlite = sqlitePathOf(config.databaseUrl);
+  const checkpointer = sqlite ? new WalCheckpointer({ path: sqlite, onError }) : null;
   const ingest = new QoeIngestService({
     content: new ContentLookup({ assets: deps.assets, streams: deps.streams }),
     clients: new ClientClassifier(),
     countries: new CountryLookup(),
-    writer,
+    writer: {
+      write(batches) {
+        checkpointer?.start();
+        return writer.write(batches);
+      },
+    },
     count: (result, n) => deps.metrics.qoeReports.inc({ result }, n),
   });
   const limit = config.qoeRateLimit > 0 ? new ReportRateLimit({ perMinute: config.qoeRateLimit }) : null;
@@ -48,6 +54,10 @@ export function qoeIngest(
     enabled: config.qoe,
     register(app) {
       registerQoeIngestRoutes(app, { enabled: config.qoe, ingest, limit });
+      app.addHook('onClose', async () => {
+        await writer.close();
+        await checkpointer?.stop();
+      });
     },
   };
 }

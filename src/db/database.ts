@@ -26,8 +26,8 @@ function loadPg(): typeof PgModule {
  * (add `?options=-c%20search_path%3Dname` to use a schema other than `public`).
  */
 export function openDatabase(url: string): Db {
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  const path = sqlitePathOf(url);
+  if (path !== null) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     const { dialect } = openSqlite(path);
     return new Kysely<Database>({ dialect });
@@ -45,6 +45,11 @@ export function openDatabase(url: string): Db {
   throw new Error(
     `Unsupported DATABASE_URL scheme: ${url.split(':')[0]}: (use sqlite:/path/file.db or postgres://…)`,
   );
+}
+
+/** The file of a `sqlite:` URL (`sqlite:///x` as `sqlite:/x`); null for other URLs. */
+export function sqlitePathOf(url: string): string | null {
+  return url.startsWith('sqlite:') ? url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : null;
 }
 
 const isPostgresDb = (db: Db) => dialectOf(db as unknown as Kysely<unknown>) === 'postgres';

@@ -16,6 +16,8 @@ import {
  * hundred distinct statements at most: kept, most recently used first, up to this many.
  */
 const STATEMENT_CACHE_SIZE = 500;
+/** How long a statement waits for another process's write lock before failing (SQLITE_BUSY). */
+export const BUSY_TIMEOUT_MS = 5000;
 
 /**
  * Kysely's SQLite dialect speaks the better-sqlite3 interface. `node:sqlite` (built into
@@ -86,7 +88,7 @@ export function openSqlite(path: string): { dialect: SqliteDialect; raw: Databas
   // WAL lets readers work while a writer commits; the busy timeout lets a second process
   // (for example `framehouse migrate` next to a running server) wait instead of failing.
   raw.exec(
-    'PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;',
+    `PRAGMA journal_mode = WAL; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;`,
   );
   // Kysely runs one query at a time on this connection, so a cached statement is never in use
   // twice at once (a streamed `iterate` holds the connection until it is done).

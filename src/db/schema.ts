@@ -54,6 +54,7 @@ export interface Database {
   qoe_views: QoeViewsTable;
   qoe_view_events: QoeViewEventsTable;
   qoe_hourly: QoeHourlyTable;
+  qoe_daily: QoeDailyTable;
   qoe_live_minutes: { live_stream_id: string; minute: number; viewers: number };
 }
 
@@ -610,6 +611,11 @@ export interface QoeHourlyTable {
   startup_hist: string;
   score_hist: string;
   rebuffer_hist: string;
+}
+
+/** The hourly rollups added up per UTC day (`day`: epoch ms of its 00:00), for long ranges. */
+export interface QoeDailyTable extends Omit<QoeHourlyTable, 'hour'> {
+  day: number;
 }
 
 export type QoeViewRow = Selectable<QoeViewsTable>;

@@ -1,7 +1,7 @@
 import type { Db } from '../db/database.ts';
 import { defineJob, jobSpec } from '../queue/jobs.ts';
 import { dueViewIds, markClosed, markExitsBeforeStart, rollupViews } from './closing.repo.ts';
-import { liveMinuteDeltas, rollupDeltas } from './rollup-delta.ts';
+import { dailyDeltas, liveMinuteDeltas, rollupDeltas } from './rollup-delta.ts';
 import { addLiveMinutes, addToRollups } from './rollups.repo.ts';
 
 /**
@@ -29,7 +29,7 @@ export interface CloseBatchResult {
 /**
  * One batch, in one transaction: the views are marked closed (only where still open: a view is
  * never counted twice), those that asked to play and never started become exits before start,
- * and all of them are added to the rollups. A reader sees each view either open or in the
+ * and all of them are added to the rollups (hourly and daily). A reader sees each view either open or in the
  * rollups, never both, never neither.
  */
 export async function closeBatch(
@@ -42,7 +42,9 @@ export async function closeBatch(
     const closedIds = await markClosed(trx, ids, opts.cutoff, opts.now);
     await markExitsBeforeStart(trx, closedIds);
     const views = await rollupViews(trx, closedIds);
-    await addToRollups(trx, rollupDeltas(views).values());
+    const hourly = rollupDeltas(views);
+    await addToRollups(trx, 'hour', hourly.values());
+    await addToRollups(trx, 'day', dailyDeltas(hourly.values()).values());
     await addLiveMinutes(trx, liveMinuteDeltas(views).values());
     return { due: ids.length, closed: closedIds.length };
   });

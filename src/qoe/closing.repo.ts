@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { ROLLUP_VIEW_COLUMNS, type RollupView } from './rollup-delta.ts';
 
@@ -27,7 +27,9 @@ export async function dueViewIds(db: Executor, cutoff: number, limit: number): P
  * Closes those of `ids` that are still open and still silent since `cutoff`, in the caller's
  * transaction; returns the ids it closed. The conditions are checked again by the UPDATE itself,
  * so a view that another close job took, or that a report just woke, is left alone (on
- * PostgreSQL the second UPDATE waits for the first's row locks and re-reads the row).
+ * PostgreSQL the second UPDATE waits for the first's row locks and re-reads the row). The unary
+ * `+` (a no-op on both databases) keeps SQLite from picking the open-views index for these two
+ * conditions over the primary key for the ids: it walked every due view for each batch.
  */
 export async function markClosed(
   trx: Executor,
@@ -40,8 +42,8 @@ export async function markClosed(
     .updateTable('qoe_views')
     .set({ closed_at: now })
     .where('id', 'in', ids)
-    .where('closed_at', 'is', null)
-    .where('received_at', '<', cutoff)
+    .where(sql`+${sql.ref('closed_at')}`, 'is', null)
+    .where(sql`+${sql.ref('received_at')}`, '<', cutoff)
     .returning('id')
     .execute();
   return rows.map((r) => r.id);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  addConcatenatedCounts,
   addValue,
   bucketCount,
   bucketIndex,
@@ -98,5 +99,14 @@ describe('QoE histograms (docs/qoe.md buckets)', () => {
 
   test('nothing counted: null', () => {
     assert.equal(percentile(STARTUP_MS, emptyCounts(STARTUP_MS), 0.5), null);
+  });
+
+  test('count arrays concatenated by the database add up like parsed ones', () => {
+    const counts = emptyCounts(REBUFFER_PERCENTAGE);
+    addConcatenatedCounts(counts, '[1,0,2,0,0,0,10][0,3,0,0,0,0,1][][7]');
+    assert.deepEqual(counts, [8, 3, 2, 0, 0, 0, 11]);
+    // Longer arrays than the buckets and stray text are ignored, not misplaced.
+    assert.deepEqual(addConcatenatedCounts([0, 0], '[1,2,3]x[4]'), [5, 2]);
+    assert.deepEqual(addConcatenatedCounts([0, 0], ''), [0, 0]);
   });
 });

@@ -28,7 +28,7 @@ export class QoeIngestService {
     content: ContentLookup;
     clients: ClientClassifier;
     countries: CountryLookup;
-    writer: ReportWriter;
+    writer: Pick<ReportWriter, 'write'>;
     count: CountReports;
     now: () => number;
   };
@@ -37,7 +37,7 @@ export class QoeIngestService {
     content: ContentLookup;
     clients: ClientClassifier;
     countries: CountryLookup;
-    writer: ReportWriter;
+    writer: Pick<ReportWriter, 'write'>;
     count: CountReports;
     now?: () => number;
   }) {

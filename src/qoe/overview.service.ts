@@ -1,20 +1,23 @@
 import type { Db } from '../db/database.ts';
 import { inReadSnapshot } from '../db/read-snapshot.ts';
 import { AppError } from '../shared/errors.ts';
-import { REBUFFER_PERCENTAGE, SCORE, STARTUP_MS } from './histograms.ts';
+import { addConcatenatedCounts, REBUFFER_PERCENTAGE, SCORE, STARTUP_MS } from './histograms.ts';
 import { type Metrics, metricsOf } from './metrics.ts';
 import {
   assetScoreRows,
   type GroupRow,
   groupRows,
-  type HourRange,
   liveMinuteRows,
   openLiveViewsDuring,
   openViews,
+  type TotalRow,
   totalRows,
 } from './overview.repo.ts';
 import {
   addTally,
+  cloneTally,
+  DAY_MS,
+  dayOf,
   emptyTally,
   HOUR_MS,
   hourOf,
@@ -22,11 +25,12 @@ import {
   type RollupDelta,
   type RollupDimension,
   type RollupScope,
+  type RollupView,
   rollupDeltas,
   STORED_SUMS,
   type Tally,
 } from './rollup-delta.ts';
-import { tallyOfRow } from './rollups.repo.ts';
+import { type Granularity, tallyOfRow } from './rollups.repo.ts';
 
 export const GROUP_BY = ['asset', 'live_stream', 'rendition', 'device', 'os', 'browser', 'country'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
@@ -53,11 +57,10 @@ export interface Overview {
 
 /** What the overview needs of other features: titles, through their services. */
 export interface TitleSource {
-  row(id: string): Promise<{ title: string | null } | undefined>;
+  /** Titles by id (null: untitled); ids that are gone may be left out. */
+  titles(ids: string[]): Promise<Map<string, string | null>>;
 }
 
-const DAY_MS = 86_400_000;
-/** Up to this span the series is per hour, beyond it per day (docs/qoe.md). */
 const HOURLY_SERIES_MAX_MS = 72 * HOUR_MS;
 const DEFAULT_SPAN_MS = 24 * HOUR_MS;
 const MAX_SPAN_MONTHS = 13;
@@ -67,11 +70,19 @@ const WORST_ASSETS_MIN_VIEWS = 5;
 const validation = (message: string) => new AppError('FH_ERR_VALIDATION', message);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The query's range as whole hours (the rollups are hourly): `from` rounded down, `to` up. */
-export function resolveRange(
-  query: Pick<OverviewQuery, 'from' | 'to'>,
-  now: number,
-): HourRange & { span: number } {
+/** The range an overview covers, and how finely. */
+export interface ResolvedRange {
+  /** Epoch ms, a whole hour (interval `hour`) or UTC day (`day`). */
+  from: number;
+  to: number;
+  interval: Granularity;
+}
+
+/**
+ * The query's range in whole units of the series: up to 72 h, hours (`from` rounded down, `to`
+ * up); beyond, UTC days likewise, read from the daily rollups (a day is then one row, not 24).
+ */
+export function resolveRange(query: Pick<OverviewQuery, 'from' | 'to'>, now: number): ResolvedRange {
   const parse = (value: string, name: string) => {
     const ms = Date.parse(value);
     if (!Number.isFinite(ms)) throw validation(`${name} is not an ISO-8601 time.`);
@@ -83,7 +94,9 @@ export function resolveRange(
   const earliest = new Date(to);
   earliest.setUTCMonth(earliest.getUTCMonth() - MAX_SPAN_MONTHS);
   if (from < earliest.getTime()) throw validation(`from and to are at most ${MAX_SPAN_MONTHS} months apart.`);
-  return { from: hourOf(from), to: hourOf(to - 1) + HOUR_MS, span: to - from };
+  if (to - from <= HOURLY_SERIES_MAX_MS)
+    return { from: hourOf(from), to: hourOf(to - 1) + HOUR_MS, interval: 'hour' };
+  return { from: dayOf(from), to: dayOf(to - 1) + DAY_MS, interval: 'day' };
 }
 
 /**
@@ -123,15 +136,16 @@ export class QoeOverviewService {
     const byScope = query.group_by === 'asset' ? 'asset' : query.group_by === 'live_stream' ? 'live' : null;
     const worstOn = scope !== 'live';
 
+    const g = range.interval;
     const read = await inReadSnapshot(this.#db, async (db) => ({
-      totals: await totalRows(db, scope, scopeId, range),
+      totals: await totalRows(db, g, scope, scopeId, range),
       open: await openViews(db, range, { assetId: query.asset_id, liveStreamId: query.live_stream_id }),
       groups: groupDimension
-        ? await groupRows(db, { scope, scopeId, dimension: groupDimension }, range)
+        ? await groupRows(db, g, { scope, scopeId, dimension: groupDimension }, range)
         : byScope
-          ? await groupRows(db, { scope: byScope, byScopeId: true }, range)
+          ? await groupRows(db, g, { scope: byScope, byScopeId: true }, range)
           : [],
-      worst: worstOn ? await assetScoreRows(db, range, query.asset_id) : [],
+      worst: worstOn ? await assetScoreRows(db, g, range, query.asset_id) : [],
       minutes:
         query.live_stream_id !== undefined ? await liveMinuteRows(db, query.live_stream_id, range) : [],
       openLive:
@@ -146,83 +160,33 @@ export class QoeOverviewService {
         return s === byScope || (s === 'asset' && worstOn && (scope === 'all' || id === scopeId));
       }).values(),
     ];
-    const ofScope = (d: RollupDelta, s: RollupScope, dim: RollupDimension) =>
-      d.key.scope === s && d.key.dimension === dim;
-
-    // Totals and series.
-    const interval = range.span <= HOURLY_SERIES_MAX_MS ? 'hour' : 'day';
-    const bucketOf = (hour: number) => (interval === 'hour' ? hour : Math.floor(hour / DAY_MS) * DAY_MS);
-    const buckets = new Map<number, Tally>();
-    for (let t = bucketOf(range.from); t < range.to; t += interval === 'hour' ? HOUR_MS : DAY_MS)
-      buckets.set(t, emptyTally());
-    const addAt = (hour: number, tally: Tally) => {
-      const bucket = buckets.get(bucketOf(hour));
-      if (bucket) addTally(bucket, tally);
-    };
-    for (const row of read.totals) addAt(Number(row.hour), tallyOfRow(row));
-    for (const d of open)
-      if (ofScope(d, scope, 'total') && d.key.scope_id === scopeId) addAt(d.key.hour, d.tally);
-    const totals = emptyTally();
-    for (const t of buckets.values()) addTally(totals, t);
-
-    // Groups.
-    let groups: Overview['groups'] = [];
-    if (groupDimension || byScope) {
-      const byKey = new Map<string, Tally>();
-      for (const row of read.groups) byKey.set(row.key, tallyOfGroup(row));
-      for (const d of open) {
-        const key = groupDimension
-          ? ofScope(d, scope, groupDimension) && d.key.scope_id === scopeId
-            ? d.key.value
-            : null
-          : byScope && ofScope(d, byScope, 'total')
-            ? d.key.scope_id
-            : null;
-        if (key === null) continue;
-        const existing = byKey.get(key);
-        if (existing) addTally(existing, d.tally);
-        else byKey.set(key, addTally(emptyTally(), d.tally));
-      }
-      const labels = byScope
-        ? await this.#titles(byScope === 'asset' ? this.#assets : this.#streams, [...byKey.keys()])
-        : null;
-      groups = [...byKey.entries()]
-        .sort(([ka, a], [kb, b]) => b.views - a.views || (ka < kb ? -1 : ka > kb ? 1 : 0))
-        .map(([key, t]) => ({ key, label: labels ? (labels.get(key) ?? key) : key, ...metricsOf(t) }));
-    }
-
-    // Worst assets: the lowest mean scores among assets with enough views.
-    const perAsset = new Map<string, { views: number; scored: number; sum: number }>();
-    for (const r of read.worst)
-      perAsset.set(r.asset_id, { views: r.views, scored: r.scored_views, sum: r.score_sum });
-    for (const d of open) {
-      if (!ofScope(d, 'asset', 'total') || !worstOn) continue;
-      const a = perAsset.get(d.key.scope_id) ?? { views: 0, scored: 0, sum: 0 };
-      a.views += d.tally.views;
-      a.scored += d.tally.scored_views;
-      a.sum += d.tally.score_sum;
-      perAsset.set(d.key.scope_id, a);
-    }
-    const worstList = [...perAsset.entries()]
-      .filter(([, a]) => a.views >= WORST_ASSETS_MIN_VIEWS && a.scored > 0)
-      .map(([asset_id, a]) => ({ asset_id, views: a.views, score: a.sum / a.scored }))
-      .sort((a, b) => a.score - b.score || b.views - a.views || (a.asset_id < b.asset_id ? -1 : 1))
-      .slice(0, WORST_ASSETS);
-    const worstTitles = await this.#titles(
-      this.#assets,
-      worstList.map((w) => w.asset_id),
+    const { buckets, totals } = seriesOf(
+      range,
+      read.totals,
+      open.filter((d) => isAt(d, scope, 'total') && d.key.scope_id === scopeId),
     );
 
-    // Live concurrency: closed views' minutes, plus the open ones'.
-    const viewers = new Map<number, number>();
-    for (const m of read.minutes) viewers.set(Number(m.minute), Number(m.viewers));
-    for (const m of liveMinuteDeltas(read.openLive, range).values())
-      viewers.set(m.minute, (viewers.get(m.minute) ?? 0) + m.viewers);
+    let groups: Overview['groups'] = [];
+    if (groupDimension) {
+      const ofGroups = open.filter((d) => isAt(d, scope, groupDimension) && d.key.scope_id === scopeId);
+      groups = groupsOf(read.groups, ofGroups, (d) => d.key.value, null);
+    } else if (byScope) {
+      const ofGroups = open.filter((d) => isAt(d, byScope, 'total'));
+      const keys = new Set([...read.groups.map((g) => g.key), ...ofGroups.map((d) => d.key.scope_id)]);
+      const labels = await this.#titles(byScope === 'asset' ? this.#assets : this.#streams, [...keys]);
+      groups = groupsOf(read.groups, ofGroups, (d) => d.key.scope_id, labels);
+    }
+
+    const worst = worstOf(read.worst, worstOn ? open.filter((d) => isAt(d, 'asset', 'total')) : []);
+    const worstTitles = await this.#titles(
+      this.#assets,
+      worst.map((w) => w.asset_id),
+    );
 
     return {
       from: iso(range.from),
       to: iso(range.to),
-      interval,
+      interval: range.interval,
       totals: metricsOf(totals),
       series: [...buckets.entries()].map(([time, t]) => ({ time: iso(time), ...metricsOf(t) })),
       histograms: {
@@ -231,20 +195,96 @@ export class QoeOverviewService {
         rebuffer_percentage: { bounds: [...REBUFFER_PERCENTAGE.bounds], counts: totals.rebuffer_hist },
       },
       groups,
-      worst_assets: worstList.map((w) => ({ ...w, title: worstTitles.get(w.asset_id) ?? null })),
-      concurrency: [...viewers.entries()]
-        .sort(([a], [b]) => a - b)
-        .map(([minute, n]) => ({ time: iso(minute), viewers: n })),
+      worst_assets: worst.map((w) => ({ ...w, title: worstTitles.get(w.asset_id) ?? null })),
+      concurrency: concurrencyOf(read.minutes, read.openLive, range),
     };
   }
 
   /** Titles of assets or live streams (those gone since have none). */
-  async #titles(source: TitleSource, ids: string[]): Promise<Map<string, string | null>> {
-    const rows = await Promise.all(
-      ids.map(async (id) => [id, (await source.row(id))?.title ?? null] as const),
-    );
-    return new Map(rows);
+  #titles(source: TitleSource, ids: string[]): Promise<Map<string, string | null>> {
+    return ids.length === 0 ? Promise.resolve(new Map()) : source.titles(ids);
   }
+}
+
+const isAt = (d: RollupDelta, scope: RollupScope, dimension: RollupDimension) =>
+  d.key.scope === scope && d.key.dimension === dimension;
+
+/** Totals and one point per hour or day of the range, closed rows and open views' (hourly) deltas alike. */
+function seriesOf(
+  range: ResolvedRange,
+  rows: TotalRow[],
+  open: RollupDelta[],
+): { buckets: Map<number, Tally>; totals: Tally } {
+  const step = range.interval === 'hour' ? HOUR_MS : DAY_MS;
+  const bucketOf = range.interval === 'hour' ? hourOf : dayOf;
+  const buckets = new Map<number, Tally>();
+  for (let t = range.from; t < range.to; t += step) buckets.set(t, emptyTally());
+  const addAt = (time: number, tally: Tally) => {
+    const bucket = buckets.get(bucketOf(time));
+    if (bucket) addTally(bucket, tally);
+  };
+  for (const row of rows) addAt(Number(row.bucket), tallyOfRow(row));
+  for (const d of open) addAt(d.key.bucket, d.tally);
+  const totals = emptyTally();
+  for (const t of buckets.values()) addTally(totals, t);
+  return { buckets, totals };
+}
+
+/** Groups (closed, as the database added them up, plus open views), most views first. */
+function groupsOf(
+  rows: GroupRow[],
+  open: RollupDelta[],
+  keyOf: (d: RollupDelta) => string,
+  labels: Map<string, string | null> | null,
+): Overview['groups'] {
+  const byKey = new Map<string, Tally>();
+  for (const row of rows) byKey.set(row.key, tallyOfGroup(row));
+  for (const d of open) {
+    const key = keyOf(d);
+    const existing = byKey.get(key);
+    if (existing) addTally(existing, d.tally);
+    else byKey.set(key, cloneTally(d.tally));
+  }
+  return [...byKey.entries()]
+    .sort(([ka, a], [kb, b]) => b.views - a.views || (ka < kb ? -1 : ka > kb ? 1 : 0))
+    .map(([key, t]) => ({ key, label: labels?.get(key) ?? key, ...metricsOf(t) }));
+}
+
+/** The ten lowest mean scores among assets with five views or more. */
+function worstOf(
+  rows: { asset_id: string; views: number; scored_views: number; score_sum: number }[],
+  open: RollupDelta[],
+): { asset_id: string; views: number; score: number }[] {
+  const perAsset = new Map<string, { views: number; scored: number; sum: number }>();
+  for (const r of rows)
+    perAsset.set(r.asset_id, { views: r.views, scored: r.scored_views, sum: r.score_sum });
+  for (const d of open) {
+    const a = perAsset.get(d.key.scope_id) ?? { views: 0, scored: 0, sum: 0 };
+    a.views += d.tally.views;
+    a.scored += d.tally.scored_views;
+    a.sum += d.tally.score_sum;
+    perAsset.set(d.key.scope_id, a);
+  }
+  return [...perAsset.entries()]
+    .filter(([, a]) => a.views >= WORST_ASSETS_MIN_VIEWS && a.scored > 0)
+    .map(([asset_id, a]) => ({ asset_id, views: a.views, score: a.sum / a.scored }))
+    .sort((a, b) => a.score - b.score || b.views - a.views || (a.asset_id < b.asset_id ? -1 : 1))
+    .slice(0, WORST_ASSETS);
+}
+
+/** Viewers per minute: closed views' minutes, plus the open ones'. Minutes without viewers are left out. */
+function concurrencyOf(
+  closed: { minute: number; viewers: number }[],
+  open: Pick<RollupView, 'live_stream_id' | 'started_at' | 'last_report_at'>[],
+  range: ResolvedRange,
+): Overview['concurrency'] {
+  const viewers = new Map<number, number>();
+  for (const m of closed) viewers.set(Number(m.minute), Number(m.viewers));
+  for (const m of liveMinuteDeltas(open, range).values())
+    viewers.set(m.minute, (viewers.get(m.minute) ?? 0) + m.viewers);
+  return [...viewers.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([minute, n]) => ({ time: iso(minute), viewers: n }));
 }
 
 function breakdownOf(groupBy: GroupBy | undefined): RollupDimension | null {
@@ -256,6 +296,6 @@ function breakdownOf(groupBy: GroupBy | undefined): RollupDimension | null {
 function tallyOfGroup(row: GroupRow): Tally {
   const t = emptyTally();
   for (const k of STORED_SUMS) t[k] = row[k];
-  t.startup_hist = row.startup_hist;
+  addConcatenatedCounts(t.startup_hist, row.startup_hists);
   return t;
 }

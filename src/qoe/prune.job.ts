@@ -2,11 +2,11 @@ import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import type { Db } from '../db/database.ts';
 import { defineJob, jobSpec } from '../queue/jobs.ts';
 import { deleteOldLiveMinutes, deleteOldRollups, deleteOldViews } from './pruning.repo.ts';
-import { HOUR_MS } from './rollup-delta.ts';
+import { dayOf, HOUR_MS, ROLLUP_DIMENSIONS, ROLLUP_SCOPES } from './rollup-delta.ts';
 
 /**
  * Deletes what viewer analytics keeps no longer (docs/qoe.md): views and their timelines after
- * FRAMEHOUSE_QOE_VIEW_RETENTION_DAYS, hourly rollups and live minutes after
+ * FRAMEHOUSE_QOE_VIEW_RETENTION_DAYS, hourly and daily rollups and live minutes after
  * FRAMEHOUSE_QOE_ROLLUP_RETENTION_MONTHS. In small chunks, each its own statement or
  * transaction, so no lock is held for long. Hourly, one at a time across the cluster.
  */
@@ -60,11 +60,19 @@ export async function pruneQoe(
     VIEWS_PER_CHUNK,
     opts.signal,
   );
-  const rollups = await inChunks(
-    () => deleteOldRollups(db, rollupsBefore, ROWS_PER_CHUNK),
-    ROWS_PER_CHUNK,
-    opts.signal,
-  );
+  let rollups = 0;
+  for (const [granularity, before] of [
+    ['hour', rollupsBefore],
+    // A day is deleted once all of it is older than the horizon.
+    ['day', dayOf(rollupsBefore)],
+  ] as const)
+    for (const scope of ROLLUP_SCOPES)
+      for (const dimension of ROLLUP_DIMENSIONS)
+        rollups += await inChunks(
+          () => deleteOldRollups(db, granularity, { scope, dimension, before }, ROWS_PER_CHUNK),
+          ROWS_PER_CHUNK,
+          opts.signal,
+        );
   const liveMinutes = await inChunks(
     () => deleteOldLiveMinutes(db, rollupsBefore, ROWS_PER_CHUNK),
     ROWS_PER_CHUNK,

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
+import type { RollupDimension, RollupScope } from './rollup-delta.ts';
+import { type Granularity, ROLLUP_TABLE } from './rollups.repo.ts';
 
 type Executor = Kysely<Database>;
 
@@ -25,20 +27,34 @@ export function deleteOldViews(db: Executor, before: number, limit: number): Pro
   });
 }
 
-/** Deletes up to `limit` hourly rollup rows of hours before `beforeHour`; returns how many. */
-export async function deleteOldRollups(db: Executor, beforeHour: number, limit: number): Promise<number> {
+/**
+ * Deletes up to `limit` hourly or daily rollup rows of one scope and dimension from before
+ * `before`; returns how many. (Rows are stored by scope, dimension and time: per pair, the old
+ * ones are one range.)
+ */
+export async function deleteOldRollups(
+  db: Executor,
+  granularity: Granularity,
+  where: { scope: RollupScope; dimension: RollupDimension; before: number },
+  limit: number,
+): Promise<number> {
+  // Both tables have the same columns but the time's name: written once against qoe_hourly's.
+  const table = ROLLUP_TABLE[granularity] as 'qoe_hourly';
+  const time = granularity as 'hour';
   const result = await db
-    .deleteFrom('qoe_hourly')
+    .deleteFrom(table)
     .where((eb) =>
       eb(
-        eb.refTuple('hour', 'scope', 'scope_id', 'dimension', 'value'),
+        eb.refTuple('scope', 'dimension', time, 'scope_id', 'value'),
         'in',
         eb
-          .selectFrom('qoe_hourly as old')
-          .select(['old.hour', 'old.scope', 'old.scope_id', 'old.dimension', 'old.value'])
-          .where('old.hour', '<', beforeHour)
+          .selectFrom(`${table} as old`)
+          .select(['old.scope', 'old.dimension', `old.${time}`, 'old.scope_id', 'old.value'])
+          .where('old.scope', '=', where.scope)
+          .where('old.dimension', '=', where.dimension)
+          .where(`old.${time}`, '<', where.before)
           .limit(limit)
-          .$asTuple('hour', 'scope', 'scope_id', 'dimension', 'value'),
+          .$asTuple('scope', 'dimension', time, 'scope_id', 'value'),
       ),
     )
     .executeTakeFirst();

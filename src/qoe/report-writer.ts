@@ -1,6 +1,4 @@
-import type { Transaction } from 'kysely';
 import type { Db } from '../db/database.ts';
-import type { Database } from '../db/schema.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import type { ClientClass } from './client-class.ts';
@@ -14,7 +12,7 @@ import {
   summarise,
   type ViewState,
 } from './view-reducer.ts';
-import { type OpenViewRow, type ViewEvent, viewsRepo } from './views.repo.ts';
+import { type Executor, type OpenViewRow, type ViewEvent, viewsRepo } from './views.repo.ts';
 
 /** Who watches: what a view keeps of the client (computed before the transaction). */
 export interface ViewClient extends ClientClass {
@@ -117,6 +115,10 @@ export class ReportWriter {
     if (this.#running) return;
     this.#running = (async () => {
       while (this.#queue.length > 0) {
+        // Once round the event loop first (setImmediate: no timer, no fixed wait): the requests
+        // read in the same turn join this flush. SQLite answers within microtasks, so without it
+        // a flush would never yield, and each request would be a transaction of its own.
+        await new Promise((resolve) => setImmediate(resolve));
         const taken = this.#queue;
         this.#queue = [];
         await this.#flush(taken);
@@ -168,7 +170,7 @@ export class ReportWriter {
   }
 
   /** Writes the views of `groups` (sorted by sid) in `trx`; returns what became of each request's reports. */
-  async #writeViews(trx: Transaction<Database>, groups: readonly ViewGroup[]): Promise<Tally> {
+  async #writeViews(trx: Executor, groups: readonly ViewGroup[]): Promise<Tally> {
     const tally: Tally = new Map();
     const count = (owner: Waiting, field: keyof WriteResult, n = 1) => {
       const result = tally.get(owner) ?? emptyResult();
@@ -246,7 +248,7 @@ export class ReportWriter {
    * Makes the view of a session not seen before, with its first reports applied. Its clock offset
    * is the first request's: the server's time then minus the newest `ts` that request carried.
    */
-  async #makeView(trx: Transaction<Database>, group: ViewGroup) {
+  async #makeView(trx: Executor, group: ViewGroup) {
     const first = (group.items[0] as ViewGroup['items'][number]).batch;
     const seen = new Set<string>();
     const items: ViewGroup['items'] = [];

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { qoeViewRow, type ViewFixture } from '../../test/helpers/qoe-views.ts';
 import {
+  dailyDeltas,
   liveMinuteDeltas,
   playedRenditions,
   type RollupView,
@@ -53,7 +54,7 @@ describe('rollup deltas (docs/qoe.md rollups)', () => {
       'asset/asset1/rendition/720p',
       'asset/asset1/total/',
     ]);
-    for (const { key } of deltas.values()) assert.equal(key.hour, T0, 'the hour the view started in');
+    for (const { key } of deltas.values()) assert.equal(key.bucket, T0, 'the hour the view started in');
   });
 
   test('total: the view’s sums and histograms', () => {
@@ -137,11 +138,11 @@ describe('rollup deltas (docs/qoe.md rollups)', () => {
     const deltas = rollupDeltas([a, b, c]);
     const fr = [...deltas.values()].filter((d) => d.key.scope === 'asset' && d.key.value === 'FR');
     assert.equal(fr.length, 2);
-    const first = fr.find((d) => d.key.hour === T0)?.tally;
+    const first = fr.find((d) => d.key.bucket === T0)?.tally;
     assert.equal(first?.views, 2);
     assert.equal(first?.startup_ms_sum, 2_400);
     assert.deepEqual(first?.startup_hist, [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
-    assert.equal(fr.find((d) => d.key.hour === T0 + HOUR)?.tally.views, 1);
+    assert.equal(fr.find((d) => d.key.bucket === T0 + HOUR)?.tally.views, 1);
   });
 
   test('an open view counts, as open; a failed view that never started has a score of 0 and no startup', () => {
@@ -206,6 +207,35 @@ describe('rollup deltas (docs/qoe.md rollups)', () => {
       renditions: [{ name: null, kbps: 1234.4, playingMs: 5 }],
     });
     assert.ok(keysOf(rollupDeltas([v])).includes('all//rendition/1234 kbps'));
+  });
+
+  test('daily deltas: the hourly ones added up per UTC day', () => {
+    const DAY = 24 * HOUR;
+    const day = Math.floor(T0 / DAY) * DAY;
+    const early = view({ startedAt: day + HOUR, closedAt: day + 2 * HOUR, startupMs: 300, country: 'JP' });
+    const late = view({
+      startedAt: day + 23 * HOUR + 59 * 60_000,
+      closedAt: day + DAY,
+      startupMs: 2_000,
+      country: 'JP',
+    });
+    const next = view({ startedAt: day + DAY, closedAt: day + DAY + HOUR, startupMs: 9_000, country: 'JP' });
+    const hourly = rollupDeltas([early, late, next]);
+    const daily = dailyDeltas(hourly.values());
+    const jp = [...daily.values()].filter((d) => d.key.scope === 'all' && d.key.value === 'JP');
+    assert.deepEqual(
+      jp.map((d) => [d.key.bucket - day, d.tally.views, d.tally.startup_ms_sum]),
+      [
+        [0, 2, 2_300],
+        [DAY, 1, 9_000],
+      ],
+    );
+    assert.deepEqual(jp[0]?.tally.startup_hist, [0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+    // The hourly deltas are left as they were.
+    const h = [...hourly.values()].find(
+      (d) => d.key.scope === 'all' && d.key.value === 'JP' && d.key.bucket === day + HOUR,
+    );
+    assert.equal(h?.tally.views, 1);
   });
 
   test('live minutes: every minute from start to last report, once per view', () => {

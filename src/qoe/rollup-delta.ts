@@ -9,9 +9,18 @@ import { addValue, emptyCounts, mergeCounts, REBUFFER_PERCENTAGE, SCORE, STARTUP
 
 export type RollupScope = QoeHourlyTable['scope'];
 export type RollupDimension = QoeHourlyTable['dimension'];
-export const BREAKDOWN_DIMENSIONS = ['rendition', 'device', 'os', 'browser', 'country'] as const;
+export const ROLLUP_SCOPES: readonly RollupScope[] = ['all', 'asset', 'live'];
+export const ROLLUP_DIMENSIONS: readonly RollupDimension[] = [
+  'total',
+  'rendition',
+  'device',
+  'os',
+  'browser',
+  'country',
+];
 
 export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
 export const MINUTE_MS = 60_000;
 
 /** The columns of a view the rollups read. */
@@ -85,8 +94,8 @@ export type Tally = Record<StoredSum, number> & {
 };
 
 export interface RollupKey {
-  /** Epoch ms of the hour the views started in. */
-  hour: number;
+  /** Epoch ms of the hour (hourly rollups) or the UTC day (daily rollups) the views started in. */
+  bucket: number;
   scope: RollupScope;
   /** '' for `all`. */
   scope_id: string;
@@ -111,18 +120,63 @@ export interface PlayedRendition {
   upscaled_ms: number;
 }
 
+/** A tally of nothing. (A literal, so every tally has the same shape: adding them is hot.) */
 export function emptyTally(): Tally {
-  const tally = { open_views: 0 } as Tally;
-  for (const k of STORED_SUMS) tally[k] = 0;
-  tally.startup_hist = emptyCounts(STARTUP_MS);
-  tally.score_hist = emptyCounts(SCORE);
-  tally.rebuffer_hist = emptyCounts(REBUFFER_PERCENTAGE);
-  return tally;
+  return {
+    views: 0,
+    started_views: 0,
+    failed: 0,
+    exits_before_start: 0,
+    startup_ms_sum: 0,
+    watch_ms: 0,
+    playing_ms: 0,
+    rebuffer_count: 0,
+    rebuffer_ms: 0,
+    rebuffered_views: 0,
+    switches: 0,
+    bitrate_ms: 0,
+    upscaled_ms: 0,
+    dropped_frames: 0,
+    scored_views: 0,
+    score_sum: 0,
+    success_score_sum: 0,
+    startup_score_sum: 0,
+    smoothness_score_sum: 0,
+    quality_score_sum: 0,
+    open_views: 0,
+    startup_hist: emptyCounts(STARTUP_MS),
+    score_hist: emptyCounts(SCORE),
+    rebuffer_hist: emptyCounts(REBUFFER_PERCENTAGE),
+  };
+}
+
+/** A copy that shares nothing with `t`. */
+export function cloneTally(t: Tally): Tally {
+  return addTally(emptyTally(), t);
 }
 
 /** Adds `from` into `into` (in place); returns `into`. */
 export function addTally(into: Tally, from: Tally): Tally {
-  for (const k of STORED_SUMS) into[k] += from[k];
+  into.views += from.views;
+  into.started_views += from.started_views;
+  into.failed += from.failed;
+  into.exits_before_start += from.exits_before_start;
+  into.startup_ms_sum += from.startup_ms_sum;
+  into.watch_ms += from.watch_ms;
+  into.playing_ms += from.playing_ms;
+  into.rebuffer_count += from.rebuffer_count;
+  into.rebuffer_ms += from.rebuffer_ms;
+  into.rebuffered_views += from.rebuffered_views;
+  into.switches += from.switches;
+  into.bitrate_ms += from.bitrate_ms;
+  into.upscaled_ms += from.upscaled_ms;
+  into.dropped_frames += from.dropped_frames;
+  into.scored_views += from.scored_views;
+  into.score_sum += from.score_sum;
+  into.success_score_sum += from.success_score_sum;
+  into.startup_score_sum += from.startup_score_sum;
+  into.smoothness_score_sum += from.smoothness_score_sum;
+  into.quality_score_sum += from.quality_score_sum;
   into.open_views += from.open_views;
   mergeCounts(into.startup_hist, from.startup_hist);
   mergeCounts(into.score_hist, from.score_hist);
@@ -131,11 +185,12 @@ export function addTally(into: Tally, from: Tally): Tally {
 }
 
 export const hourOf = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS;
+export const dayOf = (ms: number): number => Math.floor(ms / DAY_MS) * DAY_MS;
 export const minuteOf = (ms: number): number => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 
 /** A key as one string, for maps. */
 export function keyString(k: RollupKey): string {
-  return `${k.hour}\u001f${k.scope}\u001f${k.scope_id}\u001f${k.dimension}\u001f${k.value}`;
+  return `${k.bucket}\u001f${k.scope}\u001f${k.scope_id}\u001f${k.dimension}\u001f${k.value}`;
 }
 
 /** The renditions JSON of a view; entries that are not objects, or that played nothing, are left out. */
@@ -215,9 +270,7 @@ export function viewTally(v: RollupView): Tally {
  * failure, exit, switches, dropped frames, scores) whole, not split.
  */
 export function renditionTally(whole: Tally, r: PlayedRendition): Tally {
-  const t = { ...whole } as Tally;
-  t.startup_hist = [...whole.startup_hist];
-  t.score_hist = [...whole.score_hist];
+  const t = cloneTally(whole);
   t.watch_ms = r.playing_ms + r.rebuffer_ms;
   t.playing_ms = r.playing_ms;
   t.rebuffer_count = r.rebuffer_count;
@@ -243,16 +296,17 @@ export function scopesOf(v: Pick<RollupView, 'asset_id' | 'live_stream_id'>): [R
 export type RollupFilter = (scope: RollupScope, scopeId: string, dimension: RollupDimension) => boolean;
 
 /**
- * The rollup deltas of views, keyed by (hour, scope, scope_id, dimension, value): each view once
- * per scope in `total` and in each breakdown dimension, and once per rendition it played.
+ * The hourly rollup deltas of views, keyed by (hour, scope, scope_id, dimension, value): each
+ * view once per scope in `total` and in each breakdown dimension, and once per rendition it played.
  */
 export function rollupDeltas(views: Iterable<RollupView>, only?: RollupFilter): Map<string, RollupDelta> {
   const out = new Map<string, RollupDelta>();
-  const add = (key: RollupKey, tally: Tally) => {
+  /** `owned`: the tally is a fresh object, kept as it is rather than copied. */
+  const add = (key: RollupKey, tally: Tally, owned = false) => {
     const k = keyString(key);
     const existing = out.get(k);
     if (existing) addTally(existing.tally, tally);
-    else out.set(k, { key, tally: cloneTally(tally) });
+    else out.set(k, { key, tally: owned ? tally : cloneTally(tally) });
   };
   for (const v of views) {
     const whole = viewTally(v);
@@ -261,7 +315,7 @@ export function rollupDeltas(views: Iterable<RollupView>, only?: RollupFilter): 
     for (const [scope, scope_id] of scopesOf(v)) {
       const at = (dimension: RollupDimension, value: string) => {
         if (!only || only(scope, scope_id, dimension))
-          add({ hour, scope, scope_id, dimension, value }, whole);
+          add({ bucket: hour, scope, scope_id, dimension, value }, whole);
       };
       at('total', '');
       at('device', v.device_type);
@@ -272,21 +326,29 @@ export function rollupDeltas(views: Iterable<RollupView>, only?: RollupFilter): 
       played ??= playedRenditions(v.renditions);
       for (const r of played)
         add(
-          { hour, scope, scope_id, dimension: 'rendition', value: renditionValue(r) },
+          { bucket: hour, scope, scope_id, dimension: 'rendition', value: renditionValue(r) },
           renditionTally(whole, r),
+          true,
         );
     }
   }
   return out;
 }
 
-function cloneTally(t: Tally): Tally {
-  return {
-    ...t,
-    startup_hist: [...t.startup_hist],
-    score_hist: [...t.score_hist],
-    rebuffer_hist: [...t.rebuffer_hist],
-  };
+/**
+ * Hourly deltas folded into daily ones (UTC days): the daily rollups are the hourly ones added
+ * up, so the overview reads a day as one row instead of 24.
+ */
+export function dailyDeltas(hourly: Iterable<RollupDelta>): Map<string, RollupDelta> {
+  const out = new Map<string, RollupDelta>();
+  for (const { key, tally } of hourly) {
+    const daily = { ...key, bucket: dayOf(key.bucket) };
+    const k = keyString(daily);
+    const existing = out.get(k);
+    if (existing) addTally(existing.tally, tally);
+    else out.set(k, { key: daily, tally: cloneTally(tally) });
+  }
+  return out;
 }
 
 /** Live concurrency: each minute from a live view's start to its last report, +1 per view. */

@@ -65,13 +65,12 @@ export function listViews(
   if (filter.liveStreamId !== undefined) q = q.where('live_stream_id', '=', filter.liveStreamId);
   if (filter.from !== undefined) q = q.where('started_at', '>=', filter.from);
   if (filter.to !== undefined) q = q.where('started_at', '<', filter.to);
+  // Written as a range on started_at and a filter, not an OR of two ranges, so the database reads
+  // the index in order from the cursor on: the OR made SQLite sort every older view first.
   if (after)
-    q = q.where((eb) =>
-      eb.or([
-        eb('started_at', '<', after.startedAt),
-        eb.and([eb('started_at', '=', after.startedAt), eb('id', '<', after.id)]),
-      ]),
-    );
+    q = q
+      .where('started_at', '<=', after.startedAt)
+      .where((eb) => eb.or([eb('started_at', '<', after.startedAt), eb('id', '<', after.id)]));
   return q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
 }
 

@@ -1,10 +1,11 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
+import { dialectOf } from '../dialect-helpers.ts';
 
 // Viewer analytics (src/qoe/, docs/qoe.md). Players report (CMCD v2 event mode and a JSON
 // beacon); each report updates its view (`qoe_views`, one row per player session `sid`) and
 // lands in the view's timeline (`qoe_view_events`). A job closes a view 30 min after its last
-// report and adds it to the hourly rollups (`qoe_hourly`) and, for live streams, to the
-// per-minute concurrency (`qoe_live_minutes`). Views and timelines are kept 30 days, rollups
+// report and adds it to the hourly and daily rollups (`qoe_hourly`, `qoe_daily`) and, for live
+// streams, to the per-minute concurrency (`qoe_live_minutes`). Views and timelines are kept 30 days, rollups
 // 13 months. Times are epoch milliseconds (bigint) on the server's clock: the reports' own
 // `ts` only measure durations within a view, so a phone whose clock is wrong still counts.
 // Nothing personal is stored: the address becomes a country, the User-Agent a device class.
@@ -87,10 +88,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('qoe_view_events_pk', ['view_id', 'ts', 'sn', 'event'])
     .execute();
 
+  // Closed views added up per hour of their start, and the same per UTC day (overviews longer
+  // than 72 h read days: a row per asset and day instead of 24).
+  await createRollupTable(db, 'qoe_hourly', 'hour');
+  await createRollupTable(db, 'qoe_daily', 'day');
+
   await db.schema
-    .createTable('qoe_hourly')
-    // Epoch ms of the hour the views started in.
-    .addColumn('hour', 'bigint', (c) => c.notNull())
+    .createTable('qoe_live_minutes')
+    .addColumn('live_stream_id', 'text', (c) => c.notNull())
+    .addColumn('minute', 'bigint', (c) => c.notNull())
+    .addColumn('viewers', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint('qoe_live_minutes_pk', ['live_stream_id', 'minute'])
+    .execute();
+}
+
+async function createRollupTable(db: Kysely<unknown>, name: string, time: string): Promise<void> {
+  let table = db.schema
+    .createTable(name)
+    // Epoch ms of the hour (qoe_hourly) or UTC day (qoe_daily) the views started in.
+    .addColumn(time, 'bigint', (c) => c.notNull())
     // 'all' (scope_id ''), 'asset' or 'live' (scope_id: the asset or live stream id).
     .addColumn('scope', 'text', (c) => c.notNull())
     .addColumn('scope_id', 'text', (c) => c.notNull())
@@ -122,19 +138,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('startup_hist', 'text', (c) => c.notNull())
     .addColumn('score_hist', 'text', (c) => c.notNull())
     .addColumn('rebuffer_hist', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('qoe_hourly_pk', ['hour', 'scope', 'scope_id', 'dimension', 'value'])
-    .execute();
+    // In the order of the reads across assets and live streams (scope, dimension, time): on
+    // SQLite a WITHOUT ROWID table, so such a read is one contiguous range, not a row lookup per
+    // index entry. Reads of one scope (all, an asset, a stream) go through the index.
+    .addPrimaryKeyConstraint(`${name}_pk`, ['scope', 'dimension', time, 'scope_id', 'value']);
+  if (dialectOf(db) === 'sqlite') table = table.modifyEnd(sql`without rowid`);
+  await table.execute();
   await db.schema
-    .createIndex('qoe_hourly_scope_idx')
-    .on('qoe_hourly')
-    .columns(['scope', 'dimension', 'scope_id', 'hour'])
-    .execute();
-
-  await db.schema
-    .createTable('qoe_live_minutes')
-    .addColumn('live_stream_id', 'text', (c) => c.notNull())
-    .addColumn('minute', 'bigint', (c) => c.notNull())
-    .addColumn('viewers', 'integer', (c) => c.notNull())
-    .addPrimaryKeyConstraint('qoe_live_minutes_pk', ['live_stream_id', 'minute'])
+    .createIndex(`${name}_scope_idx`)
+    .on(name)
+    .columns(['scope_id', 'dimension', time])
     .execute();
 }
