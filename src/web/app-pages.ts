@@ -10,6 +10,8 @@ export const APP_PAGES = [
   '/streams',
   '/streams/:id',
   '/live/:playbackId',
+  '/analytics',
+  '/analytics/views/:id',
   '/admin',
   '/admin/:tab',
   '/settings',

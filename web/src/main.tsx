@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Link, Route, Switch, useLocation } from 'wouter-preact';
 import { AdminPage } from './admin/admin-page.tsx';
+import { AnalyticsPage, ViewPage } from './analytics/lazy.tsx';
 import { api } from './api.ts';
 import { AssetPage } from './pages/asset.tsx';
 import { EmbedPage } from './pages/embed.tsx';
@@ -72,6 +73,7 @@ function Shell() {
             <Link href="/">Library</Link>
             <Link href="/upload">Upload</Link>
             <Link href="/streams">Live</Link>
+            <Link href="/analytics">Analytics</Link>
             {isAdmin(session) && <Link href="/admin">Admin</Link>}
             <Link href="/settings">Settings</Link>
           </nav>
@@ -97,6 +99,8 @@ function Shell() {
           <Route path="/assets/:id">{(p) => <AssetPage id={p.id} />}</Route>
           <Route path="/streams" component={StreamsPage} />
           <Route path="/streams/:id">{(p) => <StreamPage id={p.id} />}</Route>
+          <Route path="/analytics">{() => <AnalyticsPage />}</Route>
+          <Route path="/analytics/views/:id">{(p) => <ViewPage id={p.id} />}</Route>
           <Route path="/sign-in" component={SignInPage} />
           <Route path="/settings" component={SettingsPage} />
           <Route path="/admin/:tab?">{(p) => <AdminPage tab={p.tab ?? 'queues'} />}</Route>

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
+import { AssetQoePanel } from '../analytics/asset-qoe-panel.tsx';
 import { type Asset, api, formatBytes, formatDuration } from '../api.ts';
 import { CopyField } from '../copy-field.tsx';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
@@ -108,6 +109,7 @@ export function AssetPage({ id }: { id: string }) {
       {asset.status === 'ready' && asset.renditions.some((r) => r.status !== 'ready') && (
         <Progress asset={asset} />
       )}
+      {asset.status === 'ready' && asset.kind !== 'image' && <AssetQoePanel assetId={asset.id} />}
       {canEdit(session) && <Edit asset={asset} onSaved={setAsset} onDeleted={() => navigate('/')} />}
       {asset.status === 'ready' && playback && (
         <Share asset={asset} playbackId={playback.id} signed={signed} />

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { linkTokenSource } from '../player/link-tokens.ts';
 import { LivePlayer } from '../player/live-player.tsx';
+import { StatisticsToggle } from '../player/statistics-toggle.tsx';
 import { ChatPanel } from '../room/chat-panel.tsx';
 import { Countdown } from '../room/countdown.tsx';
 import { ProductCard } from '../room/product-card.tsx';
@@ -61,6 +62,7 @@ export function LiveViewerPage({ playbackId, embedded = false }: { playbackId: s
             {Math.max(1, room.viewers).toLocaleString()} watching
           </span>
         )}
+        <StatisticsToggle />
       </header>
       <div class="live-layout">
         <div class="live-main">

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
+import { ConcurrencyPanel } from '../analytics/lazy.tsx';
 import { api } from '../api.ts';
 import { CopyField } from '../copy-field.tsx';
 import { LIVE_STREAM_EVENTS, useLiveEvents } from '../live.ts';
@@ -89,6 +90,7 @@ export function StreamPage({ id }: { id: string }) {
         <OwnerPlayer stream={stream} hls={stream.playback.hls} playbackId={playbackId} />
       )}
       {stream.current && <StreamHealth stream={stream} />}
+      <ConcurrencyPanel liveStreamId={stream.id} />
       {editable && playbackId && <LazyHostRoom stream={stream} />}
       <Ingest stream={stream} />
       {playbackId && (

@@ -2,6 +2,7 @@ import type Hls from 'hls.js';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LiveStatus } from '../streams/live-stream.ts';
+import { playbackIdOf, startQoe } from './qoe-reporting.ts';
 import type { TokenSource } from './token-source.ts';
 
 export interface LivePlayerProps {
@@ -40,6 +41,7 @@ const TICK_MS = 500;
  * seconds. Waits for a broadcast to start and says when it has ended.
  */
 export function LivePlayer(props: LivePlayerProps) {
+  const rootRef = useRef<HTMLElement>(null);
   const videoRef = useRef<HTMLVideoElement>(null);
   const hlsRef = useRef<Hls | null>(null);
   const [phase, setPhase] = useState<Phase>(props.status ? startPhase(props.status) : 'loading');
@@ -94,9 +96,12 @@ export function LivePlayer(props: LivePlayerProps) {
     if (source === null || !video) return;
     let disposed = false;
     let wasLive = false;
+    // Each load of the stream (a new broadcast) is a view of its own (docs/qoe.md).
+    const session = rootRef.current ? startQoe(playbackIdOf(props.hls), rootRef.current, () => video) : null;
     void import('hls.js').then(({ default: HlsJs }) => {
       if (disposed) return;
       if (!HlsJs.isSupported()) {
+        session?.stop(true); // native HLS: no CMCD reports, so no view
         // Safari on iPhone: native (LL-)HLS.
         if (video.canPlayType('application/vnd.apple.mpegurl')) {
           video.src = withToken(props.hls);
@@ -108,6 +113,7 @@ export function LivePlayer(props: LivePlayerProps) {
         }
         return;
       }
+      const cmcd = session?.cmcd(() => !disposed);
       const hls = new HlsJs({
         lowLatencyMode: props.lowLatency,
         // Near the edge, a slightly faster rate closes a gap left by a stall (hls.js leaves
@@ -129,6 +135,7 @@ export function LivePlayer(props: LivePlayerProps) {
         ...(props.tokens
           ? { xhrSetup: (xhr: XMLHttpRequest, url: string) => xhr.open('GET', withToken(url), true) }
           : {}),
+        ...(cmcd ? { cmcd } : {}),
       });
       hlsRef.current = hls;
       hls.on(HlsJs.Events.MANIFEST_PARSED, () => {
@@ -169,6 +176,7 @@ export function LivePlayer(props: LivePlayerProps) {
     });
     return () => {
       disposed = true;
+      session?.stop();
       hlsRef.current?.destroy();
       hlsRef.current = null;
     };
@@ -220,6 +228,7 @@ export function LivePlayer(props: LivePlayerProps) {
   const live = phase === 'playing' && atEdge;
   return (
     <section
+      ref={rootRef}
       class="player live-player"
       aria-label={`Live player: ${props.title}`}
       data-phase={phase}

@@ -3,6 +3,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDuration } from '../api.ts';
 import { handoff } from './handoff.ts';
 import { LADDER_DATA_ID, watchLadder } from './ladder-watch.ts';
+import { playbackIdOf, type QoeSession, startQoe } from './qoe-reporting.ts';
+import { StatisticsToggle } from './statistics-toggle.tsx';
 import { parseStoryboard, type Tile, tileAt } from './storyboard.ts';
 import type { TokenSource } from './token-source.ts';
 import type { VrView } from './vr-view.ts';
@@ -60,6 +62,7 @@ export function Player(props: PlayerProps) {
   const withToken = (url: string) => (props.tokens ? props.tokens.apply(url) : url);
   const streamReady = useRef(false);
   const playRequested = useRef(false);
+  const qoe = useRef<QoeSession | null>(null);
   const elementAt = (i: number) => (i === 0 ? videoA : videoB).current;
   const video = () => elementAt(activeRef.current);
 
@@ -75,11 +78,16 @@ export function Player(props: PlayerProps) {
     let standby: Hls | null = null;
     const watching = new AbortController();
     setDuration(0);
+    // The view's reports (docs/qoe.md): one session across the elements and hls.js instances.
+    const session = root.current ? startQoe(playbackIdOf(props.hls), root.current, video) : null;
+    qoe.current = session;
     void import('hls.js').then(({ default: HlsJs }) => {
       if (disposed) return;
       const src = withToken(props.hls);
       if (!HlsJs.isSupported()) {
-        // Safari on iPhone: native HLS (a renewal reaches it only at the next load).
+        // Safari on iPhone: native HLS (a renewal reaches it only at the next load), without
+        // CMCD reports: a view of beacons alone would say nothing true, so none at all.
+        session?.stop(true);
         if (first.canPlayType('application/vnd.apple.mpegurl')) {
           first.src = src;
           streamReady.current = true;
@@ -99,8 +107,11 @@ export function Player(props: PlayerProps) {
             .sort((a, b) => b.height - a.height),
         );
       const create = (media: HTMLVideoElement, from?: { position: number; estimate: number }) => {
-        const hls = new HlsJs({
+        // Reports while this hls.js is the one shown (a stream preparing out of sight is not).
+        const cmcd = session?.cmcd(() => hls === hlsRef.current);
+        const hls: Hls = new HlsJs({
           capLevelToPlayerSize: true,
+          ...(cmcd ? { cmcd } : {}),
           // A stream taking over from another: where it plays on, and the bandwidth already measured.
           ...(from ? { startPosition: from.position, abrEwmaDefaultEstimate: from.estimate } : {}),
           // Every request takes the current token: a renewal applies from the next request on.
@@ -225,6 +236,8 @@ export function Player(props: PlayerProps) {
     });
     return () => {
       disposed = true;
+      session?.stop();
+      qoe.current = null;
       watching.abort();
       standby?.destroy();
       hlsRef.current?.destroy();
@@ -273,6 +286,9 @@ export function Player(props: PlayerProps) {
     const v = video();
     if (!v) return;
     // Pressed before the stream is attached: play as soon as it is (play() would fail now).
+    // The viewer's press is the play request (the `play` event comes a task later, or, before
+    // the stream is attached, once it is).
+    if (v.paused) qoe.current?.playRequested();
     if (!streamReady.current && !v.src) {
       playRequested.current = !playRequested.current;
       return;
@@ -493,6 +509,7 @@ export function Player(props: PlayerProps) {
             )}
           </>
         )}
+        <StatisticsToggle />
         <button type="button" onClick={fullscreen} aria-label="Fullscreen (f)">
           <Icon name="fullscreen" />
         </button>
