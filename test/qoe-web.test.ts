@@ -257,6 +257,8 @@ describe('viewer analytics in Chromium', { skip: !chromiumAvailable() }, () => {
       (await devices.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key')))).sort(),
       ['desktop', 'mobile'],
     );
+    // Within one video, groups that span videos are not offered (the API refuses them).
+    assert.equal(await page.getByLabel('By').locator('option[value=asset]').count(), 0);
     await page.getByLabel('By').selectOption('rendition');
     await page.locator('table.breakdown[data-group-by=rendition] tbody tr').first().waitFor();
     const rows = page.locator('.views-list tbody tr');
@@ -272,6 +274,11 @@ describe('viewer analytics in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.locator('.views-list tbody tr').nth(1).waitFor();
     await page.locator('.score-chart canvas').waitFor();
     await picture(page, 'qoe-analytics.png');
+    await page.getByLabel('By').selectOption('asset');
+    const byAsset = page.locator('table.breakdown[data-group-by=asset] tbody tr');
+    await byAsset.first().waitFor();
+    assert.equal(await byAsset.first().getAttribute('data-key'), asset.id);
+    assert.equal(await byAsset.first().getByRole('link').textContent(), 'Harbour at dusk');
 
     await page.locator(`.views-list tr[data-view-id="${viewId}"] a`).click();
     await page.waitForURL(`**/analytics/views/${viewId}`);

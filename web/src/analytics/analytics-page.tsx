@@ -157,7 +157,7 @@ export function AnalyticsPage() {
               <ConcurrencyChart points={o.concurrency} from={o.from} to={o.to} />
             </section>
           )}
-          <Breakdown query={query} names={names} />
+          <Breakdown query={query} names={names} filtered={Boolean(assetId || liveStreamId)} />
           {!assetId && !liveStreamId && o.worst_assets && o.worst_assets.length > 0 && (
             <WorstAssets rows={o.worst_assets} range={range} />
           )}
@@ -318,8 +318,12 @@ function StartupHistogram({ histogram }: { histogram: Histogram }) {
   );
 }
 
-function Breakdown({ query, names }: { query: string; names: ContentNames }) {
-  const [groupBy, setGroupBy] = useState<GroupBy>('device');
+/** Groups that span videos and streams: not offered within one of them (the API refuses them). */
+const ACROSS_CONTENT: GroupBy[] = ['asset', 'live_stream'];
+
+function Breakdown({ query, names, filtered }: { query: string; names: ContentNames; filtered: boolean }) {
+  const [chosen, setGroupBy] = useState<GroupBy>('device');
+  const groupBy = filtered && ACROSS_CONTENT.includes(chosen) ? 'device' : chosen;
   const { data, error } = useData<Overview>(`/v1/qoe/overview?${query}&group_by=${groupBy}`);
   const groups = data?.groups ?? [];
   const most = Math.max(1, ...groups.map((g) => g.views));
@@ -336,11 +340,13 @@ function Breakdown({ query, names }: { query: string; names: ContentNames }) {
         <label class="inline">
           By
           <select value={groupBy} onChange={(e) => setGroupBy(e.currentTarget.value as GroupBy)}>
-            {Object.entries(GROUPS).map(([k, l]) => (
-              <option key={k} value={k}>
-                {l}
-              </option>
-            ))}
+            {Object.entries(GROUPS)
+              .filter(([k]) => !filtered || !ACROSS_CONTENT.includes(k as GroupBy))
+              .map(([k, l]) => (
+                <option key={k} value={k}>
+                  {l}
+                </option>
+              ))}
           </select>
         </label>
       </div>
