@@ -96,3 +96,7 @@ test(`at most ${MAX_CMCD_LINES} reports a body`, async () => {
   const over = await refusal([...lines, line({ e: 't', sn: 999 })].join('\n'));
   assert.equal(over.line, MAX_CMCD_LINES + 1);
 });
+
+test('numbers no player measures are refused, so no sum becomes infinite', async () => {
+  assert.match((await refusal(line({ e: 'bc', br: [1e12] }))).reason, /`br` is out of range/);
+});

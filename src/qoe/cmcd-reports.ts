@@ -129,6 +129,9 @@ function firstNumber(
   for (const item of items) {
     const n = typeof item === 'number' ? item : (item as { value?: unknown } | null)?.value;
     if (typeof n !== 'number' || !Number.isFinite(n)) throw fail(`\`${key}\` is not a number`);
+    // Bitrates, buffer lengths and delays beyond 10^9 (kbps or ms) are nothing a player measures:
+    // refused, so one report cannot make a sum infinite.
+    if (Math.abs(n) > 1e9) throw fail(`\`${key}\` is out of range`);
     // A token parameter decodes as a Symbol.
     const ot = (item as { params?: { ot?: unknown } } | null)?.params?.ot;
     numbers.push({ n, ot: typeof ot === 'symbol' ? ot.description : ot });

@@ -57,6 +57,14 @@ interface ViewGroup {
 /** Tally per request, kept apart until the transaction that wrote it commits. */
 type Tally = Map<Waiting, WriteResult>;
 
+/**
+ * Reports one view keeps: hls.js sends one every 10 s and a few per state change, so this is
+ * about two days of playback; beyond it a view's reports are dropped (counted as late).
+ */
+export const MAX_REPORTS_PER_VIEW = 20_000;
+
+const isFull = (state: string) => (JSON.parse(state) as ViewState).reports >= MAX_REPORTS_PER_VIEW;
+
 /** Seconds a client is told to wait when the database failed (Retry-After). */
 const RETRY_AFTER_SECONDS = 5;
 
@@ -206,7 +214,9 @@ export class ReportWriter {
         row = (await viewsRepo.lockBySid(trx, [group.sid]))[0];
         if (!row) throw new Error(`view of session ${group.sid} neither made nor found`);
       }
-      if (row.closed_at !== null) {
+      // A closed view is counted already; a full one has all a view may keep (its timeline is
+      // replayed whole when a report comes out of order, so it must stay bounded).
+      if (row.closed_at !== null || isFull(row.state)) {
         for (const item of group.items) count(item.owner, 'late');
         continue;
       }

@@ -7,6 +7,7 @@ import {
   applyReports,
   compareReports,
   type LadderRung,
+  MAX_SLICE_MS,
   needsReplay,
   newViewState,
   summarise,
@@ -422,4 +423,28 @@ describe('view reducer: beacons, msd, order', () => {
       [['1234k', 1000]],
     );
   });
+});
+
+test('a gap between two reports adds at most MAX_SLICE_MS: a slept device or a hostile pair of reports', () => {
+  const at = (ts: number, event: string, state: ViewReport['state']): ViewReport => ({
+    ts,
+    sn: 0,
+    event,
+    state,
+    data: {},
+  });
+  const reports = [at(T0, 'ps', 's'), at(T0 + 1000, 'ps', 'p'), at(T0 + 48 * 3600_000, 't', 'p')];
+  const v = summarise(applyReports(newViewState(0), reports, LADDER), { closed: true });
+  assert.equal(v.playing_ms, MAX_SLICE_MS);
+  assert.equal(v.watch_ms, 1000 + MAX_SLICE_MS);
+});
+
+test('bitrates of content with no known ladder: at most 16 renditions, the rest "other"', () => {
+  const reports: ViewReport[] = [{ ts: T0, sn: 0, event: 'ps', state: 'p', data: {} }];
+  for (let i = 1; i <= 40; i++)
+    reports.push({ ts: T0 + i * 100, sn: i, event: 'bc', state: null, data: { br: 100 + i } });
+  const state = applyReports(newViewState(0), reports, []);
+  const names = Object.keys(state.renditions);
+  assert.equal(names.length, 17);
+  assert.ok(names.includes('other'));
 });

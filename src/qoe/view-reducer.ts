@@ -102,6 +102,14 @@ export interface ViewSummary {
 export const UPSCALE_THRESHOLD = 1.05;
 /** The startup column is an integer: a longer `msd` than this is kept as this. */
 const MAX_STARTUP_MS = 2_147_483_647;
+/**
+ * The most one span between two reports may add (3× CMCD's default 30 s interval; hls.js reports
+ * every 10 s). A device that slept, or a hostile pair of reports 48 h apart, would otherwise add
+ * the whole gap as watching.
+ */
+export const MAX_SLICE_MS = 90_000;
+/** Renditions a view keeps apart; bitrates beyond them (content with no known ladder) share "other". */
+const MAX_RENDITIONS = 16;
 
 const WATCHING: ReadonlySet<PlayState> = new Set(['s', 'p', 'r', 'k']);
 const STREAM_TYPES: Record<CmcdStreamType, ViewState['streamType']> = { v: 'vod', l: 'live', ll: 'll' };
@@ -168,7 +176,7 @@ export function applyReports(
 }
 
 function apply(s: ViewState, r: ViewReport, ladder: readonly LadderRung[]): void {
-  if (s.lastTs !== null && r.ts > s.lastTs) accrue(s, r.ts - s.lastTs);
+  if (s.lastTs !== null && r.ts > s.lastTs) accrue(s, Math.min(r.ts - s.lastTs, MAX_SLICE_MS));
   s.lastTs = s.lastTs === null ? r.ts : Math.max(s.lastTs, r.ts);
   s.lastSn = r.sn;
   s.firstTs = s.firstTs === null ? r.ts : Math.min(s.firstTs, r.ts);
@@ -242,8 +250,11 @@ function tallyFor(s: ViewState, ladder: readonly LadderRung[], brKbps: number): 
       rung = candidate;
   }
   // Content whose ladder is not known (yet): the bitrate names the rendition.
-  const name = rung?.name ?? `${Math.round(brKbps)}k`;
-  s.renditions[name] ??= {
+  let name = rung?.name ?? `${Math.round(brKbps)}k`;
+  if (!(name in s.renditions) && Object.keys(s.renditions).length >= MAX_RENDITIONS) name = 'other';
+  const known = s.renditions[name];
+  if (known) return known;
+  const tally: RenditionTally = {
     rendition: name,
     bitrate_kbps: rung ? Math.round(rung.bandwidth / 1000) : Math.round(brKbps),
     height: rung?.height ?? null,
@@ -252,7 +263,8 @@ function tallyFor(s: ViewState, ladder: readonly LadderRung[], brKbps: number): 
     rebuffer_ms: 0,
     upscaled_ms: 0,
   };
-  return s.renditions[name];
+  s.renditions[name] = tally;
+  return tally;
 }
 
 function fitFactor(d: {

@@ -126,7 +126,10 @@ export function startQoe(
   const msd = async () => {
     // Not shown yet (a frame after `playing`): wait for it a little; a hidden tab shows none.
     if (shownAt === null) await Promise.race([shown, new Promise((r) => setTimeout(r, 500))]);
-    return Math.round((shownAt ?? playingAt) - requestedAt);
+    const first = shownAt ?? (playingAt || null);
+    // A frame composited a moment before the press (the paused picture) is no wait at all; no
+    // frame and no `playing` yet: nothing to say (the server refuses a negative or missing delay).
+    return first === null ? null : Math.max(0, Math.round(first - requestedAt));
   };
   let stopped = false;
   const reporting = () => {
@@ -203,8 +206,9 @@ export function startQoe(
         .split('\n')
         .filter((l) => l && !(started && /(^|,)e=ps(,|$)/.test(l) && /(^|,)sta=[ds](,|$)/.test(l)));
       if (!lines.length) return OK;
-      const withMsd = msdDue && started;
-      if (withMsd) lines[0] += `,msd=${await msd()}`;
+      const delay = msdDue && started ? await msd() : null;
+      const withMsd = delay !== null;
+      if (withMsd) lines[0] += `,msd=${delay}`;
       await askServer();
       // Off on this server: 410 makes hls.js's reporter drop the target for good.
       if (!collecting) return { status: 410 };
@@ -213,10 +217,14 @@ export function startQoe(
         `${lines.join('\n')}\n`,
         'application/cmcd',
         document.visibilityState === 'hidden',
-      );
-      // hls.js sends a report again after 429 and 5xx (as it made it: without `msd`).
-      if (withMsd && status !== 429 && status < 500) msdDue = false;
-      return { status };
+      ).catch(() => 0);
+      const undelivered = status === 0 || status === 429 || status >= 500;
+      // Not delivered: `msd` goes with the next report.
+      if (withMsd && !undelivered) msdDue = false;
+      // An undelivered report is dropped, not handed back: hls.js would queue it and send the whole
+      // backlog again with every later event, and a struggling server would see the players
+      // competing with their own segment requests for connections. Playback comes first.
+      return undelivered ? OK : { status };
     };
 
   return {
