@@ -419,14 +419,14 @@ async function main(): Promise<void> {
       const theirs: Awaited<ReturnType<typeof load>>[] = [];
       for (let i = 0; i < runs; i++) {
         run++;
-        // A shared machine: start each run when the others are quiet (up to a minute's wait).
-        await waitForQuiet(0.4, 60_000);
+        // A shared machine: start each run when the others are quiet (up to three minutes’ wait).
+        await waitForQuiet(0.3);
         const a = await load(serve.url, rate, serve.cid, run, serve.child.pid as number);
         ours.push(a);
         console.error(
           `${rate}/s run ${i + 1}, framehouse: ${fmt(a.achieved, 0)}/s, p50 ${a.p50} p95 ${a.p95} p99 ${a.p99} max ${a.max} ms (from send ${a.sendP50} / ${a.sendP95} / ${a.sendP99}), errors ${a.errors}, ${fmt(a.cpuCores)} cores (generator ${fmt(a.generatorCores)}, others ${fmt(a.otherCores)}), RSS ${fmt(a.rssPeakMb, 0)} MB, generator lag p99 ${fmt(a.lagP99, 1)} ms ${JSON.stringify(a.statuses)}`,
         );
-        await waitForQuiet(0.4, 60_000);
+        await waitForQuiet(0.3);
         const b = await load(bare.url, rate, 'bare', run, bare.child.pid as number);
         theirs.push(b);
         console.error(
