@@ -2,7 +2,7 @@ import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import type { Db } from '../db/database.ts';
 import { defineJob, jobSpec } from '../queue/jobs.ts';
 import { deleteOldLiveMinutes, deleteOldRollups, deleteOldViews } from './pruning.repo.ts';
-import { dayOf, HOUR_MS, ROLLUP_DIMENSIONS, ROLLUP_SCOPES } from './rollup-delta.ts';
+import { DAY_MS, dayOf, hourOf, ROLLUP_DIMENSIONS, ROLLUP_SCOPES } from './rollup-delta.ts';
 
 /**
  * Deletes what viewer analytics keeps no longer (docs/qoe.md): views and their timelines after
@@ -12,7 +12,6 @@ import { dayOf, HOUR_MS, ROLLUP_DIMENSIONS, ROLLUP_SCOPES } from './rollup-delta
  */
 export const pruneSpec = jobSpec<Record<string, never>>('qoe.prune', { maxAttempts: 1, priority: 5 });
 
-const DAY_MS = 86_400_000;
 /** Views per transaction (each with its timeline: a few hundred events a view at most). */
 const VIEWS_PER_CHUNK = 250;
 const ROWS_PER_CHUNK = 5000;
@@ -32,7 +31,7 @@ export interface PruneResult {
 export function rollupHorizon(now: number, months: number): number {
   const d = new Date(now);
   d.setUTCMonth(d.getUTCMonth() - months);
-  return Math.floor(d.getTime() / HOUR_MS) * HOUR_MS;
+  return hourOf(d.getTime());
 }
 
 async function inChunks(step: () => Promise<number>, chunk: number, signal?: AbortSignal): Promise<number> {

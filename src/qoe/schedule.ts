@@ -3,9 +3,7 @@ import { enqueueJob, type JobSpec } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { closeViewsSpec } from './close-views.job.ts';
 import { pruneSpec } from './prune.job.ts';
-
-const MINUTE_MS = 60_000;
-const HOUR_MS = 60 * MINUTE_MS;
+import { HOUR_MS, MINUTE_MS } from './rollup-delta.ts';
 
 /**
  * How often views are closed: every minute, or as often as views time out when that is
