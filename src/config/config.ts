@@ -1,5 +1,6 @@
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { Cron } from 'croner';
 import { z } from 'zod';
 
 /**
@@ -233,6 +234,29 @@ const schema = z.object({
   qoeViewTimeoutMs: int(1000, 86_400_000).default(1_800_000),
   qoeViewRetentionDays: int(1, 3650).default(30),
   qoeRollupRetentionMonths: int(1, 120).default(13),
+  // Backups, the trash and storage lifecycle (docs/operations.md). A schedule is a cron expression
+  // (five or six fields, the server's time zone); the target a folder or s3://bucket/prefix?….
+  backupSchedule: z
+    .string()
+    .trim()
+    .refine(isCron, 'must be a cron expression such as "0 3 * * *"')
+    .optional(),
+  backupTarget: z.string().trim().min(1).optional(),
+  backupKeep: int(1, 1000).default(7),
+  backupObjects: z.enum(['all', 'none']).default('all'),
+  backupPassphrase: z.string().min(12, 'must be at least 12 characters').optional(),
+  trashDays: int(0, 3650).default(30),
+  lifecycleDropOriginalDays: int(1, 36_500).optional(),
+  lifecycleColdDays: int(1, 36_500).optional(),
+  lifecycleColdStorageClass: z
+    .enum(['STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR'])
+    .optional(),
+  lifecycleColdStorageUrl: z
+    .string()
+    .trim()
+    .regex(/^(file:|s3:\/\/)/, 'must be file:/path or s3://bucket/prefix')
+    .optional(),
+  lifecycleUnfinishedUploadDays: int(1, 3650).default(7),
   // HTTP processes sharing the port (SO_REUSEPORT); `auto`: one per core where the platform has it.
   httpProcesses: z.union([z.literal('auto'), int(1, 64)]).default('auto'),
 });
@@ -240,6 +264,8 @@ const schema = z.object({
 export type Config = z.infer<typeof schema> & {
   databaseUrl: string;
   storageUrl: string;
+  /** Always set: FRAMEHOUSE_BACKUP_TARGET, or {data dir}/backups. */
+  backupTarget: string;
   /** Always set: FRAMEHOUSE_LIVE_INTERNAL_URL, or http://{os hostname}:{PORT}. */
   liveInternalUrl: string;
   /** FRAMEHOUSE_LIVE_INTERNAL_URL was given (not derived). */
@@ -335,6 +361,17 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   qoeViewTimeoutMs: 'FRAMEHOUSE_QOE_VIEW_TIMEOUT_MS',
   qoeViewRetentionDays: 'FRAMEHOUSE_QOE_VIEW_RETENTION_DAYS',
   qoeRollupRetentionMonths: 'FRAMEHOUSE_QOE_ROLLUP_RETENTION_MONTHS',
+  backupSchedule: 'FRAMEHOUSE_BACKUP_SCHEDULE',
+  backupTarget: 'FRAMEHOUSE_BACKUP_TARGET',
+  backupKeep: 'FRAMEHOUSE_BACKUP_KEEP',
+  backupObjects: 'FRAMEHOUSE_BACKUP_OBJECTS',
+  backupPassphrase: 'FRAMEHOUSE_BACKUP_PASSPHRASE',
+  trashDays: 'FRAMEHOUSE_TRASH_DAYS',
+  lifecycleDropOriginalDays: 'FRAMEHOUSE_LIFECYCLE_DROP_ORIGINAL_DAYS',
+  lifecycleColdDays: 'FRAMEHOUSE_LIFECYCLE_COLD_DAYS',
+  lifecycleColdStorageClass: 'FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_CLASS',
+  lifecycleColdStorageUrl: 'FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_URL',
+  lifecycleUnfinishedUploadDays: 'FRAMEHOUSE_LIFECYCLE_UNFINISHED_UPLOAD_DAYS',
   httpProcesses: 'FRAMEHOUSE_HTTP_PROCESSES',
 };
 
@@ -373,15 +410,48 @@ export function loadConfig(
   }
   const c = parsed.data;
   const dataDir = resolve(c.dataDir);
+  const storageUrl = c.storageUrl ?? `file:${resolve(dataDir, 'objects')}`;
+  const crossProblems = lifecycleProblems(c, storageUrl);
+  if (crossProblems.length > 0) throw new ConfigError(crossProblems);
   return {
     ...c,
     dataDir,
     databaseUrl: c.databaseUrl ?? `sqlite:${resolve(dataDir, 'framehouse.db')}`,
-    storageUrl: c.storageUrl ?? `file:${resolve(dataDir, 'objects')}`,
+    storageUrl,
+    // Scheduled backups go beside the data unless told otherwise (better: another disk or bucket).
+    backupTarget: c.backupTarget ?? resolve(dataDir, 'backups'),
     liveInternalUrl: c.liveInternalUrl ?? `http://${hostname()}:${c.port}`,
     liveInternalUrlGiven: c.liveInternalUrl !== undefined,
     httpProcesses: c.httpProcesses === 'auto' ? autoHttpProcesses() : c.httpProcesses,
   };
+}
+
+function isCron(v: string): boolean {
+  try {
+    new Cron(v, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Settings that are only wrong together: a cold tier needs somewhere to go. */
+function lifecycleProblems(c: z.infer<typeof schema>, storageUrl: string): string[] {
+  const problems: string[] = [];
+  const { lifecycleColdDays: days, lifecycleColdStorageClass: cls, lifecycleColdStorageUrl: url } = c;
+  if (days !== undefined && !cls && !url)
+    problems.push(
+      'FRAMEHOUSE_LIFECYCLE_COLD_DAYS: needs FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_CLASS (S3) or FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_URL',
+    );
+  if (cls && url)
+    problems.push(
+      'FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_CLASS: give a storage class or a second store, not both',
+    );
+  if (cls && !storageUrl.startsWith('s3://'))
+    problems.push(
+      'FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_CLASS: storage classes exist only on S3 (STORAGE_URL=s3://…)',
+    );
+  return problems;
 }
 
 /** Platforms whose kernel balances one port over several sockets (SO_REUSEPORT, Node ≥ 22.12). */

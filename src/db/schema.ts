@@ -56,6 +56,35 @@ export interface Database {
   qoe_hourly: QoeHourlyTable;
   qoe_daily: QoeDailyTable;
   qoe_live_minutes: { live_stream_id: string; minute: number; viewers: number };
+  backups: BackupsTable;
+}
+
+/** One backup run (docs/operations.md). */
+export interface BackupsTable {
+  id: string;
+  trigger: 'cli' | 'schedule';
+  /** Where it was written, without credentials. */
+  target: string;
+  status: 'running' | 'succeeded' | 'failed';
+  objects_mode: 'all' | 'none';
+  secrets_included: Generated<number>;
+  node: string | null;
+  started_at: string;
+  /** When the database snapshot was taken: everything committed before it is in the backup. */
+  snapshot_at: string | null;
+  finished_at: string | null;
+  heartbeat_at: string;
+  database_bytes: number | null;
+  /** Bytes this backup added to the target (database files + objects copied for the first time). */
+  size_bytes: number | null;
+  objects_total: number | null;
+  objects_bytes: number | null;
+  objects_copied: number | null;
+  verification: 'passed' | 'failed' | null;
+  /** JSON array of strings (at most 100). */
+  verification_problems: string | null;
+  error_code: string | null;
+  error_message: string | null;
 }
 
 export interface ImageBatchesTable {
@@ -119,6 +148,17 @@ export interface AssetsTable {
   created_by: string | null;
   /** Which MP4 download the asset offers (see downloads/download-target.ts). */
   mp4_support: Generated<Mp4Support>;
+  /** In the trash since then (hidden, unplayable, restorable); null when not deleted. */
+  deleted_at: Generated<string | null>;
+  /** Who moved it to the trash (an AuditWho actor string). */
+  deleted_by: Generated<string | null>;
+  /** The last time a player asked for its master playlist (written at most once an hour). */
+  last_viewed_at: Generated<string | null>;
+  /** The lifecycle rule removed its original then (the ladder stays). */
+  source_dropped_at: Generated<string | null>;
+  /** Where its objects are: `hot` (the main store and class) or `cold`. */
+  storage_tier: Generated<'hot' | 'cold'>;
+  tiered_at: Generated<string | null>;
 }
 
 export type Mp4Support = 'none' | 'standard' | 'capped-1080p';

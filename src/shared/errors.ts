@@ -251,6 +251,32 @@ export const ERROR_CODES = {
     status: 503,
     message: 'The reports could not be stored right now: send them again in a moment.',
   },
+  // Backups, restore, the trash and storage lifecycle (docs/operations.md). The backup codes are
+  // also what the CLI prints and what a failed backup records.
+  FH_ERR_ASSET_NOT_IN_TRASH: { status: 409, message: 'The asset is not in the trash.' },
+  FH_ERR_SOURCE_DROPPED: {
+    status: 409,
+    message: 'The original of this asset was removed by the storage lifecycle rules: it cannot be encoded again.',
+  },
+  FH_ERR_BACKUP_NOT_FOUND: { status: 404, message: 'No backup has this id.' },
+  FH_ERR_BACKUP_TARGET: { status: 502, message: 'The backup target could not be read or written.' },
+  FH_ERR_BACKUP_INCOMPLETE: {
+    status: 422,
+    message: 'The backup is incomplete or damaged (no manifest, or a file whose checksum differs).',
+  },
+  FH_ERR_BACKUP_NEWER: {
+    status: 422,
+    message: 'The backup was made by a newer Framehouse (a migration this version does not know): upgrade first.',
+  },
+  FH_ERR_BACKUP_PASSPHRASE: {
+    status: 422,
+    message: 'The passphrase does not open the secrets of this backup.',
+  },
+  FH_ERR_BACKUP_RUNNING: { status: 409, message: 'A backup is running already.' },
+  FH_ERR_RESTORE_TARGET_NOT_EMPTY: {
+    status: 409,
+    message: 'The database or object store to restore into is not empty: restore with --force to replace it.',
+  },
   FH_ERR_MEDIA_TIMEOUT: { status: 422, message: 'Processing the file took longer than the time limit.' },
   FH_ERR_TRANSCODE_FAILED: { status: 500, message: 'Transcoding the file failed.' },
   FH_ERR_PROCESSING_FAILED: {

@@ -8,6 +8,7 @@ import {
   assertValidKey,
   type ByteRange,
   contentTypeFor,
+  type ListedObject,
   type ObjectInfo,
   ObjectNotFoundError,
   type ObjectStore,
@@ -136,6 +137,18 @@ export class LocalObjectStore implements ObjectStore {
     // Remove the now-empty folder of a whole-folder prefix such as `hls/{assetId}/`.
     if (prefix.endsWith('/')) await rm(this.pathFor(prefix.slice(0, -1)), { recursive: true, force: true });
     return keys.length;
+  }
+
+  async *listDetailed(prefix: string): AsyncIterable<ListedObject> {
+    // Keys of one folder are few enough to list first; their details are read one at a time.
+    for (const key of await this.list(prefix)) {
+      try {
+        const { contentType: _, ...info } = await this.#info(key, this.pathFor(key));
+        yield { key, ...info, storageClass: 'local' };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // removed since the listing
+      }
+    }
   }
 
   async list(prefix: string): Promise<string[]> {

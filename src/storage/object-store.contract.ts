@@ -24,6 +24,26 @@ export function objectStoreContract(name: string, makeStore: () => Promise<Objec
     await assert.rejects(store.get('a/b/missing'), ObjectNotFoundError);
   });
 
+  test(`${name}: listDetailed gives size, etag and class in key order`, async () => {
+    const store = await makeStore();
+    await store.put('d/b.txt', 'bb');
+    await store.put('d/a/x.txt', 'x');
+    await store.put('e/outside.txt', 'no');
+    const listed = [];
+    for await (const o of store.listDetailed('d/')) listed.push(o);
+    assert.deepEqual(
+      listed.map((o) => [o.key, o.size]),
+      [
+        ['d/a/x.txt', 1],
+        ['d/b.txt', 2],
+      ],
+    );
+    for (const o of listed) {
+      assert.equal(o.etag, (await store.stat(o.key))?.etag);
+      assert.ok(o.lastModified instanceof Date && o.storageClass.length > 0);
+    }
+  });
+
   test(`${name}: putFile, list, delete, deletePrefix`, async () => {
     const store = await makeStore();
     const file = join(tmpdir(), `fh-${newId(8)}`);

@@ -12,6 +12,13 @@ export interface ObjectInfo {
   contentType: string;
 }
 
+/** One entry of a detailed listing: what a listing request returns without reading the object. */
+export interface ListedObject extends Omit<ObjectInfo, 'contentType'> {
+  key: string;
+  /** The store's storage class (`STANDARD`, `STANDARD_IA`, …), or `local` for a folder. */
+  storageClass: string;
+}
+
 export interface ByteRange {
   /** Inclusive start and end offsets. */
   start: number;
@@ -39,6 +46,11 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   deletePrefix(prefix: string): Promise<number>;
   list(prefix: string): Promise<string[]>;
+  /**
+   * Every object under `prefix` with its size, etag, time and storage class, in key order, a
+   * page at a time: a store of millions of objects is never held in memory (backups, storage use).
+   */
+  listDetailed(prefix: string): AsyncIterable<ListedObject>;
   /**
    * Runs `fn` with a local file path holding the object (ffmpeg needs a path). The local
    * adapter passes its own file; a remote adapter downloads to a temporary file first.

@@ -22,6 +22,7 @@ import {
   assertValidKey,
   type ByteRange,
   contentTypeFor,
+  type ListedObject,
   type ObjectInfo,
   ObjectNotFoundError,
   type ObjectStore,
@@ -223,6 +224,31 @@ export class S3ObjectStore implements ObjectStore {
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
     return out.sort();
+  }
+
+  async *listDetailed(prefix: string): AsyncIterable<ListedObject> {
+    let token: string | undefined;
+    do {
+      const r = await this.#s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: `${this.#prefix}${prefix}`,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      for (const o of r.Contents ?? []) {
+        if (!o.Key) continue;
+        yield {
+          key: o.Key.slice(this.#prefix.length),
+          size: o.Size ?? 0,
+          etag: o.ETag ?? '',
+          lastModified: o.LastModified ?? new Date(0),
+          // S3 leaves it out of some listings for the default class.
+          storageClass: o.StorageClass ?? 'STANDARD',
+        };
+      }
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
   }
 
   /** ffmpeg reads local files: the object is streamed to a temporary file first, removed after. */

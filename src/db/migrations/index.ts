@@ -14,6 +14,7 @@ import * as m0013 from './0013_upload_hashes.ts';
 import * as m0014 from './0014_live.ts';
 import * as m0015 from './0015_live_room.ts';
 import * as m0016 from './0016_qoe.ts';
+import * as m0017 from './0017_backups_lifecycle.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0014_live': m0014,
   '0015_live_room': m0015,
   '0016_qoe': m0016,
+  '0017_backups_lifecycle': m0017,
 };
