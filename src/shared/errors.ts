@@ -256,7 +256,8 @@ export const ERROR_CODES = {
   FH_ERR_ASSET_NOT_IN_TRASH: { status: 409, message: 'The asset is not in the trash.' },
   FH_ERR_SOURCE_DROPPED: {
     status: 409,
-    message: 'The original of this asset was removed by the storage lifecycle rules: it cannot be encoded again.',
+    message:
+      'The original of this asset was removed by the storage lifecycle rules: it cannot be encoded again.',
   },
   FH_ERR_BACKUP_NOT_FOUND: { status: 404, message: 'No backup has this id.' },
   FH_ERR_BACKUP_TARGET: { status: 502, message: 'The backup target could not be read or written.' },
@@ -266,7 +267,8 @@ export const ERROR_CODES = {
   },
   FH_ERR_BACKUP_NEWER: {
     status: 422,
-    message: 'The backup was made by a newer Framehouse (a migration this version does not know): upgrade first.',
+    message:
+      'The backup was made by a newer Framehouse (a migration this version does not know): upgrade first.',
   },
   FH_ERR_BACKUP_PASSPHRASE: {
     status: 422,
