@@ -23,6 +23,7 @@ import {
   type Site,
   type StoredObject,
   scaleOutSite,
+  secretsAtRest,
   workDir,
 } from './helpers/backup-sites.ts';
 import { type Populated, populate, SERVE_SETTINGS } from './helpers/backup-state.ts';
@@ -44,6 +45,8 @@ interface Recorded {
   populated: Populated;
   answers: Awaited<ReturnType<typeof recordAnswers>>;
   objects: Map<string, StoredObject>;
+  /** The secret values in the database when the backup was taken. */
+  secrets: string[];
 }
 
 describe('backup and restore: the same site, answer for answer and byte for byte', {
@@ -79,11 +82,12 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     // Walked after the answers: a thumbnail rendered for them is an object too.
     const objects = await site.walk();
     await server.stop();
+    const secrets = await secretsAtRest(site.databaseUrl);
     const bytes = [...objects.values()].reduce((n, o) => n + o.size, 0);
     t.diagnostic(
       `${site.label}: populated in ${Date.now() - started} ms; ${answers.size} answers, ${objects.size} objects, ${bytes} bytes`,
     );
-    return { populated, answers, objects };
+    return { populated, answers, objects, secrets };
   }
 
   /** `framehouse backup --include-secrets` of a stopped site; checks the archive it wrote. */

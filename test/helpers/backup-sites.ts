@@ -29,6 +29,8 @@ export interface Site {
   readonly label: string;
   /** DATABASE_URL, STORAGE_URL and FRAMEHOUSE_DATA_DIR for `serve` and the CLI. */
   readonly env: Record<string, string>;
+  /** The database, for a test to read what the API never shows (the secrets at rest). */
+  readonly databaseUrl: string;
   /** Every object of the store: key → size and SHA-256. */
   walk(): Promise<Map<string, StoredObject>>;
   /** Deletes the database and every object; the site is empty, as after losing a machine. */
@@ -61,6 +63,7 @@ export async function embeddedSite(work: string, name = 'data'): Promise<Site> {
     label: 'SQLite + local folder',
     // CI's DATABASE_URL is PostgreSQL: cleared, so the embedded defaults apply.
     env: { FRAMEHOUSE_DATA_DIR: dataDir, DATABASE_URL: '', STORAGE_URL: '' },
+    databaseUrl: `sqlite:${join(dataDir, 'framehouse.db')}`,
     async walk() {
       const found = new Map<string, StoredObject>();
       if (!existsSync(objects)) return found;
@@ -194,6 +197,7 @@ export async function scaleOutSite(work: string, name = 'scale-out'): Promise<Si
   return {
     label: 'PostgreSQL + S3',
     env: { DATABASE_URL: db.url, STORAGE_URL: media.url(prefix), FRAMEHOUSE_DATA_DIR: dataDir },
+    databaseUrl: db.url,
     async walk() {
       const found = new Map<string, StoredObject>();
       for (const { key } of await media.listAll(`${prefix}/`))
@@ -213,6 +217,42 @@ export async function scaleOutSite(work: string, name = 'scale-out'): Promise<Si
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The columns docs/operations.md calls secrets ("Secrets"), and whole tables of them. */
+const SECRET_COLUMNS: ReadonlyArray<readonly [string, string]> = [
+  ['playback_signing_keys', 'secret'],
+  ['webhooks', 'secret'],
+  ['live_streams', 'stream_key'],
+  ['live_streams', 'srt_passphrase'],
+  ['two_factors', 'secret'],
+  ['two_factors', 'backupCodes'],
+  ['accounts', 'accessToken'],
+  ['accounts', 'refreshToken'],
+  ['accounts', 'idToken'],
+  ['instance_settings', 'value'],
+  ['sessions', 'token'],
+  ['verifications', 'value'],
+];
+
+/**
+ * Every secret value a stopped site's database holds, read with SQL: what must never be in an
+ * archive in clear. Short values are left out (they would match by chance).
+ */
+export async function secretsAtRest(databaseUrl: string): Promise<string[]> {
+  const db = openDatabase(databaseUrl);
+  try {
+    const found: string[] = [];
+    for (const [table, column] of SECRET_COLUMNS) {
+      const { rows } = await sql<{
+        v: unknown;
+      }>`select ${sql.ref(column)} as v from ${sql.table(table)}`.execute(db);
+      for (const { v } of rows) if (typeof v === 'string' && v.length >= 16) found.push(v);
+    }
+    return found;
+  } finally {
+    await db.destroy();
+  }
 }
 
 function sorted<V>(m: Map<string, V>): Map<string, V> {
