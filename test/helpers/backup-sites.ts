@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,6 +33,8 @@ export interface Site {
   readonly databaseUrl: string;
   /** Every object of the store: key → size and SHA-256. */
   walk(): Promise<Map<string, StoredObject>>;
+  /** One object's bytes. */
+  read(key: string): Promise<Buffer>;
   /** Deletes the database and every object; the site is empty, as after losing a machine. */
   wipe(): Promise<void>;
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export async function embeddedSite(work: string, name = 'data'): Promise<Site> {
       }
       return sorted(found);
     },
+    read: (key) => readFile(join(objects, key)),
     async wipe() {
       await rm(dataDir, { recursive: true, force: true });
       assert.ok(!existsSync(dataDir));
@@ -204,6 +207,7 @@ export async function scaleOutSite(work: string, name = 'scale-out'): Promise<Si
         found.set(key.slice(prefix.length + 1), await media.hash(key));
       return sorted(found);
     },
+    read: (key) => media.read(`${prefix}/${key}`),
     async wipe() {
       await db.recreate();
       await media.empty();
