@@ -14,7 +14,11 @@ import {
   newestBackup,
   secretsInClear,
 } from './helpers/backup-archive.ts';
-import { checkRestoredSite } from './helpers/backup-checks.ts';
+import {
+  checkRestoredSite,
+  checkRestoredWithoutSecrets,
+  unannouncedDifferences,
+} from './helpers/backup-checks.ts';
 import { framehouseCli, ServeProcess, startReceiver } from './helpers/backup-fixtures.ts';
 import {
   bucket,
@@ -194,6 +198,46 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     const env = { ...embedded.server.env, ...site.env };
     await restore(t, env, embedded.target);
     await compare(t, embedded.server, site, embedded.recorded);
+  });
+
+  test('restored without the passphrase: all but the secrets, and the restore says what that changes', {
+    timeout: 600_000,
+  }, async (t) => {
+    assert.ok(embedded, 'needs the backup of (a)');
+    const site = await embeddedSite(work, 'no-secrets');
+    cleanup.push(() => site.close());
+    const server = embedded.server;
+    const run = await framehouseCli(['restore', '--from', embedded.target], { ...server.env, ...site.env });
+    assert.equal(run.code, 0, `restore failed:\n${run.stdout}\n${run.stderr}`);
+    t.diagnostic(`restore in ${run.ms} ms: ${run.stdout.trim()}`);
+    assert.deepEqual(diffObjects(embedded.recorded.objects, await site.walk()), []);
+    await server.start(site.env);
+    const answers = await recordAnswers(server.url, embedded.recorded.populated);
+    for (const said of [
+      /secrets: not restored/,
+      /webhook/,
+      /stream key/,
+      /signing key/,
+      /two-factor/,
+      /sessions/,
+    ])
+      assert.match(run.stdout, said);
+    // The comparison sees the differences (it can fail), and they are the announced ones only.
+    const differences = diffAnswers(embedded.recorded.answers, answers, VOLATILE);
+    const { unexpected, seen } = unannouncedDifferences(differences, embedded.recorded.populated);
+    assert.deepEqual(unexpected, [], 'nothing changed but the secrets');
+    assert.deepEqual(seen, [
+      'new SRT passphrases',
+      'old token refused',
+      'signing keys replaced',
+      'stream keys hidden',
+      'two-factor off',
+    ]);
+    t.diagnostic(
+      `without the secrets: ${differences.length} differences, all announced (${seen.join(', ')})`,
+    );
+    await checkRestoredWithoutSecrets(server, embedded.recorded.populated, receiver);
+    await server.stop();
   });
 
   test('(b) PostgreSQL + S3, backed up to a bucket of another S3 service', {

@@ -116,3 +116,105 @@ export async function checkRestoredSite(
     await publisher.stop();
   }
 }
+
+/**
+ * The differences a restore without the passphrase announces (docs/operations.md, restore step
+ * 4), as `diffAnswers` lines: two-factor off, the signing keys retired for a new one (so the old
+ * token opens nothing), the stream keys hidden and new SRT passphrases. Anything else is a loss.
+ */
+export function unannouncedDifferences(
+  differences: string[],
+  p: Populated,
+): { unexpected: string[]; seen: string[] } {
+  const announced: Array<[string, RegExp]> = [
+    ['two-factor off', /^GET \/v1\/users \.body\.data\.\d+\.two_factor_enabled: true → false$/],
+    ['signing keys replaced', /^GET \/v1\/playback-keys /],
+    ['old token refused', new RegExp(`^GET /play/${p.signed.playbackId}/`)],
+    ['stream keys hidden', /^GET \/v1\/live-streams\S* \.body\.data(\.\d+)?\.stream_key: "\w+" → ""$/],
+    ['new SRT passphrases', /^GET \/v1\/live-streams\S* \.body\.data(\.\d+)?\.srt_passphrase: /],
+  ];
+  const seen = new Set<string>();
+  const unexpected = differences.filter((d) => {
+    const match = announced.find(([, pattern]) => pattern.test(d));
+    if (match) seen.add(match[0]);
+    return !match;
+  });
+  return { unexpected, seen: [...seen].sort() };
+}
+
+/** A site restored without its secrets: what must have changed, and what must still work. */
+export async function checkRestoredWithoutSecrets(
+  server: ServeProcess,
+  p: Populated,
+  receiver: { received: Delivery[] },
+): Promise<void> {
+  const api = new Client(server.url, ADMIN_KEY);
+  const refused = await fetch(new URL(p.signed.hlsUrl, server.url));
+  assert.equal(refused.status, 403, 'a token of a retired key opens nothing');
+  // A new token plays: a signing key was made at start.
+  const signer = p.apiKeys.find((k) => k.name === 'player backend');
+  const minted = await api.call<{ data: { hls_url: string } }>('/v1/playback-tokens', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${signer?.key}` },
+    body: JSON.stringify({ playback_id: p.signed.playbackId, expires_in: 600 }),
+  });
+  assert.equal(minted.status, 201, JSON.stringify(minted.body));
+  assert.equal((await fetch(new URL(minted.body.data.hls_url, server.url))).status, 200);
+
+  // The webhook still fires, signed with a new secret: the old one no longer verifies it.
+  const seen = receiver.received.length;
+  await api.json('PATCH', `/v1/assets/${p.videos.public}`, { title: 'Harbour, no secrets' }, 200);
+  const delivery = await waitFor(
+    () =>
+      receiver.received
+        .slice(seen)
+        .find(
+          (d) => (JSON.parse(d.body) as { data?: { asset_id?: string } }).data?.asset_id === p.videos.public,
+        ),
+    { timeoutMs: 30_000, what: 'a webhook delivery after the restore without secrets' },
+  );
+  assert.throws(() =>
+    new Webhook(p.webhook.secret).verify(delivery.body, delivery.headers as Record<string, string>),
+  );
+
+  // Everyone signs in again; two-factor is off until enrolled again.
+  for (const role of ['admin', 'editor', 'viewer'] as const) {
+    const res = await fetch(`${server.url}/v1/assets`, {
+      headers: { cookie: p.users[role].cookie, origin: server.url },
+    });
+    assert.equal(res.status, 401, `the ${role}'s old session`);
+  }
+  const dana = new CookieClient(server.url);
+  const signIn = await dana.call<{ twoFactorRedirect?: boolean }>('/v1/auth/sign-in/email', {
+    email: p.twoFactor.email,
+    password: p.twoFactor.password,
+  });
+  assert.equal(signIn.status, 200, JSON.stringify(signIn.body));
+  assert.notEqual(signIn.body.twoFactorRedirect, true, 'no code asked');
+  assert.equal((await dana.call('/v1/assets')).status, 200);
+  // API keys are kept (hashes are not secrets).
+  const uploader = p.apiKeys.find((k) => k.name === 'ci uploader');
+  assert.equal(
+    (await fetch(`${server.url}/v1/assets`, { headers: { authorization: `Bearer ${uploader?.key}` } }))
+      .status,
+    200,
+  );
+
+  // The encoder publishes with the old key: its hash was kept.
+  await api.json('PATCH', `/v1/live-streams/${p.streams.broadcast}`, { record: false }, 200);
+  const publisher = publishRtmp(`rtmp://127.0.0.1:${server.rtmpPort}/live/${p.streams.streamKey}`, {
+    seconds: 20,
+    size: '320x240',
+    fps: 25,
+  });
+  try {
+    await waitForValue(
+      async () =>
+        (await api.get<{ data: LiveStreamBody }>(`/v1/live-streams/${p.streams.broadcast}`)).data.status,
+      (s) => s === 'active',
+      { timeoutMs: 30_000, what: () => `the old stream key to go on air; ffmpeg said: ${publisher.log()}` },
+    );
+  } finally {
+    await publisher.stop();
+  }
+}
