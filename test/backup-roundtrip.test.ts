@@ -144,8 +144,12 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     return { id, manifest, ms: run.ms };
   }
 
-  async function restore(t: TestContext, env: Record<string, string>, target: string) {
-    const run = await framehouseCli(['restore', '--from', target, '--passphrase-file', passphraseFile], env);
+  async function restore(t: TestContext, env: Record<string, string>, target: string, backupId?: string) {
+    const which = backupId ? ['--backup', backupId] : [];
+    const run = await framehouseCli(
+      ['restore', '--from', target, ...which, '--passphrase-file', passphraseFile],
+      env,
+    );
     assert.equal(run.code, 0, `restore failed:\n${run.stdout}\n${run.stderr}`);
     t.diagnostic(`restore in ${run.ms} ms: ${run.stdout.trim()}`);
     return run;
@@ -169,7 +173,7 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     await server.stop();
   }
 
-  let embedded: { recorded: Recorded; target: string; server: ServeProcess } | undefined;
+  let embedded: { recorded: Recorded; target: string; backupId: string; server: ServeProcess } | undefined;
 
   test('(a) SQLite + local folder, backed up to a folder', { timeout: 900_000 }, async (t) => {
     const site = await embeddedSite(work, 'embedded');
@@ -179,12 +183,34 @@ describe('backup and restore: the same site, answer for answer and byte for byte
       () => site.close(),
     );
     const target = join(work, 'backups-a');
+    const archive = folderArchive(target);
     const recorded = await populateAndRecord(t, server, site);
-    await backUp(t, server.env, target, folderArchive(target), recorded);
+    const { id } = await backUp(t, server.env, target, archive, recorded);
     await site.wipe();
     await restore(t, server.env, target);
     await compare(t, server, site, recorded);
-    embedded = { recorded, target, server };
+    embedded = { recorded, target, backupId: id, server };
+
+    // A site that is not empty is not restored over.
+    const refused = await framehouseCli(
+      ['restore', '--from', target, '--passphrase-file', passphraseFile],
+      server.env,
+    );
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /FH_ERR_RESTORE_TARGET_NOT_EMPTY/);
+
+    // The next backup to the same target copies only what is new (the pool is by content).
+    const pool = async () => new Set((await archive.list()).filter((p) => p.startsWith('objects/')));
+    const pooled = await pool();
+    const now = await site.walk();
+    const fresh = new Set([...now.values()].map((o) => `objects/sha256/${o.sha256.slice(0, 2)}/${o.sha256}`));
+    const again = await framehouseCli(['backup', '--to', target], server.env);
+    assert.equal(again.code, 0, again.stderr);
+    const added = [...(await pool())].filter((p) => !pooled.has(p));
+    assert.deepEqual(added.sort(), [...fresh].filter((p) => !pooled.has(p)).sort());
+    t.diagnostic(
+      `second backup in ${again.ms} ms: ${now.size} objects, ${added.length} new in the pool: ${again.stdout.trim()}`,
+    );
   });
 
   test('the SQLite backup restored into PostgreSQL + S3', {
@@ -196,7 +222,7 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     cleanup.push(() => site.close());
     // The same server settings and ports, on the new site.
     const env = { ...embedded.server.env, ...site.env };
-    await restore(t, env, embedded.target);
+    await restore(t, env, embedded.target, embedded.backupId);
     await compare(t, embedded.server, site, embedded.recorded);
   });
 
@@ -207,7 +233,10 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     const site = await embeddedSite(work, 'no-secrets');
     cleanup.push(() => site.close());
     const server = embedded.server;
-    const run = await framehouseCli(['restore', '--from', embedded.target], { ...server.env, ...site.env });
+    const run = await framehouseCli(['restore', '--from', embedded.target, '--backup', embedded.backupId], {
+      ...server.env,
+      ...site.env,
+    });
     assert.equal(run.code, 0, `restore failed:\n${run.stdout}\n${run.stderr}`);
     t.diagnostic(`restore in ${run.ms} ms: ${run.stdout.trim()}`);
     assert.deepEqual(diffObjects(embedded.recorded.objects, await site.walk()), []);
