@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { openAsBlob } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, type TestContext, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import sharp from 'sharp';
 import { postgresSkip } from '../src/db/test-databases.ts';
 import { diffAnswers, recordAnswers, VOLATILE } from './helpers/backup-answers.ts';
 import {
@@ -19,7 +21,7 @@ import {
   checkRestoredWithoutSecrets,
   unannouncedDifferences,
 } from './helpers/backup-checks.ts';
-import { framehouseCli, ServeProcess, startReceiver } from './helpers/backup-fixtures.ts';
+import { Client, framehouseCli, ServeProcess, startReceiver } from './helpers/backup-fixtures.ts';
 import {
   bucket,
   diffObjects,
@@ -30,7 +32,7 @@ import {
   secretsAtRest,
   workDir,
 } from './helpers/backup-sites.ts';
-import { type Populated, populate, SERVE_SETTINGS } from './helpers/backup-state.ts';
+import { ADMIN_KEY, type Populated, populate, SERVE_SETTINGS, waitForAsset } from './helpers/backup-state.ts';
 import { chromiumAvailable, ensureWebBuilt, launchChromium } from './helpers/browser.ts';
 
 // The disaster-recovery drill of issue 17, end to end and as an operator runs it: a server with
@@ -199,7 +201,23 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     assert.equal(refused.code, 1, refused.stdout);
     assert.match(refused.stderr, /FH_ERR_RESTORE_TARGET_NOT_EMPTY/);
 
-    // The next backup to the same target copies only what is new (the pool is by content).
+    // The next backup to the same target copies only what is new (the pool is by content): one
+    // more photo since.
+    await server.start();
+    const photo = join(work, 'pier.png');
+    await writeFile(
+      photo,
+      await sharp({ create: { width: 120, height: 90, channels: 3, background: '#246' } })
+        .png()
+        .toBuffer(),
+    );
+    const form = new FormData();
+    form.append('file', await openAsBlob(photo), 'pier.png');
+    const api = new Client(server.url, ADMIN_KEY);
+    const created = await api.call<{ data: { id: string } }>('/v1/assets', { method: 'POST', body: form });
+    assert.equal(created.status, 202);
+    await waitForAsset(api, created.body.data.id);
+    await server.stop();
     const pool = async () => new Set((await archive.list()).filter((p) => p.startsWith('objects/')));
     const pooled = await pool();
     const now = await site.walk();
@@ -207,6 +225,7 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     const again = await framehouseCli(['backup', '--to', target], server.env);
     assert.equal(again.code, 0, again.stderr);
     const added = [...(await pool())].filter((p) => !pooled.has(p));
+    assert.ok(added.length > 0, 'the new photo is pooled');
     assert.deepEqual(added.sort(), [...fresh].filter((p) => !pooled.has(p)).sort());
     t.diagnostic(
       `second backup in ${again.ms} ms: ${now.size} objects, ${added.length} new in the pool: ${again.stdout.trim()}`,
