@@ -316,8 +316,11 @@ export class AssetsService {
   async restore(id: string, who: AuditWho): Promise<AssetJson> {
     await this.#db.transaction().execute(async (trx) => {
       const before = await assetsRepo.get(trx, id);
+      // Asked again when it fails: a purge that committed meanwhile makes it a 404, not a 409.
       if (!(await assetsRepo.restoreFromTrash(trx, id)))
-        throw new AppError(before ? 'FH_ERR_ASSET_NOT_IN_TRASH' : 'FH_ERR_ASSET_NOT_FOUND');
+        throw new AppError(
+          (await assetsRepo.get(trx, id)) ? 'FH_ERR_ASSET_NOT_IN_TRASH' : 'FH_ERR_ASSET_NOT_FOUND',
+        );
       // Caches in front (framehouse edge, a CDN) may hold the 404s it answered meanwhile.
       const playbackIds = (await assetsRepo.playbackIds(trx, [id])).map((p) => p.id);
       await recordAudit(trx, who, {
