@@ -8,6 +8,7 @@ import { WorkerPool } from '../queue/worker.ts';
 import { type ImageServices, imageJobs } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { type IngestServices, ingestJobs } from './ingest.ts';
+import { lifecycleJobs } from './lifecycle.ts';
 import { type LiveServices, liveJobs } from './live.ts';
 import { type NotificationServices, notificationJobs } from './notifications.ts';
 import { qoeAnalyticsJobs } from './qoe-analytics.ts';
@@ -48,6 +49,7 @@ export function workerJobs(
     ...ingestJobs(config, infra, services.vod, services.ingest),
     ...liveJobs(config, infra, services.live, services.vod),
     ...qoeAnalyticsJobs(config, infra),
+    ...lifecycleJobs(config, infra, services.metrics),
   ])
     registry.register(job);
   return registry;
