@@ -61,7 +61,11 @@ test('drop original: never for photos, unfinished ladders, trashed, unready or a
   ])
     assert.equal(dropOriginalDueAt(asset(over), rules), null, JSON.stringify(over));
   assert.equal(dropOriginalDueAt(asset(), { ...rules, dropOriginalDays: null }), null);
-  assert.equal(dropOriginalDueAt(asset({ kind: 'audio' }), rules), T0 + 30 * DAY_MS, 'audio has a ladder too');
+  assert.equal(
+    dropOriginalDueAt(asset({ kind: 'audio' }), rules),
+    T0 + 30 * DAY_MS,
+    'audio has a ladder too',
+  );
 });
 
 test('cold tier: N days after the last view, or after ready when never viewed; a view resets the clock', () => {
@@ -148,7 +152,7 @@ test('views: one write an hour per asset, off the caller’s turn; a failed writ
     now: () => now,
   });
   views.viewed('a');
-  assert.deepEqual(writes, [], 'nothing written during the request');
+  assert.equal(writes.length, 0, 'nothing written during the request');
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(writes, [['a', iso(T0)]]);
   now += HOUR_MS - 1;
