@@ -14,8 +14,17 @@ import {
 import sharp from 'sharp';
 import { JobQueue } from '../src/queue/queue.ts';
 import { makeClip } from './fixtures/media.ts';
+import { signUpWithRole } from './helpers/accounts.ts';
+import {
+  chromiumAvailable,
+  collectErrors,
+  ensureWebBuilt,
+  launchChromium,
+  screenshot,
+} from './helpers/browser.ts';
 import { motoMissing, startMoto } from './helpers/moto.ts';
 import { runCli } from './helpers/processes.ts';
+import { signedInContext } from './helpers/qoe.ts';
 import { startS3 } from './helpers/s3.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { waitForValue } from './helpers/wait.ts';
@@ -423,6 +432,46 @@ describe('storage lifecycle on a local folder, with a second folder as the cold 
       applied.output,
       /This store \(a folder\) has no lifecycle rules of its own: the storage.lifecycle job/,
     );
+  });
+
+  test('the admin app’s Storage page shows the classes, folders, trash, rules and next actions', {
+    skip: !chromiumAvailable(),
+  }, async () => {
+    ensureWebBuilt();
+    const cookie = await signUpWithRole(server, 'operator@example.com', 'a long enough password', 'admin');
+    const browser = await launchChromium();
+    try {
+      const page = await (await signedInContext(browser, server, cookie)).newPage();
+      const errors = collectErrors(page);
+      await page.goto('/admin/storage');
+      await page
+        .getByRole('heading', { name: 'Storage' })
+        .waitFor({ timeout: 5000 })
+        .catch(async (e) => {
+          throw new Error(
+            `${(e as Error).message}\n${await page.locator('body').innerText()}\n${errors.join('\n')}`,
+          );
+        });
+      const classes = page.getByRole('table', { name: 'By storage class' });
+      await classes.getByRole('cell', { name: 'cold:local', exact: true }).waitFor();
+      await classes.getByRole('cell', { name: 'local', exact: true }).waitFor();
+      await page.getByRole('table', { name: 'By folder' }).getByRole('cell', { name: 'hls/' }).waitFor();
+      assert.match(
+        (await page.locator('[data-trash]').textContent()) ?? '',
+        /1 asset, .* 1 could be purged but wait for a backup/,
+      );
+      assert.match(
+        (await page.locator('.facts-grid').textContent()) ?? '',
+        /Removed 1 day after the ladder is ready/,
+      );
+      const purge = page.locator('tr[data-action="purge-trash"]');
+      assert.match((await purge.textContent()) ?? '', /Due now \(waits for a backup\)Purge from the trash/);
+      assert.ok((await page.locator('tr[data-action="move-cold"]').count()) >= 1);
+      await screenshot(page, 'admin-storage');
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 });
 
