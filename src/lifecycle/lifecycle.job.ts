@@ -16,8 +16,13 @@ export const storageLifecycleJob = (deps: Omit<LifecycleDeps, 'log'>) =>
     ...storageLifecycleSpec,
     async handler({ log, signal }) {
       const summary = await applyLifecycleRules({ ...deps, log }, { signal });
-      const { dropped, cold, multipart } = summary;
+      const { dropped, cold, multipart, failed } = summary;
       if (dropped.assets + cold.assets + multipart.aborted > 0 || summary.more)
-        log.info({ ...summary }, 'storage lifecycle: rules applied');
+        log.info({ dropped, cold, multipart, more: summary.more }, 'storage lifecycle: rules applied');
+      // Dead, so the dead-letter list shows it; what could be done was done.
+      if (failed.length > 0)
+        throw new Error(
+          `${failed.length} asset(s) could not be handled, first ${failed[0]?.assetId}: ${failed[0]?.error}`,
+        );
     },
   });

@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../db/database.ts';
 import type { AssetKind, AssetStatus } from '../db/schema.ts';
 import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
+import { LocalObjectStore } from '../storage/local-store.ts';
+import { TieredObjectStore } from '../storage/tiered-store.ts';
+import { SecondStoreTier } from './cold-tier.ts';
 import { lifecycleRepo } from './lifecycle.repo.ts';
+import { applyLifecycleRules } from './lifecycle.service.ts';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
@@ -156,3 +163,131 @@ for (const dialect of TEST_DIALECTS) {
     });
   });
 }
+
+describe('applyLifecycleRules on real folders (SQLite)', () => {
+  test('one asset that cannot move does not hold back the others; a second run has nothing left', async () => {
+    const t = await openTestDatabase('sqlite');
+    const root = await mkdtemp(join(tmpdir(), 'fh-lifecycle-run-'));
+    try {
+      const hot = new LocalObjectStore(join(root, 'hot'));
+      const coldStore = new LocalObjectStore(join(root, 'cold'));
+      await hot.init();
+      await coldStore.init();
+      const store = new TieredObjectStore(hot, coldStore);
+      for (const id of ['blocked', 'fine']) {
+        await asset(t.db, id, {
+          renditions: [['240p', 'ready', new Date(Date.now() - 5 * DAY).toISOString()]],
+        });
+        await store.put(`hls/${id}/master.m3u8`, '#EXTM3U\n');
+        await store.put(`hls/${id}/240p/seg_00001.m4s`, 'segment');
+        await store.put(`sources/${id}/original`, 'original bytes');
+        await store.put(`images/${id}/poster.jpg`, 'jpeg');
+      }
+      // A file where the cold store needs a folder: copying `blocked` there fails for real.
+      await mkdir(join(root, 'cold', 'hls'), { recursive: true });
+      await writeFile(join(root, 'cold', 'hls', 'blocked'), 'in the way');
+      const counted: [string, number, number][] = [];
+      const logs: string[] = [];
+      const deps = {
+        db: t.db,
+        store,
+        rules: {
+          dropOriginalDays: 3,
+          coldDays: 2,
+          coldStorageClass: null,
+          coldStorageUrl: 'file:cold',
+          unfinishedUploadDays: 7,
+          trashDays: 30,
+        },
+        cold: new SecondStoreTier(store, 'file:cold'),
+        count: (action: string, objects: number, bytes: number) => counted.push([action, objects, bytes]),
+        log: {
+          info: (_o: object, m?: string) => logs.push(m ?? ''),
+          warn: (_o: object, m?: string) => logs.push(m ?? ''),
+        },
+      };
+      const first = await applyLifecycleRules(deps);
+      assert.deepEqual(first.dropped, { assets: 2, objects: 2, bytes: 28 });
+      assert.deepEqual(first.cold, { assets: 1, objects: 2, bytes: 15 });
+      assert.deepEqual(
+        first.failed.map((f) => f.assetId),
+        ['blocked'],
+      );
+      assert.ok(logs.includes('lifecycle: an asset could not be handled'));
+      assert.deepEqual(await coldStore.list('hls/fine/'), [
+        'hls/fine/240p/seg_00001.m4s',
+        'hls/fine/master.m3u8',
+      ]);
+      assert.deepEqual(await hot.list('hls/fine/'), []);
+      assert.deepEqual(await hot.list('images/fine/'), ['images/fine/poster.jpg']);
+      assert.ok((await hot.list('hls/blocked/')).length > 0, 'what could not move stays hot and readable');
+      const tiers = await t.db.selectFrom('assets').select(['id', 'storage_tier']).orderBy('id').execute();
+      assert.deepEqual(
+        tiers.map((r) => [r.id, r.storage_tier]),
+        [
+          ['blocked', 'hot'],
+          ['fine', 'cold'],
+        ],
+      );
+      // Unblocked, the next run takes up what is left, and only that.
+      await rm(join(root, 'cold', 'hls', 'blocked'));
+      const second = await applyLifecycleRules(deps);
+      assert.deepEqual(second.dropped, { assets: 0, objects: 0, bytes: 0 });
+      assert.deepEqual(second.cold, { assets: 1, objects: 2, bytes: 15 });
+      assert.deepEqual(second.failed, []);
+      const third = await applyLifecycleRules(deps);
+      assert.deepEqual([third.dropped.assets, third.cold.assets, third.failed.length], [0, 0, 0]);
+      assert.deepEqual(counted, [
+        ['drop-original', 1, 14],
+        ['drop-original', 1, 14],
+        ['move-cold', 2, 15],
+        ['move-cold', 2, 15],
+      ]);
+    } finally {
+      await t.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('the time budget stops a run between assets, and says there is more', async () => {
+    const t = await openTestDatabase('sqlite');
+    const root = await mkdtemp(join(tmpdir(), 'fh-lifecycle-budget-'));
+    try {
+      const store = new LocalObjectStore(root);
+      await store.init();
+      for (const id of ['a1', 'a2', 'a3']) {
+        await asset(t.db, id, {
+          renditions: [['240p', 'ready', new Date(Date.now() - 5 * DAY).toISOString()]],
+        });
+        await store.put(`sources/${id}/original`, 'x');
+      }
+      let clock = Date.now();
+      const run = await applyLifecycleRules(
+        {
+          db: t.db,
+          store,
+          rules: {
+            dropOriginalDays: 1,
+            coldDays: null,
+            coldStorageClass: null,
+            coldStorageUrl: null,
+            unfinishedUploadDays: 7,
+            trashDays: 30,
+          },
+          cold: null,
+          count: () => {},
+          log: { info: () => {}, warn: () => {} },
+          // Each look at the clock is a minute later: the 3-minute budget ends after the first asset.
+          now: () => (clock += 60_000),
+        },
+        { budgetMs: 3 * 60_000 },
+      );
+      assert.equal(run.dropped.assets, 1);
+      assert.equal(run.more, true);
+      assert.equal((await store.list('sources/')).length, 2);
+    } finally {
+      await t.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -42,6 +42,8 @@ export interface LifecycleSummary {
   multipart: { aborted: number; unsupported: boolean };
   /** The budget ran out with work left (the next run goes on). */
   more: boolean;
+  /** Assets whose step failed (logged; the others went on, the next run tries them again). */
+  failed: { assetId: string; error: string }[];
 }
 
 /**
@@ -63,6 +65,11 @@ export async function applyLifecycleRules(
     cold: { assets: 0, objects: 0, bytes: 0 },
     multipart: { aborted: 0, unsupported: false },
     more: false,
+    failed: [],
+  };
+  const failed = (assetId: string, err: unknown) => {
+    summary.failed.push({ assetId, error: (err as Error).message });
+    deps.log.warn({ err, assetId }, 'lifecycle: an asset could not be handled');
   };
   const { rules } = deps;
 
@@ -82,6 +89,7 @@ export async function applyLifecycleRules(
         deps.log.info({ assetId: asset.id, objects, bytes }, 'lifecycle: original dropped');
       },
       stop,
+      failed,
     );
   }
 
@@ -115,6 +123,7 @@ export async function applyLifecycleRules(
         );
       },
       stop,
+      failed,
     );
   }
 
@@ -133,11 +142,16 @@ export async function applyLifecycleRules(
   return summary;
 }
 
-/** Pages of work, each item done in turn, until a page comes back short or `stop` says so. */
+/**
+ * Pages of work, each item done in turn, until a page comes back short or `stop` says so. One
+ * item's failure is reported and the others go on: a bad object must not hold back every other
+ * asset, hour after hour.
+ */
 async function inBatches<T extends { id: string }>(
   page: () => Promise<T[]>,
   each: (item: T) => Promise<void>,
   stop: () => boolean,
+  failed: (id: string, err: unknown) => void,
 ): Promise<boolean> {
   const seen = new Set<string>();
   for (;;) {
@@ -148,7 +162,7 @@ async function inBatches<T extends { id: string }>(
       if (seen.has(item.id)) continue;
       seen.add(item.id);
       progressed = true;
-      await each(item);
+      await each(item).catch((err: unknown) => failed(item.id, err));
     }
     // A short page is the last; a page of items done already means they cannot be acted on
     // (the row did not change): stop rather than loop on them.
