@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { loadConfig } from '../config/config.ts';
 import type { LifecycleRules, NextAction } from '../lifecycle/rules.ts';
-import type { StorageReport } from '../lifecycle/storage-report.ts';
+import { NEXT_LIMIT, type StorageReport } from '../lifecycle/storage-report.ts';
 
 /**
  * `framehouse storage lifecycle [--apply]`: the lifecycle rules in effect and what they will do
@@ -128,7 +128,7 @@ function printNext(next: NextAction[], now: number, say: (line?: string) => void
     say('Next: nothing (no asset, upload or trashed asset the rules apply to).');
     return;
   }
-  say(`Next (soonest first, ${next.length} at most 50):`);
+  say(`Next (soonest first; ${next.length} listed, at most ${NEXT_LIMIT}):`);
   for (const a of next) {
     const due = Date.parse(a.due_at) <= now ? 'due now' : `due ${a.due_at}`;
     const what = a.asset_id ? `asset ${a.asset_id}` : a.upload_id ? `upload ${a.upload_id}` : `key ${a.key}`;

@@ -240,8 +240,10 @@ describe('applyLifecycleRules on real folders (SQLite)', () => {
       assert.deepEqual(counted, [
         ['drop-original', 1, 14],
         ['drop-original', 1, 14],
-        ['move-cold', 2, 15],
-        ['move-cold', 2, 15],
+        ['move-cold', 1, 7],
+        ['move-cold', 1, 8],
+        ['move-cold', 1, 7],
+        ['move-cold', 1, 8],
       ]);
     } finally {
       await t.close();

@@ -75,7 +75,7 @@ export async function applyLifecycleRules(
 
   if (rules.dropOriginalDays !== null) {
     const before = horizon(rules.dropOriginalDays, now());
-    summary.more ||= await inBatches(
+    const more = await inBatches(
       () => lifecycleRepo.finishedLadders(deps.db, 'drop-original', BATCH, before),
       async (asset) => {
         if (!isDue(dropOriginalDueAt(asset, rules), now())) return;
@@ -91,12 +91,13 @@ export async function applyLifecycleRules(
       stop,
       failed,
     );
+    if (more) summary.more = true;
   }
 
   const cold = deps.cold;
   if (cold && rules.coldDays !== null) {
     const before = horizon(rules.coldDays, now());
-    summary.more ||= await inBatches(
+    const more = await inBatches(
       () => lifecycleRepo.finishedLadders(deps.db, 'move-cold', BATCH, before),
       async (asset) => {
         if (!isDue(moveColdDueAt(asset, rules), now())) return;
@@ -106,14 +107,14 @@ export async function applyLifecycleRules(
           if (!goes) continue;
           for await (const o of deps.store.listDetailed(`${folder}/${asset.id}/`)) {
             const moved = await cold.move(o.key);
-            if (moved.moved) {
-              objects++;
-              bytes += moved.bytes;
-            }
+            if (!moved.moved) continue;
+            // Counted as it goes: an asset stopped halfway has its moved objects counted once.
+            deps.count('move-cold', 1, moved.bytes);
+            objects++;
+            bytes += moved.bytes;
           }
         }
         await lifecycleRepo.markCold(deps.db, asset.id, isoNow());
-        deps.count('move-cold', objects, bytes);
         summary.cold.assets++;
         summary.cold.objects += objects;
         summary.cold.bytes += bytes;
@@ -125,6 +126,7 @@ export async function applyLifecycleRules(
       stop,
       failed,
     );
+    if (more) summary.more = true;
   }
 
   if (deps.store.listMultipartUploads && deps.store.abortMultipartUpload && !stop()) {
