@@ -75,6 +75,11 @@ export const HEARTBEAT_MS = 10_000;
 export const MIN_PASSPHRASE_LENGTH = 12;
 
 export async function runBackup(deps: BackupDeps, req: BackupRequest): Promise<BackupSummary> {
+  if (req.passphrase !== undefined && req.passphrase.length < MIN_PASSPHRASE_LENGTH)
+    throw new AppError(
+      'FH_ERR_BACKUP_PASSPHRASE',
+      `A backup passphrase has at least ${MIN_PASSPHRASE_LENGTH} characters`,
+    );
   if (await backupRunning(deps.db)) throw new AppError('FH_ERR_BACKUP_RUNNING');
   const started = new Date();
   const id = newBackupId(started);
@@ -165,11 +170,6 @@ async function writeBackup(
     throw new AppError(
       'FH_ERR_BACKUP_TARGET',
       `The target ${req.target} is inside the store it would back up (or holds it): choose another folder or prefix`,
-    );
-  if (req.passphrase !== undefined && req.passphrase.length < MIN_PASSPHRASE_LENGTH)
-    throw new AppError(
-      'FH_ERR_BACKUP_PASSPHRASE',
-      `A backup passphrase has at least ${MIN_PASSPHRASE_LENGTH} characters`,
     );
   const { store: target } = await openTarget(req.target);
   const progress = req.onProgress ?? (() => {});
