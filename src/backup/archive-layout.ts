@@ -25,14 +25,18 @@ export const fileKey = (id: string, path: string): string => `${backupPrefix(id)
 const ID_PATTERN = /^(\d{8}T\d{6}Z)-[a-z0-9]{6}$/;
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-/** `YYYYMMDDTHHMMSSZ-{6 random}`: names sort by time. */
+/**
+ * `YYYYMMDDTHHMMSSZ-{6}`: names sort by time. The six characters begin with the milliseconds in
+ * base 36 (two digits, which sort as the numbers do), so two backups of one second sort too;
+ * four random ones follow.
+ */
 export function newBackupId(at = new Date()): string {
   const stamp = at
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d{3}/, '');
-  let suffix = '';
-  for (let i = 0; i < 6; i++) suffix += ALPHABET[randomInt(ALPHABET.length)];
+  let suffix = at.getUTCMilliseconds().toString(36).padStart(2, '0');
+  for (let i = 0; i < 4; i++) suffix += ALPHABET[randomInt(ALPHABET.length)];
   return `${stamp}-${suffix}`;
 }
 

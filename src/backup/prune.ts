@@ -93,7 +93,9 @@ async function collectPool(
   settleMs: number,
 ): Promise<{ poolObjectsRemoved: number; poolBytesRemoved: number }> {
   let expected = 0;
-  for (const id of keptIds) expected += (await readManifest(target, id))?.counts.objects ?? 0;
+  // Only sizes the filter: a manifest that cannot be read makes it fuller (keeping more), never wrong.
+  for (const id of keptIds)
+    expected += (await readManifest(target, id).catch(() => null))?.counts.objects ?? 10_000;
   const named = new HashSetFilter(expected);
   for (const id of keptIds) for await (const e of readInventory(target, id)) named.add(e.sha256);
   let poolObjectsRemoved = 0;
