@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalObjectStore } from '../storage/local-store.ts';
 import type { ListedObject } from '../storage/object-store.ts';
-import { POOL_PREFIX, poolKey } from './archive-layout.ts';
+import { POOL_PREFIX, POOL_TMP_PREFIX, poolKey } from './archive-layout.ts';
 import { buildInventory, type InventoryEntry, readInventory } from './object-inventory.ts';
+import { BUFFERED_OBJECT_BYTES } from './object-pool.ts';
 
 let dir: string;
 let source: LocalObjectStore;
@@ -125,4 +126,15 @@ test('an object deleted between the listing and its copy is left out and reporte
   const run = await buildInventory({ source: racing, target, backupId: 'b5', previous: null, copy: true });
   assert.deepEqual(run.vanished, ['hls/a03/seg.m4s']);
   assert.equal(run.objects, 30);
+});
+
+test('an object larger than what is read into memory goes through a temporary key to its hash', async () => {
+  const big = Buffer.alloc(BUFFERED_OBJECT_BYTES + 1234, 'large original ');
+  await source.put('sources/big/source', big);
+  const run = await buildInventory({ source, target, backupId: 'b6', previous: null, copy: true });
+  const entry = (await all('b6')).find((e) => e.key === 'sources/big/source');
+  assert.equal(entry?.sha256, createHash('sha256').update(big).digest('hex'));
+  assert.ok(run.copied >= 1);
+  assert.deepEqual(await target.getBuffer(poolKey(entry?.sha256 ?? '')), big);
+  assert.deepEqual(await target.list(POOL_TMP_PREFIX), [], 'no temporary copy left');
 });

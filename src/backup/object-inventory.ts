@@ -27,6 +27,12 @@ export interface InventoryResult {
   vanished: string[];
 }
 
+/**
+ * Resumable uploads' staging on S3 (`tus/` in the media bucket, see uploads/staging.ts): not the
+ * store's content. A restore drops the unfinished uploads it belongs to.
+ */
+export const UPLOAD_STAGING_PREFIX = 'tus/';
+
 /** Objects read at once: enough to hide a round trip, few enough not to crowd the store's users. */
 export const OBJECT_CONCURRENCY = 4;
 
@@ -152,5 +158,8 @@ async function* withKnownHashes(
   listing: AsyncIterable<ListedObject>,
   known: ReturnType<typeof previousHashes>,
 ): AsyncIterable<{ object: ListedObject; knownHash: string | undefined }> {
-  for await (const object of listing) yield { object, knownHash: await known.hashOf(object) };
+  for await (const object of listing) {
+    if (object.key.startsWith(UPLOAD_STAGING_PREFIX)) continue;
+    yield { object, knownHash: await known.hashOf(object) };
+  }
 }

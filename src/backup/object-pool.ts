@@ -16,10 +16,19 @@ export interface PooledObject {
 }
 
 /**
+ * Objects up to this size are read into memory (at most OBJECT_CONCURRENCY at once) and written
+ * once, straight to their hash's key: one PUT instead of PUT + COPY + DELETE, and no read of an
+ * object just written (which some S3 peers, s3rver among them, answer before the bytes are on
+ * disk). Larger ones go through a temporary key.
+ */
+export const BUFFERED_OBJECT_BYTES = 8 * 1024 * 1024;
+
+/**
  * Makes sure the pool holds the object at `key` of `source` and returns its hash. A `knownHash`
  * (from the previous inventory: same key, size and etag) spares reading it when the pool has
- * it, or when nothing is to be copied. Otherwise the object is read once, hashed on its way
- * into a temporary key, then moved to its hash's key (or dropped, when the pool had it).
+ * it, or when nothing is to be copied. Otherwise the object is read once and hashed on its way
+ * into the pool (for a large one: into a temporary key, then to its hash's key, or dropped when
+ * the pool had it).
  */
 export async function poolObject(
   source: ObjectStore,
@@ -35,11 +44,17 @@ export async function poolObject(
   }
   const { stream, digest } = digestingStream();
   const body = await source.get(object.key);
-  if (!copy) {
+  if (!copy || object.size <= BUFFERED_OBJECT_BYTES) {
+    const chunks: Buffer[] = [];
     await pipeline(body, stream, async (s: AsyncIterable<Buffer>) => {
-      for await (const _ of s);
+      for await (const chunk of s) if (copy) chunks.push(chunk);
     });
-    return { ...toPooled(digest()), copiedBytes: 0 };
+    const { sha256, size } = digest();
+    if (!copy) return { sha256, size, copiedBytes: 0 };
+    const final = poolKey(sha256);
+    if ((await target.stat(final))?.size === size) return { sha256, size, copiedBytes: 0 };
+    await target.put(final, Buffer.concat(chunks));
+    return { sha256, size, copiedBytes: size };
   }
   const tmp = `${POOL_TMP_PREFIX}${newId()}`;
   try {
@@ -62,5 +77,3 @@ export async function poolObject(
     await target.delete(tmp).catch(() => {});
   }
 }
-
-const toPooled = (d: { sha256: string; size: number }) => ({ sha256: d.sha256, size: d.size });

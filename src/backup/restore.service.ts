@@ -303,6 +303,10 @@ async function openTableFile(
   return { header, rows };
 }
 
+/**
+ * Every inventory object from the pool to its key, then (a second pass, so that no object is read
+ * back the moment it was written) every entry read back and checked.
+ */
 async function restoreObjects(
   store: ObjectStore,
   target: ObjectStore,
@@ -312,23 +316,27 @@ async function restoreObjects(
   progress: (p: RestoreProgress) => void,
 ): Promise<{ copied: number; verified: number; problems: Problems }> {
   const problems = new Problems();
+  const failed = new Set<string>();
   let copied = 0;
-  let verified = 0;
-  let seen = 0;
-  const work = mapOrdered(readInventory(target, id), OBJECT_CONCURRENCY, async (e: InventoryEntry) => {
-    if (copy) {
+  if (copy) {
+    const copying = mapOrdered(readInventory(target, id), OBJECT_CONCURRENCY, async (e: InventoryEntry) => {
       try {
         await store.put(e.key, await target.get(poolKey(e.sha256)));
         copied++;
-        progress({ phase: 'objects', done: copied, total, unit: 'objects' });
       } catch (err) {
         problems.add(`${e.key}: not copied back (${(err as Error).message})`);
-        return;
+        failed.add(e.key);
       }
-    }
-    if (await verifyStoredObject(store, e, problems)) verified++;
+      progress({ phase: 'objects', done: copied, total, unit: 'objects' });
+    });
+    for await (const _ of copying);
+  }
+  let verified = 0;
+  let seen = 0;
+  const checking = mapOrdered(readInventory(target, id), OBJECT_CONCURRENCY, async (e: InventoryEntry) => {
+    if (!failed.has(e.key) && (await verifyStoredObject(store, e, problems))) verified++;
     progress({ phase: 'verify', done: ++seen, total, unit: 'objects' });
   });
-  for await (const _ of work);
+  for await (const _ of checking);
   return { copied, verified, problems };
 }

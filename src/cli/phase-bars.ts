@@ -28,9 +28,10 @@ export class PhaseBars {
 
   update(p: PhaseUpdate): void {
     const counted = p.total <= 0;
+    // Not `value`/`total`: cli-progress fills those names itself.
     const shown = {
-      done: p.unit === 'bytes' ? bytes(p.done) : p.done.toLocaleString('en-US'),
-      total: amount(p.total, p.unit),
+      count: p.unit === 'bytes' ? bytes(p.done) : p.done.toLocaleString('en-US'),
+      of: amount(p.total, p.unit),
     };
     let bar = this.#bars.get(p.phase);
     if (!bar) {
@@ -40,8 +41,8 @@ export class PhaseBars {
         0,
         shown,
         counted
-          ? { format: ` ${name} {done}${p.unit === 'bytes' ? '' : ` ${p.unit}`}` }
-          : { format: ` ${name} |{bar}| {percentage}% · {done}/{total} · ETA {eta_formatted}` },
+          ? { format: ` ${name} {count}${p.unit === 'bytes' ? '' : ` ${p.unit}`}` }
+          : { format: ` ${name} |{bar}| {percentage}% · {count}/{of} · ETA {eta_formatted}` },
       );
       this.#bars.set(p.phase, bar);
     }
