@@ -52,6 +52,8 @@ export interface BackupRequest {
   signal?: AbortSignal;
 }
 
+export type { BackupRow };
+
 /** The finished row, and what the run noticed without failing for it. */
 export type BackupSummary = BackupRow & {
   /** Objects listed but gone before they were copied (deleted meanwhile), and such. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -130,9 +130,20 @@ async function sqliteSnapshot<T>(
 async function scratchFolder(scratchDir: string): Promise<string> {
   try {
     await mkdir(scratchDir, { recursive: true });
+    await removeStaleScratch(scratchDir);
     return await mkdtemp(join(scratchDir, '.backup-'));
   } catch {
     return mkdtemp(join(tmpdir(), 'framehouse-backup-'));
+  }
+}
+
+/** Snapshots left by a backup that died (a day old: never one that is running). */
+async function removeStaleScratch(scratchDir: string): Promise<void> {
+  const dayAgo = Date.now() - 24 * 3_600_000;
+  for (const name of await readdir(scratchDir)) {
+    if (!name.startsWith('.backup-')) continue;
+    const info = await stat(join(scratchDir, name)).catch(() => null);
+    if (info && info.mtimeMs < dayAgo) await rm(join(scratchDir, name), { recursive: true, force: true });
   }
 }
 

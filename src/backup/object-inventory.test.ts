@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalObjectStore } from '../storage/local-store.ts';
 import type { ListedObject } from '../storage/object-store.ts';
-import { POOL_PREFIX, POOL_TMP_PREFIX, poolKey } from './archive-layout.ts';
+import { inventoryKey, POOL_PREFIX, POOL_TMP_PREFIX, poolKey } from './archive-layout.ts';
 import { buildInventory, type InventoryEntry, readInventory } from './object-inventory.ts';
 import { BUFFERED_OBJECT_BYTES } from './object-pool.ts';
 
@@ -137,4 +137,17 @@ test('an object larger than what is read into memory goes through a temporary ke
   assert.ok(run.copied >= 1);
   assert.deepEqual(await target.getBuffer(poolKey(entry?.sha256 ?? '')), big);
   assert.deepEqual(await target.list(POOL_TMP_PREFIX), [], 'no temporary copy left');
+});
+
+test('a damaged previous inventory costs re-reading the objects, never the backup', async () => {
+  await target.put(inventoryKey('broken'), 'this is not gzip');
+  const run = await buildInventory({
+    source,
+    target,
+    backupId: 'b7',
+    previous: readInventory(target, 'broken'),
+    copy: true,
+  });
+  assert.equal(run.hashed, run.objects);
+  assert.equal(run.copied, 0, 'the pool had them all');
 });

@@ -136,8 +136,13 @@ function previousHashes(previous: AsyncIterable<InventoryEntry> | null) {
       if (!it) return undefined;
       for (;;) {
         if (head === undefined) {
-          const next = await it.next();
-          head = next.done ? null : next.value;
+          try {
+            const next = await it.next();
+            head = next.done ? null : next.value;
+          } catch {
+            // A damaged previous inventory only costs re-reading objects; it must not stop backups.
+            head = null;
+          }
         }
         if (head === null) return undefined;
         const order = compareKeys(head.key, object.key);
@@ -150,7 +155,7 @@ function previousHashes(previous: AsyncIterable<InventoryEntry> | null) {
         return match ? head.sha256 : undefined;
       }
     },
-    return: () => it?.return?.(),
+    return: () => it?.return?.().catch(() => undefined),
   };
 }
 
