@@ -89,7 +89,7 @@ export async function runRestore(config: Config, req: RestoreRequest): Promise<R
   const { store: target } = await openTarget(req.from);
 
   // 1. The backup, checked before anything changes.
-  const id = await chooseBackup(target, req.backupId);
+  const id = await chooseBackup(target, req.backupId, req.from);
   const manifest = await readManifest(target, id);
   if (!manifest)
     throw new AppError('FH_ERR_BACKUP_INCOMPLETE', `Backup ${id} has no manifest: it did not finish`);
@@ -161,15 +161,15 @@ export async function runRestore(config: Config, req: RestoreRequest): Promise<R
   }
 }
 
-async function chooseBackup(target: ObjectStore, wanted: string | undefined): Promise<string> {
+async function chooseBackup(target: ObjectStore, wanted: string | undefined, from: string): Promise<string> {
   const backups = await listStoredBackups(target);
   if (wanted !== undefined) {
     const found = backups.find((b) => b.id === wanted);
-    if (!found) throw new AppError('FH_ERR_BACKUP_NOT_FOUND', `No backup ${wanted} in this target`);
+    if (!found) throw new AppError('FH_ERR_BACKUP_NOT_FOUND', `No backup ${wanted} in ${from}`);
     return found.id;
   }
   const newest = backups.filter((b) => b.complete).at(-1);
-  if (!newest) throw new AppError('FH_ERR_BACKUP_NOT_FOUND', 'This target holds no complete backup');
+  if (!newest) throw new AppError('FH_ERR_BACKUP_NOT_FOUND', `${from} holds no complete backup`);
   return newest.id;
 }
 
