@@ -211,6 +211,15 @@ describe('backup and restore: SQLite and a folder', () => {
       scene.objects,
     );
     assert.equal(sqliteRows(dirB, 'select id from uploads where completed_at is null').length, 0);
+    // The outbox readers' cursors are no secret: they come back, so waiting events still go out.
+    const cursors = (dir: string) =>
+      sqliteRows<{ key: string; value: string }>(
+        dir,
+        "select key, value from instance_settings where key like '%_cursor' order by key",
+      );
+    assert.ok(cursors(dirA).length > 0);
+    assert.deepEqual(cursors(dirB), cursors(dirA));
+    assert.equal(sqliteRows(dirB, "select key from instance_settings where key = 'auth_secret'").length, 0);
     const [hook] = sqliteRows<{ secret: string }>(dirB, 'select secret from webhooks');
     assert.match(hook?.secret ?? '', /^whsec_/);
     assert.notEqual(hook?.secret, scene.webhookSecret);

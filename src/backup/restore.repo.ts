@@ -33,9 +33,12 @@ export async function removeTwoFactor(db: Executor): Promise<number> {
   return Number(r.numDeletedRows);
 }
 
-/** Instance settings are all secret-valued (docs/operations.md): without them, made again at start. */
+/**
+ * The secret instance settings the backup did not carry (left empty by the load): without them,
+ * they are made again at start. The outbox cursors came through and stay.
+ */
 export async function removeInstanceSettings(db: Executor): Promise<number> {
-  const r = await db.deleteFrom('instance_settings').executeTakeFirst();
+  const r = await db.deleteFrom('instance_settings').where('value', '=', '').executeTakeFirst();
   return Number(r.numDeletedRows);
 }
 

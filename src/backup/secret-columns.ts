@@ -27,7 +27,15 @@ const SECRET_TABLES: ReadonlySet<string> = new Set(['sessions', 'verifications']
  */
 export type SecretPlan =
   | { kind: 'none' }
-  | { kind: 'columns'; key: string[]; columns: string[]; keyAt: number[]; columnsAt: number[] }
+  | {
+      kind: 'columns';
+      key: string[];
+      columns: string[];
+      keyAt: number[];
+      columnsAt: number[];
+      /** A row whose columns hold no secret (in the dump as they are). */
+      isPublic?: (row: readonly unknown[]) => boolean;
+    }
   | { kind: 'table' };
 
 export function secretPlan(table: TableInfo): SecretPlan {
@@ -43,7 +51,22 @@ export function secretPlan(table: TableInfo): SecretPlan {
     columns,
     keyAt: table.primaryKey.map((k) => names.indexOf(k)),
     columnsAt: columns.map((c) => names.indexOf(c)),
+    ...(table.name === 'instance_settings' ? { isPublic: publicSetting(names) } : {}),
   };
+}
+
+/**
+ * Instance settings hold secrets (the session-signing key, the room key) beside the outbox
+ * readers' cursors (`{reader}_cursor`: the last event each one handed out). The cursors are kept,
+ * or a restored cluster without the secrets would never deliver the events that were waiting.
+ */
+function publicSetting(names: string[]): (row: readonly unknown[]) => boolean {
+  const keyAt = names.indexOf('key');
+  const valueAt = names.indexOf('value');
+  return (row) =>
+    typeof row[keyAt] === 'string' &&
+    (row[keyAt] as string).endsWith('_cursor') &&
+    /^\d+$/.test(String(row[valueAt]));
 }
 
 /**

@@ -54,7 +54,7 @@ export async function dumpTables(
         if (plan.kind === 'table') {
           if (opts.secrets) await opts.secrets.write(JSON.stringify(row));
         } else {
-          if (plan.kind === 'columns') {
+          if (plan.kind === 'columns' && !plan.isPublic?.(raw)) {
             if (opts.secrets)
               await opts.secrets.write(
                 JSON.stringify([...plan.keyAt.map((k) => row[k]), ...plan.columnsAt.map((c) => row[c])]),

@@ -16,7 +16,7 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 export interface LoadOptions {
   dialect: DialectName;
-  /** Values made here for these columns, whatever the dump holds (secret columns: see secret-columns.ts). */
+  /** Values made here for these columns where the dump holds null (secret columns: see secret-columns.ts). */
   fill?: Record<string, () => unknown>;
   onRows?: (n: number) => void;
 }
@@ -39,10 +39,11 @@ export async function loadRows(
   const fill = opts.fill ?? {};
   columns.forEach((name, at) => {
     const column = target.get(name);
-    if (!column) droppedColumns.push(name);
-    else if (!(name in fill)) kept.push({ at, column });
+    if (column) kept.push({ at, column });
+    else droppedColumns.push(name);
   });
-  const fills = Object.entries(fill).filter(([name]) => target.has(name));
+  // Filled columns the dump does not have at all; those it has are filled where it holds null.
+  const fills = Object.entries(fill).filter(([name]) => target.has(name) && !columns.includes(name));
   const width = kept.length + fills.length;
   const perStatement = Math.max(
     1,
@@ -63,7 +64,8 @@ export async function loadRows(
     const row: Record<string, unknown> = {};
     for (const { at, column } of kept) {
       const v = values[at] ?? null;
-      row[column.name] = decodeValue(v, column.kind, opts.dialect);
+      const make = fill[column.name];
+      row[column.name] = v === null && make ? make() : decodeValue(v, column.kind, opts.dialect);
       if (typeof v === 'string') bytes += v.length;
     }
     for (const [name, make] of fills) row[name] = make();
