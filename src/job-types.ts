@@ -1,7 +1,9 @@
+import { purgeTrashSpec } from './assets/purge-trash.job.ts';
 import { makeDownloadSpec, removeDownloadObjectsSpec } from './downloads/job-specs.ts';
 import { batchItemSpec } from './images/batches.ts';
 import { importObjectSpec, scanImportsSpec } from './imports/imports.service.ts';
 import { fetchUrlSpec } from './ingest/url-ingest.ts';
+import { storageLifecycleSpec } from './lifecycle/lifecycle.job.ts';
 import { finishBroadcastSpec } from './live/recording/finish-broadcast.job.ts';
 import { assetMailSpec } from './notifications/asset-mail.ts';
 import { sendMailSpec } from './notifications/mail.job.ts';
@@ -31,4 +33,6 @@ export const JOB_TYPES: readonly string[] = [
   finishBroadcastSpec,
   closeViewsSpec,
   pruneSpec,
+  purgeTrashSpec,
+  storageLifecycleSpec,
 ].map((s) => s.type);

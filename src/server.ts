@@ -6,10 +6,12 @@ import { outboxConsumers } from './composition/events.ts';
 import { imageServices } from './composition/images.ts';
 import { openInfrastructure } from './composition/infrastructure.ts';
 import { ingestServices, startImportScans } from './composition/ingest.ts';
+import { startLifecycleJobs } from './composition/lifecycle.ts';
 import { type LiveServices, liveOrigin, liveServices, startLiveNode } from './composition/live.ts';
 import { notificationServices } from './composition/notifications.ts';
 import { qoeAnalyticsServices, startQoeJobs } from './composition/qoe-analytics.ts';
 import { roomServices } from './composition/room.ts';
+import { startTrashJobs } from './composition/trash.ts';
 import { vodServices } from './composition/vod.ts';
 import {
   createWorkerPool,
@@ -126,6 +128,8 @@ export async function startServer(
   const pool = workers ? await startWorkerPool(config, infra, workers, metrics, role, slots) : null;
   const importScans = workers ? startImportScans(infra, ingest) : null;
   const qoeJobs = workers ? startQoeJobs(config, infra) : null;
+  const trashPurge = workers ? startTrashJobs(infra) : null;
+  const lifecycleJobs = workers ? startLifecycleJobs(infra) : null;
   const workerMetrics =
     !http && config.metricsPort
       ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptionsOf(config))
@@ -151,6 +155,8 @@ export async function startServer(
           pool?.stop(),
           importScans?.stop(),
           qoeJobs?.stop(),
+          trashPurge?.stop(),
+          lifecycleJobs?.stop(),
           http?.app.close(),
           internal?.close(),
           listening?.housekeeping,

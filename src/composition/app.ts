@@ -56,6 +56,7 @@ import type { UploadsService } from '../uploads/uploads.service.ts';
 import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
+import type { LifecycleHttp } from './lifecycle.ts';
 import type { QoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { RoomServices } from './room.ts';
@@ -120,6 +121,10 @@ export interface AppDeps {
   qoe: QoeIngest;
   /** Viewer analytics, the reading side. */
   qoeAnalytics: QoeAnalytics;
+  /** Storage lifecycle: the storage report (admin) and the record of views. */
+  lifecycle: LifecycleHttp;
+  /** Unfinished resumable uploads are removed this long after they began. */
+  unfinishedUploadMs: number;
 }
 
 /**
@@ -210,6 +215,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     maxAuthFailuresPerMinute: deps.security.authFailuresPerMinute,
     requestsPerMinute: deps.security.rateLimitPerMinute,
     qoe: deps.qoe.enabled,
+    trashDays: deps.assets.trashDays,
   });
   await app.register(swagger, {
     openapi: {
@@ -263,7 +269,12 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     maxUploadBytes: deps.maxUploadBytes,
     trustProxy: deps.trustProxy !== false,
     corsOrigins: deps.security.corsOrigins,
-    staging: await createUploadStaging(deps.store, deps.db, deps.dataDir),
+    staging: await createUploadStaging(deps.store, deps.db, deps.dataDir, deps.unfinishedUploadMs),
+    unfinishedAfterMs: deps.unfinishedUploadMs,
+    onExpired: (bytes) => {
+      deps.metrics.lifecycleObjects.inc({ action: 'expire-upload' });
+      deps.metrics.lifecycleBytes.inc({ action: 'expire-upload' }, bytes);
+    },
   });
   await registerPlaybackRoutes(app, {
     assets: deps.assets,
@@ -276,6 +287,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     live: deps.live.origin,
     whep: deps.live.whep,
     hot: deps.hot,
+    onMasterPlaylist: deps.lifecycle.viewed,
   });
   registerAccessRoutes(app, {
     assets: deps.assets,
@@ -291,6 +303,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerEventRoutes(app, { db: deps.db, pollMs: deps.eventsPollMs });
   deps.qoe.register(app);
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
+  deps.lifecycle.register(app);
   registerWebhookRoutes(app, {
     webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate, deps.queue),
   });

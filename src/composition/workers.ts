@@ -8,9 +8,11 @@ import { WorkerPool } from '../queue/worker.ts';
 import { type ImageServices, imageJobs } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { type IngestServices, ingestJobs } from './ingest.ts';
+import { lifecycleJobs } from './lifecycle.ts';
 import { type LiveServices, liveJobs } from './live.ts';
 import { type NotificationServices, notificationJobs } from './notifications.ts';
 import { qoeAnalyticsJobs } from './qoe-analytics.ts';
+import { trashJobs } from './trash.ts';
 import { type VodServices, vodJobs } from './vod.ts';
 import { webhookJobs } from './webhooks.ts';
 
@@ -48,6 +50,8 @@ export function workerJobs(
     ...ingestJobs(config, infra, services.vod, services.ingest),
     ...liveJobs(config, infra, services.live, services.vod),
     ...qoeAnalyticsJobs(config, infra),
+    ...trashJobs(config, infra, services.vod),
+    ...lifecycleJobs(config, infra, services.metrics),
   ])
     registry.register(job);
   return registry;
