@@ -54,10 +54,13 @@ export async function recordAnswers(base: string, p: Populated): Promise<Answers
   await all('/v1/audit?limit=500');
   await all('/v1/qoe/views');
   // Jobs are in a backup (a restored cluster finishes queued work): every job the site ran is
-  // listed, but not the maintenance every worker schedules for itself at start (viewer-analytics
-  // upkeep, the bucket scan), which a restarted site runs again at times of its own.
+  // listed, but not the maintenance every worker schedules for itself (viewer-analytics upkeep,
+  // the bucket scan, the trash purge, the storage lifecycle, scheduled backups), which a
+  // restarted site runs again at times of its own.
   const jobs = await api.call<{ data: { type: string }[] }>('/v1/admin/jobs?limit=500');
-  const periodic = (type: string) => type.startsWith('qoe.') || type === 'imports.scan';
+  const periodic = (type: string) =>
+    type.startsWith('qoe.') ||
+    ['imports.scan', 'assets.purge-trash', 'storage.lifecycle', 'backup.run'].includes(type);
   answers.set('GET /v1/admin/jobs?limit=500', {
     status: jobs.status,
     body: { data: jobs.body.data.filter((j) => !periodic(j.type)) },
