@@ -41,6 +41,8 @@ export async function recordAnswers(base: string, p: Populated): Promise<Answers
   };
 
   await get('/v1/instance');
+  for (const trashed of await all<Listed>('/v1/assets?trashed=true&limit=100'))
+    await get(`/v1/assets/${trashed.id}`);
   await get('/v1/users');
   for (const key of (await get<{ data: Listed[] }>('/v1/api-keys')).data) await get(`/v1/api-keys/${key.id}`);
   await get('/v1/presets');
@@ -119,6 +121,14 @@ export async function recordAnswers(base: string, p: Populated): Promise<Answers
       for (const product of products) await get(`/v1/rooms/${id}/products/${product.id}/image.jpg`);
     }
   }
+  // What the store holds, by class and prefix, and what the lifecycle will do next. Last: the
+  // answers above may render an object (a thumbnail), and the report is measured once a minute.
+  const storage = await api.call<{ data: Record<string, unknown> }>('/v1/admin/storage');
+  // measured_at: when the answering server measured (at most once a minute), not site state.
+  answers.set('GET /v1/admin/storage', {
+    status: storage.status,
+    body: { data: { ...storage.body.data, measured_at: typeof storage.body.data?.measured_at } },
+  });
   return answers;
 }
 

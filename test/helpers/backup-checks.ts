@@ -48,6 +48,12 @@ export async function checkRestoredSite(
     }
   }
 
+  // The trashed photo is still in the trash, and comes back whole.
+  const back = await api.call<{ data: AssetBody }>(`/v1/assets/${p.trashed}/restore`, { method: 'POST' });
+  assert.equal(back.status, 200, JSON.stringify(back.body));
+  const shown = await fetch(new URL(`/play/${back.body.data.playback_ids[0]?.id}/info.json`, server.url));
+  assert.equal(shown.status, 200, 'the restored photo is shown again');
+
   // A webhook fires after the restore, signed with the secret shown before the backup.
   const seen = receiver.received.length;
   await api.json('PATCH', `/v1/assets/${p.videos.public}`, { title: 'Harbour after the restore' }, 200);

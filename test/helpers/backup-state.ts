@@ -24,6 +24,8 @@ export interface Populated {
   apiKeys: { id: string; key: string; name: string }[];
   videos: { public: string; signed: string; recording: string };
   photos: { photo: string; logo: string };
+  /** An asset in the trash: hidden, restorable, its objects kept. */
+  trashed: string;
   presets: string[];
   signed: { playbackId: string; token: string; hlsUrl: string };
   webhook: { id: string; secret: string };
@@ -202,6 +204,18 @@ export async function populate(
   await waitForAsset(api, photo);
   await waitForAsset(api, logo);
 
+  // One photo in the trash (FRAMEHOUSE_TRASH_DAYS, 30 by default): a restore brings it back there.
+  const discardedFile = join(work, 'discarded.jpg');
+  await writeFile(
+    discardedFile,
+    await sharp({ create: { width: 200, height: 100, channels: 3, background: '#a33' } })
+      .jpeg()
+      .toBuffer(),
+  );
+  const trashed = await uploadFile(api, discardedFile, { title: 'Blurry' });
+  await waitForAsset(api, trashed);
+  assert.equal((await api.call(`/v1/assets/${trashed}`, { method: 'DELETE' })).status, 204);
+
   for (const [file, fields] of [
     [ENGLISH_VTT, { language: 'en', name: 'English', default: 'true' }],
     [KOREAN_SRT, { language: 'ko', kind: 'subtitles' }],
@@ -329,6 +343,7 @@ export async function populate(
       apiKeys,
       videos: { public: publicId, signed: signedId, recording },
       photos: { photo, logo },
+      trashed,
       presets: ['card', 'marked'],
       signed: { playbackId: signedPid, token: minted.body.data.token, hlsUrl: minted.body.data.hls_url },
       webhook: { id: hook.data.id, secret: hook.data.secret },
