@@ -2,6 +2,7 @@ import type { FunctionComponent } from 'preact';
 import { Link } from 'wouter-preact';
 import { isAdmin, useSession } from '../session.ts';
 import { AuditTab } from './audit.tsx';
+import { BackupsTab } from './backups.tsx';
 import { BatchesTab } from './batches.tsx';
 import { JobsTab } from './jobs.tsx';
 import { KeysTab } from './keys.tsx';
@@ -19,6 +20,7 @@ const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
   { id: 'keys', label: 'API keys', view: KeysTab },
   { id: 'webhooks', label: 'Webhooks', view: WebhooksTab },
   { id: 'audit', label: 'Audit', view: AuditTab },
+  { id: 'backups', label: 'Backups', view: BackupsTab },
 ];
 
 /** The operator's pages, one tab each; the tab is in the address so it can be bookmarked. */

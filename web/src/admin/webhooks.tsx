@@ -34,6 +34,8 @@ const EVENTS = [
   'batch.completed',
   'webhook.disabled',
   ...LIVE_STREAM_EVENTS,
+  'backup.succeeded',
+  'backup.failed',
 ];
 
 export function WebhooksTab() {
