@@ -31,6 +31,11 @@ const codeOf = (err: unknown): string => {
   return typeof code === 'string' && code.startsWith('FH_ERR_') ? code : 'FH_ERR_BACKUP_TARGET';
 };
 
+const idIn = (err: unknown): string | null => {
+  const id = (err as { details?: { backup_id?: unknown } } | null)?.details?.backup_id;
+  return typeof id === 'string' ? id : null;
+};
+
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** The worker is stopping: the job goes back to the queue and another worker runs the slot. */
@@ -67,7 +72,7 @@ export function backupRunJob(deps: {
         return;
       }
       const startedAt = isoNow();
-      let backupId: string | null = null;
+      let backupId: string | null;
       try {
         backupId = (
           await deps.run({
@@ -82,20 +87,27 @@ export function backupRunJob(deps: {
       } catch (err) {
         // Released on shutdown: the slot runs again on another worker; nothing to announce yet.
         if (isShutdown(signal)) throw err;
-        log.warn({ err }, 'scheduled backup failed');
-        const row = await newestRowOf(db, { trigger: 'schedule', node: deps.node, since: startedAt });
-        if (row) backupId = row.id;
-        else if (codeOf(err) === 'FH_ERR_BACKUP_RUNNING')
-          // Another backup (a CLI run) began since the look above: as skipped as the case above.
+        // The engine names the run it recorded in the error; otherwise this node's newest run is it.
+        backupId =
+          idIn(err) ??
+          (await newestRowOf(db, { trigger: 'schedule', node: deps.node, since: startedAt }))?.id ??
+          null;
+        if (!backupId && codeOf(err) === 'FH_ERR_BACKUP_RUNNING') {
+          // A CLI backup began since the look above: skipped, as above.
           log.info({ slot: payload.slot }, 'a backup is still running: this slot is skipped');
-        else
+          return;
+        }
+        if (!backupId) {
+          log.warn({ err }, 'scheduled backup failed before it was recorded');
           await announceUnrecordedFailure(db, {
             trigger: 'schedule',
             startedAt,
             error: { code: codeOf(err), message: messageOf(err) },
           });
+          return;
+        }
       }
-      if (backupId) await report(db, backupId, log);
+      await report(db, backupId, log);
     },
     async onDead(payload, error) {
       // The worker died (its lease expired) or the handler could not announce: the slot's run,
