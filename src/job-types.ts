@@ -1,3 +1,4 @@
+import { purgeTrashSpec } from './assets/purge-trash.job.ts';
 import { makeDownloadSpec, removeDownloadObjectsSpec } from './downloads/job-specs.ts';
 import { batchItemSpec } from './images/batches.ts';
 import { importObjectSpec, scanImportsSpec } from './imports/imports.service.ts';
@@ -31,4 +32,5 @@ export const JOB_TYPES: readonly string[] = [
   finishBroadcastSpec,
   closeViewsSpec,
   pruneSpec,
+  purgeTrashSpec,
 ].map((s) => s.type);

@@ -11,6 +11,7 @@ import { type LiveServices, liveOrigin, liveServices, startLiveNode } from './co
 import { notificationServices } from './composition/notifications.ts';
 import { qoeAnalyticsServices, startQoeJobs } from './composition/qoe-analytics.ts';
 import { roomServices } from './composition/room.ts';
+import { startTrashJobs } from './composition/trash.ts';
 import { vodServices } from './composition/vod.ts';
 import {
   createWorkerPool,
@@ -134,6 +135,7 @@ export async function startServer(
   const pool = workers ? await startWorkerPool(config, infra, workers, metrics, role, slots) : null;
   const importScans = workers ? startImportScans(infra, ingest) : null;
   const qoeJobs = workers ? startQoeJobs(config, infra) : null;
+  const trashPurge = workers ? startTrashJobs(infra) : null;
   const workerMetrics =
     !http && config.metricsPort
       ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptionsOf(config))
@@ -159,6 +161,7 @@ export async function startServer(
           pool?.stop(),
           importScans?.stop(),
           qoeJobs?.stop(),
+          trashPurge?.stop(),
           http?.app.close(),
           internal?.close(),
           listening?.housekeeping,

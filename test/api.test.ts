@@ -142,7 +142,10 @@ for (const dialect of TEST_DIALECTS) {
         (await server.api<ErrorBody>(ready.playback.hls)).body.error.code,
         'FH_ERR_PLAYBACK_NOT_FOUND',
       );
-      // The objects go in a job right after.
+      // In the trash (FRAMEHOUSE_TRASH_DAYS, 30 by default) its objects are kept; deleted
+      // forever, they go in a job right after.
+      assert.ok((await readdir(join(server.dataDir, 'objects', 'hls'))).includes(id));
+      assert.equal((await server.api(`/v1/assets/${id}?permanent=true`, { method: 'DELETE' })).status, 204);
       await waitFor(
         async () =>
           !(await readdir(join(server.dataDir, 'objects', 'hls')).catch((): string[] => [])).includes(id),

@@ -47,7 +47,8 @@ for (const dialect of TEST_DIALECTS) {
 
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), 'fh-captions-'));
-      server = await startTestServer({}, undefined, dialect);
+      // No trash: a deletion removes the tracks at once (test/trash.test.ts has the trash).
+      server = await startTestServer({ FRAMEHOUSE_TRASH_DAYS: '0' }, undefined, dialect);
       const clip = await makeClip(dir, { name: 'harbour', width: 640, height: 360, seconds: 6 });
       asset = (await server.waitForAsset((await server.upload(clip)).id, isFinished)) as WithTracks;
       assert.equal(asset.status, 'ready', JSON.stringify(asset.errors));

@@ -72,7 +72,8 @@ describe('MP4 downloads (real ffmpeg, SQLite, local store)', () => {
   let dir: string;
 
   before(async () => {
-    server = await startTestServer();
+    // No trash: a deletion removes the download at once (test/trash.test.ts has the trash).
+    server = await startTestServer({ FRAMEHOUSE_TRASH_DAYS: '0' });
     dir = await mkdtemp(join(tmpdir(), 'fh-downloads-'));
   });
   after(() => server.stop());

@@ -288,7 +288,7 @@ describe('framehouse edge in front of a real origin', () => {
     assert.equal(await audited(), before);
   });
 
-  test('deleting the asset purges it from the edge (followed on the event stream)', async () => {
+  test('deleting the asset purges it from the edge (followed on the event stream); restored, it plays again', async () => {
     const seg = `/play/${pid}/360p/seg_00000.m4s`;
     await waitFor(() => edge.log().includes('following the event stream'), {
       what: 'the edge to follow events',
@@ -303,5 +303,18 @@ describe('framehouse edge in front of a real origin', () => {
     );
     assert.notEqual(gone.headers.get('cache-status'), 'framehouse-edge; hit');
     assert.match(edge.log(), /"event":"asset.deleted"/);
+    // It was in the trash: the 404s were passed on, never stored, and the restore purges too.
+    const restored = await fetch(`${origin.url}/v1/assets/${asset.id}/restore`, {
+      method: 'POST',
+      headers: auth,
+    });
+    assert.equal(restored.status, 200);
+    const back = await waitForValue(
+      () => get(edge.url, seg),
+      (r) => r.status === 200,
+      { timeoutMs: 10_000, intervalMs: 200, what: 'the segment again' },
+    );
+    assert.notEqual(back.headers.get('cache-status'), 'framehouse-edge; hit');
+    await waitFor(() => edge.log().includes('"event":"asset.restored"'), { what: 'the restore purge' });
   });
 });

@@ -375,6 +375,38 @@ for (const dialect of TEST_DIALECTS) {
       const ready = (await events(s.id)).find((e) => e.type === 'live_stream.recording.ready');
       assert.equal(ready?.asset_id, 'recordingasset000001');
       assert.equal(ready?.data.broadcast_id, b.id);
+      // A recording moved to the trash is not listed (restored, it is again).
+      const now = new Date().toISOString();
+      await server.db
+        .insertInto('assets')
+        .values({
+          id: 'recordingasset000001',
+          status: 'ready',
+          kind: 'video',
+          title: null,
+          source_key: 'sources/recordingasset000001/original',
+          source_filename: null,
+          source_size: null,
+          source_sha256: null,
+          duration: null,
+          width: null,
+          height: null,
+          is_360: 0,
+          progress: null,
+          media_info: null,
+          errors: '[]',
+          created_at: now,
+          updated_at: now,
+          created_by: null,
+        })
+        .execute();
+      assert.equal((await server.api('/v1/assets/recordingasset000001', { method: 'DELETE' })).status, 204);
+      assert.deepEqual((await get(s.id)).recordings, []);
+      assert.equal(
+        (await server.api('/v1/assets/recordingasset000001/restore', { method: 'POST' })).status,
+        200,
+      );
+      assert.deepEqual((await get(s.id)).recordings, ['recordingasset000001']);
 
       // Found by its playback id, with the node holding it while live.
       await live.registerNode({

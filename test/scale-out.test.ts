@@ -23,8 +23,9 @@ describe('VOD on the scale-out adapters: PostgreSQL + S3 (s3rver, AWS SDK)', {
     s3 = await startS3();
     store = new S3ObjectStore(parseS3Url(s3.url));
     // Segments redirect to presigned bucket URLs; playlists and images stay on the api.
+    // No trash: a deletion removes the objects at once (test/trash.test.ts has the trash).
     server = await startTestServer(
-      { STORAGE_URL: s3.url, FRAMEHOUSE_SEGMENT_REDIRECT_SECONDS: '600' },
+      { STORAGE_URL: s3.url, FRAMEHOUSE_SEGMENT_REDIRECT_SECONDS: '600', FRAMEHOUSE_TRASH_DAYS: '0' },
       undefined,
       'postgres',
     );

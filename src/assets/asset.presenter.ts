@@ -1,14 +1,19 @@
 import { presentTrack } from '../captions/track.presenter.ts';
 import type { AssetRow, DownloadRow, PlaybackIdRow, RenditionRow, TrackRow } from '../db/schema.ts';
 import { presentDownloads } from '../downloads/download.presenter.ts';
+import { purgeAfter } from './trash.ts';
 
-/** The public shape of an asset (ARCHITECTURE.md "API contract"): snake_case, ISO times. */
+/**
+ * The public shape of an asset (ARCHITECTURE.md "API contract"): snake_case, ISO times.
+ * `trashDays`: the trash period, for `purge_after` of an asset in the trash.
+ */
 export function presentAsset(
   asset: AssetRow,
   renditions: RenditionRow[],
   playbackIds: PlaybackIdRow[],
   tracks: TrackRow[] = [],
   downloads: DownloadRow[] = [],
+  trashDays = 0,
 ) {
   const primary = playbackIds[0];
   return {
@@ -40,6 +45,9 @@ export function presentAsset(
     downloads: presentDownloads(asset, renditions, downloads, primary?.id),
     created_at: asset.created_at,
     updated_at: asset.updated_at,
+    // In the trash: since when, and the earliest it may be purged (later while a backup is awaited).
+    deleted_at: asset.deleted_at ?? null,
+    purge_after: asset.deleted_at ? purgeAfter(asset.deleted_at, trashDays) : null,
   };
 }
 

@@ -17,6 +17,16 @@ export interface AssetFilter {
   status?: AssetRow['status'];
   /** Words in the title or file name. */
   q?: string;
+  /** The trash instead of the library: newest deletion first, the cursor on `deleted_at`. */
+  trashed?: boolean;
+  /** Only the assets this actor made (`user:{id}`): an editor's view of the trash. */
+  createdBy?: string;
+}
+
+/** A page's last row: where the next one starts (`at` is created_at, or deleted_at in the trash). */
+export interface ListCursor {
+  at: string;
+  id: string;
 }
 
 export const assetsRepo = {
@@ -24,11 +34,22 @@ export const assetsRepo = {
     await db.insertInto('assets').values(asset).execute();
   },
 
+  /** Any asset, in the trash or not: what the pipeline and the trash itself work on. */
   async get(db: Executor, id: string): Promise<AssetRow | undefined> {
     return db.selectFrom('assets').selectAll().where('id', '=', id).executeTakeFirst();
   },
 
-  /** Ids and titles of the assets among `ids` (a few hundred at a time). */
+  /** The asset unless it is in the trash: what every reader outside the pipeline sees. */
+  async getVisible(db: Executor, id: string): Promise<AssetRow | undefined> {
+    return db
+      .selectFrom('assets')
+      .selectAll()
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+  },
+
+  /** Ids and titles of the assets among `ids` (a few hundred at a time); the trash's are left out. */
   async titles(db: Executor, ids: string[]): Promise<{ id: string; title: string | null }[]> {
     const out: { id: string; title: string | null }[] = [];
     for (let i = 0; i < ids.length; i += 500)
@@ -37,24 +58,26 @@ export const assetsRepo = {
           .selectFrom('assets')
           .select(['id', 'title'])
           .where('id', 'in', ids.slice(i, i + 500))
+          .where('deleted_at', 'is', null)
           .execute()),
       );
     return out;
   },
 
-  /** Newest first; the cursor is the (created_at, id) of the last row of the previous page. */
-  async list(
-    db: Executor,
-    limit: number,
-    after?: { createdAt: string; id: string },
-    filter: AssetFilter = {},
-  ): Promise<AssetRow[]> {
+  /**
+   * Newest first; the cursor is the (created_at, id) of the last row of the previous page. The
+   * trash (`filter.trashed`) lists newest deletion first, its cursor on (deleted_at, id).
+   */
+  async list(db: Executor, limit: number, after?: ListCursor, filter: AssetFilter = {}): Promise<AssetRow[]> {
+    const order = filter.trashed ? 'deleted_at' : 'created_at';
     let q = db
       .selectFrom('assets')
       .selectAll()
-      .orderBy('created_at', 'desc')
+      .where('deleted_at', filter.trashed ? 'is not' : 'is', null)
+      .orderBy(order, 'desc')
       .orderBy('id', 'desc')
       .limit(limit);
+    if (filter.createdBy) q = q.where('created_by', '=', filter.createdBy);
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.q) {
       // Title or file name contains the words, in any case; LIKE's wildcards in the query are literal.
@@ -68,13 +91,62 @@ export const assetsRepo = {
     }
     if (after) {
       q = q.where((eb) =>
-        eb.or([
-          eb('created_at', '<', after.createdAt),
-          eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
-        ]),
+        eb.or([eb(order, '<', after.at), eb.and([eb(order, '=', after.at), eb('id', '<', after.id)])]),
       );
     }
     return q.execute();
+  },
+
+  /** Into the trash; false when there is no such asset or it is in the trash already. */
+  async moveToTrash(db: Executor, id: string, by: string, at: string): Promise<boolean> {
+    const r = await db
+      .updateTable('assets')
+      .set({ deleted_at: at, deleted_by: by, updated_at: at })
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  },
+
+  /** Out of the trash; false when the asset is not in it. */
+  async restoreFromTrash(db: Executor, id: string): Promise<boolean> {
+    const r = await db
+      .updateTable('assets')
+      .set({ deleted_at: null, deleted_by: null, updated_at: isoNow() })
+      .where('id', '=', id)
+      .where('deleted_at', 'is not', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  },
+
+  /**
+   * Takes the row lock of an asset in the trash (a write that changes nothing), so that a restore
+   * and a purge of one asset are serialized: the purge goes on only if the asset is still in the
+   * trash, deleted before `before` when given. False otherwise.
+   */
+  async lockTrashed(db: Executor, id: string, before?: string): Promise<boolean> {
+    let q = db
+      .updateTable('assets')
+      .set((eb) => ({ deleted_at: eb.ref('deleted_at') }))
+      .where('id', '=', id)
+      .where('deleted_at', 'is not', null);
+    if (before) q = q.where('deleted_at', '<', before);
+    const r = await q.executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  },
+
+  /** Assets deleted before `before`, oldest deletion first: the purge's next batch. */
+  async trashedBefore(db: Executor, before: string, limit: number): Promise<string[]> {
+    const rows = await db
+      .selectFrom('assets')
+      .select('id')
+      .where('deleted_at', 'is not', null)
+      .where('deleted_at', '<', before)
+      .orderBy('deleted_at')
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.id);
   },
 
   async update(db: Executor, id: string, patch: AssetUpdate): Promise<number> {
@@ -170,12 +242,14 @@ export const assetsRepo = {
     db: Executor,
     playbackId: string,
   ): Promise<(AssetRow & { policy: string }) | undefined> {
+    // An asset in the trash plays nowhere.
     return db
       .selectFrom('playback_ids')
       .innerJoin('assets', 'assets.id', 'playback_ids.asset_id')
       .selectAll('assets')
       .select('playback_ids.policy')
       .where('playback_ids.id', '=', playbackId)
+      .where('assets.deleted_at', 'is', null)
       .executeTakeFirst();
   },
 };

@@ -1,6 +1,7 @@
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import { type AuditWho, auditWho } from '../audit/audit.ts';
+import { hasScope } from '../auth/principal.ts';
 import type { Mp4Support } from '../db/schema.ts';
 import { MP4_SUPPORT, parseMp4Support } from '../downloads/download-target.ts';
 import { AppError } from '../shared/errors.ts';
@@ -98,7 +99,8 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
     '/v1/assets',
     {
       schema: {
-        summary: 'List assets, newest first',
+        summary:
+          'List assets, newest first; with `trashed=true`, the trash (newest deletion first: an editor sees their own)',
         tags: ['assets'],
         querystring: {
           type: 'object',
@@ -107,6 +109,7 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
             cursor: { type: 'string', maxLength: 200 },
             status: { type: 'string', enum: ['waiting', 'processing', 'ready', 'errored'] },
             q: { type: 'string', maxLength: 200, description: 'Words in the title or file name' },
+            trashed: { type: 'boolean', default: false, description: 'The trash instead of the library' },
           },
         },
         response: {
@@ -121,14 +124,15 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
       },
     },
     async (request) => {
-      const { limit, cursor, status, q } = request.query as {
+      const { limit, cursor, status, q, trashed } = request.query as {
         limit: number;
         cursor?: string;
+        trashed: boolean;
       } & AssetFilter;
-      return assets.list(limit, cursor, {
-        ...(status ? { status } : {}),
-        ...(q?.trim() ? { q: q.trim() } : {}),
-      });
+      const filter = { ...(status ? { status } : {}), ...(q?.trim() ? { q: q.trim() } : {}) };
+      return trashed
+        ? assets.listTrash(limit, cursor, request.principal, filter)
+        : assets.list(limit, cursor, filter);
     },
   );
 
@@ -180,12 +184,46 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
   app.delete(
     '/v1/assets/:id',
     {
-      schema: { summary: 'Delete an asset and everything stored for it', tags: ['assets'], params: idParams },
+      schema: {
+        summary:
+          'Move an asset to the trash (FRAMEHOUSE_TRASH_DAYS; 0: delete it at once); `permanent=true` (admins) deletes it and everything stored for it now, from the trash or not',
+        tags: ['assets'],
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: { permanent: { type: 'boolean', default: false } },
+        },
+        response: { '4xx': errorSchemaRef },
+      },
     },
     async (request, reply) => {
-      await assets.assertCanManage((request.params as { id: string }).id, request.principal);
-      await assets.delete((request.params as { id: string }).id, auditWho(request));
+      const { id } = request.params as { id: string };
+      if ((request.query as { permanent: boolean }).permanent) {
+        if (!hasScope(request.principal, 'admin'))
+          throw new AppError('FH_ERR_FORBIDDEN', 'Only admins delete an asset forever.');
+        await assets.purgeNow(id, auditWho(request));
+      } else {
+        await assets.assertCanManage(id, request.principal);
+        await assets.delete(id, auditWho(request));
+      }
       reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/v1/assets/:id/restore',
+    {
+      schema: {
+        summary: 'Take an asset out of the trash, as it was',
+        tags: ['assets'],
+        params: idParams,
+        response: { 200: { type: 'object', properties: { data: assetSchema } }, '4xx': errorSchemaRef },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      await assets.assertCanManage(id, request.principal, { inTrash: true });
+      return { data: await assets.restore(id, auditWho(request)) };
     },
   );
 }

@@ -65,6 +65,8 @@ export const assetSchema = {
     },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
+    deleted_at: { type: ['string', 'null'], format: 'date-time' },
+    purge_after: { type: ['string', 'null'], format: 'date-time' },
   },
 } as const;
 

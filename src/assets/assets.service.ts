@@ -17,7 +17,8 @@ import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
 import { type AssetJson, presentAsset } from './asset.presenter.ts';
-import { type AssetFilter, assetsRepo } from './assets.repo.ts';
+import { type AssetFilter, assetsRepo, type ListCursor } from './assets.repo.ts';
+import { purgeAfter } from './trash.ts';
 
 export type { AssetFilter };
 
@@ -41,16 +42,27 @@ export interface AssetPatch {
   mp4_support?: Mp4Support;
 }
 
-/** Asset lifecycle: create from a stored source, read, list, edit, delete. */
+/**
+ * Asset lifecycle: create from a stored source, read, list, edit, delete. A deleted asset goes to
+ * the trash for `trashDays` (0: deleted at once), hidden from every reader here, until it is
+ * restored or purged (docs/operations.md "The trash").
+ */
 export class AssetsService {
   readonly #db: Db;
   readonly #queue: JobQueue;
   readonly #tracks: AssetTracks | undefined;
+  readonly #trashDays: number;
 
-  constructor(deps: { db: Db; queue: JobQueue; tracks?: AssetTracks }) {
+  constructor(deps: { db: Db; queue: JobQueue; tracks?: AssetTracks; trashDays?: number }) {
     this.#db = deps.db;
     this.#queue = deps.queue;
     this.#tracks = deps.tracks;
+    this.#trashDays = deps.trashDays ?? 0;
+  }
+
+  /** Days a deleted asset stays in the trash; 0: deletion is immediate. */
+  get trashDays(): number {
+    return this.#trashDays;
   }
 
   /**
@@ -111,30 +123,43 @@ export class AssetsService {
 
   /**
    * Editors manage the assets they made; admins, API keys (made by admins) and open mode
-   * manage every asset. Throws 403 otherwise, 404 when there is no such asset.
+   * manage every asset. Throws 403 otherwise, 404 when there is no such asset (or it is in the
+   * trash, unless `inTrash` asks for one there too: restoring it).
    */
-  async assertCanManage(id: string, principal: Principal): Promise<void> {
-    if (principal.kind !== 'user' || principal.role === 'admin') return;
-    const asset = await assetsRepo.get(this.#db, id);
+  async assertCanManage(id: string, principal: Principal, opts: { inTrash?: boolean } = {}): Promise<void> {
+    const asset = opts.inTrash
+      ? await assetsRepo.get(this.#db, id)
+      : await assetsRepo.getVisible(this.#db, id);
     if (!asset) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
-    if (asset.created_by !== `user:${principal.id}`) throw new AppError('FH_ERR_NOT_OWNER');
+    const owner = ownerFilterOf(principal);
+    if (owner && asset.created_by !== owner) throw new AppError('FH_ERR_NOT_OWNER');
+  }
+
+  /** 404 for an asset that does not exist or is in the trash. */
+  async assertExists(id: string): Promise<void> {
+    if (!(await assetsRepo.getVisible(this.#db, id))) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
   }
 
   async get(id: string): Promise<AssetJson> {
-    const asset = await assetsRepo.get(this.#db, id);
+    const asset = await assetsRepo.getVisible(this.#db, id);
     if (!asset) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+    return this.#present(asset);
+  }
+
+  async #present(asset: AssetRow): Promise<AssetJson> {
+    const id = asset.id;
     const [renditions, playbackIds, tracks, downloads] = await Promise.all([
       assetsRepo.renditions(this.#db, [id]),
       assetsRepo.playbackIds(this.#db, [id]),
       this.#tracksOf([id]),
       downloadRows(this.#db, [id]),
     ]);
-    return presentAsset(asset, renditions, playbackIds, tracks, downloads);
+    return presentAsset(asset, renditions, playbackIds, tracks, downloads, this.#trashDays);
   }
 
-  /** The stored row, for features that need more than the API shows (delivery, images). */
+  /** The stored row, for features that need more than the API shows (images, rooms); not in the trash. */
   row(id: string): Promise<AssetRow | undefined> {
-    return assetsRepo.get(this.#db, id);
+    return assetsRepo.getVisible(this.#db, id);
   }
 
   /** The titles of assets (null: untitled; those that do not exist are left out), for lists naming many. */
@@ -143,7 +168,7 @@ export class AssetsService {
     return new Map((await assetsRepo.titles(this.#db, ids)).map((a) => [a.id, a.title]));
   }
 
-  /** The asset behind a playback id, with that id's policy. */
+  /** The asset behind a playback id, with that id's policy (none for an asset in the trash). */
   byPlaybackId(playbackId: string): Promise<(AssetRow & { policy: string }) | undefined> {
     return assetsRepo.assetByPlaybackId(this.#db, playbackId);
   }
@@ -165,6 +190,7 @@ export class AssetsService {
   ): Promise<{ data: AssetJson[]; next_cursor: string | null }> {
     const after = cursor ? decodeCursor(cursor) : undefined;
     const rows = await assetsRepo.list(this.#db, limit + 1, after, filter);
+    const at = (r: AssetRow) => (filter.trashed ? (r.deleted_at ?? '') : r.created_at);
     const page = rows.slice(0, limit);
     const ids = page.map((r) => r.id);
     const [renditions, playbackIds, tracks, downloads] = await Promise.all([
@@ -182,15 +208,28 @@ export class AssetsService {
           playbackIds.filter((p) => p.asset_id === a.id),
           tracks.filter((t) => t.asset_id === a.id),
           downloads.filter((d) => d.asset_id === a.id),
+          this.#trashDays,
         ),
       ),
-      next_cursor: rows.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+      next_cursor: rows.length > limit && last ? encodeCursor(at(last), last.id) : null,
     };
+  }
+
+  /** The trash, newest deletion first: an editor's own assets, everyone's for the others. */
+  listTrash(
+    limit: number,
+    cursor: string | undefined,
+    principal: Principal,
+    filter: Omit<AssetFilter, 'trashed' | 'createdBy'> = {},
+  ): Promise<{ data: AssetJson[]; next_cursor: string | null }> {
+    const owner = ownerFilterOf(principal);
+    return this.list(limit, cursor, { ...filter, trashed: true, ...(owner ? { createdBy: owner } : {}) });
   }
 
   async update(id: string, patch: AssetPatch, who: AuditWho): Promise<AssetJson> {
     const { playback_policy: policy, ...fields } = patch;
     await this.#db.transaction().execute(async (trx) => {
+      if (!(await assetsRepo.getVisible(trx, id))) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
       const changed = await assetsRepo.update(trx, id, fields);
       if (!changed) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
       if (policy) {
@@ -217,24 +256,118 @@ export class AssetsService {
     return this.get(id);
   }
 
-  /** Removes the rows now; a job removes the stored objects (it retries if the store is down). */
+  /**
+   * Into the trash (hidden, unplayable, restorable) when there is one; otherwise deleted at once.
+   * Either way caches in front forget it now: `asset.deleted` names its playback ids.
+   */
   async delete(id: string, who: AuditWho): Promise<void> {
+    if (this.#trashDays === 0) {
+      if (!(await this.#db.transaction().execute((trx) => this.#purge(trx, id, who, { fromTrash: false }))))
+        throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+      return;
+    }
     await this.#db.transaction().execute(async (trx) => {
-      // Read before they go: caches in front purge by playback id (see the event below).
+      const at = isoNow();
+      if (!(await assetsRepo.moveToTrash(trx, id, who.actor, at)))
+        throw new AppError('FH_ERR_ASSET_NOT_FOUND');
       const playbackIds = (await assetsRepo.playbackIds(trx, [id])).map((p) => p.id);
-      const deleted = await assetsRepo.delete(trx, id);
-      if (!deleted) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
-      await deleteDownloadRows(trx, id); // their objects go with the asset's other objects
-      await recordAudit(trx, who, { action: 'asset.deleted', target: { type: 'asset', id } });
-      await enqueueJob(
-        this.#queue,
-        trx,
-        deleteAssetObjectsSpec,
-        { assetId: id },
-        { dedupeKey: `delete:${id}` },
-      );
-      await recordEvent(trx, 'asset.deleted', id, { playback_ids: playbackIds });
+      const purge = purgeAfter(at, this.#trashDays);
+      await recordAudit(trx, who, {
+        action: 'asset.deleted',
+        target: { type: 'asset', id },
+        details: { trash: true, purge_after: purge },
+      });
+      await recordEvent(trx, 'asset.deleted', id, {
+        playback_ids: playbackIds,
+        trash: true,
+        purge_after: purge,
+      });
     });
+  }
+
+  /**
+   * Deletes an asset now, from the trash or not (an admin's "delete forever"): the rows in this
+   * transaction, the objects by a job. 404 when there is no such asset.
+   */
+  async purgeNow(id: string, who: AuditWho): Promise<void> {
+    const purged = await this.#db.transaction().execute(async (trx) => {
+      const asset = await assetsRepo.get(trx, id);
+      if (!asset) return false;
+      return this.#purge(trx, id, who, { fromTrash: asset.deleted_at !== null });
+    });
+    if (!purged) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
+  }
+
+  /** Assets deleted before `before` (ISO), oldest deletion first: what the purge takes next. */
+  trashedBefore(before: string, limit: number): Promise<string[]> {
+    return assetsRepo.trashedBefore(this.#db, before, limit);
+  }
+
+  /**
+   * Purges one asset of the trash in one transaction, if it is still there and was deleted
+   * before `before` (a restore meanwhile wins). False when there was nothing to do: a second
+   * run is harmless.
+   */
+  purgeFromTrash(id: string, before: string, who: AuditWho): Promise<boolean> {
+    return this.#db.transaction().execute((trx) => this.#purge(trx, id, who, { fromTrash: true, before }));
+  }
+
+  /** Out of the trash, as it was: 409 when the asset is not in the trash, 404 when there is none. */
+  async restore(id: string, who: AuditWho): Promise<AssetJson> {
+    await this.#db.transaction().execute(async (trx) => {
+      const before = await assetsRepo.get(trx, id);
+      // Asked again when it fails: a purge that committed meanwhile makes it a 404, not a 409.
+      if (!(await assetsRepo.restoreFromTrash(trx, id)))
+        throw new AppError(
+          (await assetsRepo.get(trx, id)) ? 'FH_ERR_ASSET_NOT_IN_TRASH' : 'FH_ERR_ASSET_NOT_FOUND',
+        );
+      // Caches in front (framehouse edge, a CDN) may hold the 404s it answered meanwhile.
+      const playbackIds = (await assetsRepo.playbackIds(trx, [id])).map((p) => p.id);
+      await recordAudit(trx, who, {
+        action: 'asset.restored',
+        target: { type: 'asset', id },
+        details: { deleted_at: before?.deleted_at ?? null, deleted_by: before?.deleted_by ?? null },
+      });
+      await recordEvent(trx, 'asset.restored', id, { playback_ids: playbackIds });
+    });
+    return this.get(id);
+  }
+
+  /**
+   * Today's delete: the rows now; a job removes the stored objects (it retries if the store is
+   * down). An asset from the trash is locked first and purged only if it is still there; its
+   * `asset.deleted` was sent when it went to the trash. False when there was nothing to delete.
+   */
+  async #purge(
+    trx: Transaction<Database>,
+    id: string,
+    who: AuditWho,
+    from: { fromTrash: boolean; before?: string },
+  ): Promise<boolean> {
+    if (from.fromTrash && !(await assetsRepo.lockTrashed(trx, id, from.before))) return false;
+    const trashed = from.fromTrash ? await assetsRepo.get(trx, id) : undefined;
+    // Read before they go: caches in front purge by playback id (see the event below).
+    const playbackIds = (await assetsRepo.playbackIds(trx, [id])).map((p) => p.id);
+    if (!(await assetsRepo.delete(trx, id))) return false;
+    await deleteDownloadRows(trx, id); // their objects go with the asset's other objects
+    await enqueueJob(
+      this.#queue,
+      trx,
+      deleteAssetObjectsSpec,
+      { assetId: id },
+      { dedupeKey: `delete:${id}` },
+    );
+    if (from.fromTrash) {
+      await recordAudit(trx, who, {
+        action: 'asset.purged',
+        target: { type: 'asset', id },
+        details: { deleted_at: trashed?.deleted_at ?? null, deleted_by: trashed?.deleted_by ?? null },
+      });
+      return true;
+    }
+    await recordAudit(trx, who, { action: 'asset.deleted', target: { type: 'asset', id } });
+    await recordEvent(trx, 'asset.deleted', id, { playback_ids: playbackIds });
+    return true;
   }
 
   /**
@@ -273,14 +406,19 @@ export interface AssetTracks {
   ofAssets(assetIds: string[]): Promise<TrackRow[]>;
 }
 
-function encodeCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
+/** An editor sees and manages the assets they made; everyone else (admins, keys, open mode) all. */
+function ownerFilterOf(principal: Principal): string | null {
+  return principal.kind === 'user' && principal.role !== 'admin' ? `user:${principal.id}` : null;
 }
 
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
+function encodeCursor(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): ListCursor {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && typeof id === 'string') return { createdAt, id };
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof at === 'string' && typeof id === 'string') return { at, id };
   } catch {
     // fall through to the coded error
   }

@@ -37,6 +37,8 @@ interface Deps {
   requestsPerMinute: number;
   /** Viewer analytics on (FRAMEHOUSE_QOE): players report to /v1/qoe/… (GET /v1/instance says so). */
   qoe: boolean;
+  /** FRAMEHOUSE_TRASH_DAYS: the app says "Move to trash" and shows the trash (0: none). */
+  trashDays: number;
 }
 
 const ANONYMOUS: Principal = { kind: 'anonymous' };
@@ -111,19 +113,26 @@ export async function registerAccessControl(app: FastifyInstance, deps: Deps): P
     {
       schema: {
         summary:
-          'Whether the server is still open (no account or API key exists yet), whether players report analytics',
+          'Whether the server is still open (no account or API key exists yet), whether players report analytics, how many days a deleted asset stays in the trash (0: none)',
         tags: ['access'],
         response: {
           200: {
             type: 'object',
             properties: {
-              data: { type: 'object', properties: { open: { type: 'boolean' }, qoe: { type: 'boolean' } } },
+              data: {
+                type: 'object',
+                properties: {
+                  open: { type: 'boolean' },
+                  qoe: { type: 'boolean' },
+                  trash_days: { type: 'integer' },
+                },
+              },
             },
           },
         },
       },
     },
-    async () => ({ data: { open: await isOpenMode(), qoe: deps.qoe } }),
+    async () => ({ data: { open: await isOpenMode(), qoe: deps.qoe, trash_days: deps.trashDays } }),
   );
 
   app.addHook('onRequest', async (request, reply) => {

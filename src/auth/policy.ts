@@ -62,6 +62,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /v1/assets/:id': 'assets:read',
   'PATCH /v1/assets/:id': 'assets:write',
   'DELETE /v1/assets/:id': 'assets:write',
+  // Out of the trash: who may delete the asset may restore it (the route checks ownership).
+  'POST /v1/assets/:id/restore': 'assets:write',
   // Tracks: who may edit the asset may add or remove them (the routes check ownership too).
   'POST /v1/assets/:id/tracks': 'assets:write',
   'GET /v1/assets/:id/tracks': 'assets:read',

@@ -129,6 +129,7 @@ export function registerTrackRoutes(app: FastifyInstance, { assets, tracks }: De
     },
     async (request) => {
       const { id, trackId } = request.params as { id: string; trackId: string };
+      await assets.assertExists(id); // an asset in the trash shows nothing
       return { data: await tracks.get(id, trackId) };
     },
   );

@@ -213,6 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     maxAuthFailuresPerMinute: deps.security.authFailuresPerMinute,
     requestsPerMinute: deps.security.rateLimitPerMinute,
     qoe: deps.qoe.enabled,
+    trashDays: deps.assets.trashDays,
   });
   await app.register(swagger, {
     openapi: {

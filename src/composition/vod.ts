@@ -16,7 +16,7 @@ import type { Infrastructure } from './infrastructure.ts';
 export function vodServices(config: Config, { db, queue, store }: Infrastructure) {
   const tracks = new TracksService({ db, store });
   return {
-    assets: new AssetsService({ db, queue, tracks }),
+    assets: new AssetsService({ db, queue, tracks, trashDays: config.trashDays }),
     tracks,
     thumbnails: new Thumbnailer({ store, ffmpegPath: config.ffmpegPath }),
   };

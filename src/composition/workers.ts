@@ -11,6 +11,7 @@ import { type IngestServices, ingestJobs } from './ingest.ts';
 import { type LiveServices, liveJobs } from './live.ts';
 import { type NotificationServices, notificationJobs } from './notifications.ts';
 import { qoeAnalyticsJobs } from './qoe-analytics.ts';
+import { trashJobs } from './trash.ts';
 import { type VodServices, vodJobs } from './vod.ts';
 import { webhookJobs } from './webhooks.ts';
 
@@ -48,6 +49,7 @@ export function workerJobs(
     ...ingestJobs(config, infra, services.vod, services.ingest),
     ...liveJobs(config, infra, services.live, services.vod),
     ...qoeAnalyticsJobs(config, infra),
+    ...trashJobs(config, infra, services.vod),
   ])
     registry.register(job);
   return registry;

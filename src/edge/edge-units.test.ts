@@ -129,6 +129,8 @@ test('freshness: CDN-Cache-Control first, then Cache-Control; private and no-sto
 
 test('which events purge', () => {
   assert.deepEqual(purges({ type: 'asset.deleted', data: { playback_ids: ['a'] } }), ['a']);
+  // Back from the trash: whatever was kept of its 404s goes.
+  assert.deepEqual(purges({ type: 'asset.restored', data: { playback_ids: ['r'] } }), ['r']);
   assert.deepEqual(purges({ type: 'asset.updated', data: { changes: ['title'], playback_ids: ['a'] } }), []);
   assert.deepEqual(
     purges({ type: 'asset.updated', data: { changes: ['playback_policy'], playback_ids: ['a', 'b'] } }),

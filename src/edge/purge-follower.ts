@@ -5,10 +5,12 @@ import type { OriginPool } from './origin-pool.ts';
 const RETRY_MS = 2_000;
 /**
  * Events that make cached playback wrong: gone, its policy changed, a subtitle track listed in
- * (or gone from) the master playlist, a download made from another rung (docs/cdn.md).
+ * (or gone from) the master playlist, a download made from another rung, back from the trash
+ * (whatever was kept of it while it answered 404 must go) (docs/cdn.md).
  */
 const TYPES = [
   'asset.deleted',
+  'asset.restored',
   'asset.updated',
   'asset.track.ready',
   'asset.track.deleted',
@@ -20,6 +22,7 @@ const TYPES = [
 
 const ALWAYS = new Set([
   'asset.deleted',
+  'asset.restored',
   'asset.track.ready',
   'asset.track.deleted',
   'asset.download.ready',

@@ -12,6 +12,7 @@ export type EventType =
   | 'asset.updated'
   | 'asset.errored'
   | 'asset.deleted'
+  | 'asset.restored'
   | 'asset.track.ready'
   | 'asset.track.deleted'
   | 'asset.download.ready'

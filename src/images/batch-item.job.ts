@@ -20,7 +20,8 @@ export const batchItemJob = (deps: { db: Db; batches: Batches; renditions: Image
       const asset = await assetRecords.get(deps.db, assetId);
       const fail = (e: AppError) =>
         deps.batches.finishItem(batchId, assetId, { code: e.code, message: e.message });
-      if (!asset) return fail(new AppError('FH_ERR_ASSET_NOT_FOUND'));
+      // An asset in the trash is as good as gone: its item fails, the batch goes on.
+      if (!asset || asset.deleted_at) return fail(new AppError('FH_ERR_ASSET_NOT_FOUND'));
       // Uploaded a moment ago: the probe has not run yet, so wait for it (the queue retries).
       if (asset.status === 'waiting') throw new Error(`asset ${assetId} is not probed yet`);
       if (!imageInfoOf(asset)) {

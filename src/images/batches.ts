@@ -235,7 +235,8 @@ export class Batches {
   async #resolve(p: StoredPreset): Promise<Recipe> {
     if (!p.watermark) return { ...p, watermark: null };
     const mark = await assetRecords.get(this.#db, p.watermark.asset_id);
-    const info = mark ? imageInfoOf(mark) : null;
+    // A watermark moved to the trash is gone as far as presets are concerned.
+    const info = mark && !mark.deleted_at ? imageInfoOf(mark) : null;
     if (!info)
       throw new AppError(
         'FH_ERR_NOT_AN_IMAGE',

@@ -158,6 +158,13 @@ for (const dialect of TEST_DIALECTS)
         await assets.delete('assetId' in two ? two.assetId : '', WHO);
         const three = await importer.importObject('imports/v.bin', opts);
         assert.equal(three.status, 'created');
+        // Moved to the trash, as good as deleted: the same bytes again become an asset again.
+        const trash = new AssetsService({ db: tdb.db, queue: new JobQueue({ db: tdb.db }), trashDays: 30 });
+        await trash.delete('assetId' in three ? three.assetId : '', WHO);
+        const four = await importer.importObject('imports/v.bin', opts);
+        assert.equal(four.status, 'created');
+        assert.notDeepEqual(four, three);
+        assert.equal((await importer.importObject('imports/v.bin', opts)).status, 'existing');
       });
 
       test('gone, or still being written: nothing to import yet', async () => {

@@ -6,7 +6,7 @@ type Executor = Kysely<Database> | Transaction<Database>;
 
 /** SQL for the ledger of imported objects (one row per object key + ETag). */
 export const importsRepo = {
-  /** The asset a version of an object became, if that asset still exists. */
+  /** The asset a version of an object became, if that asset still exists (and is not in the trash). */
   async find(db: Executor, key: string, etag: string): Promise<string | null> {
     const row = await db
       .selectFrom('imported_objects')
@@ -14,6 +14,7 @@ export const importsRepo = {
       .select('imported_objects.asset_id')
       .where('imported_objects.object_key', '=', key)
       .where('imported_objects.etag', '=', etag)
+      .where('assets.deleted_at', 'is', null)
       .executeTakeFirst();
     return row?.asset_id ?? null;
   },
@@ -21,8 +22,8 @@ export const importsRepo = {
   /**
    * Claims a version of an object for an asset, inside the transaction that creates the asset.
    * False when another transaction has claimed it (it waits for that one to end first, on
-   * PostgreSQL). A claim whose asset was deleted since is stale and given up: the same bytes put
-   * again after their asset was deleted become an asset again.
+   * PostgreSQL). A claim whose asset was deleted since (or moved to the trash) is stale and given
+   * up: the same bytes put again after their asset was deleted become an asset again.
    */
   async claim(trx: Transaction<Database>, row: Omit<ImportedObjectsTable, 'created_at'>): Promise<boolean> {
     await trx
@@ -32,7 +33,10 @@ export const importsRepo = {
       .where(({ not, exists, selectFrom }) =>
         not(
           exists(
-            selectFrom('assets').select('assets.id').whereRef('assets.id', '=', 'imported_objects.asset_id'),
+            selectFrom('assets')
+              .select('assets.id')
+              .whereRef('assets.id', '=', 'imported_objects.asset_id')
+              .where('assets.deleted_at', 'is', null),
           ),
         ),
       )

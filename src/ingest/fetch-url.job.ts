@@ -1,3 +1,4 @@
+import { assetRecords } from '../assets/asset-records.ts';
 import type { AssetsService } from '../assets/assets.service.ts';
 import type { Db } from '../db/database.ts';
 import { markErrored, markGivenUp } from '../pipeline/asset-state.ts';
@@ -28,9 +29,10 @@ export const fetchUrlJob = (deps: {
     // Out of attempts for a reason that is not the URL's (the store, a worker that kept dying).
     onDead: ({ assetId }) => markGivenUp(deps.db, assetId),
     async handler({ payload: { assetId, url }, signal, log, attempt, maxAttempts }) {
-      const asset = await deps.assets.get(assetId).catch(() => null);
+      // In the trash too: fetched all the same, so that a restore gives the asset as it would be.
+      const asset = await assetRecords.get(deps.db, assetId);
       // Deleted meanwhile, or fetched by an earlier run of this job.
-      if (asset?.status !== 'waiting' || asset.source.size !== null) return;
+      if (asset?.status !== 'waiting' || asset.source_size !== null) return;
       const key = mediaKeys.source(assetId);
       let stored: { size: number; sha256: string };
       try {
@@ -55,8 +57,8 @@ export const fetchUrlJob = (deps: {
       }
       if (!(await deps.assets.sourceStored(assetId, stored))) {
         // Deleted while we fetched: its objects were removed before ours landed.
-        const still = await deps.assets.get(assetId).catch(() => null);
-        if (!still) await deps.store.deletePrefix(mediaKeys.sourcePrefix(assetId));
+        if (!(await assetRecords.get(deps.db, assetId)))
+          await deps.store.deletePrefix(mediaKeys.sourcePrefix(assetId));
       }
     },
   });

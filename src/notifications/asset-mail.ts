@@ -51,10 +51,12 @@ export function assetMailJob(deps: {
         .where('id', '=', payload.userId)
         .executeTakeFirst();
       if (!user || user.notifyByEmail === false || user.notifyByEmail === 0) return;
+      // Gone, or in the trash: its uploader deleted it and wants no news of it.
       const asset = await deps.db
         .selectFrom('assets')
         .select(['id', 'title', 'errors'])
         .where('id', '=', payload.assetId)
+        .where('deleted_at', 'is', null)
         .executeTakeFirst();
       if (!asset) return;
       const reason = (JSON.parse(asset.errors) as Array<{ message: string }>)[0]?.message;

@@ -85,3 +85,34 @@ test('through the real services: a live stream’s playback id, kept a while; an
     await tdb.close();
   }
 });
+
+test('an asset in the trash is no content of this server (its players stop counting)', async () => {
+  const tdb = await openTestDatabase('sqlite');
+  try {
+    const streams = new LiveStreamsService({ db: tdb.db, srtPorts: null });
+    const assets = new AssetsService({ db: tdb.db, queue: new JobQueue({ db: tdb.db }), trashDays: 30 });
+    const who = { actor: 'test', credential: null, ip: null };
+    const asset = await assets.createFromSource(
+      {
+        assetId: 'trashedasset01',
+        sourceKey: 'sources/trashedasset01/original',
+        filename: 'a.mp4',
+        title: null,
+        size: 1,
+        sha256: null,
+      },
+      who,
+    );
+    const playbackId = asset.playback_ids[0]?.id as string;
+    assert.equal((await new ContentLookup({ assets, streams }).lookup(playbackId)).asset_id, asset.id);
+    await assets.delete(asset.id, who);
+    assert.equal(
+      await new ContentLookup({ assets, streams }).lookup(playbackId).catch((e) => e.code),
+      'FH_ERR_QOE_UNKNOWN_CONTENT',
+    );
+    await assets.restore(asset.id, who);
+    assert.equal((await new ContentLookup({ assets, streams }).lookup(playbackId)).asset_id, asset.id);
+  } finally {
+    await tdb.close();
+  }
+});

@@ -4,6 +4,7 @@
  */
 export const APP_PAGES = [
   '/',
+  '/trash',
   '/upload',
   '/assets/:id',
   '/embed/:playbackId',

@@ -33,6 +33,7 @@ export const ASSET_EVENTS = [
   'asset.updated',
   'asset.errored',
   'asset.deleted',
+  'asset.restored',
 ];
 
 /** Live stream state changes (src/live/streams): `data.live_stream_id` names the stream. */

@@ -2,7 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Link, Route, Switch, useLocation } from 'wouter-preact';
 import { AdminPage } from './admin/admin-page.tsx';
-import { AnalyticsPage, ViewPage } from './analytics/lazy.tsx';
+import { AnalyticsPage, lazy, ViewPage } from './analytics/lazy.tsx';
 import { api } from './api.ts';
 import { AssetPage } from './pages/asset.tsx';
 import { EmbedPage } from './pages/embed.tsx';
@@ -15,6 +15,12 @@ import { StreamsPage } from './pages/streams.tsx';
 import { UploadPage } from './pages/upload.tsx';
 import { isAdmin, loadSession, type Session, SessionContext } from './session.ts';
 import './styles.css';
+
+// A chunk of its own: the library's other view, which the player and embed pages never need.
+const TrashPage = lazy<Record<string, never>>(
+  () => import('./pages/trash.tsx').then((m) => m.TrashPage),
+  'trash',
+);
 
 function Shell() {
   const [session, setSession] = useState<Session | null>(null);
@@ -95,6 +101,7 @@ function Shell() {
       <main id="main">
         <Switch>
           <Route path="/" component={LibraryPage} />
+          <Route path="/trash">{() => <TrashPage />}</Route>
           <Route path="/upload" component={UploadPage} />
           <Route path="/assets/:id">{(p) => <AssetPage id={p.id} />}</Route>
           <Route path="/streams" component={StreamsPage} />

@@ -121,7 +121,7 @@ export const liveStreamsRepo = {
       .executeTakeFirst();
   },
 
-  /** The recordings' asset ids of the streams' broadcasts, oldest broadcast first. */
+  /** The recordings' asset ids of the streams' broadcasts, oldest broadcast first (none in the trash). */
   recordings(db: Executor, streamIds: string[]): Promise<{ live_stream_id: string; asset_id: string }[]> {
     if (streamIds.length === 0) return Promise.resolve([]);
     return db
@@ -129,6 +129,16 @@ export const liveStreamsRepo = {
       .select(['live_stream_id', 'asset_id'])
       .where('live_stream_id', 'in', streamIds)
       .where('asset_id', 'is not', null)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('assets')
+              .select('assets.id')
+              .whereRef('assets.id', '=', 'live_broadcasts.asset_id')
+              .where('assets.deleted_at', 'is not', null),
+          ),
+        ),
+      )
       .orderBy('started_at')
       .orderBy('id')
       .execute() as Promise<{ live_stream_id: string; asset_id: string }[]>;

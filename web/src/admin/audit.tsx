@@ -20,6 +20,8 @@ const ACTIONS = [
   'asset.created',
   'asset.deleted',
   'asset.playback_policy_changed',
+  'asset.purged',
+  'asset.restored',
   'asset.updated',
   'auth.failed',
   'auth.password_changed',

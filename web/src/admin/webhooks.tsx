@@ -25,6 +25,7 @@ const EVENTS = [
   'asset.updated',
   'asset.errored',
   'asset.deleted',
+  'asset.restored',
   'asset.track.ready',
   'asset.track.deleted',
   'upload.completed',

@@ -2,10 +2,11 @@ import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 /**
- * The analytics pages and charts, fetched on first use: uPlot and the pages are a chunk of their
- * own, so the player, embed and library pages never download them (src/web/page-weight.test.ts).
+ * The analytics pages and charts (and the trash), fetched on first use: uPlot and the pages are a
+ * chunk of their own, so the player, embed and library pages never download them
+ * (src/web/page-weight.test.ts).
  */
-function lazy<P extends object>(load: () => Promise<ComponentType<P>>, what: string) {
+export function lazy<P extends object>(load: () => Promise<ComponentType<P>>, what: string) {
   let loading: Promise<ComponentType<P>> | undefined;
   return function Lazy(props: P) {
     const [Component, setComponent] = useState<ComponentType<P> | null>(null);

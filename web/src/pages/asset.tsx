@@ -3,6 +3,7 @@ import { useLocation } from 'wouter-preact';
 import { AssetQoePanel } from '../analytics/asset-qoe-panel.tsx';
 import { type Asset, api, formatBytes, formatDuration } from '../api.ts';
 import { CopyField } from '../copy-field.tsx';
+import { useTrashDays } from '../instance.ts';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
 import { Player } from '../player/player.tsx';
 import { TokenSource } from '../player/token-source.ts';
@@ -162,6 +163,8 @@ function Edit({
 }) {
   const [title, setTitle] = useState(asset.title ?? '');
   const [message, setMessage] = useState<string | null>(null);
+  const trashDays = useTrashDays();
+  const name = asset.title ?? 'this video';
   const policy = asset.playback_ids[0]?.policy ?? 'public';
   const save = async (patch: Record<string, unknown>) => {
     try {
@@ -212,13 +215,21 @@ function Edit({
       <button
         type="button"
         class="danger"
+        disabled={trashDays === null}
         onClick={async () => {
-          if (!confirm(`Delete "${asset.title ?? 'this video'}" and every file made from it?`)) return;
-          await api(`/v1/assets/${asset.id}`, { method: 'DELETE' });
-          onDeleted();
+          const question = trashDays
+            ? `Move "${name}" to the trash? It can be restored from there for ${trashDays} days.`
+            : `Delete "${name}" and every file made from it?`;
+          if (!confirm(question)) return;
+          try {
+            await api(`/v1/assets/${asset.id}`, { method: 'DELETE' });
+            onDeleted();
+          } catch (err) {
+            setMessage((err as Error).message);
+          }
         }}
       >
-        Delete this video
+        {trashDays ? 'Move to trash' : 'Delete this video'}
       </button>
     </details>
   );

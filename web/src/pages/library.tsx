@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { type Asset, api, formatDuration, type Page } from '../api.ts';
+import { useTrashDays } from '../instance.ts';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
 import { StatusBadge } from '../status-badge.tsx';
 
@@ -15,6 +16,7 @@ export function LibraryPage() {
   const [next, setNext] = useState<string | null>(null);
   const [query, setQuery] = useState('');
   const [status, setStatus] = useState('');
+  const trashDays = useTrashDays();
 
   const load = async () => {
     const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
@@ -55,6 +57,14 @@ export function LibraryPage() {
   const filtered = Boolean(query || status);
   return (
     <section>
+      {trashDays !== null && trashDays > 0 && (
+        <nav class="tabs" aria-label="Library views">
+          <Link href="/" aria-current="page">
+            Library
+          </Link>
+          <Link href="/trash">Trash</Link>
+        </nav>
+      )}
       <div class="toolbar">
         <h1>Library</h1>
         <label>

@@ -1,0 +1,163 @@
+import { useEffect, useState } from 'preact/hooks';
+import { Link } from 'wouter-preact';
+import { type Asset, api, formatDuration, type Page } from '../api.ts';
+import { useTrashDays } from '../instance.ts';
+import { isAdmin, useSession } from '../session.ts';
+
+const PAGE_SIZE = 24;
+
+type Trashed = Asset & { deleted_at: string; purge_after: string };
+
+const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' });
+
+/**
+ * Deleted assets, newest deletion first, until they are purged: restore one, or (admins) delete
+ * it for good now. No posters: an asset in the trash plays and shows nothing, its frames neither.
+ */
+export function TrashPage() {
+  const { session } = useSession();
+  const days = useTrashDays();
+  const [assets, setAssets] = useState<Trashed[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<{ text: string; id?: string } | null>(null);
+  const [cursors, setCursors] = useState<string[]>([]);
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  const [next, setNext] = useState<string | null>(null);
+
+  const load = async () => {
+    const params = new URLSearchParams({ trashed: 'true', limit: String(PAGE_SIZE) });
+    if (cursor) params.set('cursor', cursor);
+    try {
+      const page = await api<Page<Trashed>>(`/v1/assets?${params}`);
+      setAssets(page.data);
+      setNext(page.next_cursor);
+      setError(null);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  useEffect(() => {
+    void load();
+  }, [cursor]);
+
+  const act = async (a: Trashed, what: 'restore' | 'purge') => {
+    const title = titleOf(a);
+    if (
+      what === 'purge' &&
+      !confirm(`Delete "${title}" and every file made from it, for good? This cannot be undone.`)
+    )
+      return;
+    try {
+      if (what === 'restore') await api(`/v1/assets/${a.id}/restore`, { method: 'POST' });
+      else await api(`/v1/assets/${a.id}?permanent=true`, { method: 'DELETE' });
+      setAssets((list) => list?.filter((x) => x.id !== a.id) ?? null);
+      setDone(
+        what === 'restore'
+          ? { text: `Restored "${title}".`, id: a.id }
+          : { text: `Deleted "${title}" for good.` },
+      );
+    } catch (err) {
+      setDone({ text: (err as Error).message });
+    }
+  };
+
+  return (
+    <section>
+      <nav class="tabs" aria-label="Library views">
+        <Link href="/">Library</Link>
+        <Link href="/trash" aria-current="page">
+          Trash
+        </Link>
+      </nav>
+      <h1>Trash</h1>
+      {days !== null && days > 0 && (
+        <p class="facts">
+          Deleted videos stay here for {days} days (longer while a backup is awaited), then they are deleted
+          for good.
+        </p>
+      )}
+      {done && (
+        <p role="status">
+          {done.text} {done.id && <Link href={`/assets/${done.id}`}>Open it</Link>}
+        </p>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          The trash could not be loaded: {error}{' '}
+          <button type="button" onClick={load}>
+            Try again
+          </button>
+        </p>
+      )}
+      {assets && assets.length === 0 && cursors.length === 0 && (
+        <div class="empty">
+          <p>The trash is empty.</p>
+        </div>
+      )}
+      <ul class="grid" aria-live="polite">
+        {assets?.map((a) => (
+          <li key={a.id} class="card" data-trashed-id={a.id}>
+            <div class="poster">
+              <div class="poster-blank" aria-hidden="true" />
+              {a.duration != null && <span class="duration">{formatDuration(a.duration)}</span>}
+            </div>
+            <div class="card-body" style={{ flexDirection: 'column', alignItems: 'flex-start' }}>
+              <span class="title">{titleOf(a)}</span>
+              <span class="facts">
+                Deleted {day(a.deleted_at)} · purged after{' '}
+                <time dateTime={a.purge_after}>{day(a.purge_after)}</time>
+              </span>
+              <span class="button-row">
+                <button
+                  type="button"
+                  onClick={() => void act(a, 'restore')}
+                  aria-label={`Restore ${titleOf(a)}`}
+                >
+                  Restore
+                </button>
+                {isAdmin(session) && (
+                  <button
+                    type="button"
+                    class="danger"
+                    onClick={() => void act(a, 'purge')}
+                    aria-label={`Delete ${titleOf(a)} forever`}
+                  >
+                    Delete forever
+                  </button>
+                )}
+              </span>
+            </div>
+          </li>
+        ))}
+      </ul>
+      {(cursors.length > 0 || next) && (
+        <nav class="pager" aria-label="Pages">
+          <button
+            type="button"
+            disabled={cursors.length === 0}
+            onClick={() => {
+              const previous = [...cursors];
+              const back = previous.pop();
+              setCursors(previous);
+              setCursor(back === '' ? undefined : back);
+            }}
+          >
+            Newer
+          </button>
+          <button
+            type="button"
+            disabled={!next}
+            onClick={() => {
+              setCursors([...cursors, cursor ?? '']);
+              setCursor(next ?? undefined);
+            }}
+          >
+            Older
+          </button>
+        </nav>
+      )}
+    </section>
+  );
+}
+
+const titleOf = (a: Asset) => a.title || a.source.filename || 'Untitled';
