@@ -3,6 +3,7 @@ import { makeDownloadSpec, removeDownloadObjectsSpec } from './downloads/job-spe
 import { batchItemSpec } from './images/batches.ts';
 import { importObjectSpec, scanImportsSpec } from './imports/imports.service.ts';
 import { fetchUrlSpec } from './ingest/url-ingest.ts';
+import { storageLifecycleSpec } from './lifecycle/lifecycle.job.ts';
 import { finishBroadcastSpec } from './live/recording/finish-broadcast.job.ts';
 import { assetMailSpec } from './notifications/asset-mail.ts';
 import { sendMailSpec } from './notifications/mail.job.ts';
@@ -33,4 +34,5 @@ export const JOB_TYPES: readonly string[] = [
   closeViewsSpec,
   pruneSpec,
   purgeTrashSpec,
+  storageLifecycleSpec,
 ].map((s) => s.type);

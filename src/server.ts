@@ -7,6 +7,7 @@ import { outboxConsumers } from './composition/events.ts';
 import { imageServices } from './composition/images.ts';
 import { openInfrastructure } from './composition/infrastructure.ts';
 import { ingestServices, startImportScans } from './composition/ingest.ts';
+import { startLifecycleJobs } from './composition/lifecycle.ts';
 import { type LiveServices, liveOrigin, liveServices, startLiveNode } from './composition/live.ts';
 import { notificationServices } from './composition/notifications.ts';
 import { qoeAnalyticsServices, startQoeJobs } from './composition/qoe-analytics.ts';
@@ -136,6 +137,7 @@ export async function startServer(
   const importScans = workers ? startImportScans(infra, ingest) : null;
   const qoeJobs = workers ? startQoeJobs(config, infra) : null;
   const trashPurge = workers ? startTrashJobs(infra) : null;
+  const lifecycleJobs = workers ? startLifecycleJobs(infra) : null;
   const workerMetrics =
     !http && config.metricsPort
       ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptionsOf(config))
@@ -162,6 +164,7 @@ export async function startServer(
           importScans?.stop(),
           qoeJobs?.stop(),
           trashPurge?.stop(),
+          lifecycleJobs?.stop(),
           http?.app.close(),
           internal?.close(),
           listening?.housekeeping,

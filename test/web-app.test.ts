@@ -403,7 +403,17 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
   });
 
   test('admin, settings and a phone-sized library render, with no console errors anywhere', async () => {
-    for (const tab of ['queues', 'jobs', 'workers', 'batches', 'users', 'keys', 'webhooks', 'audit']) {
+    for (const tab of [
+      'queues',
+      'jobs',
+      'workers',
+      'batches',
+      'storage',
+      'users',
+      'keys',
+      'webhooks',
+      'audit',
+    ]) {
       await page.goto(`/admin/${tab}`);
       await page.locator('.tabs').waitFor();
       await page.waitForLoadState('networkidle');

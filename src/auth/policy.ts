@@ -162,6 +162,7 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /v1/admin/workers': 'admin',
   'GET /v1/admin/backups': 'admin',
   'GET /v1/admin/backups/:id': 'admin',
+  'GET /v1/admin/storage': 'admin',
   'GET /v1/users': 'admin',
   'PATCH /v1/users/:id': 'admin',
   'DELETE /v1/users/:id/sessions': 'admin',

@@ -206,6 +206,19 @@ program
     },
   );
 
+const storage = program.command('storage').description('the object store: lifecycle rules');
+storage
+  .command('lifecycle')
+  .description(
+    'print the storage lifecycle rules in effect and what they will do next; --apply writes the rules the store can run itself (S3 bucket lifecycle)',
+  )
+  .option('--apply', "write the store's own lifecycle rules (abort abandoned multipart uploads)", false)
+  .addOption(dataDir)
+  .action(async (o: { apply: boolean; dataDir?: string }) => {
+    const { storageLifecycleCommand } = await import('./storage.ts');
+    await storageLifecycleCommand({ apply: o.apply, dataDir: o.dataDir });
+  });
+
 program.addCommand(imagesCommand());
 
 try {

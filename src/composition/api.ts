@@ -13,6 +13,7 @@ import type { BackupAdmin } from './backups.ts';
 import { type ImageServices, imageHttpOptions } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { IngestServices } from './ingest.ts';
+import { lifecycleHttp } from './lifecycle.ts';
 import type { LiveServices } from './live.ts';
 import { qoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
@@ -91,6 +92,8 @@ export async function buildHttp(
     qoe: qoeIngest(config, infra, { assets: vod.assets, streams: live.streams, metrics }),
     qoeAnalytics,
     backups,
+    lifecycle: lifecycleHttp(config, infra),
+    unfinishedUploadMs: config.lifecycleUnfinishedUploadDays * 24 * 3_600_000,
   });
 }
 

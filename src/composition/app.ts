@@ -57,6 +57,7 @@ import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
 import type { BackupAdmin } from './backups.ts';
+import type { LifecycleHttp } from './lifecycle.ts';
 import type { QoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { RoomServices } from './room.ts';
@@ -123,6 +124,10 @@ export interface AppDeps {
   qoeAnalytics: QoeAnalytics;
   /** Backup runs and the schedule, for admins. */
   backups: BackupAdmin;
+  /** Storage lifecycle: the storage report (admin) and the record of views. */
+  lifecycle: LifecycleHttp;
+  /** Unfinished resumable uploads are removed this long after they began. */
+  unfinishedUploadMs: number;
 }
 
 /**
@@ -267,7 +272,12 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     maxUploadBytes: deps.maxUploadBytes,
     trustProxy: deps.trustProxy !== false,
     corsOrigins: deps.security.corsOrigins,
-    staging: await createUploadStaging(deps.store, deps.db, deps.dataDir),
+    staging: await createUploadStaging(deps.store, deps.db, deps.dataDir, deps.unfinishedUploadMs),
+    unfinishedAfterMs: deps.unfinishedUploadMs,
+    onExpired: (bytes) => {
+      deps.metrics.lifecycleObjects.inc({ action: 'expire-upload' });
+      deps.metrics.lifecycleBytes.inc({ action: 'expire-upload' }, bytes);
+    },
   });
   await registerPlaybackRoutes(app, {
     assets: deps.assets,
@@ -280,6 +290,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     live: deps.live.origin,
     whep: deps.live.whep,
     hot: deps.hot,
+    onMasterPlaylist: deps.lifecycle.viewed,
   });
   registerAccessRoutes(app, {
     assets: deps.assets,
@@ -296,6 +307,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   deps.qoe.register(app);
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
   deps.backups.register(app);
+  deps.lifecycle.register(app);
   registerWebhookRoutes(app, {
     webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate, deps.queue),
   });

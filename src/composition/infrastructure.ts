@@ -6,12 +6,14 @@ import { recordDeadJobEvents } from '../ops/dead-job-events.ts';
 import { JobQueue } from '../queue/queue.ts';
 import { createObjectStore } from '../storage/create-store.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { TieredObjectStore } from '../storage/tiered-store.ts';
 
 /** The ports every role runs on, chosen from configuration here and nowhere else. */
 export interface Infrastructure {
   log: Logger;
   /** Migrated to the latest schema. */
   db: Db;
+  /** STORAGE_URL's store; with a cold store configured, read through it (see TieredObjectStore). */
   store: ObjectStore;
   queue: JobQueue;
   /** Last, once nothing uses them: the queue's wake-up connection, then the database. */
@@ -42,7 +44,7 @@ export async function openInfrastructure(config: Config): Promise<Infrastructure
   );
   const db = openDatabase(config.databaseUrl);
   await migrateToLatest(db);
-  const store = await createObjectStore(config.storageUrl);
+  const store = await openObjectStore(config);
   // PostgreSQL wakes idle workers of every process at once; SQLite serves one machine in-process.
   // (Its module, and with it `pg`, loaded only then: 10 MB an embedded process does without.)
   const notifier = isPostgresUrl(config.databaseUrl)
@@ -64,4 +66,17 @@ export async function openInfrastructure(config: Config): Promise<Infrastructure
       await db.destroy();
     },
   };
+}
+
+/**
+ * The object store every role uses: STORAGE_URL's, with the cold store of
+ * FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_URL behind it when one is set, so that reads of objects the
+ * lifecycle rules moved there fall back to it wherever they happen.
+ */
+export async function openObjectStore(
+  config: Pick<Config, 'storageUrl' | 'lifecycleColdStorageUrl'>,
+): Promise<ObjectStore> {
+  const main = await createObjectStore(config.storageUrl);
+  if (!config.lifecycleColdStorageUrl) return main;
+  return new TieredObjectStore(main, await createObjectStore(config.lifecycleColdStorageUrl));
 }

@@ -15,10 +15,15 @@ import type { Infrastructure } from './infrastructure.ts';
  */
 export function vodServices(config: Config, { db, queue, store }: Infrastructure) {
   const tracks = new TracksService({ db, store });
+  const assets = new AssetsService({ db, queue, tracks, trashDays: config.trashDays });
   return {
-    assets: new AssetsService({ db, queue, tracks, trashDays: config.trashDays }),
+    assets,
     tracks,
-    thumbnails: new Thumbnailer({ store, ffmpegPath: config.ffmpegPath }),
+    thumbnails: new Thumbnailer({
+      store,
+      ffmpegPath: config.ffmpegPath,
+      renditions: (assetId) => assets.renditionRows(assetId),
+    }),
   };
 }
 

@@ -8,6 +8,7 @@ import { WorkerPool } from '../queue/worker.ts';
 import { type ImageServices, imageJobs } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { type IngestServices, ingestJobs } from './ingest.ts';
+import { lifecycleJobs } from './lifecycle.ts';
 import { type LiveServices, liveJobs } from './live.ts';
 import { type NotificationServices, notificationJobs } from './notifications.ts';
 import { qoeAnalyticsJobs } from './qoe-analytics.ts';
@@ -50,6 +51,7 @@ export function workerJobs(
     ...liveJobs(config, infra, services.live, services.vod),
     ...qoeAnalyticsJobs(config, infra),
     ...trashJobs(config, infra, services.vod),
+    ...lifecycleJobs(config, infra, services.metrics),
   ])
     registry.register(job);
   return registry;

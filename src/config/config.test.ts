@@ -42,3 +42,40 @@ test('FRAMEHOUSE_TRUST_PROXY: true is one hop (never every hop), a count, or pro
   assert.deepEqual(trust('10.0.0.0/8, 127.0.0.1,fd00::/8'), ['10.0.0.0/8', '127.0.0.1', 'fd00::/8']);
   assert.throws(() => trust('everyone'), ConfigError);
 });
+
+test('the cold tier needs a place to go, one place only, and not the main store itself', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      return e.problems;
+    }
+  };
+  assert.match(
+    problems({ FRAMEHOUSE_LIFECYCLE_COLD_DAYS: '30' }).join('\n'),
+    /needs FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_CLASS/,
+  );
+  assert.match(
+    problems({
+      FRAMEHOUSE_LIFECYCLE_COLD_DAYS: '30',
+      FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_CLASS: 'STANDARD_IA',
+    }).join('\n'),
+    /exist only on S3/,
+  );
+  assert.match(
+    problems({
+      STORAGE_URL: 'file:/srv/media/',
+      FRAMEHOUSE_LIFECYCLE_COLD_DAYS: '30',
+      FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_URL: 'file:/srv/media',
+    }).join('\n'),
+    /must be another store than STORAGE_URL/,
+  );
+  const ok = loadConfig({
+    FRAMEHOUSE_LIFECYCLE_COLD_DAYS: '30',
+    FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_URL: 'file:/srv/cold',
+  });
+  assert.equal(ok.lifecycleColdStorageUrl, 'file:/srv/cold');
+  assert.equal(ok.lifecycleUnfinishedUploadDays, 7);
+});

@@ -447,6 +447,8 @@ function lifecycleProblems(c: z.infer<typeof schema>, storageUrl: string): strin
     problems.push(
       'FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_CLASS: give a storage class or a second store, not both',
     );
+  if (url && url.replace(/\/+$/, '') === storageUrl.replace(/\/+$/, ''))
+    problems.push('FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_URL: must be another store than STORAGE_URL');
   if (cls && !storageUrl.startsWith('s3://'))
     problems.push(
       'FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_CLASS: storage classes exist only on S3 (STORAGE_URL=s3://…)',

@@ -85,6 +85,8 @@ interface Deps {
   whep?: WhepOrigin | undefined;
   /** The memory tier for hot objects (segments, playlists); none: every answer reads the store. */
   hot?: HotObjects | undefined;
+  /** Told of every master playlist asked for (an asset's last view, for the storage lifecycle). */
+  onMasterPlaylist?: ((assetId: string) => void) | undefined;
 }
 
 /**
@@ -94,7 +96,19 @@ interface Deps {
  */
 export async function registerPlaybackRoutes(
   app: FastifyInstance,
-  { assets, store, thumbnails, tokens, images, segmentRedirectSeconds, tracks, live, whep, hot }: Deps,
+  {
+    assets,
+    store,
+    thumbnails,
+    tokens,
+    images,
+    segmentRedirectSeconds,
+    tracks,
+    live,
+    whep,
+    hot,
+    onMasterPlaylist,
+  }: Deps,
 ): Promise<void> {
   // Segment URLs never change content; everything else is revalidated against the store.
   const immutable = hot ? { tier: hot, immutable: true } : undefined;
@@ -210,6 +224,7 @@ export async function registerPlaybackRoutes(
           }
           const { asset, token } = await findAsset(request, reply);
           if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
+          onMasterPlaylist?.(asset.id);
           const key = mediaKeys.hls(asset.id, 'master.m3u8');
           const caching = await playlistCaching(asset.id);
           const withTracks = await subtitles.master(asset.id, async () => {

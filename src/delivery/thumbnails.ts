@@ -1,6 +1,10 @@
-import type { AssetRow } from '../db/schema.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AssetRow, RenditionRow } from '../db/schema.ts';
 import { buildThumbnailArgs } from '../media/ffmpeg-args.ts';
 import { runFfmpeg } from '../media/run-ffmpeg.ts';
+import { writeRenditionExcerpt } from '../pipeline/rendition-file.ts';
 import { AppError } from '../shared/errors.ts';
 import { WorkLimiter } from '../shared/work-limiter.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
@@ -26,12 +30,19 @@ export function posterTime(duration: number): number {
 export class Thumbnailer {
   readonly #store: ObjectStore;
   readonly #ffmpegPath: string;
+  readonly #renditions: ((assetId: string) => Promise<RenditionRow[]>) | undefined;
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #limiter = new WorkLimiter(MAX_RUNNING, MAX_WAITING);
 
-  constructor(deps: { store: ObjectStore; ffmpegPath: string }) {
+  constructor(deps: {
+    store: ObjectStore;
+    ffmpegPath: string;
+    /** An asset's renditions: frames come from them once the original is dropped. */
+    renditions?: (assetId: string) => Promise<RenditionRow[]>;
+  }) {
     this.#store = deps.store;
     this.#ffmpegPath = deps.ffmpegPath;
+    this.#renditions = deps.renditions;
   }
 
   /** Resolves the object key for a request, generating the image if it does not exist yet. */
@@ -66,20 +77,52 @@ export class Thumbnailer {
 
   async #generate(asset: AssetRow, key: string, time: number, width: number): Promise<void> {
     await this.#limiter.run(async () => {
-      const jpeg = await this.#store.withLocalFile(asset.source_key, async (input) => {
-        const grab = async (timeSeconds: number) => {
-          const args = buildThumbnailArgs({ input, timeSeconds, width });
-          const opts = { timeoutMs: THUMBNAIL_TIMEOUT_MS, collectStdout: 20 * 1024 * 1024 };
-          return (await runFfmpeg(this.#ffmpegPath, args, opts)).stdout;
-        };
-        // The picture can end before the sound (the asset's duration is the longest stream):
-        // past the last frame, fall back to the first one rather than answer nothing.
-        const frame = await grab(time);
-        return frame?.length || time === 0 ? frame : grab(0);
-      });
+      const grab = async (input: string, timeSeconds: number) => {
+        const args = buildThumbnailArgs({ input, timeSeconds, width });
+        const opts = { timeoutMs: THUMBNAIL_TIMEOUT_MS, collectStdout: 20 * 1024 * 1024 };
+        return (await runFfmpeg(this.#ffmpegPath, args, opts)).stdout;
+      };
+      // The picture can end before the sound (the asset's duration is the longest stream):
+      // past the last frame, fall back to the first one rather than answer nothing.
+      const frameOf = async (input: string, at: number) => {
+        const frame = await grab(input, at);
+        return frame?.length || at === 0 ? frame : grab(input, 0);
+      };
+      const jpeg = asset.source_dropped_at
+        ? await this.#fromRendition(asset, time, width, frameOf)
+        : await this.#store.withLocalFile(asset.source_key, (input) => frameOf(input, time));
       if (!jpeg || jpeg.length === 0) throw new AppError('FH_ERR_NOT_FOUND', 'No frame exists at this time.');
       await this.#store.put(key, jpeg);
     });
+  }
+
+  /**
+   * The original was dropped by the lifecycle rules: the frame comes from the smallest video
+   * rung at least as wide as asked (the widest otherwise), from the one segment holding it.
+   */
+  async #fromRendition(
+    asset: AssetRow,
+    time: number,
+    width: number,
+    frameOf: (input: string, at: number) => Promise<Buffer | undefined>,
+  ): Promise<Buffer | undefined> {
+    const rungs = (this.#renditions ? await this.#renditions(asset.id) : [])
+      .filter((r) => r.type === 'video' && r.status === 'ready' && r.width)
+      .sort((a, b) => (a.width ?? 0) - (b.width ?? 0));
+    const rung = rungs.find((r) => (r.width ?? 0) >= width) ?? rungs.at(-1);
+    if (!rung)
+      throw new AppError(
+        'FH_ERR_SOURCE_DROPPED',
+        'This asset has neither its original nor a video rendition to take a frame from.',
+      );
+    const dir = await mkdtemp(join(tmpdir(), 'framehouse-thumb-'));
+    try {
+      const excerpt = join(dir, 'excerpt.mp4');
+      const { start } = await writeRenditionExcerpt(this.#store, asset.id, rung.name, time, excerpt);
+      return await frameOf(excerpt, Math.max(0, time - start));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { assetRecords } from '../assets/asset-records.ts';
 import { auditWho, recordAudit } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
+import { probeSpec, transcodeSpec } from '../pipeline/job-specs.ts';
 import type { JobInfo, JobQueue } from '../queue/queue.ts';
 import { AppError } from '../shared/errors.ts';
 import { listWorkerNodes, WORKER_STALE_MS } from './worker-presence.ts';
@@ -36,6 +38,15 @@ function presentJob(j: JobInfo) {
     updated_at: j.updatedAt,
     finished_at: j.finishedAt,
   };
+}
+
+/** Jobs that read an asset's original: once the lifecycle rules removed it, running them again cannot work. */
+const READS_SOURCE = new Set([probeSpec.type, transcodeSpec.type]);
+
+async function encodesDroppedSource(db: Db, job: JobInfo): Promise<boolean> {
+  const assetId = (job.payload as { assetId?: unknown } | null)?.assetId;
+  if (!READS_SOURCE.has(job.type) || typeof assetId !== 'string') return false;
+  return Boolean((await assetRecords.get(db, assetId))?.source_dropped_at);
 }
 
 /** What an operator looks at and steers: queues, the dead-letter list, redrive/discard, workers. */
@@ -90,6 +101,7 @@ export function registerAdminRoutes(app: FastifyInstance, { db, queue }: { db: D
       const { id } = request.params as { id: string };
       const job = await queue.get(id);
       if (!job) throw new AppError('FH_ERR_JOB_NOT_FOUND');
+      if (await encodesDroppedSource(db, job)) throw new AppError('FH_ERR_SOURCE_DROPPED');
       if (!(await queue.redrive(id))) throw new AppError('FH_ERR_JOB_NOT_DEAD');
       await recordAudit(db, auditWho(request), {
         action: 'job.redriven',

@@ -18,6 +18,9 @@ export class Metrics {
   readonly webhookDeliveries: Counter<'outcome'>;
   /** Player reports (src/qoe/): stored, late (their view was closed), invalid, limited (429). */
   readonly qoeReports: Counter<'result'>;
+  /** Storage lifecycle (src/lifecycle/): objects and bytes dropped, moved cold, expired. */
+  readonly lifecycleObjects: Counter<'action'>;
+  readonly lifecycleBytes: Counter<'action'>;
   readonly #httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly #jobsTotal: Counter<'type' | 'outcome'>;
   readonly #jobDuration: Histogram<'type'>;
@@ -93,6 +96,8 @@ export class Metrics {
         const row = await deps.db
           .selectFrom('assets')
           .select((eb) => eb.fn.sum<number | string | null>('source_size').as('bytes'))
+          // Originals the lifecycle rules removed are no longer held.
+          .where('source_dropped_at', 'is', null)
           .executeTakeFirst();
         this.set(Number(row?.bytes ?? 0));
       },
@@ -131,6 +136,22 @@ export class Metrics {
     });
     // Every result shows from the start (0), so a rate over it is never "no data".
     for (const result of ['stored', 'late', 'invalid', 'limited']) this.qoeReports.inc({ result }, 0);
+    this.lifecycleObjects = new Counter({
+      name: 'framehouse_lifecycle_objects_total',
+      help: 'Objects the storage lifecycle rules removed (drop-original), moved to the cold tier (move-cold) or expired (expire-upload: unfinished uploads) in this process',
+      labelNames: ['action'],
+      registers,
+    });
+    this.lifecycleBytes = new Counter({
+      name: 'framehouse_lifecycle_bytes_total',
+      help: 'Bytes of those objects (multipart uploads found in the bucket count no bytes: their parts are not listed)',
+      labelNames: ['action'],
+      registers,
+    });
+    for (const action of ['drop-original', 'move-cold', 'expire-upload']) {
+      this.lifecycleObjects.inc({ action }, 0);
+      this.lifecycleBytes.inc({ action }, 0);
+    }
   }
 
   /** The playback origin's memory tier (src/delivery/hot-objects.ts), read at each scrape. */

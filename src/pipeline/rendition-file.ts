@@ -37,3 +37,39 @@ export async function writeRenditionFile(
     seconds: playlist.segments.reduce((sum, s) => sum + s.duration, 0),
   };
 }
+
+/**
+ * Writes the init segment and the one media segment of a published rendition that holds
+ * `seconds`: a small fragmented MP4 around that time (a thumbnail needs a frame, not the whole
+ * rung). Returns where that segment starts in the rendition, so a reader seeks within the file.
+ * Past the end, the last segment.
+ */
+export async function writeRenditionExcerpt(
+  store: ObjectStore,
+  assetId: string,
+  rendition: string,
+  seconds: number,
+  path: string,
+): Promise<{ start: number }> {
+  const key = (file: string) => mediaKeys.hls(assetId, `${rendition}/${file}`);
+  const playlist = parseMediaPlaylist((await store.getBuffer(key('index.m3u8'))).toString('utf8'));
+  if (!playlist.initUri || playlist.segments.length === 0)
+    throw new Error(`rendition ${rendition} of ${assetId} has no segments`);
+  let start = 0;
+  let index = 0;
+  while (
+    index < playlist.segments.length - 1 &&
+    start + (playlist.segments[index]?.duration ?? 0) <= seconds
+  ) {
+    start += playlist.segments[index]?.duration ?? 0;
+    index++;
+  }
+  const files = [playlist.initUri, playlist.segments[index]?.uri ?? ''];
+  const odd = files.find((f) => !RENDITION_FILE.test(f));
+  if (odd) throw new Error(`rendition ${rendition} names an unexpected file: ${JSON.stringify(odd)}`);
+  async function* bytes() {
+    for (const file of files) yield* await store.get(key(file));
+  }
+  await pipeline(Readable.from(bytes()), createWriteStream(path));
+  return { start };
+}

@@ -36,6 +36,10 @@ export const transcodeJob = (deps: PipelineDeps) =>
     // The worker died on the last attempt (killed, out of memory): the handler could not say so.
     onDead: ({ assetId }) => markGivenUp(deps.db, assetId),
     async handler(ctx) {
+      // The lifecycle rules removed the original (a redriven job of a finished asset): nothing
+      // can be encoded again, and the ladder that plays must not be marked errored or removed.
+      if ((await assetRecords.get(deps.db, ctx.payload.assetId))?.source_dropped_at)
+        throw new PermanentJobError(new AppError('FH_ERR_SOURCE_DROPPED').message);
       try {
         await transcode(deps, ctx);
       } catch (e) {

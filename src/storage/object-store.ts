@@ -19,6 +19,19 @@ export interface ListedObject extends Omit<ObjectInfo, 'contentType'> {
   storageClass: string;
 }
 
+/** A multipart upload begun in the store and neither completed nor aborted (S3). */
+export interface PendingMultipartUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
+/** Rules a store can run by itself (an S3 bucket's lifecycle configuration). */
+export interface NativeLifecycleRules {
+  /** Multipart uploads under the store's prefix are aborted this many days after they began. */
+  abortIncompleteMultipartUploadDays: number;
+}
+
 export interface ByteRange {
   /** Inclusive start and end offsets. */
   start: number;
@@ -63,6 +76,33 @@ export interface ObjectStore {
    * or null when the object is not in this store. Absent: the name is the key.
    */
   keyFromBucket?(bucket: string, bucketKey: string): string | null;
+  /**
+   * Stores the object again under the same key with another storage class (same bytes and
+   * metadata). `changed` is false when it had that class already. Absent: the store has no
+   * classes (a folder).
+   */
+  setStorageClass?(key: string, storageClass: string): Promise<{ changed: boolean; size: number }>;
+  /**
+   * Multipart uploads under the store's prefix that were never completed or aborted. Throws
+   * UnsupportedByStoreError where the service cannot list them. Absent: the store has none.
+   */
+  listMultipartUploads?(): AsyncIterable<PendingMultipartUpload>;
+  /** Frees the parts of an unfinished multipart upload; one that is gone already is no error. */
+  abortMultipartUpload?(key: string, uploadId: string): Promise<void>;
+  /**
+   * Writes the rules into the store's own lifecycle configuration, keeping whatever else is
+   * configured there. Throws UnsupportedByStoreError where the service has no such API.
+   * Absent: the store has no rules of its own (a folder).
+   */
+  applyLifecycleRules?(rules: NativeLifecycleRules): Promise<void>;
+}
+
+/** The service behind the store does not implement a request (s3rver answers NotImplemented to some). */
+export class UnsupportedByStoreError extends Error {
+  constructor(what: string, options?: ErrorOptions) {
+    super(`The object store does not support ${what}`, options);
+    this.name = 'UnsupportedByStoreError';
+  }
 }
 
 // A segment: any characters but `/`, `\` and control characters, not starting with `.` (no `.`,

@@ -5,16 +5,23 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
   DeleteObjectsCommand,
+  GetBucketLifecycleConfigurationCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  type LifecycleRule,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   NoSuchKey,
   NotFound,
+  PutBucketLifecycleConfigurationCommand,
   S3Client,
   type S3ClientConfig,
+  type StorageClass,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -23,9 +30,12 @@ import {
   type ByteRange,
   contentTypeFor,
   type ListedObject,
+  type NativeLifecycleRules,
   type ObjectInfo,
   ObjectNotFoundError,
   type ObjectStore,
+  type PendingMultipartUpload,
+  UnsupportedByStoreError,
 } from './object-store.ts';
 
 export interface S3Location {
@@ -134,8 +144,7 @@ export class S3ObjectStore implements ObjectStore {
       new CopyObjectCommand({
         Bucket: this.#bucket,
         Key: this.#key(toKey),
-        // URL-encoded, '/' kept: imported objects' names may hold spaces and any letters.
-        CopySource: `${this.#bucket}/${this.#key(fromKey).split('/').map(encodeURIComponent).join('/')}`,
+        CopySource: this.#copySource(fromKey),
         ContentType: contentTypeFor(toKey),
         MetadataDirective: 'REPLACE',
       }),
@@ -251,6 +260,137 @@ export class S3ObjectStore implements ObjectStore {
     } while (token);
   }
 
+  /**
+   * A copy of the object onto itself with the new class. MetadataDirective REPLACE, carrying the
+   * metadata the HEAD just read: S3 takes COPY plus a class as well, but S3 clones such as s3rver
+   * refuse a self-copy that does not replace the metadata, and REPLACE with the same values is
+   * the same object on S3. Above CopyObject's limit the bytes stream through this process.
+   */
+  async setStorageClass(key: string, storageClass: string): Promise<{ changed: boolean; size: number }> {
+    const Key = this.#key(key);
+    let head: HeadObjectCommandOutput;
+    try {
+      head = await this.#s3.send(new HeadObjectCommand({ Bucket: this.#bucket, Key }));
+    } catch (e) {
+      throw notFound(e, key);
+    }
+    const size = head.ContentLength ?? 0;
+    // HEAD leaves the class out for STANDARD.
+    if ((head.StorageClass ?? 'STANDARD') === storageClass) return { changed: false, size };
+    const kept = {
+      ContentType: head.ContentType ?? contentTypeFor(key),
+      ...(head.CacheControl ? { CacheControl: head.CacheControl } : {}),
+      ...(head.ContentDisposition ? { ContentDisposition: head.ContentDisposition } : {}),
+      ...(head.ContentEncoding ? { ContentEncoding: head.ContentEncoding } : {}),
+      ...(head.ContentLanguage ? { ContentLanguage: head.ContentLanguage } : {}),
+      ...(head.WebsiteRedirectLocation ? { WebsiteRedirectLocation: head.WebsiteRedirectLocation } : {}),
+      Metadata: head.Metadata ?? {},
+      StorageClass: storageClass as StorageClass,
+    };
+    if (size > this.#copyObjectLimit) {
+      await new Upload({
+        client: this.#s3,
+        params: { Bucket: this.#bucket, Key, Body: await this.get(key), ...kept },
+        queueSize: 4,
+        partSize: 8 * 1024 * 1024,
+      }).done();
+    } else {
+      await this.#s3.send(
+        new CopyObjectCommand({
+          Bucket: this.#bucket,
+          Key,
+          CopySource: this.#copySource(key),
+          MetadataDirective: 'REPLACE',
+          ...kept,
+        }),
+      );
+    }
+    return { changed: true, size };
+  }
+
+  async *listMultipartUploads(): AsyncIterable<PendingMultipartUpload> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const r = await this.#s3
+        .send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.#bucket,
+            Prefix: this.#prefix,
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+        )
+        .catch((e: unknown) => {
+          throw unsupported(e, 'listing multipart uploads (ListMultipartUploads)');
+        });
+      for (const u of r.Uploads ?? []) {
+        if (!u.Key || !u.UploadId) continue;
+        yield {
+          key: u.Key.slice(this.#prefix.length),
+          uploadId: u.UploadId,
+          initiated: u.Initiated ?? new Date(0),
+        };
+      }
+      keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
+      uploadIdMarker = r.IsTruncated ? r.NextUploadIdMarker : undefined;
+    } while (keyMarker);
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.#s3.send(
+        new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#key(key), UploadId: uploadId }),
+      );
+    } catch (e) {
+      if (errorName(e) === 'NoSuchUpload') return; // aborted or completed meanwhile
+      throw unsupported(e, 'aborting multipart uploads (AbortMultipartUpload)');
+    }
+  }
+
+  /**
+   * PutBucketLifecycleConfiguration replaces the bucket's whole configuration: the rules already
+   * there are read first and kept, ours (by its ID, one per prefix) is replaced.
+   */
+  async applyLifecycleRules(rules: NativeLifecycleRules): Promise<void> {
+    const what = 'bucket lifecycle rules (PutBucketLifecycleConfiguration)';
+    let existing: LifecycleRule[] = [];
+    try {
+      const r = await this.#s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.#bucket }));
+      existing = r.Rules ?? [];
+    } catch (e) {
+      if (errorName(e) !== 'NoSuchLifecycleConfiguration') throw unsupported(e, what);
+    }
+    const id = this.lifecycleRuleId();
+    const ours: LifecycleRule = {
+      ID: id,
+      Status: 'Enabled',
+      Filter: { Prefix: this.#prefix },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: rules.abortIncompleteMultipartUploadDays },
+    };
+    await this.#s3
+      .send(
+        new PutBucketLifecycleConfigurationCommand({
+          Bucket: this.#bucket,
+          LifecycleConfiguration: { Rules: [...existing.filter((r) => r.ID !== id), ours] },
+        }),
+      )
+      .catch((e: unknown) => {
+        throw unsupported(e, what);
+      });
+  }
+
+  /** The ID of the bucket lifecycle rule Framehouse writes for this store's prefix. */
+  lifecycleRuleId(): string {
+    const prefix = this.#prefix.replace(/\/$/, '');
+    return `framehouse-abort-incomplete-uploads${prefix ? `:${prefix}` : ''}`.slice(0, 255);
+  }
+
+  #copySource(key: string): string {
+    // URL-encoded, '/' kept: imported objects' names may hold spaces and any letters.
+    return `${this.#bucket}/${this.#key(key).split('/').map(encodeURIComponent).join('/')}`;
+  }
+
   /** ffmpeg reads local files: the object is streamed to a temporary file first, removed after. */
   async withLocalFile<T>(key: string, fn: (path: string) => Promise<T>): Promise<T> {
     const dir = await mkdtemp(join(tmpdir(), 'framehouse-s3-'));
@@ -281,4 +421,17 @@ function isNotFound(e: unknown): boolean {
 
 function notFound(e: unknown, key: string): unknown {
   return isNotFound(e) ? new ObjectNotFoundError(key) : e;
+}
+
+function errorName(e: unknown): string | undefined {
+  return (e as { name?: string } | null)?.name;
+}
+
+/** A request the service does not implement (501, or 405 for a method it has no route for). */
+function unsupported(e: unknown, what: string): unknown {
+  const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const name = errorName(e);
+  return name === 'NotImplemented' || name === 'MethodNotAllowed' || status === 501
+    ? new UnsupportedByStoreError(what, { cause: e })
+    : e;
 }

@@ -3,12 +3,10 @@ import type { DataStore } from '@tus/utils';
 import type { Db } from '../db/database.ts';
 import { LocalObjectStore } from '../storage/local-store.ts';
 import type { ObjectInfo, ObjectStore } from '../storage/object-store.ts';
+import { mainStoreOf } from '../storage/tiered-store.ts';
 import { HashingFileStore } from './hashing-file-store.ts';
 import { checksumFrom } from './resumable-sha256.ts';
 import { uploadHashesRepo } from './upload-hashes.repo.ts';
-
-/** Unfinished uploads are kept this long after they were created, then swept. */
-export const UNFINISHED_UPLOAD_TTL_MS = 7 * 24 * 3_600_000;
 
 /**
  * Where resumable uploads collect their bytes until they are complete. It lives next to the
@@ -41,18 +39,26 @@ export interface UploadStaging {
   remove(uploadId: string): Promise<void>;
 }
 
+/**
+ * `unfinishedTtlMs` (FRAMEHOUSE_LIFECYCLE_UNFINISHED_UPLOAD_DAYS) is what clients are told as
+ * Upload-Expires; the sweep (UploadsService) removes uploads that old. Uploads are staged beside
+ * the main store, never in a cold store behind it.
+ */
 export async function createUploadStaging(
-  store: ObjectStore,
+  tiered: ObjectStore,
   db: Db,
   dataDir: string,
+  unfinishedTtlMs: number,
 ): Promise<UploadStaging> {
-  if (store instanceof LocalObjectStore) return new LocalUploadStaging(store, db, join(dataDir, 'tus'));
+  const store = mainStoreOf(tiered);
+  if (store instanceof LocalObjectStore)
+    return new LocalUploadStaging(store, db, join(dataDir, 'tus'), unfinishedTtlMs);
   // The S3 side (and with it the AWS SDK) is loaded only when the store is a bucket.
   const [{ S3ObjectStore }, { S3UploadStaging }] = await Promise.all([
     import('../storage/s3-store.ts'),
     import('./s3-staging.ts'),
   ]);
-  if (store instanceof S3ObjectStore) return new S3UploadStaging(store, db, UNFINISHED_UPLOAD_TTL_MS);
+  if (store instanceof S3ObjectStore) return new S3UploadStaging(store, db, unfinishedTtlMs);
   throw new Error('No resumable-upload staging for this object store');
 }
 
@@ -63,12 +69,12 @@ export class LocalUploadStaging implements UploadStaging {
   readonly #db: Db;
   readonly #dir: string;
 
-  constructor(store: ObjectStore, db: Db, dir: string) {
+  constructor(store: ObjectStore, db: Db, dir: string, unfinishedTtlMs: number) {
     this.#store = store;
     this.#db = db;
     this.#dir = dir;
     this.datastore = new HashingFileStore(
-      { directory: dir, expirationPeriodInMilliseconds: UNFINISHED_UPLOAD_TTL_MS },
+      { directory: dir, expirationPeriodInMilliseconds: unfinishedTtlMs },
       db,
     );
   }

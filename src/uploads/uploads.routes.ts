@@ -22,6 +22,10 @@ interface Deps {
   corsOrigins: string[];
   /** Where unfinished uploads are kept (made by createUploadStaging for the object store). */
   staging: UploadStaging;
+  /** Unfinished uploads are removed this long after they began. */
+  unfinishedAfterMs: number;
+  /** Each unfinished upload the sweep removes, with the bytes it had staged (metrics). */
+  onExpired?: (bytes: number) => void;
 }
 
 const UPLOADS_PATH = '/v1/uploads';
@@ -34,7 +38,14 @@ const IP_HEADER = 'x-framehouse-internal-ip';
  */
 export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsService {
   const { staging } = deps;
-  const uploads = new UploadsService({ db: deps.db, assets: deps.assets, staging, log: app.log });
+  const uploads = new UploadsService({
+    db: deps.db,
+    assets: deps.assets,
+    staging,
+    log: app.log,
+    unfinishedAfterMs: deps.unfinishedAfterMs,
+    ...(deps.onExpired ? { onExpired: deps.onExpired } : {}),
+  });
   const sweep = setInterval(() => {
     void uploads.sweep().catch((err) => app.log.warn({ err }, 'upload sweep failed'));
   }, 3_600_000);

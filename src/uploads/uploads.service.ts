@@ -8,7 +8,7 @@ import { recordEvent } from '../events/outbox.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
-import { UNFINISHED_UPLOAD_TTL_MS, type UploadStaging } from './staging.ts';
+import type { UploadStaging } from './staging.ts';
 
 const MAX_META = 500;
 
@@ -17,6 +17,10 @@ interface Deps {
   assets: AssetsService;
   staging: UploadStaging;
   log: { warn: (o: object, msg: string) => void; info: (o: object, msg: string) => void };
+  /** Unfinished uploads are removed this long after they began (FRAMEHOUSE_LIFECYCLE_UNFINISHED_UPLOAD_DAYS). */
+  unfinishedAfterMs: number;
+  /** Told of each unfinished upload the sweep removed, with the bytes it had staged (metrics). */
+  onExpired?: (bytes: number) => void;
 }
 
 /**
@@ -101,7 +105,10 @@ export class UploadsService {
    * became assets more than `finishedAfterMs` ago, and drops uploads left unfinished past their
    * expiry with whatever they had staged.
    */
-  async sweep(finishedAfterMs = 24 * 3_600_000, unfinishedAfterMs = UNFINISHED_UPLOAD_TTL_MS): Promise<void> {
+  async sweep(
+    finishedAfterMs = 24 * 3_600_000,
+    unfinishedAfterMs = this.#d.unfinishedAfterMs,
+  ): Promise<void> {
     const now = Date.now();
     const finished = await this.#d.db
       .selectFrom('uploads')
@@ -127,8 +134,10 @@ export class UploadsService {
       .limit(1000)
       .execute();
     for (const { id } of abandoned) {
+      const staged = this.#d.onExpired ? await this.#d.staging.progress(id).catch(() => null) : null;
       await this.#d.staging.remove(id);
       await this.forget(id);
+      this.#d.onExpired?.(staged?.offset ?? 0);
     }
   }
 

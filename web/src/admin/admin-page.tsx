@@ -7,6 +7,7 @@ import { BatchesTab } from './batches.tsx';
 import { JobsTab } from './jobs.tsx';
 import { KeysTab } from './keys.tsx';
 import { QueuesTab } from './queues.tsx';
+import { StorageTab } from './storage.tsx';
 import { UsersTab } from './users.tsx';
 import { WebhooksTab } from './webhooks.tsx';
 import { WorkersTab } from './workers.tsx';
@@ -16,6 +17,7 @@ const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
   { id: 'jobs', label: 'Jobs', view: JobsTab },
   { id: 'workers', label: 'Workers', view: WorkersTab },
   { id: 'batches', label: 'Image batches', view: BatchesTab },
+  { id: 'storage', label: 'Storage', view: StorageTab },
   { id: 'users', label: 'Users', view: UsersTab },
   { id: 'keys', label: 'API keys', view: KeysTab },
   { id: 'webhooks', label: 'Webhooks', view: WebhooksTab },
