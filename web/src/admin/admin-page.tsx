@@ -18,11 +18,11 @@ const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
   { id: 'workers', label: 'Workers', view: WorkersTab },
   { id: 'batches', label: 'Image batches', view: BatchesTab },
   { id: 'storage', label: 'Storage', view: StorageTab },
+  { id: 'backups', label: 'Backups', view: BackupsTab },
   { id: 'users', label: 'Users', view: UsersTab },
   { id: 'keys', label: 'API keys', view: KeysTab },
   { id: 'webhooks', label: 'Webhooks', view: WebhooksTab },
   { id: 'audit', label: 'Audit', view: AuditTab },
-  { id: 'backups', label: 'Backups', view: BackupsTab },
 ];
 
 /** The operator's pages, one tab each; the tab is in the address so it can be bookmarked. */
