@@ -221,6 +221,78 @@ storage
 
 program.addCommand(imagesCommand());
 
+const backup = program
+  .command('backup')
+  .description(
+    'back up the database and the objects to a folder or bucket prefix, verified (see `backup list`)',
+  )
+  .option(
+    '--to <target>',
+    'a folder, or s3://bucket/prefix?endpoint=… (AWS credentials from the environment)',
+  )
+  .option(
+    '--objects <mode>',
+    'all: copy the objects too (incremental); none: the bucket is replicated elsewhere',
+    'all',
+  )
+  .option(
+    '--include-secrets',
+    'keep webhook and signing secrets, stream keys, sessions… encrypted with a passphrase',
+  )
+  .option(
+    '--passphrase-file <file>',
+    'the passphrase for --include-secrets (else FRAMEHOUSE_BACKUP_PASSPHRASE, or typed)',
+  )
+  .option('--keep <n>', 'then remove the oldest complete backups of the target beyond n')
+  .addOption(new Option('--data-dir <dir>', 'where the embedded database lives (FRAMEHOUSE_DATA_DIR)'))
+  .action(
+    async (o: {
+      to?: string;
+      objects?: string;
+      includeSecrets?: boolean;
+      passphraseFile?: string;
+      keep?: string;
+      dataDir?: string;
+    }) => {
+      const { backupCommand } = await import('./backup.ts');
+      await backupCommand(o);
+    },
+  );
+backup
+  .command('list')
+  .description('the complete backups of a target, newest first')
+  .requiredOption('--from <target>', 'a folder, or s3://bucket/prefix?endpoint=…')
+  .action(async (o: { from: string }) => {
+    const { backupListCommand } = await import('./backup.ts');
+    await backupListCommand(o);
+  });
+
+program
+  .command('restore')
+  .description('restore a backup into an empty database and store, then verify every object')
+  .requiredOption('--from <target>', 'a folder, or s3://bucket/prefix?endpoint=…')
+  .option('--backup <id>', 'which backup (default: the newest complete one)')
+  .option('--force', 'replace a database and store that are not empty (everything in them is deleted)')
+  .option('--objects <mode>', 'all: copy the objects back; none: the store kept them (only verified)', 'all')
+  .option(
+    '--passphrase-file <file>',
+    'to restore the secrets (else FRAMEHOUSE_BACKUP_PASSPHRASE; without: left out)',
+  )
+  .addOption(new Option('--data-dir <dir>', 'where the embedded database lives (FRAMEHOUSE_DATA_DIR)'))
+  .action(
+    async (o: {
+      from: string;
+      backup?: string;
+      force?: boolean;
+      objects?: string;
+      passphraseFile?: string;
+      dataDir?: string;
+    }) => {
+      const { restoreCommand } = await import('./restore.ts');
+      await restoreCommand(o);
+    },
+  );
+
 try {
   await program.parseAsync(process.argv);
 } catch (e) {

@@ -62,20 +62,33 @@ class StaticMigrationProvider implements MigrationProvider {
 
 /** Runs every pending migration; returns the names applied now. Safe to run from several processes. */
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  const { error, results } = await (await migratorFor(db)).migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Runs the migrations up to and including `name` (a restore brings an empty database to the
+ * backup's migration before loading its rows, then to the latest).
+ */
+export async function migrateTo(db: Db, name: string): Promise<string[]> {
+  const { error, results } = await (await migratorFor(db)).migrateTo(name);
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+async function migratorFor(db: Db): Promise<Migrator> {
   // On PostgreSQL, name the schema: Kysely otherwise looks for its bookkeeping tables in every
   // schema of the database, and another schema's tables (a second installation, a test run)
   // would make it skip creating its own.
   const schema = isPostgresDb(db)
     ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
     : undefined;
-  const migrator = new Migrator({
+  return new Migrator({
     db,
     provider: new StaticMigrationProvider(),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** Throws unless the database answers a trivial query (the readiness check). */
