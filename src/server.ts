@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { accessServices } from './composition/access.ts';
 import { buildHttp, listen, listenInternal, metricsOptionsOf } from './composition/api.ts';
-import { backupAdmin, observeBackups } from './composition/backups.ts';
+import { backupAdmin, observeBackups, startBackupJobs } from './composition/backups.ts';
 import { outboxConsumers } from './composition/events.ts';
 import { imageServices } from './composition/images.ts';
 import { openInfrastructure } from './composition/infrastructure.ts';
@@ -138,6 +138,8 @@ export async function startServer(
   const qoeJobs = workers ? startQoeJobs(config, infra) : null;
   const trashPurge = workers ? startTrashJobs(infra) : null;
   const lifecycleJobs = workers ? startLifecycleJobs(infra) : null;
+  // FRAMEHOUSE_BACKUP_SCHEDULE: each slot's backup.run, one per slot across the workers.
+  const backupSchedule = workers ? startBackupJobs(config, infra) : null;
   const workerMetrics =
     !http && config.metricsPort
       ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptionsOf(config))
@@ -165,6 +167,7 @@ export async function startServer(
           qoeJobs?.stop(),
           trashPurge?.stop(),
           lifecycleJobs?.stop(),
+          backupSchedule?.stop(),
           http?.app.close(),
           internal?.close(),
           listening?.housekeeping,

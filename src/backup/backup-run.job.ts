@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { defineJob, type JobDefinition, type JobLogger } from '../queue/jobs.ts';
+import { WorkerShutdownError } from '../queue/worker.ts';
 import { isoNow } from '../shared/time.ts';
 import { isStale, presentBackup } from './backup.presenter.ts';
 import { BACKUP_HEARTBEAT_STALE_MS, backupRunning } from './backup-records.ts';
@@ -39,8 +40,7 @@ const idIn = (err: unknown): string | null => {
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** The worker is stopping: the job goes back to the queue and another worker runs the slot. */
-const isShutdown = (signal: AbortSignal) =>
-  signal.aborted && (signal.reason as { name?: unknown } | undefined)?.name === 'WorkerShutdownError';
+const isShutdown = (signal: AbortSignal) => signal.aborted && signal.reason instanceof WorkerShutdownError;
 
 /**
  * `backup.run`: one scheduled backup (docs/operations.md, "Scheduled backups"). A backup that

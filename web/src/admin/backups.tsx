@@ -159,10 +159,11 @@ function ScheduleLine({ schedule }: { schedule: Schedule | null | undefined }) {
       <dt>Target</dt>
       <dd>{schedule.target}</dd>
       <dt>Keeps</dt>
-      <dd>
-        the newest {schedule.keep} · objects: {schedule.objects} · secrets:{' '}
-        {schedule.secrets_included ? 'included, encrypted' : 'left out'}
-      </dd>
+      <dd>the newest {schedule.keep} backups</dd>
+      <dt>Objects</dt>
+      <dd>{schedule.objects === 'all' ? 'copied into the target' : 'not copied (left to the bucket)'}</dd>
+      <dt>Secrets</dt>
+      <dd>{schedule.secrets_included ? 'included, encrypted with the passphrase' : 'left out'}</dd>
     </dl>
   );
 }
