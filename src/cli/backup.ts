@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { listBackupsInTarget, runBackup } from '../backup/backup.service.ts';
 import { loadConfig } from '../config/config.ts';
-import { migrateToLatest, openDatabase } from '../db/database.ts';
+import { openDatabase, pendingMigrations } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
-import { createObjectStore } from '../storage/create-store.ts';
+import { openStoreWithColdTier } from '../storage/create-store.ts';
 import { readPassphrase } from './passphrase.ts';
 import { amount, bytes, PhaseBars } from './phase-bars.ts';
 
@@ -44,8 +44,15 @@ export async function backupCommand(o: BackupFlags): Promise<void> {
     const db = openDatabase(config.databaseUrl);
     const bars = new PhaseBars(process.stderr);
     try {
-      await migrateToLatest(db);
-      const store = await createObjectStore(config.storageUrl);
+      // Never migrate here: the usual backup is the one taken before an upgrade, of the
+      // database as the running (older) servers use it.
+      const pending = await pendingMigrations(db);
+      if (pending.length > 0)
+        throw new AppError(
+          'FH_ERR_VALIDATION',
+          `The database lacks this version's migrations (${pending.join(', ')}): back it up with the version that runs it, or run framehouse migrate first`,
+        );
+      const store = await openStoreWithColdTier(config.storageUrl, config.lifecycleColdStorageUrl);
       const s = await runBackup(
         { db, store, config, node: hostname() },
         {
