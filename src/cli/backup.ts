@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { listBackupsInTarget, runBackup } from '../backup/backup.service.ts';
+import { type BackupSummary, listBackupsInTarget, runBackup } from '../backup/backup.service.ts';
+import { announceBackupOutcome } from '../backup/backup-signals.ts';
 import { loadConfig } from '../config/config.ts';
 import { openDatabase, pendingMigrations } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
@@ -53,17 +54,30 @@ export async function backupCommand(o: BackupFlags): Promise<void> {
           `The database lacks this version's migrations (${pending.join(', ')}): back it up with the version that runs it, or run framehouse migrate first`,
         );
       const store = await openStoreWithColdTier(config.storageUrl, config.lifecycleColdStorageUrl);
-      const s = await runBackup(
-        { db, store, config, node: hostname() },
-        {
-          target: o.to,
-          objects,
-          trigger: 'cli',
-          ...(passphrase !== undefined ? { passphrase } : {}),
-          ...(keep !== undefined ? { keep } : {}),
-          onProgress: (p) => bars.update(p),
-        },
-      );
+      // A backup run from the host's cron has nobody at the terminal: it announces its outcome
+      // (webhook event, admins' mail) as a scheduled one does.
+      let s: BackupSummary;
+      try {
+        s = await runBackup(
+          { db, store, config, node: hostname() },
+          {
+            target: o.to,
+            objects,
+            trigger: 'cli',
+            ...(passphrase !== undefined ? { passphrase } : {}),
+            ...(keep !== undefined ? { keep } : {}),
+            onProgress: (p) => bars.update(p),
+          },
+        );
+      } catch (err) {
+        const id =
+          err instanceof AppError
+            ? (err.details as { backup_id?: unknown } | undefined)?.backup_id
+            : undefined;
+        if (typeof id === 'string') await announceBackupOutcome(db, id).catch(() => {});
+        throw err;
+      }
+      await announceBackupOutcome(db, s.id).catch(() => {});
       bars.stop();
       for (const w of s.warnings) process.stderr.write(`! ${w}\n`);
       const rows = Object.values(s.manifest.counts.tables).reduce((n, c) => n + c, 0);
