@@ -1,4 +1,5 @@
 import { purgeTrashSpec } from './assets/purge-trash.job.ts';
+import { backupRunSpec } from './backup/backup-schedule.ts';
 import { makeDownloadSpec, removeDownloadObjectsSpec } from './downloads/job-specs.ts';
 import { batchItemSpec } from './images/batches.ts';
 import { importObjectSpec, scanImportsSpec } from './imports/imports.service.ts';
@@ -35,4 +36,5 @@ export const JOB_TYPES: readonly string[] = [
   pruneSpec,
   purgeTrashSpec,
   storageLifecycleSpec,
+  backupRunSpec,
 ].map((s) => s.type);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { accessServices } from './composition/access.ts';
 import { buildHttp, listen, listenInternal, metricsOptionsOf } from './composition/api.ts';
+import { backupAdmin, observeBackups, startBackupJobs } from './composition/backups.ts';
 import { outboxConsumers } from './composition/events.ts';
 import { imageServices } from './composition/images.ts';
 import { openInfrastructure } from './composition/infrastructure.ts';
@@ -74,6 +75,7 @@ export async function startServer(
   // Made before the app and the workers, which report to it; `workers` is read at scrape time.
   let workers: WorkerPool | null = null;
   const metrics = new Metrics({ db, queue, workers: () => workers, jobTypes: JOB_TYPES });
+  observeBackups(metrics, infra);
   const notifications = notificationServices(config, infra);
   const access = await accessServices(config, infra, notifications.mailer);
 
@@ -100,13 +102,19 @@ export async function startServer(
           liveOrigin: liveOrigin(live, infra),
           room,
           qoeAnalytics: qoeAnalyticsServices(infra, { assets: vod.assets, streams: live.streams }),
+          backups: backupAdmin(config, infra),
         });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {
     const registry = workerJobs(config, infra, { vod, images, ingest, notifications, metrics, live });
     workers = createWorkerPool(config, infra, registry, slots, opts.jobTypes);
   }
-  const dispatchers = workers ? outboxConsumers(infra) : [];
+  const dispatchers = workers
+    ? outboxConsumers(infra, {
+        smtpConfigured: notifications.smtp.configured,
+        publicUrl: notifications.publicUrl,
+      })
+    : [];
 
   // Start: the consumers settle their cursors before anything can emit, then HTTP, then the pool.
   for (const d of dispatchers) await d.start();
@@ -130,6 +138,8 @@ export async function startServer(
   const qoeJobs = workers ? startQoeJobs(config, infra) : null;
   const trashPurge = workers ? startTrashJobs(infra) : null;
   const lifecycleJobs = workers ? startLifecycleJobs(infra) : null;
+  // FRAMEHOUSE_BACKUP_SCHEDULE: each slot's backup.run, one per slot across the workers.
+  const backupSchedule = workers ? startBackupJobs(config, infra) : null;
   const workerMetrics =
     !http && config.metricsPort
       ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptionsOf(config))
@@ -157,6 +167,7 @@ export async function startServer(
           qoeJobs?.stop(),
           trashPurge?.stop(),
           lifecycleJobs?.stop(),
+          backupSchedule?.stop(),
           http?.app.close(),
           internal?.close(),
           listening?.housekeeping,

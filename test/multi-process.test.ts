@@ -142,8 +142,14 @@ describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('
       .orderBy('type')
       .execute();
     assert.deepEqual(
-      // The viewer-analytics maintenance jobs every worker schedules (qoe.close-views, qoe.prune) aside.
-      jobs.filter((j) => j.type !== 'delete-asset-objects' && !j.type.startsWith('qoe.')),
+      // The maintenance jobs every worker schedules (viewer analytics, the trash, storage lifecycle) aside.
+      jobs.filter(
+        (j) =>
+          j.type !== 'delete-asset-objects' &&
+          !j.type.startsWith('qoe.') &&
+          j.type !== 'assets.purge-trash' &&
+          j.type !== 'storage.lifecycle',
+      ),
       [
         { type: 'probe', state: 'completed', attempts: 1 },
         { type: 'transcode', state: 'completed', attempts: 2 },

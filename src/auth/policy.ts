@@ -160,6 +160,8 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'POST /v1/admin/jobs/:id/redrive': 'admin',
   'DELETE /v1/admin/jobs/:id': 'admin',
   'GET /v1/admin/workers': 'admin',
+  'GET /v1/admin/backups': 'admin',
+  'GET /v1/admin/backups/:id': 'admin',
   'GET /v1/admin/storage': 'admin',
   'GET /v1/users': 'admin',
   'PATCH /v1/users/:id': 'admin',

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { type Duplex, PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
+import { AppError } from '../shared/errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { decryptStream, encryptStream } from './secrets-crypto.ts';
 
@@ -88,6 +89,13 @@ export function writeLines(store: ObjectStore, key: string, opts: { encryptWith?
   };
 }
 
+/**
+ * The longest line a backup's file may hold: a row of the largest table with its JSON columns.
+ * A damaged or hostile file without line breaks (a decompression bomb) stops here instead of
+ * filling the memory.
+ */
+const MAX_LINE_CHARS = 64 * 1024 * 1024;
+
 /** The lines of a stored file (gunzipped, decrypted first when `decryptWith` is given). */
 export async function* readLines(
   store: ObjectStore,
@@ -105,6 +113,8 @@ export async function* readLines(
     for await (const chunk of text as AsyncIterable<string>) {
       const lines = (rest + chunk).split('\n');
       rest = lines.pop() ?? '';
+      if (rest.length > MAX_LINE_CHARS)
+        throw new AppError('FH_ERR_BACKUP_INCOMPLETE', `${key}: a line longer than 64 MiB (damaged file?)`);
       for (const line of lines) if (line) yield line;
     }
     if (rest) yield rest;

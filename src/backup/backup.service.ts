@@ -168,7 +168,8 @@ async function writeBackup(
   problems: Problems,
 ): Promise<Written> {
   const targetUrl = targetStoreUrl(req.target);
-  if (locationsOverlap(targetUrl, deps.config.storageUrl))
+  const stores = [deps.config.storageUrl, deps.config.lifecycleColdStorageUrl].filter((u) => u !== undefined);
+  if (stores.some((u) => locationsOverlap(targetUrl, u)))
     throw new AppError(
       'FH_ERR_BACKUP_TARGET',
       `The target ${req.target} is inside the store it would back up (or holds it): choose another folder or prefix`,

@@ -49,10 +49,19 @@ export async function writeManifest(target: ObjectStore, id: string, manifest: M
   await target.put(manifestKey(id), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
 /** The manifest of a backup, checked for the fields a restore relies on; null when there is none. */
 export async function readManifest(target: ObjectStore, id: string): Promise<Manifest | null> {
   let text: string;
   try {
+    // A manifest lists the backup's files: kilobytes. Anything far larger is not one of ours.
+    const size = (await target.stat(manifestKey(id)))?.size ?? 0;
+    if (size > MAX_MANIFEST_BYTES)
+      throw new AppError(
+        'FH_ERR_BACKUP_INCOMPLETE',
+        `Backup ${id}: the manifest is ${size} bytes, too large to be one`,
+      );
     text = (await target.getBuffer(manifestKey(id))).toString('utf8');
   } catch (err) {
     if (err instanceof ObjectNotFoundError) return null;

@@ -43,6 +43,26 @@ export async function databaseContents(db: Db): Promise<string[]> {
   return found;
 }
 
+/** A process that beat within this long may still be running (worker and live nodes beat every 10 s). */
+const PROCESS_ALIVE_MS = 30_000;
+
+/**
+ * Worker and live processes that still beat against this database: a restore under them would
+ * have them write into the tables being replaced, or run the restored jobs before the objects are
+ * back. (A process that stops cleanly removes its row at once.)
+ */
+export async function runningProcesses(db: Db, now = Date.now()): Promise<string[]> {
+  const tables = new Set((await targetCatalog(db)).map((t) => t.name));
+  const since = new Date(now - PROCESS_ALIVE_MS).toISOString();
+  const found: string[] = [];
+  for (const table of ['worker_nodes', 'live_nodes'] as const) {
+    if (!tables.has(table)) continue;
+    const rows = await db.selectFrom(table).select('host').where('last_seen_at', '>', since).execute();
+    found.push(...rows.map((r) => `${table === 'live_nodes' ? 'live node' : 'worker'} on ${r.host}`));
+  }
+  return found;
+}
+
 let ourTables: Promise<string[]> | null = null;
 
 /**

@@ -5,7 +5,7 @@ import type { DialectName } from '../db/dialect-helpers.ts';
 import { migrations } from '../db/migrations/index.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
-import { createObjectStore } from '../storage/create-store.ts';
+import { openStoreWithColdTier } from '../storage/create-store.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { readLines } from './archive-file.ts';
 import { fileKey, poolKey } from './archive-layout.ts';
@@ -27,6 +27,7 @@ import {
   dialectOfDb,
   emptyDatabase,
   resetSequences,
+  runningProcesses,
   targetCatalog,
 } from './restore-database.ts';
 import { placeholderSecret, secretPlan } from './secret-columns.ts';
@@ -81,7 +82,8 @@ export interface RestoreReport {
 export async function runRestore(config: Config, req: RestoreRequest): Promise<RestoreReport> {
   const progress = req.onProgress ?? (() => {});
   const targetUrl = targetStoreUrl(req.from);
-  if (locationsOverlap(targetUrl, config.storageUrl))
+  const stores = [config.storageUrl, config.lifecycleColdStorageUrl].filter((u) => u !== undefined);
+  if (stores.some((u) => locationsOverlap(targetUrl, u)))
     throw new AppError(
       'FH_ERR_BACKUP_TARGET',
       `${req.from} is inside the store to restore into (or holds it)`,
@@ -120,7 +122,7 @@ export async function runRestore(config: Config, req: RestoreRequest): Promise<R
   }
 
   // 2. The target, empty or emptied.
-  const store = await createObjectStore(config.storageUrl);
+  const store = await openStoreWithColdTier(config.storageUrl, config.lifecycleColdStorageUrl);
   const copy = manifest.objects === 'all' && req.objects === 'all';
   let db = openDatabase(config.databaseUrl);
   try {
@@ -133,6 +135,12 @@ export async function runRestore(config: Config, req: RestoreRequest): Promise<R
         `The target is not empty (${what.join(', ')}): restore with --force to replace it`,
       );
     }
+    const running = await runningProcesses(db);
+    if (running.length > 0)
+      throw new AppError(
+        'FH_ERR_RESTORE_SERVERS_RUNNING',
+        `Servers still use this database (${running.slice(0, 5).join(', ')}): stop every serve, api, worker and live process first`,
+      );
     db = await emptyDatabase(db, config.databaseUrl);
     if (copy && storeHolds) await store.deletePrefix('');
 

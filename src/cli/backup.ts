@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
-import { listBackupsInTarget, runBackup } from '../backup/backup.service.ts';
+import { type BackupSummary, listBackupsInTarget, runBackup } from '../backup/backup.service.ts';
+import { announceBackupOutcome } from '../backup/backup-signals.ts';
 import { loadConfig } from '../config/config.ts';
-import { migrateToLatest, openDatabase } from '../db/database.ts';
+import { openDatabase, pendingMigrations } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
-import { createObjectStore } from '../storage/create-store.ts';
+import { openStoreWithColdTier } from '../storage/create-store.ts';
 import { readPassphrase } from './passphrase.ts';
 import { amount, bytes, PhaseBars } from './phase-bars.ts';
 
@@ -44,19 +45,39 @@ export async function backupCommand(o: BackupFlags): Promise<void> {
     const db = openDatabase(config.databaseUrl);
     const bars = new PhaseBars(process.stderr);
     try {
-      await migrateToLatest(db);
-      const store = await createObjectStore(config.storageUrl);
-      const s = await runBackup(
-        { db, store, config, node: hostname() },
-        {
-          target: o.to,
-          objects,
-          trigger: 'cli',
-          ...(passphrase !== undefined ? { passphrase } : {}),
-          ...(keep !== undefined ? { keep } : {}),
-          onProgress: (p) => bars.update(p),
-        },
-      );
+      // Never migrate here: the usual backup is the one taken before an upgrade, of the
+      // database as the running (older) servers use it.
+      const pending = await pendingMigrations(db);
+      if (pending.length > 0)
+        throw new AppError(
+          'FH_ERR_VALIDATION',
+          `The database lacks this version's migrations (${pending.join(', ')}): back it up with the version that runs it, or run framehouse migrate first`,
+        );
+      const store = await openStoreWithColdTier(config.storageUrl, config.lifecycleColdStorageUrl);
+      // A backup run from the host's cron has nobody at the terminal: it announces its outcome
+      // (webhook event, admins' mail) as a scheduled one does.
+      let s: BackupSummary;
+      try {
+        s = await runBackup(
+          { db, store, config, node: hostname() },
+          {
+            target: o.to,
+            objects,
+            trigger: 'cli',
+            ...(passphrase !== undefined ? { passphrase } : {}),
+            ...(keep !== undefined ? { keep } : {}),
+            onProgress: (p) => bars.update(p),
+          },
+        );
+      } catch (err) {
+        const id =
+          err instanceof AppError
+            ? (err.details as { backup_id?: unknown } | undefined)?.backup_id
+            : undefined;
+        if (typeof id === 'string') await announceBackupOutcome(db, id).catch(() => {});
+        throw err;
+      }
+      await announceBackupOutcome(db, s.id).catch(() => {});
       bars.stop();
       for (const w of s.warnings) process.stderr.write(`! ${w}\n`);
       const rows = Object.values(s.manifest.counts.tables).reduce((n, c) => n + c, 0);

@@ -9,6 +9,7 @@ import type { Metrics } from '../ops/metrics.ts';
 import type { UploadsService } from '../uploads/uploads.service.ts';
 import { type AccessServices, prepareAccess } from './access.ts';
 import { buildApp } from './app.ts';
+import type { BackupAdmin } from './backups.ts';
 import { type ImageServices, imageHttpOptions } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { IngestServices } from './ingest.ts';
@@ -38,10 +39,11 @@ export async function buildHttp(
     liveOrigin: LiveOrigin;
     room: RoomServices;
     qoeAnalytics: QoeAnalytics;
+    backups: BackupAdmin;
   },
 ): Promise<HttpApp> {
   const { db, store, queue, log } = infra;
-  const { vod, images, ingest, access, metrics, live, liveOrigin, room, qoeAnalytics } = services;
+  const { vod, images, ingest, access, metrics, live, liveOrigin, room, qoeAnalytics, backups } = services;
   await prepareAccess(config, infra, access);
   const hot =
     config.hotCacheMb > 0 ? new HotObjects(store, { maxBytes: config.hotCacheMb * 1024 * 1024 }) : undefined;
@@ -89,6 +91,7 @@ export async function buildHttp(
     room,
     qoe: qoeIngest(config, infra, { assets: vod.assets, streams: live.streams, metrics }),
     qoeAnalytics,
+    backups,
     lifecycle: lifecycleHttp(config, infra),
     unfinishedUploadMs: config.lifecycleUnfinishedUploadDays * 24 * 3_600_000,
   });

@@ -56,6 +56,7 @@ import type { UploadsService } from '../uploads/uploads.service.ts';
 import { registerWebRoutes } from '../web/web.routes.ts';
 import { registerWebhookRoutes } from '../webhooks/webhooks.routes.ts';
 import { WebhooksService } from '../webhooks/webhooks.service.ts';
+import type { BackupAdmin } from './backups.ts';
 import type { LifecycleHttp } from './lifecycle.ts';
 import type { QoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
@@ -121,6 +122,8 @@ export interface AppDeps {
   qoe: QoeIngest;
   /** Viewer analytics, the reading side. */
   qoeAnalytics: QoeAnalytics;
+  /** Backup runs and the schedule, for admins. */
+  backups: BackupAdmin;
   /** Storage lifecycle: the storage report (admin) and the record of views. */
   lifecycle: LifecycleHttp;
   /** Unfinished resumable uploads are removed this long after they began. */
@@ -303,6 +306,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerEventRoutes(app, { db: deps.db, pollMs: deps.eventsPollMs });
   deps.qoe.register(app);
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
+  deps.backups.register(app);
   deps.lifecycle.register(app);
   registerWebhookRoutes(app, {
     webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate, deps.queue),

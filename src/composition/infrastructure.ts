@@ -4,9 +4,8 @@ import { type Db, isPostgresUrl, migrateToLatest, openDatabase } from '../db/dat
 import { urlForLog } from '../http/access-log.ts';
 import { recordDeadJobEvents } from '../ops/dead-job-events.ts';
 import { JobQueue } from '../queue/queue.ts';
-import { createObjectStore } from '../storage/create-store.ts';
+import { openStoreWithColdTier } from '../storage/create-store.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { TieredObjectStore } from '../storage/tiered-store.ts';
 
 /** The ports every role runs on, chosen from configuration here and nowhere else. */
 export interface Infrastructure {
@@ -76,7 +75,5 @@ export async function openInfrastructure(config: Config): Promise<Infrastructure
 export async function openObjectStore(
   config: Pick<Config, 'storageUrl' | 'lifecycleColdStorageUrl'>,
 ): Promise<ObjectStore> {
-  const main = await createObjectStore(config.storageUrl);
-  if (!config.lifecycleColdStorageUrl) return main;
-  return new TieredObjectStore(main, await createObjectStore(config.lifecycleColdStorageUrl));
+  return openStoreWithColdTier(config.storageUrl, config.lifecycleColdStorageUrl);
 }

@@ -10,7 +10,9 @@ export function notificationServices(config: Config, { db, queue, log }: Infrast
   const smtp = createMailer(config.smtpUrl, config.mailFrom, log);
   // Requests queue their mail; workers hand it to SMTP and retry.
   const mailer = new QueuedMailer(smtp, queue, db);
-  return { smtp, mailer };
+  // Where links in mails point (the admins' backup-failure mail).
+  const publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
+  return { smtp, mailer, publicUrl };
 }
 
 export type NotificationServices = ReturnType<typeof notificationServices>;

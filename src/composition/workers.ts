@@ -5,6 +5,7 @@ import { WorkerPresence } from '../ops/worker-presence.ts';
 import { PoolAutoscaler } from '../queue/autoscaler.ts';
 import type { JobRegistry } from '../queue/jobs.ts';
 import { WorkerPool } from '../queue/worker.ts';
+import { backupJobs } from './backups.ts';
 import { type ImageServices, imageJobs } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import { type IngestServices, ingestJobs } from './ingest.ts';
@@ -52,6 +53,7 @@ export function workerJobs(
     ...qoeAnalyticsJobs(config, infra),
     ...trashJobs(config, infra, services.vod),
     ...lifecycleJobs(config, infra, services.metrics),
+    ...backupJobs(config, infra),
   ])
     registry.register(job);
   return registry;

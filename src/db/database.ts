@@ -67,6 +67,12 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/** The migrations this version has that the database has not run yet, in order. */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const all = await (await migratorFor(db)).getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
 /**
  * Runs the migrations up to and including `name` (a restore brings an empty database to the
  * backup's migration before loading its rows, then to the latest).

@@ -30,7 +30,9 @@ export type EventType =
   | 'live_stream.active'
   | 'live_stream.disconnected'
   | 'live_stream.idle'
-  | 'live_stream.recording.ready';
+  | 'live_stream.recording.ready'
+  | 'backup.succeeded'
+  | 'backup.failed';
 
 export type OutboxEvent = Selectable<EventsTable>;
 

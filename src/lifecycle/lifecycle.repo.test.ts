@@ -292,4 +292,58 @@ describe('applyLifecycleRules on real folders (SQLite)', () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+
+  test('a running backup holds the rules back (nothing dropped, more to do); once it is over they run', async () => {
+    const t = await openTestDatabase('sqlite');
+    const root = await mkdtemp(join(tmpdir(), 'fh-lifecycle-backup-'));
+    try {
+      const store = new LocalObjectStore(root);
+      await store.init();
+      await asset(t.db, 'b1', {
+        renditions: [['240p', 'ready', new Date(Date.now() - 5 * DAY).toISOString()]],
+      });
+      await store.put('sources/b1/original', 'x');
+      const now = new Date().toISOString();
+      await t.db
+        .insertInto('backups')
+        .values({
+          id: 'bk1',
+          trigger: 'cli',
+          target: '/backups',
+          status: 'running',
+          objects_mode: 'all',
+          node: 'n',
+          started_at: now,
+          heartbeat_at: now,
+        })
+        .execute();
+      const deps = {
+        db: t.db,
+        store,
+        rules: {
+          dropOriginalDays: 1,
+          coldDays: null,
+          coldStorageClass: null,
+          coldStorageUrl: null,
+          unfinishedUploadDays: 7,
+          trashDays: 30,
+        },
+        cold: null,
+        count: () => {},
+        log: { info: () => {}, warn: () => {} },
+      };
+      const held = await applyLifecycleRules(deps);
+      assert.equal(held.dropped.assets, 0);
+      assert.equal(held.more, true);
+      assert.deepEqual(await store.list('sources/'), ['sources/b1/original']);
+
+      await t.db.updateTable('backups').set({ status: 'succeeded' }).where('id', '=', 'bk1').execute();
+      const after = await applyLifecycleRules(deps);
+      assert.equal(after.dropped.assets, 1);
+      assert.deepEqual(await store.list('sources/'), []);
+    } finally {
+      await t.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,3 +1,4 @@
+import { backupRunning } from '../backup/backup-records.ts';
 import type { Db } from '../db/database.ts';
 import { isoNow } from '../shared/time.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
@@ -59,7 +60,19 @@ export async function applyLifecycleRules(
 ): Promise<LifecycleSummary> {
   const now = deps.now ?? Date.now;
   const started = now();
-  const stop = () => opts.signal?.aborted === true || now() - started > (opts.budgetMs ?? DEFAULT_BUDGET_MS);
+  // A backup lists the store after its database snapshot: an original dropped or an object moved
+  // between the two would be in neither the inventory nor the store it lists. The run stops for
+  // as long as one runs (checked before each asset) and the next run goes on.
+  let backupSeen = false;
+  const stop = () =>
+    backupSeen || opts.signal?.aborted === true || now() - started > (opts.budgetMs ?? DEFAULT_BUDGET_MS);
+  const pauseForBackup = async (): Promise<boolean> => {
+    if (!backupSeen && (await backupRunning(deps.db))) {
+      backupSeen = true;
+      deps.log.info({}, 'lifecycle: a backup is running; the rules wait for the next run');
+    }
+    return backupSeen;
+  };
   const summary: LifecycleSummary = {
     dropped: { assets: 0, objects: 0, bytes: 0 },
     cold: { assets: 0, objects: 0, bytes: 0 },
@@ -78,6 +91,7 @@ export async function applyLifecycleRules(
     const more = await inBatches(
       () => lifecycleRepo.finishedLadders(deps.db, 'drop-original', BATCH, before),
       async (asset) => {
+        if (await pauseForBackup()) return;
         if (!isDue(dropOriginalDueAt(asset, rules), now())) return;
         const { objects, bytes } = await sizeOf(deps.store, mediaKeys.sourcePrefix(asset.id));
         await deps.store.deletePrefix(mediaKeys.sourcePrefix(asset.id));
@@ -100,6 +114,7 @@ export async function applyLifecycleRules(
     const more = await inBatches(
       () => lifecycleRepo.finishedLadders(deps.db, 'move-cold', BATCH, before),
       async (asset) => {
+        if (await pauseForBackup()) return;
         if (!isDue(moveColdDueAt(asset, rules), now())) return;
         let objects = 0;
         let bytes = 0;
@@ -129,6 +144,7 @@ export async function applyLifecycleRules(
     if (more) summary.more = true;
   }
 
+  if (backupSeen) summary.more = true;
   if (deps.store.listMultipartUploads && deps.store.abortMultipartUpload && !stop()) {
     try {
       summary.multipart.aborted = await abortAbandonedUploads(deps, now());

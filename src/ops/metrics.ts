@@ -181,6 +181,68 @@ export class Metrics {
     });
   }
 
+  /**
+   * Backups (docs/operations.md), read from the backups table at each scrape like the queue
+   * gauges: every node reports the same, CLI runs included. The "last" gauges describe the newest
+   * succeeded backup and have no sample until one has succeeded.
+   */
+  observeBackups(
+    read: () => Promise<{
+      lastSuccess: { finishedAtSeconds: number; durationSeconds: number; sizeBytes: number } | null;
+      failures: { cli: number; schedule: number };
+    }>,
+  ): void {
+    const registers = [this.registry];
+    // One read for the four metrics of a scrape.
+    let cached: { at: number; value: ReturnType<typeof read> } | null = null;
+    const current = () => {
+      if (!cached || Date.now() - cached.at > 1000) cached = { at: Date.now(), value: read() };
+      return cached.value;
+    };
+    const last = (
+      name: string,
+      help: string,
+      pick: (s: { finishedAtSeconds: number; durationSeconds: number; sizeBytes: number }) => number,
+    ) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          this.reset();
+          const { lastSuccess } = await current();
+          if (lastSuccess) this.set(pick(lastSuccess));
+        },
+      });
+    last(
+      'framehouse_backup_last_success_timestamp_seconds',
+      'When the newest successful backup finished (Unix time, cluster-wide)',
+      (s) => s.finishedAtSeconds,
+    );
+    last(
+      'framehouse_backup_last_duration_seconds',
+      'How long the newest successful backup took (cluster-wide)',
+      (s) => s.durationSeconds,
+    );
+    last(
+      'framehouse_backup_last_size_bytes',
+      'Bytes the newest successful backup added to its target (cluster-wide)',
+      (s) => s.sizeBytes,
+    );
+    new Counter({
+      name: 'framehouse_backup_failures_total',
+      help: 'Backups that failed or stopped without finishing, by trigger (cli, schedule; cluster-wide)',
+      labelNames: ['trigger'],
+      registers,
+      async collect() {
+        const { failures } = await current();
+        this.reset();
+        this.inc({ trigger: 'cli' }, failures.cli);
+        this.inc({ trigger: 'schedule' }, failures.schedule);
+      },
+    });
+  }
+
   /** Request durations, labelled by route pattern (never the raw URL: ids would explode the series). */
   observeHttp(app: FastifyInstance): void {
     app.addHook('onResponse', async (request, reply) => {

@@ -275,6 +275,10 @@ export const ERROR_CODES = {
     message: 'The passphrase does not open the secrets of this backup.',
   },
   FH_ERR_BACKUP_RUNNING: { status: 409, message: 'A backup is running already.' },
+  FH_ERR_RESTORE_SERVERS_RUNNING: {
+    status: 409,
+    message: 'Servers still use the database to restore into: stop them first.',
+  },
   FH_ERR_RESTORE_TARGET_NOT_EMPTY: {
     status: 409,
     message: 'The database or object store to restore into is not empty: restore with --force to replace it.',

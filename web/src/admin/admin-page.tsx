@@ -2,6 +2,7 @@ import type { FunctionComponent } from 'preact';
 import { Link } from 'wouter-preact';
 import { isAdmin, useSession } from '../session.ts';
 import { AuditTab } from './audit.tsx';
+import { BackupsTab } from './backups.tsx';
 import { BatchesTab } from './batches.tsx';
 import { JobsTab } from './jobs.tsx';
 import { KeysTab } from './keys.tsx';
@@ -17,6 +18,7 @@ const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
   { id: 'workers', label: 'Workers', view: WorkersTab },
   { id: 'batches', label: 'Image batches', view: BatchesTab },
   { id: 'storage', label: 'Storage', view: StorageTab },
+  { id: 'backups', label: 'Backups', view: BackupsTab },
   { id: 'users', label: 'Users', view: UsersTab },
   { id: 'keys', label: 'API keys', view: KeysTab },
   { id: 'webhooks', label: 'Webhooks', view: WebhooksTab },

@@ -13,8 +13,13 @@ export const errorText = (err: unknown) => (err instanceof Error ? err.message :
  * scheduled after the previous answer, so a slow server never has requests piling up; a hidden
  * browser tab skips its polls, so a forgotten admin page costs the server nothing.
  */
-export function useData<T>(path: string, opts: { everyMs?: number; onData?: (data: T) => void } = {}) {
-  const [state, setState] = useState<{ path: string; data: T; next: string | null } | null>(null);
+export function useData<T, Extra = Record<string, unknown>>(
+  path: string,
+  opts: { everyMs?: number; onData?: (data: T) => void } = {},
+) {
+  const [state, setState] = useState<{ path: string; data: T; next: string | null; body: Extra } | null>(
+    null,
+  );
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   const onData = useRef(opts.onData);
@@ -25,10 +30,10 @@ export function useData<T>(path: string, opts: { everyMs?: number; onData?: (dat
     const run = async (first: boolean) => {
       if (first || !document.hidden) {
         try {
-          const body = await api<{ data: T; next_cursor?: string | null }>(path);
+          const body = await api<{ data: T; next_cursor?: string | null } & Extra>(path);
           if (!alive) return;
           onData.current?.(body.data);
-          setState({ path, data: body.data, next: body.next_cursor ?? null });
+          setState({ path, data: body.data, next: body.next_cursor ?? null, body });
           setError(null);
         } catch (err) {
           if (alive) setError(errorText(err));
@@ -44,7 +49,14 @@ export function useData<T>(path: string, opts: { everyMs?: number; onData?: (dat
   }, [path, opts.everyMs, tick]);
   // Data of a previous path (another filter) is not shown under the new one.
   const fresh = state?.path === path ? state : null;
-  return { data: fresh?.data, next: fresh?.next ?? null, error, reload: () => setTick((t) => t + 1) };
+  // `body`: the whole answer, for what some lists carry beside `data` (the backup schedule).
+  return {
+    data: fresh?.data,
+    next: fresh?.next ?? null,
+    body: fresh?.body,
+    error,
+    reload: () => setTick((t) => t + 1),
+  };
 }
 
 export type Outcome = { ok: boolean; text: string } | null;

@@ -35,6 +35,8 @@ const EVENTS = [
   'batch.completed',
   'webhook.disabled',
   ...LIVE_STREAM_EVENTS,
+  'backup.succeeded',
+  'backup.failed',
 ];
 
 export function WebhooksTab() {
