@@ -173,6 +173,7 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     server: ServeProcess,
     site: Site,
     was: Recorded,
+    backupId: string,
     volatile: typeof VOLATILE = VOLATILE,
   ) {
     const objects = await site.walk();
@@ -188,7 +189,7 @@ describe('backup and restore: the same site, answer for answer and byte for byte
       t.diagnostic(
         `${site.label}: ${answers.size} answers compared, ${answerProblems.length} differences; ${objects.size} objects compared, ${objectProblems.length} differences`,
       );
-      await checkRestoredSite(server, was.populated, receiver, browser);
+      await checkRestoredSite(server, was.populated, receiver, browser, backupId);
       await server.stop();
     } finally {
       // A failed check leaves it running: the next test starts it again.
@@ -211,7 +212,7 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     const { id } = await backUp(t, server.env, target, archive, recorded);
     await site.wipe();
     await restore(t, server.env, target);
-    await compare(t, server, site, recorded);
+    await compare(t, server, site, recorded, id);
     embedded = { recorded, target, backupId: id, server };
 
     // A site that is not empty is not restored over.
@@ -264,7 +265,10 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     // The same server settings and ports, on the new site.
     const env = { ...embedded.server.env, ...site.env };
     await restore(t, env, embedded.target, embedded.backupId);
-    await compare(t, embedded.server, site, embedded.recorded, [...VOLATILE, ...STORE_KIND]);
+    await compare(t, embedded.server, site, embedded.recorded, embedded.backupId, [
+      ...VOLATILE,
+      ...STORE_KIND,
+    ]);
   });
 
   test('restored without the passphrase: all but the secrets, and the restore says what that changes', {
@@ -325,9 +329,9 @@ describe('backup and restore: the same site, answer for answer and byte for byte
     );
     const target = vault.url('drill');
     const recorded = await populateAndRecord(t, server, site);
-    await backUp(t, server.env, target, bucketArchive(vault, 'drill'), recorded);
+    const { id } = await backUp(t, server.env, target, bucketArchive(vault, 'drill'), recorded);
     await site.wipe();
     await restore(t, server.env, target);
-    await compare(t, server, site, recorded);
+    await compare(t, server, site, recorded, id);
   });
 });

@@ -20,8 +20,16 @@ export async function checkRestoredSite(
   p: Populated,
   receiver: { received: Delivery[] },
   browser: Browser,
+  backupId: string,
 ): Promise<void> {
   const api = new Client(server.url, ADMIN_KEY);
+
+  // The backup it came from: running in its own snapshot, listed as succeeded once restored.
+  const backups = await api.get<{ data: { id: string; status: string }[] }>('/v1/admin/backups');
+  assert.deepEqual(
+    backups.data.map((b) => [b.id, b.status]),
+    [[backupId, 'succeeded']],
+  );
 
   // A playback token signed before the backup: the signed asset plays with it, and not without.
   // Asked as a player asks: no credential but the token.
