@@ -12,6 +12,12 @@ export type Answers = Map<string, { status: number; body: unknown }>;
 interface Listed {
   id: string;
 }
+interface ApiKey {
+  name: string;
+  last_used_at: string | null;
+}
+/** The name of the key FRAMEHOUSE_ADMIN_API_KEY makes, which the recording authenticates with. */
+const RECORDING_KEY_NAME = 'FRAMEHOUSE_ADMIN_API_KEY';
 
 export async function recordAnswers(base: string, p: Populated): Promise<Answers> {
   const api = new Client(base, ADMIN_KEY);
@@ -45,6 +51,14 @@ export async function recordAnswers(base: string, p: Populated): Promise<Answers
     await get(`/v1/assets/${trashed.id}`);
   await get('/v1/users');
   for (const key of (await get<{ data: Listed[] }>('/v1/api-keys')).data) await get(`/v1/api-keys/${key.id}`);
+  // The key these requests are made with: its last use is written (at most once a minute) by
+  // the recording itself, so it says when the recording ran, not what the site held.
+  for (const [path, answer] of answers) {
+    if (!path.startsWith('GET /v1/api-keys')) continue;
+    const data = (answer.body as { data: ApiKey | ApiKey[] }).data;
+    for (const key of Array.isArray(data) ? data : [data])
+      if (key.name === RECORDING_KEY_NAME) key.last_used_at = 'the time of this recording';
+  }
   await get('/v1/presets');
   for (const b of await all<Listed>('/v1/batches')) await get(`/v1/batches/${b.id}`);
   await get('/v1/playback-keys');
