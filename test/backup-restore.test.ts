@@ -217,8 +217,15 @@ describe('backup and restore: SQLite and a folder', () => {
         dir,
         "select key, value from instance_settings where key like '%_cursor' order by key",
       );
-    assert.ok(cursors(dirA).length > 0);
-    assert.deepEqual(cursors(dirB), cursors(dirA));
+    // The source server went on dispatching since: the same readers, none ahead of the source.
+    const before = cursors(dirA);
+    const after = cursors(dirB);
+    assert.ok(before.length > 0);
+    assert.deepEqual(
+      after.map((c) => c.key),
+      before.map((c) => c.key),
+    );
+    for (const [i, c] of after.entries()) assert.ok(Number(c.value) <= Number(before[i]?.value), c.key);
     assert.equal(sqliteRows(dirB, "select key from instance_settings where key = 'auth_secret'").length, 0);
     const [hook] = sqliteRows<{ secret: string }>(dirB, 'select secret from webhooks');
     assert.match(hook?.secret ?? '', /^whsec_/);
@@ -467,9 +474,12 @@ describe('backup and restore: PostgreSQL and S3 (s3rver), into another bucket', 
         'audit_events',
         'events',
       ]) {
+        // A backup announces its outcome (backup.succeeded) after its snapshot: those events aside.
+        const only = table === 'events' ? sql`where type not like 'backup.%'` : sql``;
         const count = async (db: typeof check) =>
           Number(
-            (await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0]?.n,
+            (await sql<{ n: number }>`select count(*) as n from ${sql.table(table)} ${only}`.execute(db))
+              .rows[0]?.n,
           );
         assert.equal(await count(check), await count(server.db), table);
       }

@@ -152,7 +152,9 @@ async function metric(server: TestServer, name: string, action: string): Promise
 }
 
 async function cli(args: string[], env: Record<string, string>) {
-  const run = runCli(['storage', 'lifecycle', ...args], env);
+  // The suite runs with DATABASE_URL (PostgreSQL) in its environment: the CLI must open the
+  // installation under test, whose settings `env` holds, not that one.
+  const run = runCli(['storage', 'lifecycle', ...args], { DATABASE_URL: '', STORAGE_URL: '', ...env });
   const code = await run.exit;
   return { code, output: run.output() };
 }
@@ -446,7 +448,7 @@ describe('storage lifecycle on a local folder, with a second folder as the cold 
       await page.goto('/admin/storage');
       await page
         .getByRole('heading', { name: 'Storage' })
-        .waitFor({ timeout: 5000 })
+        .waitFor({ timeout: 20_000 })
         .catch(async (e) => {
           throw new Error(
             `${(e as Error).message}\n${await page.locator('body').innerText()}\n${errors.join('\n')}`,

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { type Duplex, PassThrough, Transform } from 'node:stream';
+import { type Duplex, PassThrough, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { AppError } from '../shared/errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { hashingPassThrough } from '../uploads/hashing.ts';
 import { decryptStream, encryptStream } from './secrets-crypto.ts';
 
 /** What the manifest records of each file: its size and SHA-256 as stored. */
@@ -13,25 +13,11 @@ export interface FileDigest {
   sha256: string;
 }
 
-/** Counts and hashes the bytes passing through. */
+/** Counts and hashes the bytes passing through (the uploads' hashing stream, read once). */
 export function digestingStream(): { stream: Transform; digest: () => FileDigest } {
-  const hash = createHash('sha256');
-  let size = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  let result: FileDigest | null = null;
-  return {
-    stream,
-    digest: () => {
-      result ??= { size, sha256: hash.digest('hex') };
-      return result;
-    },
-  };
+  const { stream, result } = hashingPassThrough();
+  let digest: FileDigest | null = null;
+  return { stream, digest: () => (digest ??= result()) };
 }
 
 /**

@@ -128,6 +128,34 @@ test('an object deleted between the listing and its copy is left out and reporte
   assert.equal(run.objects, 30);
 });
 
+test('an object written while the first pass runs, behind its listing, is found by the second and pooled in key order', async () => {
+  /** A transcode writing a segment (before the listing's position) while the backup lists. */
+  let listings = 0;
+  class WrittenMeanwhile extends LocalObjectStore {
+    override async *listDetailed(prefix: string): AsyncIterable<ListedObject> {
+      const pass = ++listings;
+      for await (const o of super.listDetailed(prefix)) {
+        if (pass === 1 && o.key === 'hls/a20/seg.m4s') await this.put('hls/a05/late.m4s', 'written late');
+        yield o;
+      }
+    }
+  }
+  const racing = new WrittenMeanwhile(join(dir, 'source'));
+  const run = await buildInventory({ source: racing, target, backupId: 'b8', previous: null, copy: true });
+  const entries = await all('b8');
+  const late = entries.find((e) => e.key === 'hls/a05/late.m4s');
+  assert.equal(late?.sha256, sha('written late'));
+  assert.ok(await target.stat(poolKey(sha('written late'))), 'pooled');
+  const keys = entries.map((e) => e.key);
+  assert.deepEqual(
+    keys,
+    [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+  );
+  assert.equal(run.objects, entries.length);
+  assert.equal(listings, 2);
+  await source.delete('hls/a05/late.m4s');
+});
+
 test('an object larger than what is read into memory goes through a temporary key to its hash', async () => {
   const big = Buffer.alloc(BUFFERED_OBJECT_BYTES + 1234, 'large original ');
   await source.put('sources/big/source', big);

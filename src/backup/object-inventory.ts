@@ -43,7 +43,7 @@ export const OBJECT_CONCURRENCY = 4;
  * listing (a merge, so neither is held in memory), it supplies the hash of every object whose
  * key, size and etag are unchanged.
  */
-export async function buildInventory(opts: {
+interface InventoryOptions {
   source: ObjectStore;
   target: ObjectStore;
   backupId: string;
@@ -51,7 +51,89 @@ export async function buildInventory(opts: {
   copy: boolean;
   onProgress?: (p: { objects: number; copiedBytes: number }) => void;
   signal?: AbortSignal;
-}): Promise<InventoryResult> {
+}
+
+/**
+ * The inventory in two passes. The first lists the store once and pools what it lists. Objects
+ * written meanwhile are missing from that listing, yet an object it pooled later may name them
+ * (a playlist of a transcode still running, copied after the listing passed its segments). The
+ * second pass lists again and pools every key the first did not see, so whatever a pooled
+ * object names is in the backup too: it was written before that object was read, so before the
+ * second listing began. Those late objects are few (written during the backup); the inventory is
+ * then rewritten once with them in key order.
+ */
+export async function buildInventory(opts: InventoryOptions): Promise<InventoryResult> {
+  const first = await firstPass(opts);
+  const late = await lateObjects(opts);
+  if (late.length === 0) return first;
+  const lateKey = `${inventoryKey(opts.backupId)}.late`;
+  const pooled: InventoryEntry[] = [];
+  let copied = 0;
+  let copiedBytes = 0;
+  for (const object of late) {
+    opts.signal?.throwIfAborted();
+    try {
+      const p = await poolObject(opts.source, opts.target, { key: object.key, size: object.size }, opts.copy);
+      pooled.push({
+        key: object.key,
+        size: p.size,
+        sha256: p.sha256,
+        etag: object.etag,
+        storage_class: object.storageClass,
+      });
+      if (p.copiedBytes > 0) {
+        copied++;
+        copiedBytes += p.copiedBytes;
+      }
+    } catch (err) {
+      if (!(err instanceof ObjectNotFoundError)) throw err;
+    }
+  }
+  // Merged into a file of its own, then put in the inventory's place (a copy within the target).
+  const out = writeLines(opts.target, lateKey);
+  try {
+    const queue = [...pooled];
+    for await (const entry of readInventory(opts.target, opts.backupId)) {
+      for (let next = queue[0]; next && compareKeys(next.key, entry.key) < 0; next = queue[0]) {
+        await out.write(JSON.stringify(next));
+        queue.shift();
+      }
+      await out.write(JSON.stringify(entry));
+    }
+    for (const rest of queue) await out.write(JSON.stringify(rest));
+  } catch (err) {
+    await out.abort(err as Error);
+    throw err;
+  }
+  const file = await out.close();
+  await opts.target.copy(lateKey, inventoryKey(opts.backupId));
+  await opts.target.delete(lateKey);
+  return {
+    ...first,
+    file,
+    objects: first.objects + pooled.length,
+    bytes: first.bytes + pooled.reduce((n, e) => n + e.size, 0),
+    copied: first.copied + copied,
+    copiedBytes: first.copiedBytes + copiedBytes,
+    hashed: first.hashed + pooled.length,
+  };
+}
+
+/** The store's objects (staging aside) the first pass's inventory does not hold, in key order. */
+async function lateObjects(opts: InventoryOptions): Promise<ListedObject[]> {
+  const written = readInventory(opts.target, opts.backupId)[Symbol.asyncIterator]();
+  let head = await written.next();
+  const late: ListedObject[] = [];
+  for await (const object of opts.source.listDetailed('')) {
+    if (object.key.startsWith(UPLOAD_STAGING_PREFIX)) continue;
+    while (!head.done && compareKeys(head.value.key, object.key) < 0) head = await written.next();
+    if (head.done || head.value.key !== object.key) late.push(object);
+  }
+  await written.return?.();
+  return late;
+}
+
+async function firstPass(opts: InventoryOptions): Promise<InventoryResult> {
   const out = writeLines(opts.target, inventoryKey(opts.backupId));
   const result: Omit<InventoryResult, 'file'> = {
     objects: 0,

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { type Asset, api, formatDuration, type Page } from '../api.ts';
+import { CursorPager } from '../cursor-pager.tsx';
 import { useTrashDays } from '../instance.ts';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
 import { StatusBadge } from '../status-badge.tsx';
@@ -150,32 +151,15 @@ export function LibraryPage() {
           </li>
         ))}
       </ul>
-      {(cursors.length > 0 || next) && (
-        <nav class="pager" aria-label="Pages">
-          <button
-            type="button"
-            disabled={cursors.length === 0}
-            onClick={() => {
-              const previous = [...cursors];
-              const back = previous.pop();
-              setCursors(previous);
-              setCursor(back === '' ? undefined : back);
-            }}
-          >
-            Newer
-          </button>
-          <button
-            type="button"
-            disabled={!next}
-            onClick={() => {
-              setCursors([...cursors, cursor ?? '']);
-              setCursor(next ?? undefined);
-            }}
-          >
-            Older
-          </button>
-        </nav>
-      )}
+      <CursorPager
+        cursors={cursors}
+        cursor={cursor}
+        next={next}
+        onChange={(previous, at) => {
+          setCursors(previous);
+          setCursor(at);
+        }}
+      />
     </section>
   );
 }
