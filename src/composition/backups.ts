@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { runBackup } from '../backup/backup.service.ts';
 import { readBackupGauges } from '../backup/backup-gauges.ts';
 import { backupRunJob } from '../backup/backup-run.job.ts';
 import { startBackupSchedule } from '../backup/backup-schedule.ts';
@@ -47,7 +46,11 @@ export function backupJobs(config: Config, { db, store }: Infrastructure): AnyJo
       db,
       settings: backupSettingsOf(config),
       node,
-      run: (req) => runBackup({ db, store, config, node }, req),
+      // The engine (dump, archive, crypto, pool) loads when a backup runs, not with every server.
+      run: async (req) => {
+        const { runBackup } = await import('../backup/backup.service.ts');
+        return runBackup({ db, store, config, node }, req);
+      },
       poolVisibilityTimeoutMs: config.jobVisibilityTimeoutMs,
     }),
   ] as AnyJobDefinition[];
