@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ListState, Table, useData, when } from './shared.tsx';
+import { ListState, StackPager, Table, useData, when } from './shared.tsx';
 
 interface AuditEvent {
   id: string;
@@ -158,18 +158,7 @@ export function AuditTab() {
           </Table>
         )}
       </ListState>
-      <nav aria-label="Audit pages">
-        <button
-          type="button"
-          disabled={cursors.length === 0}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Newer
-        </button>
-        <button type="button" disabled={!older} onClick={() => older && setCursors((c) => [...c, older])}>
-          Older
-        </button>
-      </nav>
+      <StackPager label="Audit pages" cursors={cursors} older={older} setCursors={setCursors} />
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { formatBytes } from '../api.ts';
-import { ListState, Table, useData, when } from './shared.tsx';
+import { ListState, StackPager, Table, useData, when } from './shared.tsx';
 
 interface Backup {
   id: string;
@@ -123,18 +123,7 @@ export function BackupsTab() {
           </Table>
         )}
       </ListState>
-      <nav aria-label="Backup pages">
-        <button
-          type="button"
-          disabled={cursors.length === 0}
-          onClick={() => setCursors((c) => c.slice(0, -1))}
-        >
-          Newer
-        </button>
-        <button type="button" disabled={!older} onClick={() => older && setCursors((c) => [...c, older])}>
-          Older
-        </button>
-      </nav>
+      <StackPager label="Backup pages" cursors={cursors} older={older} setCursors={setCursors} />
     </section>
   );
 }

@@ -152,3 +152,26 @@ export function Sparkline({ values, label }: { values: number[]; label: string }
     </svg>
   );
 }
+
+/**
+ * Newer / Older over an admin list paged with cursors: `cursors` is the stack of the pages opened
+ * after the first (the last one is shown), `older` the cursor of the next page, if any.
+ */
+export function StackPager(props: {
+  label: string;
+  cursors: string[];
+  older: string | null | undefined;
+  setCursors: (update: (c: string[]) => string[]) => void;
+}) {
+  const { label, cursors, older, setCursors } = props;
+  return (
+    <nav aria-label={label}>
+      <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+        Newer
+      </button>
+      <button type="button" disabled={!older} onClick={() => older && setCursors((c) => [...c, older])}>
+        Older
+      </button>
+    </nav>
+  );
+}
