@@ -257,6 +257,10 @@ const schema = z.object({
     .regex(/^(file:|s3:\/\/)/, 'must be file:/path or s3://bucket/prefix')
     .optional(),
   lifecycleUnfinishedUploadDays: int(1, 3650).default(7),
+  // Usage metering (docs/usage.md): how often each process writes its counters, and how often
+  // one worker walks the store to integrate stored bytes over time.
+  usageFlushSeconds: int(1, 300).default(60),
+  usageStorageSampleMinutes: int(1, 1440).default(5),
   // HTTP processes sharing the port (SO_REUSEPORT); `auto`: one per core where the platform has it.
   httpProcesses: z.union([z.literal('auto'), int(1, 64)]).default('auto'),
 });
@@ -367,6 +371,8 @@ export const ENV_NAMES: Record<keyof z.infer<typeof schema>, string> = {
   backupObjects: 'FRAMEHOUSE_BACKUP_OBJECTS',
   backupPassphrase: 'FRAMEHOUSE_BACKUP_PASSPHRASE',
   trashDays: 'FRAMEHOUSE_TRASH_DAYS',
+  usageFlushSeconds: 'FRAMEHOUSE_USAGE_FLUSH_SECONDS',
+  usageStorageSampleMinutes: 'FRAMEHOUSE_USAGE_STORAGE_SAMPLE_MINUTES',
   lifecycleDropOriginalDays: 'FRAMEHOUSE_LIFECYCLE_DROP_ORIGINAL_DAYS',
   lifecycleColdDays: 'FRAMEHOUSE_LIFECYCLE_COLD_DAYS',
   lifecycleColdStorageClass: 'FRAMEHOUSE_LIFECYCLE_COLD_STORAGE_CLASS',

@@ -57,6 +57,58 @@ export interface Database {
   qoe_daily: QoeDailyTable;
   qoe_live_minutes: { live_stream_id: string; minute: number; viewers: number };
   backups: BackupsTable;
+  usage_records: UsageRecordsTable;
+  usage_storage: UsageStorageTable;
+  usage_edge_reports: { id: string; edge: string; received_at: string };
+  quotas: QuotasTable;
+  usage_notices: UsageNoticesTable;
+}
+
+/** Usage counters, added up per hour bucket (docs/usage.md). */
+export interface UsageRecordsTable {
+  /** The hour's start, ISO-8601 UTC. */
+  bucket: string;
+  /** `user:{id}`, `key:{id}` or `open-mode`: the subject's `created_by`. */
+  owner: string;
+  subject_kind: 'asset' | 'live_stream';
+  subject_id: string;
+  metric:
+    | 'encoding_seconds'
+    | 'stored_byte_seconds'
+    | 'delivered_bytes'
+    | 'delivered_seconds'
+    | 'live_input_seconds';
+  dimension: string;
+  value: number;
+}
+
+/** What an asset held in the store per category at the last walk. */
+export interface UsageStorageTable {
+  asset_id: string;
+  category: string;
+  owner: string;
+  bytes: number;
+  objects: number;
+  sampled_at: string;
+}
+
+/** Limits per `user:{id}` or `role:{role}`; null: none (a user's null inherits the role's). */
+export interface QuotasTable {
+  subject: string;
+  storage_bytes: number | null;
+  encoding_minutes_per_month: number | null;
+  live_streams: number | null;
+  updated_at: string;
+  updated_by: string | null;
+}
+
+/** A threshold notice sent (at most once per owner, quota, period and level). */
+export interface UsageNoticesTable {
+  owner: string;
+  quota: 'storage_bytes' | 'encoding_minutes_per_month' | 'live_streams';
+  period: string;
+  level: 80 | 100;
+  sent_at: string;
 }
 
 /** One backup run (docs/operations.md). */

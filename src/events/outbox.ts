@@ -32,7 +32,8 @@ export type EventType =
   | 'live_stream.idle'
   | 'live_stream.recording.ready'
   | 'backup.succeeded'
-  | 'backup.failed';
+  | 'backup.failed'
+  | 'usage.threshold';
 
 export type OutboxEvent = Selectable<EventsTable>;
 

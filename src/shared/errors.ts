@@ -30,6 +30,10 @@ export const ERROR_CODES = {
     status: 409,
     message: 'The MP4 download is being made from the finished renditions: ask again in a moment.',
   },
+  FH_ERR_QUOTA_EXCEEDED: {
+    status: 403,
+    message: 'This would go over your quota: ask an administrator for more, or free some space.',
+  },
   FH_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'The file is larger than this server accepts.' },
   FH_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than this endpoint accepts.' },
   FH_ERR_UPLOAD_MISSING_FILE: {

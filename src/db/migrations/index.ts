@@ -15,6 +15,7 @@ import * as m0014 from './0014_live.ts';
 import * as m0015 from './0015_live_room.ts';
 import * as m0016 from './0016_qoe.ts';
 import * as m0017 from './0017_backups_lifecycle.ts';
+import * as m0018 from './0018_usage.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '0015_live_room': m0015,
   '0016_qoe': m0016,
   '0017_backups_lifecycle': m0017,
+  '0018_usage': m0018,
 };
