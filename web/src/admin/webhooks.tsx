@@ -37,7 +37,6 @@ const EVENTS = [
   ...LIVE_STREAM_EVENTS,
   'backup.succeeded',
   'backup.failed',
-  'usage.threshold',
 ];
 
 export function WebhooksTab() {
