@@ -239,7 +239,7 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
   });
 
   test('other periods: last month has no usage (the empty state); a custom period is checked', async () => {
-    await page.getByLabel('Period').selectOption('last-month');
+    await page.getByRole('combobox', { name: /^Period/ }).selectOption('last-month');
     await page.waitForURL(/period=last-month/);
     await page.locator('[data-empty=usage]').getByText('No usage in this period.').waitFor();
     const csv = await page.locator('a[data-csv=user]').getAttribute('href');
@@ -249,13 +249,13 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
     assert.ok(csv?.includes(`from=${lastMonth.toISOString().slice(0, 10)}`), csv ?? '');
     assert.ok(csv?.includes('format=csv'));
 
-    await page.getByLabel('Period').selectOption('custom');
-    await page.getByLabel('From').fill('2026-11-20');
-    await page.getByLabel('To').fill('2026-11-10');
+    await page.getByRole('combobox', { name: /^Period/ }).selectOption('custom');
+    await page.getByLabel('From', { exact: true }).fill('2026-11-20');
+    await page.getByLabel('To', { exact: true }).fill('2026-11-10');
     await page.getByRole('button', { name: 'Show' }).click();
     await page.getByText('The last day comes before the first.').waitFor();
 
-    await page.getByLabel('Period').selectOption('last-30-days');
+    await page.getByRole('combobox', { name: /^Period/ }).selectOption('last-30-days');
     await page.waitForURL(/period=last-30-days/);
     await page.locator('.usage-chart[data-metric=delivered_bytes] canvas').waitFor();
     assert.deepEqual(errors, []);
@@ -268,19 +268,19 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
     const form = page.locator('form.quota-form');
 
     // A role: editors may encode 100 minutes a month.
-    await form.getByLabel('Role', { exact: true }).selectOption('editor');
-    await form.getByLabel('Encoding this month (minutes)').fill('100');
+    await form.getByRole('combobox', { name: /^Role/ }).selectOption('editor');
+    await form.getByLabel('Encoding this month (minutes)', { exact: true }).fill('100');
     await form.getByRole('button', { name: 'Save the limits' }).click();
     await form.getByText('The limits of Editors are saved.').waitFor();
 
     // A user, picked by e-mail: a value that is no number is refused here, nothing is sent.
     await form.getByLabel('A user').check();
     await form.getByLabel("User's e-mail").fill('nobody@example.com');
-    await form.getByLabel('Storage (GB)').fill('2.5');
+    await form.getByLabel('Storage (GB)', { exact: true }).fill('2.5');
     await form.getByRole('button', { name: 'Save the limits' }).click();
     await form.getByText('No account has the e-mail nobody@example.com. Pick one from the list.').waitFor();
     await form.getByLabel("User's e-mail").fill(EDITOR);
-    await form.getByLabel('Live streams at once (streams)').fill('1.5');
+    await form.getByLabel('Live streams at once (streams)', { exact: true }).fill('1.5');
     await form.getByRole('button', { name: 'Save the limits' }).click();
     await form.getByText('Write a whole number of streams.').waitFor();
     const quotas = async () =>
@@ -289,7 +289,7 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
       );
     assert.equal(await quotas(), undefined, 'nothing was saved');
 
-    await form.getByLabel('Live streams at once (streams)').fill('1');
+    await form.getByLabel('Live streams at once (streams)', { exact: true }).fill('1');
     await form.getByRole('button', { name: 'Save the limits' }).click();
     await form.getByText(`The limits of ${EDITOR} are saved.`).waitFor();
     const saved = await quotas();
@@ -326,7 +326,7 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
 
     // Edit: the form takes the row's values (in GB).
     await row.getByRole('button', { name: /^Edit/ }).click();
-    assert.equal(await form.getByLabel('Storage (GB)').inputValue(), '2.5');
+    assert.equal(await form.getByLabel('Storage (GB)', { exact: true }).inputValue(), '2.5');
     assert.equal(await form.getByLabel("User's e-mail").inputValue(), EDITOR);
 
     // Clear (confirmed): the row is gone, and from the API.

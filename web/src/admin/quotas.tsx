@@ -334,9 +334,13 @@ function QuotaForm(props: {
         {QUOTAS.map((q) => {
           const fallback = kind === 'user' ? inherited?.[q] : null;
           return (
-            <label key={q}>
-              {QUOTA_LABELS[q]} ({UNITS[q].unit})
+            // The hint is outside the label: the field's name stays "Storage (GB)", the hint describes it.
+            <div class="quota-field" key={q}>
+              <label for={`quota-${q}`}>
+                {QUOTA_LABELS[q]} ({UNITS[q].unit})
+              </label>
               <input
+                id={`quota-${q}`}
                 type="text"
                 inputMode={q === 'live_streams' ? 'numeric' : 'decimal'}
                 name={q}
@@ -358,7 +362,7 @@ function QuotaForm(props: {
                         : 'the role’s limit, if any.'
                   }`}
               </small>
-            </label>
+            </div>
           );
         })}
       </div>

@@ -8,6 +8,8 @@ export interface Layer {
   label: string;
   color: string;
   pick: (row: DayRow) => number;
+  /** Drawn (and in the legend) even when zero on every day: origin and edge are always told apart. */
+  always?: boolean;
 }
 
 // Colours for the layers beyond the page's own (light and dark schemes alike).
@@ -18,7 +20,8 @@ export const LAYER_COLORS = ['#2563eb', '#0891b2', '#d97706', '#7c3aed', '#db277
  * stacking of its own: each layer is drawn as the sum of itself and the layers under it, top
  * layer first, and the legend shows each layer's own value. Days without usage are drawn as the
  * zero they were. Layers that are zero on every day are left out (no legend of "4K 0" on a
- * server that never encodes 4K), but one stays so that an empty figure still has its axis.
+ * server that never encodes 4K) unless marked `always`, and one stays so that an empty figure
+ * still has its axis.
  */
 export function DailyChart(props: {
   metric: string;
@@ -34,7 +37,7 @@ export function DailyChart(props: {
     const days = daysBetween(from, to);
     const byDay = new Map(rows.map((r) => [r.day, r]));
     const raw = layers.map((l) => days.map((d) => (byDay.has(d) ? l.pick(byDay.get(d) as DayRow) : 0)));
-    let keep = layers.map((_, i) => (raw[i] ?? []).some((v) => v !== 0));
+    let keep = layers.map((l, i) => l.always === true || (raw[i] ?? []).some((v) => v !== 0));
     if (!keep.some(Boolean)) keep = layers.map((_, i) => i === 0);
     const shown = layers.map((l, i) => ({ ...l, values: raw[i] ?? [] })).filter((_, i) => keep[i]);
     // Bottom layer first: stacked[i] = shown[0] + … + shown[i].

@@ -40,7 +40,10 @@ const layers = <K extends string>(
   keys.map((k, i) => ({ label: labels[k], color: LAYER_COLORS[i] ?? '#64748b', pick: (r) => pick(r, k) }));
 
 // Fixed identities: the charts redraw when the data changes, not on every render.
-const DELIVERED = layers(DELIVERY_PATHS, PATH_LABELS, (r, k) => r.delivered_bytes[k]);
+const DELIVERED = layers(DELIVERY_PATHS, PATH_LABELS, (r, k) => r.delivered_bytes[k]).map((l) => ({
+  ...l,
+  always: true,
+}));
 const ENCODED = layers(RESOLUTION_CLASSES, RESOLUTION_LABELS, (r, k) => r.encoding_minutes[k]);
 const STORED = layers(STORAGE_CATEGORIES, STORAGE_LABELS, (r, k) => r.stored_gb_hours[k]);
 const LIVE_INPUT: Layer[] = [
@@ -118,14 +121,22 @@ function PeriodPicker(props: {
       </label>
       {props.preset === 'custom' && (
         <form class="toolbar" onSubmit={apply} noValidate>
-          <label class="inline">
-            From
-            <input type="date" value={from} max={today} onInput={(e) => setFrom(e.currentTarget.value)} />
-          </label>
-          <label class="inline">
-            To
-            <input type="date" value={to} max={today} onInput={(e) => setTo(e.currentTarget.value)} />
-          </label>
+          <label for="usage-from">From</label>
+          <input
+            id="usage-from"
+            type="date"
+            value={from}
+            max={today}
+            onInput={(e) => setFrom(e.currentTarget.value)}
+          />
+          <label for="usage-to">To</label>
+          <input
+            id="usage-to"
+            type="date"
+            value={to}
+            max={today}
+            onInput={(e) => setTo(e.currentTarget.value)}
+          />
           <button type="submit">Show</button>
           {error && (
             <span class="error" role="alert">
