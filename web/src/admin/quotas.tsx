@@ -215,6 +215,8 @@ function QuotaForm(props: {
   const [email, setEmail] = useState(start?.startsWith('user:') ? props.name(start) : '');
   const rowOf = (subject: string | null) => props.rows.find((r) => r.subject === subject);
   const [inputs, setInputs] = useState<LimitInputs>(limitInputs(rowOf(start)));
+  // The subject whose row the fields were filled from (null: typed by the admin).
+  const [filledFrom, setFilledFrom] = useState<string | null>(rowOf(start) ? start : null);
   const [errors, setErrors] = useState<Partial<Record<QuotaName | 'form', string>>>({});
   const action = useAction();
 
@@ -223,8 +225,20 @@ function QuotaForm(props: {
   const existing = rowOf(subject);
   // What a user's empty field falls back to: their role's limit.
   const inherited = kind === 'user' && user ? rowOf(`role:${user.role}`) : undefined;
+  /**
+   * Another subject chosen: its row's limits fill the fields (to change them). Without a row, the
+   * fields are emptied if they held another row's limits, and kept if the admin typed them (who
+   * types the limits first and the e-mail after loses nothing).
+   */
   const pick = (next: string | null) => {
-    setInputs(limitInputs(rowOf(next)));
+    const row = rowOf(next);
+    if (row) {
+      setInputs(limitInputs(row));
+      setFilledFrom(row.subject);
+    } else if (filledFrom !== null) {
+      setInputs(limitInputs(null));
+      setFilledFrom(null);
+    }
     setErrors({});
   };
 
@@ -350,6 +364,7 @@ function QuotaForm(props: {
                 onInput={(e) => {
                   const value = e.currentTarget.value;
                   setInputs((s) => ({ ...s, [q]: value }));
+                  setFilledFrom(null);
                 }}
               />
               <small id={`${q}-hint`} class={errors[q] ? 'error' : 'muted'}>
