@@ -260,6 +260,7 @@ function QuotaForm(props: {
     setErrors({});
     void action.run(null, async () => {
       await api(`/v1/admin/quotas/${encodeURIComponent(subject)}`, { method: 'PUT', json: parsed.limits });
+      setFilledFrom(subject); // the fields are that row's now: choosing another subject empties them
       props.onSaved();
       return `The limits of ${props.name(subject)} are saved.`;
     });
