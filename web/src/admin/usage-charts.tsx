@@ -47,15 +47,33 @@ export function DailyChart(props: {
     });
     const top = [...shown.keys()].reverse(); // drawn top layer first, the lower ones over it
     const xs = days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
+    const first = xs[0] ?? 0;
+    const last = xs[xs.length - 1] ?? first;
     const options: Omit<uPlot.Options, 'width' | 'height'> = {
       // Usage's days are UTC days: the axis and the legend say the same day as the API.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-      scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] } },
-      axes: [axis(), axis({ size: 70, values: (_u, splits) => splits.map((n) => format(n)) })],
+      scales: {
+        // Half a day either side: the first and last bars are whole.
+        x: { range: () => [first - DAY / 2, last + DAY / 2] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.05 : 1] },
+      },
+      axes: [
+        // Ticks on whole days (a week apart when the days are many), never on hours.
+        axis({
+          incrs: [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 28 * DAY],
+          values: (_u, splits) => splits.map((t) => utcDay(t)),
+        }),
+        axis({
+          values: (_u, splits) => splits.map((n) => format(n)),
+          // As wide as its longest label (GB-hours of a small store have many digits).
+          size: (_u, values) => 14 + 7 * Math.max(4, ...(values ?? []).map((v) => String(v).length)),
+        }),
+      ],
       series: [
-        { label: 'Day', value: (_u, v) => (v == null ? '—' : utcDay(v)) },
+        { label: 'Day', value: (_u, v) => (v == null ? 'the period' : utcDay(v)) },
         ...top.map((i) => {
           const layer = shown[i] as (typeof shown)[number];
+          const sum = layer.values.reduce((a, b) => a + b, 0);
           return {
             label: layer.label,
             stroke: layer.color,
@@ -63,8 +81,9 @@ export function DailyChart(props: {
             width: 1,
             paths: uPlot.paths.bars?.({ size: [0.7, 48] }),
             points: { show: false },
+            // The hovered day's own value; the period's sum when no day is hovered.
             value: (_u: uPlot, _v: number | null, _s: number, idx: number | null) =>
-              idx == null ? '—' : format(layer.values[idx] ?? 0),
+              format(idx == null ? sum : (layer.values[idx] ?? 0)),
           };
         }),
       ],
@@ -89,5 +108,6 @@ export function DailyChart(props: {
   );
 }
 
+const DAY = 86_400;
 const utcDay = (seconds: number) =>
   new Date(seconds * 1000).toLocaleDateString(undefined, { timeZone: 'UTC', day: 'numeric', month: 'short' });
