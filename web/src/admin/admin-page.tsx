@@ -13,9 +13,9 @@ import { UsersTab } from './users.tsx';
 import { WebhooksTab } from './webhooks.tsx';
 import { WorkersTab } from './workers.tsx';
 
-// Usage (its charts bring uPlot) and quotas: a chunk of their own, fetched when one of them opens.
+// Usage (its charts bring uPlot) and quotas: chunks of their own, fetched when their tab opens.
 const UsageTab = lazy<object>(() => import('./usage-pages.ts').then((m) => m.UsageTab), 'usage');
-const QuotasTab = lazy<object>(() => import('./usage-pages.ts').then((m) => m.QuotasTab), 'quotas');
+const QuotasTab = lazy<object>(() => import('./quotas.tsx').then((m) => m.QuotasTab), 'quotas');
 
 const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
   { id: 'queues', label: 'Queues', view: QueuesTab },

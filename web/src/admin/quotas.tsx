@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { api } from '../api.ts';
+import './usage.css';
 import { ListState, OutcomeLine, useAction, useData, when } from './shared.tsx';
 import {
   type EffectiveUse,
@@ -168,7 +169,7 @@ function UseBar({ quota, limit, used, percent, fromRole }: EffectiveUse) {
       </span>
       {used !== null && (
         // The words above say the share; the bar is for the eye.
-        <span class={`bar-track quota-bar quota-${level}`} aria-hidden="true">
+        <span class={`quota-bar quota-${level}`} aria-hidden="true">
           <span class="bar" style={{ width: `${Math.min(100, share)}%` }} />
         </span>
       )}

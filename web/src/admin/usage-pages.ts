@@ -1,7 +1,6 @@
-// The usage and quota tabs' chunk (loaded by admin-page.tsx when one of them opens): uPlot, its
-// styles and these pages never reach the player page or the other admin tabs.
+// The usage tab's chunk (loaded by admin-page.tsx when it opens): uPlot, its styles and the page
+// never reach the player page or the other admin tabs.
 import '../analytics/analytics.css';
 import './usage.css';
 
-export { QuotasTab } from './quotas.tsx';
 export { UsageTab } from './usage-tab.tsx';
