@@ -16,6 +16,9 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
+import { sql } from 'kysely';
+import { openTestDatabase, postgresSkip } from '../src/db/test-databases.ts';
+import { JobQueue } from '../src/queue/queue.ts';
 import { type K8sObject, kustomizeBuild, parseManifests, podSpecOf } from './helpers/kustomize.ts';
 
 const ROOT = 'deploy/kubernetes';
@@ -389,5 +392,44 @@ describe('deploy/kubernetes', () => {
         'Nope/n: no schema for x/v1 Nope',
       ]);
     });
+  });
+
+  test('the KEDA trigger counts what the workers have to do, on the real queue table', {
+    skip: postgresSkip('postgres'),
+  }, async () => {
+    const scaled = built['scale-out'].find((o) => o.kind === 'ScaledObject');
+    const trigger = scaled?.spec.triggers.find((t: Any) => t.type === 'postgresql');
+    assert.ok(trigger, 'a postgresql trigger');
+    const tdb = await openTestDatabase('postgres');
+    try {
+      const queue = new JobQueue({ db: tdb.db });
+      const kedaCount = async () =>
+        Number((await sql.raw<{ count: string }>(trigger.metadata.query).execute(tdb.db)).rows[0]?.count);
+      assert.equal(await kedaCount(), 0);
+      // One dead job and one completed job: neither is work.
+      await queue.enqueue(tdb.db, 'transcode', {}, { maxAttempts: 1 });
+      const [dead] = await queue.claim(['transcode'], 1, 'w1', 60_000);
+      assert.ok(dead);
+      await queue.fail(dead.id, 'w1', { message: 'bad input', retryable: false });
+      await queue.enqueue(tdb.db, 'probe', {});
+      const [done] = await queue.claim(['probe'], 1, 'w1', 60_000);
+      assert.ok(done);
+      await queue.complete(done.id, 'w1');
+      assert.equal(await kedaCount(), 0);
+      // Three due, one delayed an hour (backing off: not work yet), then one of the three running.
+      for (let i = 0; i < 3; i++) await queue.enqueue(tdb.db, 'transcode', { i });
+      await queue.enqueue(tdb.db, 'webhook.deliver', {}, { delayMs: 3_600_000 });
+      const [running] = await queue.claim(['transcode'], 1, 'w2', 60_000);
+      assert.ok(running);
+      assert.equal(await kedaCount(), 3);
+      // The same number the queue's own statistics (and framehouse_queue_depth) give.
+      const stats = Object.values(await queue.stats());
+      assert.equal(
+        stats.reduce((sum, s) => sum + s.queued + s.running, 0),
+        3,
+      );
+    } finally {
+      await tdb.close();
+    }
   });
 });
