@@ -17,7 +17,9 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
 import { sql } from 'kysely';
+import { loadConfig } from '../src/config/config.ts';
 import { openTestDatabase, postgresSkip } from '../src/db/test-databases.ts';
+import { edgeConfig } from '../src/edge/edge-config.ts';
 import { JobQueue } from '../src/queue/queue.ts';
 import { type K8sObject, kustomizeBuild, parseManifests, podSpecOf } from './helpers/kustomize.ts';
 
@@ -118,6 +120,11 @@ export function ruleProblems(objects: K8sObject[]): string[] {
       problems.push(`${name}: pod runAsUser/fsGroup are not 1000 (the image's node user)`);
     if (psc.seccompProfile?.type !== 'RuntimeDefault')
       problems.push(`${name}: seccompProfile is not RuntimeDefault`);
+    // Service links put <SERVICE>_PORT=tcp://… into the environment: framehouse-rtmp would set
+    // FRAMEHOUSE_RTMP_PORT, a setting of ours, and fail the configuration check at start-up.
+    if (pod.enableServiceLinks !== false) problems.push(`${name}: enableServiceLinks is not false`);
+    if (pod.automountServiceAccountToken !== false)
+      problems.push(`${name}: automountServiceAccountToken is not false (no role uses the Kubernetes API)`);
     if (!['public', 'private'].includes(labels['framehouse.dev/tier'] ?? ''))
       problems.push(`${name}: pod has no framehouse.dev/tier label (public or private)`);
     // Policies for every pod (the default deny, DNS) do not count: some policy must name this role.
@@ -237,6 +244,54 @@ describe('deploy/kubernetes', () => {
     });
   }
 
+  test("every container's settings pass the configuration check they meet at start-up", () => {
+    // What the operator's Secret holds (docs/deploy.md), with stand-in values.
+    const secret = {
+      DATABASE_URL: 'postgres://framehouse:pw@db.internal:5432/framehouse',
+      STORAGE_URL: 's3://media/framehouse?endpoint=https%3A%2F%2Fs3.internal',
+      AWS_ACCESS_KEY_ID: 'key',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      FRAMEHOUSE_METRICS_TOKEN: 'metrics-token-0123456789',
+    };
+    for (const overlay of OVERLAYS) {
+      const objects = built[overlay];
+      const configMap = (name: string) =>
+        objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === name)?.data;
+      for (const w of objects.filter((o) => podSpecOf(o))) {
+        for (const c of podSpecOf(w).containers) {
+          const env: Record<string, string> = {};
+          for (const from of c.envFrom ?? []) {
+            if (from.configMapRef) Object.assign(env, configMap(from.configMapRef.name));
+            if (from.secretRef) Object.assign(env, secret);
+          }
+          for (const e of c.env ?? []) {
+            if (e.valueFrom?.fieldRef?.fieldPath === 'status.podIP') env[e.name] = '10.1.2.3';
+            else if (e.value !== undefined)
+              env[e.name] = String(e.value).replace(/\$\((\w+)\)/g, (_: string, v: string) => env[v] ?? '');
+          }
+          const where = `${overlay}: ${w.metadata.name}/${c.name}`;
+          if (c.args[0] === 'edge') {
+            const flags: Record<string, unknown> = { origin: [] };
+            for (let i = 1; i < c.args.length; i++) {
+              const name = c.args[i]
+                .replace(/^--/, '')
+                .replace(/-(\w)/g, (_: string, l: string) => l.toUpperCase());
+              if (name === 'trustForwarded') flags.trustForwarded = true;
+              else if (name === 'origin') (flags.origin as string[]).push(c.args[++i]);
+              else flags[name] = c.args[++i];
+            }
+            assert.deepEqual(edgeConfig(env, flags).problems, [], where);
+          } else {
+            const config = loadConfig(env);
+            assert.equal(config.databaseUrl, secret.DATABASE_URL, where);
+            if (c.args[0] === 'live') assert.equal(config.liveInternalUrl, 'http://10.1.2.3:8080', where);
+            if (c.args[0] === 'worker') assert.equal(config.metricsPort, 9464, where);
+          }
+        }
+      }
+    }
+  });
+
   test('the roles of each overlay', () => {
     const deployments = (o: K8sObject[]) =>
       o
@@ -316,6 +371,12 @@ describe('deploy/kubernetes', () => {
           container(o, 'framehouse-live').securityContext.allowPrivilegeEscalation = true;
         }),
         /live: allowPrivilegeEscalation/,
+      );
+    });
+    test('Service links left on (they would set FRAMEHOUSE_RTMP_PORT=tcp://…)', () => {
+      caught(
+        broken((o) => delete deployment(o, 'framehouse-live').spec.template.spec.enableServiceLinks),
+        /framehouse-live: enableServiceLinks is not false/,
       );
     });
     test('a Deployment without a disruption budget', () => {
