@@ -7,6 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
@@ -491,6 +494,34 @@ describe('deploy/kubernetes', () => {
       );
     } finally {
       await tdb.close();
+    }
+  });
+
+  test('the small kustomize build: images, patches, and a refusal of what it does not do', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fh-kustomize-'));
+    try {
+      await writeFile(
+        join(dir, 'app.yaml'),
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: app }\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n        - { name: a, image: "framehouse:old" }\n        - { name: b, image: other }\n',
+      );
+      const write = (k: string) => writeFile(join(dir, 'kustomization.yaml'), `resources: [app.yaml]\n${k}`);
+      await write(
+        'namespace: ns\nimages: [{ name: framehouse, newName: reg.example/fh, newTag: "1.2" }]\npatches:\n  - target: { kind: Deployment, name: app }\n    patch: "[{op: replace, path: /spec/replicas, value: 3}]"\n',
+      );
+      const [app] = kustomizeBuild(dir);
+      assert.equal(app?.metadata.namespace, 'ns');
+      assert.equal(app?.spec.replicas, 3);
+      assert.deepEqual(
+        app?.spec.template.spec.containers.map((c: Any) => c.image),
+        ['reg.example/fh:1.2', 'other'],
+      );
+      // A feature it does not build must fail loudly, never be skipped.
+      await write('commonLabels: { a: b }\n');
+      assert.throws(() => kustomizeBuild(dir), /fields this build does not do: commonLabels/);
+      await write('patches:\n  - target: { kind: Deployment, name: nope }\n    patch: "[]"\n');
+      assert.throws(() => kustomizeBuild(dir), /patch target Deployment\/nope not found/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
