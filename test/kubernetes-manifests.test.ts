@@ -204,6 +204,14 @@ export function ruleProblems(objects: K8sObject[]): string[] {
   for (const so of of('ScaledObject'))
     if (!deployments.has(so.spec?.scaleTargetRef?.name))
       problems.push(`ScaledObject/${so.metadata.name}: target is no Deployment here`);
+  // An autoscaled Deployment leaves its count to the scaler: `replicas` would reset it at every apply.
+  for (const a of [...of('HorizontalPodAutoscaler'), ...of('ScaledObject')]) {
+    const target = of('Deployment').find((d) => d.metadata.name === a.spec?.scaleTargetRef?.name);
+    if (target?.spec?.replicas !== undefined)
+      problems.push(
+        `Deployment/${target.metadata.name}: sets replicas, but ${a.kind}/${a.metadata.name} owns the count`,
+      );
+  }
   for (const sm of of('ServiceMonitor')) {
     const ports = new Set((sm.spec?.endpoints ?? []).map((e: Any) => e.port));
     const scraped = of('Service').filter((s) => matches(sm.spec?.selector?.matchLabels, s.metadata.labels));
@@ -380,6 +388,14 @@ describe('deploy/kubernetes', () => {
       caught(
         broken((o) => delete deployment(o, 'framehouse-live').spec.template.spec.enableServiceLinks),
         /framehouse-live: enableServiceLinks is not false/,
+      );
+    });
+    test('an autoscaled Deployment that sets replicas', () => {
+      caught(
+        broken((o) => {
+          deployment(o, 'framehouse-worker').spec.replicas = 3;
+        }),
+        /framehouse-worker: sets replicas, but ScaledObject\/framehouse-worker owns the count/,
       );
     });
     test('a Deployment without a disruption budget', () => {
