@@ -23,6 +23,7 @@ import {
 } from './composition/workers.ts';
 import type { Config } from './config/config.ts';
 import type { Db } from './db/database.ts';
+import { readinessCheck } from './http/health.routes.ts';
 import { JOB_TYPES } from './job-types.ts';
 import { serveWorkerMetrics } from './ops/metrics.routes.ts';
 import { Metrics } from './ops/metrics.ts';
@@ -142,7 +143,13 @@ export async function startServer(
   const backupSchedule = workers ? startBackupJobs(config, infra) : null;
   const workerMetrics =
     !http && config.metricsPort
-      ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptionsOf(config))
+      ? await serveWorkerMetrics(
+          metrics,
+          config.metricsPort,
+          config.host,
+          metricsOptionsOf(config),
+          readinessCheck({ db, store: infra.store, ffmpegPath: config.ffmpegPath }),
+        )
       : null;
 
   let closing: Promise<void> | null = null;
