@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { LiveStreamRow } from '../../db/schema.ts';
+import { type QuotaRefusal, refusalMessage } from '../../quotas/quota-rules.ts';
 import type { ErrorCode } from '../../shared/errors.ts';
 import { createRtmpServer } from '../rtmp/rtmp-server.ts';
 import type { LiveMediaInfo, LivePublish, PublishAttempt, PublishVerdict } from '../rtmp/types.ts';
@@ -11,6 +12,14 @@ import type { LiveIngest } from './ingest.ts';
 import { ByteRate, TsSwitch } from './ingest-streams.ts';
 
 type Refusal = { code: ErrorCode; message: string };
+
+/**
+ * The owner's live_streams quota (src/quotas): the refusal (its sentence says the numbers), or
+ * null when one more stream of this owner may receive a publish.
+ */
+export interface PublishQuota {
+  checkPublish(owner: string | null): Promise<QuotaRefusal | null>;
+}
 
 /** How long a new publisher has to send its second keyframe (the ladder plan wants its interval). */
 const KEYFRAME_WAIT_MS = 4_000;
@@ -25,6 +34,7 @@ export class IngestListeners {
   readonly #streams: LiveStreamsService;
   readonly #log: Logger;
   readonly #admit: (stream: LiveStreamRow) => Refusal | null;
+  readonly #quota: PublishQuota | undefined;
   readonly #onIngest: (stream: LiveStreamRow, ingest: LiveIngest) => Promise<void>;
   /** Streams whose key was accepted, until their publish starts (keyed by the attempt). */
   readonly #authorized = new WeakMap<PublishAttempt, LiveStreamRow>();
@@ -38,12 +48,14 @@ export class IngestListeners {
       log: Logger;
       admit(stream: LiveStreamRow): Refusal | null;
       onIngest(stream: LiveStreamRow, ingest: LiveIngest): Promise<void>;
+      quota?: PublishQuota;
     },
   ) {
     this.#o = o;
     this.#streams = deps.streams;
     this.#log = deps.log;
     this.#admit = deps.admit;
+    this.#quota = deps.quota;
     this.#onIngest = deps.onIngest;
   }
 
@@ -132,8 +144,32 @@ export class IngestListeners {
       await this.#streams.recordRefusal(auth.stream.id, full.code, full.message).catch(() => {});
       return { accept: false, reason: 'node full' };
     }
+    const over = await this.#quotaRefusal(auth.stream);
+    if (over) {
+      await this.#streams.recordRefusal(auth.stream.id, over.code, over.message).catch(() => {});
+      return { accept: false, reason: 'over quota' };
+    }
     this.#authorized.set(attempt, auth.stream);
     return { accept: true };
+  }
+
+  /**
+   * The owner's live_streams quota: a refused publish leaves the stream as it was (idle) and says
+   * why in `last_error`. A check that fails (the database away) refuses too: the encoder retries.
+   */
+  async #quotaRefusal(stream: LiveStreamRow): Promise<Refusal | null> {
+    if (!this.#quota) return null;
+    try {
+      const over = await this.#quota.checkPublish(stream.created_by);
+      if (!over) return null;
+      return {
+        code: 'FH_ERR_QUOTA_EXCEEDED',
+        message: `A publish was refused: ${refusalMessage(over)}`,
+      };
+    } catch (err) {
+      this.#log.warn({ err, stream: stream.id }, 'live quota check failed');
+      return { code: 'FH_ERR_LIVE_INPUT_REFUSED', message: 'A publish was refused: try again in a moment.' };
+    }
   }
 
   async #onPublish(publish: LivePublish): Promise<void> {
@@ -173,7 +209,8 @@ export class IngestListeners {
           : stream.status === 'active'
             ? keyRefusal('busy')
             : (codecRefusal({ videoCodec: e.source.videoCodec, audioCodec: e.source.audioCodec }) ??
-              this.#admit(stream));
+              this.#admit(stream) ??
+              (await this.#quotaRefusal(stream)));
       if (!stream || refusal) {
         if (stream && refusal) await this.#streams.recordRefusal(stream.id, refusal.code, refusal.message);
         await listener.stop();
