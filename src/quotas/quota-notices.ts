@@ -97,7 +97,10 @@ export async function checkQuotaThresholds(deps: NoticeDeps): Promise<{ told: nu
       continue;
     }
     const { record, tell } = noticesToSend(levelsReached(quota, used, limit), already);
-    if (tell && (await deps.quotas.recordNotice(owner, quota, tell, used, limit, { alsoRecord: record })))
+    if (
+      tell &&
+      (await deps.quotas.recordNotice(owner, quota, tell, used, limit, { alsoRecord: record, now }))
+    )
       told++;
   }
   // A limit removed (or an account gone): its `current` notices go too, so a new limit starts afresh.

@@ -160,9 +160,9 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
     level: NoticeLevel,
     used: number,
     limit: number,
-    opts: { alsoRecord?: NoticeLevel[] } = {},
+    opts: { alsoRecord?: NoticeLevel[]; now?: number } = {},
   ): Promise<boolean> {
-    const now = this.#now();
+    const now = opts.now ?? this.#now();
     const period = periodOf(quota, now);
     return this.#db.transaction().execute(async (trx) => {
       const at = new Date(now).toISOString();
