@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import {
   effectiveLimits,
   encodingRefusal,
-  formatGb,
+  formatBytes,
   formatMinutes,
   levelsReached,
   liveRefusal,
@@ -37,13 +37,20 @@ describe('quota rules', () => {
   });
 
   test('numbers read as people read them: GB with one decimal, minutes', () => {
-    assert.equal(formatGb(10_000_000_000), '10 GB');
-    assert.equal(formatGb(10_300_000_000), '10.3 GB');
-    assert.equal(formatGb(1_249_999_999), '1.2 GB');
-    assert.equal(formatGb(50_000_000), '0.1 GB');
+    assert.equal(formatBytes(10_000_000_000), '10 GB');
+    assert.equal(formatBytes(10_300_000_000), '10.3 GB');
+    assert.equal(formatBytes(1_249_999_999), '1.2 GB');
+    assert.equal(formatBytes(100_000_000), '0.1 GB');
+    // Small quotas do not read "0 GB".
+    assert.equal(formatBytes(50_000_000), '50 MB');
+    assert.equal(formatBytes(400_000), '0.4 MB');
+    assert.equal(formatBytes(2_500), '2.5 kB');
+    assert.equal(formatBytes(1), '1 byte');
     assert.equal(formatMinutes(90), '90 minutes');
     assert.equal(formatMinutes(12.46), '12.5 minutes');
     assert.equal(formatMinutes(1), '1 minute');
+    assert.equal(formatMinutes(0), '0 minutes');
+    assert.equal(formatMinutes(0.02), '1.2 seconds');
   });
 
   test("the refusal says the contract's sentence with the numbers", () => {

@@ -41,23 +41,37 @@ export function numberOrNull(v: number | string | null | undefined): number | nu
 /** Quota subjects: `user:{id}` or `role:{admin|editor|viewer}`. */
 export const SUBJECT_PATTERN = /^(user:[A-Za-z0-9_-]{1,64}|role:(admin|editor|viewer))$/;
 
-/** GB (10⁹ bytes) with one decimal: "10.3 GB"; a whole number without it ("10 GB"). */
-export function formatGb(bytes: number): string {
-  const gb = Math.round((bytes / 1e9) * 10) / 10;
-  return `${Number.isInteger(gb) ? gb.toFixed(0) : gb.toFixed(1)} GB`;
+const oneDecimal = (v: number) => {
+  const r = Math.round(v * 10) / 10;
+  return Number.isInteger(r) ? r.toFixed(0) : r.toFixed(1);
+};
+
+/**
+ * Bytes as people read them: GB (10⁹) with one decimal ("10.3 GB", "10 GB"); under 0.1 GB in MB,
+ * under 0.1 MB in kB, so a small quota does not read "0 GB".
+ */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e8) return `${oneDecimal(bytes / 1e9)} GB`;
+  if (bytes >= 1e5) return `${oneDecimal(bytes / 1e6)} MB`;
+  if (bytes >= 1e3) return `${oneDecimal(bytes / 1e3)} kB`;
+  return `${bytes} byte${bytes === 1 ? '' : 's'}`;
 }
 
-/** Minutes, to one decimal where it is not whole: "90 minutes", "12.5 minutes", "1 minute". */
+/** Minutes, to one decimal where not whole ("90 minutes", "12.5 minutes"); under one, seconds. */
 export function formatMinutes(minutes: number): string {
-  const m = Math.round(minutes * 10) / 10;
-  return `${Number.isInteger(m) ? m.toFixed(0) : m.toFixed(1)} minute${m === 1 ? '' : 's'}`;
+  if (minutes > 0 && minutes < 1) {
+    const s = oneDecimal(minutes * 60);
+    return `${s} second${s === '1' ? '' : 's'}`;
+  }
+  const m = oneDecimal(minutes);
+  return `${m} minute${m === '1' ? '' : 's'}`;
 }
 
 const streams = (n: number) => `${n} live stream${n === 1 ? '' : 's'}`;
 
 /** How an amount of a quota reads: bytes as GB, minutes as minutes, streams counted. */
 export function formatAmount(quota: QuotaName, amount: number): string {
-  if (quota === 'storage_bytes') return formatGb(amount);
+  if (quota === 'storage_bytes') return formatBytes(amount);
   if (quota === 'encoding_minutes_per_month') return formatMinutes(amount);
   return streams(amount);
 }
@@ -75,8 +89,8 @@ export function refusalMessage(r: QuotaRefusal): string {
   switch (r.quota) {
     case 'storage_bytes':
       return r.requested === null
-        ? `Your storage holds ${formatGb(r.used)}; your quota is ${formatGb(r.limit)}. Free some space or ask an administrator for more.`
-        : `This upload (${formatGb(r.requested)}) would take your storage to ${formatGb(r.used + r.requested)}; your quota is ${formatGb(r.limit)}.`;
+        ? `Your storage holds ${formatBytes(r.used)}; your quota is ${formatBytes(r.limit)}. Free some space or ask an administrator for more.`
+        : `This upload (${formatBytes(r.requested)}) would take your storage to ${formatBytes(r.used + r.requested)}; your quota is ${formatBytes(r.limit)}.`;
     case 'encoding_minutes_per_month':
       return `You have used ${formatMinutes(r.used)} of encoding this month; your quota is ${formatMinutes(r.limit)} a month. New uploads are refused until the month ends or an administrator raises it.`;
     case 'live_streams':
