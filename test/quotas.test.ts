@@ -330,7 +330,7 @@ for (const dialect of TEST_DIALECTS) {
           .filter((x) => x.body.data.owner === `user:${cat.id}`);
       // The quota mails (cat's uploads, not media, also bring "could not process" mails).
       const mailsTo = () =>
-        smtp.mails.filter((m) => m.includes(`To: ${cat.email}`) && /^Subject: .*[Qq]uota/m.test(m));
+        smtp.mails.filter((m) => m.includes(`To: ${cat.email}`) && /^Subject: Storage: /m.test(m));
 
       assert.equal((await multipart(cat, 850_000)).status, 202);
       await waitFor(() => mine().length >= 1 && mailsTo().length >= 1, {
@@ -362,9 +362,10 @@ for (const dialect of TEST_DIALECTS) {
 
       const mails = mailsTo();
       assert.equal(mails.length, 2);
-      assert.match(mails[0] ?? '', /80 % of your quota used: storage/);
-      assert.match(mails[0] ?? '', /You have used 8\d % of your storage quota: 0\.9 MB of 1 MB\./);
-      assert.match(mails[1] ?? '', /Quota reached: storage/);
+      assert.match(mails[0] ?? '', /Subject: Storage: 80 % of your quota used/);
+      assert.match(mails[0] ?? '', /Your storage holds 0\.9 MB: 8\d % of your quota of 1 MB\./);
+      assert.match(mails[1] ?? '', /Subject: Storage: your quota is reached/);
+      assert.match(mails[1] ?? '', /Your storage holds 1 MB: your quota of 1 MB is reached\./);
       assert.match(mails[1] ?? '', /new uploads are refused/);
     });
 

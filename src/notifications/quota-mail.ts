@@ -20,23 +20,37 @@ export interface UsageThresholdData {
 
 /** Which quota, how much is used of it, what happens at 100 %: in plain words. */
 export function renderQuotaMail(p: { to: string; data: UsageThresholdData; link: string }): Mail {
-  const { quota, level, used, limit, period } = p.data;
-  const title = QUOTA_TITLES[quota];
-  const amount = `${formatAmount(quota, used)} of ${formatAmount(quota, limit)}`;
-  const month = quota === 'encoding_minutes_per_month' ? ` in ${period} (UTC)` : '';
-  const first =
-    quota === 'live_streams' && level === 100
-      ? `A publish to one of your live streams was refused: ${amount} already receive one, your quota at once.`
-      : level === 100
-        ? `You have reached your ${title} quota${month}: ${amount}.`
-        : `You have used ${Math.floor((used / limit) * 100)} % of your ${title} quota${month}: ${amount}.`;
+  const { quota, level } = p.data;
   return composeMail({
     to: p.to,
-    subject: level === 100 ? `Quota reached: ${title}` : `${level} % of your quota used: ${title}`,
-    paragraphs: [first, atTheLimit(quota), 'An administrator of this server can raise your quota.'],
+    subject:
+      level === 100
+        ? `${QUOTA_TITLES[quota]}: your quota is reached`
+        : `${QUOTA_TITLES[quota]}: ${level} % of your quota used`,
+    paragraphs: [
+      usedSentence(p.data),
+      atTheLimit(quota),
+      'An administrator of this server can raise your quota.',
+    ],
     link: { url: p.link, label: 'See your usage' },
     footer: 'You get this message because a quota is set for your account on this Framehouse server.',
   });
+}
+
+function usedSentence({ quota, level, used, limit, period }: UsageThresholdData): string {
+  const share = level === 100 ? 'your quota' : `${Math.floor((used / limit) * 100)} % of your quota`;
+  switch (quota) {
+    case 'storage_bytes':
+      return `Your storage holds ${formatAmount(quota, used)}: ${share} of ${formatAmount(quota, limit)}${level === 100 ? ' is reached' : ''}.`;
+    case 'encoding_minutes_per_month':
+      return `You have used ${formatAmount(quota, used)} of encoding in ${period} (UTC): ${share} of ${formatAmount(quota, limit)} a month${level === 100 ? ' is reached' : ''}.`;
+    case 'live_streams': {
+      const receiving = used === 1 ? 'One of your live streams is' : `${used} of your live streams are`;
+      return level === 100
+        ? `A publish to one of your live streams was refused: ${receiving.replace(/^One/, 'one')} already receiving one, and your quota is ${limit} at once.`
+        : `${receiving} receiving a publish at once: ${share} of ${limit}.`;
+    }
+  }
 }
 
 /**

@@ -172,8 +172,9 @@ export function atTheLimit(quota: QuotaName): string {
   }
 }
 
+/** A quota's name in a sentence's subject. */
 export const QUOTA_TITLES: Record<QuotaName, string> = {
-  storage_bytes: 'storage',
-  encoding_minutes_per_month: 'encoding minutes this month',
-  live_streams: 'live streams at once',
+  storage_bytes: 'Storage',
+  encoding_minutes_per_month: 'Encoding minutes',
+  live_streams: 'Live streams',
 };
