@@ -489,6 +489,49 @@ for (const dialect of TEST_DIALECTS) {
         await Promise.all(publishers.map((p) => p.stop()));
       }
     });
+
+    test('live streams: two publishes of one owner starting together: one goes on air, the other is refused', {
+      skip: dialect === 'postgres' ? 'SQLite is enough for the live node' : false,
+    }, async () => {
+      const gus = await account(server, 'gus');
+      await setQuota(server, `user:${gus.id}`, { live_streams: 1 });
+      const made: LiveStreamBody[] = [];
+      for (const title of ['left', 'right']) {
+        const res = await gus.call<{ data: LiveStreamBody }>(
+          '/v1/live-streams',
+          json({ title, record: false }, 'POST'),
+        );
+        assert.equal(res.status, 201);
+        made.push(res.body.data);
+      }
+      // Accepted publishes wait seconds (codecs, keyframes) before they are active: the second
+      // must count the first meanwhile.
+      const publishers = made.map((s) => publishRtmp(`${s.ingest.rtmp}/${s.stream_key}`, { seconds: 25 }));
+      try {
+        const states = await waitForValue(
+          async () =>
+            Promise.all(
+              made.map(
+                async (s) =>
+                  (await server.api<{ data: LiveStreamBody }>(`/v1/live-streams/${s.id}`)).body.data,
+              ),
+            ),
+          (list) =>
+            list.some((s) => s.status === 'active') &&
+            list.some((s) => s.last_error?.code === 'FH_ERR_QUOTA_EXCEEDED'),
+          { timeoutMs: 30_000, intervalMs: 200, what: 'one stream on air and one refused' },
+        );
+        await sleep(2000);
+        const after = await Promise.all(
+          made.map(
+            async (s) => (await server.api<{ data: LiveStreamBody }>(`/v1/live-streams/${s.id}`)).body.data,
+          ),
+        );
+        assert.deepEqual(after.map((s) => s.status).sort(), ['active', 'idle'], JSON.stringify(states));
+      } finally {
+        await Promise.all(publishers.map((p) => p.stop()));
+      }
+    });
   });
 }
 

@@ -41,7 +41,8 @@ export interface UploadQuotaCheck {
 
 /** What the live node calls before it accepts a publish: the refusal, or null. */
 export interface PublishQuotaCheck {
-  checkPublish(owner: string | null): Promise<QuotaRefusal | null>;
+  /** `pending`: publishes of the owner accepted and not active yet (the live node counts them). */
+  checkPublish(owner: string | null, pending?: number): Promise<QuotaRefusal | null>;
 }
 
 export interface QuotaValues {
@@ -141,11 +142,11 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
    * Before a publish is accepted: one more stream receiving must stay within live_streams. A
    * refusal also tells the owner (the live_streams 100 % notice, once until usage falls under 80 %).
    */
-  async checkPublish(owner: string | null): Promise<QuotaRefusal | null> {
+  async checkPublish(owner: string | null, pending = 0): Promise<QuotaRefusal | null> {
     if (!owner) return null;
     const limits = await this.limitsOf(owner);
     if (!limits || limits.live_streams === null) return null;
-    const refusal = liveRefusal(limits.live_streams, await this.usedOf(owner, 'live_streams'));
+    const refusal = liveRefusal(limits.live_streams, (await this.usedOf(owner, 'live_streams')) + pending);
     if (refusal) await this.recordNotice(owner, 'live_streams', 100, refusal.used, refusal.limit);
     return refusal;
   }

@@ -18,7 +18,41 @@ type Refusal = { code: ErrorCode; message: string };
  * null when one more stream of this owner may receive a publish.
  */
 export interface PublishQuota {
-  checkPublish(owner: string | null): Promise<QuotaRefusal | null>;
+  /** `pending`: the owner's publishes this node accepted that are not marked active yet. */
+  checkPublish(owner: string | null, pending?: number): Promise<QuotaRefusal | null>;
+}
+
+/** How long an accepted publish counts as pending at most (it becomes active, or fails, well before). */
+const PENDING_MS = 15_000;
+
+/**
+ * Publishes accepted here and not yet active, per owner. Between the key check and markActive
+ * there are seconds (codecs, two keyframes): without these, two encoders of one owner starting
+ * together would both pass the live_streams quota. (Across live nodes the window stays open.)
+ */
+class PendingPublishes {
+  readonly #byOwner = new Map<string, Set<symbol>>();
+
+  count(owner: string | null): number {
+    return owner ? (this.#byOwner.get(owner)?.size ?? 0) : 0;
+  }
+
+  /** Counts one; the returned function (or PENDING_MS) stops counting it. */
+  add(owner: string | null): () => void {
+    if (!owner) return () => {};
+    const token = Symbol(owner);
+    const set = this.#byOwner.get(owner) ?? new Set<symbol>();
+    set.add(token);
+    this.#byOwner.set(owner, set);
+    const release = () => {
+      clearTimeout(timer);
+      set.delete(token);
+      if (set.size === 0 && this.#byOwner.get(owner) === set) this.#byOwner.delete(owner);
+    };
+    const timer = setTimeout(release, PENDING_MS);
+    timer.unref();
+    return release;
+  }
 }
 
 /** How long a new publisher has to send its second keyframe (the ladder plan wants its interval). */
@@ -35,6 +69,9 @@ export class IngestListeners {
   readonly #log: Logger;
   readonly #admit: (stream: LiveStreamRow) => Refusal | null;
   readonly #quota: PublishQuota | undefined;
+  readonly #pending = new PendingPublishes();
+  /** Accepted publishes' pending count, released once they are active or gone. */
+  readonly #releases = new WeakMap<PublishAttempt, () => void>();
   readonly #onIngest: (stream: LiveStreamRow, ingest: LiveIngest) => Promise<void>;
   /** Streams whose key was accepted, until their publish starts (keyed by the attempt). */
   readonly #authorized = new WeakMap<PublishAttempt, LiveStreamRow>();
@@ -144,12 +181,16 @@ export class IngestListeners {
       await this.#streams.recordRefusal(auth.stream.id, full.code, full.message).catch(() => {});
       return { accept: false, reason: 'node full' };
     }
+    // Counted as pending before the check, so two publishes checked at once see each other.
+    const release = this.#pending.add(auth.stream.created_by);
     const over = await this.#quotaRefusal(auth.stream);
     if (over) {
+      release();
       await this.#streams.recordRefusal(auth.stream.id, over.code, over.message).catch(() => {});
       return { accept: false, reason: 'over quota' };
     }
     this.#authorized.set(attempt, auth.stream);
+    this.#releases.set(attempt, release);
     return { accept: true };
   }
 
@@ -160,7 +201,9 @@ export class IngestListeners {
   async #quotaRefusal(stream: LiveStreamRow): Promise<Refusal | null> {
     if (!this.#quota) return null;
     try {
-      const over = await this.#quota.checkPublish(stream.created_by);
+      // Pending: the others of this owner (this publish is counted among them already).
+      const others = Math.max(0, this.#pending.count(stream.created_by) - 1);
+      const over = await this.#quota.checkPublish(stream.created_by, others);
       if (!over) return null;
       return {
         code: 'FH_ERR_QUOTA_EXCEEDED',
@@ -175,6 +218,14 @@ export class IngestListeners {
   async #onPublish(publish: LivePublish): Promise<void> {
     const stream = this.#authorized.get(publish.attempt);
     if (!stream) return publish.close('not authorized');
+    try {
+      await this.#startPublish(publish, stream);
+    } finally {
+      this.#releases.get(publish.attempt)?.();
+    }
+  }
+
+  async #startPublish(publish: LivePublish, stream: LiveStreamRow): Promise<void> {
     // The publisher may leave while the node waits for its codecs or keyframes: remember it,
     // so the broadcast that starts anyway hears of it (see rtmpIngest's onEnd).
     const gone = { why: null as string | null };
@@ -200,8 +251,10 @@ export class IngestListeners {
   }
 
   async #onSrtPublish(streamId: string, listener: SrtListener, e: { source: LiveSource; stream: Readable }) {
+    let release = () => {};
     try {
       const stream = await this.#streams.row(streamId);
+      release = this.#pending.add(stream?.created_by ?? null);
       const refusal: Refusal | null = !stream
         ? { code: 'FH_ERR_LIVE_STREAM_NOT_FOUND', message: 'The stream is gone.' }
         : stream.status === 'disabled'
@@ -220,6 +273,8 @@ export class IngestListeners {
     } catch (err) {
       this.#log.warn({ err, stream: streamId }, 'SRT publish could not start');
       await listener.stop();
+    } finally {
+      release();
     }
   }
 }
