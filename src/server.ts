@@ -11,6 +11,7 @@ import { startLifecycleJobs } from './composition/lifecycle.ts';
 import { type LiveServices, liveOrigin, liveServices, startLiveNode } from './composition/live.ts';
 import { notificationServices } from './composition/notifications.ts';
 import { qoeAnalyticsServices, startQoeJobs } from './composition/qoe-analytics.ts';
+import { quotaServices, startQuotaJobs } from './composition/quotas.ts';
 import { roomServices } from './composition/room.ts';
 import { startTrashJobs } from './composition/trash.ts';
 import { vodServices } from './composition/vod.ts';
@@ -23,6 +24,7 @@ import {
 } from './composition/workers.ts';
 import type { Config } from './config/config.ts';
 import type { Db } from './db/database.ts';
+import { readinessCheck } from './http/health.routes.ts';
 import { JOB_TYPES } from './job-types.ts';
 import { serveWorkerMetrics } from './ops/metrics.routes.ts';
 import { Metrics } from './ops/metrics.ts';
@@ -72,6 +74,7 @@ export async function startServer(
   const images = imageServices(config, infra);
   const ingest = ingestServices(config, infra, vod);
   const live = liveServices(config, infra);
+  const quotas = quotaServices(infra, live);
   // Made before the app and the workers, which report to it; `workers` is read at scrape time.
   let workers: WorkerPool | null = null;
   const metrics = new Metrics({ db, queue, workers: () => workers, jobTypes: JOB_TYPES });
@@ -103,10 +106,11 @@ export async function startServer(
           room,
           qoeAnalytics: qoeAnalyticsServices(infra, { assets: vod.assets, streams: live.streams }),
           backups: backupAdmin(config, infra),
+          quotas,
         });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {
-    const registry = workerJobs(config, infra, { vod, images, ingest, notifications, metrics, live });
+    const registry = workerJobs(config, infra, { vod, images, ingest, notifications, metrics, live, quotas });
     workers = createWorkerPool(config, infra, registry, slots, opts.jobTypes);
   }
   const dispatchers = workers
@@ -131,6 +135,7 @@ export async function startServer(
         internal && !config.liveInternalUrlGiven ? { ...config, liveInternalUrl: internal.url } : config,
         infra,
         live,
+        quotas.quotas,
       )
     : null;
   const pool = workers ? await startWorkerPool(config, infra, workers, metrics, role, slots) : null;
@@ -138,11 +143,19 @@ export async function startServer(
   const qoeJobs = workers ? startQoeJobs(config, infra) : null;
   const trashPurge = workers ? startTrashJobs(infra) : null;
   const lifecycleJobs = workers ? startLifecycleJobs(infra) : null;
+  // The 80 % / 100 % quota notices, every FRAMEHOUSE_USAGE_FLUSH_SECONDS.
+  const quotaNotices = workers ? startQuotaJobs(config, infra) : null;
   // FRAMEHOUSE_BACKUP_SCHEDULE: each slot's backup.run, one per slot across the workers.
   const backupSchedule = workers ? startBackupJobs(config, infra) : null;
   const workerMetrics =
     !http && config.metricsPort
-      ? await serveWorkerMetrics(metrics, config.metricsPort, config.host, metricsOptionsOf(config))
+      ? await serveWorkerMetrics(
+          metrics,
+          config.metricsPort,
+          config.host,
+          metricsOptionsOf(config),
+          readinessCheck({ db, store: infra.store, ffmpegPath: config.ffmpegPath }),
+        )
       : null;
 
   let closing: Promise<void> | null = null;
@@ -167,6 +180,7 @@ export async function startServer(
           qoeJobs?.stop(),
           trashPurge?.stop(),
           lifecycleJobs?.stop(),
+          quotaNotices?.stop(),
           backupSchedule?.stop(),
           http?.app.close(),
           internal?.close(),

@@ -88,7 +88,7 @@ describe('metrics', () => {
   });
 });
 
-test('a worker process serves its own /metrics on FRAMEHOUSE_METRICS_PORT (loopback only by default)', async () => {
+test('a worker process serves its own /metrics on FRAMEHOUSE_METRICS_PORT (loopback only by default), and /healthz and /readyz', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'fh-metrics-worker-'));
   const port = await freePort();
   const worker = await spawnServe(
@@ -101,6 +101,18 @@ test('a worker process serves its own /metrics on FRAMEHOUSE_METRICS_PORT (loopb
     const text = await res.text();
     assertPrometheusText(text);
     assert.match(text, /^framehouse_worker_slots\{state="idle"\} 2$/m);
+    // The same port answers an orchestrator's probes (deploy/kubernetes), without the scraper's rights.
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    const readyBody = (await ready.json()) as { status: string; checks: Record<string, string> };
+    assert.equal(ready.status, 200, JSON.stringify(readyBody));
+    assert.deepEqual(readyBody, {
+      status: 'ready',
+      checks: { database: 'ok', object_store: 'ok', ffmpeg: 'ok' },
+    });
+    assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
   } finally {
     worker.child.kill('SIGTERM');
     await exited(worker.child);

@@ -1,9 +1,10 @@
 import type { MultipartFile } from '@fastify/multipart';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AuditWho, auditWho } from '../audit/audit.ts';
 import { hasScope } from '../auth/principal.ts';
 import type { Mp4Support } from '../db/schema.ts';
 import { MP4_SUPPORT, parseMp4Support } from '../downloads/download-target.ts';
+import type { UploadQuotaCheck } from '../quotas/quotas.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
@@ -20,9 +21,11 @@ interface Deps {
   store: ObjectStore;
   /** JSON `{ url, title }` instead of a file: the source is fetched by a worker (src/ingest). */
   urlIngest?: { create(body: { url?: unknown; title?: unknown }, who: AuditWho): Promise<AssetJson> };
+  /** The caller's quotas (src/quotas), checked before anything is created or read. */
+  quota?: UploadQuotaCheck;
 }
 
-export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIngest }: Deps): void {
+export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIngest, quota }: Deps): void {
   app.post(
     '/v1/assets',
     {
@@ -38,6 +41,8 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
       if (!request.isMultipart()) {
         const body = request.body as { url?: unknown; title?: unknown } | undefined;
         if (urlIngest && body && typeof body === 'object' && 'url' in body) {
+          // The size is not known before the fetch: the usage alone must be under the quota.
+          await quota?.checkUpload(request.principal, null);
           const asset = await urlIngest.create(body, auditWho(request));
           reply.code(202).header('location', `/v1/assets/${asset.id}`);
           return { data: asset };
@@ -47,6 +52,7 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
           'Send the file as multipart/form-data in a field named "file", or JSON { "url": "https://…" } to have it fetched.',
         );
       }
+      await checkBeforeTheBody(request, reply, quota);
       const assetId = newId();
       const sourceKey = mediaKeys.source(assetId);
       let stored: { size: number; sha256: string; filename: string } | undefined;
@@ -226,6 +232,28 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
       return { data: await assets.restore(id, auditWho(request)) };
     },
   );
+}
+
+/**
+ * The quota check of a multipart upload, on the request's Content-Length (a little more than the
+ * file: the form's boundaries and fields) before a byte of the body is read; a chunked request
+ * without a length is checked on the usage alone. A refusal closes the connection after the
+ * answer, so the client stops sending a body nobody will read (Node would otherwise read and
+ * drop all of it to keep the connection).
+ */
+async function checkBeforeTheBody(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  quota: UploadQuotaCheck | undefined,
+): Promise<void> {
+  if (!quota) return;
+  const length = Number(request.headers['content-length']);
+  try {
+    await quota.checkUpload(request.principal, Number.isSafeInteger(length) && length >= 0 ? length : null);
+  } catch (e) {
+    reply.header('connection', 'close');
+    throw e;
+  }
 }
 
 /** Streams the part straight into the store, hashing on the way; nothing is buffered whole. */

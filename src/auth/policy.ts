@@ -163,6 +163,11 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /v1/admin/backups': 'admin',
   'GET /v1/admin/backups/:id': 'admin',
   'GET /v1/admin/storage': 'admin',
+  // Quotas (docs/usage.md): admins set them; anyone signed in reads their own (API keys: none).
+  'GET /v1/admin/quotas': 'admin',
+  'PUT /v1/admin/quotas/:subject': 'admin',
+  'DELETE /v1/admin/quotas/:subject': 'admin',
+  'GET /v1/usage/quota': 'assets:read',
   'GET /v1/users': 'admin',
   'PATCH /v1/users/:id': 'admin',
   'DELETE /v1/users/:id/sessions': 'admin',

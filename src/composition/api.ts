@@ -17,6 +17,7 @@ import { lifecycleHttp } from './lifecycle.ts';
 import type { LiveServices } from './live.ts';
 import { qoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
+import type { QuotaServices } from './quotas.ts';
 import type { RoomServices } from './room.ts';
 import type { VodServices } from './vod.ts';
 
@@ -40,10 +41,12 @@ export async function buildHttp(
     room: RoomServices;
     qoeAnalytics: QoeAnalytics;
     backups: BackupAdmin;
+    quotas: QuotaServices;
   },
 ): Promise<HttpApp> {
   const { db, store, queue, log } = infra;
-  const { vod, images, ingest, access, metrics, live, liveOrigin, room, qoeAnalytics, backups } = services;
+  const { vod, images, ingest, access, metrics, live, liveOrigin, room, qoeAnalytics, backups, quotas } =
+    services;
   await prepareAccess(config, infra, access);
   const hot =
     config.hotCacheMb > 0 ? new HotObjects(store, { maxBytes: config.hotCacheMb * 1024 * 1024 }) : undefined;
@@ -93,6 +96,7 @@ export async function buildHttp(
     qoeAnalytics,
     backups,
     lifecycle: lifecycleHttp(config, infra),
+    quotas,
     unfinishedUploadMs: config.lifecycleUnfinishedUploadDays * 24 * 3_600_000,
   });
 }

@@ -60,6 +60,7 @@ import type { BackupAdmin } from './backups.ts';
 import type { LifecycleHttp } from './lifecycle.ts';
 import type { QoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
+import type { QuotaServices } from './quotas.ts';
 import type { RoomServices } from './room.ts';
 
 export interface AppDeps {
@@ -128,6 +129,8 @@ export interface AppDeps {
   lifecycle: LifecycleHttp;
   /** Unfinished resumable uploads are removed this long after they began. */
   unfinishedUploadMs: number;
+  /** Quotas: checked when an upload is created; the admin's rows and the caller's usage. */
+  quotas: Pick<QuotaServices, 'quotas' | 'register'>;
 }
 
 /**
@@ -253,7 +256,12 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     watermarkAssetId: deps.images.watermarkAssetId,
     maxRendering: Math.max(1, availableParallelism()),
   });
-  registerAssetRoutes(app, { assets: deps.assets, store: deps.store, urlIngest: deps.urlIngest });
+  registerAssetRoutes(app, {
+    assets: deps.assets,
+    store: deps.store,
+    urlIngest: deps.urlIngest,
+    quota: deps.quotas.quotas,
+  });
   registerTrackRoutes(app, { assets: deps.assets, tracks: deps.tracks });
   registerLiveStreamRoutes(app, { streams: deps.live.streams, addresses: deps.live.addresses });
   deps.room.register(app, {
@@ -274,6 +282,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     corsOrigins: deps.security.corsOrigins,
     staging: await createUploadStaging(deps.store, deps.db, deps.dataDir, deps.unfinishedUploadMs),
     unfinishedAfterMs: deps.unfinishedUploadMs,
+    quota: deps.quotas.quotas,
     onExpired: (bytes) => {
       deps.metrics.lifecycleObjects.inc({ action: 'expire-upload' });
       deps.metrics.lifecycleBytes.inc({ action: 'expire-upload' }, bytes);
@@ -308,6 +317,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
   deps.backups.register(app);
   deps.lifecycle.register(app);
+  deps.quotas.register(app);
   registerWebhookRoutes(app, {
     webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate, deps.queue),
   });

@@ -1,6 +1,7 @@
 import type { OutboxDispatcher } from '../events/outbox-dispatcher.ts';
 import { backupMailDispatcher } from '../notifications/backup-mail.ts';
 import { assetMailDispatcher } from '../notifications/mail-dispatcher.ts';
+import { quotaMailDispatcher } from '../notifications/quota-mail.ts';
 import { webhookDispatcher } from '../webhooks/dispatcher.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
@@ -18,5 +19,7 @@ export function outboxConsumers(
     assetMailDispatcher(db, queue, (err) => log.warn({ err }, 'mail dispatch failed')),
     // A failed backup (scheduled or from the CLI) → a mail to every admin.
     backupMailDispatcher(db, queue, mail, (err) => log.warn({ err }, 'backup mail dispatch failed')),
+    // A quota's 80 % / 100 % notice → a mail to the user it concerns.
+    quotaMailDispatcher(db, queue, mail, (err) => log.warn({ err }, 'quota mail dispatch failed')),
   ];
 }

@@ -9,6 +9,7 @@ import { IngestAddresses } from '../live/streams/ingest-addresses.ts';
 import { LiveStreamsService } from '../live/streams/live-streams.service.ts';
 import type { LocalWhep } from '../live/whep/whep-origin.ts';
 import { enqueueJob } from '../queue/jobs.ts';
+import type { PublishQuotaCheck } from '../quotas/quotas.service.ts';
 import { newId } from '../shared/ids.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { VodServices } from './vod.ts';
@@ -104,6 +105,7 @@ export async function startLiveNode(
   config: Config,
   { store, log }: Infrastructure,
   live: LiveServices,
+  quota?: PublishQuotaCheck,
 ): Promise<LiveNode> {
   const tls =
     config.rtmpsCert && config.rtmpsKey
@@ -130,7 +132,7 @@ export async function startLiveNode(
         portRange: config.whepPorts,
       },
     },
-    { streams: live.streams, store, log },
+    { streams: live.streams, store, log, ...(quota ? { quota } : {}) },
   );
   live.attachNode(node);
   await node.start();

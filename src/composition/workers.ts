@@ -13,6 +13,7 @@ import { lifecycleJobs } from './lifecycle.ts';
 import { type LiveServices, liveJobs } from './live.ts';
 import { type NotificationServices, notificationJobs } from './notifications.ts';
 import { qoeAnalyticsJobs } from './qoe-analytics.ts';
+import { type QuotaServices, quotaJobs } from './quotas.ts';
 import { trashJobs } from './trash.ts';
 import { type VodServices, vodJobs } from './vod.ts';
 import { webhookJobs } from './webhooks.ts';
@@ -41,6 +42,7 @@ export function workerJobs(
     notifications: NotificationServices;
     metrics: Metrics;
     live: LiveServices;
+    quotas: QuotaServices;
   },
 ): JobRegistry {
   const registry = vodJobs(config, infra, services.vod, services.images.limits);
@@ -54,6 +56,7 @@ export function workerJobs(
     ...trashJobs(config, infra, services.vod),
     ...lifecycleJobs(config, infra, services.metrics),
     ...backupJobs(config, infra),
+    ...quotaJobs(infra, services.quotas),
   ])
     registry.register(job);
   return registry;

@@ -3,7 +3,7 @@ import { type Db, pingDatabase } from '../db/database.ts';
 import { ffmpegVersion } from '../media/run-ffmpeg.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
-interface HealthDeps {
+export interface HealthDeps {
   db: Db;
   store: ObjectStore;
   ffmpegPath: string;
@@ -11,12 +11,30 @@ interface HealthDeps {
 
 /** `/healthz`: the process answers. `/readyz`: it can do its work (database, store, ffmpeg). */
 export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
-  // ffmpeg does not appear or vanish often: remember a good answer for a minute.
-  let ffmpegOkUntil = 0;
-
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 
+  const readiness = readinessCheck(deps);
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    const { ready, body } = await readiness();
+    reply.code(ready ? 200 : 503);
+    return body;
+  });
+}
+
+/** What `/readyz` reports: each part `ok` or `failing: …`, and whether all are ok. */
+export interface Readiness {
+  ready: boolean;
+  body: { status: 'ready' | 'unavailable'; checks: Record<string, string> };
+}
+
+/**
+ * The readiness checks (database, object store, ffmpeg), for `/readyz` of the HTTP roles and of
+ * a worker's own port (FRAMEHOUSE_METRICS_PORT). ffmpeg does not appear or vanish often: a good
+ * answer is remembered for a minute.
+ */
+export function readinessCheck(deps: HealthDeps): () => Promise<Readiness> {
+  let ffmpegOkUntil = 0;
+  return async () => {
     const checks: Record<string, string> = {};
     const run = async (name: string, check: () => Promise<void>) => {
       try {
@@ -36,10 +54,9 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
         ffmpegOkUntil = Date.now() + 60_000;
       }),
     ]);
-    const failing = Object.entries(checks).filter(([, v]) => v !== 'ok');
-    reply.code(failing.length ? 503 : 200);
-    return { status: failing.length ? 'unavailable' : 'ready', checks };
-  });
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    return { ready, body: { status: ready ? 'ready' : 'unavailable', checks } };
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../shared/errors.ts';
 import { type Metrics, metricsGuard } from './metrics.ts';
@@ -19,16 +19,34 @@ export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, opt
   });
 }
 
-/** Worker processes have no API: with FRAMEHOUSE_METRICS_PORT they serve /metrics on their own. */
+/**
+ * Worker processes have no API: with FRAMEHOUSE_METRICS_PORT they serve /metrics on their own,
+ * and beside it `/healthz` (the process answers) and `/readyz` (`readiness`: database, store,
+ * ffmpeg) for an orchestrator's probes. Those two are open, as on the HTTP roles: a probe comes
+ * from the node, not from the scraper, and they tell nothing but ok or failing.
+ */
 export async function serveWorkerMetrics(
   metrics: Metrics,
   port: number,
   host: string,
   opts: Options,
+  readiness?: () => Promise<{ ready: boolean; body: unknown }>,
 ): Promise<Server> {
   const allowed = metricsGuard(opts.token, opts.allowedIps);
+  const json = (res: ServerResponse, status: number, body: unknown) =>
+    void res
+      .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+      .end(JSON.stringify(body));
   const server = createServer((req, res) => {
-    if (req.url?.split('?')[0] !== '/metrics' || req.method !== 'GET') return void res.writeHead(404).end();
+    const path = req.url?.split('?')[0];
+    if (req.method !== 'GET') return void res.writeHead(404).end();
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz' && readiness)
+      return void readiness().then(
+        (r) => json(res, r.ready ? 200 : 503, r.body),
+        () => json(res, 503, { status: 'unavailable' }),
+      );
+    if (path !== '/metrics') return void res.writeHead(404).end();
     if (!allowed(req.headers.authorization, req.socket.remoteAddress ?? ''))
       return void res.writeHead(403).end();
     metrics.registry

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AssetsService } from '../assets/assets.service.ts';
 import { whoFor } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
+import type { UploadQuotaCheck } from '../quotas/quotas.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { ID_PATTERN, newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -26,6 +27,8 @@ interface Deps {
   unfinishedAfterMs: number;
   /** Each unfinished upload the sweep removes, with the bytes it had staged (metrics). */
   onExpired?: (bytes: number) => void;
+  /** The caller's quotas (src/quotas), checked at creation before tus makes anything. */
+  quota?: UploadQuotaCheck;
 }
 
 const UPLOADS_PATH = '/v1/uploads';
@@ -93,6 +96,26 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     // tus bodies are raw bytes: leave them unparsed for @tus/server to stream to disk.
     scope.addContentTypeParser('application/offset+octet-stream', (_req, _payload, done) => done(null));
     const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
+      // Creation: the quota is checked on Upload-Length (a deferred length: usage alone) before
+      // @tus/server sees the request, so a refusal leaves no upload row and nothing staged, and
+      // answers with our coded error and its numbers.
+      const override = request.headers['x-http-method-override'];
+      const creating = request.method === 'POST' && (override === undefined || override === 'POST');
+      if (creating && deps.quota && request.url.split('?')[0] === UPLOADS_PATH) {
+        const length = Number(request.headers['upload-length']);
+        try {
+          await deps.quota.checkUpload(
+            request.principal,
+            request.headers['upload-length'] !== undefined && Number.isSafeInteger(length) && length >= 0
+              ? length
+              : null,
+          );
+        } catch (e) {
+          // tus clients read these on every answer; a creation-with-upload body is not read.
+          reply.header('tus-resumable', '1.0.0').header('connection', 'close');
+          throw e;
+        }
+      }
       // A finished upload answers HEAD from our own record: its tus copy may be swept already.
       const id = request.method === 'HEAD' ? request.url.split('?')[0]?.split('/')[3] : undefined;
       const finished = id ? await uploads.finishedLength(id) : null;

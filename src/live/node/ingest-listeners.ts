@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { LiveStreamRow } from '../../db/schema.ts';
+import { type QuotaRefusal, refusalMessage } from '../../quotas/quota-rules.ts';
 import type { ErrorCode } from '../../shared/errors.ts';
 import { createRtmpServer } from '../rtmp/rtmp-server.ts';
 import type { LiveMediaInfo, LivePublish, PublishAttempt, PublishVerdict } from '../rtmp/types.ts';
@@ -11,6 +12,48 @@ import type { LiveIngest } from './ingest.ts';
 import { ByteRate, TsSwitch } from './ingest-streams.ts';
 
 type Refusal = { code: ErrorCode; message: string };
+
+/**
+ * The owner's live_streams quota (src/quotas): the refusal (its sentence says the numbers), or
+ * null when one more stream of this owner may receive a publish.
+ */
+export interface PublishQuota {
+  /** `pending`: the owner's publishes this node accepted that are not marked active yet. */
+  checkPublish(owner: string | null, pending?: number): Promise<QuotaRefusal | null>;
+}
+
+/** How long an accepted publish counts as pending at most (it becomes active, or fails, well before). */
+const PENDING_MS = 15_000;
+
+/**
+ * Publishes accepted here and not yet active, per owner. Between the key check and markActive
+ * there are seconds (codecs, two keyframes): without these, two encoders of one owner starting
+ * together would both pass the live_streams quota. (Across live nodes the window stays open.)
+ */
+class PendingPublishes {
+  readonly #byOwner = new Map<string, Set<symbol>>();
+
+  count(owner: string | null): number {
+    return owner ? (this.#byOwner.get(owner)?.size ?? 0) : 0;
+  }
+
+  /** Counts one; the returned function (or PENDING_MS) stops counting it. */
+  add(owner: string | null): () => void {
+    if (!owner) return () => {};
+    const token = Symbol(owner);
+    const set = this.#byOwner.get(owner) ?? new Set<symbol>();
+    set.add(token);
+    this.#byOwner.set(owner, set);
+    const release = () => {
+      clearTimeout(timer);
+      set.delete(token);
+      if (set.size === 0 && this.#byOwner.get(owner) === set) this.#byOwner.delete(owner);
+    };
+    const timer = setTimeout(release, PENDING_MS);
+    timer.unref();
+    return release;
+  }
+}
 
 /** How long a new publisher has to send its second keyframe (the ladder plan wants its interval). */
 const KEYFRAME_WAIT_MS = 4_000;
@@ -25,6 +68,10 @@ export class IngestListeners {
   readonly #streams: LiveStreamsService;
   readonly #log: Logger;
   readonly #admit: (stream: LiveStreamRow) => Refusal | null;
+  readonly #quota: PublishQuota | undefined;
+  readonly #pending = new PendingPublishes();
+  /** Accepted publishes' pending count, released once they are active or gone. */
+  readonly #releases = new WeakMap<PublishAttempt, () => void>();
   readonly #onIngest: (stream: LiveStreamRow, ingest: LiveIngest) => Promise<void>;
   /** Streams whose key was accepted, until their publish starts (keyed by the attempt). */
   readonly #authorized = new WeakMap<PublishAttempt, LiveStreamRow>();
@@ -38,12 +85,14 @@ export class IngestListeners {
       log: Logger;
       admit(stream: LiveStreamRow): Refusal | null;
       onIngest(stream: LiveStreamRow, ingest: LiveIngest): Promise<void>;
+      quota?: PublishQuota;
     },
   ) {
     this.#o = o;
     this.#streams = deps.streams;
     this.#log = deps.log;
     this.#admit = deps.admit;
+    this.#quota = deps.quota;
     this.#onIngest = deps.onIngest;
   }
 
@@ -132,13 +181,51 @@ export class IngestListeners {
       await this.#streams.recordRefusal(auth.stream.id, full.code, full.message).catch(() => {});
       return { accept: false, reason: 'node full' };
     }
+    // Counted as pending before the check, so two publishes checked at once see each other.
+    const release = this.#pending.add(auth.stream.created_by);
+    const over = await this.#quotaRefusal(auth.stream);
+    if (over) {
+      release();
+      await this.#streams.recordRefusal(auth.stream.id, over.code, over.message).catch(() => {});
+      return { accept: false, reason: 'over quota' };
+    }
     this.#authorized.set(attempt, auth.stream);
+    this.#releases.set(attempt, release);
     return { accept: true };
+  }
+
+  /**
+   * The owner's live_streams quota: a refused publish leaves the stream as it was (idle) and says
+   * why in `last_error`. A check that fails (the database away) refuses too: the encoder retries.
+   */
+  async #quotaRefusal(stream: LiveStreamRow): Promise<Refusal | null> {
+    if (!this.#quota) return null;
+    try {
+      // Pending: the others of this owner (this publish is counted among them already).
+      const others = Math.max(0, this.#pending.count(stream.created_by) - 1);
+      const over = await this.#quota.checkPublish(stream.created_by, others);
+      if (!over) return null;
+      return {
+        code: 'FH_ERR_QUOTA_EXCEEDED',
+        message: `A publish was refused: ${refusalMessage(over)}`,
+      };
+    } catch (err) {
+      this.#log.warn({ err, stream: stream.id }, 'live quota check failed');
+      return { code: 'FH_ERR_LIVE_INPUT_REFUSED', message: 'A publish was refused: try again in a moment.' };
+    }
   }
 
   async #onPublish(publish: LivePublish): Promise<void> {
     const stream = this.#authorized.get(publish.attempt);
     if (!stream) return publish.close('not authorized');
+    try {
+      await this.#startPublish(publish, stream);
+    } finally {
+      this.#releases.get(publish.attempt)?.();
+    }
+  }
+
+  async #startPublish(publish: LivePublish, stream: LiveStreamRow): Promise<void> {
     // The publisher may leave while the node waits for its codecs or keyframes: remember it,
     // so the broadcast that starts anyway hears of it (see rtmpIngest's onEnd).
     const gone = { why: null as string | null };
@@ -164,8 +251,10 @@ export class IngestListeners {
   }
 
   async #onSrtPublish(streamId: string, listener: SrtListener, e: { source: LiveSource; stream: Readable }) {
+    let release = () => {};
     try {
       const stream = await this.#streams.row(streamId);
+      release = this.#pending.add(stream?.created_by ?? null);
       const refusal: Refusal | null = !stream
         ? { code: 'FH_ERR_LIVE_STREAM_NOT_FOUND', message: 'The stream is gone.' }
         : stream.status === 'disabled'
@@ -173,7 +262,8 @@ export class IngestListeners {
           : stream.status === 'active'
             ? keyRefusal('busy')
             : (codecRefusal({ videoCodec: e.source.videoCodec, audioCodec: e.source.audioCodec }) ??
-              this.#admit(stream));
+              this.#admit(stream) ??
+              (await this.#quotaRefusal(stream)));
       if (!stream || refusal) {
         if (stream && refusal) await this.#streams.recordRefusal(stream.id, refusal.code, refusal.message);
         await listener.stop();
@@ -183,6 +273,8 @@ export class IngestListeners {
     } catch (err) {
       this.#log.warn({ err, stream: streamId }, 'SRT publish could not start');
       await listener.stop();
+    } finally {
+      release();
     }
   }
 }

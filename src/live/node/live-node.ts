@@ -12,7 +12,7 @@ import { WhepHub } from '../whep/whep-hub.ts';
 import type { LocalWhep } from '../whep/whep-origin.ts';
 import { BroadcastSession, type ResumePoint } from './broadcast-session.ts';
 import type { LiveIngest } from './ingest.ts';
-import { IngestListeners } from './ingest-listeners.ts';
+import { IngestListeners, type PublishQuota } from './ingest-listeners.ts';
 
 export interface LiveNodeOptions {
   /** This node's id (the same across restarts of one process is not needed: a new one is fine). */
@@ -71,7 +71,16 @@ export class LiveNode implements LocalPackagers, LocalWhep {
   /** This node's WebRTC viewers. */
   readonly hub: WhepHub;
 
-  constructor(o: LiveNodeOptions, deps: { streams: LiveStreamsService; store: ObjectStore; log: Logger }) {
+  constructor(
+    o: LiveNodeOptions,
+    deps: {
+      streams: LiveStreamsService;
+      store: ObjectStore;
+      log: Logger;
+      /** The owner's live_streams quota (src/quotas), checked before a publish is accepted. */
+      quota?: PublishQuota;
+    },
+  ) {
     this.#o = o;
     this.nodeId = o.id;
     this.#streams = deps.streams;
@@ -91,6 +100,7 @@ export class LiveNode implements LocalPackagers, LocalWhep {
         streams: this.#streams,
         log: this.#log,
         admit: (stream) => this.#admit(stream),
+        ...(deps.quota ? { quota: deps.quota } : {}),
         onIngest: (stream, ingest) => this.#onIngest(stream, ingest),
       },
     );

@@ -144,6 +144,19 @@ export const liveStreamsRepo = {
       .execute() as Promise<{ live_stream_id: string; asset_id: string }[]>;
   },
 
+  /** Streams receiving a publish now (`active`), counted per owner (`created_by`); `owner` narrows it to one. */
+  async receivingByOwner(db: Executor, owner?: string): Promise<{ owner: string; streams: number }[]> {
+    let q = db
+      .selectFrom('live_streams')
+      .select(['created_by as owner', (eb) => eb.fn.countAll<number | string>().as('streams')])
+      .where('status', '=', 'active')
+      .where('created_by', 'is not', null)
+      .groupBy('created_by');
+    if (owner !== undefined) q = q.where('created_by', '=', owner);
+    const rows = await q.execute();
+    return rows.map((r) => ({ owner: r.owner ?? '', streams: Number(r.streams) }));
+  },
+
   withSrtPort(db: Executor): Promise<LiveStreamRow[]> {
     return db.selectFrom('live_streams').selectAll().where('srt_port', 'is not', null).execute();
   },

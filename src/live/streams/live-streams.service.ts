@@ -567,6 +567,15 @@ export class LiveStreamsService {
     return { stream, policy, broadcast: broadcast ?? null, node: node ?? null };
   }
 
+  /**
+   * How many streams receive a publish now (`active`; a `disconnected` one waits for its encoder),
+   * per owner: what the live_streams quota counts (src/quotas).
+   */
+  async receivingByOwner(owner?: string): Promise<Map<string, number>> {
+    const rows = await repo.receivingByOwner(this.#db, owner);
+    return new Map(rows.map((r) => [r.owner, r.streams]));
+  }
+
   /** The stored row (state, key hash, node), for the live node. */
   row(streamId: string): Promise<LiveStreamRow | undefined> {
     return repo.get(this.#db, streamId);

@@ -37,6 +37,7 @@ const EVENTS = [
   ...LIVE_STREAM_EVENTS,
   'backup.succeeded',
   'backup.failed',
+  'usage.threshold',
 ];
 
 export function WebhooksTab() {

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderQuotaMail, type UsageThresholdData } from './quota-mail.ts';
+
+const mail = (data: Omit<UsageThresholdData, 'owner' | 'user_id'>) =>
+  renderQuotaMail({
+    to: 'ada@example.com',
+    data: { owner: 'user:ada', user_id: 'ada', ...data },
+    link: 'https://fh.example/settings',
+  });
+
+test('quota mails say which quota, how much of it is used, and what happens at 100 %', () => {
+  const storage = mail({
+    quota: 'storage_bytes',
+    level: 80,
+    used: 8_400_000_000,
+    limit: 10_000_000_000,
+    period: 'current',
+  });
+  assert.equal(storage.subject, 'Storage: 80 % of your quota used');
+  assert.match(
+    storage.text,
+    /^Your storage holds 8\.4 GB: 84 % of your quota of 10 GB\.\n\nAt 100 %, new uploads are refused/,
+  );
+  assert.match(storage.text, /See your usage: https:\/\/fh\.example\/settings/);
+  assert.match(storage.html ?? '', /84 % of your quota of 10 GB/);
+
+  const minutes = mail({
+    quota: 'encoding_minutes_per_month',
+    level: 100,
+    used: 601.5,
+    limit: 600,
+    period: '2026-12',
+  });
+  assert.equal(minutes.subject, 'Encoding minutes: your quota is reached');
+  assert.match(
+    minutes.text,
+    /You have used 601\.5 minutes of encoding in 2026-12 \(UTC\): your quota of 600 minutes a month is reached\./,
+  );
+  assert.match(minutes.text, /refused until the month ends \(UTC\)/);
+
+  const live = mail({ quota: 'live_streams', level: 100, used: 1, limit: 1, period: 'current' });
+  assert.match(
+    live.text,
+    /^A publish to one of your live streams was refused: one of your live streams is already receiving one/,
+  );
+  assert.match(live.text, /the stream stays idle/);
+});
