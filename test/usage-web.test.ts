@@ -272,6 +272,19 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
   });
 
   test('quotas: set a user’s limits with the form, see them in the API, with their use; bad values are refused; clear', async () => {
+    // Opened on its own, the quotas tab brings its own chunk, not the charts' (uPlot).
+    const alone = await context.newPage();
+    const fetched: string[] = [];
+    alone.on('request', (r) => fetched.push(new URL(r.url()).pathname));
+    await alone.goto('/admin/quotas');
+    await alone.getByRole('heading', { name: 'Quotas' }).waitFor();
+    assert.ok(
+      fetched.some((f) => /\/app\/quotas-/.test(f)),
+      fetched.join(' '),
+    );
+    assert.ok(!fetched.some((f) => /\/app\/(chart|usage-pages)-/.test(f)), fetched.join(' '));
+    await alone.close();
+
     await page.getByRole('link', { name: 'Quotas', exact: true }).click();
     await page.getByRole('heading', { name: 'Quotas' }).waitFor();
     await page.getByText('No limits are set').waitFor();
