@@ -17,7 +17,13 @@ import {
 } from '../web/src/admin/usage-data.ts';
 import { makeClip } from './fixtures/media.ts';
 import { signUpWithRole } from './helpers/accounts.ts';
-import { chromiumAvailable, collectErrors, ensureWebBuilt, launchChromium } from './helpers/browser.ts';
+import {
+  chromiumAvailable,
+  collectErrors,
+  ensureWebBuilt,
+  launchChromium,
+  screenshot,
+} from './helpers/browser.ts';
 import { picture } from './helpers/qoe.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { waitForValue } from './helpers/wait.ts';
@@ -337,6 +343,7 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
     assert.match((await encoding.textContent()) ?? '', /of 100 min \(the role’s\)/);
     assert.ok((saved?.usage?.encoding_minutes_per_month ?? 0) > 0, JSON.stringify(saved?.usage));
     await page.locator('table.quotas tr[data-subject="role:editor"]').getByText('1 account').waitFor();
+    await screenshot(page, 'usage-web-quotas');
 
     // Audited by the server.
     const audit = await server.api<{ data: Array<{ action: string; target: { id: string } | null }> }>(
