@@ -375,7 +375,7 @@ function QuotaForm(props: {
                     kind === 'role'
                       ? 'no limit.'
                       : fallback != null
-                        ? `the role's limit (${fmtQuota(q, fallback)}).`
+                        ? `the role’s limit (${fmtQuota(q, fallback)}).`
                         : 'the role’s limit, if any.'
                   }`}
               </small>
