@@ -11,6 +11,7 @@ import { sendMailSpec } from './notifications/mail.job.ts';
 import { deleteAssetObjectsSpec, probeSpec, transcodeSpec } from './pipeline/job-specs.ts';
 import { closeViewsSpec } from './qoe/close-views.job.ts';
 import { pruneSpec } from './qoe/prune.job.ts';
+import { usageStorageWalkSpec } from './usage/storage-walk.job.ts';
 import { deliverWebhookSpec } from './webhooks/delivery.ts';
 
 /**
@@ -37,4 +38,5 @@ export const JOB_TYPES: readonly string[] = [
   purgeTrashSpec,
   storageLifecycleSpec,
   backupRunSpec,
+  usageStorageWalkSpec,
 ].map((s) => s.type);

@@ -13,6 +13,7 @@ import { notificationServices } from './composition/notifications.ts';
 import { qoeAnalyticsServices, startQoeJobs } from './composition/qoe-analytics.ts';
 import { roomServices } from './composition/room.ts';
 import { startTrashJobs } from './composition/trash.ts';
+import { startUsageJobs, usageHttp, usageMeter } from './composition/usage.ts';
 import { vodServices } from './composition/vod.ts';
 import {
   createWorkerPool,
@@ -66,12 +67,14 @@ export async function startServer(
   const role = opts.role ?? 'all';
   const infra = await openInfrastructure(config);
   const { db, queue, log } = infra;
+  // Usage metering: one meter per process, flushed on a timer and at close (docs/usage.md).
+  const meter = usageMeter(config, infra);
 
   // Services every role builds.
   const vod = vodServices(config, infra);
   const images = imageServices(config, infra);
   const ingest = ingestServices(config, infra, vod);
-  const live = liveServices(config, infra);
+  const live = liveServices(config, infra, meter);
   // Made before the app and the workers, which report to it; `workers` is read at scrape time.
   let workers: WorkerPool | null = null;
   const metrics = new Metrics({ db, queue, workers: () => workers, jobTypes: JOB_TYPES });
@@ -103,10 +106,11 @@ export async function startServer(
           room,
           qoeAnalytics: qoeAnalyticsServices(infra, { assets: vod.assets, streams: live.streams }),
           backups: backupAdmin(config, infra),
+          usage: usageHttp(infra, meter),
         });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {
-    const registry = workerJobs(config, infra, { vod, images, ingest, notifications, metrics, live });
+    const registry = workerJobs(config, infra, { vod, images, ingest, notifications, metrics, live, meter });
     workers = createWorkerPool(config, infra, registry, slots, opts.jobTypes);
   }
   const dispatchers = workers
@@ -138,6 +142,7 @@ export async function startServer(
   const qoeJobs = workers ? startQoeJobs(config, infra) : null;
   const trashPurge = workers ? startTrashJobs(infra) : null;
   const lifecycleJobs = workers ? startLifecycleJobs(infra) : null;
+  const usageJobs = workers ? startUsageJobs(config, infra) : null;
   // FRAMEHOUSE_BACKUP_SCHEDULE: each slot's backup.run, one per slot across the workers.
   const backupSchedule = workers ? startBackupJobs(config, infra) : null;
   const workerMetrics =
@@ -167,6 +172,7 @@ export async function startServer(
           qoeJobs?.stop(),
           trashPurge?.stop(),
           lifecycleJobs?.stop(),
+          usageJobs?.stop(),
           backupSchedule?.stop(),
           http?.app.close(),
           internal?.close(),
@@ -174,6 +180,8 @@ export async function startServer(
         ]);
         await room?.close();
         await new Promise((r) => (workerMetrics ? workerMetrics.close(r) : r(undefined)));
+        // What was counted since the last flush (the HTTP answers and the jobs are done by now).
+        await meter.stop();
         await infra.close();
       })();
       return closing;

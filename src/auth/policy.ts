@@ -163,6 +163,10 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'GET /v1/admin/backups': 'admin',
   'GET /v1/admin/backups/:id': 'admin',
   'GET /v1/admin/storage': 'admin',
+  // Usage (docs/usage.md): anyone with a credential sees their own; admins everyone's.
+  'GET /v1/usage': 'assets:read',
+  // What a `framehouse edge` served viewers: its key is an admin key.
+  'POST /v1/usage/edge-reports': 'admin',
   'GET /v1/users': 'admin',
   'PATCH /v1/users/:id': 'admin',
   'DELETE /v1/users/:id/sessions': 'admin',

@@ -18,6 +18,7 @@ import type { LiveServices } from './live.ts';
 import { qoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { RoomServices } from './room.ts';
+import type { UsageHttp } from './usage.ts';
 import type { VodServices } from './vod.ts';
 
 export interface HttpApp {
@@ -40,6 +41,7 @@ export async function buildHttp(
     room: RoomServices;
     qoeAnalytics: QoeAnalytics;
     backups: BackupAdmin;
+    usage: UsageHttp;
   },
 ): Promise<HttpApp> {
   const { db, store, queue, log } = infra;
@@ -94,6 +96,8 @@ export async function buildHttp(
     backups,
     lifecycle: lifecycleHttp(config, infra),
     unfinishedUploadMs: config.lifecycleUnfinishedUploadDays * 24 * 3_600_000,
+    usage: services.usage,
+    segmentSeconds: config.segmentSeconds,
   });
 }
 

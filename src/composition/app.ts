@@ -61,6 +61,7 @@ import type { LifecycleHttp } from './lifecycle.ts';
 import type { QoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { RoomServices } from './room.ts';
+import type { UsageHttp } from './usage.ts';
 
 export interface AppDeps {
   db: Db;
@@ -128,6 +129,10 @@ export interface AppDeps {
   lifecycle: LifecycleHttp;
   /** Unfinished resumable uploads are removed this long after they began. */
   unfinishedUploadMs: number;
+  /** Usage metering: the report routes and the delivery meter. */
+  usage: UsageHttp;
+  /** FRAMEHOUSE_SEGMENT_SECONDS (a VOD segment's media seconds, for metering). */
+  segmentSeconds: number;
 }
 
 /**
@@ -291,6 +296,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     whep: deps.live.whep,
     hot: deps.hot,
     onMasterPlaylist: deps.lifecycle.viewed,
+    usage: deps.usage.delivery,
+    segmentSeconds: deps.segmentSeconds,
   });
   registerAccessRoutes(app, {
     assets: deps.assets,
@@ -308,6 +315,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   registerAdminRoutes(app, { db: deps.db, queue: deps.queue });
   deps.backups.register(app);
   deps.lifecycle.register(app);
+  deps.usage.register(app);
   registerWebhookRoutes(app, {
     webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate, deps.queue),
   });

@@ -10,6 +10,7 @@ import { LiveStreamsService } from '../live/streams/live-streams.service.ts';
 import type { LocalWhep } from '../live/whep/whep-origin.ts';
 import { enqueueJob } from '../queue/jobs.ts';
 import { newId } from '../shared/ids.ts';
+import type { UsageSink } from '../usage/usage-records.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { VodServices } from './vod.ts';
 
@@ -19,7 +20,7 @@ import type { VodServices } from './vod.ts';
  * answers `/play/{id}/…` for streams on air (from this process's live node, or from the node
  * holding the stream). The live node itself starts only in the roles that run it.
  */
-export function liveServices(config: Config, { db, log, queue }: Infrastructure) {
+export function liveServices(config: Config, { db, log, queue }: Infrastructure, usage?: UsageSink) {
   const addresses = new IngestAddresses({
     ingestHost: config.liveIngestHost,
     publicUrl: config.publicUrl,
@@ -70,6 +71,7 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
       if (!found) return null;
       return {
         streamId: found.stream.id,
+        owner: found.stream.created_by,
         title: found.stream.title,
         latencyMode: found.stream.latency_mode,
         policy: found.policy,
@@ -84,6 +86,8 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
     streams,
     addresses,
     directory,
+    /** Usage metering of the live node (input and live encoding seconds). */
+    usage: usage ?? null,
     local,
     localWhep,
     attachNode(n: LiveNode) {
@@ -130,7 +134,7 @@ export async function startLiveNode(
         portRange: config.whepPorts,
       },
     },
-    { streams: live.streams, store, log },
+    { streams: live.streams, store, log, usage: live.usage },
   );
   live.attachNode(node);
   await node.start();

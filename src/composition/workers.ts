@@ -5,6 +5,7 @@ import { WorkerPresence } from '../ops/worker-presence.ts';
 import { PoolAutoscaler } from '../queue/autoscaler.ts';
 import type { JobRegistry } from '../queue/jobs.ts';
 import { WorkerPool } from '../queue/worker.ts';
+import type { UsageSink } from '../usage/usage-records.ts';
 import { backupJobs } from './backups.ts';
 import { type ImageServices, imageJobs } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
@@ -14,6 +15,7 @@ import { type LiveServices, liveJobs } from './live.ts';
 import { type NotificationServices, notificationJobs } from './notifications.ts';
 import { qoeAnalyticsJobs } from './qoe-analytics.ts';
 import { trashJobs } from './trash.ts';
+import { usageJobs } from './usage.ts';
 import { type VodServices, vodJobs } from './vod.ts';
 import { webhookJobs } from './webhooks.ts';
 
@@ -41,9 +43,11 @@ export function workerJobs(
     notifications: NotificationServices;
     metrics: Metrics;
     live: LiveServices;
+    /** Usage metering: encoding seconds as renditions turn ready. */
+    meter: UsageSink;
   },
 ): JobRegistry {
-  const registry = vodJobs(config, infra, services.vod, services.images.limits);
+  const registry = vodJobs(config, infra, services.vod, services.images.limits, services.meter);
   for (const job of [
     ...webhookJobs(config, infra, services.metrics),
     ...notificationJobs(config, infra, services.notifications),
@@ -54,6 +58,7 @@ export function workerJobs(
     ...trashJobs(config, infra, services.vod),
     ...lifecycleJobs(config, infra, services.metrics),
     ...backupJobs(config, infra),
+    ...usageJobs(infra),
   ])
     registry.register(job);
   return registry;
