@@ -7,6 +7,7 @@ import { CACHE_STATUS } from './cache-status.ts';
 import type { CachedObject } from './cached-object.ts';
 import { type EdgeFetcher, type FillResult, noteSigned, type StreamSink } from './edge-fetch.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
+import { EDGE_REPORT_HEADER, type EdgeUsage } from './edge-usage.ts';
 import { forwardedRequestHeaders, header, passedHeaders } from './headers.ts';
 import type { ObjectCache } from './object-cache.ts';
 import type { OriginPool } from './origin-pool.ts';
@@ -21,6 +22,8 @@ export interface EdgeDeps {
   metrics: EdgeMetrics;
   /** Keep a CDN's X-Forwarded-* (see edge-config.ts). */
   trustForwarded: boolean;
+  /** What viewers are served, reported to the origin (with an API key); null: not reported. */
+  usage?: EdgeUsage | null;
   log: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
 }
 
@@ -63,8 +66,9 @@ export function edgeHandler(d: EdgeDeps) {
 
   async function playback(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
     const t = parseTarget(url);
-    if (t.bypass) return passThrough(req, res, CACHE_STATUS.bypass);
     const pid = t.playbackId;
+    if (pid !== undefined) d.usage?.track(res, pid);
+    if (t.bypass) return passThrough(req, res, CACHE_STATUS.bypass);
     if (pid !== undefined && cache.signedIds.has(pid)) {
       if (!tokens || !canVerify()) return passThrough(req, res, CACHE_STATUS.bypass, pid);
       try {
@@ -199,14 +203,17 @@ export function edgeHandler(d: EdgeDeps) {
     };
     res.once('close', onClose);
     try {
+      const headers = forwardedRequestHeaders(req.headers, {
+        address: req.socket.remoteAddress,
+        tls: (req.socket as { encrypted?: boolean }).encrypted === true,
+        trustForwarded: d.trustForwarded,
+      });
+      // Playback passed through is counted here (as served), not at the origin.
+      if (d.usage && req.url?.startsWith('/play/')) headers[EDGE_REPORT_HEADER] = 'report';
       const { res: up } = await d.pool.request({
         path: req.url ?? '/',
         method,
-        headers: forwardedRequestHeaders(req.headers, {
-          address: req.socket.remoteAddress,
-          tls: (req.socket as { encrypted?: boolean }).encrypted === true,
-          trustForwarded: d.trustForwarded,
-        }),
+        headers,
         body: retryable ? null : req,
         retryable,
         headersTimeout: 120_000,
