@@ -39,25 +39,31 @@ export const usageRepo = {
 
   /**
    * Sums per group, metric and dimension over buckets in [fromIso, toIso). The key: the day
-   * (`2026-12-03`), the owner, or `{kind}\u0000{id}\u0000{owner}` per subject.
+   * (`2026-12-03`), the owner, or `{kind}/{id}/{owner}` per subject (ids hold no `/`).
    */
   async sums(
     db: Db,
     o: { fromIso: string; toIso: string; groupBy: UsageGrouping; owner?: string | undefined },
   ): Promise<UsageSum[]> {
-    const key =
-      o.groupBy === 'day'
-        ? sql<string>`substr(bucket, 1, 10)`
-        : o.groupBy === 'user'
-          ? sql<string>`owner`
-          : sql<string>`subject_kind || ${'\u0000'} || subject_id || ${'\u0000'} || owner`;
+    // Plain columns (and one expression without parameters): PostgreSQL matches GROUP BY to them.
+    const day = sql<string>`substr(bucket, 1, 10)`;
     let q = db
       .selectFrom('usage_records')
-      .select([key.as('key'), 'metric', 'dimension', (eb) => eb.fn.sum<number | string>('value').as('value')])
+      .select(['metric', 'dimension', (eb) => eb.fn.sum<number | string>('value').as('value')])
       .where('bucket', '>=', o.fromIso)
       .where('bucket', '<', o.toIso);
     if (o.owner !== undefined) q = q.where('owner', '=', o.owner);
-    const rows = await q.groupBy([key, 'metric', 'dimension']).orderBy(key).execute();
+    const grouped =
+      o.groupBy === 'day'
+        ? q.select(day.as('key')).groupBy([day, 'metric', 'dimension']).orderBy(day)
+        : o.groupBy === 'user'
+          ? q.select(sql<string>`owner`.as('key')).groupBy(['owner', 'metric', 'dimension']).orderBy('owner')
+          : q
+              .select(sql<string>`subject_kind || '/' || subject_id || '/' || owner`.as('key'))
+              .groupBy(['subject_kind', 'subject_id', 'owner', 'metric', 'dimension'])
+              .orderBy('subject_kind')
+              .orderBy('subject_id');
+    const rows = await grouped.execute();
     return rows.map((r) => ({
       key: r.key,
       metric: r.metric,

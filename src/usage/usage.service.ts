@@ -108,8 +108,8 @@ export class UsageService {
   #groupFields(groupBy: UsageGrouping, key: string): Partial<UsageRow> {
     if (groupBy === 'day') return { day: key };
     if (groupBy === 'user') return { owner: key, email: null };
-    const [kind = '', id = '', owner = ''] = key.split('\u0000');
-    return { subject_kind: kind, subject_id: id, title: null, owner };
+    const [kind = '', id = '', ...owner] = key.split('/');
+    return { subject_kind: kind, subject_id: id, title: null, owner: owner.join('/') };
   }
 
   /** E-mail addresses (group_by=user) or titles (group_by=asset) of the rows. */
