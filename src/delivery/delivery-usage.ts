@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type AnswerStart, answerStart, deliveredBody } from '../shared/answer-bytes.ts';
 import type { UsageSink, UsageSubjectKind } from '../usage/usage-records.ts';
 
 /** An edge that reports what it served sends this on its fills: the origin does not count them. */
@@ -14,12 +15,12 @@ interface Metered {
   id: string;
   /** The whole object's media seconds (0: not media). */
   seconds: number;
-  /** The socket's bytes written when the answer began (the aborted answer's share is measured from it). */
-  startBytes: number;
+  /** Where the answer began on its socket (an aborted answer's bytes are measured from it). */
+  start: AnswerStart;
 }
 
 const METERED = Symbol('framehouse.usage');
-type MeteredResponse = ServerResponse & { [METERED]?: Metered; _header?: string | null };
+type MeteredResponse = ServerResponse & { [METERED]?: Metered };
 
 /**
  * Counts what the playback origin delivers (docs/usage.md: `delivered_bytes` and
@@ -60,7 +61,7 @@ export class DeliveryUsage {
       kind: subject.kind,
       id: subject.id,
       seconds,
-      startBytes: res.socket?.bytesWritten ?? 0,
+      start: answerStart(res),
     };
     res.once('close', onClose);
   }
@@ -70,17 +71,7 @@ function onClose(this: MeteredResponse): void {
   const m = this[METERED];
   if (!m) return;
   this[METERED] = undefined;
-  const status = this.statusCode;
-  if (status === 304 || status >= 300) return;
-  const length = Number(this.getHeader('content-length'));
-  const hasLength = Number.isFinite(length) && length >= 0;
-  let bytes: number;
-  if (this.writableFinished && hasLength) bytes = length;
-  else {
-    // Aborted (or chunked): what the socket took since the answer began, less its header.
-    const written = (this.socket?.bytesWritten ?? m.startBytes) - m.startBytes - (this._header?.length ?? 0);
-    bytes = Math.max(0, hasLength ? Math.min(written, length) : written);
-  }
+  const { bytes, total } = deliveredBody(this, m.start);
   if (bytes <= 0) return;
   const at = Date.now();
   m.sink.add({
@@ -92,21 +83,17 @@ function onClose(this: MeteredResponse): void {
     value: bytes,
     at,
   });
-  if (m.seconds > 0) {
-    // A range or an aborted answer: its share of the object's bytes (Content-Range names the size).
-    const range = this.getHeader('content-range');
-    const total = typeof range === 'string' ? Number(range.slice(range.lastIndexOf('/') + 1)) : length;
-    const share = total > 0 && Number.isFinite(total) ? Math.min(1, bytes / total) : 1;
+  // A range or an aborted answer: its share of the object's bytes.
+  if (m.seconds > 0)
     m.sink.add({
       owner: m.owner,
       subjectKind: m.kind,
       subjectId: m.id,
       metric: 'delivered_seconds',
       dimension: 'origin',
-      value: m.seconds * share,
+      value: m.seconds * (total > 0 ? Math.min(1, bytes / total) : 1),
       at,
     });
-  }
 }
 
 /**

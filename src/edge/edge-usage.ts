@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
+import { type AnswerStart, answerStart, deliveredBody, writtenHeader } from '../shared/answer-bytes.ts';
 import type { OriginPool } from './origin-pool.ts';
 
 /** Sent on fills when this edge reports what it serves: the origin does not count them (docs/usage.md). */
@@ -12,11 +13,11 @@ const REPORT_TIMEOUT_MS = 10_000;
 interface Tracked {
   usage: EdgeUsage;
   playbackId: string;
-  startBytes: number;
+  start: AnswerStart;
 }
 
 const TRACKED = Symbol('framehouse.edge-usage');
-type TrackedResponse = ServerResponse & { [TRACKED]?: Tracked; _header?: string | null };
+type TrackedResponse = ServerResponse & { [TRACKED]?: Tracked };
 
 interface Report {
   id: string;
@@ -59,7 +60,7 @@ export class EdgeUsage {
   track(res: ServerResponse, playbackId: string): void {
     const r = res as TrackedResponse;
     if (r[TRACKED]) return;
-    r[TRACKED] = { usage: this, playbackId, startBytes: res.socket?.bytesWritten ?? 0 };
+    r[TRACKED] = { usage: this, playbackId, start: answerStart(res) };
     res.once('close', onClose);
   }
 
@@ -154,36 +155,14 @@ export class EdgeUsage {
   }
 }
 
-/** The header block's value of `name` (lower-case), as written: the edge writes raw header arrays. */
-function headerOf(head: string, name: string): string | undefined {
-  const at = head.toLowerCase().indexOf(`\r\n${name}:`);
-  if (at < 0) return undefined;
-  const end = head.indexOf('\r\n', at + 2);
-  return head.slice(at + name.length + 3, end < 0 ? undefined : end).trim();
-}
-
 function onClose(this: TrackedResponse): void {
   const t = this[TRACKED];
   if (!t) return;
   this[TRACKED] = undefined;
-  const status = this.statusCode;
-  if (status === 304 || status >= 300 || this.req?.method === 'HEAD') return;
-  const head = this._header ?? '';
-  const length = Number(headerOf(head, 'content-length') ?? Number.NaN);
-  const hasLength = Number.isFinite(length) && length >= 0;
-  let bytes: number;
-  if (this.writableFinished && hasLength) bytes = length;
-  else {
-    const written = (this.socket?.bytesWritten ?? t.startBytes) - t.startBytes - head.length;
-    bytes = Math.max(0, hasLength ? Math.min(written, length) : written);
-  }
+  const { bytes, total } = deliveredBody(this, t.start);
   if (bytes <= 0) return;
-  let seconds = 0;
-  const media = Number(headerOf(head, 'x-framehouse-media-seconds'));
-  if (media > 0) {
-    const range = headerOf(head, 'content-range');
-    const total = range ? Number(range.slice(range.lastIndexOf('/') + 1)) : length;
-    seconds = media * (total > 0 && Number.isFinite(total) ? Math.min(1, bytes / total) : 1);
-  }
+  // Media: the seconds the origin put on the object, × the share of its bytes sent.
+  const media = Number(writtenHeader(this, 'x-framehouse-media-seconds'));
+  const seconds = media > 0 ? media * (total > 0 ? Math.min(1, bytes / total) : 1) : 0;
   t.usage.add(t.playbackId, bytes, seconds);
 }
