@@ -170,7 +170,8 @@ export class BroadcastSession {
       });
     }
     this.#startTranscoder({ fromLastKeyframe: true });
-    this.#usage?.start(this.#rungs);
+    // The input's media clock: what was read to plan the ladder is input too.
+    this.#usage?.start(this.#rungs, ingest.mediaMs() ?? 0);
     clearInterval(this.#statusTimer);
     this.#statusTimer = setInterval(() => this.#checkInput(), STATUS_EVERY_MS);
     this.#statusTimer.unref();

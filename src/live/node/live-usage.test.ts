@@ -43,3 +43,25 @@ test('live input and each encoded rung count the seconds a broadcaster is on, in
     entries.every((e) => e.owner === 'user:u' && e.subjectKind === 'live_stream' && e.subjectId === 's1'),
   );
 });
+
+test('input read before the ladder started counts, up to a few seconds (a clock not starting at 0 is not believed)', () => {
+  const entries: UsageEntry[] = [];
+  let now = 1_000_000;
+  const clock = () =>
+    new LiveUsageClock({ usage: { add: (e) => entries.push(e) }, owner: 'o', streamId: 's', now: () => now });
+  const a = clock();
+  a.start([{ width: 640, height: 360, copy: false }], 1800);
+  now += 1000;
+  a.stop();
+  const b = clock();
+  b.start([], 3_600_000);
+  now += 1000;
+  b.stop();
+  const input = entries.filter((e) => e.metric === 'live_input_seconds').map((e) => e.value);
+  assert.deepEqual(input, [2.8, 6]);
+  // Encoding ran only once the ladder did.
+  assert.deepEqual(
+    entries.filter((e) => e.metric === 'encoding_seconds').map((e) => e.value),
+    [1],
+  );
+});
