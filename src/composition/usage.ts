@@ -30,9 +30,11 @@ export interface UsageHttp {
 
 export function usageHttp({ db }: Infrastructure, meter: UsageMeter): UsageHttp {
   const usage = new UsageService({ db });
+  const delivery = new DeliveryUsage(meter);
+  meter.addSource(() => delivery.drain());
   return {
     register: (app) => registerUsageRoutes(app, { usage }),
-    delivery: new DeliveryUsage(meter),
+    delivery,
   };
 }
 

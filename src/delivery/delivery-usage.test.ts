@@ -12,14 +12,14 @@ const body = Buffer.alloc(SIZE, 7);
 const entries: UsageEntry[] = [];
 const sink: UsageSink = { add: (e) => entries.push(e) };
 let app: FastifyInstance;
+let usage: DeliveryUsage;
 let base: string;
 
 before(async () => {
   app = Fastify();
-  const usage = new DeliveryUsage(sink);
-  const subject = { owner: 'user:u', kind: 'asset' as const, id: 'a1' };
+  usage = new DeliveryUsage(sink);
   app.get('/seg', async (req, reply) => {
-    usage.meter(req, reply, subject, 4);
+    usage.meter(req, reply, 'user:u', 'asset', 'a1', 4);
     if (req.headers['if-none-match']) return reply.code(304).send();
     const range = /bytes=(\d+)-(\d+)/.exec(req.headers.range ?? '');
     if (range) {
@@ -34,7 +34,7 @@ before(async () => {
   });
   // A large answer streamed slowly (an MP4 download): the viewer leaves part-way.
   app.get('/slow', async (req, reply) => {
-    usage.meter(req, reply, subject, 100);
+    usage.meter(req, reply, 'user:u', 'asset', 'a1', 100);
     const chunks = Array.from({ length: 200 }, () => Buffer.alloc(64 * 1024, 1));
     const stream = Readable.from(
       (async function* () {
@@ -47,11 +47,11 @@ before(async () => {
     return reply.header('content-length', 200 * 64 * 1024).send(stream);
   });
   app.get('/playlist', async (req, reply) => {
-    usage.meter(req, reply, subject);
+    usage.meter(req, reply, 'user:u', 'asset', 'a1');
     return reply.header('content-type', 'application/vnd.apple.mpegurl').send('#EXTM3U\n');
   });
   app.get('/missing', async (req, reply) => {
-    usage.meter(req, reply, subject);
+    usage.meter(req, reply, 'user:u', 'asset', 'a1');
     return reply.code(404).send({ error: 'no' });
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -59,7 +59,10 @@ before(async () => {
 });
 after(() => app.close());
 
-const settle = () => new Promise((r) => setTimeout(r, 50));
+const settle = async () => {
+  await new Promise((r) => setTimeout(r, 50));
+  usage.drain();
+};
 const sum = (metric: string) => entries.filter((e) => e.metric === metric).reduce((n, e) => n + e.value, 0);
 
 test('whole answers count their length and seconds; ranges their share; 304, HEAD and errors nothing', async () => {
@@ -104,6 +107,7 @@ test('an aborted answer counts what was written, and its share of the seconds', 
     req.end();
   });
   await new Promise((r) => setTimeout(r, 300));
+  usage.drain();
   const bytes = sum('delivered_bytes');
   const total = 200 * 64 * 1024;
   // At least what the viewer read; no more than was written before the close was seen.

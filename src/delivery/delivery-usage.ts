@@ -9,7 +9,8 @@ export const EDGE_REPORT_HEADER = 'x-framehouse-edge';
 export const MEDIA_SECONDS_HEADER = 'x-framehouse-media-seconds';
 
 interface Metered {
-  sink: UsageSink;
+  usage: DeliveryUsage;
+  reply: FastifyReply;
   owner: string;
   kind: UsageSubjectKind;
   id: string;
@@ -19,20 +20,30 @@ interface Metered {
   start: AnswerStart;
 }
 
+interface Tally {
+  owner: string;
+  bytes: number;
+  seconds: number;
+}
+
 const METERED = Symbol('framehouse.usage');
-type MeteredResponse = ServerResponse & { [METERED]?: Metered };
+type MeteredResponse = ServerResponse & { [METERED]?: Metered | undefined };
 
 /**
  * Counts what the playback origin delivers (docs/usage.md: `delivered_bytes` and
  * `delivered_seconds`, path `origin`). A route calls `meter` once its subject is known; the count
- * is made when the answer's connection is done with it ('close', which follows 'finish' and also
- * fires on an abort): a whole answer counts its Content-Length, an aborted one the bytes the socket
- * took since the answer began less its header, a 304 or a HEAD nothing. Media seconds are the
- * object's seconds × the share of its bytes sent. The listener is one shared function (no
- * closure per request); the cost is an object, a listener and two Map updates.
+ * is made when the answer is done with ('close', which follows 'finish' and also fires on an
+ * abort): a whole answer counts its Content-Length, an aborted one the bytes its socket took since
+ * the answer began less its header, a 304, an error or a HEAD nothing. Media seconds are the
+ * object's seconds × the share of its bytes sent.
+ *
+ * The hot path's cost: one small object, one listener (a shared function, no closure), one Map
+ * look-up by subject id and two additions. Tallies per subject move to the meter when it flushes.
  */
 export class DeliveryUsage {
   readonly #sink: UsageSink;
+  readonly #assets = new Map<string, Tally>();
+  readonly #streams = new Map<string, Tally>();
 
   constructor(sink: UsageSink) {
     this.#sink = sink;
@@ -45,7 +56,9 @@ export class DeliveryUsage {
   meter(
     request: FastifyRequest,
     reply: FastifyReply,
-    subject: { owner: string; kind: UsageSubjectKind; id: string },
+    owner: string,
+    kind: UsageSubjectKind,
+    id: string,
     seconds = 0,
     /** false: only the header (a hop between live nodes: the node the viewer asked counts it). */
     count = true,
@@ -55,15 +68,34 @@ export class DeliveryUsage {
     if (!count || request.headers[EDGE_REPORT_HEADER] === 'report' || request.method === 'HEAD') return;
     const res = reply.raw as MeteredResponse;
     if (res[METERED]) return;
-    res[METERED] = {
-      sink: this.#sink,
-      owner: subject.owner,
-      kind: subject.kind,
-      id: subject.id,
-      seconds,
-      start: answerStart(res),
-    };
-    res.once('close', onClose);
+    res[METERED] = { usage: this, reply, owner, kind, id, seconds, start: answerStart(res) };
+    res.on('close', onClose);
+  }
+
+  /** One answer's bytes and media seconds, added to its subject's tally. */
+  add(kind: UsageSubjectKind, id: string, owner: string, bytes: number, seconds: number): void {
+    const tallies = kind === 'asset' ? this.#assets : this.#streams;
+    const t = tallies.get(id);
+    if (t) {
+      t.bytes += bytes;
+      t.seconds += seconds;
+    } else tallies.set(id, { owner, bytes, seconds });
+  }
+
+  /** Moves the tallies to the meter (the meter calls this before each flush). */
+  drain(): void {
+    const at = Date.now();
+    for (const [subjectKind, tallies] of [
+      ['asset', this.#assets],
+      ['live_stream', this.#streams],
+    ] as const) {
+      for (const [subjectId, t] of tallies) {
+        const base = { owner: t.owner, subjectKind, subjectId, dimension: 'origin', at };
+        this.#sink.add({ ...base, metric: 'delivered_bytes', value: t.bytes });
+        if (t.seconds > 0) this.#sink.add({ ...base, metric: 'delivered_seconds', value: t.seconds });
+      }
+      tallies.clear();
+    }
   }
 }
 
@@ -71,33 +103,18 @@ function onClose(this: MeteredResponse): void {
   const m = this[METERED];
   if (!m) return;
   this[METERED] = undefined;
-  const { bytes, total } = deliveredBody(this, m.start);
-  if (bytes <= 0) return;
-  const at = Date.now();
-  m.sink.add({
-    owner: m.owner,
-    subjectKind: m.kind,
-    subjectId: m.id,
-    metric: 'delivered_bytes',
-    dimension: 'origin',
-    value: bytes,
-    at,
+  const { bytes, total } = deliveredBody(this, m.start, {
+    length: m.reply.getHeader('content-length'),
+    range: m.reply.getHeader('content-range'),
   });
+  if (bytes <= 0) return;
   // A range or an aborted answer: its share of the object's bytes.
-  if (m.seconds > 0)
-    m.sink.add({
-      owner: m.owner,
-      subjectKind: m.kind,
-      subjectId: m.id,
-      metric: 'delivered_seconds',
-      dimension: 'origin',
-      value: m.seconds * (total > 0 ? Math.min(1, bytes / total) : 1),
-      at,
-    });
+  const seconds = m.seconds > 0 ? m.seconds * (total > 0 ? Math.min(1, bytes / total) : 1) : 0;
+  m.usage.add(m.kind, m.id, m.owner, bytes, seconds);
 }
 
 /**
- * A VOD media segment's seconds: FRAMEHOUSE_SEGMENT_SECONDS, the last one the remainder of the
+ * A VOD media segment's seconds: FRAMEHOUSE_SEGMENT_SECONDS, the last one the rest of the
  * asset's duration. `index` counts from 0 (`seg_00000.m4s`).
  */
 export function vodSegmentSeconds(index: number, segmentSeconds: number, duration: number | null): number {

@@ -224,19 +224,15 @@ export async function registerPlaybackRoutes(
         reply: FastifyReply,
         asset: { id: string; created_by: string | null },
         seconds = 0,
-      ) =>
-        usage?.meter(
-          request,
-          reply,
-          { owner: ownerOf(asset.created_by), kind: 'asset', id: asset.id },
-          seconds,
-        );
+      ) => usage?.meter(request, reply, ownerOf(asset.created_by), 'asset', asset.id, seconds);
       /** Counts this answer for the live stream, unless it is a hop from another node (that node counts it). */
       const meterLive = (request: FastifyRequest, reply: FastifyReply, target: LiveTarget, seconds = 0) =>
         usage?.meter(
           request,
           reply,
-          { owner: ownerOf(target.owner), kind: 'live_stream', id: target.streamId },
+          ownerOf(target.owner),
+          'live_stream',
+          target.streamId,
           seconds,
           !isHop(request),
         );

@@ -31,10 +31,15 @@ export function writtenHeader(res: ServerResponse, name: string): string | undef
  * header block (capped at the length). 304s, other 3xx, errors and HEAD count nothing; `total`
  * is the whole object's size (Content-Range's, else the length) for a share of media seconds.
  */
-export function deliveredBody(res: ServerResponse, start: AnswerStart): { bytes: number; total: number } {
+export function deliveredBody(
+  res: ServerResponse,
+  start: AnswerStart,
+  /** The answer's Content-Length and Content-Range when the caller has them (else read from the header block). */
+  known?: { length: unknown; range: unknown },
+): { bytes: number; total: number } {
   const status = res.statusCode;
   if (status >= 300 || status < 200 || res.req?.method === 'HEAD') return { bytes: 0, total: 0 };
-  const length = Number(writtenHeader(res, 'content-length') ?? Number.NaN);
+  const length = Number((known ? known.length : writtenHeader(res, 'content-length')) ?? Number.NaN);
   const hasLength = Number.isFinite(length) && length >= 0;
   let bytes: number;
   if (res.writableFinished && hasLength) bytes = length;
@@ -43,7 +48,8 @@ export function deliveredBody(res: ServerResponse, start: AnswerStart): { bytes:
     const written = (start.socket?.bytesWritten ?? start.bytes) - start.bytes - head;
     bytes = Math.max(0, hasLength ? Math.min(written, length) : written);
   }
-  const range = writtenHeader(res, 'content-range');
+  const rangeValue = known ? known.range : writtenHeader(res, 'content-range');
+  const range = typeof rangeValue === 'string' ? rangeValue : undefined;
   const total = range ? Number(range.slice(range.lastIndexOf('/') + 1)) : hasLength ? length : bytes;
   return { bytes, total: Number.isFinite(total) ? total : bytes };
 }

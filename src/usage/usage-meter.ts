@@ -31,6 +31,8 @@ export class UsageMeter implements UsageSink {
   // The current hour's bucket, made once an hour rather than on every add.
   #hourStart = -1;
   #hourBucket = '';
+  /** Called before each flush: counters kept elsewhere (the delivery path's tallies) move in. */
+  readonly #sources: (() => void)[] = [];
   flushes = 0;
   failures = 0;
 
@@ -76,6 +78,11 @@ export class UsageMeter implements UsageSink {
     return bucket;
   }
 
+  /** `drain` adds what it holds to this meter before every flush (and the last one). */
+  addSource(drain: () => void): void {
+    this.#sources.push(drain);
+  }
+
   /** Counters not written yet (for tests and the metrics). */
   get pending(): number {
     return this.#counts.size;
@@ -90,6 +97,7 @@ export class UsageMeter implements UsageSink {
   /** Writes what was counted so far; one flush at a time (a second caller waits for the first, then writes). */
   async flush(): Promise<void> {
     while (this.#flushing) await this.#flushing;
+    for (const drain of this.#sources) drain();
     if (this.#counts.size === 0) return;
     const taken = this.#counts;
     this.#counts = new Map();
