@@ -245,7 +245,7 @@ describe('usage metering against what was really delivered', () => {
     assert.equal(row.stored_gb_hours.live, 0);
   });
 
-  test('live input minutes of a real RTMP publish', async (t) => {
+  test('live input, live encoding and live delivery of a real RTMP publish', async (t) => {
     const res = await fetch(`${origin.url}/v1/live-streams`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
@@ -259,8 +259,45 @@ describe('usage metering against what was really delivered', () => {
     };
     const seconds = 12;
     const publisher = publishRtmp(`rtmp://127.0.0.1:${rtmpPort}/live/${stream.stream_key}`, { seconds });
+    // What a viewer of the live stream downloads, and the media seconds the playlist gives them.
+    const watched: Tally = { bytes: 0, seconds: 0 };
+    const pidLive = stream.playback_ids[0]?.id ?? '';
+    const play = async (path: string) => {
+      const r = await fetch(`${origin.url}/play/${pidLive}/${path}`);
+      assert.equal(r.status, 200, `${path}: ${r.status}`);
+      const body = Buffer.from(await r.arrayBuffer());
+      watched.bytes += body.length;
+      return body.toString('utf8');
+    };
     try {
       await waitForStream(api, stream.id, (s) => s.status === 'active', 20_000);
+      const master = await waitForValue(
+        () => play('master.m3u8').catch(() => ''),
+        (text) => text.includes('live/'),
+        { timeoutMs: 15_000, intervalMs: 300, what: 'the live master playlist' },
+      );
+      const variant = master.split('\n').find((l) => l.startsWith('live/')) ?? '';
+      const folder = variant.slice(0, variant.lastIndexOf('/') + 1);
+      // Once two segments are listed: both, and the parts of the newest listed one.
+      const playlist = await waitForValue(
+        () => play(variant),
+        (text) => (text.match(/^seg_\d+\.m4s$/gm) ?? []).length >= 2,
+        { timeoutMs: 15_000, intervalMs: 500, what: 'two live segments' },
+      );
+      const lines = playlist.split('\n');
+      const listed = lines.flatMap((l, i) =>
+        /^seg_\d+\.m4s$/.test(l)
+          ? [{ uri: l, seconds: Number(/#EXTINF:([\d.]+)/.exec(lines[i - 1] ?? '')?.[1]) }]
+          : [],
+      );
+      for (const seg of listed.slice(0, 2)) {
+        await play(`${folder}${seg.uri}`);
+        watched.seconds += seg.seconds;
+      }
+      for (const m of [...playlist.matchAll(/#EXT-X-PART:DURATION=([\d.]+),URI="([^"]+)"/g)].slice(0, 3)) {
+        await play(`${folder}${m[2]}`);
+        watched.seconds += Number(m[1]);
+      }
       await publisher.exited;
       await waitForStream(api, stream.id, (s) => s.status !== 'active', 20_000);
     } finally {
@@ -281,6 +318,12 @@ describe('usage metering against what was really delivered', () => {
     );
     assert.ok(minutes > (seconds - 2) / 60 && minutes < (seconds + 4) / 60, `${minutes * 60} s of input`);
     assert.ok((row.encoding_minutes.total ?? 0) > 0, 'the live ladder encoded');
+    // Live delivery: every playlist and media answer's bytes; the segments' and parts' seconds.
+    t.diagnostic(
+      `live delivery: ${row.delivered_bytes.origin} bytes / ${watched.bytes}, ${row.delivered_minutes.origin * 60} s / ${watched.seconds} s`,
+    );
+    near(row.delivered_bytes.origin, watched.bytes, 0.01, 'live bytes');
+    near(row.delivered_minutes.origin * 60, watched.seconds, 0.01, 'live media seconds');
   });
 
   test('the CSV holds the same rows as the JSON; bad queries are coded errors', async () => {
