@@ -79,6 +79,7 @@ export async function startServer(
   let workers: WorkerPool | null = null;
   const metrics = new Metrics({ db, queue, workers: () => workers, jobTypes: JOB_TYPES });
   observeBackups(metrics, infra);
+  metrics.observeUsageMeter(meter);
   const notifications = notificationServices(config, infra);
   const access = await accessServices(config, infra, notifications.mailer);
 

@@ -369,5 +369,8 @@ describe('usage metering against what was really delivered', () => {
     }
     const anonymous = await fetch(`${origin.url}/v1/usage`);
     assert.equal(anonymous.status, 401);
+    const metrics = await (await fetch(`${origin.url}/metrics`, { headers: auth })).text();
+    assert.match(metrics, /framehouse_usage_flushes_total\{outcome="ok"\} [1-9]/);
+    assert.match(metrics, /framehouse_usage_flushes_total\{outcome="failed"\} 0/);
   });
 });
