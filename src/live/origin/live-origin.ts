@@ -139,8 +139,16 @@ export class LiveOrigin {
         file.kind === 'segment'
           ? liveKeys.segment(broadcastId, rendition, file.msn)
           : liveKeys.init(broadcastId, rendition, file.id);
-      if (await this.#store.stat(key))
-        return { status: 200, type: 'media', body: await this.#store.get(key) };
+      if (await this.#store.stat(key)) {
+        // The packager still lists the segment (its duration) after its bytes left memory.
+        const seconds = file.kind === 'segment' ? packager?.mediaSeconds(rendition, file.msn) : undefined;
+        return {
+          status: 200,
+          type: 'media',
+          body: await this.#store.get(key),
+          ...(seconds ? { seconds } : {}),
+        };
+      }
     }
     if (!packager && !req.hop && target.broadcastId === broadcastId && this.#remote(target)) {
       const search = new URLSearchParams(req.query).toString();
