@@ -15,11 +15,12 @@ export function answerStart(res: ServerResponse): AnswerStart {
   return { socket, bytes: socket?.bytesWritten ?? 0 };
 }
 
-/** A header's value in the answer's header block as written (answers written from raw arrays have no getHeader). */
+/** A header's value (lower-case `name`) in the answer's header block as written (answers written from raw arrays have no getHeader). */
 export function writtenHeader(res: ServerResponse, name: string): string | undefined {
   const head = (res as WithHead)._header;
   if (!head) return undefined;
-  const at = head.toLowerCase().indexOf(`\r\n${name}:`);
+  // Fastify and the edge write header names in lower case (the edge lower-cases what it stores).
+  const at = head.indexOf(`\r\n${name}:`);
   if (at < 0) return undefined;
   const end = head.indexOf('\r\n', at + 2);
   return head.slice(at + name.length + 3, end < 0 ? undefined : end).trim();
