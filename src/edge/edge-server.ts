@@ -58,6 +58,7 @@ export function edgeHandler(d: EdgeDeps) {
     const sent = await answerObject(req, res, o, status, cache, t.token);
     if (sent === false) return false;
     metrics.served.inc(sent);
+    if (t.playbackId !== undefined) d.usage?.served(t.playbackId, sent, o);
     return true;
   };
 
@@ -67,10 +68,17 @@ export function edgeHandler(d: EdgeDeps) {
   async function playback(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
     const t = parseTarget(url);
     const pid = t.playbackId;
-    if (pid !== undefined) d.usage?.track(res, pid);
-    if (t.bypass) return passThrough(req, res, CACHE_STATUS.bypass);
+    // Answers from the cache count what they send (serveObject, the streamed first answer);
+    // the others (passed through, the origin's own answer) when they are done.
+    if (t.bypass) {
+      if (pid !== undefined) d.usage?.track(res, pid);
+      return passThrough(req, res, CACHE_STATUS.bypass);
+    }
     if (pid !== undefined && cache.signedIds.has(pid)) {
-      if (!tokens || !canVerify()) return passThrough(req, res, CACHE_STATUS.bypass, pid);
+      if (!tokens || !canVerify()) {
+        d.usage?.track(res, pid);
+        return passThrough(req, res, CACHE_STATUS.bypass, pid);
+      }
       try {
         await tokens.verify(t.token, pid);
       } catch (e) {
@@ -102,6 +110,7 @@ export function edgeHandler(d: EdgeDeps) {
     if (sink?.started) {
       metrics.requests.miss.inc();
       metrics.served.inc(sink.bytes);
+      if (pid !== undefined && sink.object) d.usage?.served(pid, sink.bytes, sink.object);
       return;
     }
     const othersToken = fill.joined && fill.token !== t.token;
@@ -142,6 +151,7 @@ export function edgeHandler(d: EdgeDeps) {
               : CACHE_STATUS.miss;
         metrics.requests.miss.inc();
         if (await serveObject(req, res, result.object, status, t)) return;
+        if (pid !== undefined) d.usage?.track(res, pid);
         return passThrough(req, res, CACHE_STATUS.bypass);
       }
       case 'answer': {
@@ -153,11 +163,13 @@ export function edgeHandler(d: EdgeDeps) {
         }
         metrics.requests.miss.inc();
         metrics.served.inc(result.body.length);
+        if (pid !== undefined) d.usage?.track(res, pid);
         res.writeHead(result.status, [...result.headers, 'cache-status', CACHE_STATUS.miss]);
         res.end(req.method === 'HEAD' ? undefined : result.body);
         return;
       }
       case 'uncacheable':
+        if (pid !== undefined) d.usage?.track(res, pid);
         return passThrough(req, res, CACHE_STATUS.bypass);
       case 'failed': {
         // Every origin failed: what is stale is better than nothing (RFC 9111 4.2.4, RFC 5861).
@@ -299,12 +311,17 @@ function sendError(res: ServerResponse, code: ErrorCode, message: string, status
 }
 
 /** The first request of a large object gets its bytes as they arrive from the origin. */
-function streamSink(res: ServerResponse, status: string): StreamSink & { started: boolean; bytes: number } {
+function streamSink(
+  res: ServerResponse,
+  status: string,
+): StreamSink & { started: boolean; bytes: number; object: CachedObject | null } {
   return {
     started: false,
     bytes: 0,
+    object: null,
     start(o) {
       this.started = true;
+      this.object = o;
       // A copy: the object's head is shared with every later answer from it.
       const head = o.head.slice();
       head[o.ageSlot] = '0';

@@ -61,7 +61,17 @@ export class EdgeUsage {
     const r = res as TrackedResponse;
     if (r[TRACKED]) return;
     r[TRACKED] = { usage: this, playbackId, start: answerStart(res) };
-    res.once('close', onClose);
+    res.on('close', onClose);
+  }
+
+  /** An answer from the cache: `bytes` of the object sent, its share of the object's media seconds. */
+  served(playbackId: string, bytes: number, o: { mediaSeconds: number; meta: { size: number } }): void {
+    if (bytes <= 0) return;
+    const seconds =
+      o.mediaSeconds > 0 && o.meta.size > 0
+        ? (o.mediaSeconds * Math.min(bytes, o.meta.size)) / o.meta.size
+        : 0;
+    this.add(playbackId, bytes, seconds);
   }
 
   add(playbackId: string, bytes: number, seconds: number): void {
