@@ -30,6 +30,7 @@ interface Report {
  * answers, kept with the cached object, × the share of its bytes sent). Posted to the origin's
  * `POST /v1/usage/edge-reports` every `everyMs` with the edge's API key; a report that fails is
  * kept (same id: the origin counts it once) and sent again first, up to MAX_PENDING_IDS ids.
+ * On the hit path the cost is one Map update (`served`, called where the answer is sent).
  */
 export class EdgeUsage {
   readonly #pool: OriginPool;
@@ -56,7 +57,10 @@ export class EdgeUsage {
     this.#edgeName = o.edgeName ?? hostname();
   }
 
-  /** Counts this answer to a viewer once it is done (whole, aborted or refused). */
+  /**
+   * Counts an answer not sent from the cache (passed through, the origin's own answer) once it is
+   * done (whole, aborted or refused): a listener, which the hit path does without (`served`).
+   */
   track(res: ServerResponse, playbackId: string): void {
     const r = res as TrackedResponse;
     if (r[TRACKED]) return;
