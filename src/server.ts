@@ -111,7 +111,7 @@ export async function startServer(
           qoeAnalytics: qoeAnalyticsServices(infra, { assets: vod.assets, streams: live.streams }),
           backups: backupAdmin(config, infra),
           quotas,
-          usage: usageHttp(infra, meter),
+          usage: usageHttp(infra, meter, access.keys),
         });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {

@@ -10,6 +10,7 @@ import { ObjectCache } from '../edge/object-cache.ts';
 import { OriginPool } from '../edge/origin-pool.ts';
 import { PurgeFollower } from '../edge/purge-follower.ts';
 import { TokenCheck } from '../edge/token-check.ts';
+import { metricsGuard } from '../ops/metrics.ts';
 
 export interface RunningEdge {
   url: string;
@@ -55,7 +56,7 @@ export async function startEdge(config: EdgeConfig): Promise<RunningEdge> {
       originRequest: () => m.originRequests.inc(),
       originBytes: (n) => m.fromOrigin.inc(n),
     },
-    usage ? { [EDGE_REPORT_HEADER]: 'report' } : {},
+    usage ? { [EDGE_REPORT_HEADER]: usage.fillHeader } : {},
   );
 
   let tokens: TokenCheck | null = null;
@@ -89,6 +90,7 @@ export async function startEdge(config: EdgeConfig): Promise<RunningEdge> {
       log,
       trustForwarded: config.trustForwarded,
       usage,
+      metricsAllowed: metricsGuard(config.metricsToken, config.metricsAllowedIps),
     }),
   );
   await new Promise<void>((resolve, reject) => {

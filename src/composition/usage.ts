@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import type { ApiKeysService } from '../auth/api-keys.service.ts';
 import type { Config } from '../config/config.ts';
 import { DeliveryUsage } from '../delivery/delivery-usage.ts';
+import { ReportingEdges } from '../delivery/reporting-edges.ts';
 import type { AnyJobDefinition } from '../queue/jobs.ts';
 import { startUsageSchedule } from '../usage/schedule.ts';
 import { usageStorageWalkJob } from '../usage/storage-walk.job.ts';
@@ -28,9 +30,14 @@ export interface UsageHttp {
   delivery: DeliveryUsage;
 }
 
-export function usageHttp({ db }: Infrastructure, meter: UsageMeter): UsageHttp {
+export function usageHttp({ db, log }: Infrastructure, meter: UsageMeter, keys: ApiKeysService): UsageHttp {
   const usage = new UsageService({ db });
-  const delivery = new DeliveryUsage(meter);
+  // Fills of a reporting edge carry its admin key's hash; anything else counts as a viewer's.
+  const edges = new ReportingEdges(
+    () => keys.adminKeyHashes(),
+    (err) => log.warn({ err }, 'usage: could not read which edges report their deliveries'),
+  ).start();
+  const delivery = new DeliveryUsage(meter, edges);
   meter.addSource(() => delivery.drain());
   return {
     register: (app) => registerUsageRoutes(app, { usage }),

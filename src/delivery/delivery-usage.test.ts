@@ -8,6 +8,9 @@ import type { UsageEntry, UsageSink } from '../usage/usage-records.ts';
 import { DeliveryUsage, vodSegmentSeconds } from './delivery-usage.ts';
 
 const SIZE = 100_000;
+/** A reporting edge's header value (its admin key's hash). */
+const EDGE_HASH = 'a'.repeat(64);
+const edges = new Set([EDGE_HASH]);
 const body = Buffer.alloc(SIZE, 7);
 const entries: UsageEntry[] = [];
 const sink: UsageSink = { add: (e) => entries.push(e) };
@@ -17,7 +20,7 @@ let base: string;
 
 before(async () => {
   app = Fastify();
-  usage = new DeliveryUsage(sink);
+  usage = new DeliveryUsage(sink, edges);
   app.get('/seg', async (req, reply) => {
     usage.meter(req, reply, 'user:u', 'asset', 'a1', 4);
     if (req.headers['if-none-match']) return reply.code(304).send();
@@ -84,11 +87,29 @@ test('whole answers count their length and seconds; ranges their share; 304, HEA
 
 test('fills of an edge that reports are not counted (the edge reports what it serves)', async () => {
   entries.length = 0;
-  const res = await fetch(`${base}/seg`, { headers: { 'x-framehouse-edge': 'report' } });
+  const res = await fetch(`${base}/seg`, { headers: { 'x-framehouse-edge': EDGE_HASH } });
   assert.equal(res.headers.get('x-framehouse-media-seconds'), '4');
   await res.arrayBuffer();
   await settle();
   assert.equal(entries.length, 0);
+});
+
+test('an edge whose key was unknown when its fill began is judged again at the drain', async () => {
+  entries.length = 0;
+  const newEdge = 'c'.repeat(64);
+  await (await fetch(`${base}/seg`, { headers: { 'x-framehouse-edge': newEdge } })).arrayBuffer();
+  edges.add(newEdge); // the reload the claim started has landed
+  await settle();
+  assert.equal(entries.length, 0);
+});
+
+test('a viewer who claims to be an edge is counted like any viewer', async () => {
+  entries.length = 0;
+  for (const claim of ['report', 'b'.repeat(64), '']) {
+    await (await fetch(`${base}/seg`, { headers: { 'x-framehouse-edge': claim } })).arrayBuffer();
+  }
+  await settle();
+  assert.equal(sum('delivered_bytes'), 3 * SIZE);
 });
 
 test('an aborted answer counts what was written, and its share of the seconds', async () => {

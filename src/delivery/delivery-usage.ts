@@ -3,7 +3,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AnswerStart, answerStart, deliveredBody } from '../shared/answer-bytes.ts';
 import type { UsageSink, UsageSubjectKind } from '../usage/usage-records.ts';
 
-/** An edge that reports what it served sends this on its fills: the origin does not count them. */
+/**
+ * An edge that reports what it served sends this on its fills, with its API key's hash as the
+ * value (ReportingEdges): the origin does not count them.
+ */
 export const EDGE_REPORT_HEADER = 'x-framehouse-edge';
 /** The media seconds of a segment or part, for an edge to count from its cache. */
 export const MEDIA_SECONDS_HEADER = 'x-framehouse-media-seconds';
@@ -18,6 +21,8 @@ interface Metered {
   seconds: number;
   /** Where the answer began on its socket (an aborted answer's bytes are measured from it). */
   start: AnswerStart;
+  /** An X-Framehouse-Edge value not known (yet) as a reporting edge's: judged again at the drain. */
+  claim: string | undefined;
 }
 
 interface Tally {
@@ -42,11 +47,20 @@ type MeteredResponse = ServerResponse & { [METERED]?: Metered | undefined };
  */
 export class DeliveryUsage {
   readonly #sink: UsageSink;
+  readonly #edges: { has(value: string): boolean } | undefined;
   readonly #assets = new Map<string, Tally>();
   readonly #streams = new Map<string, Tally>();
+  /**
+   * Answers that claimed to be an edge's fill with a value not known when they began: a key made
+   * a moment ago, or a viewer's guess. The set of edges has been reloaded by the drain (≥ 1 s
+   * later), which counts them as deliveries unless the claim turned out true.
+   */
+  readonly #claimed = new Map<string, { claim: string; kind: UsageSubjectKind; id: string; tally: Tally }>();
 
-  constructor(sink: UsageSink) {
+  /** `edges`: which X-Framehouse-Edge values are reporting edges' (none: every fill counts). */
+  constructor(sink: UsageSink, edges?: { has(value: string): boolean }) {
     this.#sink = sink;
+    this.#edges = edges;
   }
 
   /**
@@ -65,15 +79,34 @@ export class DeliveryUsage {
   ): void {
     if (seconds > 0) reply.header(MEDIA_SECONDS_HEADER, String(seconds));
     // An edge that reports counts this itself, as served to its viewers.
-    if (!count || request.headers[EDGE_REPORT_HEADER] === 'report' || request.method === 'HEAD') return;
+    if (!count || request.method === 'HEAD') return;
+    const edge = request.headers[EDGE_REPORT_HEADER];
+    if (typeof edge === 'string' && this.#edges?.has(edge)) return;
     const res = reply.raw as MeteredResponse;
     if (res[METERED]) return;
-    res[METERED] = { usage: this, reply, owner, kind, id, seconds, start: answerStart(res) };
+    const claim = typeof edge === 'string' && this.#edges ? edge : undefined;
+    res[METERED] = { usage: this, reply, owner, kind, id, seconds, start: answerStart(res), claim };
     res.on('close', onClose);
   }
 
   /** One answer's bytes and media seconds, added to its subject's tally. */
-  add(kind: UsageSubjectKind, id: string, owner: string, bytes: number, seconds: number): void {
+  add(
+    kind: UsageSubjectKind,
+    id: string,
+    owner: string,
+    bytes: number,
+    seconds: number,
+    claim?: string,
+  ): void {
+    if (claim !== undefined) {
+      const key = `${kind}\n${id}\n${claim}`;
+      const c = this.#claimed.get(key);
+      if (c) {
+        c.tally.bytes += bytes;
+        c.tally.seconds += seconds;
+      } else this.#claimed.set(key, { claim, kind, id, tally: { owner, bytes, seconds } });
+      return;
+    }
     const tallies = kind === 'asset' ? this.#assets : this.#streams;
     const t = tallies.get(id);
     if (t) {
@@ -84,6 +117,9 @@ export class DeliveryUsage {
 
   /** Moves the tallies to the meter (the meter calls this before each flush). */
   drain(): void {
+    for (const { claim, kind, id, tally } of this.#claimed.values())
+      if (!this.#edges?.has(claim)) this.add(kind, id, tally.owner, tally.bytes, tally.seconds);
+    this.#claimed.clear();
     const at = Date.now();
     for (const [subjectKind, tallies] of [
       ['asset', this.#assets],
@@ -110,7 +146,7 @@ function onClose(this: MeteredResponse): void {
   if (bytes <= 0) return;
   // A range or an aborted answer: its share of the object's bytes.
   const seconds = m.seconds > 0 ? m.seconds * (total > 0 ? Math.min(1, bytes / total) : 1) : 0;
-  m.usage.add(m.kind, m.id, m.owner, bytes, seconds);
+  m.usage.add(m.kind, m.id, m.owner, bytes, seconds, m.claim);
 }
 
 /**

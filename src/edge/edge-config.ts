@@ -22,6 +22,13 @@ export interface EdgeConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Seconds between usage reports to the origin (with an API key; docs/usage.md). */
   usageReportSeconds: number;
+  /**
+   * Who may read /metrics, as on the other roles: FRAMEHOUSE_METRICS_TOKEN as a bearer token when
+   * set, else the addresses in FRAMEHOUSE_METRICS_ALLOWED_IPS (default: loopback). The edge faces
+   * viewers: its counters are not theirs to read.
+   */
+  metricsToken: string | undefined;
+  metricsAllowedIps: string[];
 }
 
 export interface EdgeFlags {
@@ -98,6 +105,13 @@ export function edgeConfig(
     problems.push(
       `--usage-report-seconds / FRAMEHOUSE_EDGE_USAGE_REPORT_SECONDS: "${reportText}" is not a whole number of seconds from 1 to 3600`,
     );
+  const metricsAllowedIps = (env.FRAMEHOUSE_METRICS_ALLOWED_IPS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const ip of metricsAllowedIps)
+    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(ip))
+      problems.push(`FRAMEHOUSE_METRICS_ALLOWED_IPS: "${ip}" is not an IP address or CIDR range`);
   const logLevel = (env.FRAMEHOUSE_LOG_LEVEL ?? 'info') as EdgeConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`FRAMEHOUSE_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -114,6 +128,8 @@ export function edgeConfig(
       trustForwarded,
       logLevel,
       usageReportSeconds,
+      metricsToken: env.FRAMEHOUSE_METRICS_TOKEN || undefined,
+      metricsAllowedIps,
     },
     problems,
   };

@@ -24,6 +24,8 @@ export interface EdgeDeps {
   trustForwarded: boolean;
   /** What viewers are served, reported to the origin (with an API key); null: not reported. */
   usage?: EdgeUsage | null;
+  /** Whether a request may read /metrics (its Authorization header and address). */
+  metricsAllowed: (authorization: string | undefined, ip: string) => boolean;
   log: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
 }
 
@@ -221,7 +223,7 @@ export function edgeHandler(d: EdgeDeps) {
         trustForwarded: d.trustForwarded,
       });
       // Playback passed through is counted here (as served), not at the origin.
-      if (d.usage && req.url?.startsWith('/play/')) headers[EDGE_REPORT_HEADER] = 'report';
+      if (d.usage && req.url?.startsWith('/play/')) headers[EDGE_REPORT_HEADER] = d.usage.fillHeader;
       const { res: up } = await d.pool.request({
         path: req.url ?? '/',
         method,
@@ -270,6 +272,10 @@ export function edgeHandler(d: EdgeDeps) {
           return;
         }
         if (url === '/metrics') {
+          if (!d.metricsAllowed(req.headers.authorization, req.socket.remoteAddress ?? '')) {
+            sendError(res, 'FH_ERR_FORBIDDEN', ERROR_CODES.FH_ERR_FORBIDDEN.message, CACHE_STATUS.bypass);
+            return;
+          }
           const text = await metrics.registry.metrics();
           res.writeHead(200, ['content-type', metrics.registry.contentType]);
           res.end(text);

@@ -2,9 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { type AnswerStart, answerStart, deliveredBody, writtenHeader } from '../shared/answer-bytes.ts';
+import { keyHash } from '../shared/key-hash.ts';
 import type { OriginPool } from './origin-pool.ts';
 
-/** Sent on fills when this edge reports what it serves: the origin does not count them (docs/usage.md). */
+/**
+ * Sent on fills when this edge reports what it serves, with its API key's hash (`fillHeader`): the
+ * origin, which knows its admin keys' hashes, does not count them (docs/usage.md).
+ */
 export const EDGE_REPORT_HEADER = 'x-framehouse-edge';
 /** Playback ids waiting to be reported, at most (then the oldest reports are dropped, logged). */
 export const MAX_PENDING_IDS = 10_000;
@@ -35,6 +39,8 @@ interface Report {
 export class EdgeUsage {
   readonly #pool: OriginPool;
   readonly #apiKey: string;
+  /** The X-Framehouse-Edge value of this edge's fills: its key's hash, as the origin stores keys. */
+  readonly fillHeader: string;
   readonly #everyMs: number;
   readonly #edgeName: string;
   readonly #log: { info(o: object, m: string): void; warn(o: object, m: string): void };
@@ -52,6 +58,7 @@ export class EdgeUsage {
   }) {
     this.#pool = o.pool;
     this.#apiKey = o.apiKey;
+    this.fillHeader = keyHash(o.apiKey);
     this.#everyMs = o.everyMs;
     this.#log = o.log;
     this.#edgeName = o.edgeName ?? hostname();
