@@ -114,7 +114,7 @@ export async function startEdge(config: EdgeConfig): Promise<RunningEdge> {
   );
   if (!config.apiKey)
     log.warn(
-      'no --api-key (FRAMEHOUSE_EDGE_API_KEY): signed playback passes through to the origin uncached, and nothing is purged when assets are deleted',
+      'no --api-key (FRAMEHOUSE_EDGE_API_KEY): signed playback passes through to the origin uncached, nothing is purged when assets are deleted, and deliveries are not reported for usage metering',
     );
   return {
     url,
