@@ -12,6 +12,7 @@ import { deleteAssetObjectsSpec, probeSpec, transcodeSpec } from './pipeline/job
 import { closeViewsSpec } from './qoe/close-views.job.ts';
 import { pruneSpec } from './qoe/prune.job.ts';
 import { quotaNoticesSpec } from './quotas/quota-notices.ts';
+import { usageStorageWalkSpec } from './usage/storage-walk.job.ts';
 import { deliverWebhookSpec } from './webhooks/delivery.ts';
 
 /**
@@ -39,4 +40,5 @@ export const JOB_TYPES: readonly string[] = [
   storageLifecycleSpec,
   backupRunSpec,
   quotaNoticesSpec,
+  usageStorageWalkSpec,
 ].map((s) => s.type);

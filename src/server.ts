@@ -14,6 +14,7 @@ import { qoeAnalyticsServices, startQoeJobs } from './composition/qoe-analytics.
 import { quotaServices, startQuotaJobs } from './composition/quotas.ts';
 import { roomServices } from './composition/room.ts';
 import { startTrashJobs } from './composition/trash.ts';
+import { startUsageJobs, usageHttp, usageMeter } from './composition/usage.ts';
 import { vodServices } from './composition/vod.ts';
 import {
   createWorkerPool,
@@ -68,17 +69,20 @@ export async function startServer(
   const role = opts.role ?? 'all';
   const infra = await openInfrastructure(config);
   const { db, queue, log } = infra;
+  // Usage metering: one meter per process, flushed on a timer and at close (docs/usage.md).
+  const meter = usageMeter(config, infra);
 
   // Services every role builds.
   const vod = vodServices(config, infra);
   const images = imageServices(config, infra);
   const ingest = ingestServices(config, infra, vod);
-  const live = liveServices(config, infra);
+  const live = liveServices(config, infra, meter);
   const quotas = quotaServices(infra, live);
   // Made before the app and the workers, which report to it; `workers` is read at scrape time.
   let workers: WorkerPool | null = null;
   const metrics = new Metrics({ db, queue, workers: () => workers, jobTypes: JOB_TYPES });
   observeBackups(metrics, infra);
+  metrics.observeUsageMeter(meter);
   const notifications = notificationServices(config, infra);
   const access = await accessServices(config, infra, notifications.mailer);
 
@@ -107,10 +111,20 @@ export async function startServer(
           qoeAnalytics: qoeAnalyticsServices(infra, { assets: vod.assets, streams: live.streams }),
           backups: backupAdmin(config, infra),
           quotas,
+          usage: usageHttp(infra, meter, access.keys),
         });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {
-    const registry = workerJobs(config, infra, { vod, images, ingest, notifications, metrics, live, quotas });
+    const registry = workerJobs(config, infra, {
+      vod,
+      images,
+      ingest,
+      notifications,
+      metrics,
+      live,
+      quotas,
+      meter,
+    });
     workers = createWorkerPool(config, infra, registry, slots, opts.jobTypes);
   }
   const dispatchers = workers
@@ -145,6 +159,7 @@ export async function startServer(
   const lifecycleJobs = workers ? startLifecycleJobs(infra) : null;
   // The 80 % / 100 % quota notices, every FRAMEHOUSE_USAGE_FLUSH_SECONDS.
   const quotaNotices = workers ? startQuotaJobs(config, infra) : null;
+  const usageJobs = workers ? startUsageJobs(config, infra) : null;
   // FRAMEHOUSE_BACKUP_SCHEDULE: each slot's backup.run, one per slot across the workers.
   const backupSchedule = workers ? startBackupJobs(config, infra) : null;
   const workerMetrics =
@@ -181,6 +196,7 @@ export async function startServer(
           trashPurge?.stop(),
           lifecycleJobs?.stop(),
           quotaNotices?.stop(),
+          usageJobs?.stop(),
           backupSchedule?.stop(),
           http?.app.close(),
           internal?.close(),
@@ -188,6 +204,8 @@ export async function startServer(
         ]);
         await room?.close();
         await new Promise((r) => (workerMetrics ? workerMetrics.close(r) : r(undefined)));
+        // What was counted since the last flush (the HTTP answers and the jobs are done by now).
+        await meter.stop();
         await infra.close();
       })();
       return closing;

@@ -248,6 +248,27 @@ describe('framehouse edge in front of a real origin', () => {
     await small.stop();
   });
 
+  test('/metrics answers the scraper only: a bearer token when one is set', async () => {
+    const guarded = await spawnEdge(['--origin', proxy.url, '--cache-dir', join(cacheDir, 'guarded')], {
+      FRAMEHOUSE_METRICS_TOKEN: 'scrape-token-0123456789',
+    });
+    try {
+      const refused = await fetch(`${guarded.url}/metrics`);
+      assert.equal(refused.status, 403);
+      assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'FH_ERR_FORBIDDEN');
+      const wrong = await fetch(`${guarded.url}/metrics`, { headers: { authorization: 'Bearer nope' } });
+      assert.equal(wrong.status, 403);
+      await wrong.arrayBuffer();
+      const scraped = await fetch(`${guarded.url}/metrics`, {
+        headers: { authorization: 'Bearer scrape-token-0123456789' },
+      });
+      assert.equal(scraped.status, 200);
+      assert.match(await scraped.text(), /framehouse_edge_requests_total/);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
   test('the index is rebuilt from disk: a hit after a restart', async () => {
     const seg = `/play/${pid}/240p/seg_00001.m4s`;
     assert.equal((await get(edge.url, seg)).headers.get('cache-status'), 'framehouse-edge; fwd=miss; stored');

@@ -73,6 +73,7 @@ describe('workers dying and stopping (separate processes sharing one SQLite file
       FRAMEHOUSE_DATA_DIR: dataDir,
       FRAMEHOUSE_JOB_VISIBILITY_TIMEOUT_MS: '3000',
       FRAMEHOUSE_WORKER_CONCURRENCY: '1',
+      FRAMEHOUSE_USAGE_FLUSH_SECONDS: '1',
     };
     const a = await spawnServe(env);
     const id = await upload(a.url);
@@ -122,6 +123,25 @@ describe('workers dying and stopping (separate processes sharing one SQLite file
       assert.equal(readyEvents.n, 1);
       const work = await readdir(join(dataDir, 'work'));
       assert.deepEqual(work, [], 'scratch folders are cleaned up');
+
+      // Usage (docs/usage.md): each rendition's encoding is counted where it turned ready, so the
+      // re-run does not count again what the killed attempt finished (which may be lost with it,
+      // had it not been flushed: at most one flush interval).
+      await new Promise((r) => setTimeout(r, 1500));
+      const usageDb = new DatabaseSync(join(dataDir, 'framehouse.db'));
+      const { duration } = usageDb.prepare('select duration from assets where id = ?').get(id) as {
+        duration: number;
+      };
+      const { seconds } = usageDb
+        .prepare(
+          "select coalesce(sum(value), 0) as seconds from usage_records where subject_id = ? and metric = 'encoding_seconds'",
+        )
+        .get(id) as { seconds: number };
+      usageDb.close();
+      assert.ok(
+        seconds > 0 && seconds <= duration * 5 + 1e-6,
+        `${seconds} s of encoding for 5 × ${duration} s`,
+      );
     } finally {
       b.child.kill('SIGKILL');
       await exited(b.child);

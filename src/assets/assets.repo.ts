@@ -205,13 +205,17 @@ export const assetsRepo = {
     assetId: string,
     patch: Partial<Pick<RenditionsTable, 'status' | 'bandwidth' | 'average_bandwidth'>>,
     name?: string,
-  ): Promise<void> {
+    /** Only renditions not `ready` (what turns ready is counted once: usage metering). */
+    o: { unlessReady?: boolean } = {},
+  ): Promise<number> {
     let q = db
       .updateTable('renditions')
       .set({ ...patch, updated_at: isoNow() })
       .where('asset_id', '=', assetId);
     if (name) q = q.where('name', '=', name);
-    await q.execute();
+    if (o.unlessReady) q = q.where('status', '!=', 'ready');
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows);
   },
 
   /** Renditions that did not land become `errored`; the ready ones stay. */

@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { recordAudit, type AuditWho as Who } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import type { ApiKeysTable } from '../db/schema.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
+import { keyHash as hashKey } from '../shared/key-hash.ts';
 import { isoNow } from '../shared/time.ts';
 import { SCOPES, type Scope } from './policy.ts';
 import type { Principal } from './principal.ts';
@@ -22,9 +23,7 @@ export interface ApiKeyJson {
   revoked_at: string | null;
 }
 
-export function hashKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
-}
+export { hashKey };
 
 /**
  * API keys: made once (the key is shown only then), stored as a hash, looked up in the database
@@ -66,6 +65,16 @@ export class ApiKeysService {
   async list(): Promise<ApiKeyJson[]> {
     const rows = await this.#db.selectFrom('api_keys').selectAll().orderBy('created_at', 'desc').execute();
     return rows.map(present);
+  }
+
+  /** Hashes of the admin keys not revoked: an edge that reports its deliveries sends its own on fills. */
+  async adminKeyHashes(): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('api_keys')
+      .select(['key_hash', 'scopes'])
+      .where('revoked_at', 'is', null)
+      .execute();
+    return rows.filter((r) => (JSON.parse(r.scopes) as string[]).includes('admin')).map((r) => r.key_hash);
   }
 
   async get(id: string): Promise<ApiKeyJson> {

@@ -168,6 +168,10 @@ export const ROUTE_POLICY: Readonly<Record<string, Permission>> = {
   'PUT /v1/admin/quotas/:subject': 'admin',
   'DELETE /v1/admin/quotas/:subject': 'admin',
   'GET /v1/usage/quota': 'assets:read',
+  // Usage (docs/usage.md): anyone with a credential sees their own; admins everyone's.
+  'GET /v1/usage': 'assets:read',
+  // What a `framehouse edge` served viewers: its key is an admin key.
+  'POST /v1/usage/edge-reports': 'admin',
   'GET /v1/users': 'admin',
   'PATCH /v1/users/:id': 'admin',
   'DELETE /v1/users/:id/sessions': 'admin',

@@ -139,7 +139,11 @@ program
   .option('--memory-size <size>', 'memory tier for hot objects (FRAMEHOUSE_EDGE_MEMORY_SIZE, default 64MB)')
   .option(
     '--api-key <key>',
-    "an admin API key of the origin: tokens checked at the edge, purge on the origin's events (FRAMEHOUSE_EDGE_API_KEY)",
+    "an admin API key of the origin: tokens checked at the edge, purge on the origin's events, usage reports (FRAMEHOUSE_EDGE_API_KEY)",
+  )
+  .option(
+    '--usage-report-seconds <n>',
+    'with an API key: how often what viewers were served is reported to the origin (FRAMEHOUSE_EDGE_USAGE_REPORT_SECONDS, default 60)',
   )
   .option(
     '--trust-forwarded',

@@ -19,6 +19,7 @@ import { qoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { QuotaServices } from './quotas.ts';
 import type { RoomServices } from './room.ts';
+import type { UsageHttp } from './usage.ts';
 import type { VodServices } from './vod.ts';
 
 export interface HttpApp {
@@ -42,6 +43,7 @@ export async function buildHttp(
     qoeAnalytics: QoeAnalytics;
     backups: BackupAdmin;
     quotas: QuotaServices;
+    usage: UsageHttp;
   },
 ): Promise<HttpApp> {
   const { db, store, queue, log } = infra;
@@ -98,6 +100,8 @@ export async function buildHttp(
     lifecycle: lifecycleHttp(config, infra),
     quotas,
     unfinishedUploadMs: config.lifecycleUnfinishedUploadDays * 24 * 3_600_000,
+    usage: services.usage,
+    segmentSeconds: config.segmentSeconds,
   });
 }
 

@@ -62,6 +62,7 @@ import type { QoeIngest } from './qoe.ts';
 import type { QoeAnalytics } from './qoe-analytics.ts';
 import type { QuotaServices } from './quotas.ts';
 import type { RoomServices } from './room.ts';
+import type { UsageHttp } from './usage.ts';
 
 export interface AppDeps {
   db: Db;
@@ -131,6 +132,10 @@ export interface AppDeps {
   unfinishedUploadMs: number;
   /** Quotas: checked when an upload is created; the admin's rows and the caller's usage. */
   quotas: Pick<QuotaServices, 'quotas' | 'register'>;
+  /** Usage metering: the report routes and the delivery meter. */
+  usage: UsageHttp;
+  /** FRAMEHOUSE_SEGMENT_SECONDS (a VOD segment's media seconds, for metering). */
+  segmentSeconds: number;
 }
 
 /**
@@ -300,6 +305,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     whep: deps.live.whep,
     hot: deps.hot,
     onMasterPlaylist: deps.lifecycle.viewed,
+    usage: deps.usage.delivery,
+    segmentSeconds: deps.segmentSeconds,
   });
   registerAccessRoutes(app, {
     assets: deps.assets,
@@ -318,6 +325,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
   deps.backups.register(app);
   deps.lifecycle.register(app);
   deps.quotas.register(app);
+  deps.usage.register(app);
   registerWebhookRoutes(app, {
     webhooks: new WebhooksService(deps.db, deps.webhooksAllowPrivate, deps.queue),
   });

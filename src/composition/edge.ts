@@ -5,10 +5,12 @@ import type { EdgeConfig } from '../edge/edge-config.ts';
 import { EdgeFetcher } from '../edge/edge-fetch.ts';
 import { edgeMetrics } from '../edge/edge-metrics.ts';
 import { edgeHandler } from '../edge/edge-server.ts';
+import { EDGE_REPORT_HEADER, EdgeUsage } from '../edge/edge-usage.ts';
 import { ObjectCache } from '../edge/object-cache.ts';
 import { OriginPool } from '../edge/origin-pool.ts';
 import { PurgeFollower } from '../edge/purge-follower.ts';
 import { TokenCheck } from '../edge/token-check.ts';
+import { metricsGuard } from '../ops/metrics.ts';
 
 export interface RunningEdge {
   url: string;
@@ -37,11 +39,25 @@ export async function startEdge(config: EdgeConfig): Promise<RunningEdge> {
   metrics = edgeMetrics(cache);
   const m = metrics;
   const loaded = await cache.load();
-  const fetcher = new EdgeFetcher(pool, cache, {
-    coalesced: () => m.coalesced.inc(),
-    originRequest: () => m.originRequests.inc(),
-    originBytes: (n) => m.fromOrigin.inc(n),
-  });
+  // With an API key the edge reports what it serves viewers; its fills are then not counted at the origin.
+  const usage = config.apiKey
+    ? new EdgeUsage({
+        pool,
+        apiKey: config.apiKey,
+        everyMs: config.usageReportSeconds * 1000,
+        log,
+      }).start()
+    : null;
+  const fetcher = new EdgeFetcher(
+    pool,
+    cache,
+    {
+      coalesced: () => m.coalesced.inc(),
+      originRequest: () => m.originRequests.inc(),
+      originBytes: (n) => m.fromOrigin.inc(n),
+    },
+    usage ? { [EDGE_REPORT_HEADER]: usage.fillHeader } : {},
+  );
 
   let tokens: TokenCheck | null = null;
   let follower: PurgeFollower | null = null;
@@ -65,7 +81,17 @@ export async function startEdge(config: EdgeConfig): Promise<RunningEdge> {
 
   const server = createServer(
     { keepAliveTimeout: 65_000, requestTimeout: 0, highWaterMark: 256 * 1024 },
-    edgeHandler({ pool, cache, fetcher, tokens, metrics, log, trustForwarded: config.trustForwarded }),
+    edgeHandler({
+      pool,
+      cache,
+      fetcher,
+      tokens,
+      metrics,
+      log,
+      trustForwarded: config.trustForwarded,
+      usage,
+      metricsAllowed: metricsGuard(config.metricsToken, config.metricsAllowedIps),
+    }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -88,7 +114,7 @@ export async function startEdge(config: EdgeConfig): Promise<RunningEdge> {
   );
   if (!config.apiKey)
     log.warn(
-      'no --api-key (FRAMEHOUSE_EDGE_API_KEY): signed playback passes through to the origin uncached, and nothing is purged when assets are deleted',
+      'no --api-key (FRAMEHOUSE_EDGE_API_KEY): signed playback passes through to the origin uncached, nothing is purged when assets are deleted, and deliveries are not reported for usage metering',
     );
   return {
     url,
@@ -100,6 +126,8 @@ export async function startEdge(config: EdgeConfig): Promise<RunningEdge> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // What was served since the last report (the connections are closed: nothing more comes).
+      await usage?.stop().catch((err: unknown) => log.warn({ err }, 'last usage report failed'));
       await pool.close();
     },
   };

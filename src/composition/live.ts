@@ -11,6 +11,7 @@ import type { LocalWhep } from '../live/whep/whep-origin.ts';
 import { enqueueJob } from '../queue/jobs.ts';
 import type { PublishQuotaCheck } from '../quotas/quotas.service.ts';
 import { newId } from '../shared/ids.ts';
+import type { UsageSink } from '../usage/usage-records.ts';
 import type { Infrastructure } from './infrastructure.ts';
 import type { VodServices } from './vod.ts';
 
@@ -20,7 +21,7 @@ import type { VodServices } from './vod.ts';
  * answers `/play/{id}/…` for streams on air (from this process's live node, or from the node
  * holding the stream). The live node itself starts only in the roles that run it.
  */
-export function liveServices(config: Config, { db, log, queue }: Infrastructure) {
+export function liveServices(config: Config, { db, log, queue }: Infrastructure, usage?: UsageSink) {
   const addresses = new IngestAddresses({
     ingestHost: config.liveIngestHost,
     publicUrl: config.publicUrl,
@@ -71,6 +72,7 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
       if (!found) return null;
       return {
         streamId: found.stream.id,
+        owner: found.stream.created_by,
         title: found.stream.title,
         latencyMode: found.stream.latency_mode,
         policy: found.policy,
@@ -85,6 +87,8 @@ export function liveServices(config: Config, { db, log, queue }: Infrastructure)
     streams,
     addresses,
     directory,
+    /** Usage metering of the live node (input and live encoding seconds). */
+    usage: usage ?? null,
     local,
     localWhep,
     attachNode(n: LiveNode) {
@@ -132,7 +136,7 @@ export async function startLiveNode(
         portRange: config.whepPorts,
       },
     },
-    { streams: live.streams, store, log, ...(quota ? { quota } : {}) },
+    { streams: live.streams, store, log, usage: live.usage, ...(quota ? { quota } : {}) },
   );
   live.attachNode(node);
   await node.start();

@@ -7,6 +7,7 @@ import type { ImageLimits } from '../images/limits.ts';
 import { pipelineJobs } from '../pipeline/index.ts';
 import { ThroughputTracker } from '../pipeline/ladder-strategy.ts';
 import type { JobRegistry } from '../queue/jobs.ts';
+import type { UsageSink } from '../usage/usage-records.ts';
 import type { Infrastructure } from './infrastructure.ts';
 
 /**
@@ -35,6 +36,7 @@ export function vodJobs(
   { db, queue, store }: Infrastructure,
   { thumbnails }: VodServices,
   imageLimits: ImageLimits,
+  usage?: UsageSink,
 ): JobRegistry {
   return pipelineJobs({
     db,
@@ -50,5 +52,6 @@ export function vodJobs(
     imageLimits,
     ladderStrategy: config.ladderStrategy,
     throughput: new ThroughputTracker(),
+    usage,
   });
 }

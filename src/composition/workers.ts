@@ -5,6 +5,7 @@ import { WorkerPresence } from '../ops/worker-presence.ts';
 import { PoolAutoscaler } from '../queue/autoscaler.ts';
 import type { JobRegistry } from '../queue/jobs.ts';
 import { WorkerPool } from '../queue/worker.ts';
+import type { UsageSink } from '../usage/usage-records.ts';
 import { backupJobs } from './backups.ts';
 import { type ImageServices, imageJobs } from './images.ts';
 import type { Infrastructure } from './infrastructure.ts';
@@ -15,6 +16,7 @@ import { type NotificationServices, notificationJobs } from './notifications.ts'
 import { qoeAnalyticsJobs } from './qoe-analytics.ts';
 import { type QuotaServices, quotaJobs } from './quotas.ts';
 import { trashJobs } from './trash.ts';
+import { usageJobs } from './usage.ts';
 import { type VodServices, vodJobs } from './vod.ts';
 import { webhookJobs } from './webhooks.ts';
 
@@ -43,9 +45,11 @@ export function workerJobs(
     metrics: Metrics;
     live: LiveServices;
     quotas: QuotaServices;
+    /** Usage metering: encoding seconds as renditions turn ready. */
+    meter: UsageSink;
   },
 ): JobRegistry {
-  const registry = vodJobs(config, infra, services.vod, services.images.limits);
+  const registry = vodJobs(config, infra, services.vod, services.images.limits, services.meter);
   for (const job of [
     ...webhookJobs(config, infra, services.metrics),
     ...notificationJobs(config, infra, services.notifications),
@@ -57,6 +61,7 @@ export function workerJobs(
     ...lifecycleJobs(config, infra, services.metrics),
     ...backupJobs(config, infra),
     ...quotaJobs(infra, services.quotas),
+    ...usageJobs(infra),
   ])
     registry.register(job);
   return registry;

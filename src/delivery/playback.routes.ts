@@ -20,6 +20,7 @@ import { bearerOf, SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { AssetThumbnails } from './asset-thumbnail.ts';
+import { type DeliveryUsage, vodSegmentSeconds } from './delivery-usage.ts';
 import type { HotObjects } from './hot-objects.ts';
 import { sendObject } from './serve-object.ts';
 import { tokenizePlaylist, tokenizeStoryboard } from './signed-urls.ts';
@@ -87,7 +88,14 @@ interface Deps {
   hot?: HotObjects | undefined;
   /** Told of every master playlist asked for (an asset's last view, for the storage lifecycle). */
   onMasterPlaylist?: ((assetId: string) => void) | undefined;
+  /** Counts what each answer delivers (docs/usage.md); none: nothing is metered. */
+  usage?: DeliveryUsage | undefined;
+  /** FRAMEHOUSE_SEGMENT_SECONDS: a VOD media segment's media seconds (the last one: the rest). */
+  segmentSeconds?: number;
 }
+
+/** Who an asset's or live stream's usage is billed to (docs/usage.md): its creator. */
+const ownerOf = (createdBy: string | null | undefined) => createdBy ?? 'open-mode';
 
 /**
  * The playback origin: `/play/{playbackId}/…` serves HLS playlists and segments, thumbnails
@@ -108,6 +116,8 @@ export async function registerPlaybackRoutes(
     whep,
     hot,
     onMasterPlaylist,
+    usage,
+    segmentSeconds = 4,
   }: Deps,
 ): Promise<void> {
   // Segment URLs never change content; everything else is revalidated against the store.
@@ -208,6 +218,24 @@ export async function registerPlaybackRoutes(
         return out;
       };
       const isHop = (request: FastifyRequest) => request.headers[INTERNAL_HEADER] !== undefined;
+      /** Counts this answer for the asset (`seconds`: its media seconds when it is media). */
+      const meterAsset = (
+        request: FastifyRequest,
+        reply: FastifyReply,
+        asset: { id: string; created_by: string | null },
+        seconds = 0,
+      ) => usage?.meter(request, reply, ownerOf(asset.created_by), 'asset', asset.id, seconds);
+      /** Counts this answer for the live stream, unless it is a hop from another node (that node counts it). */
+      const meterLive = (request: FastifyRequest, reply: FastifyReply, target: LiveTarget, seconds = 0) =>
+        usage?.meter(
+          request,
+          reply,
+          ownerOf(target.owner),
+          'live_stream',
+          target.streamId,
+          seconds,
+          !isHop(request),
+        );
 
       scope.get(
         '/:playbackId/master.m3u8',
@@ -216,6 +244,7 @@ export async function registerPlaybackRoutes(
           const onAir = await findLive(request, reply);
           if (onAir && live) {
             const answer = await live.master(onAir.playbackId, onAir.target, isHop(request), onAir.token);
+            meterLive(request, reply, onAir.target);
             return replyLive(reply, answer, {
               token: onAir.token,
               blocking: false,
@@ -225,6 +254,7 @@ export async function registerPlaybackRoutes(
           const { asset, token } = await findAsset(request, reply);
           if (asset.status !== 'ready') throw new AppError('FH_ERR_NOT_READY');
           onMasterPlaylist?.(asset.id);
+          meterAsset(request, reply, asset);
           const key = mediaKeys.hls(asset.id, 'master.m3u8');
           const caching = await playlistCaching(asset.id);
           const withTracks = await subtitles.master(asset.id, async () => {
@@ -248,8 +278,10 @@ export async function registerPlaybackRoutes(
             throw new AppError('FH_ERR_NOT_FOUND');
           const { asset, token } = await findAsset(request, reply);
           const key = mediaKeys.hls(asset.id, `${rendition}/${file}`);
-          if (file === 'index.m3u8')
+          if (file === 'index.m3u8') {
+            meterAsset(request, reply, asset);
             return sendPlaylist(request, reply, key, token, await playlistCaching(asset.id));
+          }
           // Segment bytes straight from the bucket when configured: the api answers with a
           // redirect, which caches (for half the URL's life) like the segment would.
           const presigned =
@@ -264,6 +296,14 @@ export async function registerPlaybackRoutes(
               )
               .send();
           }
+          // seg_NNNNN.m4s: media seconds (init segments: none).
+          const segment = file?.startsWith('seg_') ? Number(file.slice(4, -4)) : -1;
+          meterAsset(
+            request,
+            reply,
+            asset,
+            segment >= 0 ? vodSegmentSeconds(segment, segmentSeconds, asset.duration) : 0,
+          );
           return sendObject(
             request,
             reply,
@@ -302,6 +342,7 @@ export async function registerPlaybackRoutes(
             { broadcastId, rendition, file: parsed, query, hop: isHop(request), token: onAir.token },
             abort.signal,
           );
+          meterLive(request, reply, onAir.target, answer.type === 'media' ? (answer.seconds ?? 0) : 0);
           return replyLive(reply, answer, {
             token: onAir.token,
             blocking: query._HLS_msn !== undefined,
@@ -376,6 +417,7 @@ export async function registerPlaybackRoutes(
           if (!PLAYBACK_ID.test(trackId) || (file !== 'index.m3u8' && !segment))
             throw new AppError('FH_ERR_NOT_FOUND');
           const { asset, token } = await findAsset(request, reply);
+          meterAsset(request, reply, asset);
           if (!segment) {
             const playlist = await subtitles.playlist(asset, trackId);
             return token
@@ -405,6 +447,7 @@ export async function registerPlaybackRoutes(
         },
         async (request, reply) => {
           const { asset, token } = await findAsset(request, reply);
+          meterAsset(request, reply, asset);
           const query = request.query as { time?: number; width?: number };
           return pictures.send(request, reply, asset, query, token !== undefined);
         },
@@ -419,6 +462,7 @@ export async function registerPlaybackRoutes(
           { schema: { ...schema, summary: `Storyboard (${file})` } },
           async (request, reply) => {
             const { asset, token } = await findAsset(request, reply);
+            meterAsset(request, reply, asset);
             if (file === 'storyboard.vtt')
               return sendPlaylist(request, reply, key(asset.id), token, IMAGE, tokenizeStoryboard);
             return sendObject(
@@ -451,6 +495,8 @@ export async function registerPlaybackRoutes(
           async (request, reply) => {
             const { asset, token } = await findAsset(request, reply);
             const download = await assets.readyDownload(asset, ext);
+            // Its bytes' share of the asset's duration (a range, an aborted download).
+            meterAsset(request, reply, asset, asset.duration ?? 0);
             const { filename } = request.query as { filename?: string };
             return sendObject(
               request,

@@ -44,10 +44,15 @@ export class CachedObject {
    */
   readonly head: string[];
   readonly ageSlot: number;
+  /** The media seconds the origin said the object carries (X-Framehouse-Media-Seconds); 0: not media. */
+  readonly mediaSeconds: number;
 
   constructor(meta: ObjectMeta, body: Buffer | null) {
     this.meta = meta;
     this.body = body;
+    const at = meta.headers.indexOf('x-framehouse-media-seconds');
+    const seconds = at >= 0 && at % 2 === 0 ? Number(meta.headers[at + 1]) : 0;
+    this.mediaSeconds = seconds > 0 ? seconds : 0;
     this.head = [...meta.headers];
     if (meta.ranges) this.head.push('accept-ranges', 'bytes');
     if (!meta.template) this.head.push('content-length', String(meta.size));

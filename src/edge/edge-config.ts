@@ -20,6 +20,15 @@ export interface EdgeConfig {
    */
   trustForwarded: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Seconds between usage reports to the origin (with an API key; docs/usage.md). */
+  usageReportSeconds: number;
+  /**
+   * Who may read /metrics, as on the other roles: FRAMEHOUSE_METRICS_TOKEN as a bearer token when
+   * set, else the addresses in FRAMEHOUSE_METRICS_ALLOWED_IPS (default: loopback). The edge faces
+   * viewers: its counters are not theirs to read.
+   */
+  metricsToken: string | undefined;
+  metricsAllowedIps: string[];
 }
 
 export interface EdgeFlags {
@@ -31,6 +40,7 @@ export interface EdgeFlags {
   memorySize?: string;
   apiKey?: string;
   trustForwarded?: boolean;
+  usageReportSeconds?: string;
 }
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -89,6 +99,19 @@ export function edgeConfig(
   if (!['', '0', '1', 'true', 'false', 'yes', 'no'].includes(trustText))
     problems.push(`FRAMEHOUSE_EDGE_TRUST_FORWARDED: "${trustText}" is not true or false`);
   const trustForwarded = flags.trustForwarded ?? ['1', 'true', 'yes'].includes(trustText);
+  const reportText = flags.usageReportSeconds ?? env.FRAMEHOUSE_EDGE_USAGE_REPORT_SECONDS ?? '60';
+  const usageReportSeconds = Number(reportText);
+  if (!Number.isInteger(usageReportSeconds) || usageReportSeconds < 1 || usageReportSeconds > 3600)
+    problems.push(
+      `--usage-report-seconds / FRAMEHOUSE_EDGE_USAGE_REPORT_SECONDS: "${reportText}" is not a whole number of seconds from 1 to 3600`,
+    );
+  const metricsAllowedIps = (env.FRAMEHOUSE_METRICS_ALLOWED_IPS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const ip of metricsAllowedIps)
+    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(ip))
+      problems.push(`FRAMEHOUSE_METRICS_ALLOWED_IPS: "${ip}" is not an IP address or CIDR range`);
   const logLevel = (env.FRAMEHOUSE_LOG_LEVEL ?? 'info') as EdgeConfig['logLevel'];
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`FRAMEHOUSE_LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -104,6 +127,9 @@ export function edgeConfig(
       apiKey: (flags.apiKey ?? env.FRAMEHOUSE_EDGE_API_KEY) || undefined,
       trustForwarded,
       logLevel,
+      usageReportSeconds,
+      metricsToken: env.FRAMEHOUSE_METRICS_TOKEN || undefined,
+      metricsAllowedIps,
     },
     problems,
   };

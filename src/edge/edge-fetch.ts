@@ -69,10 +69,19 @@ export class EdgeFetcher {
   readonly #events: FetchEvents;
   readonly #inflight = new Map<string, Inflight>();
 
-  constructor(pool: OriginPool, cache: ObjectCache, events: FetchEvents) {
+  readonly #fillHeaders: Record<string, string>;
+
+  constructor(
+    pool: OriginPool,
+    cache: ObjectCache,
+    events: FetchEvents,
+    /** Sent on every fill (X-Framehouse-Edge: report, when this edge reports what it serves). */
+    fillHeaders: Record<string, string> = {},
+  ) {
     this.#pool = pool;
     this.#cache = cache;
     this.#events = events;
+    this.#fillHeaders = fillHeaders;
   }
 
   /** Whether a fetch of this key is under way (a stale object's refresh, say). */
@@ -105,7 +114,7 @@ export class EdgeFetcher {
 
   async #fill(r: FillRequest): Promise<FillResult> {
     const path = originPath(r.key, r.token);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.#fillHeaders };
     let first: { origin: Origin; res: Dispatcher.ResponseData };
     this.#events.originRequest();
     try {

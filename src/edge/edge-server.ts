@@ -7,6 +7,7 @@ import { CACHE_STATUS } from './cache-status.ts';
 import type { CachedObject } from './cached-object.ts';
 import { type EdgeFetcher, type FillResult, noteSigned, type StreamSink } from './edge-fetch.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
+import { EDGE_REPORT_HEADER, type EdgeUsage } from './edge-usage.ts';
 import { forwardedRequestHeaders, header, passedHeaders } from './headers.ts';
 import type { ObjectCache } from './object-cache.ts';
 import type { OriginPool } from './origin-pool.ts';
@@ -21,6 +22,10 @@ export interface EdgeDeps {
   metrics: EdgeMetrics;
   /** Keep a CDN's X-Forwarded-* (see edge-config.ts). */
   trustForwarded: boolean;
+  /** What viewers are served, reported to the origin (with an API key); null: not reported. */
+  usage?: EdgeUsage | null;
+  /** Whether a request may read /metrics (its Authorization header and address). */
+  metricsAllowed: (authorization: string | undefined, ip: string) => boolean;
   log: { warn(o: object, msg: string): void; error(o: object, msg: string): void };
 }
 
@@ -55,6 +60,7 @@ export function edgeHandler(d: EdgeDeps) {
     const sent = await answerObject(req, res, o, status, cache, t.token);
     if (sent === false) return false;
     metrics.served.inc(sent);
+    if (t.playbackId !== undefined) d.usage?.served(t.playbackId, sent, o);
     return true;
   };
 
@@ -63,10 +69,18 @@ export function edgeHandler(d: EdgeDeps) {
 
   async function playback(req: IncomingMessage, res: ServerResponse, url: string): Promise<void> {
     const t = parseTarget(url);
-    if (t.bypass) return passThrough(req, res, CACHE_STATUS.bypass);
     const pid = t.playbackId;
+    // Answers from the cache count what they send (serveObject, the streamed first answer);
+    // the others (passed through, the origin's own answer) when they are done.
+    if (t.bypass) {
+      if (pid !== undefined) d.usage?.track(res, pid);
+      return passThrough(req, res, CACHE_STATUS.bypass);
+    }
     if (pid !== undefined && cache.signedIds.has(pid)) {
-      if (!tokens || !canVerify()) return passThrough(req, res, CACHE_STATUS.bypass, pid);
+      if (!tokens || !canVerify()) {
+        d.usage?.track(res, pid);
+        return passThrough(req, res, CACHE_STATUS.bypass, pid);
+      }
       try {
         await tokens.verify(t.token, pid);
       } catch (e) {
@@ -98,6 +112,7 @@ export function edgeHandler(d: EdgeDeps) {
     if (sink?.started) {
       metrics.requests.miss.inc();
       metrics.served.inc(sink.bytes);
+      if (pid !== undefined && sink.object) d.usage?.served(pid, sink.bytes, sink.object);
       return;
     }
     const othersToken = fill.joined && fill.token !== t.token;
@@ -138,6 +153,7 @@ export function edgeHandler(d: EdgeDeps) {
               : CACHE_STATUS.miss;
         metrics.requests.miss.inc();
         if (await serveObject(req, res, result.object, status, t)) return;
+        if (pid !== undefined) d.usage?.track(res, pid);
         return passThrough(req, res, CACHE_STATUS.bypass);
       }
       case 'answer': {
@@ -149,11 +165,13 @@ export function edgeHandler(d: EdgeDeps) {
         }
         metrics.requests.miss.inc();
         metrics.served.inc(result.body.length);
+        if (pid !== undefined) d.usage?.track(res, pid);
         res.writeHead(result.status, [...result.headers, 'cache-status', CACHE_STATUS.miss]);
         res.end(req.method === 'HEAD' ? undefined : result.body);
         return;
       }
       case 'uncacheable':
+        if (pid !== undefined) d.usage?.track(res, pid);
         return passThrough(req, res, CACHE_STATUS.bypass);
       case 'failed': {
         // Every origin failed: what is stale is better than nothing (RFC 9111 4.2.4, RFC 5861).
@@ -199,14 +217,17 @@ export function edgeHandler(d: EdgeDeps) {
     };
     res.once('close', onClose);
     try {
+      const headers = forwardedRequestHeaders(req.headers, {
+        address: req.socket.remoteAddress,
+        tls: (req.socket as { encrypted?: boolean }).encrypted === true,
+        trustForwarded: d.trustForwarded,
+      });
+      // Playback passed through is counted here (as served), not at the origin.
+      if (d.usage && req.url?.startsWith('/play/')) headers[EDGE_REPORT_HEADER] = d.usage.fillHeader;
       const { res: up } = await d.pool.request({
         path: req.url ?? '/',
         method,
-        headers: forwardedRequestHeaders(req.headers, {
-          address: req.socket.remoteAddress,
-          tls: (req.socket as { encrypted?: boolean }).encrypted === true,
-          trustForwarded: d.trustForwarded,
-        }),
+        headers,
         body: retryable ? null : req,
         retryable,
         headersTimeout: 120_000,
@@ -251,6 +272,10 @@ export function edgeHandler(d: EdgeDeps) {
           return;
         }
         if (url === '/metrics') {
+          if (!d.metricsAllowed(req.headers.authorization, req.socket.remoteAddress ?? '')) {
+            sendError(res, 'FH_ERR_FORBIDDEN', ERROR_CODES.FH_ERR_FORBIDDEN.message, CACHE_STATUS.bypass);
+            return;
+          }
           const text = await metrics.registry.metrics();
           res.writeHead(200, ['content-type', metrics.registry.contentType]);
           res.end(text);
@@ -292,12 +317,17 @@ function sendError(res: ServerResponse, code: ErrorCode, message: string, status
 }
 
 /** The first request of a large object gets its bytes as they arrive from the origin. */
-function streamSink(res: ServerResponse, status: string): StreamSink & { started: boolean; bytes: number } {
+function streamSink(
+  res: ServerResponse,
+  status: string,
+): StreamSink & { started: boolean; bytes: number; object: CachedObject | null } {
   return {
     started: false,
     bytes: 0,
+    object: null,
     start(o) {
       this.started = true;
+      this.object = o;
       // A copy: the object's head is shared with every later answer from it.
       const head = o.head.slice();
       head[o.ageSlot] = '0';

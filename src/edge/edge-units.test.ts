@@ -92,6 +92,13 @@ test('sizes and the configuration', () => {
   );
   assert.equal(config.cacheSize, 1024 ** 3);
   assert.equal(config.apiKey, undefined);
+  assert.match(
+    edgeConfig(
+      { FRAMEHOUSE_METRICS_ALLOWED_IPS: '10.0.0.0/8, nope' },
+      { origin: ['http://o'] },
+    ).problems.join(),
+    /FRAMEHOUSE_METRICS_ALLOWED_IPS: "nope"/,
+  );
   const bad = edgeConfig({}, { origin: ['ftp://x', 'http://y/path'], cacheSize: 'lots', port: 'eighty' });
   assert.equal(bad.problems.length, 4, bad.problems.join('\n'));
   assert.match(edgeConfig({}, {}).problems.join(), /at least one origin/);

@@ -53,7 +53,13 @@ export const passedHeaders = (h: Record<string, HeaderValue>) => flatten(h, HOP)
  * read or is streaming the body; undici refuses it with NotSupportedError), and the host is the
  * origin's own.
  */
-const NOT_FORWARDED = new Set([...HOP, 'expect', 'host']);
+const NOT_FORWARDED = new Set([
+  ...HOP,
+  'expect',
+  'host',
+  // Only an edge that reports its deliveries says so (docs/usage.md), never a viewer through it.
+  'x-framehouse-edge',
+]);
 
 /** Headers a request's `Connection` names are hop-by-hop too (RFC 9110 7.6.1). */
 function connectionNamed(h: IncomingHttpHeaders): Set<string> {

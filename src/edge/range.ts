@@ -147,9 +147,11 @@ async function send(
     await pipeline(stream, res);
   } catch {
     res.destroy();
-  } finally {
+    // The viewer left: what was read from the file is what was written to the answer.
     await fh.close().catch(() => {});
+    return Math.min(stream.bytesRead, length);
   }
+  await fh.close().catch(() => {});
   return length;
 }
 

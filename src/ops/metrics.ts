@@ -155,6 +155,34 @@ export class Metrics {
   }
 
   /** The playback origin's memory tier (src/delivery/hot-objects.ts), read at each scrape. */
+  /** This process's usage meter (docs/usage.md): its flushes by outcome, and the counters not written yet. */
+  observeUsageMeter(meter: {
+    readonly flushes: number;
+    readonly failures: number;
+    readonly pending: number;
+  }): void {
+    const registers = [this.registry];
+    new Counter({
+      name: 'framehouse_usage_flushes_total',
+      help: "Writes of this process's usage counters to the database, by outcome (a failed one is retried at the next)",
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ outcome: 'ok' }, meter.flushes);
+        this.inc({ outcome: 'failed' }, meter.failures);
+      },
+    });
+    new Gauge({
+      name: 'framehouse_usage_pending_counters',
+      help: 'Usage counters this process holds that are not written yet',
+      registers,
+      collect() {
+        this.set(meter.pending);
+      },
+    });
+  }
+
   observeMemoryTier(tier: {
     stats(): { hits: number; misses: number; bytes: number; objects: number };
   }): void {

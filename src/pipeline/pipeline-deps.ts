@@ -3,6 +3,7 @@ import type { AssetRow } from '../db/schema.ts';
 import type { ImageLimits } from '../images/limits.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import type { UsageSink } from '../usage/usage-records.ts';
 import type { LadderStrategy, ThroughputTracker } from './ladder-strategy.ts';
 
 /**
@@ -32,4 +33,6 @@ export interface PipelineDeps {
   transcodeTimeoutFactor: number;
   /** What an image source may declare before it is refused (checked from its header). */
   imageLimits: ImageLimits;
+  /** Usage metering: encoding seconds, counted as each rendition turns ready. */
+  usage?: UsageSink | undefined;
 }

@@ -11,6 +11,7 @@ import { defineJob, type JobContext, PermanentJobError } from '../queue/jobs.ts'
 import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { resolutionClass, type UsageSink } from '../usage/usage-records.ts';
 import { givenUpOnOurSide, markErrored, markGivenUp, markReady } from './asset-state.ts';
 import { encodeLadder, renditionNames } from './encode-ladder.ts';
 import { HlsPublisher } from './hls-publisher.ts';
@@ -102,7 +103,11 @@ async function transcode(
       : undefined,
   });
   const masterKey = mediaKeys.hls(asset.id, 'master.m3u8');
-  await assetRecords.updateRenditions(deps.db, asset.id, { status: 'processing' });
+  // Renditions already ready (an earlier attempt finished them) stay so: each turns ready, and is
+  // metered, once.
+  await assetRecords.updateRenditions(deps.db, asset.id, { status: 'processing' }, undefined, {
+    unlessReady: true,
+  });
 
   const progress = progressWriter(deps.db, asset.id);
   // Some sources (raw elementary streams) state no duration: budget from the size instead, as if
@@ -138,7 +143,8 @@ async function transcode(
         await markReady(deps.db, asset.id);
       },
       onPassDone: async (names, measured) => {
-        await markRenditionsReady(deps.db, asset.id, names, measured);
+        const turned = await markRenditionsReady(deps.db, asset.id, names, measured);
+        meterEncoding(deps.usage, asset, plan, info.duration, turned);
         // An MP4 download waiting for these renditions can be made now.
         await deps.db.transaction().execute((trx) => syncDownloads(trx, deps.queue, asset.id));
       },
@@ -166,9 +172,10 @@ async function markRenditionsReady(
   assetId: string,
   names: string[],
   measured: Measured,
-): Promise<void> {
+): Promise<string[]> {
   const audio = measured.get(AUDIO_RENDITION);
-  await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
+    const turned: string[] = [];
     for (const name of names) {
       const m = measured.get(name);
       if (!m) continue;
@@ -177,18 +184,40 @@ async function markRenditionsReady(
         name === AUDIO_RENDITION || !audio
           ? m
           : { peak: m.peak + audio.peak, average: m.average + audio.average };
-      await assetRecords.updateRenditions(
-        trx,
-        assetId,
-        {
-          status: 'ready',
-          bandwidth: Math.round(withAudio.peak),
-          average_bandwidth: Math.round(withAudio.average),
-        },
-        name,
-      );
+      const patch = {
+        status: 'ready',
+        bandwidth: Math.round(withAudio.peak),
+        average_bandwidth: Math.round(withAudio.average),
+      } as const;
+      // Turned ready now (not before): this is where its encoding is counted.
+      if ((await assetRecords.updateRenditions(trx, assetId, patch, name, { unlessReady: true })) > 0)
+        turned.push(name);
+      else await assetRecords.updateRenditions(trx, assetId, patch, name);
     }
+    return turned;
   });
+}
+
+/** Encoding seconds (docs/usage.md): the asset's duration once per rendition that turned ready, in its class. */
+function meterEncoding(
+  usage: UsageSink | undefined,
+  asset: { id: string; created_by: string | null },
+  plan: LadderPlan,
+  duration: number,
+  turned: string[],
+): void {
+  if (!usage || !(duration > 0)) return;
+  for (const name of turned) {
+    const rung = plan.video.find((r) => r.name === name);
+    usage.add({
+      owner: asset.created_by ?? 'open-mode',
+      subjectKind: 'asset',
+      subjectId: asset.id,
+      metric: 'encoding_seconds',
+      dimension: name === AUDIO_RENDITION || !rung ? 'audio' : resolutionClass(rung.width, rung.height),
+      value: duration,
+    });
+  }
 }
 
 async function finish(db: Db, assetId: string, renditions: string[]): Promise<boolean> {

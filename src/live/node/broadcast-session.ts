@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import type { UsageSink } from '../../usage/usage-records.ts';
 import { readFmp4 } from '../packager/fmp4-reader.ts';
 import {
   type CompletedSegment,
@@ -13,6 +14,7 @@ import { type LiveRung, planLiveLadder } from '../transcode/live-ladder.ts';
 import { LiveTranscoder } from '../transcode/live-transcoder.ts';
 import type { WhepFeed } from '../whep/whep-feed.ts';
 import type { LiveIngest } from './ingest.ts';
+import { LiveUsageClock } from './live-usage.ts';
 import { type HealthReading, HealthTracker, healthWarnings } from './stream-health.ts';
 
 /** What a broadcast shows in `current` while it is on air (the API's `LiveStream.current`). */
@@ -31,6 +33,8 @@ export interface BroadcastSettings {
   broadcastId: string;
   lowLatency: boolean;
   startedAt: string;
+  /** The stream's `created_by` (usage metering bills it); null: nobody recorded. */
+  owner?: string | null;
 }
 
 export interface BroadcastDeps {
@@ -49,6 +53,8 @@ export interface BroadcastDeps {
   onRefused(code: string, message: string): void;
   /** Where WebRTC viewers get the broadcast (its ports open before `attach`); null: WebRTC is off. */
   whep?: WhepFeed | null;
+  /** Usage metering: live input seconds and the live ladder's encoding seconds. */
+  usage?: UsageSink | null;
 }
 
 /**
@@ -90,11 +96,19 @@ export class BroadcastSession {
   #ended = false;
   /** Bumped for every transcoder, so a late fragment of an old one is not taken as new. */
   #generation = 0;
+  readonly #usage: LiveUsageClock | null;
 
   constructor(settings: BroadcastSettings, deps: BroadcastDeps, resume?: ResumePoint) {
     this.settings = settings;
     this.#deps = deps;
     this.#resume = resume;
+    this.#usage = deps.usage
+      ? new LiveUsageClock({
+          usage: deps.usage,
+          owner: settings.owner ?? 'open-mode',
+          streamId: settings.streamId,
+        })
+      : null;
   }
 
   /** Null until the first broadcaster's ladder is known. */
@@ -156,6 +170,8 @@ export class BroadcastSession {
       });
     }
     this.#startTranscoder({ fromLastKeyframe: true });
+    // The input's media clock: what was read to plan the ladder is input too.
+    this.#usage?.start(this.#rungs, ingest.mediaMs() ?? 0);
     clearInterval(this.#statusTimer);
     this.#statusTimer = setInterval(() => this.#checkInput(), STATUS_EVERY_MS);
     this.#statusTimer.unref();
@@ -164,6 +180,7 @@ export class BroadcastSession {
 
   /** The broadcaster is gone: stop encoding; the playlists stay as they are until it returns. */
   async detach(): Promise<void> {
+    if (this.#ingest) this.#usage?.stop();
     this.#ingest = null;
     clearInterval(this.#statusTimer);
     const transcoder = this.#transcoder;
@@ -320,6 +337,7 @@ export class BroadcastSession {
       if (this.#ended || !this.#ingest || !this.#packager) return;
       this.#packager.setRenditions(this.#rungs.map(renditionOf));
       this.#packager.discontinuity();
+      this.#usage?.start(this.#rungs);
       // The WebRTC rung may have been the one dropped: viewers go on with the next encoded rung
       // (a new source for them), or, when only a copied rung is left, are ended cleanly.
       if (!webrtcRung(this.#rungs)) this.#deps.whep?.endViewers('no rendition WebRTC can carry is left');
@@ -334,6 +352,7 @@ export class BroadcastSession {
   #checkInput(): void {
     const ingest = this.#ingest;
     if (!ingest) return;
+    this.#usage?.tick();
     const bitrate = ingest.bitrateBps();
     if (bitrate > this.#deps.maxBitrateBps) {
       const message = `The input bitrate (${Math.round(bitrate / 1000)} kbps) is above this server's limit of ${Math.round(this.#deps.maxBitrateBps / 1000)} kbps. Lower the encoder's bitrate.`;

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { LiveStreamRow } from '../../db/schema.ts';
 import type { ObjectStore } from '../../storage/object-store.ts';
+import type { UsageSink } from '../../usage/usage-records.ts';
 import type { LocalPackagers } from '../origin/live-origin.ts';
 import type { LivePackager, RecordedSegment } from '../packager/live-packager.ts';
 import { SegmentRecorder } from '../recording/segment-recorder.ts';
@@ -61,6 +62,7 @@ export class LiveNode implements LocalPackagers, LocalWhep {
   readonly #streams: LiveStreamsService;
   readonly #store: ObjectStore;
   readonly #log: Logger;
+  readonly #usage: UsageSink | null;
   readonly #held = new Map<string, Held>();
   readonly #byBroadcast = new Map<string, BroadcastSession>();
   readonly #listeners: IngestListeners;
@@ -77,11 +79,13 @@ export class LiveNode implements LocalPackagers, LocalWhep {
       streams: LiveStreamsService;
       store: ObjectStore;
       log: Logger;
+      usage?: UsageSink | null;
       /** The owner's live_streams quota (src/quotas), checked before a publish is accepted. */
       quota?: PublishQuota;
     },
   ) {
     this.#o = o;
+    this.#usage = deps.usage ?? null;
     this.nodeId = o.id;
     this.#streams = deps.streams;
     this.#store = deps.store;
@@ -240,7 +244,13 @@ export class LiveNode implements LocalPackagers, LocalWhep {
       saveRow: (row) => this.#streams.addSegment(row),
     });
     const session = new BroadcastSession(
-      { streamId: stream.id, broadcastId, lowLatency: stream.latency_mode === 'low', startedAt },
+      {
+        streamId: stream.id,
+        broadcastId,
+        lowLatency: stream.latency_mode === 'low',
+        startedAt,
+        owner: stream.created_by,
+      },
       {
         ffmpegPath: this.#o.ffmpegPath,
         x264Preset: this.#o.x264Preset,
@@ -262,6 +272,7 @@ export class LiveNode implements LocalPackagers, LocalWhep {
             )
             .catch(() => {}),
         whep: this.hub.enabled ? new WhepFeed() : null,
+        usage: this.#usage,
       },
       resume,
     );

@@ -7,6 +7,8 @@ import { liveKeys } from '../recording/segment-recorder.ts';
 /** Where a live playback id leads: its stream's broadcast, and the live node packaging it. */
 export interface LiveTarget {
   streamId: string;
+  /** The stream's `created_by`: whose usage its delivery is (docs/usage.md). */
+  owner: string | null;
   title: string | null;
   latencyMode: 'low' | 'standard';
   policy: 'public' | 'signed';
@@ -50,9 +52,12 @@ export function parseLiveFile(file: string): LiveFile | null {
 export type LiveAnswer =
   /** `tokenized`: the live node that answered already put the playback token on every URI. */
   | { status: 200; type: 'playlist'; body: string; tokenized?: boolean }
-  | { status: 200; type: 'media'; body: Buffer | Readable }
+  /** `seconds`: the part's or segment's media seconds, when known (usage metering). */
+  | { status: 200; type: 'media'; body: Buffer | Readable; seconds?: number }
   | { status: number; type: 'error'; message: string };
 
+/** What a live node answers with a part's or segment's media seconds (delivery/delivery-usage.ts sets it). */
+const MEDIA_SECONDS_HEADER = 'x-framehouse-media-seconds';
 /** Sent on requests one node makes to another, so a lost stream is never proxied round in circles. */
 export const INTERNAL_HEADER = 'x-framehouse-live-hop';
 const PROXY_TIMEOUT_MS = 15_000;
@@ -134,8 +139,16 @@ export class LiveOrigin {
         file.kind === 'segment'
           ? liveKeys.segment(broadcastId, rendition, file.msn)
           : liveKeys.init(broadcastId, rendition, file.id);
-      if (await this.#store.stat(key))
-        return { status: 200, type: 'media', body: await this.#store.get(key) };
+      if (await this.#store.stat(key)) {
+        // The packager still lists the segment (its duration) after its bytes left memory.
+        const seconds = file.kind === 'segment' ? packager?.mediaSeconds(rendition, file.msn) : undefined;
+        return {
+          status: 200,
+          type: 'media',
+          body: await this.#store.get(key),
+          ...(seconds ? { seconds } : {}),
+        };
+      }
     }
     if (!packager && !req.hop && target.broadcastId === broadcastId && this.#remote(target)) {
       const search = new URLSearchParams(req.query).toString();
@@ -169,7 +182,7 @@ export class LiveOrigin {
     if (got.status !== 200) return { status: got.status, type: 'error', message: got.text };
     return kind === 'playlist'
       ? { status: 200, type: 'playlist', body: got.body.toString('utf8'), tokenized: token !== undefined }
-      : { status: 200, type: 'media', body: got.body };
+      : { status: 200, type: 'media', body: got.body, ...(got.seconds ? { seconds: got.seconds } : {}) };
   }
 }
 
@@ -187,6 +200,8 @@ interface ProxyAnswer {
   status: number;
   body: Buffer;
   text: string;
+  /** The holding node's X-Framehouse-Media-Seconds, when it sent one. */
+  seconds?: number;
 }
 
 async function fetchUpstream(url: string): Promise<ProxyAnswer> {
@@ -196,7 +211,10 @@ async function fetchUpstream(url: string): Promise<ProxyAnswer> {
       signal: AbortSignal.timeout(PROXY_TIMEOUT_MS),
     });
     const body = Buffer.from(await res.arrayBuffer());
-    if (res.status === 200) return { status: 200, body, text: '' };
+    if (res.status === 200) {
+      const seconds = Number(res.headers.get(MEDIA_SECONDS_HEADER));
+      return { status: 200, body, text: '', ...(seconds > 0 ? { seconds } : {}) };
+    }
     let message = 'The live node answered with an error.';
     try {
       message =
@@ -236,11 +254,20 @@ async function fromPackager(
     }
     case 'part': {
       const bytes = await packager.part(rendition, file.msn, file.part, signal);
-      return bytes ? { status: 200, type: 'media', body: bytes } : null;
+      return bytes
+        ? {
+            status: 200,
+            type: 'media',
+            body: bytes,
+            seconds: packager.mediaSeconds(rendition, file.msn, file.part),
+          }
+        : null;
     }
     case 'segment': {
       const bytes = packager.segment(rendition, file.msn);
-      return bytes ? { status: 200, type: 'media', body: bytes } : null;
+      return bytes
+        ? { status: 200, type: 'media', body: bytes, seconds: packager.mediaSeconds(rendition, file.msn) }
+        : null;
     }
     case 'init': {
       const bytes = packager.init(rendition, file.id);

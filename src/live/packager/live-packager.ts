@@ -222,6 +222,12 @@ export class LivePackager {
     });
   }
 
+  /** A part's (or, without `part`, a segment's) media seconds, while it is in memory; else undefined. */
+  mediaSeconds(rendition: string, msn: number, part?: number): number | undefined {
+    const segment = this.#renditions.get(rendition)?.timeline.find(msn);
+    return part === undefined ? segment?.duration : segment?.parts[part]?.duration;
+  }
+
   segment(rendition: string, msn: number): Buffer | null {
     return this.#renditions.get(rendition)?.timeline.find(msn)?.bytes ?? null;
   }

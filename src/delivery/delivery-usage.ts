@@ -1,0 +1,160 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type AnswerStart, answerStart, deliveredBody } from '../shared/answer-bytes.ts';
+import type { UsageSink, UsageSubjectKind } from '../usage/usage-records.ts';
+
+/**
+ * An edge that reports what it served sends this on its fills, with its API key's hash as the
+ * value (ReportingEdges): the origin does not count them.
+ */
+export const EDGE_REPORT_HEADER = 'x-framehouse-edge';
+/** The media seconds of a segment or part, for an edge to count from its cache. */
+export const MEDIA_SECONDS_HEADER = 'x-framehouse-media-seconds';
+
+interface Metered {
+  usage: DeliveryUsage;
+  reply: FastifyReply;
+  owner: string;
+  kind: UsageSubjectKind;
+  id: string;
+  /** The whole object's media seconds (0: not media). */
+  seconds: number;
+  /** Where the answer began on its socket (an aborted answer's bytes are measured from it). */
+  start: AnswerStart;
+  /** An X-Framehouse-Edge value not known (yet) as a reporting edge's: judged again at the drain. */
+  claim: string | undefined;
+}
+
+interface Tally {
+  owner: string;
+  bytes: number;
+  seconds: number;
+}
+
+const METERED = Symbol('framehouse.usage');
+type MeteredResponse = ServerResponse & { [METERED]?: Metered | undefined };
+
+/**
+ * Counts what the playback origin delivers (docs/usage.md: `delivered_bytes` and
+ * `delivered_seconds`, path `origin`). A route calls `meter` once its subject is known; the count
+ * is made when the answer is done with ('close', which follows 'finish' and also fires on an
+ * abort): a whole answer counts its Content-Length, an aborted one the bytes its socket took since
+ * the answer began less its header, a 304, an error or a HEAD nothing. Media seconds are the
+ * object's seconds × the share of its bytes sent.
+ *
+ * The hot path's cost: one small object, one listener (a shared function, no closure), one Map
+ * look-up by subject id and two additions. Tallies per subject move to the meter when it flushes.
+ */
+export class DeliveryUsage {
+  readonly #sink: UsageSink;
+  readonly #edges: { has(value: string): boolean } | undefined;
+  readonly #assets = new Map<string, Tally>();
+  readonly #streams = new Map<string, Tally>();
+  /**
+   * Answers that claimed to be an edge's fill with a value not known when they began: a key made
+   * a moment ago, or a viewer's guess. The set of edges has been reloaded by the drain (≥ 1 s
+   * later), which counts them as deliveries unless the claim turned out true.
+   */
+  readonly #claimed = new Map<string, { claim: string; kind: UsageSubjectKind; id: string; tally: Tally }>();
+
+  /** `edges`: which X-Framehouse-Edge values are reporting edges' (none: every fill counts). */
+  constructor(sink: UsageSink, edges?: { has(value: string): boolean }) {
+    this.#sink = sink;
+    this.#edges = edges;
+  }
+
+  /**
+   * Meters this answer for a subject. `seconds`: the object's media seconds (0 for playlists,
+   * images and other non-media), also sent as X-Framehouse-Media-Seconds for edges when > 0.
+   */
+  meter(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    owner: string,
+    kind: UsageSubjectKind,
+    id: string,
+    seconds = 0,
+    /** false: only the header (a hop between live nodes: the node the viewer asked counts it). */
+    count = true,
+  ): void {
+    if (seconds > 0) reply.header(MEDIA_SECONDS_HEADER, String(seconds));
+    // An edge that reports counts this itself, as served to its viewers.
+    if (!count || request.method === 'HEAD') return;
+    const edge = request.headers[EDGE_REPORT_HEADER];
+    if (typeof edge === 'string' && this.#edges?.has(edge)) return;
+    const res = reply.raw as MeteredResponse;
+    if (res[METERED]) return;
+    const claim = typeof edge === 'string' && this.#edges ? edge : undefined;
+    res[METERED] = { usage: this, reply, owner, kind, id, seconds, start: answerStart(res), claim };
+    res.on('close', onClose);
+  }
+
+  /** One answer's bytes and media seconds, added to its subject's tally. */
+  add(
+    kind: UsageSubjectKind,
+    id: string,
+    owner: string,
+    bytes: number,
+    seconds: number,
+    claim?: string,
+  ): void {
+    if (claim !== undefined) {
+      const key = `${kind}\n${id}\n${claim}`;
+      const c = this.#claimed.get(key);
+      if (c) {
+        c.tally.bytes += bytes;
+        c.tally.seconds += seconds;
+      } else this.#claimed.set(key, { claim, kind, id, tally: { owner, bytes, seconds } });
+      return;
+    }
+    const tallies = kind === 'asset' ? this.#assets : this.#streams;
+    const t = tallies.get(id);
+    if (t) {
+      t.bytes += bytes;
+      t.seconds += seconds;
+    } else tallies.set(id, { owner, bytes, seconds });
+  }
+
+  /** Moves the tallies to the meter (the meter calls this before each flush). */
+  drain(): void {
+    for (const { claim, kind, id, tally } of this.#claimed.values())
+      if (!this.#edges?.has(claim)) this.add(kind, id, tally.owner, tally.bytes, tally.seconds);
+    this.#claimed.clear();
+    const at = Date.now();
+    for (const [subjectKind, tallies] of [
+      ['asset', this.#assets],
+      ['live_stream', this.#streams],
+    ] as const) {
+      for (const [subjectId, t] of tallies) {
+        const base = { owner: t.owner, subjectKind, subjectId, dimension: 'origin', at };
+        this.#sink.add({ ...base, metric: 'delivered_bytes', value: t.bytes });
+        if (t.seconds > 0) this.#sink.add({ ...base, metric: 'delivered_seconds', value: t.seconds });
+      }
+      tallies.clear();
+    }
+  }
+}
+
+function onClose(this: MeteredResponse): void {
+  const m = this[METERED];
+  if (!m) return;
+  this[METERED] = undefined;
+  const { bytes, total } = deliveredBody(this, m.start, {
+    length: m.reply.getHeader('content-length'),
+    range: m.reply.getHeader('content-range'),
+  });
+  if (bytes <= 0) return;
+  // A range or an aborted answer: its share of the object's bytes.
+  const seconds = m.seconds > 0 ? m.seconds * (total > 0 ? Math.min(1, bytes / total) : 1) : 0;
+  m.usage.add(m.kind, m.id, m.owner, bytes, seconds, m.claim);
+}
+
+/**
+ * A VOD media segment's seconds: FRAMEHOUSE_SEGMENT_SECONDS, the last one the rest of the
+ * asset's duration. `index` counts from 0 (`seg_00000.m4s`).
+ */
+export function vodSegmentSeconds(index: number, segmentSeconds: number, duration: number | null): number {
+  if (!duration || duration <= 0) return segmentSeconds;
+  const left = duration - index * segmentSeconds;
+  return left <= 0 ? 0 : Math.min(segmentSeconds, left);
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import { type AnswerStart, answerStart, deliveredBody, writtenHeader } from '../shared/answer-bytes.ts';
+import { keyHash } from '../shared/key-hash.ts';
+import type { OriginPool } from './origin-pool.ts';
+
+/**
+ * Sent on fills when this edge reports what it serves, with its API key's hash (`fillHeader`): the
+ * origin, which knows its admin keys' hashes, does not count them (docs/usage.md).
+ */
+export const EDGE_REPORT_HEADER = 'x-framehouse-edge';
+/** Playback ids waiting to be reported, at most (then the oldest reports are dropped, logged). */
+export const MAX_PENDING_IDS = 10_000;
+const REPORT_TIMEOUT_MS = 10_000;
+
+interface Tracked {
+  usage: EdgeUsage;
+  playbackId: string;
+  start: AnswerStart;
+}
+
+const TRACKED = Symbol('framehouse.edge-usage');
+type TrackedResponse = ServerResponse & { [TRACKED]?: Tracked };
+
+interface Report {
+  id: string;
+  entries: { playback_id: string; bytes: number; seconds: number }[];
+}
+
+/**
+ * What this edge served viewers per playback id (hits, misses, stale answers and pass-throughs
+ * alike): body bytes and media seconds (the X-Framehouse-Media-Seconds the origin put on media
+ * answers, kept with the cached object, × the share of its bytes sent). Posted to the origin's
+ * `POST /v1/usage/edge-reports` every `everyMs` with the edge's API key; a report that fails is
+ * kept (same id: the origin counts it once) and sent again first, up to MAX_PENDING_IDS ids.
+ * On the hit path the cost is one Map update (`served`, called where the answer is sent).
+ */
+export class EdgeUsage {
+  readonly #pool: OriginPool;
+  readonly #apiKey: string;
+  /** The X-Framehouse-Edge value of this edge's fills: its key's hash, as the origin stores keys. */
+  readonly fillHeader: string;
+  readonly #everyMs: number;
+  readonly #edgeName: string;
+  readonly #log: { info(o: object, m: string): void; warn(o: object, m: string): void };
+  #counts = new Map<string, { bytes: number; seconds: number }>();
+  readonly #pending: Report[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #sending: Promise<void> | null = null;
+
+  constructor(o: {
+    pool: OriginPool;
+    apiKey: string;
+    everyMs: number;
+    log: { info(o: object, m: string): void; warn(o: object, m: string): void };
+    edgeName?: string;
+  }) {
+    this.#pool = o.pool;
+    this.#apiKey = o.apiKey;
+    this.fillHeader = keyHash(o.apiKey);
+    this.#everyMs = o.everyMs;
+    this.#log = o.log;
+    this.#edgeName = o.edgeName ?? hostname();
+  }
+
+  /**
+   * Counts an answer not sent from the cache (passed through, the origin's own answer) once it is
+   * done (whole, aborted or refused): a listener, which the hit path does without (`served`).
+   */
+  track(res: ServerResponse, playbackId: string): void {
+    const r = res as TrackedResponse;
+    if (r[TRACKED]) return;
+    r[TRACKED] = { usage: this, playbackId, start: answerStart(res) };
+    res.on('close', onClose);
+  }
+
+  /** An answer from the cache: `bytes` of the object sent, its share of the object's media seconds. */
+  served(playbackId: string, bytes: number, o: { mediaSeconds: number; meta: { size: number } }): void {
+    if (bytes <= 0) return;
+    const seconds =
+      o.mediaSeconds > 0 && o.meta.size > 0
+        ? (o.mediaSeconds * Math.min(bytes, o.meta.size)) / o.meta.size
+        : 0;
+    this.add(playbackId, bytes, seconds);
+  }
+
+  add(playbackId: string, bytes: number, seconds: number): void {
+    const c = this.#counts.get(playbackId);
+    if (c) {
+      c.bytes += bytes;
+      c.seconds += seconds;
+    } else this.#counts.set(playbackId, { bytes, seconds });
+  }
+
+  start(): this {
+    this.#timer ??= setInterval(() => void this.report(), this.#everyMs);
+    this.#timer.unref();
+    return this;
+  }
+
+  /** Reports waiting (for tests). */
+  get pendingReports(): number {
+    return this.#pending.length;
+  }
+
+  /** Makes a report of what was counted, then sends every report waiting, oldest first. */
+  async report(): Promise<void> {
+    while (this.#sending) await this.#sending;
+    this.#sending = this.#send().finally(() => {
+      this.#sending = null;
+    });
+    await this.#sending;
+  }
+
+  async #send(): Promise<void> {
+    if (this.#counts.size > 0) {
+      const entries = [...this.#counts].map(([playback_id, c]) => ({
+        playback_id,
+        bytes: c.bytes,
+        seconds: c.seconds,
+      }));
+      this.#counts = new Map();
+      this.#pending.push({ id: randomUUID(), entries });
+      this.#bound();
+    }
+    while (this.#pending.length > 0) {
+      const next = this.#pending[0] as Report;
+      try {
+        await this.#post(next);
+        this.#pending.shift();
+      } catch (e) {
+        this.#log.warn(
+          { err: (e as Error).message, waiting: this.#pending.length },
+          'usage report not accepted: kept for the next one',
+        );
+        return;
+      }
+    }
+  }
+
+  /** At most MAX_PENDING_IDS entries wait: the oldest reports go first. */
+  #bound(): void {
+    let total = this.#pending.reduce((n, r) => n + r.entries.length, 0);
+    while (total > MAX_PENDING_IDS && this.#pending.length > 1) {
+      const dropped = this.#pending.shift() as Report;
+      total -= dropped.entries.length;
+      this.#log.warn(
+        { report: dropped.id, playback_ids: dropped.entries.length },
+        'usage report dropped: the origin has not taken reports for too long',
+      );
+    }
+  }
+
+  async #post(report: Report): Promise<void> {
+    const body = JSON.stringify({ id: report.id, edge: this.#edgeName, entries: report.entries });
+    const { res, origin } = await this.#pool.request({
+      path: '/v1/usage/edge-reports',
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.#apiKey}`, 'content-type': 'application/json' },
+      body,
+      retryable: true,
+      headersTimeout: REPORT_TIMEOUT_MS,
+      bodyTimeout: REPORT_TIMEOUT_MS,
+    });
+    const text = await res.body.text().catch(() => '');
+    if (res.statusCode !== 202)
+      throw new Error(`${origin.name} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+  }
+
+  /** Shutdown: no more timer, one last report. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.report();
+  }
+}
+
+function onClose(this: TrackedResponse): void {
+  const t = this[TRACKED];
+  if (!t) return;
+  this[TRACKED] = undefined;
+  const { bytes, total } = deliveredBody(this, t.start);
+  if (bytes <= 0) return;
+  // Media: the seconds the origin put on the object, × the share of its bytes sent.
+  const media = Number(writtenHeader(this, 'x-framehouse-media-seconds'));
+  const seconds = media > 0 ? media * (total > 0 ? Math.min(1, bytes / total) : 1) : 0;
+  t.usage.add(t.playbackId, bytes, seconds);
+}

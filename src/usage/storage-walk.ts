@@ -1,0 +1,163 @@
+import type { Db } from '../db/database.ts';
+import type { UsageStorageTable } from '../db/schema.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { usageRepo } from './usage.repo.ts';
+import type { UsageCount } from './usage-meter.ts';
+import { hourBucket, type StorageCategory } from './usage-records.ts';
+
+const HOUR_MS = 3_600_000;
+
+/** Store folders (media-keys.ts) and the category each one's bytes count in. */
+const FOLDER_CATEGORY: Readonly<Record<string, StorageCategory>> = {
+  sources: 'source',
+  hls: 'renditions',
+  images: 'images',
+  downloads: 'downloads',
+  captions: 'captions',
+  // `live/{broadcastId}/…`: a live stream's recorded segments (its subject is the stream).
+  live: 'live',
+};
+
+/** The folder and the id after it (`hls/{assetId}/…`, `live/{broadcastId}/…`); null for other keys. */
+export function categoryOfKey(key: string): { category: StorageCategory; id: string } | null {
+  const slash = key.indexOf('/');
+  const next = key.indexOf('/', slash + 1);
+  if (slash < 0 || next < 0) return null;
+  const category = FOLDER_CATEGORY[key.slice(0, slash)];
+  return category ? { category, id: key.slice(slash + 1, next) } : null;
+}
+
+/** Who is billed for a subject whose creator is not recorded (made before accounts, by the system). */
+export function ownerOf(createdBy: string | null | undefined): string {
+  return createdBy ?? 'open-mode';
+}
+
+/**
+ * `bytes` held from `fromMs` to `toMs`, as stored_byte_seconds counts: one per hour bucket the
+ * interval touches, each with the seconds that fell in that hour.
+ */
+export function integrateLevel(
+  level: {
+    owner: string;
+    subjectKind: UsageCount['subject_kind'];
+    subjectId: string;
+    category: string;
+    bytes: number;
+  },
+  fromMs: number,
+  toMs: number,
+): UsageCount[] {
+  const out: UsageCount[] = [];
+  if (!(level.bytes > 0) || !(toMs > fromMs)) return out;
+  let t = fromMs;
+  while (t < toMs) {
+    const end = Math.min(toMs, t - (t % HOUR_MS) + HOUR_MS);
+    out.push({
+      bucket: hourBucket(t),
+      owner: level.owner,
+      subject_kind: level.subjectKind,
+      subject_id: level.subjectId,
+      metric: 'stored_byte_seconds',
+      dimension: level.category,
+      value: (level.bytes * (end - t)) / 1000,
+    });
+    t = end;
+  }
+  return out;
+}
+
+export interface WalkSummary {
+  objects: number;
+  bytes: number;
+  subjects: number;
+  gone: number;
+}
+
+/**
+ * One storage walk (docs/usage.md, `stored_byte_seconds`): one listing of the whole store, bytes
+ * and objects per subject and category; the previous level × the time since it was taken is
+ * added to the counters (split at hour boundaries), the new levels replace the old, and levels
+ * of subjects with nothing left are removed after their last interval is counted. Objects of
+ * subjects the database does not know (orphans) are not billed to anyone.
+ */
+export async function walkStorage(
+  deps: { db: Db; store: ObjectStore; now?: () => number },
+  o: { signal?: AbortSignal } = {},
+): Promise<WalkSummary> {
+  const { db, store } = deps;
+  const found = new Map<string, { category: StorageCategory; id: string; bytes: number; objects: number }>();
+  let objects = 0;
+  let bytes = 0;
+  for await (const obj of store.listDetailed('')) {
+    o.signal?.throwIfAborted();
+    const at = categoryOfKey(obj.key);
+    if (!at) continue;
+    objects++;
+    bytes += obj.size;
+    const k = `${at.category}/${at.id}`;
+    const level = found.get(k);
+    if (level) {
+      level.bytes += obj.size;
+      level.objects++;
+    } else found.set(k, { ...at, bytes: obj.size, objects: 1 });
+  }
+  const now = (deps.now ?? Date.now)();
+  const sampledAt = new Date(now).toISOString();
+
+  // Live objects are filed by broadcast; their subject is the broadcast's stream.
+  const broadcastIds = [...found.values()].filter((l) => l.category === 'live').map((l) => l.id);
+  const streamOfBroadcast = await usageRepo.streamsOfBroadcasts(db, broadcastIds);
+  const levels = new Map<string, UsageStorageTable>();
+  const assetIds = new Set<string>();
+  const streamIds = new Set<string>();
+  for (const l of found.values()) {
+    if (l.category === 'live') {
+      const stream = streamOfBroadcast.get(l.id);
+      if (stream) streamIds.add(stream);
+    } else assetIds.add(l.id);
+  }
+  const owners = await usageRepo.ownersOf(db, [...assetIds], [...streamIds]);
+  for (const l of found.values()) {
+    const subjectId = l.category === 'live' ? streamOfBroadcast.get(l.id) : l.id;
+    if (!subjectId) continue;
+    const owner = l.category === 'live' ? owners.streams.get(subjectId) : owners.assets.get(subjectId);
+    if (owner === undefined) continue; // no such asset or stream: an orphan
+    const k = `${subjectId}\u0000${l.category}`;
+    const level = levels.get(k);
+    if (level) {
+      level.bytes += l.bytes;
+      level.objects += l.objects;
+    } else
+      levels.set(k, {
+        asset_id: subjectId,
+        category: l.category,
+        owner: ownerOf(owner),
+        bytes: l.bytes,
+        objects: l.objects,
+        sampled_at: sampledAt,
+      });
+  }
+
+  const counts: UsageCount[] = [];
+  const gone: { asset_id: string; category: string }[] = [];
+  for (const prev of await usageRepo.storageLevels(db)) {
+    const from = Date.parse(prev.sampled_at);
+    counts.push(
+      ...integrateLevel(
+        {
+          owner: prev.owner,
+          subjectKind: prev.category === 'live' ? 'live_stream' : 'asset',
+          subjectId: prev.asset_id,
+          category: prev.category,
+          bytes: Number(prev.bytes),
+        },
+        from,
+        now,
+      ),
+    );
+    if (!levels.has(`${prev.asset_id}\u0000${prev.category}`))
+      gone.push({ asset_id: prev.asset_id, category: prev.category });
+  }
+  await usageRepo.recordWalk(db, { counts, levels: [...levels.values()], gone });
+  return { objects, bytes, subjects: levels.size, gone: gone.length };
+}

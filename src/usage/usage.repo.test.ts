@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Db } from '../db/database.ts';
+import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
+import { LocalObjectStore } from '../storage/local-store.ts';
+import { walkStorage } from './storage-walk.ts';
+import { usageRepo } from './usage.repo.ts';
+import { UsageService } from './usage.service.ts';
+import type { UsageCount } from './usage-meter.ts';
+
+const H7 = '2026-12-03T07:00:00.000Z';
+const H8 = '2026-12-03T08:00:00.000Z';
+
+async function asset(db: Db, id: string, createdBy: string | null, title = id) {
+  const at = '2026-12-01T00:00:00.000Z';
+  await db
+    .insertInto('assets')
+    .values({
+      id,
+      status: 'ready',
+      kind: 'video',
+      title,
+      source_key: `sources/${id}/original`,
+      source_filename: null,
+      source_size: 100,
+      source_sha256: null,
+      duration: 10,
+      width: 320,
+      height: 240,
+      is_360: 0,
+      progress: 1,
+      media_info: null,
+      errors: '[]',
+      created_at: at,
+      updated_at: at,
+      created_by: createdBy,
+      last_viewed_at: null,
+      deleted_at: null,
+      source_dropped_at: null,
+      storage_tier: 'hot',
+    })
+    .execute();
+  await db
+    .insertInto('playback_ids')
+    .values({ id: `pb${id}pb${id}`, asset_id: id, policy: 'public', created_at: at })
+    .execute();
+}
+
+const count = (o: Partial<UsageCount> & Pick<UsageCount, 'metric' | 'value'>): UsageCount => ({
+  bucket: H7,
+  owner: 'user:u1',
+  subject_kind: 'asset',
+  subject_id: 'a1',
+  dimension: 'origin',
+  ...o,
+});
+
+for (const dialect of TEST_DIALECTS) {
+  describe(`usage repository (${dialect})`, { skip: postgresSkip(dialect) }, () => {
+    let t: TestDatabase;
+    let dir: string;
+    before(async () => {
+      t = await openTestDatabase(dialect);
+      dir = await mkdtemp(join(tmpdir(), 'fh-usage-'));
+      await asset(t.db, 'a1', 'user:u1', 'First, "one"');
+      await asset(t.db, 'a2', 'key:k1');
+      await asset(t.db, 'a3', null);
+    });
+    after(async () => {
+      await t.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    test('flushes add to the same row (value = value + excluded.value), from any number of writers', async () => {
+      // Two writers (SQLite serializes them; PostgreSQL runs them at once).
+      const other = t.connect();
+      const writes = [
+        () => usageRepo.add(t.db, [count({ metric: 'delivered_bytes', value: 100 })]),
+        () => usageRepo.add(other, [count({ metric: 'delivered_bytes', value: 23 })]),
+      ];
+      if (dialect === 'postgres') await Promise.all(writes.map((w) => w()));
+      else for (const w of writes) await w();
+      await usageRepo.add(t.db, [
+        count({ metric: 'delivered_bytes', value: 0.5 }),
+        count({ metric: 'delivered_bytes', value: 7, bucket: H8 }),
+        count({ metric: 'encoding_seconds', value: 10, dimension: 'sd', subject_id: 'a2', owner: 'key:k1' }),
+      ]);
+      const rows = await t.db
+        .selectFrom('usage_records')
+        .select(['bucket', 'metric', 'value'])
+        .where('metric', '=', 'delivered_bytes')
+        .orderBy('bucket')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => [r.bucket, Number(r.value)]),
+        [
+          [H7, 123.5],
+          [H8, 7],
+        ],
+      );
+    });
+
+    test('reports group by day, owner and subject; a viewer sees only their own', async () => {
+      const usage = new UsageService({ db: t.db, now: () => Date.parse('2026-12-03T09:10:00Z') });
+      const byDay = await usage.report({}, null);
+      assert.equal(byDay.data.length, 1);
+      assert.equal(byDay.data[0]?.day, '2026-12-03');
+      assert.equal(byDay.totals.delivered_bytes.origin, 130.5);
+      assert.equal(byDay.totals.encoding_minutes.sd, 10 / 60);
+      assert.equal(byDay.from, '2026-12-01T00:00:00.000Z');
+      assert.equal(byDay.to, '2026-12-03T10:00:00.000Z');
+
+      const byUser = await usage.report({ groupBy: 'user' }, null);
+      assert.deepEqual(
+        byUser.data.map((r) => [r.owner, r.email, r.delivered_bytes.total, r.encoding_minutes.total]),
+        [
+          ['key:k1', null, 0, 10 / 60],
+          ['user:u1', null, 130.5, 0],
+        ],
+      );
+      const byAsset = await usage.report({ groupBy: 'asset', from: '2026-12-03T08:00:00Z' }, 'user:u1');
+      assert.deepEqual(
+        byAsset.data.map((r) => [r.subject_kind, r.subject_id, r.title, r.owner, r.delivered_bytes.origin]),
+        [['asset', 'a1', 'First, "one"', 'user:u1', 7]],
+      );
+      await assert.rejects(usage.report({ owner: 'key:k1' }, 'user:u1'), /only your own/);
+      const theirs = await usage.report({ owner: 'key:k1', groupBy: 'asset' }, null);
+      assert.deepEqual(
+        theirs.data.map((r) => r.subject_id),
+        ['a2'],
+      );
+    });
+
+    test('an edge report counts once per id, as `edge`, for the subject of each playback id', async () => {
+      const usage = new UsageService({ db: t.db, now: () => Date.parse('2026-12-03T07:30:00Z') });
+      const report = {
+        id: 'report-0001',
+        edge: 'edge-1',
+        entries: [
+          { playback_id: 'pba1pba1', bytes: 1000, seconds: 4 },
+          { playback_id: 'pba3pba3', bytes: 10, seconds: 0 },
+          { playback_id: 'nosuchid', bytes: 5, seconds: 1 },
+        ],
+      };
+      assert.deepEqual(await usage.edgeReport(report), { accepted: 2, unknown: 1 });
+      assert.deepEqual(await usage.edgeReport(report), { accepted: 2, unknown: 1 });
+      const rows = await t.db
+        .selectFrom('usage_records')
+        .select(['owner', 'subject_id', 'metric', 'value'])
+        .where('dimension', '=', 'edge')
+        .orderBy('subject_id')
+        .orderBy('metric')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => [r.owner, r.subject_id, r.metric, Number(r.value)]),
+        [
+          ['user:u1', 'a1', 'delivered_bytes', 1000],
+          ['user:u1', 'a1', 'delivered_seconds', 4],
+          ['open-mode', 'a3', 'delivered_bytes', 10],
+        ],
+      );
+      // Old ids are forgotten after a week.
+      const later = new UsageService({ db: t.db, now: () => Date.parse('2026-12-11T07:30:00Z') });
+      assert.equal(await later.pruneEdgeReports(), 1);
+    });
+
+    test('storage walks: levels per asset and category, byte-seconds of the previous level, gone assets removed', async () => {
+      const store = new LocalObjectStore(join(dir, 'store'));
+      await store.init();
+      await store.put('sources/a1/original', Buffer.alloc(1000));
+      await store.put('hls/a1/360p/seg_00000.m4s', Buffer.alloc(300));
+      await store.put('hls/a1/master.m3u8', Buffer.alloc(20));
+      await store.put('images/a2/poster.jpg', Buffer.alloc(50));
+      await store.put('sources/orphan/original', Buffer.alloc(999)); // no asset: billed to nobody
+      let now = Date.parse('2026-12-03T07:50:00Z');
+      const first = await walkStorage({ db: t.db, store, now: () => now });
+      assert.equal(first.subjects, 3);
+      const levels = await usageRepo.storageLevels(t.db);
+      assert.deepEqual(
+        levels.map((l) => [l.asset_id, l.category, l.owner, Number(l.bytes), l.objects]).sort(),
+        [
+          ['a1', 'renditions', 'user:u1', 320, 2],
+          ['a1', 'source', 'user:u1', 1000, 1],
+          ['a2', 'images', 'key:k1', 50, 1],
+        ],
+      );
+      await store.delete('images/a2/poster.jpg');
+      now += 20 * 60_000; // 08:10: 10 minutes in hour 7, 10 in hour 8
+      const second = await walkStorage({ db: t.db, store, now: () => now });
+      assert.equal(second.gone, 1);
+      const rows = await t.db
+        .selectFrom('usage_records')
+        .select(['bucket', 'subject_id', 'dimension', 'value'])
+        .where('metric', '=', 'stored_byte_seconds')
+        .orderBy('subject_id')
+        .orderBy('dimension')
+        .orderBy('bucket')
+        .execute();
+      assert.deepEqual(
+        rows.map((r) => [r.bucket, r.subject_id, r.dimension, Number(r.value)]),
+        [
+          [H7, 'a1', 'renditions', 320 * 600],
+          [H8, 'a1', 'renditions', 320 * 600],
+          [H7, 'a1', 'source', 1000 * 600],
+          [H8, 'a1', 'source', 1000 * 600],
+          [H7, 'a2', 'images', 50 * 600],
+          [H8, 'a2', 'images', 50 * 600],
+        ],
+      );
+      assert.deepEqual((await usageRepo.storageLevels(t.db)).map((l) => l.asset_id).sort(), ['a1', 'a1']);
+    });
+  });
+}
