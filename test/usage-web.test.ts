@@ -24,6 +24,7 @@ import {
   launchChromium,
   screenshot,
 } from './helpers/browser.ts';
+import { type LiveStreamBody, publishRtmp, waitForStream } from './helpers/live.ts';
 import { picture } from './helpers/qoe.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { waitForValue } from './helpers/wait.ts';
@@ -49,6 +50,7 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
   let asset: AssetBody;
   let editorId: string;
   let delivered = 0;
+  let stream: LiveStreamBody;
   /** Stored GB-hours in GET /v1/usage: awaited by the last test, while the others run. */
   let storageCounted: Promise<unknown>;
 
@@ -89,6 +91,34 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
     asset = await server.waitForAsset(id, isFinished);
     assert.equal(asset.status, 'ready');
     delivered = await watchAll(server, asset.playback_ids[0]?.id ?? '');
+
+    // And goes live for a few seconds: live input (and the live ladder's encoding) while it runs.
+    const made = await fetch(new URL('/v1/live-streams', server.url), {
+      method: 'POST',
+      headers: { cookie: editorCookie, origin: server.url, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Quay live', latency_mode: 'low', record: false, reconnect_window: 0 }),
+    });
+    assert.equal(made.status, 201, await made.clone().text());
+    stream = ((await made.json()) as { data: LiveStreamBody }).data;
+    const publisher = publishRtmp(`${stream.ingest.rtmp}/${stream.stream_key}`, {
+      seconds: 60,
+      size: '320x180',
+    });
+    try {
+      await waitForStream(server.api, stream.id, (s) => s.status === 'active', 30_000);
+      await waitForValue(
+        async () =>
+          (await server.api<Usage<never>>(`/v1/usage?from=${monthStart()}`)).body.totals.live_input_minutes,
+        (minutes) => minutes >= 0.1,
+        {
+          timeoutMs: 30_000,
+          intervalMs: 500,
+          what: () => `live input in GET /v1/usage (ffmpeg: ${publisher.log().slice(-300)})`,
+        },
+      );
+    } finally {
+      await publisher.stop();
+    }
 
     browser = await launchChromium();
     context = await browser.newContext({
@@ -192,6 +222,10 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
       await page.locator('.usage-chart[data-metric=encoding_minutes]').getAttribute('data-total'),
     );
     assert.ok(Math.abs(encodingTotal - counted.totals.encoding_minutes.total) < 1e-9, String(encodingTotal));
+    const liveInput = Number(
+      await page.locator('.usage-chart[data-metric=live_input_minutes]').getAttribute('data-total'),
+    );
+    assert.ok(liveInput > 0, String(liveInput));
     // The legend names the series drawn: origin and edge, and the classes encoded.
     const legend = (await deliveredChart.locator('.u-legend').textContent()) ?? '';
     assert.match(legend, /Origin/);
@@ -227,6 +261,12 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
     assert.equal(await link.textContent(), 'Quay at noon');
     assert.equal(await link.getAttribute('href'), `/assets/${asset.id}`);
 
+    const live = page.locator(`table[data-group-by=asset] tr[data-key="live_stream:${stream.id}"]`);
+    assert.equal(await live.locator('a').textContent(), 'Quay live');
+    assert.equal(await live.locator('a').getAttribute('href'), `/streams/${stream.id}`);
+    assert.ok(
+      Number(await live.locator('td[data-metric=live_input_minutes]').getAttribute('data-value')) > 0,
+    );
     // Sorting by a column's heading: the order flips on a second click.
     const heading = page.locator('table[data-group-by=asset] th', { hasText: 'Delivered minutes' });
     await heading.getByRole('button').click();
