@@ -1,5 +1,6 @@
 import type { FunctionComponent } from 'preact';
 import { Link } from 'wouter-preact';
+import { lazy } from '../analytics/lazy.tsx';
 import { isAdmin, useSession } from '../session.ts';
 import { AuditTab } from './audit.tsx';
 import { BackupsTab } from './backups.tsx';
@@ -12,6 +13,10 @@ import { UsersTab } from './users.tsx';
 import { WebhooksTab } from './webhooks.tsx';
 import { WorkersTab } from './workers.tsx';
 
+// Usage (its charts bring uPlot) and quotas: chunks of their own, fetched when their tab opens.
+const UsageTab = lazy<object>(() => import('./usage-pages.ts').then((m) => m.UsageTab), 'usage');
+const QuotasTab = lazy<object>(() => import('./quotas.tsx').then((m) => m.QuotasTab), 'quotas');
+
 const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
   { id: 'queues', label: 'Queues', view: QueuesTab },
   { id: 'jobs', label: 'Jobs', view: JobsTab },
@@ -19,6 +24,8 @@ const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
   { id: 'batches', label: 'Image batches', view: BatchesTab },
   { id: 'storage', label: 'Storage', view: StorageTab },
   { id: 'backups', label: 'Backups', view: BackupsTab },
+  { id: 'usage', label: 'Usage', view: UsageTab },
+  { id: 'quotas', label: 'Quotas', view: QuotasTab },
   { id: 'users', label: 'Users', view: UsersTab },
   { id: 'keys', label: 'API keys', view: KeysTab },
   { id: 'webhooks', label: 'Webhooks', view: WebhooksTab },
