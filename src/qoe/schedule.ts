@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import { enqueueJob, type JobSpec } from '../queue/jobs.ts';
+import { askPeriodically } from '../queue/periodic-job.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { closeViewsSpec } from './close-views.job.ts';
 import { pruneSpec } from './prune.job.ts';
@@ -11,26 +11,19 @@ import { HOUR_MS, MINUTE_MS } from './rollup-delta.ts';
  */
 export const closeIntervalMs = (viewTimeoutMs: number): number => Math.min(MINUTE_MS, viewTimeoutMs);
 
-/**
- * Every worker node asks for the close and prune jobs now and then; the queue's dedupe key keeps
- * one of each queued or running at a time across the cluster, each `every` after the last.
- */
+/** Closing views (every minute, or sooner in tests) and pruning (hourly), each run by one node at a time. */
 export function startQoeSchedule(
   deps: { db: Db; queue: JobQueue },
   opts: { viewTimeoutMs: number },
   onError: (err: unknown) => void,
 ): { stop(): void } {
-  const jobs: [JobSpec<Record<string, never>>, number][] = [
-    [closeViewsSpec, closeIntervalMs(opts.viewTimeoutMs)],
-    [pruneSpec, HOUR_MS],
+  const schedules = [
+    askPeriodically(deps, closeViewsSpec, closeIntervalMs(opts.viewTimeoutMs), onError),
+    askPeriodically(deps, pruneSpec, HOUR_MS, onError),
   ];
-  const timers = jobs.map(([spec, every]) => {
-    const tick = () =>
-      void enqueueJob(deps.queue, deps.db, spec, {}, { dedupeKey: spec.type, delayMs: every }).catch(onError);
-    tick();
-    const timer = setInterval(tick, Math.max(1000, Math.floor(every / 2)));
-    timer.unref();
-    return timer;
-  });
-  return { stop: () => timers.forEach(clearInterval) };
+  return {
+    stop: () => {
+      for (const s of schedules) s.stop();
+    },
+  };
 }
