@@ -8,6 +8,7 @@ import { closeViewsJob } from '../src/qoe/close-views.job.ts';
 import { pruneJob } from '../src/qoe/prune.job.ts';
 import type { JobContext, JobDefinition } from '../src/queue/jobs.ts';
 import { newId } from '../src/shared/ids.ts';
+import { assetRow } from './helpers/asset-row.ts';
 import {
   insertEvents,
   insertViews,
@@ -105,26 +106,7 @@ async function insertAsset(db: Db, id: string, title: string): Promise<void> {
   const now = new Date().toISOString();
   await db
     .insertInto('assets')
-    .values({
-      id,
-      status: 'ready',
-      kind: 'video',
-      title,
-      source_key: `sources/${id}/source`,
-      source_filename: null,
-      source_size: null,
-      source_sha256: null,
-      duration: 60,
-      width: 1280,
-      height: 720,
-      is_360: 0,
-      progress: 1,
-      media_info: null,
-      errors: '[]',
-      created_at: now,
-      updated_at: now,
-      created_by: null,
-    })
+    .values(assetRow(id, { title, duration: 60, width: 1280, height: 720, created_at: now, updated_at: now }))
     .execute();
 }
 

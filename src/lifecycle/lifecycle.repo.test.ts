@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { assetRow } from '../../test/helpers/asset-row.ts';
 import type { Db } from '../db/database.ts';
 import type { AssetKind, AssetStatus } from '../db/schema.ts';
 import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
@@ -31,30 +32,18 @@ async function asset(
 ) {
   await db
     .insertInto('assets')
-    .values({
-      id,
-      status: o.status ?? 'ready',
-      kind: o.kind ?? 'video',
-      title: id,
-      source_key: `sources/${id}/original`,
-      source_filename: null,
-      source_size: 100,
-      source_sha256: null,
-      duration: 10,
-      width: 320,
-      height: 240,
-      is_360: 0,
-      progress: 1,
-      media_info: null,
-      errors: '[]',
-      created_at: ago(100),
-      updated_at: ago(0),
-      created_by: null,
-      last_viewed_at: o.lastViewed ?? null,
-      deleted_at: o.deleted ?? null,
-      source_dropped_at: o.dropped ?? null,
-      storage_tier: o.tier ?? 'hot',
-    })
+    .values(
+      assetRow(id, {
+        status: o.status ?? 'ready',
+        kind: o.kind ?? 'video',
+        created_at: ago(100),
+        updated_at: ago(0),
+        last_viewed_at: o.lastViewed ?? null,
+        deleted_at: o.deleted ?? null,
+        source_dropped_at: o.dropped ?? null,
+        storage_tier: o.tier ?? 'hot',
+      }),
+    )
     .execute();
   for (const [i, [name, status, at]] of (o.renditions ?? []).entries())
     await db

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { assetRow } from '../../test/helpers/asset-row.ts';
 import type { Db } from '../db/database.ts';
 import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
 import { LocalObjectStore } from '../storage/local-store.ts';
@@ -15,37 +16,13 @@ const H7 = '2026-12-03T07:00:00.000Z';
 const H8 = '2026-12-03T08:00:00.000Z';
 
 async function asset(db: Db, id: string, createdBy: string | null, title = id) {
-  const at = '2026-12-01T00:00:00.000Z';
   await db
     .insertInto('assets')
-    .values({
-      id,
-      status: 'ready',
-      kind: 'video',
-      title,
-      source_key: `sources/${id}/original`,
-      source_filename: null,
-      source_size: 100,
-      source_sha256: null,
-      duration: 10,
-      width: 320,
-      height: 240,
-      is_360: 0,
-      progress: 1,
-      media_info: null,
-      errors: '[]',
-      created_at: at,
-      updated_at: at,
-      created_by: createdBy,
-      last_viewed_at: null,
-      deleted_at: null,
-      source_dropped_at: null,
-      storage_tier: 'hot',
-    })
+    .values(assetRow(id, { title, created_by: createdBy }))
     .execute();
   await db
     .insertInto('playback_ids')
-    .values({ id: `pb${id}pb${id}`, asset_id: id, policy: 'public', created_at: at })
+    .values({ id: `pb${id}pb${id}`, asset_id: id, policy: 'public', created_at: '2026-12-01T00:00:00.000Z' })
     .execute();
 }
 
