@@ -274,6 +274,26 @@ for (const dialect of TEST_DIALECTS) {
       assert.deepEqual(keys.body.data.quotas, []);
     });
 
+    test('tus: every POST is a creation to @tus/server, whatever its path or method override, and is checked', async () => {
+      const dan = await account(server, 'dan');
+      await setQuota(server, `user:${dan.id}`, { storage_bytes: 1_000 });
+      const before = await counts(server);
+      const variants: [string, Record<string, string>][] = [
+        ['/v1/uploads/', {}],
+        ['/v1/uploads/abcdefgh12345678', {}],
+        ['/v1/uploads', { 'x-http-method-override': 'PATCH' }],
+        ['/v1/uploads', { 'x-http-method-override': 'post' }],
+      ];
+      for (const [path, extra] of variants) {
+        const res = await dan.call(path, {
+          method: 'POST',
+          headers: { 'tus-resumable': '1.0.0', 'upload-length': '5000', ...extra },
+        });
+        assertRefused(res, { quota: 'storage_bytes', limit: 1_000, used: 0, requested: 5_000 });
+      }
+      assert.deepEqual(await counts(server), before, 'no upload row, nothing staged');
+    });
+
     test("a role's quota applies to its users, and a user's row overrides it", async () => {
       await setQuota(server, 'role:editor', { storage_bytes: 100_000 });
       assertRefused(await multipart(ben, 150_000), {

@@ -98,10 +98,9 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
       // Creation: the quota is checked on Upload-Length (a deferred length: usage alone) before
       // @tus/server sees the request, so a refusal leaves no upload row and nothing staged, and
-      // answers with our coded error and its numbers.
-      const override = request.headers['x-http-method-override'];
-      const creating = request.method === 'POST' && (override === undefined || override === 'POST');
-      if (creating && deps.quota && request.url.split('?')[0] === UPLOADS_PATH) {
+      // answers with our coded error and its numbers. @tus/server picks its handler by the
+      // request's method alone (not its path, not X-HTTP-Method-Override): every POST creates.
+      if (request.method === 'POST' && deps.quota) {
         const length = Number(request.headers['upload-length']);
         try {
           await deps.quota.checkUpload(
