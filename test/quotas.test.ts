@@ -294,6 +294,89 @@ for (const dialect of TEST_DIALECTS) {
       assert.deepEqual(await counts(server), before, 'no upload row, nothing staged');
     });
 
+    test('a deferred tus length and a chunked multipart body stop at the room left under the quota', async () => {
+      const eve = await account(server, 'eve');
+      await setQuota(server, `user:${eve.id}`, { storage_bytes: 100_000 });
+      const before = await counts(server);
+      const tusHeaders = { 'tus-resumable': '1.0.0' };
+      const patch = (url: string, headers: Record<string, string>, body: RequestInit['body']) =>
+        eve.call<QuotaError>(url, {
+          method: 'PATCH',
+          headers: { ...tusHeaders, 'content-type': 'application/offset+octet-stream', ...headers },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+      const chunked = (bytes: Buffer) =>
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            for (let i = 0; i < bytes.length; i += 16_384) c.enqueue(bytes.subarray(i, i + 16_384));
+            c.close();
+          },
+        });
+      const deferred = async () => {
+        const made = await fetch(new URL('/v1/uploads', server.url), {
+          method: 'POST',
+          headers: { ...tusHeaders, 'upload-defer-length': '1', cookie: eve.cookie, origin: server.url },
+        });
+        assert.equal(made.status, 201);
+        return made.headers.get('location') ?? '';
+      };
+
+      // The length declared on a PATCH, over the room: our refusal, with its numbers.
+      const one = await deferred();
+      const declared = await patch(one, { 'upload-offset': '0', 'upload-length': '200000' }, 'abc');
+      assertRefused(declared, { quota: 'storage_bytes', limit: 100_000, used: 0, requested: 200_000 });
+      // A body with a length that would pass the room.
+      const long = await patch(one, { 'upload-offset': '0' }, Buffer.alloc(150_000, 1));
+      assertRefused(long, { quota: 'storage_bytes', limit: 100_000, used: 0, requested: 150_000 });
+      // A chunked body: cut at the room.
+      const cut = await patch(one, { 'upload-offset': '0' }, chunked(Buffer.alloc(150_000, 1)));
+      assertRefused(cut, { quota: 'storage_bytes', limit: 100_000, used: 0, requested: null });
+      // One that fits goes through, and may fill the quota exactly.
+      const two = await deferred();
+      const fits = await patch(
+        two,
+        { 'upload-offset': '0', 'upload-length': '100000' },
+        Buffer.alloc(100_000, 2),
+      );
+      assert.equal(fits.status, 204, JSON.stringify(fits.body));
+      await eve.call(one, { method: 'DELETE', headers: tusHeaders });
+      await waitFor(
+        async () =>
+          (await eve.call<{ data: { quotas: { used: number }[] } }>('/v1/usage/quota')).body.data.quotas[0]
+            ?.used === 100_000,
+      );
+
+      // Multipart, chunked (no Content-Length to check first): cut at the room, nothing kept.
+      // A declared length is counted in the usage at creation: one filling the quota exactly goes through.
+      await setQuota(server, `user:${eve.id}`, { storage_bytes: 150_000 });
+      const exact = await tusUpload(server, eve, 50_000);
+      assert.ok('url' in exact, JSON.stringify(exact));
+      await setQuota(server, `user:${eve.id}`, { storage_bytes: 200_000 });
+      const afterTus = await counts(server);
+      const boundary = 'quota-chunked';
+      const form = Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.mp4"\r\n\r\n`,
+        ),
+        Buffer.alloc(80_000, 4),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const multi = await eve.call<QuotaError>('/v1/assets', {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body: chunked(form),
+        duplex: 'half',
+      } as RequestInit);
+      assertRefused(multi, { quota: 'storage_bytes', limit: 200_000, used: 150_000, requested: null });
+      const afterMulti = await counts(server);
+      assert.equal(afterMulti.assets, afterTus.assets, 'no asset');
+      // What was stored is deleted (the local store may keep the emptied folder).
+      for (const left of afterMulti.traces.filter((t) => !afterTus.traces.includes(t)))
+        assert.deepEqual(await readdir(join(server.dataDir, left)), [], `${left} is stored`);
+      assert.equal(afterTus.assets, before.assets + 2);
+    });
+
     test("a role's quota applies to its users, and a user's row overrides it", async () => {
       await setQuota(server, 'role:editor', { storage_bytes: 100_000 });
       assertRefused(await multipart(ben, 150_000), {

@@ -37,6 +37,11 @@ export interface QuotasDeps {
 export interface UploadQuotaCheck {
   /** Throws FH_ERR_QUOTA_EXCEEDED; `requestedBytes` null: the size is not known (usage alone). */
   checkUpload(principal: Principal, requestedBytes: number | null): Promise<void>;
+  /**
+   * The caller's storage limit and what they store now (null: no storage quota), for uploads
+   * whose size is only known as the bytes arrive (a deferred tus length, a chunked multipart body).
+   */
+  storageRoom(principal: Principal): Promise<{ limit: number; used: number } | null>;
 }
 
 /** What the live node calls before it accepts a publish: the refusal, or null. */
@@ -136,6 +141,13 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
             await this.usedOf(owner, 'encoding_minutes_per_month'),
           ));
     if (refusal) throw quotaError(refusal);
+  }
+
+  async storageRoom(principal: Principal): Promise<{ limit: number; used: number } | null> {
+    const owner = quotaOwnerOf(principal);
+    const limit = owner ? (await this.limitsOf(owner))?.storage_bytes : null;
+    if (!owner || limit === null || limit === undefined) return null;
+    return { limit, used: await this.usedOf(owner, 'storage_bytes') };
   }
 
   /**
