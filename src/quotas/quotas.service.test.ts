@@ -313,6 +313,9 @@ for (const dialect of TEST_DIALECTS) {
       );
       assert.equal(await quotas.checkPublish('user:cy'), null);
       assert.equal(await quotas.checkPublish(null), null);
+      // The refusal recorded 80 with its 100: the periodic run (1 of 1 receiving: 100 %) tells nothing more.
+      await checkQuotaThresholds({ db: t.db, quotas, receiving, now: () => NOW });
+      assert.equal((await thresholdEvents(t.db)).filter((e) => e.quota === 'live_streams').length, 1);
     });
 
     test('admin rows: validation, usage per user row, accounts per role row, audit', async () => {

@@ -159,7 +159,9 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
     const limits = await this.limitsOf(owner);
     if (!limits || limits.live_streams === null) return null;
     const refusal = liveRefusal(limits.live_streams, (await this.usedOf(owner, 'live_streams')) + pending);
-    if (refusal) await this.recordNotice(owner, 'live_streams', 100, refusal.used, refusal.limit);
+    // The 80 % it passed is recorded with it, so the periodic check does not tell it afterwards.
+    if (refusal)
+      await this.recordNotice(owner, 'live_streams', 100, refusal.used, refusal.limit, { alsoRecord: [80] });
     return refusal;
   }
 
