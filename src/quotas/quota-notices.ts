@@ -5,8 +5,8 @@ import { monthStart } from '../usage/usage-records.ts';
 import {
   effectiveLimits,
   levelsReached,
+  noticesClear,
   noticesToSend,
-  percentOf,
   periodOf,
   QUOTA_NAMES,
   type QuotaName,
@@ -91,7 +91,7 @@ export async function checkQuotaThresholds(deps: NoticeDeps): Promise<{ told: nu
     seen.add(key);
     const used = usedOf(owner, quota);
     const already = sent.get(key) ?? new Set<number>();
-    if (period === 'current' && already.size > 0 && percentOf(used, limit) < 80) {
+    if (period === 'current' && already.size > 0 && noticesClear(used, limit)) {
       await repo.deleteNotices(db, owner, quota, period);
       cleared++;
       continue;

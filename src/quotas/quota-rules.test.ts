@@ -7,6 +7,7 @@ import {
   formatMinutes,
   levelsReached,
   liveRefusal,
+  noticesClear,
   noticesToSend,
   periodOf,
   refusalMessage,
@@ -125,5 +126,13 @@ describe('quota rules', () => {
       assert.ok(SUBJECT_PATTERN.test(ok), ok);
     for (const bad of ['user:', 'role:owner', 'key:abc', 'user:a/b', 'abc', 'user:a b'])
       assert.ok(!SUBJECT_PATTERN.test(bad), bad);
+  });
+
+  test('notices clear under 80 % of a limit, never under a limit of 0', () => {
+    assert.equal(noticesClear(7, 10), true);
+    assert.equal(noticesClear(8, 10), false);
+    assert.equal(noticesClear(0, 1), true);
+    assert.equal(noticesClear(0, 0), false);
+    assert.equal(noticesClear(5, 0), false);
   });
 });

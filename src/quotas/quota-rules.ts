@@ -143,6 +143,15 @@ export function levelsReached(quota: QuotaName, used: number, limit: number): No
 }
 
 /**
+ * Whether a `current` notice row goes (usage back under 80 %, so the next crossing is told
+ * again). Never under a limit of 0: there any use is over it, and a refused publish (0 streams
+ * receiving) must stay told, or each retry of the encoder would tell it again.
+ */
+export function noticesClear(used: number, limit: number): boolean {
+  return limit > 0 && used < 0.8 * limit;
+}
+
+/**
  * What to tell and what to record, given the levels already sent: every level reached and not
  * sent is recorded, and the highest of them is told (a jump from 50 % to 120 % says 100, once;
  * the 80 it passed on the way is recorded so it is not told later).

@@ -318,6 +318,25 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal((await thresholdEvents(t.db)).filter((e) => e.quota === 'live_streams').length, 1);
     });
 
+    test('live streams, limit 0: the refusal is told once, whatever the periodic runs between retries', async () => {
+      await addUser(t.db, 'fay', 'viewer');
+      await quotas.put(
+        'user:fay',
+        { storage_bytes: null, encoding_minutes_per_month: null, live_streams: 0 },
+        admin,
+      );
+      const told = async () =>
+        (await thresholdEvents(t.db)).filter((e) => e.owner === 'user:fay' && e.quota === 'live_streams');
+      for (let retry = 0; retry < 3; retry++) {
+        assert.equal((await quotas.checkPublish('user:fay'))?.limit, 0);
+        await checkQuotaThresholds({ db: t.db, quotas, receiving, now: () => NOW });
+      }
+      assert.deepEqual(
+        (await told()).map((e) => [e.level, e.used, e.limit]),
+        [[100, 0, 0]],
+      );
+    });
+
     test('admin rows: validation, usage per user row, accounts per role row, audit', async () => {
       await assert.rejects(
         quotas.put(
