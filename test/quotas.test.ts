@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import * as tus from 'tus-js-client';
 import { postgresSkip, TEST_DIALECTS } from '../src/db/test-databases.ts';
+import { recordEvent } from '../src/events/outbox.ts';
 import { makeClip } from './fixtures/media.ts';
 import { signUpWithRole } from './helpers/accounts.ts';
 import { startReceiver } from './helpers/backup-fixtures.ts';
@@ -470,6 +471,69 @@ for (const dialect of TEST_DIALECTS) {
       assert.match(mails[1] ?? '', /Subject: Storage: your quota is reached/);
       assert.match(mails[1] ?? '', /Your storage holds 1 MB: your quota of 1 MB is reached\./);
       assert.match(mails[1] ?? '', /new uploads are refused/);
+    });
+
+    test("usage.threshold and backup events: an admin sees all; a user sees only their own usage's", async () => {
+      await recordEvent(server.db, 'backup.failed', null, { error: 'disk full at /var/backups' });
+      type Listed = { data: { type: string; data: { owner?: string } }[] };
+      const listed = async (who: Account | null) => {
+        const path = '/v1/events?limit=500';
+        const res = who ? await who.call<Listed>(path) : await server.api<Listed>(path);
+        assert.equal(res.status, 200);
+        return res.body.data.filter((e) => e.type === 'usage.threshold' || e.type.startsWith('backup.'));
+      };
+      /** What the event stream sends from the start, read for a moment. */
+      const streamed = async (who: Account) => {
+        const controller = new AbortController();
+        const res = await fetch(new URL('/v1/events/stream?after=0', server.url), {
+          headers: { cookie: who.cookie, origin: server.url },
+          signal: controller.signal,
+        });
+        assert.equal(res.status, 200);
+        let text = '';
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        const stop = setTimeout(() => controller.abort(), 1500);
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            text += Buffer.from(value).toString();
+          }
+        } catch {
+          // aborted: enough read
+        }
+        clearTimeout(stop);
+        return [...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1] ?? '');
+      };
+
+      const all = await listed(null);
+      assert.ok(all.some((e) => e.type === 'backup.failed'));
+      assert.ok(all.some((e) => e.data.owner === `user:${cat.id}`));
+      assert.ok(
+        all.some((e) => e.data.owner !== `user:${cat.id}`),
+        'other owners told too',
+      );
+      const catSees = await listed(cat);
+      assert.ok(catSees.length > 0);
+      assert.deepEqual(
+        catSees.filter((e) => e.type !== 'usage.threshold' || e.data.owner !== `user:${cat.id}`),
+        [],
+      );
+      const viewer = await account(server, 'vic', 'viewer');
+      assert.deepEqual(await listed(viewer), []);
+
+      const catStream = await streamed(cat);
+      assert.equal(
+        catStream.filter((t) => t === 'usage.threshold').length,
+        catSees.length,
+        'her own, streamed',
+      );
+      const viewerStream = await streamed(viewer);
+      assert.ok(viewerStream.length > 0, 'the stream sends other events');
+      assert.deepEqual(
+        viewerStream.filter((t) => t === 'usage.threshold' || t.startsWith('backup.')),
+        [],
+      );
     });
 
     test('encoding minutes: once the month is used up, the next upload is refused', {
