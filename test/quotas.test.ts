@@ -415,6 +415,31 @@ for (const dialect of TEST_DIALECTS) {
         400,
       );
       assert.equal((await server.api(`/v1/admin/quotas/user:${ben.id}`, json({ disk: 5 }))).status, 400);
+      // Past what the columns hold (a 500 on PostgreSQL before): validation errors.
+      for (const over of [
+        { storage_bytes: 1e20 },
+        { storage_bytes: Number.MAX_SAFE_INTEGER + 2 },
+        { live_streams: 3e9 },
+        { live_streams: 100_001 },
+        { encoding_minutes_per_month: 1e300 },
+      ]) {
+        const res = await server.api<{ error: { code: string } }>(
+          `/v1/admin/quotas/user:${ben.id}`,
+          json(over),
+        );
+        assert.equal(res.status, 400, JSON.stringify(over));
+        assert.equal(res.body.error.code, 'FH_ERR_VALIDATION');
+      }
+      const most = {
+        storage_bytes: Number.MAX_SAFE_INTEGER,
+        live_streams: 100_000,
+        encoding_minutes_per_month: 1e8,
+      };
+      assert.equal((await server.api(`/v1/admin/quotas/user:${ben.id}`, json(most))).status, 200);
+      await setQuota(server, `user:${ben.id}`, {
+        storage_bytes: 1_000_000,
+        encoding_minutes_per_month: null,
+      });
       // Editors may not set quotas.
       assert.equal(
         (await ben.call(`/v1/admin/quotas/user:${ben.id}`, json({ storage_bytes: 10 ** 12 }))).status,

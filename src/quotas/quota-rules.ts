@@ -13,6 +13,17 @@ export const QUOTA_NAMES: readonly QuotaName[] = [
 ];
 
 export type QuotaLimits = Record<QuotaName, number | null>;
+
+/**
+ * The largest limit each quota takes: what its column holds exactly (bytes: a JavaScript safe
+ * integer in a bigint; streams: an integer column), and for minutes a bound no server reaches
+ * (a hundred million minutes a month). Above it PostgreSQL would refuse the row.
+ */
+export const QUOTA_MAXIMA: Record<QuotaName, number> = {
+  storage_bytes: Number.MAX_SAFE_INTEGER,
+  encoding_minutes_per_month: 100_000_000,
+  live_streams: 100_000,
+};
 export type QuotaRow = Pick<QuotasTable, QuotaName>;
 
 export const NO_LIMITS: QuotaLimits = {

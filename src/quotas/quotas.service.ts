@@ -14,6 +14,7 @@ import {
   numberOrNull,
   percentOf,
   periodOf,
+  QUOTA_MAXIMA,
   QUOTA_NAMES,
   type QuotaLimits,
   type QuotaName,
@@ -267,6 +268,8 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
         });
       if (v !== null && q !== 'encoding_minutes_per_month' && !Number.isInteger(v))
         throw new AppError('FH_ERR_VALIDATION', `"${q}" is a whole number.`, { field: q });
+      if (v !== null && v > QUOTA_MAXIMA[q])
+        throw new AppError('FH_ERR_VALIDATION', `"${q}" is at most ${QUOTA_MAXIMA[q]}.`, { field: q });
     }
     const row: QuotasTable = { subject, ...values, updated_at: isoNow(), updated_by: who.actor };
     await this.#db.transaction().execute(async (trx) => {
