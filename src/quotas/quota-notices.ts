@@ -1,3 +1,4 @@
+import { roleOf } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import { defineJob, enqueueJob, jobSpec } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
@@ -51,10 +52,7 @@ export async function checkQuotaThresholds(deps: NoticeDeps): Promise<{ told: nu
   const limited: { owner: string; quota: QuotaName; limit: number }[] = [];
   for (const [id, role] of accounts) {
     const owner = `user:${id}`;
-    const limits = effectiveLimits(
-      userRows.get(owner),
-      roleRows.get(role ?? 'viewer') as QuotaRow | undefined,
-    );
+    const limits = effectiveLimits(userRows.get(owner), roleRows.get(roleOf(role)) as QuotaRow | undefined);
     for (const quota of QUOTA_NAMES) {
       const limit = limits[quota];
       if (limit !== null) limited.push({ owner, quota, limit });

@@ -1,3 +1,4 @@
+import { ROLES } from '../auth/principal.ts';
 import type { QuotasTable, UsageNoticesTable } from '../db/schema.ts';
 
 /**
@@ -49,8 +50,8 @@ export function numberOrNull(v: number | string | null | undefined): number | nu
   return Number.isFinite(n) ? n : null;
 }
 
-/** Quota subjects: `user:{id}` or `role:{admin|editor|viewer}`. */
-export const SUBJECT_PATTERN = /^(user:[A-Za-z0-9_-]{1,64}|role:(admin|editor|viewer))$/;
+/** Quota subjects: `user:{id}` or `role:{one of the roles}`. */
+export const SUBJECT_PATTERN = new RegExp(`^(user:[A-Za-z0-9_-]{1,64}|role:(${ROLES.join('|')}))$`);
 
 const oneDecimal = (v: number) => {
   const r = Math.round(v * 10) / 10;

@@ -382,5 +382,23 @@ for (const dialect of TEST_DIALECTS) {
       assert.ok(audit.some((a) => a.action === 'quota.deleted' && a.target_id === 'user:bo'));
       assert.ok(audit.filter((a) => a.action === 'quota.updated').length >= 5);
     });
+
+    test('a role sign-in does not know is a viewer for quotas too', async () => {
+      await addUser(t.db, 'gus', 'superuser');
+      await addAsset(t.db, 'user:gus', 20);
+      await quotas.put(
+        'role:viewer',
+        { storage_bytes: 10, encoding_minutes_per_month: null, live_streams: null },
+        admin,
+      );
+      assert.equal((await quotas.limitsOf('user:gus'))?.storage_bytes, 10);
+      const viewers = (await quotas.adminList()).find((r) => r.subject === 'role:viewer');
+      // cy (no role), dee, fay and gus.
+      assert.equal(viewers?.users, 4);
+      await checkQuotaThresholds({ db: t.db, quotas, receiving, now: () => NOW });
+      const told = await thresholdEvents(t.db);
+      assert.ok(told.some((e) => e.owner === 'user:gus' && e.quota === 'storage_bytes'));
+      await quotas.remove('role:viewer', admin);
+    });
   });
 }

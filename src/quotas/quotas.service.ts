@@ -1,5 +1,5 @@
 import { type AuditWho, recordAudit } from '../audit/audit.ts';
-import type { Principal } from '../auth/principal.ts';
+import { type Principal, ROLES, roleOf } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import type { QuotasTable } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
@@ -104,7 +104,7 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
     if (!userId) return null;
     const user = await repo.user(this.#db, userId);
     if (!user) return null;
-    const role = `role:${user.role ?? 'viewer'}`;
+    const role = `role:${roleOf(user.role)}`;
     const rows = await repo.some(this.#db, [owner, role]);
     return effectiveLimits(
       rows.find((r) => r.subject === owner),
@@ -252,7 +252,7 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
               live_streams: receiving.get(row.subject) ?? 0,
             }
           : null,
-        users: role ? members.filter((m) => (m.role ?? 'viewer') === role).length : null,
+        users: role ? members.filter((m) => roleOf(m.role) === role).length : null,
       };
     });
   }
@@ -319,7 +319,7 @@ export function nextMonthStart(ms: number): string {
 function badSubject(subject: string): AppError {
   return new AppError(
     'FH_ERR_VALIDATION',
-    `A quota's subject is user:{id} or role:admin, role:editor or role:viewer (got ${JSON.stringify(subject.slice(0, 80))}).`,
+    `A quota's subject is user:{id} or ${ROLES.map((r) => `role:${r}`).join(', ')} (got ${JSON.stringify(subject.slice(0, 80))}).`,
     { field: 'subject' },
   );
 }
