@@ -2,7 +2,7 @@ import { roleOf } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import { defineJob, enqueueJob, jobSpec } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
-import { monthStart } from '../usage/usage-records.ts';
+import { monthStart, nextMonthStart } from '../usage/usage-records.ts';
 import {
   effectiveLimits,
   levelsReached,
@@ -14,7 +14,7 @@ import {
   type QuotaRow,
 } from './quota-rules.ts';
 import { quotasRepo as repo } from './quotas.repo.ts';
-import { nextMonthStart, type QuotasService, type ReceivingStreams } from './quotas.service.ts';
+import type { QuotasService, ReceivingStreams } from './quotas.service.ts';
 
 /**
  * The 80 % / 100 % notices (docs/usage.md, "Notices"): one run compares every owner with an

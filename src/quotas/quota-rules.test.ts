@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import {
   effectiveLimits,
   encodingRefusal,
-  formatBytes,
+  formatAmount,
   formatMinutes,
   levelsReached,
   liveRefusal,
@@ -38,15 +38,9 @@ describe('quota rules', () => {
   });
 
   test('numbers read as people read them: GB with one decimal, minutes', () => {
-    assert.equal(formatBytes(10_000_000_000), '10 GB');
-    assert.equal(formatBytes(10_300_000_000), '10.3 GB');
-    assert.equal(formatBytes(1_249_999_999), '1.2 GB');
-    assert.equal(formatBytes(100_000_000), '0.1 GB');
-    // Small quotas do not read "0 GB".
-    assert.equal(formatBytes(50_000_000), '50 MB');
-    assert.equal(formatBytes(400_000), '0.4 MB');
-    assert.equal(formatBytes(2_500), '2.5 kB');
-    assert.equal(formatBytes(1), '1 byte');
+    // Bytes: src/shared/bytes.ts's sentences.
+    assert.equal(formatAmount('storage_bytes', 10_300_000_000), '10.3 GB');
+    assert.equal(formatAmount('storage_bytes', 400_000), '0.4 MB');
     assert.equal(formatMinutes(90), '90 minutes');
     assert.equal(formatMinutes(12.46), '12.5 minutes');
     assert.equal(formatMinutes(1), '1 minute');

@@ -1,5 +1,6 @@
 import { ROLES } from '../auth/principal.ts';
 import type { QuotasTable, UsageNoticesTable } from '../db/schema.ts';
+import { formatBytes } from '../shared/bytes.ts';
 
 /**
  * The pure part of quotas (docs/usage.md, "Quotas"): which limit applies, how numbers read in a
@@ -57,17 +58,6 @@ const oneDecimal = (v: number) => {
   const r = Math.round(v * 10) / 10;
   return Number.isInteger(r) ? r.toFixed(0) : r.toFixed(1);
 };
-
-/**
- * Bytes as people read them: GB (10⁹) with one decimal ("10.3 GB", "10 GB"); under 0.1 GB in MB,
- * under 0.1 MB in kB, so a small quota does not read "0 GB".
- */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1e8) return `${oneDecimal(bytes / 1e9)} GB`;
-  if (bytes >= 1e5) return `${oneDecimal(bytes / 1e6)} MB`;
-  if (bytes >= 1e3) return `${oneDecimal(bytes / 1e3)} kB`;
-  return `${bytes} byte${bytes === 1 ? '' : 's'}`;
-}
 
 /** Minutes, to one decimal where not whole ("90 minutes", "12.5 minutes"); under one, seconds. */
 export function formatMinutes(minutes: number): string {

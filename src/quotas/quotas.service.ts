@@ -5,7 +5,7 @@ import type { QuotasTable } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
-import { encodingSecondsOf, monthStart, storedBytesOf } from '../usage/usage-records.ts';
+import { encodingSecondsOf, monthStart, nextMonthStart, storedBytesOf } from '../usage/usage-records.ts';
 import {
   effectiveLimits,
   encodingRefusal,
@@ -308,12 +308,6 @@ export function quotaError(r: QuotaRefusal): AppError {
     used: r.used,
     requested: r.requested,
   });
-}
-
-/** The start of the next UTC month: the end of this month's window. */
-export function nextMonthStart(ms: number): string {
-  const d = new Date(ms);
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString();
 }
 
 function badSubject(subject: string): AppError {
