@@ -496,6 +496,8 @@ for (const dialect of TEST_DIALECTS) {
       assert.match(mails[1] ?? '', /Subject: Storage: your quota is reached/);
       assert.match(mails[1] ?? '', /Your storage holds 1 MB: your quota of 1 MB is reached\./);
       assert.match(mails[1] ?? '', /new uploads are refused/);
+      // The link leads to the settings page's "Usage and quotas".
+      assert.match(mails[0] ?? '', /See your usage: http:\/\/[^\s]+\/settings#usage/);
     });
 
     test("usage.threshold and backup events: an admin sees all; a user sees only their own usage's", async () => {

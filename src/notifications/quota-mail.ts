@@ -83,7 +83,7 @@ export function quotaMailDispatcher(
           .where('id', '=', data.user_id)
           .executeTakeFirst();
         if (!user) continue;
-        const mail = renderQuotaMail({ to: user.email, data, link: `${opts.publicUrl}/settings` });
+        const mail = renderQuotaMail({ to: user.email, data, link: `${opts.publicUrl}/settings#usage` });
         await enqueueJob(queue, trx, sendMailSpec, mail, { dedupeKey: `quota-mail:${event.id}` });
         jobs++;
       }
