@@ -276,8 +276,8 @@ for (const dialect of TEST_DIALECTS) {
     });
 
     test('tus: every POST is a creation to @tus/server, whatever its path or method override, and is checked', async () => {
-      const dan = await account(server, 'dan');
-      await setQuota(server, `user:${dan.id}`, { storage_bytes: 1_000 });
+      const dov = await account(server, 'dov');
+      await setQuota(server, `user:${dov.id}`, { storage_bytes: 1_000 });
       const before = await counts(server);
       const variants: [string, Record<string, string>][] = [
         ['/v1/uploads/', {}],
@@ -286,7 +286,7 @@ for (const dialect of TEST_DIALECTS) {
         ['/v1/uploads', { 'x-http-method-override': 'post' }],
       ];
       for (const [path, extra] of variants) {
-        const res = await dan.call(path, {
+        const res = await dov.call(path, {
           method: 'POST',
           headers: { 'tus-resumable': '1.0.0', 'upload-length': '5000', ...extra },
         });
@@ -296,12 +296,12 @@ for (const dialect of TEST_DIALECTS) {
     });
 
     test('a deferred tus length and a chunked multipart body stop at the room left under the quota', async () => {
-      const eve = await account(server, 'eve');
-      await setQuota(server, `user:${eve.id}`, { storage_bytes: 100_000 });
+      const ida = await account(server, 'ida');
+      await setQuota(server, `user:${ida.id}`, { storage_bytes: 100_000 });
       const before = await counts(server);
       const tusHeaders = { 'tus-resumable': '1.0.0' };
       const patch = (url: string, headers: Record<string, string>, body: RequestInit['body']) =>
-        eve.call<QuotaError>(url, {
+        ida.call<QuotaError>(url, {
           method: 'PATCH',
           headers: { ...tusHeaders, 'content-type': 'application/offset+octet-stream', ...headers },
           body,
@@ -317,7 +317,7 @@ for (const dialect of TEST_DIALECTS) {
       const deferred = async () => {
         const made = await fetch(new URL('/v1/uploads', server.url), {
           method: 'POST',
-          headers: { ...tusHeaders, 'upload-defer-length': '1', cookie: eve.cookie, origin: server.url },
+          headers: { ...tusHeaders, 'upload-defer-length': '1', cookie: ida.cookie, origin: server.url },
         });
         assert.equal(made.status, 201);
         return made.headers.get('location') ?? '';
@@ -341,19 +341,19 @@ for (const dialect of TEST_DIALECTS) {
         Buffer.alloc(100_000, 2),
       );
       assert.equal(fits.status, 204, JSON.stringify(fits.body));
-      await eve.call(one, { method: 'DELETE', headers: tusHeaders });
+      await ida.call(one, { method: 'DELETE', headers: tusHeaders });
       await waitFor(
         async () =>
-          (await eve.call<{ data: { quotas: { used: number }[] } }>('/v1/usage/quota')).body.data.quotas[0]
+          (await ida.call<{ data: { quotas: { used: number }[] } }>('/v1/usage/quota')).body.data.quotas[0]
             ?.used === 100_000,
       );
 
       // Multipart, chunked (no Content-Length to check first): cut at the room, nothing kept.
       // A declared length is counted in the usage at creation: one filling the quota exactly goes through.
-      await setQuota(server, `user:${eve.id}`, { storage_bytes: 150_000 });
-      const exact = await tusUpload(server, eve, 50_000);
+      await setQuota(server, `user:${ida.id}`, { storage_bytes: 150_000 });
+      const exact = await tusUpload(server, ida, 50_000);
       assert.ok('url' in exact, JSON.stringify(exact));
-      await setQuota(server, `user:${eve.id}`, { storage_bytes: 200_000 });
+      await setQuota(server, `user:${ida.id}`, { storage_bytes: 200_000 });
       const afterTus = await counts(server);
       const boundary = 'quota-chunked';
       const form = Buffer.concat([
@@ -363,7 +363,7 @@ for (const dialect of TEST_DIALECTS) {
         Buffer.alloc(80_000, 4),
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ]);
-      const multi = await eve.call<QuotaError>('/v1/assets', {
+      const multi = await ida.call<QuotaError>('/v1/assets', {
         method: 'POST',
         headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
         body: chunked(form),

@@ -430,7 +430,7 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.getByText(/^Storage: .* of 1000\.0 GB \(\d/).waitFor();
     assert.equal(await page.locator('#usage progress').count(), 1);
     await screenshot(page, '10-settings');
-    await inPage(`/v1/admin/quotas/user:${ana}`, { method: 'DELETE' });
+    await inPage(`/v1/admin/quotas/user:${ana}`, { method: 'PUT', json: { storage_bytes: null } });
     await page.setViewportSize({ width: 360, height: 740 });
     await page.goto('/');
     await page.locator('.card').first().waitFor();
