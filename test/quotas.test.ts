@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import * as tus from 'tus-js-client';
 import { postgresSkip, TEST_DIALECTS } from '../src/db/test-databases.ts';
+import { recordEvent } from '../src/events/outbox.ts';
 import { makeClip } from './fixtures/media.ts';
 import { signUpWithRole } from './helpers/accounts.ts';
 import { startReceiver } from './helpers/backup-fixtures.ts';
@@ -274,6 +275,109 @@ for (const dialect of TEST_DIALECTS) {
       assert.deepEqual(keys.body.data.quotas, []);
     });
 
+    test('tus: every POST is a creation to @tus/server, whatever its path or method override, and is checked', async () => {
+      const dov = await account(server, 'dov');
+      await setQuota(server, `user:${dov.id}`, { storage_bytes: 1_000 });
+      const before = await counts(server);
+      const variants: [string, Record<string, string>][] = [
+        ['/v1/uploads/', {}],
+        ['/v1/uploads/abcdefgh12345678', {}],
+        ['/v1/uploads', { 'x-http-method-override': 'PATCH' }],
+        ['/v1/uploads', { 'x-http-method-override': 'post' }],
+      ];
+      for (const [path, extra] of variants) {
+        const res = await dov.call(path, {
+          method: 'POST',
+          headers: { 'tus-resumable': '1.0.0', 'upload-length': '5000', ...extra },
+        });
+        assertRefused(res, { quota: 'storage_bytes', limit: 1_000, used: 0, requested: 5_000 });
+      }
+      assert.deepEqual(await counts(server), before, 'no upload row, nothing staged');
+    });
+
+    test('a deferred tus length and a chunked multipart body stop at the room left under the quota', async () => {
+      const ida = await account(server, 'ida');
+      await setQuota(server, `user:${ida.id}`, { storage_bytes: 100_000 });
+      const before = await counts(server);
+      const tusHeaders = { 'tus-resumable': '1.0.0' };
+      const patch = (url: string, headers: Record<string, string>, body: RequestInit['body']) =>
+        ida.call<QuotaError>(url, {
+          method: 'PATCH',
+          headers: { ...tusHeaders, 'content-type': 'application/offset+octet-stream', ...headers },
+          body,
+          duplex: 'half',
+        } as RequestInit);
+      const chunked = (bytes: Buffer) =>
+        new ReadableStream<Uint8Array>({
+          start(c) {
+            for (let i = 0; i < bytes.length; i += 16_384) c.enqueue(bytes.subarray(i, i + 16_384));
+            c.close();
+          },
+        });
+      const deferred = async () => {
+        const made = await fetch(new URL('/v1/uploads', server.url), {
+          method: 'POST',
+          headers: { ...tusHeaders, 'upload-defer-length': '1', cookie: ida.cookie, origin: server.url },
+        });
+        assert.equal(made.status, 201);
+        return made.headers.get('location') ?? '';
+      };
+
+      // The length declared on a PATCH, over the room: our refusal, with its numbers.
+      const one = await deferred();
+      const declared = await patch(one, { 'upload-offset': '0', 'upload-length': '200000' }, 'abc');
+      assertRefused(declared, { quota: 'storage_bytes', limit: 100_000, used: 0, requested: 200_000 });
+      // A body with a length that would pass the room.
+      const long = await patch(one, { 'upload-offset': '0' }, Buffer.alloc(150_000, 1));
+      assertRefused(long, { quota: 'storage_bytes', limit: 100_000, used: 0, requested: 150_000 });
+      // A chunked body: cut at the room.
+      const cut = await patch(one, { 'upload-offset': '0' }, chunked(Buffer.alloc(150_000, 1)));
+      assertRefused(cut, { quota: 'storage_bytes', limit: 100_000, used: 0, requested: null });
+      // One that fits goes through, and may fill the quota exactly.
+      const two = await deferred();
+      const fits = await patch(
+        two,
+        { 'upload-offset': '0', 'upload-length': '100000' },
+        Buffer.alloc(100_000, 2),
+      );
+      assert.equal(fits.status, 204, JSON.stringify(fits.body));
+      await ida.call(one, { method: 'DELETE', headers: tusHeaders });
+      await waitFor(
+        async () =>
+          (await ida.call<{ data: { quotas: { used: number }[] } }>('/v1/usage/quota')).body.data.quotas[0]
+            ?.used === 100_000,
+      );
+
+      // Multipart, chunked (no Content-Length to check first): cut at the room, nothing kept.
+      // A declared length is counted in the usage at creation: one filling the quota exactly goes through.
+      await setQuota(server, `user:${ida.id}`, { storage_bytes: 150_000 });
+      const exact = await tusUpload(server, ida, 50_000);
+      assert.ok('url' in exact, JSON.stringify(exact));
+      await setQuota(server, `user:${ida.id}`, { storage_bytes: 200_000 });
+      const afterTus = await counts(server);
+      const boundary = 'quota-chunked';
+      const form = Buffer.concat([
+        Buffer.from(
+          `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="big.mp4"\r\n\r\n`,
+        ),
+        Buffer.alloc(80_000, 4),
+        Buffer.from(`\r\n--${boundary}--\r\n`),
+      ]);
+      const multi = await ida.call<QuotaError>('/v1/assets', {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body: chunked(form),
+        duplex: 'half',
+      } as RequestInit);
+      assertRefused(multi, { quota: 'storage_bytes', limit: 200_000, used: 150_000, requested: null });
+      const afterMulti = await counts(server);
+      assert.equal(afterMulti.assets, afterTus.assets, 'no asset');
+      // What was stored is deleted (the local store may keep the emptied folder).
+      for (const left of afterMulti.traces.filter((t) => !afterTus.traces.includes(t)))
+        assert.deepEqual(await readdir(join(server.dataDir, left)), [], `${left} is stored`);
+      assert.equal(afterTus.assets, before.assets + 2);
+    });
+
     test("a role's quota applies to its users, and a user's row overrides it", async () => {
       await setQuota(server, 'role:editor', { storage_bytes: 100_000 });
       assertRefused(await multipart(ben, 150_000), {
@@ -311,6 +415,31 @@ for (const dialect of TEST_DIALECTS) {
         400,
       );
       assert.equal((await server.api(`/v1/admin/quotas/user:${ben.id}`, json({ disk: 5 }))).status, 400);
+      // Past what the columns hold (a 500 on PostgreSQL before): validation errors.
+      for (const over of [
+        { storage_bytes: 1e20 },
+        { storage_bytes: Number.MAX_SAFE_INTEGER + 2 },
+        { live_streams: 3e9 },
+        { live_streams: 100_001 },
+        { encoding_minutes_per_month: 1e300 },
+      ]) {
+        const res = await server.api<{ error: { code: string } }>(
+          `/v1/admin/quotas/user:${ben.id}`,
+          json(over),
+        );
+        assert.equal(res.status, 400, JSON.stringify(over));
+        assert.equal(res.body.error.code, 'FH_ERR_VALIDATION');
+      }
+      const most = {
+        storage_bytes: Number.MAX_SAFE_INTEGER,
+        live_streams: 100_000,
+        encoding_minutes_per_month: 1e8,
+      };
+      assert.equal((await server.api(`/v1/admin/quotas/user:${ben.id}`, json(most))).status, 200);
+      await setQuota(server, `user:${ben.id}`, {
+        storage_bytes: 1_000_000,
+        encoding_minutes_per_month: null,
+      });
       // Editors may not set quotas.
       assert.equal(
         (await ben.call(`/v1/admin/quotas/user:${ben.id}`, json({ storage_bytes: 10 ** 12 }))).status,
@@ -367,6 +496,71 @@ for (const dialect of TEST_DIALECTS) {
       assert.match(mails[1] ?? '', /Subject: Storage: your quota is reached/);
       assert.match(mails[1] ?? '', /Your storage holds 1 MB: your quota of 1 MB is reached\./);
       assert.match(mails[1] ?? '', /new uploads are refused/);
+      // The link leads to the settings page's "Usage and quotas".
+      assert.match(mails[0] ?? '', /See your usage: http:\/\/[^\s]+\/settings#usage/);
+    });
+
+    test("usage.threshold and backup events: an admin sees all; a user sees only their own usage's", async () => {
+      await recordEvent(server.db, 'backup.failed', null, { error: 'disk full at /var/backups' });
+      type Listed = { data: { type: string; data: { owner?: string } }[] };
+      const listed = async (who: Account | null) => {
+        const path = '/v1/events?limit=500';
+        const res = who ? await who.call<Listed>(path) : await server.api<Listed>(path);
+        assert.equal(res.status, 200);
+        return res.body.data.filter((e) => e.type === 'usage.threshold' || e.type.startsWith('backup.'));
+      };
+      /** What the event stream sends from the start, read for a moment. */
+      const streamed = async (who: Account) => {
+        const controller = new AbortController();
+        const res = await fetch(new URL('/v1/events/stream?after=0', server.url), {
+          headers: { cookie: who.cookie, origin: server.url },
+          signal: controller.signal,
+        });
+        assert.equal(res.status, 200);
+        let text = '';
+        const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+        const stop = setTimeout(() => controller.abort(), 1500);
+        try {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            text += Buffer.from(value).toString();
+          }
+        } catch {
+          // aborted: enough read
+        }
+        clearTimeout(stop);
+        return [...text.matchAll(/^event: (.+)$/gm)].map((m) => m[1] ?? '');
+      };
+
+      const all = await listed(null);
+      assert.ok(all.some((e) => e.type === 'backup.failed'));
+      assert.ok(all.some((e) => e.data.owner === `user:${cat.id}`));
+      assert.ok(
+        all.some((e) => e.data.owner !== `user:${cat.id}`),
+        'other owners told too',
+      );
+      const catSees = await listed(cat);
+      assert.ok(catSees.length > 0);
+      assert.deepEqual(
+        catSees.filter((e) => e.type !== 'usage.threshold' || e.data.owner !== `user:${cat.id}`),
+        [],
+      );
+      const viewer = await account(server, 'vic', 'viewer');
+      assert.deepEqual(await listed(viewer), []);
+
+      const catStream = await streamed(cat);
+      assert.equal(
+        catStream.filter((t) => t === 'usage.threshold').length,
+        catSees.length,
+        'her own, streamed',
+      );
+      const viewerStream = await streamed(viewer);
+      assert.ok(viewerStream.length > 0, 'the stream sends other events');
+      assert.deepEqual(
+        viewerStream.filter((t) => t === 'usage.threshold' || t.startsWith('backup.')),
+        [],
+      );
     });
 
     test('encoding minutes: once the month is used up, the next upload is refused', {

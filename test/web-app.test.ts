@@ -420,9 +420,17 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
       assert.equal(await page.locator('.error[role=alert]').count(), 0, `admin ${tab} shows no error`);
       await screenshot(page, `09-admin-${tab}`);
     }
-    await page.goto('/settings');
+    // The quota mails' "See your usage" leads here: the caller's quotas with what they use.
+    const me = await inPage<{ data: { id: string; email: string }[] }>('/v1/users');
+    const ana = me.data.find((u) => u.email === 'ana@example.com')?.id;
+    await inPage(`/v1/admin/quotas/user:${ana}`, { method: 'PUT', json: { storage_bytes: 1e12 } });
+    await page.goto('/settings#usage');
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
+    await page.getByRole('heading', { name: 'Usage and quotas' }).waitFor();
+    await page.getByText(/^Storage: .* of 1000\.0 GB \(\d/).waitFor();
+    assert.equal(await page.locator('#usage progress').count(), 1);
     await screenshot(page, '10-settings');
+    await inPage(`/v1/admin/quotas/user:${ana}`, { method: 'PUT', json: { storage_bytes: null } });
     await page.setViewportSize({ width: 360, height: 740 });
     await page.goto('/');
     await page.locator('.card').first().waitFor();

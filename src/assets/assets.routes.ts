@@ -4,7 +4,7 @@ import { type AuditWho, auditWho } from '../audit/audit.ts';
 import { hasScope } from '../auth/principal.ts';
 import type { Mp4Support } from '../db/schema.ts';
 import { MP4_SUPPORT, parseMp4Support } from '../downloads/download-target.ts';
-import type { UploadQuotaCheck } from '../quotas/quotas.service.ts';
+import { quotaError, type UploadQuotaCheck } from '../quotas/quotas.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
@@ -23,9 +23,14 @@ interface Deps {
   urlIngest?: { create(body: { url?: unknown; title?: unknown }, who: AuditWho): Promise<AssetJson> };
   /** The caller's quotas (src/quotas), checked before anything is created or read. */
   quota?: UploadQuotaCheck;
+  /** The multipart plugin's file size limit (FRAMEHOUSE_MAX_UPLOAD_BYTES): a quota's room is never more. */
+  maxUploadBytes?: number;
 }
 
-export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIngest, quota }: Deps): void {
+export function registerAssetRoutes(
+  app: FastifyInstance,
+  { assets, store, urlIngest, quota, maxUploadBytes }: Deps,
+): void {
   app.post(
     '/v1/assets',
     {
@@ -53,6 +58,11 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
         );
       }
       await checkBeforeTheBody(request, reply, quota);
+      // A chunked body has no length to check first: the file stops at the caller's room under
+      // their storage quota (a Content-Length under it leaves room for the whole file anyway).
+      const room = await quota?.storageRoom(request.principal);
+      const left = room ? Math.max(0, room.limit - room.used) : null;
+      const quotaBinds = left !== null && !(maxUploadBytes && maxUploadBytes <= left);
       const assetId = newId();
       const sourceKey = mediaKeys.source(assetId);
       let stored: { size: number; sha256: string; filename: string } | undefined;
@@ -61,7 +71,9 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
       // A bad field is answered once the body is read (a reply cut short would reset the client).
       let invalid: unknown;
       try {
-        for await (const part of request.parts()) {
+        for await (const part of request.parts(
+          quotaBinds ? { limits: { fileSize: left ?? 0 } } : undefined,
+        )) {
           if (part.type === 'file') {
             if (part.fieldname !== 'file' || stored || invalid) {
               part.file.resume(); // drain extra files: only one source per asset
@@ -81,6 +93,10 @@ export function registerAssetRoutes(app: FastifyInstance, { assets, store, urlIn
         if (invalid) throw invalid;
       } catch (e) {
         await store.delete(sourceKey).catch(() => {});
+        if (room && quotaBinds && (e as { code?: unknown }).code === 'FST_REQ_FILE_TOO_LARGE') {
+          reply.header('connection', 'close');
+          throw quotaError({ quota: 'storage_bytes', limit: room.limit, used: room.used, requested: null });
+        }
         throw e;
       }
       if (!stored) throw new AppError('FH_ERR_UPLOAD_MISSING_FILE');

@@ -1,6 +1,7 @@
 import type { Scope } from './policy.ts';
 
 export type Role = 'admin' | 'editor' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'editor', 'viewer'];
 
 /** What each role may do, in scopes: the same vocabulary API keys use. */
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
@@ -41,5 +42,10 @@ export function describePrincipal(principal: Principal): { actor: string; creden
 }
 
 export function isRole(value: unknown): value is Role {
-  return value === 'admin' || value === 'editor' || value === 'viewer';
+  return (ROLES as readonly unknown[]).includes(value);
+}
+
+/** An account's role as sign-in reads it: no role, or one not known, is a viewer. */
+export function roleOf(value: unknown): Role {
+  return isRole(value) ? value : 'viewer';
 }

@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import { loadConfig } from '../config/config.ts';
 import type { LifecycleRules, NextAction } from '../lifecycle/rules.ts';
 import { NEXT_LIMIT, type StorageReport } from '../lifecycle/storage-report.ts';
+import { formatBytes } from '../shared/bytes.ts';
 
 /**
  * `framehouse storage lifecycle [--apply]`: the lifecycle rules in effect and what they will do
@@ -115,11 +116,11 @@ function printStored(r: StorageReport, say: (line?: string) => void): void {
     objects += t.objects;
     bytes += t.bytes;
   }
-  say(`Stored: ${objects} objects, ${formatBytes(bytes)}`);
+  say(`Stored: ${objects} objects, ${formatBytes(bytes, 'column')}`);
   for (const [name, t] of r.classes)
-    say(`  ${name.padEnd(20)}${String(t.objects).padStart(9)} objects  ${formatBytes(t.bytes)}`);
+    say(`  ${name.padEnd(20)}${String(t.objects).padStart(9)} objects  ${formatBytes(t.bytes, 'column')}`);
   say(
-    `Trash: ${r.trash.assets} assets, ${formatBytes(r.trash.bytes)}${r.trash.waitingOnBackup ? ` (${r.trash.waitingOnBackup} waiting for a backup)` : ''}`,
+    `Trash: ${r.trash.assets} assets, ${formatBytes(r.trash.bytes, 'column')}${r.trash.waitingOnBackup ? ` (${r.trash.waitingOnBackup} waiting for a backup)` : ''}`,
   );
 }
 
@@ -133,19 +134,10 @@ function printNext(next: NextAction[], now: number, say: (line?: string) => void
     const due = Date.parse(a.due_at) <= now ? 'due now' : `due ${a.due_at}`;
     const what = a.asset_id ? `asset ${a.asset_id}` : a.upload_id ? `upload ${a.upload_id}` : `key ${a.key}`;
     const waiting = a.waiting_on_backup ? ', waits for a backup' : '';
-    say(`  ${a.action.padEnd(14)}${what.padEnd(30)}${formatBytes(a.bytes).padStart(10)}  ${due}${waiting}`);
+    say(
+      `  ${a.action.padEnd(14)}${what.padEnd(30)}${formatBytes(a.bytes, 'column').padStart(10)}  ${due}${waiting}`,
+    );
   }
 }
 
 const days = (n: number) => (n === 1 ? '1 day' : `${n} days`);
-
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}

@@ -266,6 +266,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; u
     store: deps.store,
     urlIngest: deps.urlIngest,
     quota: deps.quotas.quotas,
+    maxUploadBytes: deps.maxUploadBytes,
   });
   registerTrackRoutes(app, { assets: deps.assets, tracks: deps.tracks });
   registerLiveStreamRoutes(app, { streams: deps.live.streams, addresses: deps.live.addresses });

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { hasScope, type Principal } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
 import { EventFeed } from './event-feed.ts';
@@ -26,6 +27,21 @@ function present(e: OutboxEvent) {
 
 function filterOf(f: Filters): OutboxFilter {
   return { ...(f.type ? { types: f.type.split(',') } : {}), ...(f.asset_id ? { assetId: f.asset_id } : {}) };
+}
+
+/**
+ * Which events a caller may read. Most are about assets (the `assets:read` the routes ask for);
+ * backups and quota notices are not: an administrator's alone, except a user's own quota notices
+ * (`usage.threshold` with `owner` `user:{their id}`).
+ */
+export function visibleTo(principal: Principal): (e: OutboxEvent) => boolean {
+  if (hasScope(principal, 'admin')) return () => true;
+  const own = principal.kind === 'user' ? `user:${principal.id}` : null;
+  return (e) => {
+    if (e.type.startsWith('backup.')) return false;
+    if (e.type !== 'usage.threshold') return true;
+    return own !== null && (JSON.parse(e.data) as { owner?: unknown }).owner === own;
+  };
 }
 
 /**
@@ -61,8 +77,10 @@ export function registerEventRoutes(
     async (request) => {
       const q = request.query as Filters & { after?: string; limit: number };
       const page = await readOutbox(db, Number(q.after ?? 0), q.limit, filterOf(q));
-      // Past events the filter left out too, so the next page does not read them again.
-      return { data: page.events.map(present), next_cursor: String(page.through) };
+      // Past events the filter left out too, so the next page does not read them again. (A page
+      // may hold fewer than `limit`, or none, where events the caller may not read were.)
+      const visible = visibleTo(request.principal);
+      return { data: page.events.filter(visible).map(present), next_cursor: String(page.through) };
     },
   );
 
@@ -108,7 +126,9 @@ export function registerEventRoutes(
       if (gone || request.raw.destroyed) return reply.hijack();
       startStream(reply);
       open.add(reply.raw);
+      const visible = visibleTo(request.principal);
       const unsubscribe = feed.subscribe(position, filterOf(q), (e) => {
+        if (!visible(e)) return;
         reply.raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(present(e))}\n\n`);
       });
       const keepalive = setInterval(() => reply.raw.write(': keep-alive\n\n'), KEEPALIVE_MS);

@@ -45,4 +45,15 @@ test('quota mails say which quota, how much of it is used, and what happens at 1
     /^A publish to one of your live streams was refused: one of your live streams is already receiving one/,
   );
   assert.match(live.text, /the stream stays idle/);
+
+  // The periodic check tells live streams 80 % at most, also with every allowed stream on air.
+  const allOnAir = mail({ quota: 'live_streams', level: 80, used: 1, limit: 1, period: 'current' });
+  assert.match(allOnAir.text, /^1 live stream of yours is receiving a publish: your quota is 1 at once\./);
+  const four = mail({ quota: 'live_streams', level: 80, used: 4, limit: 5, period: 'current' });
+  assert.match(four.text, /^4 live streams of yours are receiving a publish: your quota is 5 at once\./);
+  // A share is never over 100 %, nor Infinity or NaN.
+  const late = mail({ quota: 'storage_bytes', level: 80, used: 1_200, limit: 1_000, period: 'current' });
+  assert.match(late.text, /: 100 % of your quota of 1 kB\./);
+  const zero = mail({ quota: 'encoding_minutes_per_month', level: 80, used: 0, limit: 0, period: '2026-12' });
+  assert.doesNotMatch(zero.text, /Infinity|NaN/);
 });

@@ -38,7 +38,9 @@ export function renderQuotaMail(p: { to: string; data: UsageThresholdData; link:
 }
 
 function usedSentence({ quota, level, used, limit, period }: UsageThresholdData): string {
-  const share = level === 100 ? 'your quota' : `${Math.floor((used / limit) * 100)} % of your quota`;
+  // A share over 100 % (usage read after the notice) or of a limit of 0 reads as 100 %.
+  const percent = limit > 0 ? Math.min(100, Math.floor((used / limit) * 100)) : 100;
+  const share = level === 100 ? 'your quota' : `${percent} % of your quota`;
   switch (quota) {
     case 'storage_bytes':
       return `Your storage holds ${formatAmount(quota, used)}: ${share} of ${formatAmount(quota, limit)}${level === 100 ? ' is reached' : ''}.`;
@@ -48,7 +50,8 @@ function usedSentence({ quota, level, used, limit, period }: UsageThresholdData)
       const receiving = used === 1 ? 'One of your live streams is' : `${used} of your live streams are`;
       return level === 100
         ? `A publish to one of your live streams was refused: ${receiving.replace(/^One/, 'one')} already receiving one, and your quota is ${limit} at once.`
-        : `${receiving} receiving a publish at once: ${share} of ${limit}.`;
+        : // Counted, not a share: "1 live stream of yours is receiving a publish" reads right at any level.
+          `${formatAmount(quota, used)} of yours ${used === 1 ? 'is' : 'are'} receiving a publish: your quota is ${limit} at once.`;
     }
   }
 }
@@ -80,7 +83,7 @@ export function quotaMailDispatcher(
           .where('id', '=', data.user_id)
           .executeTakeFirst();
         if (!user) continue;
-        const mail = renderQuotaMail({ to: user.email, data, link: `${opts.publicUrl}/settings` });
+        const mail = renderQuotaMail({ to: user.email, data, link: `${opts.publicUrl}/settings#usage` });
         await enqueueJob(queue, trx, sendMailSpec, mail, { dedupeKey: `quota-mail:${event.id}` });
         jobs++;
       }

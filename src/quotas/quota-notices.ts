@@ -1,19 +1,20 @@
+import { roleOf } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import { defineJob, enqueueJob, jobSpec } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
-import { monthStart } from '../usage/usage-records.ts';
+import { monthStart, nextMonthStart } from '../usage/usage-records.ts';
 import {
   effectiveLimits,
   levelsReached,
+  noticesClear,
   noticesToSend,
-  percentOf,
   periodOf,
   QUOTA_NAMES,
   type QuotaName,
   type QuotaRow,
 } from './quota-rules.ts';
 import { quotasRepo as repo } from './quotas.repo.ts';
-import { nextMonthStart, type QuotasService, type ReceivingStreams } from './quotas.service.ts';
+import type { QuotasService, ReceivingStreams } from './quotas.service.ts';
 
 /**
  * The 80 % / 100 % notices (docs/usage.md, "Notices"): one run compares every owner with an
@@ -51,10 +52,7 @@ export async function checkQuotaThresholds(deps: NoticeDeps): Promise<{ told: nu
   const limited: { owner: string; quota: QuotaName; limit: number }[] = [];
   for (const [id, role] of accounts) {
     const owner = `user:${id}`;
-    const limits = effectiveLimits(
-      userRows.get(owner),
-      roleRows.get(role ?? 'viewer') as QuotaRow | undefined,
-    );
+    const limits = effectiveLimits(userRows.get(owner), roleRows.get(roleOf(role)) as QuotaRow | undefined);
     for (const quota of QUOTA_NAMES) {
       const limit = limits[quota];
       if (limit !== null) limited.push({ owner, quota, limit });
@@ -91,7 +89,7 @@ export async function checkQuotaThresholds(deps: NoticeDeps): Promise<{ told: nu
     seen.add(key);
     const used = usedOf(owner, quota);
     const already = sent.get(key) ?? new Set<number>();
-    if (period === 'current' && already.size > 0 && percentOf(used, limit) < 80) {
+    if (period === 'current' && already.size > 0 && noticesClear(used, limit)) {
       await repo.deleteNotices(db, owner, quota, period);
       cleared++;
       continue;

@@ -3,10 +3,11 @@ import { describe, test } from 'node:test';
 import {
   effectiveLimits,
   encodingRefusal,
-  formatBytes,
+  formatAmount,
   formatMinutes,
   levelsReached,
   liveRefusal,
+  noticesClear,
   noticesToSend,
   periodOf,
   refusalMessage,
@@ -37,15 +38,9 @@ describe('quota rules', () => {
   });
 
   test('numbers read as people read them: GB with one decimal, minutes', () => {
-    assert.equal(formatBytes(10_000_000_000), '10 GB');
-    assert.equal(formatBytes(10_300_000_000), '10.3 GB');
-    assert.equal(formatBytes(1_249_999_999), '1.2 GB');
-    assert.equal(formatBytes(100_000_000), '0.1 GB');
-    // Small quotas do not read "0 GB".
-    assert.equal(formatBytes(50_000_000), '50 MB');
-    assert.equal(formatBytes(400_000), '0.4 MB');
-    assert.equal(formatBytes(2_500), '2.5 kB');
-    assert.equal(formatBytes(1), '1 byte');
+    // Bytes: src/shared/bytes.ts's sentences.
+    assert.equal(formatAmount('storage_bytes', 10_300_000_000), '10.3 GB');
+    assert.equal(formatAmount('storage_bytes', 400_000), '0.4 MB');
     assert.equal(formatMinutes(90), '90 minutes');
     assert.equal(formatMinutes(12.46), '12.5 minutes');
     assert.equal(formatMinutes(1), '1 minute');
@@ -125,5 +120,13 @@ describe('quota rules', () => {
       assert.ok(SUBJECT_PATTERN.test(ok), ok);
     for (const bad of ['user:', 'role:owner', 'key:abc', 'user:a/b', 'abc', 'user:a b'])
       assert.ok(!SUBJECT_PATTERN.test(bad), bad);
+  });
+
+  test('notices clear under 80 % of a limit, never under a limit of 0', () => {
+    assert.equal(noticesClear(7, 10), true);
+    assert.equal(noticesClear(8, 10), false);
+    assert.equal(noticesClear(0, 1), true);
+    assert.equal(noticesClear(0, 0), false);
+    assert.equal(noticesClear(5, 0), false);
   });
 });

@@ -1,4 +1,6 @@
+import { ROLES } from '../auth/principal.ts';
 import type { QuotasTable, UsageNoticesTable } from '../db/schema.ts';
+import { formatBytes } from '../shared/bytes.ts';
 
 /**
  * The pure part of quotas (docs/usage.md, "Quotas"): which limit applies, how numbers read in a
@@ -13,6 +15,17 @@ export const QUOTA_NAMES: readonly QuotaName[] = [
 ];
 
 export type QuotaLimits = Record<QuotaName, number | null>;
+
+/**
+ * The largest limit each quota takes: what its column holds exactly (bytes: a JavaScript safe
+ * integer in a bigint; streams: an integer column), and for minutes a bound no server reaches
+ * (a hundred million minutes a month). Above it PostgreSQL would refuse the row.
+ */
+export const QUOTA_MAXIMA: Record<QuotaName, number> = {
+  storage_bytes: Number.MAX_SAFE_INTEGER,
+  encoding_minutes_per_month: 100_000_000,
+  live_streams: 100_000,
+};
 export type QuotaRow = Pick<QuotasTable, QuotaName>;
 
 export const NO_LIMITS: QuotaLimits = {
@@ -38,24 +51,13 @@ export function numberOrNull(v: number | string | null | undefined): number | nu
   return Number.isFinite(n) ? n : null;
 }
 
-/** Quota subjects: `user:{id}` or `role:{admin|editor|viewer}`. */
-export const SUBJECT_PATTERN = /^(user:[A-Za-z0-9_-]{1,64}|role:(admin|editor|viewer))$/;
+/** Quota subjects: `user:{id}` or `role:{one of the roles}`. */
+export const SUBJECT_PATTERN = new RegExp(`^(user:[A-Za-z0-9_-]{1,64}|role:(${ROLES.join('|')}))$`);
 
 const oneDecimal = (v: number) => {
   const r = Math.round(v * 10) / 10;
   return Number.isInteger(r) ? r.toFixed(0) : r.toFixed(1);
 };
-
-/**
- * Bytes as people read them: GB (10⁹) with one decimal ("10.3 GB", "10 GB"); under 0.1 GB in MB,
- * under 0.1 MB in kB, so a small quota does not read "0 GB".
- */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1e8) return `${oneDecimal(bytes / 1e9)} GB`;
-  if (bytes >= 1e5) return `${oneDecimal(bytes / 1e6)} MB`;
-  if (bytes >= 1e3) return `${oneDecimal(bytes / 1e3)} kB`;
-  return `${bytes} byte${bytes === 1 ? '' : 's'}`;
-}
 
 /** Minutes, to one decimal where not whole ("90 minutes", "12.5 minutes"); under one, seconds. */
 export function formatMinutes(minutes: number): string {
@@ -140,6 +142,15 @@ export function levelsReached(quota: QuotaName, used: number, limit: number): No
   if (p >= 80) levels.push(80);
   if (p >= 100 && quota !== 'live_streams') levels.push(100);
   return levels;
+}
+
+/**
+ * Whether a `current` notice row goes (usage back under 80 %, so the next crossing is told
+ * again). Never under a limit of 0: there any use is over it, and a refused publish (0 streams
+ * receiving) must stay told, or each retry of the encoder would tell it again.
+ */
+export function noticesClear(used: number, limit: number): boolean {
+  return limit > 0 && used < 0.8 * limit;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { ROLES } from '../auth/principal.ts';
 import type { Database, QuotasTable, UsageNoticesTable } from '../db/schema.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -51,7 +52,10 @@ export const quotasRepo = {
       .select(['id', 'email', 'role'])
       .where((eb) => {
         const named = eb('role', 'in', roles);
-        return roles.includes('viewer') ? eb.or([named, eb('role', 'is', null)]) : named;
+        // Sign-in reads no role, or one it does not know, as a viewer: so do quotas.
+        return roles.includes('viewer')
+          ? eb.or([named, eb('role', 'is', null), eb('role', 'not in', [...ROLES])])
+          : named;
       })
       .execute();
   },

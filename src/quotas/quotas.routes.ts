@@ -1,19 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import { errorSchemaRef } from '../assets/assets.schemas.ts';
 import { auditWho } from '../audit/audit.ts';
-import { QUOTA_NAMES } from './quota-rules.ts';
+import { QUOTA_MAXIMA, QUOTA_NAMES } from './quota-rules.ts';
 import type { QuotasService, QuotaValues } from './quotas.service.ts';
 
 const limitsSchema = {
-  storage_bytes: { type: ['integer', 'null'], minimum: 0, description: 'Bytes in the store (GB is 10⁹)' },
+  storage_bytes: {
+    type: ['integer', 'null'],
+    minimum: 0,
+    maximum: QUOTA_MAXIMA.storage_bytes,
+    description: 'Bytes in the store (GB is 10⁹)',
+  },
   encoding_minutes_per_month: {
     type: ['number', 'null'],
     minimum: 0,
+    maximum: QUOTA_MAXIMA.encoding_minutes_per_month,
     description: 'Encoding minutes per calendar month (UTC), every resolution class',
   },
   live_streams: {
     type: ['integer', 'null'],
     minimum: 0,
+    maximum: QUOTA_MAXIMA.live_streams,
     description: 'Live streams receiving a publish at once',
   },
 } as const;

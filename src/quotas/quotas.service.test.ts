@@ -313,6 +313,28 @@ for (const dialect of TEST_DIALECTS) {
       );
       assert.equal(await quotas.checkPublish('user:cy'), null);
       assert.equal(await quotas.checkPublish(null), null);
+      // The refusal recorded 80 with its 100: the periodic run (1 of 1 receiving: 100 %) tells nothing more.
+      await checkQuotaThresholds({ db: t.db, quotas, receiving, now: () => NOW });
+      assert.equal((await thresholdEvents(t.db)).filter((e) => e.quota === 'live_streams').length, 1);
+    });
+
+    test('live streams, limit 0: the refusal is told once, whatever the periodic runs between retries', async () => {
+      await addUser(t.db, 'fay', 'viewer');
+      await quotas.put(
+        'user:fay',
+        { storage_bytes: null, encoding_minutes_per_month: null, live_streams: 0 },
+        admin,
+      );
+      const told = async () =>
+        (await thresholdEvents(t.db)).filter((e) => e.owner === 'user:fay' && e.quota === 'live_streams');
+      for (let retry = 0; retry < 3; retry++) {
+        assert.equal((await quotas.checkPublish('user:fay'))?.limit, 0);
+        await checkQuotaThresholds({ db: t.db, quotas, receiving, now: () => NOW });
+      }
+      assert.deepEqual(
+        (await told()).map((e) => [e.level, e.used, e.limit]),
+        [[100, 0, 0]],
+      );
     });
 
     test('admin rows: validation, usage per user row, accounts per role row, audit', async () => {
@@ -359,6 +381,24 @@ for (const dialect of TEST_DIALECTS) {
         .execute();
       assert.ok(audit.some((a) => a.action === 'quota.deleted' && a.target_id === 'user:bo'));
       assert.ok(audit.filter((a) => a.action === 'quota.updated').length >= 5);
+    });
+
+    test('a role sign-in does not know is a viewer for quotas too', async () => {
+      await addUser(t.db, 'gus', 'superuser');
+      await addAsset(t.db, 'user:gus', 20);
+      await quotas.put(
+        'role:viewer',
+        { storage_bytes: 10, encoding_minutes_per_month: null, live_streams: null },
+        admin,
+      );
+      assert.equal((await quotas.limitsOf('user:gus'))?.storage_bytes, 10);
+      const viewers = (await quotas.adminList()).find((r) => r.subject === 'role:viewer');
+      // cy (no role), dee, fay and gus.
+      assert.equal(viewers?.users, 4);
+      await checkQuotaThresholds({ db: t.db, quotas, receiving, now: () => NOW });
+      const told = await thresholdEvents(t.db);
+      assert.ok(told.some((e) => e.owner === 'user:gus' && e.quota === 'storage_bytes'));
+      await quotas.remove('role:viewer', admin);
     });
   });
 }

@@ -1,11 +1,11 @@
 import { type AuditWho, recordAudit } from '../audit/audit.ts';
-import type { Principal } from '../auth/principal.ts';
+import { type Principal, ROLES, roleOf } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import type { QuotasTable } from '../db/schema.ts';
 import { recordEvent } from '../events/outbox.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
-import { encodingSecondsOf, monthStart, storedBytesOf } from '../usage/usage-records.ts';
+import { encodingSecondsOf, monthStart, nextMonthStart, storedBytesOf } from '../usage/usage-records.ts';
 import {
   effectiveLimits,
   encodingRefusal,
@@ -14,6 +14,7 @@ import {
   numberOrNull,
   percentOf,
   periodOf,
+  QUOTA_MAXIMA,
   QUOTA_NAMES,
   type QuotaLimits,
   type QuotaName,
@@ -37,6 +38,11 @@ export interface QuotasDeps {
 export interface UploadQuotaCheck {
   /** Throws FH_ERR_QUOTA_EXCEEDED; `requestedBytes` null: the size is not known (usage alone). */
   checkUpload(principal: Principal, requestedBytes: number | null): Promise<void>;
+  /**
+   * The caller's storage limit and what they store now (null: no storage quota), for uploads
+   * whose size is only known as the bytes arrive (a deferred tus length, a chunked multipart body).
+   */
+  storageRoom(principal: Principal): Promise<{ limit: number; used: number } | null>;
 }
 
 /** What the live node calls before it accepts a publish: the refusal, or null. */
@@ -98,7 +104,7 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
     if (!userId) return null;
     const user = await repo.user(this.#db, userId);
     if (!user) return null;
-    const role = `role:${user.role ?? 'viewer'}`;
+    const role = `role:${roleOf(user.role)}`;
     const rows = await repo.some(this.#db, [owner, role]);
     return effectiveLimits(
       rows.find((r) => r.subject === owner),
@@ -138,6 +144,13 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
     if (refusal) throw quotaError(refusal);
   }
 
+  async storageRoom(principal: Principal): Promise<{ limit: number; used: number } | null> {
+    const owner = quotaOwnerOf(principal);
+    const limit = owner ? (await this.limitsOf(owner))?.storage_bytes : null;
+    if (!owner || limit === null || limit === undefined) return null;
+    return { limit, used: await this.usedOf(owner, 'storage_bytes') };
+  }
+
   /**
    * Before a publish is accepted: one more stream receiving must stay within live_streams. A
    * refusal also tells the owner (the live_streams 100 % notice, once until usage falls under 80 %).
@@ -147,7 +160,9 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
     const limits = await this.limitsOf(owner);
     if (!limits || limits.live_streams === null) return null;
     const refusal = liveRefusal(limits.live_streams, (await this.usedOf(owner, 'live_streams')) + pending);
-    if (refusal) await this.recordNotice(owner, 'live_streams', 100, refusal.used, refusal.limit);
+    // The 80 % it passed is recorded with it, so the periodic check does not tell it afterwards.
+    if (refusal)
+      await this.recordNotice(owner, 'live_streams', 100, refusal.used, refusal.limit, { alsoRecord: [80] });
     return refusal;
   }
 
@@ -237,7 +252,7 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
               live_streams: receiving.get(row.subject) ?? 0,
             }
           : null,
-        users: role ? members.filter((m) => (m.role ?? 'viewer') === role).length : null,
+        users: role ? members.filter((m) => roleOf(m.role) === role).length : null,
       };
     });
   }
@@ -253,6 +268,8 @@ export class QuotasService implements UploadQuotaCheck, PublishQuotaCheck {
         });
       if (v !== null && q !== 'encoding_minutes_per_month' && !Number.isInteger(v))
         throw new AppError('FH_ERR_VALIDATION', `"${q}" is a whole number.`, { field: q });
+      if (v !== null && v > QUOTA_MAXIMA[q])
+        throw new AppError('FH_ERR_VALIDATION', `"${q}" is at most ${QUOTA_MAXIMA[q]}.`, { field: q });
     }
     const row: QuotasTable = { subject, ...values, updated_at: isoNow(), updated_by: who.actor };
     await this.#db.transaction().execute(async (trx) => {
@@ -293,16 +310,10 @@ export function quotaError(r: QuotaRefusal): AppError {
   });
 }
 
-/** The start of the next UTC month: the end of this month's window. */
-export function nextMonthStart(ms: number): string {
-  const d = new Date(ms);
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString();
-}
-
 function badSubject(subject: string): AppError {
   return new AppError(
     'FH_ERR_VALIDATION',
-    `A quota's subject is user:{id} or role:admin, role:editor or role:viewer (got ${JSON.stringify(subject.slice(0, 80))}).`,
+    `A quota's subject is user:{id} or ${ROLES.map((r) => `role:${r}`).join(', ')} (got ${JSON.stringify(subject.slice(0, 80))}).`,
     { field: 'subject' },
   );
 }

@@ -4,7 +4,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AssetsService } from '../assets/assets.service.ts';
 import { whoFor } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
-import type { UploadQuotaCheck } from '../quotas/quotas.service.ts';
+import { errorBody } from '../http/error-handler.ts';
+import type { QuotaRefusal } from '../quotas/quota-rules.ts';
+import { quotaError, type UploadQuotaCheck } from '../quotas/quotas.service.ts';
 import { AppError } from '../shared/errors.ts';
 import { ID_PATTERN, newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -34,6 +36,8 @@ interface Deps {
 const UPLOADS_PATH = '/v1/uploads';
 const ACTOR_HEADER = 'x-framehouse-internal-actor';
 const IP_HEADER = 'x-framehouse-internal-ip';
+/** The caller's storage quota as `{limit} {used}` in bytes, or `none`, for tus's maxSize. */
+const ROOM_HEADER = 'x-framehouse-internal-storage-room';
 
 /**
  * tus 1.0 (creation, HEAD offset, PATCH, termination) at /v1/uploads, served by @tus/server,
@@ -61,7 +65,32 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     // Locks in the database: a PATCH retried through another api node waits for (and
     // preempts) the one still running on the first.
     locker: new DatabaseLocker(deps.db),
-    maxSize: deps.maxUploadBytes,
+    // The caller's room under their storage quota bounds an upload as well as the server's
+    // limit: that is what stops a deferred length (checked on the usage alone at creation) from
+    // growing past the quota, on its PATCHes' Upload-Length and on the bytes themselves.
+    // (@tus/server applies maxSize only to uploads of deferred length; a declared length is
+    // counted in the usage already and was checked at creation.)
+    maxSize: async (req) => {
+      const room = roomOf(req);
+      if (!room) return deps.maxUploadBytes;
+      const left = room.limit - room.used;
+      if (left <= 0) {
+        // 0 would mean "no limit" to @tus/server: a full storage refuses a deferred upload here.
+        if (await isDeferred(req)) throw tusRefusal(quotaError(storageRefusalOf(room, req)));
+        return deps.maxUploadBytes;
+      }
+      return deps.maxUploadBytes > 0 ? Math.min(deps.maxUploadBytes, left) : left;
+    },
+    // A deferred upload past the quota (not the server's own limit): tus's 413 becomes our
+    // coded refusal. A declared length's 413 (a body longer than it) stays tus's.
+    onResponseError: async (req, err) => {
+      const room = roomOf(req);
+      const status = (err as { status_code?: unknown }).status_code;
+      if (!room || status !== 413) return undefined;
+      if (deps.maxUploadBytes > 0 && room.limit - room.used >= deps.maxUploadBytes) return undefined;
+      if (!(await isDeferred(req))) return undefined;
+      return tusRefusal(quotaError(storageRefusalOf(room, req)));
+    },
     respectForwardedHeaders: deps.trustProxy,
     allowedOrigins: (origin) => deps.corsOrigins.includes(origin),
     relativeLocation: true,
@@ -88,6 +117,18 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
       return { headers: { 'Framehouse-Asset-Id': assetId, Location: `/v1/assets/${assetId}` } };
     },
   });
+  /** Whether the request is about an upload of deferred length (the ones maxSize bounds). */
+  const isDeferred = async (req: Request): Promise<boolean> => {
+    if (req.method === 'POST') return req.headers.has('upload-defer-length');
+    // A PATCH declaring the length is only accepted for a deferred upload.
+    if (req.headers.has('upload-length')) return true;
+    const id = new URL(req.url).pathname.split('/').at(-1) ?? '';
+    if (!ID_PATTERN.test(id)) return false;
+    return staging.datastore
+      .getUpload(staging.stagedId(id))
+      .then((u) => u.sizeIsDeferred)
+      .catch(() => false);
+  };
   tus.on('POST_TERMINATE', (_req: unknown, _res: unknown, id: string) => {
     void uploads.forget(staging.uploadIdOf(id));
   });
@@ -98,10 +139,9 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     const handOver = async (request: FastifyRequest, reply: FastifyReply) => {
       // Creation: the quota is checked on Upload-Length (a deferred length: usage alone) before
       // @tus/server sees the request, so a refusal leaves no upload row and nothing staged, and
-      // answers with our coded error and its numbers.
-      const override = request.headers['x-http-method-override'];
-      const creating = request.method === 'POST' && (override === undefined || override === 'POST');
-      if (creating && deps.quota && request.url.split('?')[0] === UPLOADS_PATH) {
+      // answers with our coded error and its numbers. @tus/server picks its handler by the
+      // request's method alone (not its path, not X-HTTP-Method-Override): every POST creates.
+      if (request.method === 'POST' && deps.quota) {
         const length = Number(request.headers['upload-length']);
         try {
           await deps.quota.checkUpload(
@@ -133,9 +173,14 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
       }
       // @tus/server sees a web Request made from the raw one: who is asking travels in headers
       // set here, after any a client sent under the same names are removed.
+      const room =
+        deps.quota && (request.method === 'POST' || request.method === 'PATCH')
+          ? await deps.quota.storageRoom(request.principal)
+          : null;
       setInternalHeaders(request.raw, {
         [ACTOR_HEADER]: whoFor(request.principal, null).actor,
         [IP_HEADER]: request.ip,
+        [ROOM_HEADER]: room ? `${room.limit} ${room.used}` : 'none',
       });
       reply.hijack();
       await tus.handle(request.raw, reply.raw);
@@ -187,6 +232,34 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
 function asTusError(e: unknown): never {
   if (!(e instanceof AppError)) throw e;
   throw { status_code: e.status, body: JSON.stringify({ error: { code: e.code, message: e.message } }) };
+}
+
+/** A quota refusal as @tus/server answers it: the body the API's error handler would send. */
+function tusRefusal(e: AppError): { status_code: number; body: string } {
+  return { status_code: e.status, body: JSON.stringify(errorBody(e.code, e.message, e.details)) };
+}
+
+function roomOf(req: Request): { limit: number; used: number } | null {
+  const [limit, used] = (req.headers.get(ROOM_HEADER) ?? 'none').split(' ').map(Number);
+  return limit !== undefined && used !== undefined && Number.isFinite(limit) && Number.isFinite(used)
+    ? { limit, used }
+    : null;
+}
+
+/**
+ * The storage refusal of a tus request past the quota: what the upload asks for is its declared
+ * length if this PATCH declares it, else where this body would take it (null: a chunked body).
+ */
+function storageRefusalOf(room: { limit: number; used: number }, req: Request): QuotaRefusal {
+  const declared = Number(req.headers.get('upload-length') ?? Number.NaN);
+  const offset = Number(req.headers.get('upload-offset') ?? 0);
+  const body = Number(req.headers.get('content-length') ?? Number.NaN);
+  const requested = Number.isSafeInteger(declared)
+    ? declared
+    : Number.isSafeInteger(body) && Number.isSafeInteger(offset)
+      ? offset + body
+      : null;
+  return { quota: 'storage_bytes', limit: room.limit, used: room.used, requested };
 }
 
 /** Sets headers on an incoming request (parsed and raw forms), replacing any the client sent. */

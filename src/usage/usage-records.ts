@@ -70,6 +70,12 @@ export function monthStart(ms: number): string {
   return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1)).toISOString();
 }
 
+/** The start of the next UTC month: the end of the window `monthStart` begins. */
+export function nextMonthStart(ms: number): string {
+  const d = new Date(ms);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString();
+}
+
 /**
  * An owner's bytes in the store now: the last walk's levels of its assets, plus the originals of
  * its assets made since (not walked yet), plus the declared length of its unfinished resumable

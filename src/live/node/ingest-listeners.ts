@@ -72,7 +72,7 @@ export class IngestListeners {
   readonly #pending = new PendingPublishes();
   /** Accepted publishes' pending count, released once they are active or gone. */
   readonly #releases = new WeakMap<PublishAttempt, () => void>();
-  readonly #onIngest: (stream: LiveStreamRow, ingest: LiveIngest) => Promise<void>;
+  readonly #onIngest: (stream: LiveStreamRow, ingest: LiveIngest, activated: () => void) => Promise<void>;
   /** Streams whose key was accepted, until their publish starts (keyed by the attempt). */
   readonly #authorized = new WeakMap<PublishAttempt, LiveStreamRow>();
   readonly #servers: { close(): Promise<void> }[] = [];
@@ -84,7 +84,8 @@ export class IngestListeners {
       streams: LiveStreamsService;
       log: Logger;
       admit(stream: LiveStreamRow): Refusal | null;
-      onIngest(stream: LiveStreamRow, ingest: LiveIngest): Promise<void>;
+      /** `activated`: called once markActive has answered (the publish counts as active from then). */
+      onIngest(stream: LiveStreamRow, ingest: LiveIngest, activated: () => void): Promise<void>;
       quota?: PublishQuota;
     },
   ) {
@@ -218,14 +219,15 @@ export class IngestListeners {
   async #onPublish(publish: LivePublish): Promise<void> {
     const stream = this.#authorized.get(publish.attempt);
     if (!stream) return publish.close('not authorized');
+    const release = this.#releases.get(publish.attempt) ?? (() => {});
     try {
-      await this.#startPublish(publish, stream);
+      await this.#startPublish(publish, stream, release);
     } finally {
-      this.#releases.get(publish.attempt)?.();
+      release(); // a publish that never got as far as markActive
     }
   }
 
-  async #startPublish(publish: LivePublish, stream: LiveStreamRow): Promise<void> {
+  async #startPublish(publish: LivePublish, stream: LiveStreamRow, activated: () => void): Promise<void> {
     // The publisher may leave while the node waits for its codecs or keyframes: remember it,
     // so the broadcast that starts anyway hears of it (see rtmpIngest's onEnd).
     const gone = { why: null as string | null };
@@ -240,7 +242,7 @@ export class IngestListeners {
         return publish.close('unsupported codec');
       }
       await waitFor(() => publish.stats().keyframeIntervalMs !== null, KEYFRAME_WAIT_MS);
-      await this.#onIngest(stream, rtmpIngest(publish, media, gone));
+      await this.#onIngest(stream, rtmpIngest(publish, media, gone), activated);
     } catch (err) {
       this.#log.warn({ err, stream: stream.id }, 'publish could not start');
       await this.#streams
@@ -269,7 +271,7 @@ export class IngestListeners {
         await listener.stop();
         return;
       }
-      await this.#onIngest(stream, srtIngest(listener, e));
+      await this.#onIngest(stream, srtIngest(listener, e), release);
     } catch (err) {
       this.#log.warn({ err, stream: streamId }, 'SRT publish could not start');
       await listener.stop();

@@ -105,7 +105,7 @@ export class LiveNode implements LocalPackagers, LocalWhep {
         log: this.#log,
         admit: (stream) => this.#admit(stream),
         ...(deps.quota ? { quota: deps.quota } : {}),
-        onIngest: (stream, ingest) => this.#onIngest(stream, ingest),
+        onIngest: (stream, ingest, activated) => this.#onIngest(stream, ingest, activated),
       },
     );
   }
@@ -180,7 +180,7 @@ export class LiveNode implements LocalPackagers, LocalWhep {
   }
 
   /** A broadcaster was accepted (key, codecs and limits checked): start or go on with its broadcast. */
-  async #onIngest(stream: LiveStreamRow, ingest: LiveIngest): Promise<void> {
+  async #onIngest(stream: LiveStreamRow, ingest: LiveIngest, activated: () => void): Promise<void> {
     const log = this.#log.child({ stream: stream.id });
     let held = this.#held.get(stream.id);
     if (held?.session.ended) held = undefined;
@@ -218,6 +218,9 @@ export class LiveNode implements LocalPackagers, LocalWhep {
       })
       .finally(() => {
         h.activating = false;
+        // Active in the database now (or refused): the publish stops counting as pending for
+        // the owner's live_streams quota here, not once the renditions are saved.
+        activated();
       });
     if (!went) {
       // Another publisher won the race for this stream, or it was disabled meanwhile.

@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { useSession } from '../session.ts';
+import { UsageQuotas } from './usage-quotas.tsx';
 
-/** The signed-in person's own settings: notices, password, two-factor, sessions. */
+/** The signed-in person's own settings: notices, usage and quotas, password, two-factor, sessions. */
 export function SettingsPage() {
   const { session, reload } = useSession();
   const [message, setMessage] = useState<string | null>(null);
@@ -49,6 +50,7 @@ export function SettingsPage() {
         />{' '}
         E-mail me when my uploads are ready or fail
       </label>
+      <UsageQuotas />
       <form
         class="stack panel"
         onSubmit={(e) => {
