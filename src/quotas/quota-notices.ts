@@ -1,6 +1,7 @@
 import { roleOf } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
-import { defineJob, enqueueJob, jobSpec } from '../queue/jobs.ts';
+import { defineJob, jobSpec } from '../queue/jobs.ts';
+import { askPeriodically } from '../queue/periodic-job.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { monthStart, nextMonthStart } from '../usage/usage-records.ts';
 import {
@@ -135,16 +136,5 @@ export function startQuotaNoticeSchedule(
   everyMs: number,
   onError: (err: unknown) => void,
 ): { stop(): void } {
-  const tick = () =>
-    void enqueueJob(
-      deps.queue,
-      deps.db,
-      quotaNoticesSpec,
-      {},
-      { dedupeKey: quotaNoticesSpec.type, delayMs: everyMs },
-    ).catch(onError);
-  tick();
-  const timer = setInterval(tick, Math.max(1000, Math.floor(everyMs / 2)));
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return askPeriodically(deps, quotaNoticesSpec, everyMs, onError);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { assetRow } from '../../test/helpers/asset-row.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { Db } from '../db/database.ts';
 import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
@@ -44,26 +45,7 @@ async function addAsset(db: Db, owner: string, size: number, walked?: Record<str
   const at = new Date(NOW).toISOString();
   await db
     .insertInto('assets')
-    .values({
-      id,
-      status: 'ready',
-      kind: 'video',
-      title: id,
-      source_key: `sources/${id}/original`,
-      source_filename: null,
-      source_size: size,
-      source_sha256: null,
-      duration: 10,
-      width: 320,
-      height: 240,
-      is_360: 0,
-      progress: 1,
-      media_info: null,
-      errors: '[]',
-      created_at: at,
-      updated_at: at,
-      created_by: owner,
-    })
+    .values(assetRow(id, { source_size: size, created_at: at, updated_at: at, created_by: owner }))
     .execute();
   for (const [category, bytes] of Object.entries(walked ?? {}))
     await db
