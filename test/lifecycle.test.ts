@@ -167,6 +167,9 @@ describe('storage lifecycle on a local folder, with a second folder as the cold 
   let clip: string;
 
   before(async () => {
+    // Before the server starts: it reads the app's index.html once, so a build after that would
+    // leave it naming scripts that are gone.
+    if (chromiumAvailable()) ensureWebBuilt();
     work = await mkdtemp(join(tmpdir(), 'fh-lifecycle-'));
     coldDir = join(work, 'cold');
     clip = await makeClip(work, { name: 'nine', seconds: 9, width: 320, height: 240 });
@@ -439,7 +442,6 @@ describe('storage lifecycle on a local folder, with a second folder as the cold 
   test('the admin app’s Storage page shows the classes, folders, trash, rules and next actions', {
     skip: !chromiumAvailable(),
   }, async () => {
-    ensureWebBuilt();
     const cookie = await signUpWithRole(server, 'operator@example.com', 'a long enough password', 'admin');
     const browser = await launchChromium();
     try {
