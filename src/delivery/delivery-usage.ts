@@ -1,15 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AnswerStart, answerStart, deliveredBody } from '../shared/answer-bytes.ts';
+import { EDGE_REPORT_HEADER, MEDIA_SECONDS_HEADER } from '../shared/playback-headers.ts';
 import type { UsageSink, UsageSubjectKind } from '../usage/usage-records.ts';
-
-/**
- * An edge that reports what it served sends this on its fills, with its API key's hash as the
- * value (ReportingEdges): the origin does not count them.
- */
-export const EDGE_REPORT_HEADER = 'x-framehouse-edge';
-/** The media seconds of a segment or part, for an edge to count from its cache. */
-export const MEDIA_SECONDS_HEADER = 'x-framehouse-media-seconds';
 
 interface Metered {
   usage: DeliveryUsage;

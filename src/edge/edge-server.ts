@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
-import { SIGNED_MARKER } from '../shared/playback-headers.ts';
+import { EDGE_REPORT_HEADER, SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { parseTarget, type RequestTarget } from './cache-key.ts';
 import { CACHE_STATUS } from './cache-status.ts';
 import type { CachedObject } from './cached-object.ts';
 import { type EdgeFetcher, type FillResult, noteSigned, type StreamSink } from './edge-fetch.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
-import { EDGE_REPORT_HEADER, type EdgeUsage } from './edge-usage.ts';
+import type { EdgeUsage } from './edge-usage.ts';
 import { forwardedRequestHeaders, header, passedHeaders } from './headers.ts';
 import type { ObjectCache } from './object-cache.ts';
 import type { OriginPool } from './origin-pool.ts';

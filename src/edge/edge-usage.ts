@@ -3,13 +3,9 @@ import type { ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { type AnswerStart, answerStart, deliveredBody, writtenHeader } from '../shared/answer-bytes.ts';
 import { keyHash } from '../shared/key-hash.ts';
+import { MEDIA_SECONDS_HEADER } from '../shared/playback-headers.ts';
 import type { OriginPool } from './origin-pool.ts';
 
-/**
- * Sent on fills when this edge reports what it serves, with its API key's hash (`fillHeader`): the
- * origin, which knows its admin keys' hashes, does not count them (docs/usage.md).
- */
-export const EDGE_REPORT_HEADER = 'x-framehouse-edge';
 /** Playback ids waiting to be reported, at most (then the oldest reports are dropped, logged). */
 export const MAX_PENDING_IDS = 10_000;
 const REPORT_TIMEOUT_MS = 10_000;
@@ -183,7 +179,7 @@ function onClose(this: TrackedResponse): void {
   const { bytes, total } = deliveredBody(this, t.start);
   if (bytes <= 0) return;
   // Media: the seconds the origin put on the object, × the share of its bytes sent.
-  const media = Number(writtenHeader(this, 'x-framehouse-media-seconds'));
+  const media = Number(writtenHeader(this, MEDIA_SECONDS_HEADER));
   const seconds = media > 0 ? media * (total > 0 ? Math.min(1, bytes / total) : 1) : 0;
   t.usage.add(t.playbackId, bytes, seconds);
 }
