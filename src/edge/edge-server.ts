@@ -222,8 +222,10 @@ export function edgeHandler(d: EdgeDeps) {
         tls: (req.socket as { encrypted?: boolean }).encrypted === true,
         trustForwarded: d.trustForwarded,
       });
-      // Playback passed through is counted here (as served), not at the origin.
-      if (d.usage && req.url?.startsWith('/play/')) headers[EDGE_REPORT_HEADER] = d.usage.fillHeader;
+      // Playback passed through is counted here (as served), not at the origin: only an answer
+      // this edge tracks says so. One it cannot tie to a playback id (a percent-encoded path, two
+      // tokens: parseTarget gives none) goes without the header, and the origin counts it.
+      if (d.usage?.tracking(res)) headers[EDGE_REPORT_HEADER] = d.usage.fillHeader;
       const { res: up } = await d.pool.request({
         path: req.url ?? '/',
         method,

@@ -71,6 +71,11 @@ export class EdgeUsage {
     res.on('close', onClose);
   }
 
+  /** Whether `res` is counted here (`track`): only then may its request tell the origin not to count it. */
+  tracking(res: ServerResponse): boolean {
+    return (res as TrackedResponse)[TRACKED]?.usage === this;
+  }
+
   /** An answer from the cache: `bytes` of the object sent, its share of the object's media seconds. */
   served(playbackId: string, bytes: number, o: { mediaSeconds: number; meta: { size: number } }): void {
     if (bytes <= 0) return;
