@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -415,5 +416,35 @@ describe('usage metering against what was really delivered', () => {
     const metrics = await (await fetch(`${origin.url}/metrics`, { headers: auth })).text();
     assert.match(metrics, /framehouse_usage_flushes_total\{outcome="ok"\} [1-9]/);
     assert.match(metrics, /framehouse_usage_flushes_total\{outcome="failed"\} 0/);
+  });
+
+  test('an edge report names its hour: counted in it, no further back than 7 days', async () => {
+    const HOUR = 3_600_000;
+    const now = Date.now();
+    const hourOf = (ms: number) => ms - (ms % HOUR);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const post = (hour: string, bytes: number) =>
+      fetch(`${origin.url}/v1/usage/edge-reports`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: randomUUID(),
+          edge: 'late-edge',
+          hour,
+          entries: [{ playback_id: pid, bytes, seconds: 0 }],
+        }),
+      });
+    const edgeBytes = async (fromMs: number, toMs: number) =>
+      assetRow(await usage(`group_by=asset&from=${iso(fromMs)}&to=${iso(toMs)}`), asset.id)?.delivered_bytes
+        .edge ?? 0;
+    const threeHoursAgo = hourOf(now) - 3 * HOUR;
+    assert.equal((await post(iso(threeHoursAgo), 1111)).status, 202);
+    assert.equal((await post(iso(now - 30 * 86_400_000), 2222)).status, 202);
+    const bad = await post('yesterday', 1);
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'FH_ERR_VALIDATION');
+    assert.equal(await edgeBytes(threeHoursAgo, threeHoursAgo + HOUR), 1111);
+    const weekAgo = hourOf(now - 7 * 86_400_000);
+    assert.equal(await edgeBytes(weekAgo - HOUR, weekAgo + 2 * HOUR), 2222);
   });
 });
