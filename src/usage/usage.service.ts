@@ -8,7 +8,7 @@ import { addFigures, addSum, emptyFigures, type UsageFigures } from './usage-rep
 
 const HOUR_MS = 3_600_000;
 /** How far back an edge report's `hour` is taken (older: dated this far back). */
-export const EDGE_REPORT_HOUR_DAYS = 7;
+const EDGE_REPORT_HOUR_DAYS = 7;
 const MAX_RANGE_MS = 400 * 86_400_000;
 /** Report ids are remembered this long (an edge retries for minutes; a week is plenty). */
 export const EDGE_REPORT_MEMORY_MS = 7 * 86_400_000;
