@@ -96,8 +96,9 @@ export async function startServer(
           assets: vod.assets,
           tokens: access.tokens,
         });
+  const usageApi = role === 'worker' || !room ? null : usageHttp(infra, meter, access.keys);
   const http =
-    role === 'worker' || !room
+    role === 'worker' || !room || !usageApi
       ? null
       : await buildHttp(config, infra, {
           vod,
@@ -111,7 +112,7 @@ export async function startServer(
           qoeAnalytics: qoeAnalyticsServices(infra, { assets: vod.assets, streams: live.streams }),
           backups: backupAdmin(config, infra),
           quotas,
-          usage: usageHttp(infra, meter, access.keys),
+          usage: usageApi,
         });
   const slots = jobSlotsFor(role, config);
   if (slots > 0) {
@@ -203,6 +204,7 @@ export async function startServer(
           listening?.housekeeping,
         ]);
         await room?.close();
+        usageApi?.stop();
         await new Promise((r) => (workerMetrics ? workerMetrics.close(r) : r(undefined)));
         // What was counted since the last flush (the HTTP answers and the jobs are done by now).
         await meter.stop();

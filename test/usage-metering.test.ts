@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -196,7 +197,50 @@ describe('usage metering against what was really delivered', () => {
     near(row.delivered_minutes.edge, viaEdge.seconds / 60, 0.01, 'edge minutes');
     assert.equal(row.delivered_bytes.total, row.delivered_bytes.origin + row.delivered_bytes.edge);
     assert.equal(row.title, 'Metered, "clip"');
-    assert.equal(row.owner, `key:${row.owner?.slice(4)}`);
+    // The owner is the API key that created the asset (FRAMEHOUSE_ADMIN_API_KEY's).
+    const keys = (await (await fetch(`${origin.url}/v1/api-keys`, { headers: auth })).json()) as {
+      data: { id: string; name: string }[];
+    };
+    const adminKey = keys.data.find((k) => k.name === 'FRAMEHOUSE_ADMIN_API_KEY');
+    assert.ok(adminKey, 'the admin key is listed');
+    assert.equal(row.owner, `key:${adminKey.id}`);
+  });
+
+  test('playback the edge cannot tie to a playback id (an encoded path, two tokens) is counted once, at the origin', async () => {
+    const before = assetRow(await usage('group_by=asset'), asset.id);
+    assert.ok(before);
+    const master = await (await fetch(`${origin.url}/play/${pid}/master.m3u8`)).text();
+    const playlistPath =
+      master
+        .split('\n')
+        .find((l) => l.trim() && !l.startsWith('#'))
+        ?.trim() ?? '';
+    const folder = playlistPath.slice(0, playlistPath.lastIndexOf('/') + 1);
+    const playlist = await (await fetch(`${origin.url}/play/${pid}/${playlistPath}`)).text();
+    const segment =
+      playlist
+        .split('\n')
+        .find((l) => /^seg_\d+\.m4s$/.test(l.trim()))
+        ?.trim() ?? '';
+    assert.ok(segment, 'a media segment');
+    let bytes = 0;
+    for (const path of [`${folder}${segment.replace('_', '%5F')}`, `${folder}${segment}?token=a&token=b`]) {
+      const res = await fetch(`${edge.url}/play/${pid}/${path}`);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('cache-status')?.includes('fwd=bypass'), true, path);
+      bytes += (await res.arrayBuffer()).byteLength;
+    }
+    const total = (r: Row | undefined) => r?.delivered_bytes.total ?? 0;
+    const after = await waitForValue(
+      async () => assetRow(await usage('group_by=asset'), asset.id),
+      (r) => total(r) - total(before) >= bytes * 0.99,
+      { timeoutMs: 15_000, intervalMs: 500, what: 'the bypassed answers to be counted' },
+    );
+    // A flush and a report later: not counted a second time.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const settled = assetRow(await usage('group_by=asset'), asset.id);
+    near(total(settled) - total(before), bytes, 0.01, 'bypassed bytes');
+    assert.ok(total(after) <= total(settled));
   });
 
   test('encoding minutes: the duration once per rendition, in its resolution class', async () => {
@@ -372,5 +416,35 @@ describe('usage metering against what was really delivered', () => {
     const metrics = await (await fetch(`${origin.url}/metrics`, { headers: auth })).text();
     assert.match(metrics, /framehouse_usage_flushes_total\{outcome="ok"\} [1-9]/);
     assert.match(metrics, /framehouse_usage_flushes_total\{outcome="failed"\} 0/);
+  });
+
+  test('an edge report names its hour: counted in it, no further back than 7 days', async () => {
+    const HOUR = 3_600_000;
+    const now = Date.now();
+    const hourOf = (ms: number) => ms - (ms % HOUR);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const post = (hour: string, bytes: number) =>
+      fetch(`${origin.url}/v1/usage/edge-reports`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: randomUUID(),
+          edge: 'late-edge',
+          hour,
+          entries: [{ playback_id: pid, bytes, seconds: 0 }],
+        }),
+      });
+    const edgeBytes = async (fromMs: number, toMs: number) =>
+      assetRow(await usage(`group_by=asset&from=${iso(fromMs)}&to=${iso(toMs)}`), asset.id)?.delivered_bytes
+        .edge ?? 0;
+    const threeHoursAgo = hourOf(now) - 3 * HOUR;
+    assert.equal((await post(iso(threeHoursAgo), 1111)).status, 202);
+    assert.equal((await post(iso(now - 30 * 86_400_000), 2222)).status, 202);
+    const bad = await post('yesterday', 1);
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'FH_ERR_VALIDATION');
+    assert.equal(await edgeBytes(threeHoursAgo, threeHoursAgo + HOUR), 1111);
+    const weekAgo = hourOf(now - 7 * 86_400_000);
+    assert.equal(await edgeBytes(weekAgo - HOUR, weekAgo + 2 * HOUR), 2222);
   });
 });

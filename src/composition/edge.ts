@@ -5,12 +5,13 @@ import type { EdgeConfig } from '../edge/edge-config.ts';
 import { EdgeFetcher } from '../edge/edge-fetch.ts';
 import { edgeMetrics } from '../edge/edge-metrics.ts';
 import { edgeHandler } from '../edge/edge-server.ts';
-import { EDGE_REPORT_HEADER, EdgeUsage } from '../edge/edge-usage.ts';
+import { EdgeUsage } from '../edge/edge-usage.ts';
 import { ObjectCache } from '../edge/object-cache.ts';
 import { OriginPool } from '../edge/origin-pool.ts';
 import { PurgeFollower } from '../edge/purge-follower.ts';
 import { TokenCheck } from '../edge/token-check.ts';
 import { metricsGuard } from '../ops/metrics.ts';
+import { EDGE_REPORT_HEADER } from '../shared/playback-headers.ts';
 
 export interface RunningEdge {
   url: string;

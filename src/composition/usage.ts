@@ -28,6 +28,8 @@ export interface UsageHttp {
   register(app: FastifyInstance): void;
   /** What the playback origin delivers. */
   delivery: DeliveryUsage;
+  /** Shutdown: no more reloads of the reporting edges (their timer would query a closed database). */
+  stop(): void;
 }
 
 export function usageHttp({ db, log }: Infrastructure, meter: UsageMeter, keys: ApiKeysService): UsageHttp {
@@ -42,6 +44,7 @@ export function usageHttp({ db, log }: Infrastructure, meter: UsageMeter, keys: 
   return {
     register: (app) => registerUsageRoutes(app, { usage }),
     delivery,
+    stop: () => edges.stop(),
   };
 }
 

@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { UsageEntry, UsageSink } from '../usage/usage-records.ts';
-import { DeliveryUsage, vodSegmentSeconds } from './delivery-usage.ts';
+import { hourBucket } from '../usage/usage-records.ts';
+import { DeliveryUsage, MAX_CLAIMS, vodSegmentSeconds } from './delivery-usage.ts';
 
 const SIZE = 100_000;
 /** A reporting edge's header value (its admin key's hash). */
@@ -110,6 +111,49 @@ test('a viewer who claims to be an edge is counted like any viewer', async () =>
   }
   await settle();
   assert.equal(sum('delivered_bytes'), 3 * SIZE);
+});
+
+test('a claim not shaped like a key hash is a viewer at once; beyond MAX_CLAIMS claims, answers count at once', async () => {
+  entries.length = 0;
+  // Upper case: never a key hash (hex is stored in lower case), so never held for the drain.
+  const upper = 'D'.repeat(64);
+  await (await fetch(`${base}/seg`, { headers: { 'x-framehouse-edge': upper } })).arrayBuffer();
+  await new Promise((r) => setTimeout(r, 50));
+  edges.add(upper);
+  try {
+    const own = new DeliveryUsage(sink, edges);
+    for (let i = 0; i < MAX_CLAIMS; i++)
+      own.add('asset', 'a1', 'user:u', 1, 0, i.toString(16).padStart(64, '0'));
+    const late = 'e'.repeat(64);
+    own.add('asset', 'a1', 'user:u', 1000, 0, late);
+    edges.add(late); // were it held, the drain would take it for an edge's fill
+    own.drain();
+    usage.drain();
+    assert.equal(sum('delivered_bytes'), SIZE + MAX_CLAIMS + 1000);
+  } finally {
+    edges.delete(upper);
+  }
+});
+
+test('tallies are dated in the hour their answer ended in, not the hour of the drain', () => {
+  const dated: UsageEntry[] = [];
+  const h0 = Date.UTC(2026, 0, 31, 23, 0, 0);
+  let now = h0 + 59 * 60_000;
+  const own = new DeliveryUsage({ add: (e) => dated.push(e) }, edges, () => now);
+  own.add('asset', 'a1', 'user:u', 10, 1);
+  own.add('live_stream', 's1', 'user:u', 5, 0, 'f'.repeat(64)); // a claim, judged at the drain
+  now = h0 + 61 * 60_000; // the next hour, day and month
+  own.add('asset', 'a1', 'user:u', 20, 2);
+  own.drain();
+  const bytes = dated
+    .filter((e) => e.metric === 'delivered_bytes')
+    .map((e) => `${e.subjectId} ${hourBucket(e.at ?? 0)} ${e.value}`)
+    .sort();
+  assert.deepEqual(bytes, [
+    `a1 ${hourBucket(h0)} 10`,
+    `a1 ${hourBucket(h0 + 3_600_000)} 20`,
+    `s1 ${hourBucket(h0)} 5`,
+  ]);
 });
 
 test('an aborted answer counts what was written, and its share of the seconds', async () => {

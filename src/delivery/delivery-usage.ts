@@ -1,15 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type AnswerStart, answerStart, deliveredBody } from '../shared/answer-bytes.ts';
+import { EDGE_REPORT_HEADER, MEDIA_SECONDS_HEADER } from '../shared/playback-headers.ts';
 import type { UsageSink, UsageSubjectKind } from '../usage/usage-records.ts';
-
-/**
- * An edge that reports what it served sends this on its fills, with its API key's hash as the
- * value (ReportingEdges): the origin does not count them.
- */
-export const EDGE_REPORT_HEADER = 'x-framehouse-edge';
-/** The media seconds of a segment or part, for an edge to count from its cache. */
-export const MEDIA_SECONDS_HEADER = 'x-framehouse-media-seconds';
 
 interface Metered {
   usage: DeliveryUsage;
@@ -31,6 +24,18 @@ interface Tally {
   seconds: number;
 }
 
+/** An X-Framehouse-Edge value that can be a key's hash (sha256, hex): anything else is a viewer's. */
+const KEY_HASH = /^[0-9a-f]{64}$/;
+/** Claims waiting for the drain, at most: beyond, an answer is counted at once (spoofed values cost no memory). */
+export const MAX_CLAIMS = 10_000;
+const HOUR_MS = 3_600_000;
+
+/** One hour's tallies per subject. */
+interface HourTallies {
+  assets: Map<string, Tally>;
+  streams: Map<string, Tally>;
+}
+
 const METERED = Symbol('framehouse.usage');
 type MeteredResponse = ServerResponse & { [METERED]?: Metered | undefined };
 
@@ -43,24 +48,34 @@ type MeteredResponse = ServerResponse & { [METERED]?: Metered | undefined };
  * object's seconds × the share of its bytes sent.
  *
  * The hot path's cost: one small object, one listener (a shared function, no closure), one Map
- * look-up by subject id and two additions. Tallies per subject move to the meter when it flushes.
+ * look-up by subject id and two additions. Tallies are kept per hour (the one the answer ended
+ * in) and subject, and move to the meter, dated in their hour, when it flushes.
  */
 export class DeliveryUsage {
   readonly #sink: UsageSink;
   readonly #edges: { has(value: string): boolean } | undefined;
-  readonly #assets = new Map<string, Tally>();
-  readonly #streams = new Map<string, Tally>();
+  readonly #now: () => number;
+  /** Tallies by the start (ms) of the hour their answers ended in. */
+  readonly #hours = new Map<number, HourTallies>();
+  // The current hour, looked up once an hour rather than on every answer (as UsageMeter does).
+  #hourStart = -1;
+  #hour: HourTallies | null = null;
   /**
    * Answers that claimed to be an edge's fill with a value not known when they began: a key made
    * a moment ago, or a viewer's guess. The set of edges has been reloaded by the drain (≥ 1 s
-   * later), which counts them as deliveries unless the claim turned out true.
+   * later), which counts them as deliveries unless the claim turned out true. Only values shaped
+   * like a key's hash are held, at most MAX_CLAIMS.
    */
-  readonly #claimed = new Map<string, { claim: string; kind: UsageSubjectKind; id: string; tally: Tally }>();
+  readonly #claimed = new Map<
+    string,
+    { claim: string; kind: UsageSubjectKind; id: string; at: number; tally: Tally }
+  >();
 
   /** `edges`: which X-Framehouse-Edge values are reporting edges' (none: every fill counts). */
-  constructor(sink: UsageSink, edges?: { has(value: string): boolean }) {
+  constructor(sink: UsageSink, edges?: { has(value: string): boolean }, now: () => number = Date.now) {
     this.#sink = sink;
     this.#edges = edges;
+    this.#now = now;
   }
 
   /**
@@ -84,7 +99,7 @@ export class DeliveryUsage {
     if (typeof edge === 'string' && this.#edges?.has(edge)) return;
     const res = reply.raw as MeteredResponse;
     if (res[METERED]) return;
-    const claim = typeof edge === 'string' && this.#edges ? edge : undefined;
+    const claim = typeof edge === 'string' && this.#edges && KEY_HASH.test(edge) ? edge : undefined;
     res[METERED] = { usage: this, reply, owner, kind, id, seconds, start: answerStart(res), claim };
     res.on('close', onClose);
   }
@@ -98,16 +113,34 @@ export class DeliveryUsage {
     seconds: number,
     claim?: string,
   ): void {
+    const now = this.#now();
     if (claim !== undefined) {
-      const key = `${kind}\n${id}\n${claim}`;
+      const at = now - (now % HOUR_MS);
+      const key = `${at}\n${kind}\n${id}\n${claim}`;
       const c = this.#claimed.get(key);
       if (c) {
         c.tally.bytes += bytes;
         c.tally.seconds += seconds;
-      } else this.#claimed.set(key, { claim, kind, id, tally: { owner, bytes, seconds } });
-      return;
+        return;
+      }
+      if (this.#claimed.size < MAX_CLAIMS) {
+        this.#claimed.set(key, { claim, kind, id, at, tally: { owner, bytes, seconds } });
+        return;
+      }
+      // Too many claims waiting (a viewer making them up): this one counts now, as a viewer's.
     }
-    const tallies = kind === 'asset' ? this.#assets : this.#streams;
+    this.#tally(this.#hourOf(now), kind, id, owner, bytes, seconds);
+  }
+
+  #tally(
+    hour: HourTallies,
+    kind: UsageSubjectKind,
+    id: string,
+    owner: string,
+    bytes: number,
+    seconds: number,
+  ): void {
+    const tallies = kind === 'asset' ? hour.assets : hour.streams;
     const t = tallies.get(id);
     if (t) {
       t.bytes += bytes;
@@ -115,23 +148,44 @@ export class DeliveryUsage {
     } else tallies.set(id, { owner, bytes, seconds });
   }
 
+  /** The tallies of the hour holding `ms`. */
+  #hourOf(ms: number): HourTallies {
+    const start = ms - (ms % HOUR_MS);
+    if (start === this.#hourStart && this.#hour) return this.#hour;
+    let hour = this.#hours.get(start);
+    if (!hour) {
+      hour = { assets: new Map(), streams: new Map() };
+      this.#hours.set(start, hour);
+    }
+    // Only the newest hour is remembered: a claim judged at the drain is dated in its own hour.
+    if (start >= this.#hourStart) {
+      this.#hourStart = start;
+      this.#hour = hour;
+    }
+    return hour;
+  }
+
   /** Moves the tallies to the meter (the meter calls this before each flush). */
   drain(): void {
-    for (const { claim, kind, id, tally } of this.#claimed.values())
-      if (!this.#edges?.has(claim)) this.add(kind, id, tally.owner, tally.bytes, tally.seconds);
+    for (const { claim, kind, id, at, tally } of this.#claimed.values())
+      if (!this.#edges?.has(claim))
+        this.#tally(this.#hourOf(at), kind, id, tally.owner, tally.bytes, tally.seconds);
     this.#claimed.clear();
-    const at = Date.now();
-    for (const [subjectKind, tallies] of [
-      ['asset', this.#assets],
-      ['live_stream', this.#streams],
-    ] as const) {
-      for (const [subjectId, t] of tallies) {
-        const base = { owner: t.owner, subjectKind, subjectId, dimension: 'origin', at };
-        this.#sink.add({ ...base, metric: 'delivered_bytes', value: t.bytes });
-        if (t.seconds > 0) this.#sink.add({ ...base, metric: 'delivered_seconds', value: t.seconds });
+    for (const [at, hour] of this.#hours) {
+      for (const [subjectKind, tallies] of [
+        ['asset', hour.assets],
+        ['live_stream', hour.streams],
+      ] as const) {
+        for (const [subjectId, t] of tallies) {
+          const base = { owner: t.owner, subjectKind, subjectId, dimension: 'origin', at };
+          this.#sink.add({ ...base, metric: 'delivered_bytes', value: t.bytes });
+          if (t.seconds > 0) this.#sink.add({ ...base, metric: 'delivered_seconds', value: t.seconds });
+        }
       }
-      tallies.clear();
     }
+    this.#hours.clear();
+    this.#hourStart = -1;
+    this.#hour = null;
   }
 }
 

@@ -46,3 +46,23 @@ test('a failed load keeps the last set and reports the error', async () => {
   assert.equal(edges.has('h1'), true);
   assert.equal(errors.length, 1);
 });
+
+test('stopped: no more reloads, from the timer or from an unknown value', async () => {
+  let loads = 0;
+  const edges = new ReportingEdges(
+    async () => {
+      loads++;
+      return ['h1'];
+    },
+    (err) => assert.fail(String(err)),
+  ).start(20);
+  await new Promise((r) => setTimeout(r, 70));
+  assert.ok(loads >= 2, `${loads} loads while started`);
+  edges.stop();
+  await new Promise((r) => setTimeout(r, 20));
+  const stoppedAt = loads;
+  await new Promise((r) => setTimeout(r, 1_100));
+  assert.equal(edges.has('unknown'), false);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(loads, stoppedAt);
+});

@@ -15,6 +15,7 @@ export class ReportingEdges {
   #loadedAt = 0;
   #loading: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
 
   constructor(load: () => Promise<string[]>, onError: (err: unknown) => void) {
     this.#load = load;
@@ -27,14 +28,16 @@ export class ReportingEdges {
     return this;
   }
 
+  /** Shutdown: no timer, and no reload on an unknown value either (the database closes next). */
   stop(): void {
+    this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
   }
 
   has(value: string): boolean {
     if (this.#hashes.has(value)) return true;
-    if (Date.now() - this.#loadedAt >= 1_000) void this.#reload();
+    if (!this.#stopped && Date.now() - this.#loadedAt >= 1_000) void this.#reload();
     return false;
   }
 

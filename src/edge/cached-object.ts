@@ -1,3 +1,5 @@
+import { MEDIA_SECONDS_HEADER } from '../shared/playback-headers.ts';
+
 /**
  * One object the edge holds: the origin's 200 answer (its body, the headers worth replaying,
  * its freshness) as stored in a file of the disk cache and, when hot and small, in memory.
@@ -50,7 +52,7 @@ export class CachedObject {
   constructor(meta: ObjectMeta, body: Buffer | null) {
     this.meta = meta;
     this.body = body;
-    const at = meta.headers.indexOf('x-framehouse-media-seconds');
+    const at = meta.headers.indexOf(MEDIA_SECONDS_HEADER);
     const seconds = at >= 0 && at % 2 === 0 ? Number(meta.headers[at + 1]) : 0;
     this.mediaSeconds = seconds > 0 ? seconds : 0;
     this.head = [...meta.headers];

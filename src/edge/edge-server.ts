@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
-import { SIGNED_MARKER } from '../shared/playback-headers.ts';
+import { EDGE_REPORT_HEADER, SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { parseTarget, type RequestTarget } from './cache-key.ts';
 import { CACHE_STATUS } from './cache-status.ts';
 import type { CachedObject } from './cached-object.ts';
 import { type EdgeFetcher, type FillResult, noteSigned, type StreamSink } from './edge-fetch.ts';
 import type { EdgeMetrics } from './edge-metrics.ts';
-import { EDGE_REPORT_HEADER, type EdgeUsage } from './edge-usage.ts';
+import type { EdgeUsage } from './edge-usage.ts';
 import { forwardedRequestHeaders, header, passedHeaders } from './headers.ts';
 import type { ObjectCache } from './object-cache.ts';
 import type { OriginPool } from './origin-pool.ts';
@@ -222,8 +222,10 @@ export function edgeHandler(d: EdgeDeps) {
         tls: (req.socket as { encrypted?: boolean }).encrypted === true,
         trustForwarded: d.trustForwarded,
       });
-      // Playback passed through is counted here (as served), not at the origin.
-      if (d.usage && req.url?.startsWith('/play/')) headers[EDGE_REPORT_HEADER] = d.usage.fillHeader;
+      // Playback passed through is counted here (as served), not at the origin: only an answer
+      // this edge tracks says so. One it cannot tie to a playback id (a percent-encoded path, two
+      // tokens: parseTarget gives none) goes without the header, and the origin counts it.
+      if (d.usage?.tracking(res)) headers[EDGE_REPORT_HEADER] = d.usage.fillHeader;
       const { res: up } = await d.pool.request({
         path: req.url ?? '/',
         method,

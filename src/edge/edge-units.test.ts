@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -316,6 +316,69 @@ test('concurrent answers from one object each carry their own Cache-Status and A
     assert.equal(b.headers.get('cache-status'), 'status-1');
     assert.equal((await a.arrayBuffer()).byteLength, 5000);
     assert.equal((await b.arrayBuffer()).byteLength, 10);
+  } finally {
+    server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('an answer from a file the viewer leaves counts what its socket took, not what was read ahead', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fh-range-abort-'));
+  const size = 32 * 1024 * 1024;
+  const cache = new ObjectCache({ dir, cap: 64 * 1024 * 1024, memorySize: 8000 });
+  const file = join(dir, 'body');
+  await writeFile(file, Buffer.alloc(size, 2));
+  const o = new CachedObject(
+    {
+      v: 1,
+      key: '/play/abcdefgh/big.mp4',
+      headers: ['content-type', 'video/mp4'],
+      etag: null,
+      ranges: true,
+      size,
+      storedAt: Date.now(),
+      age: 0,
+      ttlMs: 60_000,
+      swrMs: 0,
+      sieMs: 0,
+      signed: false,
+      template: false,
+      playbackId: 'abcdefgh',
+    },
+    null,
+  );
+  o.file = file;
+  let resolveAnswer: (v: { counted: number | false; socketBody: number }) => void = () => {};
+  const answered = new Promise<{ counted: number | false; socketBody: number }>((r) => {
+    resolveAnswer = r;
+  });
+  const server = createServer((req, res) => {
+    const socket = req.socket;
+    void answerObject(req, res, o, 'hit', cache, undefined).then((counted) => {
+      const head = (res as ServerResponse & { _header?: string })._header?.length ?? 0;
+      resolveAnswer({ counted, socketBody: socket.bytesWritten - head });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    let received = 0;
+    await new Promise<void>((resolve) => {
+      const req = httpRequest(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (res) => {
+        res.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received >= 1_000_000) {
+            req.destroy();
+            resolve();
+          }
+        });
+      });
+      req.end();
+    });
+    const { counted, socketBody } = await answered;
+    assert.equal(typeof counted, 'number');
+    assert.ok((counted as number) >= received, `${counted} counted, ${received} received`);
+    assert.ok((counted as number) <= socketBody, `${counted} counted, ${socketBody} taken by the socket`);
+    assert.ok((counted as number) < size);
   } finally {
     server.close();
     await rm(dir, { recursive: true, force: true });

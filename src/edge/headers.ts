@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { EDGE_REPORT_HEADER } from '../shared/playback-headers.ts';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and others that belong to one connection or answer. */
 const HOP = new Set([
@@ -58,7 +59,7 @@ const NOT_FORWARDED = new Set([
   'expect',
   'host',
   // Only an edge that reports its deliveries says so (docs/usage.md), never a viewer through it.
-  'x-framehouse-edge',
+  EDGE_REPORT_HEADER,
 ]);
 
 /** Headers a request's `Connection` names are hop-by-hop too (RFC 9110 7.6.1). */

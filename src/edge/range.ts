@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import parseRange from 'range-parser';
+import { answerStart, deliveredBody } from '../shared/answer-bytes.ts';
 import { ERROR_CODES } from '../shared/errors.ts';
 import { type CachedObject, TOKEN_SLOT } from './cached-object.ts';
 import type { ObjectCache } from './object-cache.ts';
@@ -136,6 +137,7 @@ async function send(
   } catch {
     return false;
   }
+  const began = answerStart(res);
   res.writeHead(status, head);
   if (length <= 0) {
     await fh.close();
@@ -146,10 +148,13 @@ async function send(
   try {
     await pipeline(stream, res);
   } catch {
+    // The viewer left: what its socket took since the answer began, less the header (as the
+    // origin counts, shared/answer-bytes.ts). The file's bytesRead would include what was read
+    // ahead and buffered but never written.
+    const { bytes } = deliveredBody(res, began);
     res.destroy();
-    // The viewer left: what was read from the file is what was written to the answer.
     await fh.close().catch(() => {});
-    return Math.min(stream.bytesRead, length);
+    return Math.min(bytes, length);
   }
   await fh.close().catch(() => {});
   return length;

@@ -100,6 +100,8 @@ export function registerUsageRoutes(app: FastifyInstance, deps: { usage: UsageSe
           properties: {
             id: { type: 'string', minLength: 8, maxLength: 100 },
             edge: { type: 'string', maxLength: 200 },
+            // The UTC hour the counts were made in (its start); kept within the last 7 days.
+            hour: { type: 'string', format: 'date-time', maxLength: 40 },
             entries: {
               type: 'array',
               maxItems: 10_000,
@@ -133,9 +135,15 @@ export function registerUsageRoutes(app: FastifyInstance, deps: { usage: UsageSe
       const body = request.body as {
         id: string;
         edge?: string;
+        hour?: string;
         entries: { playback_id: string; bytes: number; seconds: number }[];
       };
-      const data = await deps.usage.edgeReport({ id: body.id, edge: body.edge ?? '', entries: body.entries });
+      const data = await deps.usage.edgeReport({
+        id: body.id,
+        edge: body.edge ?? '',
+        hour: body.hour,
+        entries: body.entries,
+      });
       return reply.code(202).send({ data });
     },
   );

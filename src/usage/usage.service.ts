@@ -7,6 +7,8 @@ import { hourBucket } from './usage-records.ts';
 import { addFigures, addSum, emptyFigures, type UsageFigures } from './usage-report.ts';
 
 const HOUR_MS = 3_600_000;
+/** How far back an edge report's `hour` is taken (older: dated this far back). */
+const EDGE_REPORT_HOUR_DAYS = 7;
 const MAX_RANGE_MS = 400 * 86_400_000;
 /** Report ids are remembered this long (an edge retries for minutes; a week is plenty). */
 export const EDGE_REPORT_MEMORY_MS = 7 * 86_400_000;
@@ -129,18 +131,25 @@ export class UsageService {
 
   /**
    * An edge's report, counted once per report id, as the `edge` path of each playback id's
-   * subject. Unknown playback ids are counted in `unknown` and ignored.
+   * subject, in the hour it names (its counts' hour, kept within the last EDGE_REPORT_HOUR_DAYS:
+   * a report sent late is billed to when it was served; default: now). Unknown playback ids are
+   * counted in `unknown` and ignored.
    */
   async edgeReport(report: {
     id: string;
     edge: string;
+    hour?: string | undefined;
     entries: { playback_id: string; bytes: number; seconds: number }[];
   }): Promise<{ accepted: number; unknown: number }> {
     const now = this.#now();
     const subjects = await usageRepo.subjectsOfPlaybackIds(this.#db, [
       ...new Set(report.entries.map((e) => e.playback_id)),
     ]);
-    const bucket = hourBucket(now);
+    const named = report.hour === undefined ? Number.NaN : Date.parse(report.hour);
+    const at = Number.isFinite(named)
+      ? Math.min(now, Math.max(now - EDGE_REPORT_HOUR_DAYS * 86_400_000, named))
+      : now;
+    const bucket = hourBucket(at);
     const counts = new Map<string, UsageCount>();
     let accepted = 0;
     let unknown = 0;

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { AppError } from '../../shared/errors.ts';
+import { MEDIA_SECONDS_HEADER } from '../../shared/playback-headers.ts';
 import type { ObjectStore } from '../../storage/object-store.ts';
 import type { LivePackager } from '../packager/live-packager.ts';
 import { liveKeys } from '../recording/segment-recorder.ts';
@@ -56,8 +57,6 @@ export type LiveAnswer =
   | { status: 200; type: 'media'; body: Buffer | Readable; seconds?: number }
   | { status: number; type: 'error'; message: string };
 
-/** What a live node answers with a part's or segment's media seconds (delivery/delivery-usage.ts sets it). */
-const MEDIA_SECONDS_HEADER = 'x-framehouse-media-seconds';
 /** Sent on requests one node makes to another, so a lost stream is never proxied round in circles. */
 export const INTERNAL_HEADER = 'x-framehouse-live-hop';
 const PROXY_TIMEOUT_MS = 15_000;
