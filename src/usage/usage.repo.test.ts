@@ -8,7 +8,7 @@ import type { Db } from '../db/database.ts';
 import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
 import { LocalObjectStore } from '../storage/local-store.ts';
 import { walkStorage } from './storage-walk.ts';
-import { usageRepo } from './usage.repo.ts';
+import { inKeyOrder, usageRepo } from './usage.repo.ts';
 import { UsageService } from './usage.service.ts';
 import type { UsageCount } from './usage-meter.ts';
 
@@ -78,6 +78,15 @@ for (const dialect of TEST_DIALECTS) {
           [H8, 7],
         ],
       );
+    });
+
+    test('titles and e-mails of more ids than one statement may bind (group_by=asset of a big library)', async () => {
+      // SQLite binds at most 32,766 parameters, PostgreSQL 65,535: one IN list of every id fails.
+      const many = Array.from({ length: 66_000 }, (_, i) => `x${i}`);
+      const titles = await usageRepo.titles(t.db, [...many, 'a1'], many);
+      assert.equal(titles.size, 1);
+      assert.equal(titles.get('a1'), 'First, "one"');
+      assert.equal((await usageRepo.emails(t.db, many)).size, 0);
     });
 
     test('reports group by day, owner and subject; a viewer sees only their own', async () => {
@@ -191,3 +200,21 @@ for (const dialect of TEST_DIALECTS) {
     });
   });
 }
+
+test('counts are written in primary-key order, so writers at once lock rows in one order (no deadlock)', () => {
+  const rows = [
+    count({ bucket: H8, metric: 'delivered_bytes', value: 1 }),
+    count({ owner: 'user:u2', metric: 'delivered_bytes', value: 2 }),
+    count({ subject_id: 'a0', metric: 'delivered_bytes', value: 3 }),
+    count({ metric: 'delivered_bytes', dimension: 'edge', value: 4 }),
+    count({ metric: 'delivered_bytes', value: 5 }),
+    count({ subject_kind: 'live_stream', metric: 'delivered_bytes', value: 6 }),
+    count({ metric: 'encoding_seconds', dimension: 'hd', value: 7 }),
+  ];
+  assert.deepEqual(
+    inKeyOrder(rows).map((r) => r.value),
+    [3, 4, 5, 7, 6, 2, 1],
+  );
+  // Any arrival order gives the same order.
+  assert.deepEqual(inKeyOrder([...rows].reverse()), inKeyOrder(rows));
+});
