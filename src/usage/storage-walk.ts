@@ -3,7 +3,7 @@ import type { UsageStorageTable } from '../db/schema.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { usageRepo } from './usage.repo.ts';
 import type { UsageCount } from './usage-meter.ts';
-import { hourBucket, type StorageCategory } from './usage-records.ts';
+import { billedOwner, hourBucket, type StorageCategory } from './usage-records.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -25,11 +25,6 @@ export function categoryOfKey(key: string): { category: StorageCategory; id: str
   if (slash < 0 || next < 0) return null;
   const category = FOLDER_CATEGORY[key.slice(0, slash)];
   return category ? { category, id: key.slice(slash + 1, next) } : null;
-}
-
-/** Who is billed for a subject whose creator is not recorded (made before accounts, by the system). */
-export function ownerOf(createdBy: string | null | undefined): string {
-  return createdBy ?? 'open-mode';
 }
 
 /**
@@ -131,7 +126,7 @@ export async function walkStorage(
       levels.set(k, {
         asset_id: subjectId,
         category: l.category,
-        owner: ownerOf(owner),
+        owner: billedOwner(owner),
         bytes: l.bytes,
         objects: l.objects,
         sampled_at: sampledAt,

@@ -1,9 +1,8 @@
 import type { Db } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
-import { ownerOf } from './storage-walk.ts';
 import { type UsageGrouping, usageRepo } from './usage.repo.ts';
 import type { UsageCount } from './usage-meter.ts';
-import { hourBucket } from './usage-records.ts';
+import { hourBucket, billedOwner as ownerOf } from './usage-records.ts';
 import { addFigures, addSum, emptyFigures, type UsageFigures } from './usage-report.ts';
 
 const HOUR_MS = 3_600_000;
