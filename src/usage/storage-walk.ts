@@ -66,6 +66,11 @@ export interface WalkSummary {
   bytes: number;
   subjects: number;
   gone: number;
+  /**
+   * False when another walk recorded while this one listed (a walk that lost its lease, then
+   * a second one): nothing was written, so no interval is counted twice.
+   */
+  recorded: boolean;
 }
 
 /**
@@ -135,7 +140,8 @@ export async function walkStorage(
 
   const counts: UsageCount[] = [];
   const gone: { asset_id: string; category: string }[] = [];
-  for (const prev of await usageRepo.storageLevels(db)) {
+  const integrated = await usageRepo.storageLevels(db);
+  for (const prev of integrated) {
     const from = Date.parse(prev.sampled_at);
     counts.push(
       ...integrateLevel(
@@ -153,6 +159,13 @@ export async function walkStorage(
     if (!levels.has(`${prev.asset_id}\u0000${prev.category}`))
       gone.push({ asset_id: prev.asset_id, category: prev.category });
   }
-  await usageRepo.recordWalk(db, { counts, levels: [...levels.values()], gone });
-  return { objects, bytes, subjects: levels.size, gone: gone.length };
+  o.signal?.throwIfAborted();
+  const recorded = await usageRepo.recordWalk(db, {
+    integrated,
+    counts,
+    levels: [...levels.values()],
+    gone,
+    signal: o.signal,
+  });
+  return { objects, bytes, subjects: levels.size, gone: gone.length, recorded };
 }

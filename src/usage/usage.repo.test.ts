@@ -198,6 +198,73 @@ for (const dialect of TEST_DIALECTS) {
       );
       assert.deepEqual((await usageRepo.storageLevels(t.db)).map((l) => l.asset_id).sort(), ['a1', 'a1']);
     });
+
+    test('two storage walks at once: the one that read the levels before the other recorded writes nothing', async () => {
+      const store = new LocalObjectStore(join(dir, 'store'));
+      const stored = async () =>
+        Number(
+          (
+            await t.db
+              .selectFrom('usage_records')
+              .select((eb) => eb.fn.sum<number | string>('value').as('v'))
+              .where('metric', '=', 'stored_byte_seconds')
+              .executeTakeFirstOrThrow()
+          ).v,
+        );
+      const before = await stored();
+      // Walk A read the levels (its database phase) and lost its lease; walk B runs meanwhile.
+      const seenByA = await usageRepo.storageLevels(t.db);
+      const b = await walkStorage({ db: t.db, store, now: () => Date.parse('2026-12-03T08:20:00Z') });
+      assert.equal(b.recorded, true);
+      const afterB = await stored();
+      assert.equal(afterB - before, 1320 * 600); // 08:10 → 08:20, a1's 1,320 bytes
+      // A integrated from the same sampled_at as B: recording it would count 08:10 → 08:20 twice.
+      const levelsA = seenByA.map((l) => ({ ...l, sampled_at: '2026-12-03T08:21:00.000Z' }));
+      const countA: UsageCount = {
+        ...count({ metric: 'stored_byte_seconds', value: 1320 * 660 }),
+        bucket: H8,
+        dimension: 'source',
+      };
+      assert.equal(
+        await usageRepo.recordWalk(t.db, {
+          integrated: seenByA,
+          counts: [countA],
+          levels: levelsA,
+          gone: [],
+        }),
+        false,
+      );
+      assert.equal(await stored(), afterB);
+      assert.deepEqual(
+        (await usageRepo.storageLevels(t.db)).map((l) => l.sampled_at),
+        ['2026-12-03T08:20:00.000Z', '2026-12-03T08:20:00.000Z'],
+      );
+      // A walk whose signal fires before its commit writes nothing either.
+      const current = await usageRepo.storageLevels(t.db);
+      const lost = new AbortController();
+      lost.abort(new Error('lease lost'));
+      await assert.rejects(
+        usageRepo.recordWalk(t.db, {
+          integrated: current,
+          counts: [countA],
+          levels: levelsA,
+          gone: [],
+          signal: lost.signal,
+        }),
+        /lease lost/,
+      );
+      assert.equal(await stored(), afterB);
+      assert.equal(
+        await usageRepo.recordWalk(t.db, {
+          integrated: current,
+          counts: [countA],
+          levels: levelsA,
+          gone: [],
+        }),
+        true,
+      );
+      assert.equal(await stored(), afterB + 1320 * 660);
+    });
   });
 }
 

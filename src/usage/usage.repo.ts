@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { dialectOf } from '../db/dialect-helpers.ts';
 import type { UsageStorageTable } from '../db/schema.ts';
 import type { UsageCount } from './usage-meter.ts';
 
@@ -220,13 +221,36 @@ export const usageRepo = {
 
   /**
    * One walk's outcome in one transaction: the integrated byte-seconds added, the new levels
-   * written, and the levels of what is gone removed.
+   * written, and the levels of what is gone removed. Compare-and-set: the levels are read again
+   * under lock (SQLite's transactions take the write lock at BEGIN; PostgreSQL locks the rows), and
+   * if they are no longer exactly the ones the walk integrated from (`integrated`), another walk
+   * recorded meanwhile and nothing is written: false. `signal` is checked last, before the commit:
+   * a walk that lost its lease writes nothing.
    */
   async recordWalk(
     db: Db,
-    o: { counts: UsageCount[]; levels: UsageStorageTable[]; gone: { asset_id: string; category: string }[] },
-  ): Promise<void> {
-    await db.transaction().execute(async (trx) => {
+    o: {
+      integrated: Pick<UsageStorageTable, 'asset_id' | 'category' | 'sampled_at'>[];
+      counts: UsageCount[];
+      levels: UsageStorageTable[];
+      gone: { asset_id: string; category: string }[];
+      signal?: AbortSignal | undefined;
+    },
+  ): Promise<boolean> {
+    const postgres = dialectOf(db as unknown as Kysely<unknown>) === 'postgres';
+    return db.transaction().execute(async (trx) => {
+      const read = trx
+        .selectFrom('usage_storage')
+        .select(['asset_id', 'category', 'sampled_at'])
+        .orderBy('asset_id')
+        .orderBy('category');
+      const current = await (postgres ? read.forUpdate() : read).execute();
+      const seen = new Map(o.integrated.map((l) => [`${l.asset_id}\u0000${l.category}`, l.sampled_at]));
+      if (
+        current.length !== seen.size ||
+        current.some((l) => seen.get(`${l.asset_id}\u0000${l.category}`) !== l.sampled_at)
+      )
+        return false;
       await addCounts(trx, o.counts);
       for (let i = 0; i < o.levels.length; i += CHUNK) {
         await trx
@@ -248,6 +272,8 @@ export const usageRepo = {
           .where('asset_id', '=', g.asset_id)
           .where('category', '=', g.category)
           .execute();
+      o.signal?.throwIfAborted();
+      return true;
     });
   },
 };
