@@ -7,6 +7,7 @@ import { assetRow } from '../../test/helpers/asset-row.ts';
 import type { Db } from '../db/database.ts';
 import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
 import { LocalObjectStore } from '../storage/local-store.ts';
+import { firstWalkDelay } from './schedule.ts';
 import { walkStorage } from './storage-walk.ts';
 import { inKeyOrder, usageRepo } from './usage.repo.ts';
 import { UsageService } from './usage.service.ts';
@@ -197,6 +198,19 @@ for (const dialect of TEST_DIALECTS) {
         ],
       );
       assert.deepEqual((await usageRepo.storageLevels(t.db)).map((l) => l.asset_id).sort(), ['a1', 'a1']);
+    });
+
+    test('a worker starting asks for a walk at once only when none sampled within the interval', async () => {
+      const every = 15 * 60_000;
+      const fresh = await openTestDatabase(dialect);
+      try {
+        assert.equal(await firstWalkDelay(fresh.db, every, Date.parse('2026-12-03T08:00:00Z')), 0);
+      } finally {
+        await fresh.close();
+      }
+      // The storage walks test sampled at 08:10.
+      assert.equal(await firstWalkDelay(t.db, every, Date.parse('2026-12-03T08:15:00Z')), 10 * 60_000);
+      assert.equal(await firstWalkDelay(t.db, every, Date.parse('2026-12-03T08:25:00Z')), 0);
     });
 
     test('two storage walks at once: the one that read the levels before the other recorded writes nothing', async () => {

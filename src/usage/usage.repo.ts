@@ -188,6 +188,15 @@ export const usageRepo = {
     return out;
   },
 
+  /** When the last walk that found anything sampled (ISO), or null. */
+  async newestSample(db: Db): Promise<string | null> {
+    const row = await db
+      .selectFrom('usage_storage')
+      .select((eb) => eb.fn.max('sampled_at').as('at'))
+      .executeTakeFirst();
+    return row?.at ?? null;
+  },
+
   storageLevels(db: Db): Promise<UsageStorageTable[]> {
     return db.selectFrom('usage_storage').selectAll().execute();
   },
