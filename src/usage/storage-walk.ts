@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.ts';
 import type { UsageStorageTable } from '../db/schema.ts';
+import { folderOfKey } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { usageRepo } from './usage.repo.ts';
 import type { UsageCount } from './usage-meter.ts';
@@ -20,11 +21,9 @@ const FOLDER_CATEGORY: Readonly<Record<string, StorageCategory>> = {
 
 /** The folder and the id after it (`hls/{assetId}/…`, `live/{broadcastId}/…`); null for other keys. */
 export function categoryOfKey(key: string): { category: StorageCategory; id: string } | null {
-  const slash = key.indexOf('/');
-  const next = key.indexOf('/', slash + 1);
-  if (slash < 0 || next < 0) return null;
-  const category = FOLDER_CATEGORY[key.slice(0, slash)];
-  return category ? { category, id: key.slice(slash + 1, next) } : null;
+  const at = folderOfKey(key);
+  const category = at && Object.hasOwn(FOLDER_CATEGORY, at.folder) ? FOLDER_CATEGORY[at.folder] : undefined;
+  return at && category ? { category, id: at.id } : null;
 }
 
 /**

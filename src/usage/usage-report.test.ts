@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AppError } from '../shared/errors.ts';
-import { integrateLevel } from './storage-walk.ts';
+import { categoryOfKey, integrateLevel } from './storage-walk.ts';
 import { usageCsv, usageCsvFilename } from './usage.presenter.ts';
 import { parseTime, usageRange } from './usage.service.ts';
 import { addSum, csvField, emptyFigures, figureColumns } from './usage-report.ts';
@@ -127,4 +127,14 @@ test('a level held across hours is split at each hour boundary', () => {
   );
   assert.deepEqual(integrateLevel(level, to, to), []);
   assert.deepEqual(integrateLevel({ ...level, bytes: 0 }, from, to), []);
+});
+
+test('keys to storage categories: the folder, and the id after it', () => {
+  assert.deepEqual(categoryOfKey('hls/abc/720p/seg_00001.m4s'), { category: 'renditions', id: 'abc' });
+  assert.deepEqual(categoryOfKey('sources/abc/original'), { category: 'source', id: 'abc' });
+  assert.deepEqual(categoryOfKey('live/b1/720p/seg_1.m4s'), { category: 'live', id: 'b1' });
+  assert.equal(categoryOfKey('tus/abc'), null);
+  assert.equal(categoryOfKey('hls/abc'), null);
+  assert.equal(categoryOfKey('imports/abc/x.mp4'), null);
+  assert.equal(categoryOfKey('constructor/abc/x'), null); // own folders only, not Object's
 });
