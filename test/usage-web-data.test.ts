@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   daysBetween,
-  fmtBytes,
   fmtGbHours,
   fmtMinutes,
   limitInputs,
@@ -13,6 +12,7 @@ import {
   type QuotaRow,
   quotaUses,
 } from '../web/src/admin/usage-data.ts';
+import { formatBytes } from '../web/src/api.ts';
 
 const NOW = Date.parse('2026-12-03T07:40:00Z');
 const query = (r: ReturnType<typeof periodQuery>) => ('query' in r ? r.query.toString() : r.error);
@@ -74,14 +74,17 @@ describe('usage periods', () => {
 });
 
 test('numbers in decimal units, with as many digits as they need', () => {
-  assert.equal(fmtBytes(0, 'en-US'), '0 B');
-  assert.equal(fmtBytes(999, 'en-US'), '999 B');
-  assert.equal(fmtBytes(1_234_567, 'en-US'), '1.2 MB');
-  assert.equal(fmtBytes(2_500_000_000, 'en-US'), '2.5 GB');
+  assert.equal(formatBytes(0, 'en-US'), '0 B');
+  assert.equal(formatBytes(999, 'en-US'), '999 B');
+  assert.equal(formatBytes(1_234_567, 'en-US'), '1.2 MB');
+  assert.equal(formatBytes(2_500_000_000, 'en-US'), '2.5 GB');
   assert.equal(fmtMinutes(1.25, 'en-US'), '1.3 min');
   assert.equal(fmtMinutes(0.0123, 'en-US'), '0.012 min');
   assert.equal(fmtGbHours(1234.56, 'en-US'), '1,234.6 GB-h');
-  assert.equal(fmtBytes(1_500_000, 'de-DE'), '1,5 MB');
+  assert.equal(formatBytes(1_500_000, 'de-DE'), '1,5 MB');
+  // The one formatter of every page (Storage, Backups, uploads too): decimal, TB past 10¹².
+  assert.equal(formatBytes(500, 'en-US'), '500 B');
+  assert.equal(formatBytes(1_000_000_000_000, 'en-US'), '1 TB');
 });
 
 describe('the quota form', () => {

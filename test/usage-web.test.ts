@@ -7,7 +7,6 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   type AssetRow,
-  fmtBytes,
   fmtGbHours,
   fmtMinutes,
   type QuotaRow,
@@ -15,6 +14,7 @@ import {
   type UsageFigures,
   type UserRow,
 } from '../web/src/admin/usage-data.ts';
+import { formatBytes } from '../web/src/api.ts';
 import { makeClip } from './fixtures/media.ts';
 import { signUpWithRole } from './helpers/accounts.ts';
 import {
@@ -162,7 +162,7 @@ describe('usage and quotas in the admin app', { skip: !chromiumAvailable() }, ()
   const expectedTotals = (t: UsageFigures): Record<string, [number, string]> => ({
     encoding_minutes: [t.encoding_minutes.total, fmtMinutes(t.encoding_minutes.total, 'en-US')],
     stored_gb_hours: [t.stored_gb_hours.total, fmtGbHours(t.stored_gb_hours.total, 'en-US')],
-    delivered_bytes: [t.delivered_bytes.total, fmtBytes(t.delivered_bytes.total, 'en-US')],
+    delivered_bytes: [t.delivered_bytes.total, formatBytes(t.delivered_bytes.total, 'en-US')],
     delivered_minutes: [t.delivered_minutes.total, fmtMinutes(t.delivered_minutes.total, 'en-US')],
     live_input_minutes: [t.live_input_minutes, fmtMinutes(t.live_input_minutes, 'en-US')],
   });

@@ -427,7 +427,7 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.goto('/settings#usage');
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
     await page.getByRole('heading', { name: 'Usage and quotas' }).waitFor();
-    await page.getByText(/^Storage: .* of 1000\.0 GB \(\d/).waitFor();
+    await page.getByText(/^Storage: .* of 1 TB \(\d/).waitFor();
     assert.equal(await page.locator('#usage progress').count(), 1);
     await screenshot(page, '10-settings');
     await inPage(`/v1/admin/quotas/user:${ana}`, { method: 'PUT', json: { storage_bytes: null } });

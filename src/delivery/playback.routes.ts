@@ -19,6 +19,7 @@ import { AppError } from '../shared/errors.ts';
 import { bearerOf, SIGNED_MARKER } from '../shared/playback-headers.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
+import { billedOwner } from '../usage/usage-records.ts';
 import { AssetThumbnails } from './asset-thumbnail.ts';
 import { type DeliveryUsage, vodSegmentSeconds } from './delivery-usage.ts';
 import type { HotObjects } from './hot-objects.ts';
@@ -93,9 +94,6 @@ interface Deps {
   /** FRAMEHOUSE_SEGMENT_SECONDS: a VOD media segment's media seconds (the last one: the rest). */
   segmentSeconds?: number;
 }
-
-/** Who an asset's or live stream's usage is billed to (docs/usage.md): its creator. */
-const ownerOf = (createdBy: string | null | undefined) => createdBy ?? 'open-mode';
 
 /**
  * The playback origin: `/play/{playbackId}/…` serves HLS playlists and segments, thumbnails
@@ -224,13 +222,13 @@ export async function registerPlaybackRoutes(
         reply: FastifyReply,
         asset: { id: string; created_by: string | null },
         seconds = 0,
-      ) => usage?.meter(request, reply, ownerOf(asset.created_by), 'asset', asset.id, seconds);
+      ) => usage?.meter(request, reply, billedOwner(asset.created_by), 'asset', asset.id, seconds);
       /** Counts this answer for the live stream, unless it is a hop from another node (that node counts it). */
       const meterLive = (request: FastifyRequest, reply: FastifyReply, target: LiveTarget, seconds = 0) =>
         usage?.meter(
           request,
           reply,
-          ownerOf(target.owner),
+          billedOwner(target.owner),
           'live_stream',
           target.streamId,
           seconds,

@@ -122,6 +122,7 @@ test('keys name their asset in the asset folders only; posters stay hot', () => 
   assert.equal(assetOfKey('imports/abc/x.mp4'), null);
   assert.equal(assetOfKey('tus/abc'), null);
   assert.equal(assetOfKey('hls/abc'), null);
+  assert.equal(assetOfKey('constructor/abc/x'), null); // own folders only, not Object's
 });
 
 test('next actions: soonest first, overdue at the top, bounded', () => {

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.ts';
 import type { AssetKind, AssetStatus } from '../db/schema.ts';
+import { folderOfKey } from '../storage/media-keys.ts';
 
 /**
  * The storage lifecycle rules (docs/operations.md, "Lifecycle") as pure functions of an asset's
@@ -119,11 +120,8 @@ export const ASSET_FOLDERS: Readonly<Record<string, { cold: boolean }>> = {
 
 /** The asset a stored key belongs to, and its folder; null for keys outside the asset folders. */
 export function assetOfKey(key: string): { folder: string; assetId: string } | null {
-  const slash = key.indexOf('/');
-  const next = key.indexOf('/', slash + 1);
-  if (slash < 0 || next < 0) return null;
-  const folder = key.slice(0, slash);
-  return folder in ASSET_FOLDERS ? { folder, assetId: key.slice(slash + 1, next) } : null;
+  const at = folderOfKey(key);
+  return at && Object.hasOwn(ASSET_FOLDERS, at.folder) ? { folder: at.folder, assetId: at.id } : null;
 }
 
 /** One upcoming action of the rules, as the storage report lists it. */

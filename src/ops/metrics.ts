@@ -154,7 +154,6 @@ export class Metrics {
     }
   }
 
-  /** The playback origin's memory tier (src/delivery/hot-objects.ts), read at each scrape. */
   /** This process's usage meter (docs/usage.md): its flushes by outcome, and the counters not written yet. */
   observeUsageMeter(meter: {
     readonly flushes: number;
@@ -183,6 +182,7 @@ export class Metrics {
     });
   }
 
+  /** The playback origin's memory tier (src/delivery/hot-objects.ts), read at each scrape. */
   observeMemoryTier(tier: {
     stats(): { hits: number; misses: number; bytes: number; objects: number };
   }): void {

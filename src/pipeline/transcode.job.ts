@@ -11,7 +11,7 @@ import { defineJob, type JobContext, PermanentJobError } from '../queue/jobs.ts'
 import { AppError } from '../shared/errors.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
-import { resolutionClass, type UsageSink } from '../usage/usage-records.ts';
+import { billedOwner, resolutionClass, type UsageSink } from '../usage/usage-records.ts';
 import { givenUpOnOurSide, markErrored, markGivenUp, markReady } from './asset-state.ts';
 import { encodeLadder, renditionNames } from './encode-ladder.ts';
 import { HlsPublisher } from './hls-publisher.ts';
@@ -210,7 +210,7 @@ function meterEncoding(
   for (const name of turned) {
     const rung = plan.video.find((r) => r.name === name);
     usage.add({
-      owner: asset.created_by ?? 'open-mode',
+      owner: billedOwner(asset.created_by),
       subjectKind: 'asset',
       subjectId: asset.id,
       metric: 'encoding_seconds',

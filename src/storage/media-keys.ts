@@ -21,3 +21,14 @@ export const mediaKeys = {
   downloadsPrefix: (assetId: string) => `downloads/${assetId}/`,
   download: (assetId: string, file: string) => `downloads/${assetId}/${file}`,
 };
+
+/**
+ * The top folder of a stored key and the id after it (`hls/{assetId}/…`, `live/{broadcastId}/…`);
+ * null for keys without both (`tus/abc`, `hls/abc`). Which folders mean what is the caller's.
+ */
+export function folderOfKey(key: string): { folder: string; id: string } | null {
+  const slash = key.indexOf('/');
+  const next = key.indexOf('/', slash + 1);
+  if (slash < 0 || next < 0) return null;
+  return { folder: key.slice(0, slash), id: key.slice(slash + 1, next) };
+}

@@ -21,6 +21,8 @@ export const usageStorageWalkJob = (deps: { db: Db; store: ObjectStore }) =>
     async handler({ log, signal }) {
       const summary = await walkStorage(deps, { signal });
       const pruned = await new UsageService({ db: deps.db }).pruneEdgeReports();
+      if (!summary.recorded)
+        log.warn(summary, 'usage: another storage walk recorded meanwhile; this one wrote nothing');
       log.info({ ...summary, prunedEdgeReports: pruned }, 'usage: storage walked');
     },
   });

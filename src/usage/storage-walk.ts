@@ -1,9 +1,10 @@
 import type { Db } from '../db/database.ts';
 import type { UsageStorageTable } from '../db/schema.ts';
+import { folderOfKey } from '../storage/media-keys.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { usageRepo } from './usage.repo.ts';
 import type { UsageCount } from './usage-meter.ts';
-import { hourBucket, type StorageCategory } from './usage-records.ts';
+import { billedOwner, hourBucket, type StorageCategory } from './usage-records.ts';
 
 const HOUR_MS = 3_600_000;
 
@@ -20,16 +21,9 @@ const FOLDER_CATEGORY: Readonly<Record<string, StorageCategory>> = {
 
 /** The folder and the id after it (`hls/{assetId}/…`, `live/{broadcastId}/…`); null for other keys. */
 export function categoryOfKey(key: string): { category: StorageCategory; id: string } | null {
-  const slash = key.indexOf('/');
-  const next = key.indexOf('/', slash + 1);
-  if (slash < 0 || next < 0) return null;
-  const category = FOLDER_CATEGORY[key.slice(0, slash)];
-  return category ? { category, id: key.slice(slash + 1, next) } : null;
-}
-
-/** Who is billed for a subject whose creator is not recorded (made before accounts, by the system). */
-export function ownerOf(createdBy: string | null | undefined): string {
-  return createdBy ?? 'open-mode';
+  const at = folderOfKey(key);
+  const category = at && Object.hasOwn(FOLDER_CATEGORY, at.folder) ? FOLDER_CATEGORY[at.folder] : undefined;
+  return at && category ? { category, id: at.id } : null;
 }
 
 /**
@@ -71,6 +65,11 @@ export interface WalkSummary {
   bytes: number;
   subjects: number;
   gone: number;
+  /**
+   * False when another walk recorded while this one listed (a walk that lost its lease, then
+   * a second one): nothing was written, so no interval is counted twice.
+   */
+  recorded: boolean;
 }
 
 /**
@@ -131,7 +130,7 @@ export async function walkStorage(
       levels.set(k, {
         asset_id: subjectId,
         category: l.category,
-        owner: ownerOf(owner),
+        owner: billedOwner(owner),
         bytes: l.bytes,
         objects: l.objects,
         sampled_at: sampledAt,
@@ -140,7 +139,8 @@ export async function walkStorage(
 
   const counts: UsageCount[] = [];
   const gone: { asset_id: string; category: string }[] = [];
-  for (const prev of await usageRepo.storageLevels(db)) {
+  const integrated = await usageRepo.storageLevels(db);
+  for (const prev of integrated) {
     const from = Date.parse(prev.sampled_at);
     counts.push(
       ...integrateLevel(
@@ -158,6 +158,13 @@ export async function walkStorage(
     if (!levels.has(`${prev.asset_id}\u0000${prev.category}`))
       gone.push({ asset_id: prev.asset_id, category: prev.category });
   }
-  await usageRepo.recordWalk(db, { counts, levels: [...levels.values()], gone });
-  return { objects, bytes, subjects: levels.size, gone: gone.length };
+  o.signal?.throwIfAborted();
+  const recorded = await usageRepo.recordWalk(db, {
+    integrated,
+    counts,
+    levels: [...levels.values()],
+    gone,
+    signal: o.signal,
+  });
+  return { objects, bytes, subjects: levels.size, gone: gone.length, recorded };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type UsageCount, UsageMeter } from './usage-meter.ts';
-import { resolutionClass } from './usage-records.ts';
+import { billedOwner, resolutionClass } from './usage-records.ts';
 
 const entry = (value: number, at: number, metric: UsageCount['metric'] = 'delivered_bytes') => ({
   owner: 'user:u1',
@@ -95,4 +95,15 @@ test('resolution classes by the shorter side; no picture is audio', () => {
   assert.equal(resolutionClass(1280, 720), 'hd');
   assert.equal(resolutionClass(1080, 1920), 'fhd');
   assert.equal(resolutionClass(3840, 2160), 'uhd');
+});
+
+test('billed owner: the creator; open-mode when none is recorded or the system made it', () => {
+  assert.equal(billedOwner('user:u1'), 'user:u1');
+  assert.equal(billedOwner('key:k1'), 'key:k1');
+  assert.equal(billedOwner('open-mode'), 'open-mode');
+  assert.equal(billedOwner(null), 'open-mode');
+  assert.equal(billedOwner(undefined), 'open-mode');
+  // A recording of a stream nobody created is made by `system:live`: nobody to bill.
+  assert.equal(billedOwner('system:live'), 'open-mode');
+  assert.equal(billedOwner('system:anything'), 'open-mode');
 });

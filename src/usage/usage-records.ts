@@ -10,6 +10,15 @@ import type { UsageRecordsTable } from '../db/schema.ts';
 export type UsageMetric = UsageRecordsTable['metric'];
 export type UsageSubjectKind = UsageRecordsTable['subject_kind'];
 
+/**
+ * Who a subject's usage is billed to (docs/usage.md): its creator (`user:{id}`, `key:{id}`);
+ * `open-mode` when none is recorded (made before accounts existed) or the system made it
+ * (`system:*`, e.g. the recording of a stream nobody created): there is no account to bill.
+ */
+export function billedOwner(createdBy: string | null | undefined): string {
+  return createdBy == null || createdBy.startsWith('system:') ? 'open-mode' : createdBy;
+}
+
 /** Output resolution classes of encoding minutes, by a rendition's shorter side (portrait 1080×1920 is fhd). */
 export type ResolutionClass = 'audio' | 'sd' | 'hd' | 'fhd' | 'uhd';
 export const RESOLUTION_CLASSES: readonly ResolutionClass[] = ['audio', 'sd', 'hd', 'fhd', 'uhd'];

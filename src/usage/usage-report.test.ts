@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AppError } from '../shared/errors.ts';
-import { integrateLevel } from './storage-walk.ts';
+import { categoryOfKey, integrateLevel } from './storage-walk.ts';
 import { usageCsv, usageCsvFilename } from './usage.presenter.ts';
-import { usageRange } from './usage.service.ts';
+import { parseTime, usageRange } from './usage.service.ts';
 import { addSum, csvField, emptyFigures, figureColumns } from './usage-report.ts';
 
 test('figures: minutes from seconds, GB-hours from byte-seconds, totals per figure', () => {
@@ -74,6 +74,34 @@ test('ranges: rounded outwards to hours, this month by default, at most 400 days
   assert.doesNotThrow(() => usageRange({ from: '2025-11-01', to: '2026-12-01' }, now));
 });
 
+test('times: a UTC date or an ISO-8601 time with Z or an offset; anything else refused', () => {
+  const at = (v: string) => parseTime('from', v);
+  assert.equal(at('2026-12-03'), Date.parse('2026-12-03T00:00:00Z'));
+  assert.equal(at('2026-12-03T10:00Z'), Date.parse('2026-12-03T10:00:00Z'));
+  assert.equal(at('2026-12-03T10:00:30Z'), Date.parse('2026-12-03T10:00:30Z'));
+  assert.equal(at('2026-12-03T10:00:30.250Z'), Date.parse('2026-12-03T10:00:30.250Z'));
+  assert.equal(at('2026-12-03T10:00:00+02:00'), Date.parse('2026-12-03T08:00:00Z'));
+  assert.equal(at('2026-12-03T10:00:00-0530'), Date.parse('2026-12-03T15:30:00Z'));
+  for (const bad of [
+    '2026-12-03T10:00', // no zone: would be the server's local time
+    '2026-12-03T10:00:00',
+    'December 3, 2026',
+    '2026-12-03 10:00:00Z',
+    '12/03/2026',
+    '2026-02-30',
+    '2026-13-01T00:00:00Z',
+    '2026-12-03T24:00:00Z',
+    '2026-12-3',
+    '',
+  ])
+    assert.throws(
+      () => at(bad),
+      (e: AppError) =>
+        e.code === 'FH_ERR_VALIDATION' && e.message.includes('`from` must be') && e.message.includes(bad),
+      bad,
+    );
+});
+
 test('a level held across hours is split at each hour boundary', () => {
   const from = Date.parse('2026-12-03T06:30:00Z');
   const to = Date.parse('2026-12-03T08:15:00Z');
@@ -99,4 +127,14 @@ test('a level held across hours is split at each hour boundary', () => {
   );
   assert.deepEqual(integrateLevel(level, to, to), []);
   assert.deepEqual(integrateLevel({ ...level, bytes: 0 }, from, to), []);
+});
+
+test('keys to storage categories: the folder, and the id after it', () => {
+  assert.deepEqual(categoryOfKey('hls/abc/720p/seg_00001.m4s'), { category: 'renditions', id: 'abc' });
+  assert.deepEqual(categoryOfKey('sources/abc/original'), { category: 'source', id: 'abc' });
+  assert.deepEqual(categoryOfKey('live/b1/720p/seg_1.m4s'), { category: 'live', id: 'b1' });
+  assert.equal(categoryOfKey('tus/abc'), null);
+  assert.equal(categoryOfKey('hls/abc'), null);
+  assert.equal(categoryOfKey('imports/abc/x.mp4'), null);
+  assert.equal(categoryOfKey('constructor/abc/x'), null); // own folders only, not Object's
 });

@@ -7,8 +7,9 @@ import { assetRow } from '../../test/helpers/asset-row.ts';
 import type { Db } from '../db/database.ts';
 import { openTestDatabase, postgresSkip, TEST_DIALECTS, type TestDatabase } from '../db/test-databases.ts';
 import { LocalObjectStore } from '../storage/local-store.ts';
+import { firstWalkDelay } from './schedule.ts';
 import { walkStorage } from './storage-walk.ts';
-import { usageRepo } from './usage.repo.ts';
+import { inKeyOrder, usageRepo } from './usage.repo.ts';
 import { UsageService } from './usage.service.ts';
 import type { UsageCount } from './usage-meter.ts';
 
@@ -78,6 +79,15 @@ for (const dialect of TEST_DIALECTS) {
           [H8, 7],
         ],
       );
+    });
+
+    test('titles and e-mails of more ids than one statement may bind (group_by=asset of a big library)', async () => {
+      // SQLite binds at most 32,766 parameters, PostgreSQL 65,535: one IN list of every id fails.
+      const many = Array.from({ length: 66_000 }, (_, i) => `x${i}`);
+      const titles = await usageRepo.titles(t.db, [...many, 'a1'], many);
+      assert.equal(titles.size, 1);
+      assert.equal(titles.get('a1'), 'First, "one"');
+      assert.equal((await usageRepo.emails(t.db, many)).size, 0);
     });
 
     test('reports group by day, owner and subject; a viewer sees only their own', async () => {
@@ -189,5 +199,103 @@ for (const dialect of TEST_DIALECTS) {
       );
       assert.deepEqual((await usageRepo.storageLevels(t.db)).map((l) => l.asset_id).sort(), ['a1', 'a1']);
     });
+
+    test('a worker starting asks for a walk at once only when none sampled within the interval', async () => {
+      const every = 15 * 60_000;
+      const fresh = await openTestDatabase(dialect);
+      try {
+        assert.equal(await firstWalkDelay(fresh.db, every, Date.parse('2026-12-03T08:00:00Z')), 0);
+      } finally {
+        await fresh.close();
+      }
+      // The storage walks test sampled at 08:10.
+      assert.equal(await firstWalkDelay(t.db, every, Date.parse('2026-12-03T08:15:00Z')), 10 * 60_000);
+      assert.equal(await firstWalkDelay(t.db, every, Date.parse('2026-12-03T08:25:00Z')), 0);
+    });
+
+    test('two storage walks at once: the one that read the levels before the other recorded writes nothing', async () => {
+      const store = new LocalObjectStore(join(dir, 'store'));
+      const stored = async () =>
+        Number(
+          (
+            await t.db
+              .selectFrom('usage_records')
+              .select((eb) => eb.fn.sum<number | string>('value').as('v'))
+              .where('metric', '=', 'stored_byte_seconds')
+              .executeTakeFirstOrThrow()
+          ).v,
+        );
+      const before = await stored();
+      // Walk A read the levels (its database phase) and lost its lease; walk B runs meanwhile.
+      const seenByA = await usageRepo.storageLevels(t.db);
+      const b = await walkStorage({ db: t.db, store, now: () => Date.parse('2026-12-03T08:20:00Z') });
+      assert.equal(b.recorded, true);
+      const afterB = await stored();
+      assert.equal(afterB - before, 1320 * 600); // 08:10 → 08:20, a1's 1,320 bytes
+      // A integrated from the same sampled_at as B: recording it would count 08:10 → 08:20 twice.
+      const levelsA = seenByA.map((l) => ({ ...l, sampled_at: '2026-12-03T08:21:00.000Z' }));
+      const countA: UsageCount = {
+        ...count({ metric: 'stored_byte_seconds', value: 1320 * 660 }),
+        bucket: H8,
+        dimension: 'source',
+      };
+      assert.equal(
+        await usageRepo.recordWalk(t.db, {
+          integrated: seenByA,
+          counts: [countA],
+          levels: levelsA,
+          gone: [],
+        }),
+        false,
+      );
+      assert.equal(await stored(), afterB);
+      assert.deepEqual(
+        (await usageRepo.storageLevels(t.db)).map((l) => l.sampled_at),
+        ['2026-12-03T08:20:00.000Z', '2026-12-03T08:20:00.000Z'],
+      );
+      // A walk whose signal fires before its commit writes nothing either.
+      const current = await usageRepo.storageLevels(t.db);
+      const lost = new AbortController();
+      lost.abort(new Error('lease lost'));
+      await assert.rejects(
+        usageRepo.recordWalk(t.db, {
+          integrated: current,
+          counts: [countA],
+          levels: levelsA,
+          gone: [],
+          signal: lost.signal,
+        }),
+        /lease lost/,
+      );
+      assert.equal(await stored(), afterB);
+      assert.equal(
+        await usageRepo.recordWalk(t.db, {
+          integrated: current,
+          counts: [countA],
+          levels: levelsA,
+          gone: [],
+        }),
+        true,
+      );
+      assert.equal(await stored(), afterB + 1320 * 660);
+    });
   });
 }
+
+test('counts are written in primary-key order, so writers at once lock rows in one order (no deadlock)', () => {
+  const rows = [
+    count({ bucket: H8, metric: 'delivered_bytes', value: 1 }),
+    count({ owner: 'user:u2', metric: 'delivered_bytes', value: 2 }),
+    count({ subject_id: 'a0', metric: 'delivered_bytes', value: 3 }),
+    count({ metric: 'delivered_bytes', dimension: 'edge', value: 4 }),
+    count({ metric: 'delivered_bytes', value: 5 }),
+    count({ subject_kind: 'live_stream', metric: 'delivered_bytes', value: 6 }),
+    count({ metric: 'encoding_seconds', dimension: 'hd', value: 7 }),
+  ];
+  assert.deepEqual(
+    inKeyOrder(rows).map((r) => r.value),
+    [3, 4, 5, 7, 6, 2, 1],
+  );
+  // Any arrival order gives the same order.
+  assert.deepEqual(inKeyOrder([...rows].reverse()), inKeyOrder(rows));
+});

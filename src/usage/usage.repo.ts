@@ -1,24 +1,47 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Db } from '../db/database.ts';
+import { dialectOf } from '../db/dialect-helpers.ts';
 import type { UsageStorageTable } from '../db/schema.ts';
 import type { UsageCount } from './usage-meter.ts';
 
 // Rows per INSERT: 7 bound values each stays far under SQLite's and PostgreSQL's parameter limits.
 const CHUNK = 500;
 
-/** Adds counts to usage_records (`value = value + excluded.value`): any number of writers, no coordination. */
+const KEY_COLUMNS = ['bucket', 'owner', 'subject_kind', 'subject_id', 'metric', 'dimension'] as const;
+
+/**
+ * Counts in primary-key order. Writers that upsert the same rows in one transaction each must lock
+ * them in the same order, or two nodes flushing at once deadlock on PostgreSQL.
+ */
+export function inKeyOrder(counts: readonly UsageCount[]): UsageCount[] {
+  return [...counts].sort((a, b) => {
+    for (const c of KEY_COLUMNS) if (a[c] !== b[c]) return a[c] < b[c] ? -1 : 1;
+    return 0;
+  });
+}
+
+/**
+ * Adds counts to usage_records (`value = value + excluded.value`): any number of writers, no
+ * coordination beyond taking the rows in key order.
+ */
 async function addCounts(db: Db, counts: UsageCount[]): Promise<void> {
-  for (let i = 0; i < counts.length; i += CHUNK) {
+  const sorted = inKeyOrder(counts);
+  for (let i = 0; i < sorted.length; i += CHUNK) {
     await db
       .insertInto('usage_records')
-      .values(counts.slice(i, i + CHUNK))
+      .values(sorted.slice(i, i + CHUNK))
       .onConflict((oc) =>
         oc
-          .columns(['bucket', 'owner', 'subject_kind', 'subject_id', 'metric', 'dimension'])
+          .columns([...KEY_COLUMNS])
           .doUpdateSet({ value: sql<number>`usage_records.value + excluded.value` }),
       )
       .execute();
   }
+}
+
+/** Ids in lists of at most CHUNK: one IN list each (SQLite takes 32,766 parameters, PostgreSQL 65,535). */
+export function* chunks<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += CHUNK) yield items.slice(i, i + CHUNK);
 }
 
 export interface UsageSum {
@@ -74,26 +97,24 @@ export const usageRepo = {
 
   /** E-mail addresses of users by id. */
   async emails(db: Db, userIds: string[]): Promise<Map<string, string>> {
-    if (userIds.length === 0) return new Map();
-    const rows = await db.selectFrom('users').select(['id', 'email']).where('id', 'in', userIds).execute();
-    return new Map(rows.map((r) => [r.id, r.email]));
+    const out = new Map<string, string>();
+    for (const ids of chunks(userIds))
+      for (const r of await db.selectFrom('users').select(['id', 'email']).where('id', 'in', ids).execute())
+        out.set(r.id, r.email);
+    return out;
   },
 
   /** Titles of assets and live streams by id. */
   async titles(db: Db, assetIds: string[], streamIds: string[]): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();
-    if (assetIds.length > 0)
-      for (const r of await db
-        .selectFrom('assets')
-        .select(['id', 'title'])
-        .where('id', 'in', assetIds)
-        .execute())
+    for (const ids of chunks(assetIds))
+      for (const r of await db.selectFrom('assets').select(['id', 'title']).where('id', 'in', ids).execute())
         out.set(r.id, r.title);
-    if (streamIds.length > 0)
+    for (const ids of chunks(streamIds))
       for (const r of await db
         .selectFrom('live_streams')
         .select(['id', 'title'])
-        .where('id', 'in', streamIds)
+        .where('id', 'in', ids)
         .execute())
         out.set(r.id, r.title);
     return out;
@@ -167,6 +188,15 @@ export const usageRepo = {
     return out;
   },
 
+  /** When the last walk that found anything sampled (ISO), or null. */
+  async newestSample(db: Db): Promise<string | null> {
+    const row = await db
+      .selectFrom('usage_storage')
+      .select((eb) => eb.fn.max('sampled_at').as('at'))
+      .executeTakeFirst();
+    return row?.at ?? null;
+  },
+
   storageLevels(db: Db): Promise<UsageStorageTable[]> {
     return db.selectFrom('usage_storage').selectAll().execute();
   },
@@ -200,13 +230,36 @@ export const usageRepo = {
 
   /**
    * One walk's outcome in one transaction: the integrated byte-seconds added, the new levels
-   * written, and the levels of what is gone removed.
+   * written, and the levels of what is gone removed. Compare-and-set: the levels are read again
+   * under lock (SQLite's transactions take the write lock at BEGIN; PostgreSQL locks the rows), and
+   * if they are no longer exactly the ones the walk integrated from (`integrated`), another walk
+   * recorded meanwhile and nothing is written: false. `signal` is checked last, before the commit:
+   * a walk that lost its lease writes nothing.
    */
   async recordWalk(
     db: Db,
-    o: { counts: UsageCount[]; levels: UsageStorageTable[]; gone: { asset_id: string; category: string }[] },
-  ): Promise<void> {
-    await db.transaction().execute(async (trx) => {
+    o: {
+      integrated: Pick<UsageStorageTable, 'asset_id' | 'category' | 'sampled_at'>[];
+      counts: UsageCount[];
+      levels: UsageStorageTable[];
+      gone: { asset_id: string; category: string }[];
+      signal?: AbortSignal | undefined;
+    },
+  ): Promise<boolean> {
+    const postgres = dialectOf(db as unknown as Kysely<unknown>) === 'postgres';
+    return db.transaction().execute(async (trx) => {
+      const read = trx
+        .selectFrom('usage_storage')
+        .select(['asset_id', 'category', 'sampled_at'])
+        .orderBy('asset_id')
+        .orderBy('category');
+      const current = await (postgres ? read.forUpdate() : read).execute();
+      const seen = new Map(o.integrated.map((l) => [`${l.asset_id}\u0000${l.category}`, l.sampled_at]));
+      if (
+        current.length !== seen.size ||
+        current.some((l) => seen.get(`${l.asset_id}\u0000${l.category}`) !== l.sampled_at)
+      )
+        return false;
       await addCounts(trx, o.counts);
       for (let i = 0; i < o.levels.length; i += CHUNK) {
         await trx
@@ -228,6 +281,8 @@ export const usageRepo = {
           .where('asset_id', '=', g.asset_id)
           .where('category', '=', g.category)
           .execute();
+      o.signal?.throwIfAborted();
+      return true;
     });
   },
 };

@@ -1,9 +1,8 @@
 import type { Db } from '../db/database.ts';
 import { AppError } from '../shared/errors.ts';
-import { ownerOf } from './storage-walk.ts';
 import { type UsageGrouping, usageRepo } from './usage.repo.ts';
 import type { UsageCount } from './usage-meter.ts';
-import { hourBucket } from './usage-records.ts';
+import { hourBucket, billedOwner as ownerOf } from './usage-records.ts';
 import { addFigures, addSum, emptyFigures, type UsageFigures } from './usage-report.ts';
 
 const HOUR_MS = 3_600_000;
@@ -37,13 +36,34 @@ export interface UsageReport {
   totals: UsageFigures;
 }
 
-/** A time the query names (ISO-8601 time or date, UTC), or a 400 naming the parameter. */
-function parseTime(name: string, value: string): number {
-  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Date.parse(value);
-  if (!Number.isFinite(ms))
-    throw new AppError('FH_ERR_VALIDATION', `\`${name}\` is not an ISO-8601 time or date: ${value}`, {
-      field: name,
-    });
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+// A full time with its zone: `Z` or an offset; seconds and a fraction optional.
+const ISO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)$/;
+
+/**
+ * A time the query names: `YYYY-MM-DD` (UTC midnight) or an ISO-8601 time with `Z` or an offset,
+ * else a 400 naming the parameter. Date.parse alone would take `2026-12-03T10:00` as the server's
+ * local time and `December 3, 2026` as well: a report must not depend on where the server runs.
+ */
+export function parseTime(name: string, value: string): number {
+  const m = ISO_DATE.exec(value) ?? ISO_TIME.exec(value);
+  const ms = m ? Date.parse(ISO_DATE.test(value) ? `${value}T00:00:00Z` : value) : Number.NaN;
+  // The calendar day must exist (Date.parse would roll 2026-02-30 over to March).
+  const day =
+    m && Number.isFinite(ms) ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : null;
+  if (
+    !m ||
+    !day ||
+    day.getUTCFullYear() !== Number(m[1]) ||
+    day.getUTCMonth() !== Number(m[2]) - 1 ||
+    day.getUTCDate() !== Number(m[3])
+  )
+    throw new AppError(
+      'FH_ERR_VALIDATION',
+      `\`${name}\` must be a date (YYYY-MM-DD, UTC) or an ISO-8601 time with Z or an offset (2026-12-03T10:00:00Z): ${value}`,
+      { field: name },
+    );
   return ms;
 }
 

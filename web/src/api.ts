@@ -98,9 +98,35 @@ export const formatDuration = (s: number | null) => {
   return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 };
 
-export const formatBytes = (n: number) =>
-  n >= 1e9
-    ? `${(n / 1e9).toFixed(1)} GB`
-    : n >= 1e6
-      ? `${(n / 1e6).toFixed(1)} MB`
-      : `${Math.ceil(n / 1e3)} kB`;
+const BYTE_UNITS = [
+  [1e12, 'terabyte'],
+  [1e9, 'gigabyte'],
+  [1e6, 'megabyte'],
+  [1e3, 'kilobyte'],
+] as const;
+const byteFormats = new Map<string, Intl.NumberFormat>();
+const byteFormat = (locale: string | undefined, unit: string | null): Intl.NumberFormat => {
+  const key = `${locale ?? ''}|${unit ?? ''}`;
+  let made = byteFormats.get(key);
+  if (!made) {
+    made = new Intl.NumberFormat(
+      locale,
+      unit
+        ? { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }
+        : { maximumFractionDigits: 0 },
+    );
+    byteFormats.set(key, made);
+  }
+  return made;
+};
+
+/**
+ * Sizes in decimal units (GB is 10⁹ bytes, as the API and docs/usage.md count), one decimal at
+ * most, in the reader's locale: every page and tab shows sizes with this one.
+ */
+export function formatBytes(n: number, locale?: string): string {
+  for (const [size, unit] of BYTE_UNITS)
+    if (Math.abs(n) >= size) return byteFormat(locale, unit).format(n / size);
+  // Intl's short "byte" reads "0 byte": B, like the units above it.
+  return `${byteFormat(locale, null).format(n)} B`;
+}

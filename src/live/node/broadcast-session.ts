@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
-import type { UsageSink } from '../../usage/usage-records.ts';
+import { billedOwner, type UsageSink } from '../../usage/usage-records.ts';
 import { readFmp4 } from '../packager/fmp4-reader.ts';
 import {
   type CompletedSegment,
@@ -105,7 +105,7 @@ export class BroadcastSession {
     this.#usage = deps.usage
       ? new LiveUsageClock({
           usage: deps.usage,
-          owner: settings.owner ?? 'open-mode',
+          owner: billedOwner(settings.owner),
           streamId: settings.streamId,
         })
       : null;

@@ -1,5 +1,8 @@
 import { resolutionClass, type UsageSink } from '../../usage/usage-records.ts';
 
+/** Input read before the ladder starts is a few seconds; more would be a timestamp not starting at 0. */
+const MAX_BACKDATE_MS = 5_000;
+
 /**
  * Live usage of one broadcast (docs/usage.md): `live_input_seconds` while a broadcaster is
  * connected, and `encoding_seconds` of each encoded rung of the live ladder (copied rungs are not
@@ -7,9 +10,6 @@ import { resolutionClass, type UsageSink } from '../../usage/usage-records.ts';
  * well within a flush interval), when the ladder changes and when the input goes, so a long show
  * is visible while it runs.
  */
-/** Input read before the ladder starts is a few seconds; more would be a timestamp not starting at 0. */
-const MAX_BACKDATE_MS = 5_000;
-
 export class LiveUsageClock {
   readonly #usage: UsageSink;
   readonly #owner: string;

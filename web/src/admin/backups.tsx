@@ -46,7 +46,7 @@ export const formatMs = (ms: number | null) => {
   return `${(s / 3600).toFixed(1)} h`;
 };
 
-const size = (n: number | null) => (n === null ? '—' : n === 0 ? '0 B' : formatBytes(n));
+const size = (n: number | null) => (n === null ? '—' : formatBytes(n));
 
 /** Runs newest first (polled: a running backup turns into its outcome), and the schedule above them. */
 export function BackupsTab() {

@@ -1,3 +1,5 @@
+import { formatBytes } from '../api.ts';
+
 /**
  * The shapes of GET /v1/usage and the quota routes (docs/usage.md), the periods the usage tab
  * offers, the numbers' formats and the quota form's checks. Plain functions (no DOM): the tests
@@ -155,24 +157,6 @@ export const fmtMinutes = (n: number, locale?: string) =>
 
 export const fmtGbHours = (n: number, locale?: string) => `${fmtNumber(n, locale)} GB-h`;
 
-const BYTE_UNITS = [
-  [1e12, 'terabyte'],
-  [1e9, 'gigabyte'],
-  [1e6, 'megabyte'],
-  [1e3, 'kilobyte'],
-] as const;
-
-/** Decimal units (GB is 10⁹ bytes, as the API counts). */
-export function fmtBytes(n: number, locale?: string): string {
-  for (const [size, unit] of BYTE_UNITS)
-    if (Math.abs(n) >= size)
-      return nf(locale, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(
-        n / size,
-      );
-  // Intl's short "byte" reads "0 byte": B, like the units above it.
-  return `${nf(locale, { maximumFractionDigits: 0 }).format(n)} B`;
-}
-
 export const fmtStreams = (n: number, locale?: string) =>
   `${nf(locale, { maximumFractionDigits: 0 }).format(n)} ${n === 1 ? 'stream' : 'streams'}`;
 
@@ -210,7 +194,7 @@ export type Role = (typeof ROLES)[number];
 
 /** A quota's amount in its own unit. */
 export function fmtQuota(quota: QuotaName, n: number, locale?: string): string {
-  if (quota === 'storage_bytes') return fmtBytes(n, locale);
+  if (quota === 'storage_bytes') return formatBytes(n, locale);
   if (quota === 'encoding_minutes_per_month') return fmtMinutes(n, locale);
   return fmtStreams(n, locale);
 }

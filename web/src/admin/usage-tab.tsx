@@ -1,13 +1,13 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { Link, useLocation, useSearch } from 'wouter-preact';
+import { formatBytes } from '../api.ts';
 import { ErrorLine, useData } from './shared.tsx';
 import { DailyChart, LAYER_COLORS, type Layer } from './usage-charts.tsx';
 import {
   type AssetRow,
   type DayRow,
   DELIVERY_PATHS,
-  fmtBytes,
   fmtGbHours,
   fmtMinutes,
   type GroupBy,
@@ -49,7 +49,7 @@ const STORED = layers(STORAGE_CATEGORIES, STORAGE_LABELS, (r, k) => r.stored_gb_
 const LIVE_INPUT: Layer[] = [
   { label: 'Live input', color: LAYER_COLORS[0] ?? '#2563eb', pick: (r) => r.live_input_minutes },
 ];
-const bytes = (n: number) => fmtBytes(n);
+const bytes = (n: number) => formatBytes(n);
 const minutes = (n: number) => fmtMinutes(n);
 const gbHours = (n: number) => fmtGbHours(n);
 
@@ -343,7 +343,7 @@ function Totals({ totals: t }: { totals: UsageFigures }) {
       'delivered_bytes',
       'Delivered',
       t.delivered_bytes.total,
-      fmtBytes(t.delivered_bytes.total),
+      formatBytes(t.delivered_bytes.total),
       parts(DELIVERY_PATHS, PATH_LABELS, t.delivered_bytes, bytes),
     ],
     [
