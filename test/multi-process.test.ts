@@ -9,6 +9,7 @@ import * as tus from 'tus-js-client';
 import { openTestDatabase, postgresSkip, type TestDatabase } from '../src/db/test-databases.ts';
 import { parseS3Url, S3ObjectStore } from '../src/storage/s3-store.ts';
 import { makeClip } from './fixtures/media.ts';
+import { isMaintenanceJob } from './helpers/maintenance-jobs.ts';
 import { exited, spawnServe } from './helpers/processes.ts';
 import { startS3 } from './helpers/s3.ts';
 import { waitFor, waitForValue } from './helpers/wait.ts';
@@ -142,14 +143,8 @@ describe('2 api + 2 workers on PostgreSQL + S3 (s3rver)', { skip: postgresSkip('
       .orderBy('type')
       .execute();
     assert.deepEqual(
-      // The maintenance jobs every worker schedules (viewer analytics, the trash, storage lifecycle) aside.
-      jobs.filter(
-        (j) =>
-          j.type !== 'delete-asset-objects' &&
-          !j.type.startsWith('qoe.') &&
-          j.type !== 'assets.purge-trash' &&
-          j.type !== 'storage.lifecycle',
-      ),
+      // The maintenance jobs every worker schedules aside.
+      jobs.filter((j) => j.type !== 'delete-asset-objects' && !isMaintenanceJob(j.type)),
       [
         { type: 'probe', state: 'completed', attempts: 1 },
         { type: 'transcode', state: 'completed', attempts: 2 },

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Answer, Client, sha256 } from './backup-fixtures.ts';
 import { ADMIN_KEY, type Populated } from './backup-state.ts';
+import { isMaintenanceJob } from './maintenance-jobs.ts';
 
 /**
  * Every API answer that describes a site's state, recorded so two sites (before a backup, after
@@ -71,15 +72,12 @@ export async function recordAnswers(base: string, p: Populated): Promise<Answers
   await all('/v1/qoe/views');
   // Jobs are in a backup (a restored cluster finishes queued work): every job the site ran is
   // listed, but not the maintenance every worker schedules for itself (viewer-analytics upkeep,
-  // the bucket scan, the trash purge, the storage lifecycle, scheduled backups), which a
-  // restarted site runs again at times of its own.
+  // the bucket scan, the trash purge, … : isMaintenanceJob), which a restarted site runs again at
+  // times of its own.
   const jobs = await api.call<{ data: { type: string }[] }>('/v1/admin/jobs?limit=500');
-  const periodic = (type: string) =>
-    type.startsWith('qoe.') ||
-    ['imports.scan', 'assets.purge-trash', 'storage.lifecycle', 'backup.run'].includes(type);
   answers.set('GET /v1/admin/jobs?limit=500', {
     status: jobs.status,
-    body: { data: jobs.body.data.filter((j) => !periodic(j.type)) },
+    body: { data: jobs.body.data.filter((j) => !isMaintenanceJob(j.type)) },
   });
 
   type Asset = {
