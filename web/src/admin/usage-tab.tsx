@@ -52,6 +52,13 @@ const LIVE_INPUT: Layer[] = [
 const bytes = (n: number) => formatBytes(n);
 const minutes = (n: number) => fmtMinutes(n);
 const gbHours = (n: number) => fmtGbHours(n);
+/** The daily charts, in the order the page shows them. */
+const CHARTS = [
+  { metric: 'delivered_bytes', title: 'Delivered', layers: DELIVERED, format: bytes },
+  { metric: 'encoding_minutes', title: 'Encoding minutes', layers: ENCODED, format: minutes },
+  { metric: 'stored_gb_hours', title: 'Stored', layers: STORED, format: gbHours },
+  { metric: 'live_input_minutes', title: 'Live input', layers: LIVE_INPUT, format: minutes },
+];
 
 /**
  * `/admin/usage[?period&from&to]`: what the server did for whom (docs/usage.md) — encoding,
@@ -175,6 +182,7 @@ function UsageReport({ query }: { query: string }) {
       <p aria-busy="true">Loading the usage…</p>
     );
   const empty = !hasUsage(body.totals);
+  const dayRows = days.data;
   return (
     <>
       <p class="muted usage-status">
@@ -222,42 +230,18 @@ function UsageReport({ query }: { query: string }) {
         <>
           <Totals totals={body.totals} />
           <div class="analytics-grid">
-            <DailyChart
-              metric="delivered_bytes"
-              title="Delivered"
-              rows={days.data}
-              from={body.from}
-              to={body.to}
-              layers={DELIVERED}
-              format={bytes}
-            />
-            <DailyChart
-              metric="encoding_minutes"
-              title="Encoding minutes"
-              rows={days.data}
-              from={body.from}
-              to={body.to}
-              layers={ENCODED}
-              format={minutes}
-            />
-            <DailyChart
-              metric="stored_gb_hours"
-              title="Stored"
-              rows={days.data}
-              from={body.from}
-              to={body.to}
-              layers={STORED}
-              format={gbHours}
-            />
-            <DailyChart
-              metric="live_input_minutes"
-              title="Live input"
-              rows={days.data}
-              from={body.from}
-              to={body.to}
-              layers={LIVE_INPUT}
-              format={minutes}
-            />
+            {CHARTS.map((c) => (
+              <DailyChart
+                key={c.metric}
+                metric={c.metric}
+                title={c.title}
+                rows={dayRows}
+                from={body.from}
+                to={body.to}
+                layers={c.layers}
+                format={c.format}
+              />
+            ))}
           </div>
         </>
       )}
