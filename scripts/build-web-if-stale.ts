@@ -10,7 +10,17 @@ const newest = (path: string): number =>
     : statSync(path).mtimeMs;
 
 const built = join('web', 'dist', 'index.html');
-const sources = ['web/src', 'web/index.html', 'web/vite.config.ts', 'package-lock.json'];
+// The message catalogue first: the app imports its compiled functions.
+execFileSync(process.execPath, [join('scripts', 'compile-messages.ts'), '--if-stale'], { stdio: 'inherit' });
+
+const sources = [
+  'web/src',
+  'web/messages',
+  'web/project.inlang/settings.json',
+  'web/index.html',
+  'web/vite.config.ts',
+  'package-lock.json',
+];
 if (!existsSync(built) || statSync(built).mtimeMs < Math.max(...sources.map(newest))) {
   process.stderr.write('building the web app…\n');
   execFileSync(

@@ -12,7 +12,7 @@ import {
   type QuotaRow,
   quotaUses,
 } from '../web/src/admin/usage-data.ts';
-import { formatBytes } from '../web/src/api.ts';
+import { formatBytes } from '../web/src/i18n/format.ts';
 
 const NOW = Date.parse('2026-12-03T07:40:00Z');
 const query = (r: ReturnType<typeof periodQuery>) => ('query' in r ? r.query.toString() : r.error);

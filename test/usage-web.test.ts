@@ -14,7 +14,7 @@ import {
   type UsageFigures,
   type UserRow,
 } from '../web/src/admin/usage-data.ts';
-import { formatBytes } from '../web/src/api.ts';
+import { formatBytes } from '../web/src/i18n/format.ts';
 import { makeClip } from './fixtures/media.ts';
 import { signUpWithRole } from './helpers/accounts.ts';
 import {

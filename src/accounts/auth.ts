@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/audit.ts';
 import type { Config } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
 import { dialectOf } from '../db/dialect-helpers.ts';
+import { localeSchema } from '../i18n/locales.ts';
 import type { Mailer } from '../notifications/mailer.ts';
 import { noticeNewSignIn } from '../notifications/sign-in-notice.ts';
 import { composeMail } from '../notifications/templates.ts';
@@ -73,6 +74,14 @@ export function createAuth(db: Db, config: AuthConfig, mailer: Mailer, log: Log)
         role: { type: 'string', required: false, defaultValue: 'viewer', input: false },
         // Mail when an upload is ready or failed; the user turns it off with /v1/auth/update-user.
         notifyByEmail: { type: 'boolean', required: false, defaultValue: true, input: true },
+        // The language the account reads (the web app, its e-mails): 'en', 'ko', or null for
+        // "follow the browser". Set with /v1/auth/update-user by the header's language switch.
+        locale: {
+          type: 'string',
+          required: false,
+          input: true,
+          validator: { input: localeSchema.nullable() },
+        },
       },
     },
     session: { modelName: 'sessions', expiresIn: 7 * 24 * 3600, updateAge: 24 * 3600 },

@@ -343,6 +343,8 @@ export interface UsersTable {
   role: string | null;
   /** E-mail when an upload is ready or failed (null: never set, which means yes). */
   notifyByEmail: number | boolean | null;
+  /** The account's language ('en' | 'ko'), null when it chose none (src/i18n/locales.ts). */
+  locale: string | null;
 }
 
 export interface SessionsTable {

@@ -1,4 +1,6 @@
 /** The Framehouse API from the browser: same origin, the session cookie, errors with codes. */
+import * as m from './i18n/generated/messages.js';
+import { getLocale } from './i18n/generated/runtime.js';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -12,18 +14,20 @@ export class ApiError extends Error {
 }
 
 /** Plain words for the codes a person meets most; the server's message otherwise. */
-const PLAIN: Record<string, string> = {
-  FH_ERR_UNAUTHENTICATED: 'Please sign in again.',
-  FH_ERR_FORBIDDEN: 'Your account is not allowed to do that.',
-  FH_ERR_RATE_LIMITED: 'Too many attempts. Wait a minute and try again.',
-  INVALID_EMAIL_OR_PASSWORD: 'That e-mail and password do not match an account.',
-  INVALID_CODE: 'That code is not right. Codes change every 30 seconds.',
+const PLAIN: Record<string, () => string> = {
+  FH_ERR_UNAUTHENTICATED: m.app_error_unauthenticated,
+  FH_ERR_FORBIDDEN: m.app_error_forbidden,
+  FH_ERR_RATE_LIMITED: m.app_error_rate_limited,
+  INVALID_EMAIL_OR_PASSWORD: m.app_error_bad_password,
+  INVALID_CODE: m.app_error_bad_code,
 };
 
 export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
   const { json, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (json !== undefined) headers.set('content-type', 'application/json');
+  // The server writes its error messages in the language the page is in (codes stay the same).
+  if (!headers.has('accept-language')) headers.set('accept-language', getLocale());
   let res: Response;
   try {
     res = await fetch(path, {
@@ -33,7 +37,7 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
       ...(json !== undefined ? { body: JSON.stringify(json) } : {}),
     });
   } catch {
-    throw new ApiError(0, 'NETWORK', 'The server cannot be reached. Check your connection.');
+    throw new ApiError(0, 'NETWORK', m.app_error_network());
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
@@ -42,7 +46,8 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
     // Framehouse: { error: { code, message } }; better-auth: { code, message }.
     const b = body as { error?: { code?: string; message?: string }; code?: string; message?: string } | null;
     const code = b?.error?.code ?? b?.code ?? `HTTP_${res.status}`;
-    const message = PLAIN[code] ?? b?.error?.message ?? b?.message ?? `The server answered ${res.status}.`;
+    const message =
+      PLAIN[code]?.() ?? b?.error?.message ?? b?.message ?? m.app_error_status({ status: res.status });
     throw new ApiError(res.status, code, message);
   }
   return body as T;
@@ -87,46 +92,6 @@ export interface User {
   role: 'admin' | 'editor' | 'viewer';
   twoFactorEnabled?: boolean | null;
   notifyByEmail?: boolean | null;
-}
-
-export const formatDuration = (s: number | null) => {
-  if (s == null) return '';
-  const t = Math.round(s);
-  const h = Math.floor(t / 3600);
-  const m = Math.floor((t % 3600) / 60);
-  const sec = String(t % 60).padStart(2, '0');
-  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
-};
-
-const BYTE_UNITS = [
-  [1e12, 'terabyte'],
-  [1e9, 'gigabyte'],
-  [1e6, 'megabyte'],
-  [1e3, 'kilobyte'],
-] as const;
-const byteFormats = new Map<string, Intl.NumberFormat>();
-const byteFormat = (locale: string | undefined, unit: string | null): Intl.NumberFormat => {
-  const key = `${locale ?? ''}|${unit ?? ''}`;
-  let made = byteFormats.get(key);
-  if (!made) {
-    made = new Intl.NumberFormat(
-      locale,
-      unit
-        ? { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }
-        : { maximumFractionDigits: 0 },
-    );
-    byteFormats.set(key, made);
-  }
-  return made;
-};
-
-/**
- * Sizes in decimal units (GB is 10⁹ bytes, as the API and docs/usage.md count), one decimal at
- * most, in the reader's locale: every page and tab shows sizes with this one.
- */
-export function formatBytes(n: number, locale?: string): string {
-  for (const [size, unit] of BYTE_UNITS)
-    if (Math.abs(n) >= size) return byteFormat(locale, unit).format(n / size);
-  // Intl's short "byte" reads "0 byte": B, like the units above it.
-  return `${byteFormat(locale, null).format(n)} B`;
+  /** The language the account chose ('en' | 'ko'), or null: follow the browser. */
+  locale?: string | null;
 }

@@ -1,41 +1,61 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Link, Route, Switch, useLocation } from 'wouter-preact';
-import { AdminPage } from './admin/admin-page.tsx';
-import { AnalyticsPage, lazy, ViewPage } from './analytics/lazy.tsx';
 import { api } from './api.ts';
-import { AssetPage } from './pages/asset.tsx';
+import * as m from './i18n/generated/messages.js';
+import { applyLocale, getLocale, isLocale, type Locale, LocaleContext } from './i18n/locale.ts';
+import {
+  AdminPage,
+  AnalyticsPage,
+  AssetPage,
+  LibraryPage,
+  SettingsPage,
+  SignInPage,
+  StreamPage,
+  StreamsPage,
+  TrashPage,
+  UploadPage,
+  ViewPage,
+} from './lazy-pages.ts';
 import { EmbedPage } from './pages/embed.tsx';
-import { LibraryPage } from './pages/library.tsx';
 import { LiveViewerPage } from './pages/live-viewer.tsx';
-import { SettingsPage } from './pages/settings.tsx';
-import { SignInPage } from './pages/sign-in.tsx';
-import { StreamPage } from './pages/stream.tsx';
-import { StreamsPage } from './pages/streams.tsx';
-import { UploadPage } from './pages/upload.tsx';
 import { isAdmin, loadSession, type Session, SessionContext } from './session.ts';
+import { LanguageSwitch } from './shell/language-switch.tsx';
 import './styles.css';
-
-// A chunk of its own: the library's other view, which the player and embed pages never need.
-const TrashPage = lazy<Record<string, never>>(
-  () => import('./pages/trash.tsx').then((m) => m.TrashPage),
-  'trash',
-);
 
 function Shell() {
   const [session, setSession] = useState<Session | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  const [locale, setLocale] = useState<Locale>(getLocale);
   const [location, navigate] = useLocation();
   const reload = async () => {
     try {
-      setSession(await loadSession());
+      const loaded = await loadSession();
+      // The account's language wins over this device's choice and the browser's languages.
+      const chosen = loaded.kind === 'user' ? loaded.user.locale : null;
+      if (isLocale(chosen)) show(chosen);
+      setSession(loaded);
       setFailure(null);
     } catch (err) {
       setFailure((err as Error).message);
     }
   };
+  const show = (next: Locale) => {
+    applyLocale(next);
+    setLocale(next);
+  };
+  /** The header's switch: this device now, and the account (when signed in) for every device and its mail. */
+  const choose = (next: Locale) => {
+    show(next);
+    if (session?.kind === 'user' && session.user.locale !== next)
+      api('/v1/auth/update-user', { method: 'POST', json: { locale: next } }).then(
+        () => setSession({ kind: 'user', user: { ...session.user, locale: next } }),
+        (err: Error) => setFailure(m.app_language_not_saved({ reason: err.message })),
+      );
+  };
   const bare = location.startsWith('/embed/') || location.startsWith('/live/');
   useEffect(() => {
+    applyLocale(locale);
     // The embed and live viewer pages play for anyone: they have no session to load.
     if (!bare) void reload();
   }, [bare]);
@@ -43,84 +63,90 @@ function Shell() {
     if (session?.kind === 'anonymous' && !bare && location !== '/sign-in') navigate('/sign-in');
   }, [session, location]);
 
-  // The embed and live viewer pages are bare players: no session, no chrome.
-  if (bare)
-    return (
-      <Switch>
-        <Route path="/embed/:playbackId">{(p) => <EmbedPage playbackId={p.playbackId} />}</Route>
-        <Route path="/live/:playbackId">{(p) => <LiveViewerPage playbackId={p.playbackId} />}</Route>
-      </Switch>
-    );
-  if (failure)
-    return (
-      <main class="centered">
-        <h1>Framehouse cannot be reached</h1>
-        <p>{failure}</p>
-        <button type="button" onClick={reload}>
-          Try again
-        </button>
-      </main>
-    );
-  if (!session) return <main class="centered" aria-busy="true" />;
+  return <LocaleContext.Provider value={{ locale, choose }}>{page()}</LocaleContext.Provider>;
 
-  const signOut = async () => {
-    await api('/v1/auth/sign-out', { method: 'POST', json: {} });
-    await reload();
-    navigate('/sign-in');
-  };
-  return (
-    <SessionContext.Provider value={{ session, reload }}>
-      {session.kind !== 'anonymous' && (
+  function page() {
+    // The embed and live viewer pages are bare players: no session, no chrome.
+    if (bare)
+      return (
+        <Switch>
+          <Route path="/embed/:playbackId">{(p) => <EmbedPage playbackId={p.playbackId} />}</Route>
+          <Route path="/live/:playbackId">{(p) => <LiveViewerPage playbackId={p.playbackId} />}</Route>
+        </Switch>
+      );
+    if (failure)
+      return (
+        <main class="centered">
+          <h1>{m.app_unreachable_title()}</h1>
+          <p>{failure}</p>
+          <button type="button" onClick={reload}>
+            {m.app_try_again()}
+          </button>
+        </main>
+      );
+    if (!session) return <main class="centered" aria-busy="true" />;
+
+    const signOut = async () => {
+      await api('/v1/auth/sign-out', { method: 'POST', json: {} });
+      await reload();
+      navigate('/sign-in');
+    };
+    return (
+      <SessionContext.Provider value={{ session, reload }}>
         <header class="topbar">
-          <Link href="/" class="brand">
-            Framehouse
-          </Link>
-          <nav aria-label="Main">
-            <Link href="/">Library</Link>
-            <Link href="/upload">Upload</Link>
-            <Link href="/streams">Live</Link>
-            <Link href="/analytics">Analytics</Link>
-            {isAdmin(session) && <Link href="/admin">Admin</Link>}
-            <Link href="/settings">Settings</Link>
-          </nav>
+          {session.kind !== 'anonymous' && (
+            <>
+              <Link href="/" class="brand">
+                {m.app_brand()}
+              </Link>
+              <nav aria-label={m.app_nav_label()}>
+                <Link href="/">{m.app_nav_library()}</Link>
+                <Link href="/upload">{m.app_nav_upload()}</Link>
+                <Link href="/streams">{m.app_nav_live()}</Link>
+                <Link href="/analytics">{m.app_nav_analytics()}</Link>
+                {isAdmin(session) && <Link href="/admin">{m.app_nav_admin()}</Link>}
+                <Link href="/settings">{m.app_nav_settings()}</Link>
+              </nav>
+            </>
+          )}
+          <LanguageSwitch />
           {session.kind === 'user' ? (
             <button type="button" class="link" onClick={signOut}>
-              Sign out
+              {m.app_sign_out()}
             </button>
-          ) : (
-            <Link href="/sign-in">Create the first account</Link>
-          )}
+          ) : session.kind === 'open' ? (
+            <Link href="/sign-in">{m.app_create_first_account()}</Link>
+          ) : null}
         </header>
-      )}
-      {session.kind === 'open' && (
-        <p class="banner" role="status">
-          This server is open to anyone who can reach it: no account exists yet. Create the first account (it
-          becomes the admin) to close it.
-        </p>
-      )}
-      <main id="main">
-        <Switch>
-          <Route path="/" component={LibraryPage} />
-          <Route path="/trash">{() => <TrashPage />}</Route>
-          <Route path="/upload" component={UploadPage} />
-          <Route path="/assets/:id">{(p) => <AssetPage id={p.id} />}</Route>
-          <Route path="/streams" component={StreamsPage} />
-          <Route path="/streams/:id">{(p) => <StreamPage id={p.id} />}</Route>
-          <Route path="/analytics">{() => <AnalyticsPage />}</Route>
-          <Route path="/analytics/views/:id">{(p) => <ViewPage id={p.id} />}</Route>
-          <Route path="/sign-in" component={SignInPage} />
-          <Route path="/settings" component={SettingsPage} />
-          <Route path="/admin/:tab?">{(p) => <AdminPage tab={p.tab ?? 'queues'} />}</Route>
-          <Route>
-            <h1>Not found</h1>
-            <p>
-              There is no page here. <Link href="/">Back to the library</Link>
-            </p>
-          </Route>
-        </Switch>
-      </main>
-    </SessionContext.Provider>
-  );
+        {session.kind === 'open' && (
+          <p class="banner" role="status">
+            {m.app_open_mode_banner()}
+          </p>
+        )}
+        <main id="main">
+          <Switch>
+            <Route path="/">{() => <LibraryPage />}</Route>
+            <Route path="/trash">{() => <TrashPage />}</Route>
+            <Route path="/upload">{() => <UploadPage />}</Route>
+            <Route path="/assets/:id">{(p) => <AssetPage id={p.id} />}</Route>
+            <Route path="/streams">{() => <StreamsPage />}</Route>
+            <Route path="/streams/:id">{(p) => <StreamPage id={p.id} />}</Route>
+            <Route path="/analytics">{() => <AnalyticsPage />}</Route>
+            <Route path="/analytics/views/:id">{(p) => <ViewPage id={p.id} />}</Route>
+            <Route path="/sign-in">{() => <SignInPage />}</Route>
+            <Route path="/settings">{() => <SettingsPage />}</Route>
+            <Route path="/admin/:tab?">{(p) => <AdminPage tab={p.tab ?? 'queues'} />}</Route>
+            <Route>
+              <h1>{m.app_not_found_title()}</h1>
+              <p>
+                {m.app_not_found_text()} <Link href="/">{m.app_not_found_back()}</Link>
+              </p>
+            </Route>
+          </Switch>
+        </main>
+      </SessionContext.Provider>
+    );
+  }
 }
 
 const root = document.getElementById('app');

@@ -16,6 +16,7 @@ import * as m0015 from './0015_live_room.ts';
 import * as m0016 from './0016_qoe.ts';
 import * as m0017 from './0017_backups_lifecycle.ts';
 import * as m0018 from './0018_usage.ts';
+import * as m0019 from './0019_user_locale.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0016_qoe': m0016,
   '0017_backups_lifecycle': m0017,
   '0018_usage': m0018,
+  '0019_user_locale': m0019,
 };

@@ -1,6 +1,6 @@
 import type { FunctionComponent } from 'preact';
 import { Link } from 'wouter-preact';
-import { lazy } from '../analytics/lazy.tsx';
+import { lazy } from '../lazy.tsx';
 import { isAdmin, useSession } from '../session.ts';
 import { AuditTab } from './audit.tsx';
 import { BackupsTab } from './backups.tsx';
@@ -14,8 +14,8 @@ import { WebhooksTab } from './webhooks.tsx';
 import { WorkersTab } from './workers.tsx';
 
 // Usage (its charts bring uPlot) and quotas: chunks of their own, fetched when their tab opens.
-const UsageTab = lazy<object>(() => import('./usage-pages.ts').then((m) => m.UsageTab), 'usage');
-const QuotasTab = lazy<object>(() => import('./quotas.tsx').then((m) => m.QuotasTab), 'quotas');
+const UsageTab = lazy<object>(() => import('./usage-pages.ts').then((m) => m.UsageTab));
+const QuotasTab = lazy<object>(() => import('./quotas.tsx').then((m) => m.QuotasTab));
 
 const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
   { id: 'queues', label: 'Queues', view: QueuesTab },

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { formatBytes } from '../api.ts';
+import { formatBytes } from '../i18n/format.ts';
 import { ListState, StackPager, Table, useData, when } from './shared.tsx';
 
 interface Backup {

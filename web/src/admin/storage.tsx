@@ -1,6 +1,6 @@
 import { Fragment } from 'preact';
 import { Link } from 'wouter-preact';
-import { formatBytes } from '../api.ts';
+import { formatBytes } from '../i18n/format.ts';
 import { ErrorLine, Table, useData, when } from './shared.tsx';
 
 interface Tally {

@@ -1,4 +1,4 @@
-import { formatBytes } from '../api.ts';
+import { formatBytes } from '../i18n/format.ts';
 
 /**
  * The shapes of GET /v1/usage and the quota routes (docs/usage.md), the periods the usage tab

@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { Link, useLocation, useSearch } from 'wouter-preact';
-import { formatBytes } from '../api.ts';
+import { formatBytes } from '../i18n/format.ts';
 import { ErrorLine, useData } from './shared.tsx';
 import { DailyChart, LAYER_COLORS, type Layer } from './usage-charts.tsx';
 import {

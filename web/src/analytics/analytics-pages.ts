@@ -1,4 +1,4 @@
-// The analytics pages' chunk (loaded by lazy.tsx on /analytics…): uPlot and its styles come with it.
+// The analytics pages' chunk (loaded by lazy-pages.ts on /analytics…): uPlot and its styles come with it.
 import './analytics.css';
 
 export { AnalyticsPage } from './analytics-page.tsx';

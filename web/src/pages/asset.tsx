@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
 import { AssetQoePanel } from '../analytics/asset-qoe-panel.tsx';
-import { type Asset, api, formatBytes, formatDuration } from '../api.ts';
+import { type Asset, api } from '../api.ts';
 import { CopyField } from '../copy-field.tsx';
+import { formatBytes, formatDuration } from '../i18n/format.ts';
 import { useTrashDays } from '../instance.ts';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
 import { Player } from '../player/player.tsx';

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
-import { type Asset, api, formatDuration, type Page } from '../api.ts';
+import { type Asset, api, type Page } from '../api.ts';
 import { CursorPager } from '../cursor-pager.tsx';
+import { formatDuration } from '../i18n/format.ts';
 import { useTrashDays } from '../instance.ts';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
 import { StatusBadge } from '../status-badge.tsx';

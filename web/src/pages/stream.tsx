@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
-import { ConcurrencyPanel } from '../analytics/lazy.tsx';
 import { api } from '../api.ts';
 import { CopyField } from '../copy-field.tsx';
+import { ConcurrencyPanel } from '../lazy-pages.ts';
 import { LIVE_STREAM_EVENTS, useLiveEvents } from '../live.ts';
 import { LivePlayer } from '../player/live-player.tsx';
 import { canEdit, useSession } from '../session.ts';

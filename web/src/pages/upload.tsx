@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
-import { formatBytes } from '../api.ts';
+import { formatBytes } from '../i18n/format.ts';
 import { UploadQueue, unfinishedUploads } from '../upload/upload-queue.ts';
 
 const eta = (left: number, speed: number) => {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, formatBytes } from '../api.ts';
+import { api } from '../api.ts';
+import { formatBytes } from '../i18n/format.ts';
 
 interface QuotaLine {
   quota: 'storage_bytes' | 'encoding_minutes_per_month' | 'live_streams';

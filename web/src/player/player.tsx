@@ -1,6 +1,6 @@
 import type Hls from 'hls.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatDuration } from '../api.ts';
+import { formatDuration } from '../i18n/format.ts';
 import { handoff } from './handoff.ts';
 import { LADDER_DATA_ID, watchLadder } from './ladder-watch.ts';
 import { playbackIdOf, type QoeSession, startQoe } from './qoe-reporting.ts';
