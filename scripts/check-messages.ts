@@ -72,7 +72,10 @@ export function loadCatalogue(): { catalogue: Catalogue; problems: string[] } {
   for (const area of globSync('*', { cwd: MESSAGES }).sort()) {
     const byLocale = Object.fromEntries(
       LOCALES.map((l) => {
-        const raw = JSON.parse(readFileSync(join(MESSAGES, area, `${l}.json`), 'utf8')) as Record<string, unknown>;
+        const raw = JSON.parse(readFileSync(join(MESSAGES, area, `${l}.json`), 'utf8')) as Record<
+          string,
+          unknown
+        >;
         delete raw.$schema;
         return [l, raw];
       }),
@@ -84,7 +87,8 @@ export function loadCatalogue(): { catalogue: Catalogue; problems: string[] } {
       for (const l of LOCALES) {
         const value = byLocale[l][key];
         if (value === undefined) problems.push(`${area}/${l}.json: ${key} is missing`);
-        else if (typeof value === 'string' && value.trim() === '') problems.push(`${area}/${l}.json: ${key} is empty`);
+        else if (typeof value === 'string' && value.trim() === '')
+          problems.push(`${area}/${l}.json: ${key} is empty`);
         else text[l] = typeof value === 'string' ? value : JSON.stringify(value);
       }
       const [en, ko] = [placeholders(text.en), placeholders(text.ko)];
@@ -129,7 +133,8 @@ export function findStrayText(paths: string[] = [SOURCES], catalogue?: Catalogue
     const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, kind);
     const report = (node: ts.Node, text: string) => {
       const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
-      if (!ignored(line)) problems.push(`${relative(ROOT, file)}:${line + 1}: ${JSON.stringify(text.trim())}`);
+      if (!ignored(line))
+        problems.push(`${relative(ROOT, file)}:${line + 1}: ${JSON.stringify(text.trim())}`);
     };
     const visit = (node: ts.Node) => {
       if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node) || ts.isTypeNode(node)) return;
@@ -145,7 +150,8 @@ export function findStrayText(paths: string[] = [SOURCES], catalogue?: Catalogue
           return;
         }
       } else if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
-        if (!isCodePosition(node) && (PROSE.test(node.text) || HANGUL.test(node.text))) report(node, node.text);
+        if (!isCodePosition(node) && (PROSE.test(node.text) || HANGUL.test(node.text)))
+          report(node, node.text);
       } else if (ts.isTemplateExpression(node)) {
         const pieces = [node.head.text, ...node.templateSpans.map((s) => s.literal.text)];
         if (!isCodePosition(node) && pieces.some((p) => PROSE.test(p) || HANGUL.test(p)))
@@ -169,7 +175,11 @@ function isCodePosition(node: ts.Node): boolean {
   if (ts.isLiteralTypeNode(parent)) return true;
   if (ts.isCallExpression(parent)) {
     const callee = parent.expression.getText();
-    if (/^(console\.\w+|.*\.(addEventListener|removeEventListener|querySelector\w*|getElementById|setAttribute|getAttribute|postMessage|get|set|has|delete|append|startsWith|endsWith|includes|split|replace|match|test)|import|require|new URL|fetch|api|RegExp)$/.test(callee))
+    if (
+      /^(console\.\w+|.*\.(addEventListener|removeEventListener|querySelector\w*|getElementById|setAttribute|getAttribute|postMessage|get|set|has|delete|append|startsWith|endsWith|includes|split|replace|match|test)|import|require|new URL|fetch|api|RegExp)$/.test(
+        callee,
+      )
+    )
       return true;
   }
   if (ts.isBinaryExpression(parent) && /^(===|!==|==|!=)$/.test(parent.operatorToken.getText())) return true;
