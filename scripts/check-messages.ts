@@ -63,6 +63,9 @@ const CODE_ATTRIBUTES = new Set([
   'points',
 ]);
 
+/** Messages that read the same in both languages (names), where an identical text is no oversight. */
+const SAME_IN_BOTH = new Set(['app_brand']);
+
 type Catalogue = Map<string, { area: string; text: Record<string, string> }>;
 
 /** The messages of every area, with problems of the catalogue itself. */
@@ -91,6 +94,8 @@ export function loadCatalogue(): { catalogue: Catalogue; problems: string[] } {
           problems.push(`${area}/${l}.json: ${key} is empty`);
         else text[l] = typeof value === 'string' ? value : JSON.stringify(value);
       }
+      if (text.ko === text.en && /\p{Ll}{3,}/u.test(text.en ?? '') && !SAME_IN_BOTH.has(key))
+        problems.push(`${area}/ko.json: ${key} is the English text, untranslated`);
       const [en, ko] = [placeholders(text.en), placeholders(text.ko)];
       if (text.en !== undefined && text.ko !== undefined && en.join() !== ko.join())
         problems.push(`${area}: ${key} has {${en.join(', ')}} in English but {${ko.join(', ')}} in Korean`);
@@ -125,44 +130,54 @@ export function findStrayText(paths: string[] = [SOURCES], catalogue?: Catalogue
   for (const file of files) {
     const source = readFileSync(file, 'utf8');
     for (const match of source.matchAll(/\bm\.([a-z][a-z0-9_]*)\b/g)) used.add(match[1] as string);
-    if (!paths.some((p) => file.startsWith(join(ROOT, relative(ROOT, p))))) continue;
-    const lines = source.split('\n');
-    const ignored = (line: number) =>
-      /i18n-ignore/.test(lines[line] ?? '') || /i18n-ignore/.test(lines[line - 1] ?? '');
-    const kind = file.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
-    const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, true, kind);
-    const report = (node: ts.Node, text: string) => {
-      const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
-      if (!ignored(line))
-        problems.push(`${relative(ROOT, file)}:${line + 1}: ${JSON.stringify(text.trim())}`);
-    };
-    const visit = (node: ts.Node) => {
-      if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node) || ts.isTypeNode(node)) return;
-      if (ts.isJsxText(node)) {
-        if (LETTERS.test(node.text)) report(node, node.text);
-      } else if (ts.isJsxAttribute(node)) {
-        const name = node.name.getText(sf);
-        if (CODE_ATTRIBUTES.has(name) || name.startsWith('data-') || name.startsWith('on')) return;
-        if (node.initializer && ts.isStringLiteral(node.initializer)) {
-          const text = node.initializer.text;
-          if ((READABLE_ATTRIBUTES.has(name) && LETTERS.test(text)) || PROSE.test(text) || HANGUL.test(text))
-            report(node, text);
-          return;
-        }
-      } else if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
-        if (!isCodePosition(node) && (PROSE.test(node.text) || HANGUL.test(node.text)))
-          report(node, node.text);
-      } else if (ts.isTemplateExpression(node)) {
-        const pieces = [node.head.text, ...node.templateSpans.map((s) => s.literal.text)];
-        if (!isCodePosition(node) && pieces.some((p) => PROSE.test(p) || HANGUL.test(p)))
-          report(node, pieces.join('…'));
-      }
-      ts.forEachChild(node, visit);
-    };
-    visit(sf);
+    if (paths.some((p) => file.startsWith(join(ROOT, relative(ROOT, p)))))
+      problems.push(...findStrayTextIn(relative(ROOT, file), source));
   }
   if (catalogue && paths.length === 1 && paths[0] === SOURCES)
     for (const key of catalogue.keys()) if (!used.has(key)) problems.push(`${key}: no page uses it`);
+  return problems;
+}
+
+/** Text outside the catalogue in one source file (`name` ends in .ts or .tsx), as `name:line: "text"`. */
+export function findStrayTextIn(name: string, source: string): string[] {
+  const problems: string[] = [];
+  const lines = source.split('\n');
+  const ignored = (line: number) =>
+    /i18n-ignore/.test(lines[line] ?? '') || /i18n-ignore/.test(lines[line - 1] ?? '');
+  const kind = name.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
+  const sf = ts.createSourceFile(name, source, ts.ScriptTarget.Latest, true, kind);
+  const report = (node: ts.Node, text: string) => {
+    const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
+    if (!ignored(line)) problems.push(`${name}:${line + 1}: ${JSON.stringify(text.trim())}`);
+  };
+  const visit = (node: ts.Node) => {
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node) || ts.isTypeNode(node)) return;
+    if (ts.isJsxText(node)) {
+      if (LETTERS.test(node.text)) report(node, node.text);
+    } else if (ts.isJsxAttribute(node)) {
+      const attribute = node.name.getText(sf);
+      if (CODE_ATTRIBUTES.has(attribute) || attribute.startsWith('data-') || attribute.startsWith('on'))
+        return;
+      if (node.initializer && ts.isStringLiteral(node.initializer)) {
+        const text = node.initializer.text;
+        if (
+          (READABLE_ATTRIBUTES.has(attribute) && LETTERS.test(text)) ||
+          PROSE.test(text) ||
+          HANGUL.test(text)
+        )
+          report(node, text);
+        return;
+      }
+    } else if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
+      if (!isCodePosition(node) && (PROSE.test(node.text) || HANGUL.test(node.text))) report(node, node.text);
+    } else if (ts.isTemplateExpression(node)) {
+      const pieces = [node.head.text, ...node.templateSpans.map((s) => s.literal.text)];
+      if (!isCodePosition(node) && pieces.some((p) => PROSE.test(p) || HANGUL.test(p)))
+        report(node, pieces.join('…'));
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
   return problems;
 }
 
