@@ -112,7 +112,8 @@ export function createAuth(db: Db, config: AuthConfig, mailer: Mailer, log: Log)
             ? (user as { locale?: string | null }).locale
             : (await db.selectFrom('users').select('locale').where('id', '=', user.id).executeTakeFirst())
                 ?.locale;
-        const t = mailMessages(accountLocale(stored)).passwordReset;
+        const locale = accountLocale(stored);
+        const t = mailMessages(locale).passwordReset;
         await mailer.send(
           composeMail({
             to: user.email,
@@ -120,6 +121,7 @@ export function createAuth(db: Db, config: AuthConfig, mailer: Mailer, log: Log)
             paragraphs: [t.asked(user.email), t.within],
             link: { url, label: t.link },
             footer: t.footer,
+            lang: locale,
           }),
         );
       },

@@ -33,6 +33,7 @@ export function renderAssetMail(p: {
     paragraphs: [ready ? t.ready(title) : t.failed(title, p.reason ?? null)],
     link: { url: p.link, label: ready ? t.readyLink : t.failedLink },
     footer: t.footer,
+    lang: p.locale ?? DEFAULT_LOCALE,
   });
 }
 

@@ -50,6 +50,7 @@ export function renderBackupFailedMail(p: {
     ],
     link: { url: p.link, label: t.link },
     footer: t.footer,
+    lang: locale,
   });
 }
 

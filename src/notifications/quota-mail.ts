@@ -39,6 +39,7 @@ export function renderQuotaMail(p: {
     paragraphs: [usedSentence(p.data, t, f), t.atTheLimit[quota], t.adminCanRaise],
     link: { url: p.link, label: t.link },
     footer: t.footer,
+    lang: locale,
   });
 }
 

@@ -57,6 +57,7 @@ export async function noticeNewSignIn(
       ],
       link: { url: accountUrl, label: t.link },
       footer: t.footer,
+      lang: locale,
     }),
   );
 }
