@@ -5,7 +5,8 @@ import { recordAudit } from '../audit/audit.ts';
 import type { Config } from '../config/config.ts';
 import type { Db } from '../db/database.ts';
 import { dialectOf } from '../db/dialect-helpers.ts';
-import { localeSchema } from '../i18n/locales.ts';
+import { accountLocale, localeSchema } from '../i18n/locales.ts';
+import { mailMessages } from '../i18n/mail-messages.ts';
 import type { Mailer } from '../notifications/mailer.ts';
 import { noticeNewSignIn } from '../notifications/sign-in-notice.ts';
 import { composeMail } from '../notifications/templates.ts';
@@ -104,16 +105,23 @@ export function createAuth(db: Db, config: AuthConfig, mailer: Mailer, log: Log)
       revokeSessionsOnPasswordReset: true,
       resetPasswordTokenExpiresIn: 3600,
       sendResetPassword: async ({ user, url }) => {
+        // In the account's language. better-auth hands over the user row with its additional
+        // fields (`locale` among them); read from the table if a version of it does not.
+        const stored =
+          'locale' in user
+            ? (user as { locale?: string | null }).locale
+            : (await db.selectFrom('users').select('locale').where('id', '=', user.id).executeTakeFirst())
+                ?.locale;
+        const locale = accountLocale(stored);
+        const t = mailMessages(locale).passwordReset;
         await mailer.send(
           composeMail({
             to: user.email,
-            subject: 'Reset your Framehouse password',
-            paragraphs: [
-              `Someone (hopefully you) asked to reset the password of ${user.email}.`,
-              'Open this link within an hour to choose a new one. If it was not you, ignore this message: nothing changes.',
-            ],
-            link: { url, label: 'Choose a new password' },
-            footer: 'Sent because a password reset was requested for this address.',
+            subject: t.subject,
+            paragraphs: [t.asked(user.email), t.within],
+            link: { url, label: t.link },
+            footer: t.footer,
+            lang: locale,
           }),
         );
       },

@@ -1,4 +1,7 @@
 import type { Db } from '../db/database.ts';
+import { errorMessage, isErrorCode } from '../i18n/error-messages.ts';
+import { accountLocale, DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
+import { mailMessages } from '../i18n/mail-messages.ts';
 import { defineJob, type JobDefinition, jobSpec } from '../queue/jobs.ts';
 import type { Mail, Mailer } from './mailer.ts';
 import { composeMail } from './templates.ts';
@@ -11,25 +14,26 @@ export interface AssetMailPayload {
 
 export const assetMailSpec = jobSpec<AssetMailPayload>('email.asset-status', { maxAttempts: 6 });
 
-/** The mail itself: what happened, the link, and how to stop these mails. */
+/** The mail itself, in the reader's language: what happened, the link, and how to stop these mails. */
 export function renderAssetMail(p: {
   to: string;
-  title: string;
+  /** null: the asset has no title ("Your upload"). */
+  title: string | null;
   outcome: 'ready' | 'failed';
   link: string;
   reason?: string;
+  locale?: Locale;
 }): Mail {
+  const t = mailMessages(p.locale ?? DEFAULT_LOCALE).asset;
+  const title = p.title ?? t.untitled;
   const ready = p.outcome === 'ready';
   return composeMail({
     to: p.to,
-    subject: ready ? `Ready to watch: ${p.title}` : `Could not process: ${p.title}`,
-    paragraphs: [
-      ready
-        ? `"${p.title}" is processed and ready to watch and share.`
-        : `"${p.title}" could not be processed${p.reason ? `: ${p.reason}` : '.'}`,
-    ],
-    link: { url: p.link, label: ready ? 'Watch it' : 'See the details' },
-    footer: 'You get these messages for the videos you upload. Turn them off in your settings.',
+    subject: ready ? t.readySubject(title) : t.failedSubject(title),
+    paragraphs: [ready ? t.ready(title) : t.failed(title, p.reason ?? null)],
+    link: { url: p.link, label: ready ? t.readyLink : t.failedLink },
+    footer: t.footer,
+    lang: p.locale ?? DEFAULT_LOCALE,
   });
 }
 
@@ -59,12 +63,21 @@ export function assetMailJob(deps: {
         .where('deleted_at', 'is', null)
         .executeTakeFirst();
       if (!asset) return;
-      const reason = (JSON.parse(asset.errors) as Array<{ message: string }>)[0]?.message;
+      const locale = accountLocale(user.locale);
+      // The first recorded error, as its code reads in the reader's language (English keeps
+      // the specific message it was recorded with).
+      const first = (JSON.parse(asset.errors) as Array<{ code?: string; message: string }>)[0];
+      const reason = first
+        ? isErrorCode(first.code)
+          ? errorMessage(first.code, locale, first.message)
+          : first.message
+        : undefined;
       const mail = renderAssetMail({
         to: user.email,
-        title: asset.title ?? 'Your upload',
+        title: asset.title,
         outcome: payload.outcome,
         link: `${deps.publicUrl}/assets/${asset.id}`,
+        locale,
         ...(reason ? { reason } : {}),
       });
       await deps.mailer.send(mail);

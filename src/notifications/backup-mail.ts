@@ -1,5 +1,9 @@
 import type { Db } from '../db/database.ts';
 import { OutboxDispatcher } from '../events/outbox-dispatcher.ts';
+import { errorMessage, isErrorCode } from '../i18n/error-messages.ts';
+import { textFormat } from '../i18n/format.ts';
+import { accountLocale, DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
+import { mailMessages } from '../i18n/mail-messages.ts';
 import { enqueueJob } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
 import { sendMailSpec } from './mail.job.ts';
@@ -15,21 +19,38 @@ interface BackupFailedData {
   verification_problems?: string[];
 }
 
-export function renderBackupFailedMail(p: { to: string; data: BackupFailedData; link: string }): Mail {
+export function renderBackupFailedMail(p: {
+  to: string;
+  data: BackupFailedData;
+  link: string;
+  locale?: Locale;
+}): Mail {
   const { data } = p;
-  const what = data.trigger === 'cli' ? 'A backup run from the command line' : 'The scheduled backup';
-  const reason = data.error?.message || data.error?.code || 'no reason was recorded';
+  const locale = p.locale ?? DEFAULT_LOCALE;
+  const t = mailMessages(locale).backupFailed;
+  const code = data.error?.code;
+  // A registered code reads in the reader's language (English: the message recorded with it).
+  const reason = isErrorCode(code)
+    ? errorMessage(code, locale, data.error?.message || undefined)
+    : data.error?.message || code || t.noReason;
+  // The verification's findings are the checker's own words (file names, checksums): as recorded.
   const problems = data.verification_problems ?? [];
   return composeMail({
     to: p.to,
-    subject: `Backup failed${data.error?.code ? `: ${data.error.code}` : ''}`,
+    subject: t.subject(code || null),
     paragraphs: [
-      `${what}${data.backup_id ? ` (${data.backup_id})` : ''}${data.started_at ? `, started ${data.started_at},` : ''} failed: ${reason}`,
-      ...(problems.length ? [`Its verification found: ${problems.join('; ')}`] : []),
-      'Until a backup succeeds, the newest good backup is older than you planned. The next scheduled run tries again.',
+      t.happened({
+        fromCli: data.trigger === 'cli',
+        id: data.backup_id ?? null,
+        started: data.started_at ? textFormat(locale).dateTime(data.started_at) : null,
+        reason,
+      }),
+      ...(problems.length ? [t.verification(problems.join('; '))] : []),
+      t.consequence,
     ],
-    link: { url: p.link, label: 'See the backups' },
-    footer: 'You get this message because you are an admin of this Framehouse server.',
+    link: { url: p.link, label: t.link },
+    footer: t.footer,
+    lang: locale,
   });
 }
 
@@ -52,7 +73,7 @@ export function backupMailDispatcher(
       if (!opts.smtpConfigured || failures.length === 0) return 0;
       const admins = await trx
         .selectFrom('users')
-        .select(['id', 'email'])
+        .select(['id', 'email', 'locale'])
         .where('role', '=', 'admin')
         .orderBy('email')
         .execute();
@@ -64,6 +85,7 @@ export function backupMailDispatcher(
             to: admin.email,
             data,
             link: `${opts.publicUrl}/admin/backups`,
+            locale: accountLocale(admin.locale),
           });
           await enqueueJob(queue, trx, sendMailSpec, mail, {
             dedupeKey: `backup-mail:${event.id}:${admin.id}`,

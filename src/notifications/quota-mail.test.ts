@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { renderQuotaMail, type UsageThresholdData } from './quota-mail.ts';
 
-const mail = (data: Omit<UsageThresholdData, 'owner' | 'user_id'>) =>
+const mail = (data: Omit<UsageThresholdData, 'owner' | 'user_id'>, locale: 'en' | 'ko' = 'en') =>
   renderQuotaMail({
     to: 'ada@example.com',
     data: { owner: 'user:ada', user_id: 'ada', ...data },
     link: 'https://fh.example/settings',
+    locale,
   });
 
 test('quota mails say which quota, how much of it is used, and what happens at 100 %', () => {
@@ -35,7 +36,7 @@ test('quota mails say which quota, how much of it is used, and what happens at 1
   assert.equal(minutes.subject, 'Encoding minutes: your quota is reached');
   assert.match(
     minutes.text,
-    /You have used 601\.5 minutes of encoding in 2026-12 \(UTC\): your quota of 600 minutes a month is reached\./,
+    /You have used 601\.5 minutes of encoding in December 2026 \(UTC\): your quota of 600 minutes a month is reached\./,
   );
   assert.match(minutes.text, /refused until the month ends \(UTC\)/);
 
@@ -56,4 +57,25 @@ test('quota mails say which quota, how much of it is used, and what happens at 1
   assert.match(late.text, /: 100 % of your quota of 1 kB\./);
   const zero = mail({ quota: 'encoding_minutes_per_month', level: 80, used: 0, limit: 0, period: '2026-12' });
   assert.doesNotMatch(zero.text, /Infinity|NaN/);
+});
+
+test('in Korean: the same facts, sizes and months as Korean writes them', () => {
+  const storage = mail(
+    { quota: 'storage_bytes', level: 80, used: 8_400_000_000, limit: 10_000_000_000, period: 'current' },
+    'ko',
+  );
+  assert.equal(storage.subject, '저장소: 할당량의 80%를 사용했습니다');
+  assert.match(storage.text, /^저장소 사용량 8\.4GB: 할당량 10GB 중 84%를 사용했습니다\./);
+  assert.match(storage.text, /사용량 보기: https:\/\/fh\.example\/settings/);
+  assert.doesNotMatch(storage.text, /quota|storage/i);
+
+  const minutes = mail(
+    { quota: 'encoding_minutes_per_month', level: 100, used: 601.5, limit: 600, period: '2026-12' },
+    'ko',
+  );
+  assert.equal(minutes.subject, '인코딩 시간: 할당량에 도달했습니다');
+  assert.match(minutes.text, /^2026년 12월\(UTC\) 인코딩 사용량 601\.5분: 월 할당량 600분에 도달했습니다\./);
+
+  const live = mail({ quota: 'live_streams', level: 80, used: 4, limit: 5, period: 'current' }, 'ko');
+  assert.match(live.text, /^라이브 스트림 4개가 방송 중입니다: 동시 방송 할당량은 5개입니다\./);
 });

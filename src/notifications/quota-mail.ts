@@ -1,8 +1,11 @@
 import type { Db } from '../db/database.ts';
 import { OutboxDispatcher } from '../events/outbox-dispatcher.ts';
+import { type TextFormat, textFormat } from '../i18n/format.ts';
+import { accountLocale, DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
+import { type MailMessages, mailMessages } from '../i18n/mail-messages.ts';
 import { enqueueJob } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
-import { atTheLimit, formatAmount, QUOTA_TITLES, type QuotaName } from '../quotas/quota-rules.ts';
+import type { QuotaName } from '../quotas/quota-rules.ts';
 import { sendMailSpec } from './mail.job.ts';
 import type { Mail } from './mailer.ts';
 import { composeMail } from './templates.ts';
@@ -18,40 +21,50 @@ export interface UsageThresholdData {
   period: string;
 }
 
-/** Which quota, how much is used of it, what happens at 100 %: in plain words. */
-export function renderQuotaMail(p: { to: string; data: UsageThresholdData; link: string }): Mail {
+/** Which quota, how much is used of it, what happens at 100 %: in plain words, in the reader's language. */
+export function renderQuotaMail(p: {
+  to: string;
+  data: UsageThresholdData;
+  link: string;
+  locale?: Locale;
+}): Mail {
   const { quota, level } = p.data;
+  const locale = p.locale ?? DEFAULT_LOCALE;
+  const t = mailMessages(locale).quota;
+  const f = textFormat(locale);
+  const title = t.title[quota];
   return composeMail({
     to: p.to,
-    subject:
-      level === 100
-        ? `${QUOTA_TITLES[quota]}: your quota is reached`
-        : `${QUOTA_TITLES[quota]}: ${level} % of your quota used`,
-    paragraphs: [
-      usedSentence(p.data),
-      atTheLimit(quota),
-      'An administrator of this server can raise your quota.',
-    ],
-    link: { url: p.link, label: 'See your usage' },
-    footer: 'You get this message because a quota is set for your account on this Framehouse server.',
+    subject: level === 100 ? t.reachedSubject(title) : t.levelSubject(title, f.number(level)),
+    paragraphs: [usedSentence(p.data, t, f), t.atTheLimit[quota], t.adminCanRaise],
+    link: { url: p.link, label: t.link },
+    footer: t.footer,
+    lang: locale,
   });
 }
 
-function usedSentence({ quota, level, used, limit, period }: UsageThresholdData): string {
+function usedSentence(
+  { quota, level, used, limit, period }: UsageThresholdData,
+  t: MailMessages['quota'],
+  f: TextFormat,
+): string {
   // A share over 100 % (usage read after the notice) or of a limit of 0 reads as 100 %.
-  const percent = limit > 0 ? Math.min(100, Math.floor((used / limit) * 100)) : 100;
-  const share = level === 100 ? 'your quota' : `${percent} % of your quota`;
+  const percent =
+    level === 100 ? null : f.number(limit > 0 ? Math.min(100, Math.floor((used / limit) * 100)) : 100);
   switch (quota) {
     case 'storage_bytes':
-      return `Your storage holds ${formatAmount(quota, used)}: ${share} of ${formatAmount(quota, limit)}${level === 100 ? ' is reached' : ''}.`;
+      return t.storageUsed({ used: f.bytes(used), limit: f.bytes(limit), percent });
     case 'encoding_minutes_per_month':
-      return `You have used ${formatAmount(quota, used)} of encoding in ${period} (UTC): ${share} of ${formatAmount(quota, limit)} a month${level === 100 ? ' is reached' : ''}.`;
+      return t.encodingUsed({
+        used: f.minutes(used),
+        limit: f.minutes(limit),
+        percent,
+        month: f.month(period),
+      });
     case 'live_streams': {
-      const receiving = used === 1 ? 'One of your live streams is' : `${used} of your live streams are`;
-      return level === 100
-        ? `A publish to one of your live streams was refused: ${receiving.replace(/^One/, 'one')} already receiving one, and your quota is ${limit} at once.`
-        : // Counted, not a share: "1 live stream of yours is receiving a publish" reads right at any level.
-          `${formatAmount(quota, used)} of yours ${used === 1 ? 'is' : 'are'} receiving a publish: your quota is ${limit} at once.`;
+      // Counted, not a share: "1 live stream of yours is receiving a publish" reads right at any level.
+      const streams = { receiving: used, receivingText: f.number(used), limit: f.number(limit) };
+      return level === 100 ? t.liveRefused(streams) : t.liveOnAir(streams);
     }
   }
 }
@@ -79,11 +92,16 @@ export function quotaMailDispatcher(
         if (!data.user_id) continue;
         const user = await trx
           .selectFrom('users')
-          .select('email')
+          .select(['email', 'locale'])
           .where('id', '=', data.user_id)
           .executeTakeFirst();
         if (!user) continue;
-        const mail = renderQuotaMail({ to: user.email, data, link: `${opts.publicUrl}/settings#usage` });
+        const mail = renderQuotaMail({
+          to: user.email,
+          data,
+          link: `${opts.publicUrl}/settings#usage`,
+          locale: accountLocale(user.locale),
+        });
         await enqueueJob(queue, trx, sendMailSpec, mail, { dedupeKey: `quota-mail:${event.id}` });
         jobs++;
       }

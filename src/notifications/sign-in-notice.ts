@@ -1,4 +1,7 @@
 import type { Db } from '../db/database.ts';
+import { textFormat } from '../i18n/format.ts';
+import { accountLocale } from '../i18n/locales.ts';
+import { mailMessages } from '../i18n/mail-messages.ts';
 import type { Mailer } from './mailer.ts';
 import { composeMail } from './templates.ts';
 
@@ -30,16 +33,31 @@ export async function noticeNewSignIn(
     .execute();
   // Compared here: better-auth writes the expiry as each dialect stores dates.
   if (others.some((s) => new Date(s.expiresAt).getTime() > Date.now())) return;
+  // The account's language, as stored now (read here rather than trusted from the session's
+  // copy of the user, which better-auth may have cached before a change).
+  const row = await db
+    .selectFrom('users')
+    .select('locale')
+    .where('id', '=', session.userId)
+    .executeTakeFirst();
+  const locale = accountLocale(row?.locale);
+  const t = mailMessages(locale).signIn;
   await mailer.send(
     composeMail({
       to: user.email,
-      subject: 'New sign-in to your Framehouse account',
+      subject: t.subject,
       paragraphs: [
-        `Your account ${user.email} was signed in to at ${new Date().toUTCString()} from ${address ?? 'an unknown address'}${session.userAgent ? ` (${session.userAgent.slice(0, 120)})` : ''}.`,
-        'If this was you, there is nothing to do. If not, change your password now and sign out everywhere from your settings.',
+        t.happened({
+          email: user.email,
+          when: textFormat(locale).dateTime(new Date()),
+          address,
+          agent: session.userAgent ? session.userAgent.slice(0, 120) : null,
+        }),
+        t.advice,
       ],
-      link: { url: accountUrl, label: 'Open your settings' },
-      footer: 'Security notices are always sent: they tell you when someone else may be using your account.',
+      link: { url: accountUrl, label: t.link },
+      footer: t.footer,
+      lang: locale,
     }),
   );
 }

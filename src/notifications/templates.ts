@@ -18,9 +18,11 @@ export function composeMail(p: {
   paragraphs: string[];
   link: { url: string; label: string };
   footer: string;
+  /** The language the mail is written in (the HTML's lang: fonts, screen readers); English by default. */
+  lang?: string;
 }): Mail {
   const text = `${p.paragraphs.join('\n\n')}\n\n${p.link.label}: ${p.link.url}\n\n-- \n${p.footer}\n`;
-  const html = `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5;max-width:40em">
+  const html = `<!doctype html><html lang="${escapeHtml(p.lang ?? 'en')}"><body style="font-family:sans-serif;line-height:1.5;max-width:40em">
 ${p.paragraphs.map((para) => `<p>${escapeHtml(para)}</p>`).join('\n')}
 <p><a href="${escapeHtml(p.link.url)}">${escapeHtml(p.link.label)}</a></p>
 <p style="color:#555;font-size:small">${escapeHtml(p.footer)}</p>

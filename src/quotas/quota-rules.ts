@@ -170,22 +170,3 @@ export function noticesToSend(
 export function periodOf(quota: QuotaName, nowMs: number): string {
   return quota === 'encoding_minutes_per_month' ? new Date(nowMs).toISOString().slice(0, 7) : 'current';
 }
-
-/** What happens at 100 %, for the notice's reader. */
-export function atTheLimit(quota: QuotaName): string {
-  switch (quota) {
-    case 'storage_bytes':
-      return 'At 100 %, new uploads are refused until you free some space (delete assets, empty the trash) or an administrator raises your quota.';
-    case 'encoding_minutes_per_month':
-      return 'At 100 %, new uploads are refused until the month ends (UTC) or an administrator raises your quota.';
-    case 'live_streams':
-      return 'At 100 %, a publish to one more of your live streams is refused; the stream stays idle until another of yours ends.';
-  }
-}
-
-/** A quota's name in a sentence's subject. */
-export const QUOTA_TITLES: Record<QuotaName, string> = {
-  storage_bytes: 'Storage',
-  encoding_minutes_per_month: 'Encoding minutes',
-  live_streams: 'Live streams',
-};

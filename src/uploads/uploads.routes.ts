@@ -5,6 +5,8 @@ import type { AssetsService } from '../assets/assets.service.ts';
 import { whoFor } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
 import { errorBody } from '../http/error-handler.ts';
+import { errorMessage } from '../i18n/error-messages.ts';
+import { localeFromAcceptLanguage } from '../i18n/locales.ts';
 import type { QuotaRefusal } from '../quotas/quota-rules.ts';
 import { quotaError, type UploadQuotaCheck } from '../quotas/quotas.service.ts';
 import { AppError } from '../shared/errors.ts';
@@ -76,7 +78,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
       const left = room.limit - room.used;
       if (left <= 0) {
         // 0 would mean "no limit" to @tus/server: a full storage refuses a deferred upload here.
-        if (await isDeferred(req)) throw tusRefusal(quotaError(storageRefusalOf(room, req)));
+        if (await isDeferred(req)) throw tusRefusal(quotaError(storageRefusalOf(room, req)), req);
         return deps.maxUploadBytes;
       }
       return deps.maxUploadBytes > 0 ? Math.min(deps.maxUploadBytes, left) : left;
@@ -89,7 +91,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
       if (!room || status !== 413) return undefined;
       if (deps.maxUploadBytes > 0 && room.limit - room.used >= deps.maxUploadBytes) return undefined;
       if (!(await isDeferred(req))) return undefined;
-      return tusRefusal(quotaError(storageRefusalOf(room, req)));
+      return tusRefusal(quotaError(storageRefusalOf(room, req)), req);
     },
     respectForwardedHeaders: deps.trustProxy,
     allowedOrigins: (origin) => deps.corsOrigins.includes(origin),
@@ -109,7 +111,7 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
           credential: null,
           ip: req.headers.get(IP_HEADER),
         })
-        .catch(asTusError);
+        .catch((e: unknown) => asTusError(e, req));
       return {};
     },
     onUploadFinish: async (_req, upload) => {
@@ -228,15 +230,25 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
   return uploads;
 }
 
+/**
+ * An error's message for the uploader, in the language of its Accept-Language as the API's error
+ * handler answers (tus's own protocol headers and its other answers stay as @tus/server writes them).
+ */
+const messageFor = (e: AppError, req: Request) =>
+  errorMessage(e.code, localeFromAcceptLanguage(req.headers.get('accept-language') ?? undefined), e.message);
+
 /** A coded error (bad metadata) as @tus/server answers it: our JSON body, its status. */
-function asTusError(e: unknown): never {
+function asTusError(e: unknown, req: Request): never {
   if (!(e instanceof AppError)) throw e;
-  throw { status_code: e.status, body: JSON.stringify({ error: { code: e.code, message: e.message } }) };
+  throw {
+    status_code: e.status,
+    body: JSON.stringify({ error: { code: e.code, message: messageFor(e, req) } }),
+  };
 }
 
 /** A quota refusal as @tus/server answers it: the body the API's error handler would send. */
-function tusRefusal(e: AppError): { status_code: number; body: string } {
-  return { status_code: e.status, body: JSON.stringify(errorBody(e.code, e.message, e.details)) };
+function tusRefusal(e: AppError, req: Request): { status_code: number; body: string } {
+  return { status_code: e.status, body: JSON.stringify(errorBody(e.code, messageFor(e, req), e.details)) };
 }
 
 function roomOf(req: Request): { limit: number; used: number } | null {

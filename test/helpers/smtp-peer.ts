@@ -5,6 +5,8 @@ export interface SmtpPeer {
   url: string;
   /** Every accepted message, raw, with quoted-printable soft line breaks undone. */
   mails: string[];
+  /** The same messages exactly as received (headers folded, bodies encoded), for a MIME reader. */
+  raw: string[];
   /** How many messages were turned away. */
   refused(): number;
   close(): Promise<void>;
@@ -16,6 +18,7 @@ export interface SmtpPeer {
  */
 export async function startSmtpPeer(opts: { refuseFirst?: number } = {}): Promise<SmtpPeer> {
   const mails: string[] = [];
+  const raw: string[] = [];
   let refused = 0;
   const server = new SMTPServer({
     authOptional: true,
@@ -31,6 +34,7 @@ export async function startSmtpPeer(opts: { refuseFirst?: number } = {}): Promis
           done(Object.assign(new Error('Mailbox busy, try again later'), { responseCode: 451 }));
           return;
         }
+        raw.push(text);
         mails.push(text.replace(/=\r?\n/g, ''));
         done();
       });
@@ -40,6 +44,7 @@ export async function startSmtpPeer(opts: { refuseFirst?: number } = {}): Promis
   return {
     url: `smtp://127.0.0.1:${(server.server.address() as { port: number }).port}`,
     mails,
+    raw,
     refused: () => refused,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
