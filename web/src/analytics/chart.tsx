@@ -75,8 +75,8 @@ const dayOf = (d: Date) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
 
 /**
  * A time axis in the reader's language (uPlot's own labels are English month names): days as
- * "Dec 3" / "12월 3일"; times of day as "2 PM" / "오후 2:00", with the day under the first tick
- * and under each tick where a new day starts.
+ * "Dec 3" / "12월 3일"; times of day as "2 PM" / "오후 2시" (or "2:30 PM" / "오후 2:30"), with
+ * the day under the first tick and under each tick where a new day starts.
  */
 export function timeAxis(extra: uPlot.Axis = {}): uPlot.Axis {
   return axis({
@@ -85,18 +85,21 @@ export function timeAxis(extra: uPlot.Axis = {}): uPlot.Axis {
       return splits.map((s) => {
         const d = new Date(s * 1000);
         if (incr >= 86_400) return dateFormat(DAY).format(d);
-        const time = dateFormat(TIME).format(d);
+        const time = dateFormat(incr % 3600 === 0 ? HOUR : TIME).format(d);
         const day = dayOf(d);
         if (day === last) return time;
         last = day;
         return `${time}\n${dateFormat(DAY).format(d)}`;
       });
     },
+    // Room for "오후 12시" or "12:30 PM" side by side.
+    space: 70,
     ...extra,
   });
 }
 const DAY: Intl.DateTimeFormatOptions = { month: 'short', day: 'numeric' };
 const TIME: Intl.DateTimeFormatOptions = { hour: 'numeric', minute: '2-digit' };
+const HOUR: Intl.DateTimeFormatOptions = { hour: 'numeric' };
 
 /** A count axis: whole numbers in the reader's language, no ticks between them. */
 export const countAxis = (extra: uPlot.Axis = {}): uPlot.Axis =>

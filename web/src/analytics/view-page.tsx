@@ -240,7 +240,20 @@ function Timeline({ view }: { view: ViewDetail }) {
         y: { range: [0, maxBr ? maxBr * 1.15 : 1] },
       },
       axes: [
-        axis({ values: (_u, splits) => splits.map((s) => fmtSeconds(s)) }),
+        axis({
+          // Seconds from the start; a short view's ticks fall between whole seconds.
+          values: (_u, splits, _axis, _space, incr) =>
+            splits.map((s) =>
+              incr < 1
+                ? formatNumber(s, {
+                    style: 'unit',
+                    unit: 'second',
+                    unitDisplay: 'short',
+                    maximumFractionDigits: incr < 0.1 ? 2 : 1,
+                  })
+                : fmtSeconds(s),
+            ),
+        }),
         axis({ size: 72, show: maxBr > 0, values: (_u, splits) => splits.map(fmtKbps) }),
       ],
       legend: { show: false },
