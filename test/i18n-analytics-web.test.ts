@@ -24,9 +24,12 @@ const PHONE_UA =
 const ZONE = 'Asia/Seoul';
 
 type Message = string | Array<{ match: Record<string, string> }>;
-const KO = JSON.parse(
-  readFileSync(join(import.meta.dirname, '..', 'web', 'messages', 'analytics', 'ko.json'), 'utf8'),
-) as Record<string, Message>;
+const catalogue = (locale: string) =>
+  JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', 'web', 'messages', 'analytics', `${locale}.json`), 'utf8'),
+  ) as Record<string, Message>;
+const KO = catalogue('ko');
+const EN = catalogue('en');
 /** A Korean message as the catalogue holds it, its placeholders filled (Korean has one plural form). */
 function ko(key: string, values: Record<string, string> = {}): string {
   const message = KO[key];
@@ -307,6 +310,35 @@ describe('the analytics pages in Korean', { skip: !chromiumAvailable() }, () => 
       await page.getByLabel(ko('analytics_period_label')).locator('option:checked').textContent(),
       ko('analytics_range_30d'),
     );
+    await context.close();
+  });
+
+  // Last: the switch saves English on the account.
+  test('switching the header to English re-renders the page, its chart legend and its dates', async () => {
+    const context = await koreanContext();
+    const page = await context.newPage();
+    const errors = collectErrors(page);
+    await page.goto('/analytics?range=24h');
+    await page.locator('.score-chart canvas').waitFor();
+    assert.equal(await text(page, 'h1'), ko('analytics_title'));
+    await page.locator('.language-switch').selectOption('en');
+    await page.getByRole('heading', { level: 1, name: EN.analytics_title as string }).waitFor();
+    const legend = (await page.locator('.score-chart .u-legend').textContent()) ?? '';
+    for (const key of ['analytics_interval_hour', 'analytics_part_success', 'analytics_part_quality'])
+      assert.ok(legend.includes(EN[key] as string), `${EN[key]} in the legend: ${legend}`);
+    const devices = page.locator('table.breakdown[data-group-by=device] tbody th');
+    assert.deepEqual(
+      (await devices.allTextContents()).sort(),
+      [EN.analytics_device_desktop, EN.analytics_device_mobile].sort(),
+    );
+    const started = page.locator(`.views-list tr[data-view-id="${desktopView.id}"] td a`).first();
+    assert.equal(
+      await started.textContent(),
+      new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone: ZONE }).format(
+        new Date(desktopView.started_at),
+      ),
+    );
+    assert.deepEqual(errors, []);
     await context.close();
   });
 });
