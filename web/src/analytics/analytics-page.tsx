@@ -3,11 +3,28 @@ import uPlot from 'uplot';
 import { Link, useLocation, useSearch } from 'wouter-preact';
 import { useData } from '../admin/shared.tsx';
 import { api } from '../api.ts';
-import { axis, Chart, epochSeconds, palette } from './chart.tsx';
-import { ConcurrencyChart } from './concurrency-chart.tsx';
-import { type ContentNames, useContentNames } from './content-names.ts';
+import { formatDateTime, formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { useLocale } from '../i18n/locale.ts';
 import {
+  axis,
+  Chart,
+  chartFont,
+  countAxis,
+  epochSeconds,
+  legendDay,
+  legendTime,
+  palette,
+  timeAxis,
+} from './chart.tsx';
+import { ConcurrencyChart } from './concurrency-chart.tsx';
+import { assetName, type ContentNames, streamName, useContentNames } from './content-names.ts';
+import {
+  clientName,
+  countryName,
+  deviceName,
   fmtCount,
+  fmtKbps,
   fmtMs,
   fmtPercent,
   fmtScore,
@@ -18,19 +35,22 @@ import {
   type Overview,
   RANGES,
   type Range,
+  rangeLabel,
   rangeQuery,
+  renditionName,
   scoreBand,
   type View,
+  viewerOf,
 } from './qoe-data.ts';
 
 const GROUPS = {
-  device: 'Device',
-  os: 'Operating system',
-  browser: 'Browser',
-  country: 'Country',
-  rendition: 'Rendition',
-  asset: 'Video',
-  live_stream: 'Live stream',
+  device: m.analytics_group_device,
+  os: m.analytics_group_os,
+  browser: m.analytics_group_browser,
+  country: m.analytics_group_country,
+  rendition: m.analytics_group_rendition,
+  asset: m.analytics_group_asset,
+  live_stream: m.analytics_group_live_stream,
 } as const;
 type GroupBy = keyof typeof GROUPS;
 
@@ -69,19 +89,19 @@ export function AnalyticsPage() {
   return (
     <section class="analytics">
       <div class="toolbar">
-        <h1>Analytics</h1>
+        <h1>{m.analytics_title()}</h1>
         <label>
-          <span class="visually-hidden">Period</span>
+          <span class="visually-hidden">{m.analytics_period_label()}</span>
           <select value={range} onChange={(e) => setFilter({ range: e.currentTarget.value })}>
-            {Object.entries(RANGES).map(([k, label]) => (
+            {RANGES.map((k) => (
               <option key={k} value={k}>
-                {label}
+                {rangeLabel(k)}
               </option>
             ))}
           </select>
         </label>
         <label>
-          <span class="visually-hidden">Video or live stream</span>
+          <span class="visually-hidden">{m.analytics_content_label()}</span>
           <select
             value={content}
             onChange={(e) => {
@@ -92,26 +112,28 @@ export function AnalyticsPage() {
               });
             }}
           >
-            <option value="">All videos and live streams</option>
+            <option value="">{m.analytics_content_all()}</option>
             {/* A filter from a link may name something the first page of the lists does not. */}
-            {assetId && !names.assets.has(assetId) && <option value={content}>This video</option>}
+            {assetId && !names.assets.has(assetId) && (
+              <option value={content}>{m.analytics_content_this_video()}</option>
+            )}
             {liveStreamId && !names.streams.has(liveStreamId) && (
-              <option value={content}>This live stream</option>
+              <option value={content}>{m.analytics_content_this_stream()}</option>
             )}
             {names.assets.size > 0 && (
-              <optgroup label="Videos">
-                {[...names.assets].map(([id, title]) => (
+              <optgroup label={m.analytics_content_videos()}>
+                {[...names.assets.keys()].map((id) => (
                   <option key={id} value={`asset:${id}`}>
-                    {title}
+                    {assetName(names, id)}
                   </option>
                 ))}
               </optgroup>
             )}
             {names.streams.size > 0 && (
-              <optgroup label="Live streams">
-                {[...names.streams].map(([id, title]) => (
+              <optgroup label={m.analytics_content_streams()}>
+                {[...names.streams.keys()].map((id) => (
                   <option key={id} value={`live:${id}`}>
-                    {title}
+                    {streamName(names, id)}
                   </option>
                 ))}
               </optgroup>
@@ -121,39 +143,37 @@ export function AnalyticsPage() {
       </div>
       {overview.error ? (
         <p class="error" role="alert">
-          The statistics cannot be loaded: {overview.error}{' '}
+          {m.analytics_load_failed({ reason: overview.error })}{' '}
           <button type="button" class="link" onClick={overview.reload}>
-            Try again
+            {m.analytics_try_again()}
           </button>
         </p>
       ) : !o ? (
-        <p aria-busy="true">Loading the statistics…</p>
+        <p aria-busy="true">{m.analytics_loading_statistics()}</p>
       ) : o.totals.views === 0 ? (
         <div class="empty" data-empty="views">
           <p>
-            <strong>No views yet</strong> {RANGES[range].toLowerCase()}.
+            <strong>{m.analytics_empty_title()}</strong>{' '}
+            {m.analytics_empty_period({ period: rangeLabel(range) })}
           </p>
-          <p class="muted">
-            Views appear here as soon as someone plays a video with the Framehouse player or embed (or any
-            player that reports CMCD v2 to this server). Viewers who ask not to be tracked are not counted.
-          </p>
+          <p class="muted">{m.analytics_empty_text()}</p>
         </div>
       ) : (
         <>
           <Totals metrics={o.totals} />
           <div class="analytics-grid">
             <section class="panel">
-              <h2>Experience score</h2>
+              <h2>{m.analytics_score_title()}</h2>
               <ScoreChart overview={o} />
             </section>
             <section class="panel">
-              <h2>Start-up time</h2>
+              <h2>{m.analytics_startup_title()}</h2>
               <StartupHistogram histogram={o.histograms.startup_ms} />
             </section>
           </div>
           {liveStreamId && o.concurrency && (
             <section class="panel">
-              <h2>Viewers watching</h2>
+              <h2>{m.analytics_concurrency_title()}</h2>
               <ConcurrencyChart points={o.concurrency} from={o.from} to={o.to} />
             </section>
           )}
@@ -170,29 +190,35 @@ export function AnalyticsPage() {
 
 function Totals({ metrics: t }: { metrics: Metrics }) {
   const figures: Array<[string, string, string, string?]> = [
-    ['views', 'Views', fmtCount(t.views), t.open_views ? `${fmtCount(t.open_views)} still open` : undefined],
-    ['score', 'Score', fmtScore(t.score)],
-    ['startup', 'Start-up (median)', fmtMs(t.startup_ms.median), `p95 ${fmtMs(t.startup_ms.p95)}`],
+    [
+      'views',
+      m.analytics_metric_views(),
+      fmtCount(t.views),
+      t.open_views ? m.analytics_open_views({ count: fmtCount(t.open_views) }) : undefined,
+    ],
+    ['score', m.analytics_metric_score(), fmtScore(t.score)],
+    [
+      'startup',
+      m.analytics_metric_startup_median(),
+      fmtMs(t.startup_ms.median),
+      m.analytics_p95({ value: fmtMs(t.startup_ms.p95) }),
+    ],
     [
       'stalls',
-      'Time stalled',
+      m.analytics_metric_time_stalled(),
       fmtPercent(t.rebuffer_percentage),
-      `${fmtPercent(t.rebuffered_view_rate, 0)} of views stalled`,
+      m.analytics_views_stalled({ share: fmtPercent(t.rebuffered_view_rate, 0) }),
     ],
     [
       'failures',
-      'Failures',
+      m.analytics_metric_failures(),
       fmtPercent(t.failure_rate),
-      `${fmtCount(t.failed)} ${t.failed === 1 ? 'view' : 'views'}`,
+      m.analytics_view_count({ count: fmtCount(t.failed) }),
     ],
-    ['exits', 'Left before start', fmtPercent(t.exit_before_start_rate)],
-    ['watch', 'Watch time', fmtSeconds(t.watch_time_seconds)],
-    [
-      'bitrate',
-      'Average bitrate',
-      t.average_bitrate_kbps == null ? '—' : `${Math.round(t.average_bitrate_kbps)} kbps`,
-    ],
-    ['upscaled', 'Upscaled', fmtPercent(t.upscale_percentage)],
+    ['exits', m.analytics_metric_exits(), fmtPercent(t.exit_before_start_rate)],
+    ['watch', m.analytics_metric_watch_time(), fmtSeconds(t.watch_time_seconds)],
+    ['bitrate', m.analytics_metric_bitrate(), fmtKbps(t.average_bitrate_kbps)],
+    ['upscaled', m.analytics_metric_upscaled(), fmtPercent(t.upscale_percentage)],
   ];
   return (
     <dl class="qoe-figures qoe-totals">
@@ -210,21 +236,26 @@ function Totals({ metrics: t }: { metrics: Metrics }) {
 }
 
 function ScoreChart({ overview }: { overview: Overview }) {
+  const { locale } = useLocale();
   const [options, data] = useMemo(() => {
     const c = palette();
     const xs = overview.series.map((p) => epochSeconds(p.time));
-    const parts: Array<[string, string, (m: Metrics) => number | null]> = [
-      ['Score', c.accent, (m) => m.score],
-      ['Success', '#16a34a', (m) => m.scores.success],
-      ['Start-up', '#d97706', (m) => m.scores.startup],
-      ['Smoothness', '#db2777', (m) => m.scores.smoothness],
-      ['Quality', '#7c3aed', (m) => m.scores.quality],
+    const parts: Array<[string, string, (x: Metrics) => number | null]> = [
+      [m.analytics_metric_score(), c.accent, (x) => x.score],
+      [m.analytics_part_success(), '#16a34a', (x) => x.scores.success],
+      [m.analytics_part_startup(), '#d97706', (x) => x.scores.startup],
+      [m.analytics_part_smoothness(), '#db2777', (x) => x.scores.smoothness],
+      [m.analytics_part_quality(), '#7c3aed', (x) => x.scores.quality],
     ];
+    const hourly = overview.interval === 'hour';
     const options: Omit<uPlot.Options, 'width' | 'height'> = {
       scales: { y: { range: [0, 100] } },
-      axes: [axis(), axis({ size: 40 })],
+      axes: [timeAxis(), countAxis()],
       series: [
-        { label: overview.interval === 'hour' ? 'Hour' : 'Day' },
+        {
+          label: hourly ? m.analytics_interval_hour() : m.analytics_interval_day(),
+          value: hourly ? legendTime : legendDay,
+        },
         ...parts.map(([label, stroke], i) => ({
           label,
           stroke,
@@ -238,12 +269,12 @@ function ScoreChart({ overview }: { overview: Overview }) {
     };
     const data = [xs, ...parts.map(([, , pick]) => overview.series.map((p) => pick(p)))] as uPlot.AlignedData;
     return [options, data] as const;
-  }, [overview]);
+  }, [overview, locale]);
   return (
     <Chart
       options={options}
       data={data}
-      label={`Experience score over time; ${fmtScore(overview.totals.score)} overall`}
+      label={m.analytics_score_chart_label({ score: fmtScore(overview.totals.score) })}
       class="score-chart"
     />
   );
@@ -251,13 +282,17 @@ function ScoreChart({ overview }: { overview: Overview }) {
 
 /** `[250, 500, …]` → `≤250 ms`, `≤500 ms`, …, `>13 s`. */
 function bucketLabels(bounds: number[], unit: (n: number) => string): string[] {
-  return [...bounds.map((b) => `≤${unit(b)}`), `>${unit(bounds[bounds.length - 1] ?? 0)}`];
+  return [
+    ...bounds.map((b) => m.analytics_at_most({ value: unit(b) })),
+    m.analytics_more_than({ value: unit(bounds[bounds.length - 1] ?? 0) }),
+  ];
 }
 
 function StartupHistogram({ histogram }: { histogram: Histogram }) {
   // Seconds on the axis (eleven labels must fit side by side), with units in the table.
-  const labels = bucketLabels(histogram.bounds, (ms) => (ms < 1000 ? `${ms} ms` : `${ms / 1000} s`));
-  const ticks = bucketLabels(histogram.bounds, (ms) => String(ms / 1000).replace(/^0\./, '.'));
+  const { locale } = useLocale();
+  const labels = bucketLabels(histogram.bounds, fmtMs);
+  const ticks = bucketLabels(histogram.bounds, (ms) => formatNumber(ms / 1000).replace(/^0(?=\D)/, ''));
   const [options, data] = useMemo(() => {
     const c = palette();
     const xs = histogram.counts.map((_, i) => i);
@@ -270,18 +305,18 @@ function StartupHistogram({ histogram }: { histogram: Histogram }) {
         axis({
           splits: () => xs,
           values: (_u, splits) => splits.map((i) => ticks[i] ?? ''),
-          label: 'seconds, at most',
+          label: m.analytics_startup_axis(),
           labelSize: 20,
-          labelFont: '12px system-ui, sans-serif',
+          labelFont: chartFont(),
         }),
-        axis({ size: 40, values: (_u, splits) => splits.map((n) => (Number.isInteger(n) ? String(n) : '')) }),
+        countAxis(),
       ],
       legend: { show: false },
       cursor: { show: false },
       series: [
         {},
         {
-          label: 'Views',
+          label: m.analytics_metric_views(),
           stroke: c.accent,
           fill: `${c.accent}99`,
           paths: uPlot.paths.bars?.({ size: [0.75, 64] }),
@@ -290,18 +325,13 @@ function StartupHistogram({ histogram }: { histogram: Histogram }) {
       ],
     };
     return [options, [xs, histogram.counts] as uPlot.AlignedData] as const;
-  }, [histogram]);
+  }, [histogram, locale]);
   const total = histogram.counts.reduce((a, b) => a + b, 0);
   return (
     <>
-      <Chart
-        options={options}
-        data={data}
-        label="How many views started within each time"
-        class="startup-chart"
-      />
+      <Chart options={options} data={data} label={m.analytics_startup_chart_label()} class="startup-chart" />
       <details>
-        <summary>The numbers</summary>
+        <summary>{m.analytics_the_numbers()}</summary>
         <table class="table">
           <tbody>
             {labels.map((l, i) => (
@@ -327,24 +357,34 @@ function Breakdown({ query, names, filtered }: { query: string; names: ContentNa
   const { data, error } = useData<Overview>(`/v1/qoe/overview?${query}&group_by=${groupBy}`);
   const groups = data?.groups ?? [];
   const most = Math.max(1, ...groups.map((g) => g.views));
-  const label = (g: { key: string; label: string }) =>
-    groupBy === 'asset'
-      ? (names.assets.get(g.key) ?? g.label)
-      : groupBy === 'live_stream'
-        ? (names.streams.get(g.key) ?? g.label)
-        : g.label;
+  const label = (g: { key: string; label: string }) => {
+    switch (groupBy) {
+      case 'asset':
+        return assetName(names, g.key) ?? (g.label === g.key ? m.analytics_a_video() : g.label);
+      case 'live_stream':
+        return streamName(names, g.key) ?? (g.label === g.key ? m.analytics_a_stream() : g.label);
+      case 'device':
+        return deviceName(g.key);
+      case 'country':
+        return countryName(g.key);
+      case 'rendition':
+        return renditionName(g.key);
+      default:
+        return clientName(g.label);
+    }
+  };
   return (
     <section class="panel" aria-labelledby="breakdown-title">
       <div class="panel-head">
-        <h2 id="breakdown-title">Breakdown</h2>
+        <h2 id="breakdown-title">{m.analytics_breakdown_title()}</h2>
         <label class="inline">
-          By
+          {m.analytics_breakdown_by()}
           <select value={groupBy} onChange={(e) => setGroupBy(e.currentTarget.value as GroupBy)}>
             {Object.entries(GROUPS)
               .filter(([k]) => !filtered || !ACROSS_CONTENT.includes(k as GroupBy))
               .map(([k, l]) => (
                 <option key={k} value={k}>
-                  {l}
+                  {l()}
                 </option>
               ))}
           </select>
@@ -355,20 +395,20 @@ function Breakdown({ query, names, filtered }: { query: string; names: ContentNa
           {error}
         </p>
       ) : !data ? (
-        <p aria-busy="true">Loading…</p>
+        <p aria-busy="true">{m.analytics_loading()}</p>
       ) : groups.length === 0 ? (
-        <p class="muted">Nothing to break down in this period.</p>
+        <p class="muted">{m.analytics_breakdown_empty()}</p>
       ) : (
         <div class="table-wrap">
           <table class="table breakdown" data-group-by={groupBy}>
             <thead>
               <tr>
-                <th scope="col">{GROUPS[groupBy]}</th>
-                <th scope="col">Views</th>
-                <th scope="col">Score</th>
-                <th scope="col">Start-up (median)</th>
-                <th scope="col">Time stalled</th>
-                <th scope="col">Failures</th>
+                <th scope="col">{GROUPS[groupBy]()}</th>
+                <th scope="col">{m.analytics_metric_views()}</th>
+                <th scope="col">{m.analytics_metric_score()}</th>
+                <th scope="col">{m.analytics_metric_startup_median()}</th>
+                <th scope="col">{m.analytics_metric_time_stalled()}</th>
+                <th scope="col">{m.analytics_metric_failures()}</th>
               </tr>
             </thead>
             <tbody>
@@ -411,14 +451,14 @@ function Breakdown({ query, names, filtered }: { query: string; names: ContentNa
 function WorstAssets({ rows, range }: { rows: NonNullable<Overview['worst_assets']>; range: Range }) {
   return (
     <section class="panel" aria-labelledby="worst-title">
-      <h2 id="worst-title">Videos with the lowest scores</h2>
-      <p class="muted">Videos with at least five views in this period.</p>
+      <h2 id="worst-title">{m.analytics_worst_title()}</h2>
+      <p class="muted">{m.analytics_worst_note()}</p>
       <table class="table worst-assets">
         <thead>
           <tr>
-            <th scope="col">Video</th>
-            <th scope="col">Views</th>
-            <th scope="col">Score</th>
+            <th scope="col">{m.analytics_group_asset()}</th>
+            <th scope="col">{m.analytics_metric_views()}</th>
+            <th scope="col">{m.analytics_metric_score()}</th>
           </tr>
         </thead>
         <tbody>
@@ -426,7 +466,7 @@ function WorstAssets({ rows, range }: { rows: NonNullable<Overview['worst_assets
             <tr key={r.asset_id}>
               <th scope="row">
                 <Link href={`/analytics?asset_id=${encodeURIComponent(r.asset_id)}&range=${range}`}>
-                  {r.title || 'Untitled'}
+                  {r.title || m.analytics_untitled()}
                 </Link>
               </th>
               <td>{fmtCount(r.views)}</td>
@@ -466,50 +506,52 @@ function ViewsList({ query, names }: { query: string; names: ContentNames }) {
   };
   return (
     <section class="panel" aria-labelledby="views-title">
-      <h2 id="views-title">Views</h2>
+      <h2 id="views-title">{m.analytics_views_title()}</h2>
       {first.error ? (
         <p class="error" role="alert">
           {first.error}
         </p>
       ) : !first.data ? (
-        <p aria-busy="true">Loading…</p>
+        <p aria-busy="true">{m.analytics_loading()}</p>
       ) : views.length === 0 ? (
-        <p class="muted">No views yet.</p>
+        <p class="muted">{m.analytics_no_views()}</p>
       ) : (
         <div class="table-wrap">
           <table class="table views-list">
             <thead>
               <tr>
-                <th scope="col">Started</th>
-                <th scope="col">Content</th>
-                <th scope="col">Viewer</th>
-                <th scope="col">Start-up</th>
-                <th scope="col">Stalls</th>
-                <th scope="col">Watched</th>
-                <th scope="col">Score</th>
+                <th scope="col">{m.analytics_col_started()}</th>
+                <th scope="col">{m.analytics_col_content()}</th>
+                <th scope="col">{m.analytics_col_viewer()}</th>
+                <th scope="col">{m.analytics_col_startup()}</th>
+                <th scope="col">{m.analytics_col_stalls()}</th>
+                <th scope="col">{m.analytics_col_watched()}</th>
+                <th scope="col">{m.analytics_metric_score()}</th>
               </tr>
             </thead>
             <tbody>
               {views.map((v) => (
                 <tr key={v.id} data-view-id={v.id}>
                   <td>
-                    <Link href={`/analytics/views/${v.id}`}>{new Date(v.started_at).toLocaleString()}</Link>
-                    {!v.closed && <span class="badge open-badge">open</span>}
+                    <Link href={`/analytics/views/${v.id}`}>{formatDateTime(v.started_at)}</Link>
+                    {!v.closed && <span class="badge open-badge">{m.analytics_open()}</span>}
                   </td>
                   <td>{contentName(v, names)}</td>
-                  <td>
-                    {v.device_type} · {v.os} · {v.browser} · {v.country}
-                  </td>
+                  <td>{viewerOf(v)}</td>
                   <td>
                     {v.failed ? (
-                      <span class="error">failed</span>
+                      <span class="error">{m.analytics_failed()}</span>
                     ) : v.exited_before_start ? (
-                      'left'
+                      m.analytics_left()
                     ) : (
                       fmtMs(v.startup_ms)
                     )}
                   </td>
-                  <td>{v.rebuffer_count ? `${v.rebuffer_count} · ${fmtMs(v.rebuffer_ms)}` : '0'}</td>
+                  <td>
+                    {v.rebuffer_count
+                      ? `${fmtCount(v.rebuffer_count)} · ${fmtMs(v.rebuffer_ms)}`
+                      : fmtCount(0)}
+                  </td>
                   <td>{fmtSeconds(v.watch_time_seconds)}</td>
                   <td class={`score-${scoreBand(v.score)}`}>{fmtScore(v.score)}</td>
                 </tr>
@@ -525,7 +567,7 @@ function ViewsList({ query, names }: { query: string; names: ContentNames }) {
       )}
       {next && (
         <button type="button" class="secondary" disabled={loading} onClick={loadMore}>
-          {loading ? 'Loading…' : 'More views'}
+          {loading ? m.analytics_loading() : m.analytics_more_views()}
         </button>
       )}
     </section>
@@ -536,7 +578,7 @@ export function contentName(
   v: Pick<View, 'asset_id' | 'live_stream_id' | 'playback_id'>,
   names: ContentNames,
 ) {
-  if (v.asset_id) return names.assets.get(v.asset_id) ?? 'A video';
-  if (v.live_stream_id) return names.streams.get(v.live_stream_id) ?? 'A live stream';
+  if (v.asset_id) return assetName(names, v.asset_id) ?? m.analytics_a_video();
+  if (v.live_stream_id) return streamName(names, v.live_stream_id) ?? m.analytics_a_stream();
   return v.playback_id;
 }

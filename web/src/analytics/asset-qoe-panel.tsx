@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { api } from '../api.ts';
+import * as m from '../i18n/generated/messages.js';
 import { fmtCount, fmtMs, fmtPercent, fmtScore, type Overview, rangeQuery, scoreBand } from './qoe-data.ts';
 
 /**
@@ -26,44 +27,46 @@ export function AssetQoePanel({ assetId }: { assetId: string }) {
   const t = overview?.totals;
   return (
     <section class="panel qoe-panel" aria-labelledby="qoe-panel-title">
-      <h2 id="qoe-panel-title">Viewers, last 30 days</h2>
+      <h2 id="qoe-panel-title">{m.analytics_viewers_30d()}</h2>
       {error ? (
         <p class="error" role="alert">
-          Viewer statistics cannot be loaded: {error}
+          {m.analytics_viewers_load_failed({ reason: error })}
         </p>
       ) : !t ? (
-        <p aria-busy="true">Loading…</p>
+        <p aria-busy="true">{m.analytics_loading()}</p>
       ) : t.views === 0 ? (
-        <p class="muted">No views yet.</p>
+        <p class="muted">{m.analytics_no_views()}</p>
       ) : (
         <dl class="qoe-figures">
           <div>
-            <dt>Views</dt>
+            <dt>{m.analytics_metric_views()}</dt>
             <dd data-metric="views">{fmtCount(t.views)}</dd>
           </div>
           <div>
-            <dt>Score</dt>
+            <dt>{m.analytics_metric_score()}</dt>
             <dd data-metric="score" class={`score-${scoreBand(t.score)}`}>
               {fmtScore(t.score)}
             </dd>
           </div>
           <div>
-            <dt>Start-up (median)</dt>
+            <dt>{m.analytics_metric_startup_median()}</dt>
             <dd data-metric="startup">{fmtMs(t.startup_ms.median)}</dd>
           </div>
           <div>
-            <dt>Time stalled</dt>
+            <dt>{m.analytics_metric_time_stalled()}</dt>
             <dd data-metric="stalls">{fmtPercent(t.rebuffer_percentage)}</dd>
           </div>
           <div>
-            <dt>Failures</dt>
+            <dt>{m.analytics_metric_failures()}</dt>
             <dd data-metric="failures">
               {fmtCount(t.failed)} {t.failure_rate ? `(${fmtPercent(t.failure_rate)})` : ''}
             </dd>
           </div>
         </dl>
       )}
-      <Link href={`/analytics?asset_id=${encodeURIComponent(assetId)}&range=30d`}>See the analytics</Link>
+      <Link href={`/analytics?asset_id=${encodeURIComponent(assetId)}&range=30d`}>
+        {m.analytics_see_analytics()}
+      </Link>
     </section>
   );
 }

@@ -1,6 +1,9 @@
 import { useMemo } from 'preact/hooks';
 import uPlot from 'uplot';
-import { axis, Chart, epochSeconds, palette } from './chart.tsx';
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { useLocale } from '../i18n/locale.ts';
+import { Chart, countAxis, epochSeconds, legendCount, legendTime, palette, timeAxis } from './chart.tsx';
 
 const MINUTE = 60;
 
@@ -17,15 +20,17 @@ export function ConcurrencyChart({
   from: string;
   to: string;
 }) {
+  const { locale } = useLocale();
   const [options, data] = useMemo(() => {
     const c = palette();
     const options: Omit<uPlot.Options, 'width' | 'height'> = {
-      axes: [axis(), axis({ size: 40 })],
+      axes: [timeAxis(), countAxis()],
       scales: { y: { range: (_u, _min, max) => [0, Math.max(2, max)] } },
       series: [
-        {},
+        { value: legendTime },
         {
-          label: 'Viewers',
+          label: m.analytics_viewers(),
+          value: legendCount,
           stroke: c.accent,
           fill: `${c.accent}33`,
           width: 2,
@@ -44,8 +49,8 @@ export function ConcurrencyChart({
     }
     const data: uPlot.AlignedData = [xs, ys];
     return [options, data] as const;
-  }, [points, from, to]);
-  if (points.length === 0) return <p class="muted">No one watched in this period.</p>;
+  }, [points, from, to, locale]);
+  if (points.length === 0) return <p class="muted">{m.analytics_concurrency_empty()}</p>;
   const peak = Math.max(...points.map((p) => p.viewers));
   return (
     <Chart
@@ -53,7 +58,7 @@ export function ConcurrencyChart({
       data={data}
       height={180}
       class="concurrency-chart"
-      label={`Viewers watching, per minute; at most ${peak}`}
+      label={m.analytics_concurrency_label({ peak: formatNumber(peak) })}
     />
   );
 }

@@ -1,6 +1,7 @@
 import { useMemo } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { useData } from '../admin/shared.tsx';
+import * as m from '../i18n/generated/messages.js';
 import './analytics.css';
 import { ConcurrencyChart } from './concurrency-chart.tsx';
 import { type Overview, rangeQuery } from './qoe-data.ts';
@@ -15,17 +16,19 @@ export function ConcurrencyPanel({ liveStreamId }: { liveStreamId: string }) {
   const { data, error } = useData<Overview>(`/v1/qoe/overview?${query}`);
   return (
     <section class="panel" aria-labelledby="concurrency-title">
-      <h2 id="concurrency-title">Viewers, last 24 hours</h2>
+      <h2 id="concurrency-title">{m.analytics_viewers_24h()}</h2>
       {error ? (
         <p class="error" role="alert">
-          Viewer statistics cannot be loaded: {error}
+          {m.analytics_viewers_load_failed({ reason: error })}
         </p>
       ) : !data ? (
-        <p aria-busy="true">Loading…</p>
+        <p aria-busy="true">{m.analytics_loading()}</p>
       ) : (
         <ConcurrencyChart points={data.concurrency ?? []} from={data.from} to={data.to} />
       )}
-      <Link href={`/analytics?live_stream_id=${encodeURIComponent(liveStreamId)}`}>See the analytics</Link>
+      <Link href={`/analytics?live_stream_id=${encodeURIComponent(liveStreamId)}`}>
+        {m.analytics_see_analytics()}
+      </Link>
     </section>
   );
 }

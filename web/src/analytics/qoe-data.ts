@@ -4,6 +4,10 @@
  * library here) and the analytics pages (loaded on demand).
  */
 
+import { formatNumber, formatPercent, formatSpan } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { getLocale } from '../i18n/generated/runtime.js';
+
 export interface Scores {
   success: number | null;
   startup: number | null;
@@ -103,11 +107,15 @@ export interface ViewDetail extends View {
   states: Array<{ state: string; from: string; to: string; rendition: string | null }>;
 }
 
-export const RANGES = { '24h': 'Last 24 hours', '7d': 'Last 7 days', '30d': 'Last 30 days' } as const;
-export type Range = keyof typeof RANGES;
+export const RANGES = ['24h', '7d', '30d'] as const;
+export type Range = (typeof RANGES)[number];
 const RANGE_MS: Record<Range, number> = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
+/** A range as the period picker names it. */
+export const rangeLabel = (r: Range) =>
+  r === '24h' ? m.analytics_range_24h() : r === '7d' ? m.analytics_range_7d() : m.analytics_range_30d();
 
-export const isRange = (r: string | null): r is Range => r !== null && r in RANGES;
+export const isRange = (r: string | null): r is Range =>
+  r !== null && (RANGES as readonly string[]).includes(r);
 
 /** `from`/`to` of a range ending now, to the minute (a re-render does not change the query). */
 export function rangeQuery(range: Range): URLSearchParams {
@@ -118,22 +126,65 @@ export function rangeQuery(range: Range): URLSearchParams {
   });
 }
 
+// How the numbers read, in the reader's language (web/src/i18n/format.ts): "1,234", "12.5%",
+// "850 ms" / "850ms", "1.25 sec" / "1.25초", "3 min, 5 sec" / "3분 5초".
 const dash = '—';
-export const fmtScore = (s: number | null | undefined) => (s == null ? dash : String(Math.round(s)));
+const unit = (n: number, u: string, maximumFractionDigits = 0) =>
+  formatNumber(n, { style: 'unit', unit: u, unitDisplay: 'short', maximumFractionDigits });
+export const fmtScore = (s: number | null | undefined) => (s == null ? dash : formatNumber(Math.round(s)));
 export const fmtPercent = (r: number | null | undefined, digits = 1) =>
-  r == null ? dash : `${(r * 100).toFixed(r > 0 && r < 0.001 ? 2 : digits)} %`;
+  r == null ? dash : formatPercent(r, r > 0 && r < 0.001 ? 2 : digits);
 export function fmtMs(ms: number | null | undefined): string {
   if (ms == null) return dash;
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  return ms < 1000 ? unit(Math.round(ms), 'millisecond') : unit(ms / 1000, 'second', ms < 10_000 ? 2 : 1);
 }
 export function fmtSeconds(s: number | null | undefined): string {
   if (s == null) return dash;
-  if (s < 60) return `${Math.round(s)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${(s / 3600).toFixed(1)} h`;
+  return s < 3600 ? formatSpan(s) : unit(s / 3600, 'hour', 1);
 }
-export const fmtCount = (n: number | null | undefined) => (n == null ? dash : n.toLocaleString());
+export const fmtCount = (n: number | null | undefined) => (n == null ? dash : formatNumber(n));
+/** A bitrate: "850 kb/s", "2.4 Mb/s" (each language's own spacing). */
+export const fmtKbps = (kbps: number | null | undefined) =>
+  kbps == null
+    ? dash
+    : kbps >= 1000
+      ? unit(kbps / 1000, 'megabit-per-second', 1)
+      : unit(Math.round(kbps), 'kilobit-per-second');
 
 /** A score's band: good (≥ 80), fair (≥ 50) or poor, for colour. */
 export const scoreBand = (s: number | null | undefined) =>
   s == null ? 'none' : s >= 80 ? 'good' : s >= 50 ? 'fair' : 'poor';
+
+// What the API names with tokens (src/qoe/client-class.ts, country.ts, rollup-delta.ts), as people
+// read them. Operating systems and browsers are proper names, except the catch-all "Other".
+const DEVICES: Record<string, () => string> = {
+  desktop: m.analytics_device_desktop,
+  mobile: m.analytics_device_mobile,
+  tablet: m.analytics_device_tablet,
+  tv: m.analytics_device_tv,
+  other: m.analytics_other,
+};
+export const deviceName = (type: string) => DEVICES[type]?.() ?? type;
+// i18n-ignore: the API's token for the catch-all operating system or browser
+const OTHER = 'Other';
+export const clientName = (name: string) => (name === OTHER ? m.analytics_other() : name);
+/** ISO 3166 code → the country's name in the reader's language; `ZZ` (unknown) → "Unknown". */
+export function countryName(code: string): string {
+  if (code === 'ZZ') return m.analytics_unknown();
+  try {
+    return new Intl.DisplayNames([getLocale()], { type: 'region' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+// i18n-ignore: the API's token for a rendition it knows nothing of
+const UNKNOWN_RENDITION = 'unknown';
+/** A rendition: its ladder name, else its bitrate (the API's "850 kbps", read again), else unknown. */
+export function renditionName(r: string | null | undefined): string {
+  if (r == null || r === UNKNOWN_RENDITION) return m.analytics_unknown();
+  const kbps = /^(\d+) kbps$/.exec(r);
+  return kbps ? fmtKbps(Number(kbps[1])) : r;
+}
+/** A view's viewer in one line: device · OS · browser · country. */
+export const viewerOf = (v: Pick<View, 'device_type' | 'os' | 'browser' | 'country'>) =>
+  [deviceName(v.device_type), clientName(v.os), clientName(v.browser), countryName(v.country)].join(' · ');

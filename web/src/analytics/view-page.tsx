@@ -2,40 +2,49 @@ import { useMemo } from 'preact/hooks';
 import uPlot from 'uplot';
 import { Link } from 'wouter-preact';
 import { useData } from '../admin/shared.tsx';
+import { formatDateTime, formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { getLocale, useLocale } from '../i18n/locale.ts';
 import { contentName } from './analytics-page.tsx';
 import { axis, Chart, palette } from './chart.tsx';
 import { useContentNames } from './content-names.ts';
 import {
   fmtCount,
+  fmtKbps,
   fmtMs,
   fmtPercent,
   fmtScore,
   fmtSeconds,
+  renditionName,
   scoreBand,
   type TimelineEntry,
   type ViewDetail,
+  viewerOf,
 } from './qoe-data.ts';
 
 /** CMCD play states (docs/qoe.md, "What a view is"), as the timeline names and colours them. */
-const STATES: Record<string, { name: string; color: string }> = {
-  d: { name: 'Preloading', color: '#a1a1aa' },
-  s: { name: 'Starting', color: '#3b82f6' },
-  p: { name: 'Playing', color: '#22c55e' },
-  k: { name: 'Seeking', color: '#a855f7' },
-  r: { name: 'Stalled', color: '#f97316' },
-  a: { name: 'Paused', color: '#71717a' },
-  e: { name: 'Ended', color: '#52525b' },
-  f: { name: 'Failed', color: '#dc2626' },
+const STATES: Record<string, { name: () => string; color: string }> = {
+  d: { name: m.analytics_state_preloading, color: '#a1a1aa' },
+  s: { name: m.analytics_state_starting, color: '#3b82f6' },
+  p: { name: m.analytics_state_playing, color: '#22c55e' },
+  k: { name: m.analytics_state_seeking, color: '#a855f7' },
+  r: { name: m.analytics_state_stalled, color: '#f97316' },
+  a: { name: m.analytics_state_paused, color: '#71717a' },
+  e: { name: m.analytics_state_ended, color: '#52525b' },
+  f: { name: m.analytics_state_failed, color: '#dc2626' },
 };
-const EVENTS: Record<string, string> = {
-  ps: 'Play state',
-  e: 'Error',
-  bc: 'Bitrate change',
-  t: 'Still here',
-  pr: 'Playback rate',
-  beacon: 'Player report',
+const EVENTS: Record<string, () => string> = {
+  ps: m.analytics_event_play_state,
+  e: m.analytics_event_error,
+  bc: m.analytics_event_bitrate_change,
+  t: m.analytics_event_still_here,
+  pr: m.analytics_event_playback_rate,
+  beacon: m.analytics_event_player_report,
 };
-const stateName = (s: string | null | undefined) => (s ? (STATES[s]?.name ?? s) : '');
+const stateName = (s: string | null | undefined) => (s ? (STATES[s]?.name() ?? s) : '');
+/** "A, B and C" / "A, B 및 C". */
+const formatList = (items: string[]) =>
+  new Intl.ListFormat(getLocale(), { type: 'conjunction' }).format(items);
 
 /** `/analytics/views/{id}`: one view — what the viewer got, and its timeline. */
 export function ViewPage({ id }: { id: string }) {
@@ -45,37 +54,38 @@ export function ViewPage({ id }: { id: string }) {
     return (
       <section class="analytics">
         <p class="error" role="alert">
-          This view cannot be shown: {error}{' '}
+          {m.analytics_view_load_failed({ reason: error })}{' '}
           <button type="button" class="link" onClick={reload}>
-            Try again
+            {m.analytics_try_again()}
           </button>
         </p>
-        <Link href="/analytics">Back to the analytics</Link>
+        <Link href="/analytics">{m.analytics_back_to_analytics()}</Link>
       </section>
     );
-  if (!v) return <p aria-busy="true">Loading the view…</p>;
+  if (!v) return <p aria-busy="true">{m.analytics_loading_view()}</p>;
   const back = v.asset_id
     ? `/analytics?asset_id=${encodeURIComponent(v.asset_id)}`
     : v.live_stream_id
       ? `/analytics?live_stream_id=${encodeURIComponent(v.live_stream_id)}`
       : '/analytics';
   const parts: Array<[string, number | null]> = [
-    ['Success', v.scores.success],
-    ['Start-up', v.scores.startup],
-    ['Smoothness', v.scores.smoothness],
-    ['Quality', v.scores.quality],
+    [m.analytics_part_success(), v.scores.success],
+    [m.analytics_part_startup(), v.scores.startup],
+    [m.analytics_part_smoothness(), v.scores.smoothness],
+    [m.analytics_part_quality(), v.scores.quality],
   ];
   return (
     <section class="analytics view-detail" data-view-id={v.id}>
       <p>
-        <Link href={back}>← Analytics</Link>
+        <Link href={back}>{m.analytics_back_arrow()}</Link>
       </p>
       <h1>
-        A view of {contentName(v, names)} {!v.closed && <span class="badge open-badge">open</span>}
+        {m.analytics_view_title({ content: contentName(v, names) })}{' '}
+        {!v.closed && <span class="badge open-badge">{m.analytics_open()}</span>}
       </h1>
       <div class="analytics-grid">
         <section class="panel">
-          <h2>Experience</h2>
+          <h2>{m.analytics_experience()}</h2>
           <p class={`big-score score-${scoreBand(v.score)}`} data-metric="score">
             {fmtScore(v.score)}
           </p>
@@ -95,72 +105,75 @@ export function ViewPage({ id }: { id: string }) {
           </ul>
         </section>
         <section class="panel">
-          <h2>Facts</h2>
+          <h2>{m.analytics_facts()}</h2>
           <dl class="facts-grid">
-            <dt>Started</dt>
-            <dd>{new Date(v.started_at).toLocaleString()}</dd>
-            <dt>Last report</dt>
-            <dd>{new Date(v.ended_at).toLocaleString()}</dd>
-            <dt>Viewer</dt>
-            <dd>
-              {v.device_type} · {v.os} · {v.browser} · {v.country}
-            </dd>
-            <dt>Start-up</dt>
+            <dt>{m.analytics_col_started()}</dt>
+            <dd>{formatDateTime(v.started_at)}</dd>
+            <dt>{m.analytics_fact_last_report()}</dt>
+            <dd>{formatDateTime(v.ended_at)}</dd>
+            <dt>{m.analytics_col_viewer()}</dt>
+            <dd>{viewerOf(v)}</dd>
+            <dt>{m.analytics_col_startup()}</dt>
             <dd data-metric="startup">
               {v.failed
-                ? `failed (${v.error_code ?? 'error'})`
+                ? m.analytics_startup_failed({ code: v.error_code ?? m.analytics_error() })
                 : v.exited_before_start
-                  ? 'left before it started'
+                  ? m.analytics_left_before_start()
                   : fmtMs(v.startup_ms)}
             </dd>
-            <dt>Stalls</dt>
+            <dt>{m.analytics_col_stalls()}</dt>
             <dd data-metric="stalls">
-              {v.rebuffer_count} · {fmtMs(v.rebuffer_ms)} ({fmtPercent(v.rebuffer_percentage)})
+              {fmtCount(v.rebuffer_count)} · {fmtMs(v.rebuffer_ms)} ({fmtPercent(v.rebuffer_percentage)})
             </dd>
-            <dt>Watched</dt>
+            <dt>{m.analytics_col_watched()}</dt>
             <dd>
-              {fmtSeconds(v.watch_time_seconds)} ({fmtSeconds(v.playing_time_seconds)} playing)
+              {m.analytics_watched_playing({
+                watched: fmtSeconds(v.watch_time_seconds),
+                playing: fmtSeconds(v.playing_time_seconds),
+              })}
             </dd>
-            <dt>Bitrate</dt>
+            <dt>{m.analytics_fact_bitrate()}</dt>
             <dd>
-              {v.average_bitrate_kbps == null ? '—' : `${Math.round(v.average_bitrate_kbps)} kbps`} ·{' '}
-              {v.switches} {v.switches === 1 ? 'switch' : 'switches'}
+              {fmtKbps(v.average_bitrate_kbps)} · {m.analytics_switches({ count: fmtCount(v.switches) })}
             </dd>
-            <dt>Upscaled</dt>
+            <dt>{m.analytics_metric_upscaled()}</dt>
             <dd>
               {fmtPercent(v.upscale_percentage)}
-              {v.max_upscale && v.max_upscale > 1 ? ` (up to ${v.max_upscale.toFixed(2)}×)` : ''}
+              {v.max_upscale && v.max_upscale > 1
+                ? ` ${m.analytics_upscaled_up_to({ factor: formatNumber(v.max_upscale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) })}`
+                : ''}
             </dd>
-            <dt>Dropped frames</dt>
+            <dt>{m.analytics_fact_dropped_frames()}</dt>
             <dd>{fmtCount(v.dropped_frames)}</dd>
           </dl>
         </section>
       </div>
       <section class="panel">
-        <h2>Timeline</h2>
+        <h2>{m.analytics_timeline()}</h2>
         <Timeline view={v} />
       </section>
       {v.renditions.length > 0 && (
         <section class="panel">
-          <h2>Renditions</h2>
+          <h2>{m.analytics_renditions()}</h2>
           <table class="table">
             <thead>
               <tr>
-                <th scope="col">Rendition</th>
-                <th scope="col">Playing</th>
-                <th scope="col">Stalls</th>
-                <th scope="col">Upscaled</th>
+                <th scope="col">{m.analytics_group_rendition()}</th>
+                <th scope="col">{m.analytics_col_playing()}</th>
+                <th scope="col">{m.analytics_col_stalls()}</th>
+                <th scope="col">{m.analytics_metric_upscaled()}</th>
               </tr>
             </thead>
             <tbody>
               {v.renditions.map((r, i) => (
                 <tr key={`${r.rendition}${i}`}>
                   <th scope="row">
-                    {r.rendition ?? '—'} {r.bitrate_kbps ? `(${Math.round(r.bitrate_kbps)} kbps)` : ''}
+                    {r.rendition ? renditionName(r.rendition) : '—'}{' '}
+                    {r.bitrate_kbps ? `(${fmtKbps(r.bitrate_kbps)})` : ''}
                   </th>
                   <td>{fmtMs(r.playing_ms ?? null)}</td>
                   <td>
-                    {r.rebuffer_count ?? 0} · {fmtMs(r.rebuffer_ms ?? 0)}
+                    {fmtCount(r.rebuffer_count ?? 0)} · {fmtMs(r.rebuffer_ms ?? 0)}
                   </td>
                   <td>{fmtMs(r.upscaled_ms ?? 0)}</td>
                 </tr>
@@ -170,15 +183,12 @@ export function ViewPage({ id }: { id: string }) {
         </section>
       )}
       <details class="panel">
-        <summary>Reports ({v.timeline.length})</summary>
+        <summary>{m.analytics_reports({ count: fmtCount(v.timeline.length) })}</summary>
         <Reports timeline={v.timeline} start={Date.parse(v.started_at)} />
       </details>
     </section>
   );
 }
-
-const fmtKbps = (kbps: number) =>
-  kbps >= 1000 ? `${(kbps / 1000).toFixed(1)} Mb/s` : `${Math.round(kbps)} kb/s`;
 
 /** The bitrate (kbps) a report carries: CMCD `br` is a list (one per object), the beacon has none. */
 function bitrateOf(e: TimelineEntry): number | null {
@@ -192,6 +202,7 @@ function bitrateOf(e: TimelineEntry): number | null {
  * it played as a line, and each event other than the keep-alives as a mark on top.
  */
 function Timeline({ view }: { view: ViewDetail }) {
+  const { locale } = useLocale();
   const { options, data, present, end } = useMemo(() => {
     const c = palette();
     const t0 = Math.min(
@@ -229,14 +240,27 @@ function Timeline({ view }: { view: ViewDetail }) {
         y: { range: [0, maxBr ? maxBr * 1.15 : 1] },
       },
       axes: [
-        axis({ values: (_u, splits) => splits.map((s) => fmtSeconds(s)) }),
+        axis({
+          // Seconds from the start; a short view's ticks fall between whole seconds.
+          values: (_u, splits, _axis, _space, incr) =>
+            splits.map((s) =>
+              incr < 1
+                ? formatNumber(s, {
+                    style: 'unit',
+                    unit: 'second',
+                    unitDisplay: 'short',
+                    maximumFractionDigits: incr < 0.1 ? 2 : 1,
+                  })
+                : fmtSeconds(s),
+            ),
+        }),
         axis({ size: 72, show: maxBr > 0, values: (_u, splits) => splits.map(fmtKbps) }),
       ],
       legend: { show: false },
       series: [
         {},
         {
-          label: 'Bitrate',
+          label: m.analytics_fact_bitrate(),
           stroke: c.fg,
           width: 2,
           paths: uPlot.paths.stepped?.({ align: 1 }),
@@ -285,7 +309,7 @@ function Timeline({ view }: { view: ViewDetail }) {
     };
     const present = [...new Set(bands.map((b) => b.state))];
     return { options, data: [xs, brs] as uPlot.AlignedData, present, end };
-  }, [view]);
+  }, [view, locale]);
   const stalls = view.states.filter((s) => s.state === 'r').length;
   return (
     <>
@@ -294,7 +318,11 @@ function Timeline({ view }: { view: ViewDetail }) {
         data={data}
         height={240}
         class="timeline-chart"
-        label={`The view over ${fmtSeconds(end)}: ${present.map(stateName).join(', ') || 'no states'}; ${stalls} stall intervals`}
+        label={m.analytics_timeline_label({
+          duration: fmtSeconds(end),
+          states: present.length ? formatList(present.map(stateName)) : m.analytics_no_states(),
+          count: fmtCount(stalls),
+        })}
       />
       <ul class="state-legend">
         {present.map((s) => (
@@ -305,11 +333,11 @@ function Timeline({ view }: { view: ViewDetail }) {
         ))}
         <li>
           <span class="swatch swatch-line" aria-hidden="true" />
-          Bitrate
+          {m.analytics_fact_bitrate()}
         </li>
         <li>
           <span class="swatch swatch-mark" aria-hidden="true" />
-          Event
+          {m.analytics_legend_event()}
         </li>
       </ul>
     </>
@@ -322,17 +350,17 @@ function Reports({ timeline, start }: { timeline: TimelineEntry[]; start: number
       <table class="table reports">
         <thead>
           <tr>
-            <th scope="col">At</th>
-            <th scope="col">Report</th>
-            <th scope="col">State</th>
-            <th scope="col">Data</th>
+            <th scope="col">{m.analytics_col_at()}</th>
+            <th scope="col">{m.analytics_col_report()}</th>
+            <th scope="col">{m.analytics_col_state()}</th>
+            <th scope="col">{m.analytics_col_data()}</th>
           </tr>
         </thead>
         <tbody>
           {timeline.map((e, i) => (
             <tr key={`${e.time}${e.event}${i}`}>
-              <td>+{((Date.parse(e.time) - start) / 1000).toFixed(3)} s</td>
-              <td>{EVENTS[e.event] ?? e.event}</td>
+              <td>{fmtOffset((Date.parse(e.time) - start) / 1000)}</td>
+              <td>{EVENTS[e.event]?.() ?? e.event}</td>
               <td>{stateName(e.state)}</td>
               <td>
                 <code>
@@ -348,3 +376,14 @@ function Reports({ timeline, start }: { timeline: TimelineEntry[]; start: number
     </div>
   );
 }
+
+/** Seconds since the view began, to the millisecond: "+1.250 sec" / "+1.250초". */
+const fmtOffset = (seconds: number) =>
+  formatNumber(seconds, {
+    style: 'unit',
+    unit: 'second',
+    unitDisplay: 'short',
+    signDisplay: 'always',
+    minimumFractionDigits: 3,
+    maximumFractionDigits: 3,
+  });
