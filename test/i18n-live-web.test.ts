@@ -167,7 +167,7 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
     const shown = ((await count.textContent()) ?? '').trim();
     const n = Number(await count.getAttribute('data-count'));
     assert.match(shown, pattern('live_viewer_watching'), `"${shown}" is the Korean count`);
-    assert.equal(shown, text_count(Math.max(1, n)), 'the number in the Korean message');
+    assert.equal(shown, koreanCount(Math.max(1, n)), 'the number in the Korean message');
     await viewer.getByRole('heading', { name: text('room_chat_title') }).waitFor();
     assert.equal(
       await viewer.locator('.reactions button[data-kind=heart]').getAttribute('aria-label'),
@@ -202,14 +202,13 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
     await cdp.send('Input.insertText', { text: '니' });
     await compose(cdp, ['ㄷ', '다']);
     // The composition is still open on its last syllable: this Enter only confirms it.
-    await input.evaluate((el) => {
-      const w = window as unknown as { enterKeys: Array<{ composing: boolean; prevented: boolean }> };
-      w.enterKeys = [];
-      // In the bubbling phase on the document: after the page's own handlers on the input and form.
-      el.ownerDocument.addEventListener('keydown', (e) => {
-        if (e.key === 'Enter') w.enterKeys.push({ composing: e.isComposing, prevented: e.defaultPrevented });
+    // In the bubbling phase on the document: after the page's own handlers on the input and form.
+    await viewer.evaluate(`(() => {
+      window.enterKeys = [];
+      document.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter') window.enterKeys.push({ composing: e.isComposing, prevented: e.defaultPrevented });
       });
-    });
+    })()`);
     await viewer.keyboard.press('Enter');
     const keys = await viewer.evaluate<Array<{ composing: boolean; prevented: boolean }>>('window.enterKeys');
     assert.deepEqual(keys, [{ composing: true, prevented: true }], 'an Enter of the composition, held back');
@@ -246,33 +245,29 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
   test('the same by composition events: keydown Enter with isComposing or key code 229 is held back', async () => {
     const input = viewer.locator('#chat-text');
     // What a browser dispatches around a composition (Safari reports 229 without isComposing).
-    const held = await input.evaluate((el) => {
-      const field = el as HTMLInputElement;
-      const enter = (init: KeyboardEventInit & { keyCode?: number }) =>
-        field.dispatchEvent(
-          new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true, ...init }),
-        );
+    // Run in the page (as text: this project's Node typings have no DOM events).
+    const held = await viewer.evaluate<{ whileComposing: boolean; safari: boolean; plain: boolean }>(`(() => {
+      const field = document.getElementById('chat-text');
+      const enter = (init) =>
+        field.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true, ...init }));
       field.dispatchEvent(new CompositionEvent('compositionstart', { bubbles: true, data: '' }));
       field.dispatchEvent(new CompositionEvent('compositionupdate', { bubbles: true, data: '요' }));
       const whileComposing = enter({ isComposing: true, keyCode: 229 });
       const safari = enter({ keyCode: 229 });
       field.dispatchEvent(new CompositionEvent('compositionend', { bubbles: true, data: '요' }));
-      return { whileComposing, safari };
-    });
-    // dispatchEvent answers false when a listener called preventDefault: the Enter was held back.
-    assert.deepEqual(held, { whileComposing: false, safari: false });
-    const plain = await input.evaluate((el) =>
-      el.dispatchEvent(
-        new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true, keyCode: 13 }),
-      ),
-    );
-    assert.equal(plain, true, 'a plain Enter is left to submit the form');
+      const plain = enter({ keyCode: 13 });
+      return { whileComposing, safari, plain };
+    })()`);
+    // dispatchEvent answers false when a listener called preventDefault: the Enter was held back;
+    // a plain Enter is left alone (an untrusted event submits nothing, so this sends nothing).
+    assert.deepEqual(held, { whileComposing: false, safari: false, plain: true });
+    await input.fill('');
     for (const e of errors) assert.deepEqual(e, [], 'no errors in the pages');
   });
 });
 
 /** The Korean viewer count for `n` (the catalogue's `other` variant, the number as ko-KR writes it). */
-function text_count(n: number): string {
+function koreanCount(n: number): string {
   const v = ko.live_viewer_watching as Variant;
   const other = v[0]?.match['countPlural=other'] ?? '';
   return other.replace('{count}', new Intl.NumberFormat('ko-KR').format(n));
