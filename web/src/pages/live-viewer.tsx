@@ -1,5 +1,8 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { useLocale } from '../i18n/locale.ts';
 import { linkTokenSource } from '../player/link-tokens.ts';
 import { LivePlayer } from '../player/live-player.tsx';
 import { StatisticsToggle } from '../player/statistics-toggle.tsx';
@@ -42,10 +45,11 @@ export function LiveViewerPage({ playbackId, embedded = false }: { playbackId: s
   const floats = useRef<ReactionsHandle>(null);
   const state = useRoom(playbackId, playbackToken, { reactions: (c) => floats.current?.show(c) });
   const room = state.room;
-  const title = room?.title || info?.title || 'Live broadcast';
+  const { locale } = useLocale();
+  const title = room?.title || info?.title || m.live_viewer_default_title();
   useEffect(() => {
-    if (!embedded) document.title = `${title} · Live`;
-  }, [title, embedded]);
+    if (!embedded) document.title = m.live_viewer_document_title({ title });
+  }, [title, embedded, locale]);
   const onAir = room?.status === 'active' || room?.status === 'disconnected';
   const scheduled =
     room?.scheduled_at && !onAir && Date.parse(room.scheduled_at) > Date.now() - 3600_000
@@ -59,7 +63,7 @@ export function LiveViewerPage({ playbackId, embedded = false }: { playbackId: s
           <span class="live-viewers" data-count={room.viewers}>
             <span class="live-dot" aria-hidden="true" />
             {/* At least this viewer, before the first count arrives (counts are written every 5 s). */}
-            {Math.max(1, room.viewers).toLocaleString()} watching
+            {m.live_viewer_watching({ count: formatNumber(Math.max(1, room.viewers)) })}
           </span>
         )}
         <StatisticsToggle />

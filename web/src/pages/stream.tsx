@@ -2,6 +2,9 @@ import { useEffect, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
 import { api } from '../api.ts';
 import { CopyField } from '../copy-field.tsx';
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../i18n/ime.ts';
 import { ConcurrencyPanel } from '../lazy-pages.ts';
 import { LIVE_STREAM_EVENTS, useLiveEvents } from '../live.ts';
 import { LivePlayer } from '../player/live-player.tsx';
@@ -19,6 +22,8 @@ import { WhepMonitor } from '../streams/whep-monitor.tsx';
  * refused) is read again this often while the page is open.
  */
 const REFRESH_MS = 6000;
+/** Where a signed stream's viewers get their token (an API route, the same in every language). */
+const PLAYBACK_TOKENS_ROUTE = 'POST /v1/playback-tokens';
 
 /**
  * `/streams/{id}`: everything a broadcaster needs — where to send the stream and how (OBS),
@@ -54,7 +59,7 @@ export function StreamPage({ id }: { id: string }) {
   if (gone)
     return (
       <p role="alert">
-        This live stream does not exist (any more). <Link href="/streams">Back to the live streams</Link>
+        {m.live_stream_gone()} <Link href="/streams">{m.live_stream_back()}</Link>
       </p>
     );
   if (!stream)
@@ -63,7 +68,7 @@ export function StreamPage({ id }: { id: string }) {
         {error}
       </p>
     ) : (
-      <p aria-busy="true">Loading…</p>
+      <p aria-busy="true">{m.app_loading()}</p>
     );
   const title = streamTitle(stream);
   const playbackId = stream.playback_ids[0];
@@ -74,11 +79,11 @@ export function StreamPage({ id }: { id: string }) {
         {title} <LiveStatusBadge status={stream.status} />
       </h1>
       <p class="status-help" role="status">
-        {STATUS_HELP[stream.status]}
+        {STATUS_HELP[stream.status]()}
       </p>
       {stream.last_error && (
         <div class="live-error" role="alert" data-code={stream.last_error.code}>
-          <strong>The last publish was refused or ended:</strong> {stream.last_error.message}
+          <strong>{m.live_stream_last_error()}</strong> {stream.last_error.message}
         </div>
       )}
       {error && (
@@ -95,15 +100,17 @@ export function StreamPage({ id }: { id: string }) {
       <Ingest stream={stream} />
       {playbackId && (
         <section class="panel">
-          <h2>Watch</h2>
+          <h2>{m.live_watch_title()}</h2>
           {playbackId.policy === 'public' ? (
-            <CopyField label="Viewer page" value={`${location.origin}/live/${playbackId.id}`} />
+            <CopyField
+              label={m.live_watch_viewer_page()}
+              value={`${location.origin}/live/${playbackId.id}`}
+            />
           ) : (
             <p>
-              Playback is signed: viewers need a token (<code>POST /v1/playback-tokens</code>), on{' '}
-              <code>
-                {location.origin}/live/{playbackId.id}?token=…
-              </code>
+              {m.live_watch_signed_token()} <code>{PLAYBACK_TOKENS_ROUTE}</code>{' '}
+              {m.live_watch_signed_address()}{' '}
+              <code>{`${location.origin}/live/${playbackId.id}?token=…`}</code>
             </p>
           )}
         </section>
@@ -137,10 +144,10 @@ function LazyHostRoom({ stream }: { stream: LiveStream }) {
   if (failed)
     return (
       <p class="error" role="alert">
-        The room's controls could not be loaded. Reload the page.
+        {m.live_room_controls_failed()}
       </p>
     );
-  return mod ? <mod.HostRoom stream={stream} /> : <p aria-busy="true">Loading the room…</p>;
+  return mod ? <mod.HostRoom stream={stream} /> : <p aria-busy="true">{m.room_loading()}</p>;
 }
 
 function OwnerPlayer({
@@ -159,7 +166,7 @@ function OwnerPlayer({
         {failure}
       </p>
     );
-  if (!ready) return <p aria-busy="true">Preparing the player…</p>;
+  if (!ready) return <p aria-busy="true">{m.live_player_preparing()}</p>;
   return (
     <>
       <LivePlayer
@@ -177,22 +184,26 @@ function OwnerPlayer({
 
 function Ingest({ stream }: { stream: LiveStream }) {
   return (
-    <section class="panel ingest" aria-label="Stream from OBS">
-      <h2>Stream from OBS</h2>
-      <CopyField label="RTMP server URL" value={stream.ingest.rtmp} />
+    <section class="panel ingest" aria-label={m.live_ingest_title()}>
+      <h2>{m.live_ingest_title()}</h2>
+      <CopyField label={m.live_ingest_rtmp()} value={stream.ingest.rtmp} />
       {stream.stream_key !== undefined ? (
-        <CopyField label="Stream key" value={stream.stream_key} masked />
+        <CopyField label={m.live_ingest_key()} value={stream.stream_key} masked />
       ) : (
-        <p>Only the stream's creator and admins see its stream key.</p>
+        <p>{m.live_ingest_key_hidden()}</p>
       )}
-      {stream.ingest.rtmps && <CopyField label="RTMPS server URL" value={stream.ingest.rtmps} />}
+      {stream.ingest.rtmps && <CopyField label={m.live_ingest_rtmps()} value={stream.ingest.rtmps} />}
       {stream.ingest.srt && (
         // The SRT URL holds the key and the passphrase: masked like the key.
-        <CopyField label="SRT URL" value={stream.ingest.srt} masked={stream.stream_key !== undefined} />
+        <CopyField
+          label={m.live_ingest_srt()}
+          value={stream.ingest.srt}
+          masked={stream.stream_key !== undefined}
+        />
       )}
       <details>
-        <summary>OBS settings</summary>
-        <CopyField label="Settings to enter in OBS" value={obsSettings(stream)} multiline />
+        <summary>{m.live_obs_summary()}</summary>
+        <CopyField label={m.live_obs_label()} value={obsSettings(stream)} multiline />
       </details>
     </section>
   );
@@ -229,30 +240,26 @@ function Controls({
   };
   const broadcasting = stream.status === 'active' || stream.status === 'disconnected';
   return (
-    <section class="panel controls-panel" aria-label="Stream controls">
-      <h2>Controls</h2>
+    <section class="panel controls-panel" aria-label={m.live_controls_label()}>
+      <h2>{m.live_controls_title()}</h2>
       <div class="button-row">
         {broadcasting && (
-          <button type="button" disabled={busy} onClick={() => act('complete', 'The broadcast was ended.')}>
-            End the broadcast
+          <button type="button" disabled={busy} onClick={() => act('complete', m.live_controls_ended())}>
+            {m.live_controls_end()}
           </button>
         )}
         {stream.status === 'disabled' ? (
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() => act('enable', 'Enabled: an encoder may publish.')}
-          >
-            Enable
+          <button type="button" disabled={busy} onClick={() => act('enable', m.live_controls_enabled())}>
+            {m.live_controls_enable()}
           </button>
         ) : (
           <button
             type="button"
             class="secondary"
             disabled={busy}
-            onClick={() => act('disable', 'Disabled: no encoder is accepted.')}
+            onClick={() => act('disable', m.live_controls_disabled())}
           >
-            Disable
+            {m.live_controls_disable()}
           </button>
         )}
         <button
@@ -260,25 +267,18 @@ function Controls({
           class="secondary"
           disabled={busy}
           onClick={() => {
-            if (
-              confirm(
-                'Make a new stream key? The current key stops working at once; every encoder needs the new one.',
-              )
-            )
-              void act('reset-stream-key', 'A new stream key was made. Update it in OBS.');
+            if (confirm(m.live_controls_reset_confirm()))
+              void act('reset-stream-key', m.live_controls_reset_done());
           }}
         >
-          Reset stream key
+          {m.live_controls_reset()}
         </button>
         <button
           type="button"
           class="danger"
           disabled={busy}
           onClick={async () => {
-            if (
-              !confirm(`Delete the live stream "${streamTitle(stream)}"? Its recordings stay in the library.`)
-            )
-              return;
+            if (!confirm(m.live_controls_delete_confirm({ title: streamTitle(stream) }))) return;
             try {
               await api(`/v1/live-streams/${stream.id}`, { method: 'DELETE' });
               onDeleted();
@@ -287,7 +287,7 @@ function Controls({
             }
           }}
         >
-          Delete
+          {m.live_controls_delete()}
         </button>
       </div>
       {message && (
@@ -306,9 +306,10 @@ function Edit({ stream, onSaved }: { stream: LiveStream; onSaved: (s: LiveStream
   const [message, setMessage] = useState<string | null>(null);
   return (
     <details class="panel">
-      <summary>Edit</summary>
+      <summary>{m.live_edit_title()}</summary>
       <form
         class="stack"
+        onKeyDown={holdSubmitWhileComposing}
         onSubmit={async (e) => {
           e.preventDefault();
           try {
@@ -317,14 +318,14 @@ function Edit({ stream, onSaved }: { stream: LiveStream; onSaved: (s: LiveStream
               json: { title: title.trim() || null, record, reconnect_window: reconnect },
             });
             onSaved(r.data);
-            setMessage('Saved.');
+            setMessage(m.live_edit_saved());
           } catch (err) {
             setMessage((err as Error).message);
           }
         }}
       >
         <label>
-          Title
+          {m.live_field_title()}
           <input value={title} maxLength={500} onInput={(e) => setTitle(e.currentTarget.value)} />
         </label>
         <RecordingFields
@@ -332,9 +333,9 @@ function Edit({ stream, onSaved }: { stream: LiveStream; onSaved: (s: LiveStream
           onRecord={setRecord}
           reconnect={reconnect}
           onReconnect={setReconnect}
-          reconnectLabel="Reconnect window (seconds)"
+          reconnectLabel={m.live_edit_reconnect()}
         />
-        <button type="submit">Save</button>
+        <button type="submit">{m.live_edit_save()}</button>
         {message && <p role="status">{message}</p>}
       </form>
     </details>
@@ -344,18 +345,16 @@ function Edit({ stream, onSaved }: { stream: LiveStream; onSaved: (s: LiveStream
 function Recordings({ stream }: { stream: LiveStream }) {
   return (
     <section class="panel">
-      <h2>Recordings</h2>
+      <h2>{m.live_recordings_title()}</h2>
       {stream.recordings.length === 0 ? (
-        <p>
-          {stream.record
-            ? 'None yet: each broadcast becomes a video in the library when it ends.'
-            : 'Recording is off for this stream.'}
-        </p>
+        <p>{stream.record ? m.live_recordings_none_yet() : m.live_recordings_off()}</p>
       ) : (
         <ol class="recordings">
           {stream.recordings.map((assetId, i) => (
             <li key={assetId}>
-              <Link href={`/assets/${assetId}`}>Broadcast {i + 1}</Link>
+              <Link href={`/assets/${assetId}`}>
+                {m.live_recording_item({ number: formatNumber(i + 1) })}
+              </Link>
             </li>
           ))}
         </ol>

@@ -1,6 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { Link, useLocation } from 'wouter-preact';
 import { api, type Page } from '../api.ts';
+import { formatDateTime, formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../i18n/ime.ts';
 import { LIVE_STREAM_EVENTS, useLiveEvents } from '../live.ts';
 import { canEdit, useSession } from '../session.ts';
 import { LiveStatusBadge } from '../streams/live-status-badge.tsx';
@@ -52,20 +55,20 @@ export function StreamsPage() {
   return (
     <section>
       <div class="toolbar">
-        <h1>Live streams</h1>
+        <h1>{m.live_streams_title()}</h1>
       </div>
       {canEdit(session) && <CreateStream />}
       {error && (
         <p class="error" role="alert">
-          The live streams could not be loaded: {error}{' '}
+          {m.live_streams_load_failed({ reason: error })}{' '}
           <button type="button" onClick={() => load()}>
-            Try again
+            {m.app_try_again()}
           </button>
         </p>
       )}
       {streams && streams.length === 0 && (
         <div class="empty">
-          <p>No live streams yet. Create one, then point OBS at it.</p>
+          <p>{m.live_streams_empty()}</p>
         </div>
       )}
       {streams && streams.length > 0 && (
@@ -73,11 +76,11 @@ export function StreamsPage() {
           <table class="table streams">
             <thead>
               <tr>
-                <th scope="col">Title</th>
-                <th scope="col">Status</th>
-                <th scope="col">Latency</th>
-                <th scope="col">Recordings</th>
-                <th scope="col">Created</th>
+                <th scope="col">{m.live_field_title()}</th>
+                <th scope="col">{m.live_col_status()}</th>
+                <th scope="col">{m.live_col_latency()}</th>
+                <th scope="col">{m.live_recordings_title()}</th>
+                <th scope="col">{m.live_col_created()}</th>
               </tr>
             </thead>
             <tbody aria-live="polite">
@@ -89,9 +92,9 @@ export function StreamsPage() {
                   <td>
                     <LiveStatusBadge status={s.status} />
                   </td>
-                  <td>{s.latency_mode === 'low' ? 'Low' : 'Standard'}</td>
-                  <td>{s.record ? s.recordings.length : 'Off'}</td>
-                  <td>{new Date(s.created_at).toLocaleString()}</td>
+                  <td>{s.latency_mode === 'low' ? m.live_latency_low() : m.live_latency_standard()}</td>
+                  <td>{s.record ? formatNumber(s.recordings.length) : m.live_recordings_off_short()}</td>
+                  <td>{formatDateTime(s.created_at)}</td>
                 </tr>
               ))}
             </tbody>
@@ -99,9 +102,9 @@ export function StreamsPage() {
         </div>
       )}
       {next && (
-        <nav class="pager" aria-label="Pages">
+        <nav class="pager" aria-label={m.live_streams_pages()}>
           <button type="button" onClick={() => load(next)}>
-            More
+            {m.live_streams_more()}
           </button>
         </nav>
       )}
@@ -121,9 +124,10 @@ function CreateStream() {
   const [error, setError] = useState<string | null>(null);
   return (
     <details class="panel">
-      <summary>Create a live stream</summary>
+      <summary>{m.live_create_summary()}</summary>
       <form
         class="stack narrow-form"
+        onKeyDown={holdSubmitWhileComposing}
         onSubmit={async (e) => {
           e.preventDefault();
           setBusy(true);
@@ -146,16 +150,16 @@ function CreateStream() {
         }}
       >
         <label>
-          Title
+          {m.live_field_title()}
           <input
             value={title}
             maxLength={500}
-            placeholder="Spring sale"
+            placeholder={m.live_create_title_placeholder()}
             onInput={(e) => setTitle(e.currentTarget.value)}
           />
         </label>
         <fieldset>
-          <legend>Latency</legend>
+          <legend>{m.live_col_latency()}</legend>
           <label class="inline">
             <input
               type="radio"
@@ -163,7 +167,7 @@ function CreateStream() {
               checked={latency === 'low'}
               onChange={() => setLatency('low')}
             />
-            Low (about 2 seconds; for live sales, questions and answers)
+            {m.live_create_latency_low()}
           </label>
           <label class="inline">
             <input
@@ -172,11 +176,11 @@ function CreateStream() {
               checked={latency === 'standard'}
               onChange={() => setLatency('standard')}
             />
-            Standard (longer segments; steadier on weak networks)
+            {m.live_create_latency_standard()}
           </label>
         </fieldset>
         <fieldset>
-          <legend>Who can watch</legend>
+          <legend>{m.live_create_who()}</legend>
           <label class="inline">
             <input
               type="radio"
@@ -184,7 +188,7 @@ function CreateStream() {
               checked={policy === 'public'}
               onChange={() => setPolicy('public')}
             />
-            Anyone with the link
+            {m.live_create_public()}
           </label>
           <label class="inline">
             <input
@@ -193,7 +197,7 @@ function CreateStream() {
               checked={policy === 'signed'}
               onChange={() => setPolicy('signed')}
             />
-            Only people given a signed link
+            {m.live_create_signed()}
           </label>
         </fieldset>
         <RecordingFields
@@ -201,10 +205,10 @@ function CreateStream() {
           onRecord={setRecord}
           reconnect={reconnect}
           onReconnect={setReconnect}
-          reconnectLabel="Reconnect window (seconds an encoder may drop out before the broadcast ends)"
+          reconnectLabel={m.live_create_reconnect()}
         />
         <button type="submit" disabled={busy}>
-          Create the stream
+          {m.live_create_submit()}
         </button>
         {error && (
           <p class="error" role="alert">

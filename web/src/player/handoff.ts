@@ -42,6 +42,7 @@ export async function handoff(o: HandoffOptions): Promise<void> {
       return;
     }
     if (from.currentTime < meet - 0.02) break;
+    // i18n-ignore: a reason for the console only (ladder-watch.ts logs it; the player plays on)
     if (attempt >= ATTEMPTS) throw new Error('the new stream was not ready in time');
     lead *= 2;
     meet = from.currentTime + lead;
@@ -84,6 +85,7 @@ async function canPlayAt(
   const deadline = performance.now() + GIVE_UP_MS;
   while (!ready()) {
     if (signal.aborted) throw new Error('aborted');
+    // i18n-ignore: a reason for the console only (ladder-watch.ts logs it; the player plays on)
     if (performance.now() > deadline) throw new Error('the new stream did not load');
     if (race && race.currentTime >= time - 0.02) return;
     await new Promise((r) => setTimeout(r, 50));

@@ -1,6 +1,8 @@
 import type Hls from 'hls.js';
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import type { LiveStatus } from '../streams/live-stream.ts';
 import { playbackIdOf, startQoe } from './qoe-reporting.ts';
 import type { TokenSource } from './token-source.ts';
@@ -83,7 +85,7 @@ export function LivePlayer(props: LivePlayerProps) {
       const res = await fetch(withToken(props.hls), { cache: 'no-store' }).catch(() => null);
       if (res?.ok) start();
       else if (res?.status === 403) {
-        setError('This link has expired or is not valid. Ask for a new one.');
+        setError(m.live_player_link_expired());
         stop('error');
       } else setProbes((n) => n + 1); // not yet: ask again in a moment
     }, PROBE_MS);
@@ -108,7 +110,7 @@ export function LivePlayer(props: LivePlayerProps) {
           setPhase('playing');
           if (props.autoplay) void video.play().catch(() => {});
         } else {
-          setError('This browser cannot play HLS video.');
+          setError(m.live_player_no_hls());
           stop('error');
         }
         return;
@@ -157,17 +159,17 @@ export function LivePlayer(props: LivePlayerProps) {
         if (!data.fatal) return;
         const status = (data.response as { code?: number } | undefined)?.code;
         if (status === 403) {
-          setError('This link has expired or is not valid. Ask for a new one.');
+          setError(m.live_player_link_expired());
           stop('error');
         } else if (data.details === HlsJs.ErrorDetails.MANIFEST_LOAD_ERROR && status === 404) {
           // Not on air (yet: the encoder is still connecting): wait for it.
           stop('waiting');
         } else if (data.type === HlsJs.ErrorTypes.NETWORK_ERROR) {
-          setError('The broadcast cannot be loaded right now. Retrying…');
+          setError(m.live_player_retrying());
           setTimeout(() => !disposed && hls.startLoad(), 3000);
         } else if (data.type === HlsJs.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
         else {
-          setError('This broadcast cannot be played.');
+          setError(m.live_player_cannot_play());
           stop('error');
         }
       });
@@ -219,9 +221,9 @@ export function LivePlayer(props: LivePlayerProps) {
 
   const message =
     phase === 'waiting'
-      ? 'Waiting for the broadcast…'
+      ? m.live_player_waiting()
       : phase === 'ended'
-        ? 'The broadcast ended'
+        ? m.live_player_ended()
         : phase === 'error'
           ? error
           : null;
@@ -230,7 +232,7 @@ export function LivePlayer(props: LivePlayerProps) {
     <section
       ref={rootRef}
       class="player live-player"
-      aria-label={`Live player: ${props.title}`}
+      aria-label={m.live_player_label({ title: props.title })}
       data-phase={phase}
       data-at-edge={String(live)}
       data-latency={latency === null ? '' : latency.toFixed(1)}
@@ -261,16 +263,20 @@ export function LivePlayer(props: LivePlayerProps) {
         {(phase === 'playing' || phase === 'loading') && (
           <div class="live-overlay">
             <span class={`live-edge${live ? ' on' : ''}`} data-live={String(live)}>
-              LIVE
+              {m.live_player_live()}
             </span>
             {phase === 'playing' && !atEdge && (
-              <button type="button" class="go-live" onClick={goLive} title="Back to live">
-                Go live
+              <button type="button" class="go-live" onClick={goLive} title={m.live_player_back_to_live()}>
+                {m.live_player_go_live()}
               </button>
             )}
             {latency !== null && (
-              <span class="live-latency" title="How far behind the live edge you are watching">
-                Latency <span data-testid="latency">{latency.toFixed(1)}</span> s
+              <span class="live-latency" title={m.live_player_latency_title()}>
+                {m.live_player_latency()}{' '}
+                <span data-testid="latency">
+                  {formatNumber(latency, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}
+                </span>{' '}
+                {m.live_player_seconds()}
               </span>
             )}
           </div>

@@ -8,6 +8,8 @@
  * FH_ERR_WHEP_UNAVAILABLE mean "play HLS instead"; FH_ERR_LIVE_NOT_ON_AIR, "not live yet".
  */
 
+import * as m from '../i18n/generated/messages.js';
+
 export interface WhepOptions {
   /** The playback token of a signed playback id (sent as `Authorization: Bearer`). */
   token?: string | null;
@@ -53,6 +55,7 @@ export async function playWhep(
     if (video.srcObject !== stream) video.srcObject = stream;
     void video.play().catch(() => {});
   };
+  // i18n-ignore: an HTTP header, not text
   const auth: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
   let location: string | null = null;
   let stopped = false;
@@ -66,7 +69,7 @@ export async function playWhep(
   pc.onconnectionstatechange = () => {
     if (pc.connectionState === 'failed' && !stopped) {
       void stop();
-      opts.onEnded?.('connection failed');
+      opts.onEnded?.(m.live_whep_connection_failed());
     }
   };
   try {
@@ -102,7 +105,7 @@ function gathered(pc: RTCPeerConnection): Promise<void> {
 
 async function errorOf(res: Response): Promise<WhepError> {
   let code = 'FH_ERR_INTERNAL';
-  let message = `WebRTC playback was refused (${res.status}).`;
+  let message: string = m.live_whep_refused({ status: String(res.status) });
   try {
     const body = (await res.json()) as { error?: { code?: string; message?: string } };
     code = body.error?.code ?? code;

@@ -1,3 +1,5 @@
+import { formatTime } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import { RoomError } from './room-api.ts';
 
 export type Refusal =
@@ -25,9 +27,9 @@ export function refusal(err: unknown): Refusal {
     case 'FH_ERR_CHAT_VIEWER_REQUIRED':
       return { kind: 'rejoin' };
     case 'FH_ERR_CHAT_PAUSED':
-      return { kind: 'message', text: 'The host has paused the chat for now.' };
+      return { kind: 'message', text: m.room_chat_paused() };
     case 'FH_ERR_CHAT_MESSAGE_INVALID':
-      return { kind: 'message', text: `That message cannot be sent: ${err.message}` };
+      return { kind: 'message', text: m.room_chat_invalid({ reason: err.message }) };
     default:
       return { kind: 'message', text: err.message };
   }
@@ -35,6 +37,4 @@ export function refusal(err: unknown): Refusal {
 
 /** A time-out's end in the viewer's words. */
 export const untilWords = (until: string | null) =>
-  until
-    ? `You are timed out until ${new Date(until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}.`
-    : 'You have been removed from this chat.';
+  until ? m.room_chat_timed_out_until({ time: formatTime(until) }) : m.room_chat_removed();

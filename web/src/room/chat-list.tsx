@@ -1,5 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useLayoutEffect, useRef } from 'preact/hooks';
+import * as m from '../i18n/generated/messages.js';
 import { ChatText } from './chat-text.tsx';
 import type { ChatMessage } from './types.ts';
 
@@ -41,17 +42,17 @@ export function ChatList(props: {
         stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
       }}
     >
-      {props.messages.length === 0 && <li class="chat-empty">{props.empty ?? 'No messages yet.'}</li>}
-      {props.messages.map((m) => (
-        <li key={m.id} class={`chat-message chat-${m.role}`} data-message-id={m.id}>
+      {props.messages.length === 0 && <li class="chat-empty">{props.empty ?? m.room_chat_empty()}</li>}
+      {props.messages.map((msg) => (
+        <li key={msg.id} class={`chat-message chat-${msg.role}`} data-message-id={msg.id}>
           <span class="chat-name">
-            {m.name}
-            {m.role === 'host' && <span class="chat-host-tag"> Host</span>}
+            {msg.name}
+            {msg.role === 'host' && <span class="chat-host-tag"> {m.room_chat_host_tag()}</span>}
           </span>{' '}
           <span class="chat-text">
-            <ChatText text={m.text} links={props.links} />
+            <ChatText text={msg.text} links={props.links} />
           </span>
-          {props.actions && <span class="chat-actions">{props.actions(m)}</span>}
+          {props.actions && <span class="chat-actions">{props.actions(msg)}</span>}
         </li>
       ))}
     </ol>

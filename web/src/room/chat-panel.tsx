@@ -1,5 +1,8 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { holdSubmitWhileComposing, isImeEnter } from '../i18n/ime.ts';
 import { type Refusal, refusal, untilWords } from './chat-errors.ts';
 import { ChatList } from './chat-list.tsx';
 import { roomRequest } from './room-api.ts';
@@ -23,13 +26,18 @@ export function ChatPanel(props: Props) {
   return (
     <section class="chat" aria-labelledby="chat-heading">
       <div class="chat-head">
-        <h2 id="chat-heading">Chat</h2>
+        <h2 id="chat-heading">{m.room_chat_title()}</h2>
         <label class="inline chat-announce">
           <input type="checkbox" checked={announce} onChange={(e) => setAnnounce(e.currentTarget.checked)} />
-          Read new messages aloud
+          {m.room_chat_announce()}
         </label>
       </div>
-      <ChatList messages={props.messages} links={links} announce={announce} label="Chat messages" />
+      <ChatList
+        messages={props.messages}
+        links={links}
+        announce={announce}
+        label={m.room_chat_messages_label()}
+      />
       <Composer {...props} />
     </section>
   );
@@ -49,7 +57,9 @@ function Composer({ playbackId, playbackToken, room, banned }: Props) {
     if (viewer) return;
     void fetch('/v1/auth/get-session', { credentials: 'same-origin' })
       .then((r) => (r.ok ? (r.json() as Promise<{ user?: { name?: string } } | null>) : null))
-      .then((s) => setMe(s?.user ? { kind: 'user', name: s.user.name || 'you' } : { kind: 'guest' }))
+      .then((s) =>
+        setMe(s?.user ? { kind: 'user', name: s.user.name || m.room_chat_you() } : { kind: 'guest' }),
+      )
       .catch(() => setMe({ kind: 'guest' }));
   }, [viewer]);
 
@@ -120,20 +130,13 @@ function Composer({ playbackId, playbackToken, room, banned }: Props) {
 
   let notice: ComponentChildren = null;
   if (ban && !banOver) notice = untilWords(ban.until);
-  else if (settings?.paused) notice = 'The host has paused the chat for now.';
+  else if (settings?.paused) notice = m.room_chat_paused();
   else if (waiting && refused?.kind === 'wait') {
-    const s = Math.ceil((refused.until - now) / 1000);
+    const seconds = formatNumber(Math.ceil((refused.until - now) / 1000));
     notice =
-      refused.reason === 'slow'
-        ? `Slow mode is on: you can send again in ${s} s.`
-        : `You are sending too fast. Wait ${s} s.`;
-  } else if (refused?.kind === 'sign-in')
-    notice = (
-      <>
-        This chat is for signed-in viewers. <a href="/sign-in">Sign in</a> to chat.
-      </>
-    );
-  else if (refused?.kind === 'rejoin') notice = 'Your chat session has ended. Join again to chat.';
+      refused.reason === 'slow' ? m.room_chat_slow_wait({ seconds }) : m.room_chat_rate_wait({ seconds });
+  } else if (refused?.kind === 'sign-in') notice = <SignInToChat />;
+  else if (refused?.kind === 'rejoin') notice = m.room_chat_session_ended();
   else if (refused?.kind === 'message') notice = refused.text;
   const blocked = Boolean(ban && !banOver) || Boolean(settings?.paused);
 
@@ -148,58 +151,68 @@ function Composer({ playbackId, playbackToken, room, banned }: Props) {
         me === null ? null : me.kind === 'user' ? (
           <form onSubmit={join} class="chat-form">
             <button type="submit" disabled={busy}>
-              Join the chat as {me.name}
+              {m.room_chat_join_as({ name: me.name })}
             </button>
           </form>
         ) : settings && !settings.guests_allowed ? (
           refused?.kind === 'sign-in' ? null : (
             <p class="chat-notice">
-              This chat is for signed-in viewers. <a href="/sign-in">Sign in</a> to chat.
+              <SignInToChat />
             </p>
           )
         ) : (
-          <form onSubmit={join} class="chat-form">
+          <form onSubmit={join} onKeyDown={holdSubmitWhileComposing} class="chat-form">
             <label class="visually-hidden" for="chat-nickname">
-              Nickname
+              {m.room_chat_nickname()}
             </label>
             <input
               id="chat-nickname"
               value={nickname}
               maxLength={32}
               required
-              placeholder="Pick a nickname"
+              placeholder={m.room_chat_nickname_placeholder()}
               autoComplete="nickname"
               onInput={(e) => setNickname(e.currentTarget.value)}
             />
             <button type="submit" disabled={busy || !nickname.trim()}>
-              Join the chat
+              {m.room_chat_join()}
             </button>
           </form>
         )
       ) : (
-        <form onSubmit={send} class="chat-form">
+        <form onSubmit={send} onKeyDown={holdSubmitWhileComposing} class="chat-form">
           <label class="visually-hidden" for="chat-text">
-            Message as {viewer.name}
+            {m.room_chat_message_as({ name: viewer.name })}
           </label>
           <input
             id="chat-text"
             value={text}
             maxLength={settings?.max_length ?? 200}
-            placeholder={`Message as ${viewer.name}`}
+            placeholder={m.room_chat_message_as({ name: viewer.name })}
             autoComplete="off"
             disabled={blocked}
             enterKeyHint="send"
             onKeyDown={(e) => {
-              // Enter that ends an IME composition (Japanese, Korean…) picks a word; it does not send.
-              if (e.key === 'Enter' && (e.isComposing || e.keyCode === 229)) e.preventDefault();
+              // Enter that ends an IME composition (Korean, Japanese…) picks a syllable; it does not send.
+              if (e.key === 'Enter' && isImeEnter(e)) e.preventDefault();
             }}
             onInput={(e) => setText(e.currentTarget.value)}
           />
           <button type="submit" disabled={blocked || busy || waiting || !text.trim()}>
-            Send
+            {m.room_chat_send()}
           </button>
         </form>
       )}
     </div>
+  );
+}
+
+/** "This chat is for signed-in viewers. Sign in to chat.", the link in the sentence as each language places it. */
+function SignInToChat() {
+  return (
+    <>
+      {m.room_chat_signed_in_only()} <a href="/sign-in">{m.room_chat_sign_in()}</a>
+      {m.room_chat_sign_in_after()}
+    </>
   );
 }

@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import * as m from '../i18n/generated/messages.js';
 import { ChatList } from './chat-list.tsx';
 import type { ChatMessage } from './types.ts';
 import { MAX_MESSAGES } from './use-room.ts';
@@ -15,7 +16,7 @@ export function WithChatReplay({ assetId, children }: { assetId: string; childre
   const wrap = useRef<HTMLDivElement>(null);
   useEffect(() => {
     void api<{ data: ChatMessage[] }>(`/v1/assets/${assetId}/chat`)
-      .then((r) => setMessages(r.data.filter((m) => m.offset_seconds !== null)))
+      .then((r) => setMessages(r.data.filter((msg) => msg.offset_seconds !== null)))
       .catch(() => setMessages(null)); // not a recording, or no chat
   }, [assetId]);
   useEffect(() => {
@@ -31,20 +32,20 @@ export function WithChatReplay({ assetId, children }: { assetId: string; childre
     };
   }, [messages]);
   if (!messages?.length) return <>{children}</>;
-  const shown = messages.filter((m) => (m.offset_seconds ?? 0) <= time).slice(-MAX_MESSAGES);
+  const shown = messages.filter((msg) => (msg.offset_seconds ?? 0) <= time).slice(-MAX_MESSAGES);
   return (
     <div class="with-replay">
       <div ref={wrap} class="with-replay-player">
         {children}
       </div>
       <section class="panel chat-replay" aria-labelledby="replay-heading" data-shown={shown.length}>
-        <h2 id="replay-heading">Chat replay</h2>
+        <h2 id="replay-heading">{m.room_replay_title()}</h2>
         <ChatList
           messages={shown}
           links={false}
           announce={false}
-          label="Chat replay"
-          empty="The chat of this broadcast appears here as the video plays."
+          label={m.room_replay_title()}
+          empty={m.room_replay_empty()}
         />
       </section>
     </div>

@@ -1,3 +1,4 @@
+import * as m from '../i18n/generated/messages.js';
 import { roomPicture } from './room-picture.ts';
 import { formatPrice, type Product } from './types.ts';
 
@@ -13,6 +14,7 @@ export function ProductCard(props: {
 }) {
   const p = props.product;
   const price = formatPrice(p.price);
+  const action = price ? m.room_product_buy() : m.room_product_view();
   const click = () => {
     const token = props.playbackToken?.();
     void fetch(
@@ -21,6 +23,7 @@ export function ProductCard(props: {
         method: 'POST',
         keepalive: true,
         credentials: 'same-origin',
+        // i18n-ignore: an HTTP header, not text
         ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
       },
     ).catch(() => {});
@@ -28,7 +31,7 @@ export function ProductCard(props: {
   return (
     <aside
       class="product-card"
-      aria-label="Featured product"
+      aria-label={m.room_product_label()}
       data-product-id={p.id}
       data-pinned-at={props.pinnedAt ?? ''}
     >
@@ -52,9 +55,9 @@ export function ProductCard(props: {
           target="_blank"
           rel="noopener"
           onClick={click}
-          aria-label={`${price ? 'Buy' : 'View'}: ${p.title} (opens in a new tab)`}
+          aria-label={m.room_product_link_label({ action, title: p.title })}
         >
-          {price ? 'Buy' : 'View'}
+          {action}
         </a>
       )}
     </aside>

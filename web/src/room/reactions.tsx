@@ -1,5 +1,7 @@
 import type { Ref } from 'preact';
 import { useEffect, useImperativeHandle, useRef, useState } from 'preact/hooks';
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import { ReactionIcon } from './reaction-icon.tsx';
 import { roomRequest } from './room-api.ts';
 import { REACTION_LABEL, REACTIONS, type ReactionKind } from './types.ts';
@@ -72,7 +74,7 @@ export function FloatingReactions({ handle }: { handle: Ref<ReactionsHandle> }) 
         <span class="reaction-tally">
           {REACTIONS.filter((k) => tally[k]).map((k) => (
             <span key={k}>
-              <ReactionIcon kind={k} /> {tally[k]}{' '}
+              <ReactionIcon kind={k} /> {formatNumber(tally[k] ?? 0)}{' '}
             </span>
           ))}
         </span>
@@ -118,14 +120,14 @@ export function ReactionButtons(props: {
   };
   return (
     <fieldset class="reactions">
-      <legend class="visually-hidden">Reactions</legend>
+      <legend class="visually-hidden">{m.room_reactions()}</legend>
       {REACTIONS.map((kind) => (
         <button
           key={kind}
           type="button"
           class="reaction"
-          aria-label={`React: ${REACTION_LABEL[kind]}`}
-          title={REACTION_LABEL[kind]}
+          aria-label={m.room_react({ name: REACTION_LABEL[kind]() })}
+          title={REACTION_LABEL[kind]()}
           data-kind={kind}
           onClick={() => tap(kind)}
         >

@@ -3,6 +3,8 @@
  * the viewer token header, and `Retry-After` for slow mode and rate limits.
  */
 
+import * as m from '../i18n/generated/messages.js';
+
 export class RoomError extends Error {
   readonly status: number;
   readonly code: string;
@@ -50,7 +52,7 @@ export async function roomRequest<T>(
       ...(init.keepalive ? { keepalive: true } : {}),
     });
   } catch {
-    throw new RoomError(0, 'NETWORK', 'The server cannot be reached. Check your connection.', null, null);
+    throw new RoomError(0, 'NETWORK', m.app_error_network(), null, null);
   }
   if (res.status === 204 || res.status === 202) return undefined as T;
   const text = await res.text();
@@ -68,7 +70,7 @@ export async function roomRequest<T>(
     throw new RoomError(
       res.status,
       e?.code ?? `HTTP_${res.status}`,
-      e?.message ?? `The server answered ${res.status}.`,
+      e?.message ?? m.app_error_status({ status: String(res.status) }),
       Number.isFinite(retry) && retry > 0 ? retry : null,
       e?.details ?? null,
     );

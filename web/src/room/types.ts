@@ -1,4 +1,6 @@
 /** The live room's shapes, as docs/live-room.md defines them (snake_case, ISO times). */
+import { formatPrice as formatCurrency } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 
 export type RoomStatus = 'idle' | 'active' | 'disconnected' | 'disabled';
 
@@ -55,22 +57,22 @@ export interface ChatMessage {
 export const REACTIONS = ['heart', 'fire', 'clap', 'laugh', 'wow'] as const;
 export type ReactionKind = (typeof REACTIONS)[number];
 
-/** What each reaction's button is called for a screen reader. */
-export const REACTION_LABEL: Record<ReactionKind, string> = {
-  heart: 'Heart',
-  fire: 'Fire',
-  clap: 'Applause',
-  laugh: 'Laugh',
-  wow: 'Wow',
+/** What each reaction's button is called for a screen reader (a function: read when rendered). */
+export const REACTION_LABEL: Record<ReactionKind, () => string> = {
+  heart: m.room_reaction_heart,
+  fire: m.room_reaction_fire,
+  clap: m.room_reaction_clap,
+  laugh: m.room_reaction_laugh,
+  wow: m.room_reaction_wow,
 };
 
-/** A price in the viewer's own number format, with the product's currency. */
+/** A price in the page's language (web/src/i18n/format.ts), with the product's currency. */
 export function formatPrice(price: Product['price']): string | null {
   if (!price) return null;
   const amount = Number(price.amount);
   if (!Number.isFinite(amount)) return null;
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency: price.currency }).format(amount);
+    return formatCurrency(amount, price.currency);
   } catch {
     // An unknown currency code: the number and the code as they are.
     return `${price.amount} ${price.currency}`;

@@ -1,4 +1,6 @@
 /** The API's LiveStream (README "Live streams"), as the browser app reads it. */
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 
 export type LiveStatus = 'idle' | 'active' | 'disconnected' | 'disabled';
 
@@ -43,26 +45,32 @@ export interface LiveStream {
   updated_at: string;
 }
 
-export const STATUS_LABEL: Record<LiveStatus, string> = {
-  idle: 'Idle',
-  active: 'Live',
-  disconnected: 'Disconnected',
-  disabled: 'Disabled',
+/** Each status's name on its badge, in the page's language (a function: read when rendered). */
+export const STATUS_LABEL: Record<LiveStatus, () => string> = {
+  idle: m.live_status_idle,
+  active: m.live_status_active,
+  disconnected: m.live_status_disconnected,
+  disabled: m.live_status_disabled,
 };
 
 /** What each status means for the broadcaster, in a sentence. */
-export const STATUS_HELP: Record<LiveStatus, string> = {
-  idle: 'Waiting for an encoder. Start streaming in OBS with the settings below.',
-  active: 'Your encoder is live and viewers can watch.',
-  disconnected:
-    'The encoder dropped. Viewers hold on; if it comes back within the reconnect window, the same broadcast goes on.',
-  disabled: 'No encoder is accepted until the stream is enabled again.',
+export const STATUS_HELP: Record<LiveStatus, () => string> = {
+  idle: m.live_status_help_idle,
+  active: m.live_status_help_active,
+  disconnected: m.live_status_help_disconnected,
+  disabled: m.live_status_help_disabled,
 };
 
-export const streamTitle = (s: Pick<LiveStream, 'title'>) => s.title || 'Untitled stream';
+export const streamTitle = (s: Pick<LiveStream, 'title'>) => s.title || m.live_untitled();
 
 export const formatBitrate = (bps: number | null | undefined) =>
-  bps == null ? '—' : bps >= 1e6 ? `${(bps / 1e6).toFixed(1)} Mbps` : `${Math.round(bps / 1e3)} kbps`;
+  bps == null
+    ? '—'
+    : bps >= 1e6
+      ? m.live_bitrate_mbps({
+          value: formatNumber(bps / 1e6, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+        })
+      : m.live_bitrate_kbps({ value: formatNumber(Math.round(bps / 1e3)) });
 
 /** The rung names a live node says it dropped (a list of names or of `{ name }`), else none. */
 export function droppedRenditions(current: LiveCurrent | null): string[] {

@@ -1,3 +1,4 @@
+import * as m from '../i18n/generated/messages.js';
 import type { LiveStream } from './live-stream.ts';
 
 /**
@@ -10,24 +11,24 @@ import type { LiveStream } from './live-stream.ts';
 export function obsSettings(stream: Pick<LiveStream, 'ingest' | 'latency_mode'>): string {
   const low = stream.latency_mode === 'low';
   return [
-    'Settings → Stream',
-    '  Service: Custom…',
-    `  Server: ${stream.ingest.rtmp}`,
-    '  Stream Key: the stream key above',
-    'Settings → Output (Output Mode: Advanced) → Streaming',
-    '  Encoder: x264, or your GPU’s H.264 (NVENC, Quick Sync, AMF, Apple VT)',
-    '  Rate Control: CBR',
-    '  Bitrate: 4500 Kbps for 1080p30, 3000 Kbps for 720p30, 1500 Kbps for 480p (at most two thirds of your upload speed)',
-    '  Keyframe Interval: 2 s',
-    '  CPU Usage Preset: veryfast',
-    '  Profile: high (main for older devices)',
-    `  Tune: ${low ? 'zerolatency' : '(none), or zerolatency'}`,
-    `  x264 Options: ${low ? 'bframes=0' : '(none)'}${low ? '   (hardware encoders: B-frames 0)' : ''}`,
-    'Settings → Audio',
-    '  Sample Rate: 48 kHz',
-    'Settings → Output → Audio',
-    '  Audio Bitrate: 128 (AAC)',
-    'Settings → Video',
-    '  Output (Scaled) Resolution: 1920x1080 or 1280x720; Common FPS Values: 30',
+    m.live_obs_stream_section(),
+    `  ${m.live_obs_service()}`,
+    `  ${m.live_obs_server({ url: stream.ingest.rtmp })}`,
+    `  ${m.live_obs_key()}`,
+    m.live_obs_output_section(),
+    `  ${m.live_obs_encoder()}`,
+    `  ${m.live_obs_rate_control()}`,
+    `  ${m.live_obs_bitrate()}`,
+    `  ${m.live_obs_keyframe()}`,
+    `  ${m.live_obs_preset()}`,
+    `  ${m.live_obs_profile()}`,
+    `  ${low ? m.live_obs_tune_low() : m.live_obs_tune_standard()}`,
+    `  ${low ? m.live_obs_x264_low() : m.live_obs_x264_standard()}`,
+    m.live_obs_audio_section(),
+    `  ${m.live_obs_sample_rate()}`,
+    m.live_obs_output_audio_section(),
+    `  ${m.live_obs_audio_bitrate()}`,
+    m.live_obs_video_section(),
+    `  ${m.live_obs_resolution()}`,
   ].join('\n');
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import * as m from '../i18n/generated/messages.js';
 import { TokenSource } from '../player/token-source.ts';
 
 type Minted = { data: { token: string; expires_at: string } };
@@ -24,9 +25,7 @@ export function useOwnerTokens(
         source = new TokenSource(data.token, data.expires_at, async () => (await mint(playbackId)).data);
         setTokens(source);
       })
-      .catch((err: Error) =>
-        setFailure(`This stream's playback is signed and no token could be made: ${err.message}`),
-      );
+      .catch((err: Error) => setFailure(m.live_token_failed({ reason: err.message })));
     return () => source?.stop();
   }, [playbackId, signed]);
   return { tokens, failure, ready: !signed || tokens !== undefined };

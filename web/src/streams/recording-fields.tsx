@@ -1,3 +1,5 @@
+import * as m from '../i18n/generated/messages.js';
+
 /**
  * The two settings a stream's create and edit forms share: whether broadcasts are recorded, and
  * how long an encoder may drop out before its broadcast ends (the API takes 0–1800 s).
@@ -17,7 +19,7 @@ export function RecordingFields(props: {
           checked={props.record}
           onChange={(e) => props.onRecord(e.currentTarget.checked)}
         />
-        Record each broadcast as a video in the library
+        {m.live_record_label()}
       </label>
       <label>
         {props.reconnectLabel}

@@ -1,7 +1,10 @@
+import { formatNumber, formatTime } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import { droppedRenditions, formatBitrate, type LiveStream } from './live-stream.ts';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-const round = (v: number, places: number) => Math.round(v * 10 ** places) / 10 ** places;
+/** A measure with at most `places` decimals, in the reader's number format. */
+const round = (v: number, places: number) => formatNumber(v, { maximumFractionDigits: places });
 
 /**
  * How the broadcast on air is doing, as the live node measures it: what comes in (bitrate, frame
@@ -19,8 +22,8 @@ export function StreamHealth({ stream }: { stream: LiveStream }) {
   const serverLatency = num(c.server_latency);
   const warnings = Array.isArray(c.warnings) ? c.warnings : [];
   return (
-    <section class="panel live-current" aria-label="Stream health">
-      <h2>Stream health</h2>
+    <section class="panel live-current" aria-label={m.live_health_title()}>
+      <h2>{m.live_health_title()}</h2>
       {warnings.length > 0 && (
         <ul class="health-warnings" role="alert">
           {warnings.map((w) => (
@@ -31,29 +34,33 @@ export function StreamHealth({ stream }: { stream: LiveStream }) {
         </ul>
       )}
       <dl class="facts-grid">
-        <dt>Live since</dt>
-        <dd>{c.started_at ? new Date(c.started_at).toLocaleTimeString() : '—'}</dd>
-        <dt>Ingest bitrate</dt>
+        <dt>{m.live_health_since()}</dt>
+        <dd>{c.started_at ? formatTime(c.started_at, true) : '—'}</dd>
+        <dt>{m.live_health_ingest()}</dt>
         <dd data-field="ingest_bitrate">{formatBitrate(c.ingest_bitrate)}</dd>
-        <dt>Frame rate</dt>
-        <dd data-field="fps">{c.fps == null ? '—' : `${round(c.fps, 2)} fps`}</dd>
+        <dt>{m.live_health_fps_label()}</dt>
+        <dd data-field="fps">{c.fps == null ? '—' : m.live_health_fps({ value: round(c.fps, 2) })}</dd>
         {keyframe !== null && (
           <>
-            <dt>Keyframe interval</dt>
+            <dt>{m.live_health_keyframe_label()}</dt>
             <dd data-field="keyframe_interval" class={keyframe > 2.5 ? 'warn' : undefined}>
-              {round(keyframe, 2)} s{keyframe > 2.5 ? ' (set 2 s in the encoder)' : ''}
+              {keyframe > 2.5
+                ? m.live_health_keyframe_slow({ value: round(keyframe, 2) })
+                : m.live_health_keyframe({ value: round(keyframe, 2) })}
             </dd>
           </>
         )}
         {speed !== null && (
           <>
-            <dt>Transcode speed</dt>
+            <dt>{m.live_health_speed_label()}</dt>
             <dd data-field="transcode_speed" class={speed < 1 ? 'warn' : undefined}>
-              {round(speed, 2)}× {speed < 1 ? '(falling behind real time)' : 'real time'}
+              {speed < 1
+                ? m.live_health_speed_slow({ value: round(speed, 2) })
+                : m.live_health_speed_ok({ value: round(speed, 2) })}
             </dd>
           </>
         )}
-        <dt>Renditions</dt>
+        <dt>{m.live_health_renditions()}</dt>
         <dd data-field="renditions">
           {c.renditions?.length
             ? c.renditions
@@ -66,33 +73,34 @@ export function StreamHealth({ stream }: { stream: LiveStream }) {
         </dd>
         {droppedFrames !== null && (
           <>
-            <dt>Dropped frames</dt>
+            <dt>{m.live_health_dropped_frames()}</dt>
             <dd data-field="dropped_frames" class={droppedFrames > 0 ? 'warn' : undefined}>
-              {droppedFrames.toLocaleString()}
+              {formatNumber(droppedFrames)}
             </dd>
           </>
         )}
         {latency !== null && (
           <>
-            <dt>Latency</dt>
+            <dt>{m.live_health_latency_label()}</dt>
             <dd data-field="latency">
-              viewers about {round(latency, 1)} s behind the video arriving
-              {serverLatency !== null && ` (published ${round(serverLatency, 2)} s after it arrives)`}
+              {serverLatency !== null
+                ? m.live_health_latency_server({ value: round(latency, 1), server: round(serverLatency, 2) })
+                : m.live_health_latency({ value: round(latency, 1) })}
             </dd>
           </>
         )}
         {c.audio === false && (
           <>
-            <dt>Audio</dt>
+            <dt>{m.live_health_audio()}</dt>
             <dd data-field="audio" class="warn">
-              None: the encoder sends no sound
+              {m.live_health_no_audio()}
             </dd>
           </>
         )}
       </dl>
       {dropped.length > 0 && (
         <p class="warn" data-field="dropped">
-          Dropped to keep up in real time: {dropped.join(', ')}
+          {m.live_health_dropped({ names: dropped.join(', ') })}
         </p>
       )}
     </section>

@@ -1,4 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import type { TokenSource } from '../player/token-source.ts';
 import { playWhep, WhepError, type WhepSession } from '../player/whep-player.ts';
 
@@ -31,7 +33,7 @@ export function WhepMonitor({ playbackId, tokens }: { playbackId: string; tokens
         onEnded: (reason) => {
           session.current = null;
           setState('off');
-          setMessage(`The monitor stopped: ${reason}.`);
+          setMessage(m.live_monitor_stopped({ reason }));
         },
       });
       setState('on');
@@ -42,17 +44,17 @@ export function WhepMonitor({ playbackId, tokens }: { playbackId: string; tokens
   };
 
   return (
-    <section class="panel whep-monitor" aria-label="Sub-second monitor">
-      <h2>Sub-second monitor</h2>
-      <p class="hint">WebRTC, about half a second behind the encoder: for the host, co-hosts and auctions.</p>
+    <section class="panel whep-monitor" aria-label={m.live_monitor_title()}>
+      <h2>{m.live_monitor_title()}</h2>
+      <p class="hint">{m.live_monitor_hint()}</p>
       <video ref={video} muted playsInline hidden={state === 'off'} class="whep-video" />
       {state === 'on' ? (
         <button type="button" onClick={stop}>
-          Stop the monitor
+          {m.live_monitor_stop()}
         </button>
       ) : (
         <button type="button" onClick={() => void start()} disabled={state === 'starting'}>
-          {state === 'starting' ? 'Connecting…' : 'Start the sub-second monitor'}
+          {state === 'starting' ? m.live_monitor_connecting() : m.live_monitor_start()}
         </button>
       )}
       {message && (
@@ -67,8 +69,8 @@ export function WhepMonitor({ playbackId, tokens }: { playbackId: string; tokens
 function explain(err: unknown): string {
   if (err instanceof WhepError) {
     if (err.code === 'FH_ERR_WHEP_FULL')
-      return `This live node has as many WebRTC viewers as it allows: try again in ${err.retryAfterSeconds ?? 10} s.`;
-    if (err.code === 'FH_ERR_LIVE_NOT_ON_AIR') return 'The stream is not on air yet.';
+      return m.live_monitor_full({ seconds: formatNumber(err.retryAfterSeconds ?? 10) });
+    if (err.code === 'FH_ERR_LIVE_NOT_ON_AIR') return m.live_monitor_not_on_air();
     return err.message;
   }
   return err instanceof Error ? err.message : String(err);

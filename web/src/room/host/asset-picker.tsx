@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type Asset, api, type Page } from '../../api.ts';
+import * as m from '../../i18n/generated/messages.js';
 
 /**
  * A select of the library's ready images and videos (a product's picture, the room's poster):
@@ -25,13 +26,15 @@ export function AssetPicker(props: {
         value={props.value ?? ''}
         onChange={(e) => props.onChange(e.currentTarget.value || null)}
       >
-        <option value="">None</option>
+        <option value="">{m.room_picker_none()}</option>
         {props.value && assets && !assets.some((a) => a.id === props.value) && (
-          <option value={props.value}>The current one</option>
+          <option value={props.value}>{m.room_picker_current()}</option>
         )}
         {assets?.map((a) => (
           <option key={a.id} value={a.id}>
-            {a.kind === 'image' ? 'Image' : 'Video'}: {a.title || a.source.filename || a.id}
+            {(a.kind === 'image' ? m.room_picker_image : m.room_picker_video)({
+              title: a.title || a.source.filename || a.id,
+            })}
           </option>
         ))}
       </select>

@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
+import { formatTime } from '../../i18n/format.ts';
+import * as m from '../../i18n/generated/messages.js';
 import { type Ban, streamPath } from './host-types.ts';
 
 /** Who is banned or timed out, with unban. `version` bumps when the chat panel bans someone. */
@@ -19,24 +21,25 @@ export function Bans({ streamId, version }: { streamId: string; version: number 
   const active = (bans ?? []).filter((b) => b.until === null || Date.parse(b.until) > Date.now());
   return (
     <section class="panel" aria-labelledby="bans-heading">
-      <h2 id="bans-heading">Banned and timed out</h2>
+      <h2 id="bans-heading">{m.room_bans_title()}</h2>
       {error && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
-      {bans && active.length === 0 && <p>Nobody.</p>}
+      {bans && active.length === 0 && <p>{m.room_bans_nobody()}</p>}
       <ul class="bans">
         {active.map((b) => (
           <li key={b.id} data-ban-id={b.id}>
             <span>
-              {b.name} — {b.until ? `timed out until ${new Date(b.until).toLocaleTimeString()}` : 'banned'}
+              {b.name} —{' '}
+              {b.until ? m.room_bans_timed_out({ time: formatTime(b.until) }) : m.room_bans_banned()}
               {b.reason ? ` (${b.reason})` : ''}
             </span>{' '}
             <button
               type="button"
               class="secondary"
-              aria-label={`Unban ${b.name}`}
+              aria-label={m.room_bans_unban_label({ name: b.name })}
               onClick={async () => {
                 try {
                   await api(streamPath(streamId, `/bans/${b.id}`), { method: 'DELETE' });
@@ -46,7 +49,7 @@ export function Bans({ streamId, version }: { streamId: string; version: number 
                 }
               }}
             >
-              Unban
+              {m.room_bans_unban()}
             </button>
           </li>
         ))}

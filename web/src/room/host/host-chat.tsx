@@ -1,14 +1,14 @@
 import { useState } from 'preact/hooks';
 import { api } from '../../api.ts';
+import { formatSpan } from '../../i18n/format.ts';
+import * as m from '../../i18n/generated/messages.js';
+import { holdSubmitWhileComposing, isImeEnter } from '../../i18n/ime.ts';
 import { ChatList } from '../chat-list.tsx';
 import type { ChatMessage } from '../types.ts';
 import { streamPath } from './host-types.ts';
 
-const TIMEOUTS = [
-  { seconds: 60, label: '1 min' },
-  { seconds: 600, label: '10 min' },
-  { seconds: 3600, label: '1 h' },
-];
+/** The time-outs offered, in seconds (named in the page's language by formatSpan). */
+const TIMEOUTS = [60, 600, 3600];
 
 /**
  * The live chat as a moderator sees it: each viewer's message with delete, time-out and ban
@@ -31,58 +31,58 @@ export function HostChat(props: {
       setSaid((err as Error).message);
     }
   };
-  const ban = (m: ChatMessage, seconds: number | null) =>
+  const ban = (msg: ChatMessage, seconds: number | null) =>
     act(
       () =>
         api(streamPath(props.streamId, '/bans'), {
           method: 'POST',
-          json: { viewer_id: m.viewer_id, ...(seconds ? { duration_seconds: seconds } : {}) },
+          json: { viewer_id: msg.viewer_id, ...(seconds ? { duration_seconds: seconds } : {}) },
         }).then(props.onBanned),
-      seconds ? `${m.name} is timed out.` : `${m.name} is banned.`,
+      seconds ? m.room_host_timed_out({ name: msg.name }) : m.room_host_banned({ name: msg.name }),
     );
   return (
     <section class="panel host-chat" aria-labelledby="host-chat-heading">
-      <h2 id="host-chat-heading">Chat</h2>
+      <h2 id="host-chat-heading">{m.room_chat_title()}</h2>
       <ChatList
         messages={props.messages}
         links={props.links}
         announce={false}
-        label="Live chat"
-        empty="No messages yet. Viewers' messages appear here as they are sent."
-        actions={(m) =>
-          m.viewer_id && (
+        label={m.room_host_chat_label()}
+        empty={m.room_host_chat_empty()}
+        actions={(msg) =>
+          msg.viewer_id && (
             <>
               <button
                 type="button"
                 class="secondary"
-                aria-label={`Delete the message from ${m.name}`}
+                aria-label={m.room_host_delete_label({ name: msg.name })}
                 onClick={() =>
                   act(
-                    () => api(streamPath(props.streamId, `/chat/${m.id}`), { method: 'DELETE' }),
-                    'Message deleted.',
+                    () => api(streamPath(props.streamId, `/chat/${msg.id}`), { method: 'DELETE' }),
+                    m.room_host_deleted(),
                   )
                 }
               >
-                Delete
+                {m.room_delete()}
               </button>
-              {TIMEOUTS.map((t) => (
+              {TIMEOUTS.map((seconds) => (
                 <button
-                  key={t.seconds}
+                  key={seconds}
                   type="button"
                   class="secondary"
-                  aria-label={`Time out ${m.name} for ${t.label}`}
-                  onClick={() => ban(m, t.seconds)}
+                  aria-label={m.room_host_timeout_label({ name: msg.name, span: formatSpan(seconds) })}
+                  onClick={() => ban(msg, seconds)}
                 >
-                  {t.label}
+                  {formatSpan(seconds)}
                 </button>
               ))}
               <button
                 type="button"
                 class="danger"
-                aria-label={`Ban ${m.name}`}
-                onClick={() => confirm(`Ban ${m.name} from this chat?`) && ban(m, null)}
+                aria-label={m.room_host_ban_label({ name: msg.name })}
+                onClick={() => confirm(m.room_host_ban_confirm({ name: msg.name })) && ban(msg, null)}
               >
-                Ban
+                {m.room_host_ban()}
               </button>
             </>
           )
@@ -90,6 +90,7 @@ export function HostChat(props: {
       />
       <form
         class="chat-form host-send"
+        onKeyDown={holdSubmitWhileComposing}
         onSubmit={async (e) => {
           e.preventDefault();
           const body = text.trim();
@@ -104,18 +105,23 @@ export function HostChat(props: {
         }}
       >
         <label class="visually-hidden" for="host-chat-text">
-          Message as the host
+          {m.room_host_message_label()}
         </label>
         <input
           id="host-chat-text"
           value={text}
           maxLength={500}
-          placeholder="Message as the host"
+          placeholder={m.room_host_message_label()}
           autoComplete="off"
+          enterKeyHint="send"
+          onKeyDown={(e) => {
+            // Enter that ends an IME composition (Korean, Japanese…) picks a syllable; it does not send.
+            if (e.key === 'Enter' && isImeEnter(e)) e.preventDefault();
+          }}
           onInput={(e) => setText(e.currentTarget.value)}
         />
         <button type="submit" disabled={busy || !text.trim()}>
-          Send as host
+          {m.room_host_send()}
         </button>
       </form>
       {said && (

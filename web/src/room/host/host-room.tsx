@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
+import { formatNumber } from '../../i18n/format.ts';
+import * as m from '../../i18n/generated/messages.js';
 import type { LiveStream } from '../../streams/live-stream.ts';
 import { useOwnerTokens } from '../../streams/owner-tokens.ts';
 import { useRoom } from '../use-room.ts';
@@ -31,10 +33,10 @@ export function HostRoom({ stream }: { stream: LiveStream }) {
   if (error || failure)
     return (
       <p class="error" role="alert">
-        The room cannot be loaded: {error ?? failure}
+        {m.room_host_load_failed({ reason: error ?? failure ?? '' })}
       </p>
     );
-  if (!room || !ready) return <p aria-busy="true">Loading the room…</p>;
+  if (!room || !ready) return <p aria-busy="true">{m.room_loading()}</p>;
   return (
     <LiveRoom
       stream={stream}
@@ -76,7 +78,8 @@ function LiveRoom(props: {
   return (
     <div class="host-room" data-connected={String(live.connected)}>
       <p class="host-viewers" data-count={room.viewers}>
-        <strong>{room.viewers}</strong> watching{room.pinned ? ` · pinned: ${room.pinned.title}` : ''}
+        <strong>{m.room_host_watching({ count: formatNumber(room.viewers) })}</strong>
+        {room.pinned ? ` · ${m.room_host_pinned({ title: room.pinned.title })}` : ''}
       </p>
       <div class="host-grid">
         <div>

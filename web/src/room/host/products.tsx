@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
+import { formatNumber } from '../../i18n/format.ts';
+import * as m from '../../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../../i18n/ime.ts';
 import { roomPicture } from '../room-picture.ts';
 import { formatPrice, type Product } from '../types.ts';
 import { AssetPicker } from './asset-picker.tsx';
@@ -72,13 +75,13 @@ export function Products({
     setProducts(ids.map((x) => products.find((p) => p.id === x) as Product));
     void act(
       () => api(streamPath(streamId, '/products/order'), { method: 'PUT', json: { ids } }),
-      'Order saved.',
+      m.room_products_order_saved(),
     );
   };
   return (
     <section class="panel products" aria-labelledby="products-heading">
-      <h2 id="products-heading">Products</h2>
-      {products && products.length === 0 && <p>No products yet. Add one to pin it during the broadcast.</p>}
+      <h2 id="products-heading">{m.room_products_title()}</h2>
+      {products && products.length === 0 && <p>{m.room_products_empty()}</p>}
       <ol class="product-list">
         {products?.map((p, i) => {
           const pinned = p.pinned;
@@ -87,7 +90,7 @@ export function Products({
               {editing === p.id ? (
                 <ProductForm
                   initial={draftOf(p)}
-                  submitLabel="Save"
+                  submitLabel={m.room_products_save()}
                   onCancel={() => setEditing(null)}
                   onSubmit={(d) =>
                     act(
@@ -96,7 +99,7 @@ export function Products({
                           method: 'PATCH',
                           json: bodyOf(d),
                         }).then(() => setEditing(null)),
-                      'Product saved.',
+                      m.room_products_saved(),
                     )
                   }
                 />
@@ -109,15 +112,15 @@ export function Products({
                   )}
                   <span class="product-row-text">
                     <strong>{p.title}</strong> {formatPrice(p.price) ?? ''}
-                    {pinned && <span class="badge pinned-badge"> Pinned</span>}
-                    <span class="muted"> · {p.clicks === 1 ? '1 click' : `${p.clicks} clicks`}</span>
+                    {pinned && <span class="badge pinned-badge"> {m.room_products_pinned()}</span>}
+                    <span class="muted"> · {m.room_products_clicks({ count: formatNumber(p.clicks) })}</span>
                   </span>
                   <span class="button-row">
                     <button
                       type="button"
                       class="secondary"
                       disabled={i === 0}
-                      aria-label={`Move ${p.title} up`}
+                      aria-label={m.room_products_move_up({ title: p.title })}
                       onClick={() => move(i, -1)}
                     >
                       ↑
@@ -126,7 +129,7 @@ export function Products({
                       type="button"
                       class="secondary"
                       disabled={i === products.length - 1}
-                      aria-label={`Move ${p.title} down`}
+                      aria-label={m.room_products_move_down({ title: p.title })}
                       onClick={() => move(i, 1)}
                     >
                       ↓
@@ -134,17 +137,20 @@ export function Products({
                     {pinned ? (
                       <button
                         type="button"
-                        aria-label={`Unpin ${p.title}`}
+                        aria-label={m.room_products_unpin_label({ title: p.title })}
                         onClick={() =>
-                          act(() => api(streamPath(streamId, '/pin'), { method: 'DELETE' }), 'Unpinned.')
+                          act(
+                            () => api(streamPath(streamId, '/pin'), { method: 'DELETE' }),
+                            m.room_products_unpinned(),
+                          )
                         }
                       >
-                        Unpin
+                        {m.room_products_unpin()}
                       </button>
                     ) : (
                       <button
                         type="button"
-                        aria-label={`Pin ${p.title}`}
+                        aria-label={m.room_products_pin_label({ title: p.title })}
                         onClick={() =>
                           act(
                             () =>
@@ -152,34 +158,34 @@ export function Products({
                                 method: 'POST',
                                 json: {},
                               }),
-                            `${p.title} is pinned.`,
+                            m.room_products_pinned_done({ title: p.title }),
                           )
                         }
                       >
-                        Pin
+                        {m.room_products_pin()}
                       </button>
                     )}
                     <button
                       type="button"
                       class="secondary"
-                      aria-label={`Edit ${p.title}`}
+                      aria-label={m.room_products_edit_label({ title: p.title })}
                       onClick={() => setEditing(p.id)}
                     >
-                      Edit
+                      {m.room_products_edit()}
                     </button>
                     <button
                       type="button"
                       class="danger"
-                      aria-label={`Delete ${p.title}`}
+                      aria-label={m.room_products_delete_label({ title: p.title })}
                       onClick={() =>
-                        confirm(`Delete the product "${p.title}"?`) &&
+                        confirm(m.room_products_delete_confirm({ title: p.title })) &&
                         act(
                           () => api(streamPath(streamId, `/products/${p.id}`), { method: 'DELETE' }),
-                          'Deleted.',
+                          m.room_products_deleted(),
                         )
                       }
                     >
-                      Delete
+                      {m.room_delete()}
                     </button>
                   </span>
                 </div>
@@ -191,7 +197,7 @@ export function Products({
       {editing === 'new' ? (
         <ProductForm
           initial={empty}
-          submitLabel="Add the product"
+          submitLabel={m.room_products_add_submit()}
           onCancel={() => setEditing(null)}
           onSubmit={(d) =>
             act(
@@ -199,13 +205,13 @@ export function Products({
                 api(streamPath(streamId, '/products'), { method: 'POST', json: bodyOf(d) }).then(() =>
                   setEditing(null),
                 ),
-              'Product added.',
+              m.room_products_added(),
             )
           }
         />
       ) : (
         <button type="button" onClick={() => setEditing('new')}>
-          Add a product
+          {m.room_products_add()}
         </button>
       )}
       {said && <p role="status">{said}</p>}
@@ -226,18 +232,19 @@ function ProductForm(props: {
   return (
     <form
       class="stack product-form"
+      onKeyDown={holdSubmitWhileComposing}
       onSubmit={(e) => {
         e.preventDefault();
         void props.onSubmit(d);
       }}
     >
       <label>
-        Title
+        {m.room_products_field_title()}
         <input required maxLength={200} value={d.title} onInput={set('title')} />
       </label>
       <div class="price-fields">
         <label>
-          Price
+          {m.room_products_field_price()}
           <input
             inputMode="decimal"
             pattern="\d+(\.\d{1,2})?"
@@ -247,24 +254,24 @@ function ProductForm(props: {
           />
         </label>
         <label>
-          Currency
+          {m.room_products_field_currency()}
           <input maxLength={3} pattern="[A-Za-z]{3}" value={d.currency} onInput={set('currency')} />
         </label>
       </div>
       <AssetPicker
         id={`product-image-${uid}`}
-        label="Image"
+        label={m.room_products_field_image()}
         value={d.image_asset_id}
         onChange={(id) => setD({ ...d, image_asset_id: id })}
       />
       <label>
-        Link (https://…)
+        {m.room_products_field_link()}
         <input type="url" pattern="https?://.+" value={d.url} onInput={set('url')} />
       </label>
       <div class="button-row">
         <button type="submit">{props.submitLabel}</button>
         <button type="button" class="secondary" onClick={props.onCancel}>
-          Cancel
+          {m.room_products_cancel()}
         </button>
       </div>
     </form>

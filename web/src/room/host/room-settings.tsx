@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../../api.ts';
+import { formatDateTime, formatNumber } from '../../i18n/format.ts';
+import * as m from '../../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../../i18n/ime.ts';
 import { roomPicture } from '../room-picture.ts';
 import { AssetPicker } from './asset-picker.tsx';
 import { type HostRoomData, streamPath } from './host-types.ts';
@@ -38,23 +41,25 @@ export function RoomSettingsPanel({ room, onSaved }: { room: HostRoomData; onSav
   useEffect(() => setWords(room.word_filter.join('\n')), [room.word_filter.join('\n')]);
   return (
     <section class="panel room-settings" aria-labelledby="room-settings-heading">
-      <h2 id="room-settings-heading">Chat settings</h2>
+      <h2 id="room-settings-heading">{m.room_settings_title()}</h2>
       <div class="stack">
         <label>
-          Slow mode
+          {m.room_settings_slow()}
           <select
             value={s.slow_mode_seconds}
             onChange={(e) => {
               const v = Number(e.currentTarget.value);
               void patch(
                 { slow_mode_seconds: v },
-                v ? `Slow mode: one message per ${v} s.` : 'Slow mode is off.',
+                v ? m.room_settings_slow_set({ seconds: formatNumber(v) }) : m.room_settings_slow_off_done(),
               );
             }}
           >
             {SLOW_MODES.map((v) => (
               <option key={v} value={v}>
-                {v === 0 ? 'Off' : `One message per ${v} s`}
+                {v === 0
+                  ? m.room_settings_slow_off()
+                  : m.room_settings_slow_option({ seconds: formatNumber(v) })}
               </option>
             ))}
           </select>
@@ -66,11 +71,11 @@ export function RoomSettingsPanel({ room, onSaved }: { room: HostRoomData; onSav
             onChange={(e) =>
               patch(
                 { paused: e.currentTarget.checked },
-                e.currentTarget.checked ? 'The chat is paused.' : 'The chat is open again.',
+                e.currentTarget.checked ? m.room_settings_paused_done() : m.room_settings_resumed_done(),
               )
             }
           />
-          Pause the chat (nobody but the host can write)
+          {m.room_settings_pause()}
         </label>
         <label class="inline">
           <input
@@ -79,11 +84,11 @@ export function RoomSettingsPanel({ room, onSaved }: { room: HostRoomData; onSav
             onChange={(e) =>
               patch(
                 { guests_allowed: e.currentTarget.checked },
-                e.currentTarget.checked ? 'Guests may chat.' : 'Only signed-in viewers may chat.',
+                e.currentTarget.checked ? m.room_settings_guests_on() : m.room_settings_guests_off(),
               )
             }
           />
-          Guests may chat (with a nickname, without an account)
+          {m.room_settings_guests()}
         </label>
         <label class="inline">
           <input
@@ -92,11 +97,11 @@ export function RoomSettingsPanel({ room, onSaved }: { room: HostRoomData; onSav
             onChange={(e) =>
               patch(
                 { links_allowed: e.currentTarget.checked },
-                e.currentTarget.checked ? 'Links in messages are clickable.' : 'Links show as plain text.',
+                e.currentTarget.checked ? m.room_settings_links_on() : m.room_settings_links_off(),
               )
             }
           />
-          Links in messages are clickable
+          {m.room_settings_links()}
         </label>
         <form
           class="stack"
@@ -110,15 +115,18 @@ export function RoomSettingsPanel({ room, onSaved }: { room: HostRoomData; onSav
                   .filter(Boolean),
               ),
             ];
-            void patch({ word_filter: list }, `Word filter saved (${list.length} words).`);
+            void patch(
+              { word_filter: list },
+              m.room_settings_words_saved({ count: formatNumber(list.length) }),
+            );
           }}
         >
           <label>
-            Word filter (one word or phrase a line; masked with * in messages)
+            {m.room_settings_words()}
             <textarea rows={4} value={words} onInput={(e) => setWords(e.currentTarget.value)} />
           </label>
           <button type="submit" class="secondary">
-            Save the word filter
+            {m.room_settings_words_save()}
           </button>
         </form>
       </div>
@@ -150,47 +158,53 @@ export function SchedulePanel({
   const [when, setWhen] = useState(toLocalInput(room.scheduled_at));
   return (
     <section class="panel" aria-labelledby="schedule-heading">
-      <h2 id="schedule-heading">Schedule and poster</h2>
+      <h2 id="schedule-heading">{m.room_schedule_title()}</h2>
       <form
         class="stack"
+        onKeyDown={holdSubmitWhileComposing}
         onSubmit={(e) => {
           e.preventDefault();
           const at = when ? new Date(when) : null;
           if (at && Number.isNaN(at.getTime())) return;
           void patch(
             { scheduled_at: at ? at.toISOString() : null },
-            at ? `Scheduled for ${at.toLocaleString()}.` : 'No start time is shown.',
+            at ? m.room_schedule_set({ when: formatDateTime(at) }) : m.room_schedule_cleared(),
           );
         }}
       >
         <label>
-          Starts at (your time zone)
+          {m.room_schedule_starts_at()}
           <input type="datetime-local" value={when} onInput={(e) => setWhen(e.currentTarget.value)} />
         </label>
         <button type="submit" class="secondary">
-          Save the start time
+          {m.room_schedule_save()}
         </button>
       </form>
       <div class="stack poster-pick">
         <AssetPicker
           id="room-poster"
-          label="Poster (shown until the broadcast starts)"
+          label={m.room_schedule_poster()}
           value={null}
-          onChange={(id) => void patch({ poster_asset_id: id }, id ? 'Poster set.' : 'Poster removed.')}
+          onChange={(id) =>
+            void patch(
+              { poster_asset_id: id },
+              id ? m.room_schedule_poster_set() : m.room_schedule_poster_removed(),
+            )
+          }
         />
         {room.poster_url && (
           <>
             <img
               class="poster-preview"
               src={roomPicture(room.poster_url, token?.())}
-              alt="The current poster"
+              alt={m.room_schedule_poster_alt()}
             />
             <button
               type="button"
               class="secondary"
-              onClick={() => patch({ poster_asset_id: null }, 'Poster removed.')}
+              onClick={() => patch({ poster_asset_id: null }, m.room_schedule_poster_removed())}
             >
-              Remove the poster
+              {m.room_schedule_poster_remove()}
             </button>
           </>
         )}
