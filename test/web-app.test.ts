@@ -224,6 +224,8 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.goto(`/assets/${flat.id}`);
     const seek = page.getByRole('slider', { name: 'Seek' });
     await seek.waitFor();
+    // The seek bar sits at the fold of the 800 px viewport: in view before the mouse points at it.
+    await seek.scrollIntoViewIfNeeded();
     const box = await seek.boundingBox();
     assert.ok(box);
     await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
