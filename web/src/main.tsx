@@ -3,7 +3,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { Link, Route, Switch, useLocation } from 'wouter-preact';
 import { api } from './api.ts';
 import * as m from './i18n/generated/messages.js';
-import { applyLocale, getLocale, isLocale, type Locale, LocaleContext } from './i18n/locale.ts';
+import {
+  applyLocale,
+  followBrowser,
+  getLocale,
+  isLocale,
+  type Locale,
+  LocaleContext,
+} from './i18n/locale.ts';
 import {
   AdminPage,
   AnalyticsPage,
@@ -44,14 +51,23 @@ function Shell() {
     applyLocale(next);
     setLocale(next);
   };
-  /** The header's switch: this device now, and the account (when signed in) for every device and its mail. */
-  const choose = (next: Locale) => {
-    show(next);
-    if (session?.kind === 'user' && session.user.locale !== next)
-      api('/v1/auth/update-user', { method: 'POST', json: { locale: next } }).then(
-        () => setSession({ kind: 'user', user: { ...session.user, locale: next } }),
-        (err: Error) => setFailure(m.app_language_not_saved({ reason: err.message })),
-      );
+  /**
+   * The header's switch and the settings page: this device now, and the account (when signed in)
+   * for every device and its mail. null: no choice, the browser's language.
+   */
+  const choose = async (next: Locale | null) => {
+    show(next ?? followBrowser());
+    if (session?.kind !== 'user' || session.user.locale === next) return true;
+    return api('/v1/auth/update-user', { method: 'POST', json: { locale: next } }).then(
+      () => {
+        setSession({ kind: 'user', user: { ...session.user, locale: next } });
+        return true;
+      },
+      (err: Error) => {
+        setFailure(m.app_language_not_saved({ reason: err.message }));
+        return false;
+      },
+    );
   };
   const bare = location.startsWith('/embed/') || location.startsWith('/live/');
   useEffect(() => {
