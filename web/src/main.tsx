@@ -33,6 +33,8 @@ import './styles.css';
 function Shell() {
   const [session, setSession] = useState<Session | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  // A language the account could not save: said above the page, which goes on working.
+  const [notice, setNotice] = useState<string | null>(null);
   const [locale, setLocale] = useState<Locale>(getLocale);
   const [location, navigate] = useLocation();
   const reload = async () => {
@@ -61,10 +63,11 @@ function Shell() {
     return api('/v1/auth/update-user', { method: 'POST', json: { locale: next } }).then(
       () => {
         setSession({ kind: 'user', user: { ...session.user, locale: next } });
+        setNotice(null);
         return true;
       },
       (err: Error) => {
-        setFailure(m.app_language_not_saved({ reason: err.message }));
+        setNotice(m.app_language_not_saved({ reason: err.message }));
         return false;
       },
     );
@@ -134,6 +137,11 @@ function Shell() {
             <Link href="/sign-in">{m.app_create_first_account()}</Link>
           ) : null}
         </header>
+        {notice && (
+          <p class="banner" role="alert">
+            {notice}
+          </p>
+        )}
         {session.kind === 'open' && (
           <p class="banner" role="status">
             {m.app_open_mode_banner()}
