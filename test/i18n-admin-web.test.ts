@@ -177,13 +177,19 @@ describe('the admin pages in Korean', { skip: !chromiumAvailable() }, () => {
     // Enter that confirms a Hangul syllable (isComposing) is held; a plain Enter is the browser's.
     const held = (isComposing: boolean) =>
       name.evaluate((input, composing) => {
-        const e = new KeyboardEvent('keydown', {
+        // In the page (Node's types have no DOM): the browser's own KeyboardEvent.
+        const Keyboard = (
+          globalThis as unknown as {
+            KeyboardEvent: new (type: string, init: object) => { defaultPrevented: boolean };
+          }
+        ).KeyboardEvent;
+        const e = new Keyboard('keydown', {
           key: 'Enter',
           isComposing: composing,
           bubbles: true,
           cancelable: true,
         });
-        input.dispatchEvent(e);
+        input.dispatchEvent(e as never);
         return e.defaultPrevented;
       }, isComposing);
     assert.equal(await held(true), true, 'Enter while composing does not submit');
