@@ -1,4 +1,4 @@
-import { formatBytes, formatNumber } from '../i18n/format.ts';
+import { formatBytes, formatNumber, numberFormat } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
 
 /**
@@ -151,15 +151,8 @@ export function daysBetween(fromIso: string, toIso: string): string[] {
 
 // ---- Numbers ---------------------------------------------------------------------------------
 
-const formats = new Map<string, Intl.NumberFormat>();
-function nf(locale: string | undefined, options: Intl.NumberFormatOptions): Intl.NumberFormat {
-  const key = `${locale ?? ''}|${JSON.stringify(options)}`;
-  const known = formats.get(key);
-  if (known) return known;
-  const made = new Intl.NumberFormat(locale, options);
-  formats.set(key, made);
-  return made;
-}
+/** Intl's number format for `locale`, else the page's language (not the browser's: the reader may have chosen another). */
+const nf = (locale: string | undefined, options: Intl.NumberFormatOptions) => numberFormat(options, locale);
 
 /** Small amounts keep two significant digits (0.013 GB-h), large ones one decimal at most. */
 const digits = (n: number): Intl.NumberFormatOptions =>
