@@ -102,13 +102,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
         reply.code(error.status).send(errorBody(error.code, say(error.code, error.message)));
         return;
       }
-      // The specific English text a translated refusal leaves out, for whoever reads the log.
-      if (locale !== DEFAULT_LOCALE && error.message !== ERROR_CODES[error.code].message)
-        request.log.info({ code: error.code, english: error.message }, 'refusal answered in %s', locale);
       const facts = { details: error.details, retryAfter: retryAfterOf(error.details, reply) };
-      reply
-        .code(error.status)
-        .send(errorBody(error.code, say(error.code, error.message, facts), error.details));
+      const message = say(error.code, error.message, facts);
+      // The specific English text a translated refusal leaves out (its code's plain message
+      // answered instead), for whoever reads the log: one info line, no stack. A refusal whose
+      // translation says its numbers (a quota's, a rate limit's wait) leaves nothing out.
+      if (
+        locale !== DEFAULT_LOCALE &&
+        error.message !== ERROR_CODES[error.code].message &&
+        message === say(error.code)
+      )
+        request.log.info({ code: error.code, english: error.message }, `refusal answered in ${locale}`);
+      reply.code(error.status).send(errorBody(error.code, message, error.details));
       return;
     }
     if (
