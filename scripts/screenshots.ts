@@ -57,9 +57,10 @@ try {
       }),
     );
     const page = await context.newPage();
-    const shoot = async (name: string) => {
+    // The asset and stream pages are long (details under the player): those are shot whole.
+    const shoot = async (name: string, fullPage = false) => {
       await page.waitForLoadState('networkidle').catch(() => {});
-      await page.screenshot({ path: join(OUT, `${name}-${locale}.jpg`), type: 'jpeg', quality: 80 });
+      await page.screenshot({ path: join(OUT, `${name}-${locale}.jpg`), type: 'jpeg', quality: 75, fullPage });
       step(`${name}-${locale}.jpg`);
     };
     await page.goto('/');
@@ -67,10 +68,10 @@ try {
     await shoot('library');
     await page.goto(`/assets/${assets[0]?.id}`);
     await waitForPlayback(page, 1).catch(() => {});
-    await shoot('asset');
+    await shoot('asset', true);
     await page.goto(`/streams/${stream.id}`);
     await page.locator('video').first().waitFor();
-    await shoot('live-host');
+    await shoot('live-host', true);
     await page.goto(`/live/${live}`);
     await waitForPlayback(page, 1, 60_000).catch(() => {});
     await shoot('live-viewer');

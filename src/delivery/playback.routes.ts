@@ -128,8 +128,8 @@ export async function registerPlaybackRoutes(
       // Playback is the same for every site (`Access-Control-Allow-Origin: *`): the CORS plugin's
       // `Vary: Origin` (it adds one whenever the policy is chosen per request) would make every
       // CDN keep one copy of each segment per embedding site.
-      // Only Origin goes: what else Vary names stays (an error's `Accept-Language`: its message
-      // is in the reader's language).
+      // Only Origin goes: what else Vary names stays (`Accept-Language` on a token renewal's or a
+      // WebRTC session's refusal, which the player page shows in the reader's language).
       scope.addHook('onSend', (_request, reply, payload, done) => {
         const vary = reply.getHeader('vary');
         if (vary !== undefined) {

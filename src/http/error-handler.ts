@@ -22,8 +22,17 @@ const MACHINE_PATHS = [
   '/v1/qoe/beacon',
 ];
 
+/**
+ * What players and <img> tags fetch (playlists, segments, thumbnails, storyboards, info.json,
+ * images): no person reads those bodies (the player says what went wrong in its own words), and
+ * an answer with `Vary: Accept-Language` would be cached by an edge once per language. WebRTC
+ * sessions and token renewals are not among them: the player page shows their refusals.
+ */
+const isMediaPath = (path: string) =>
+  path.startsWith('/img/') || (path.startsWith('/play/') && !/\/(whep(\/.*)?|token)$/.test(path));
+
 const isMachinePath = (path: string) =>
-  MACHINE_PATHS.some((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
+  isMediaPath(path) || MACHINE_PATHS.some((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
 
 /**
  * The language of a request's error messages: its Accept-Language ('ko-KR,ko;q=0.9' → Korean),
