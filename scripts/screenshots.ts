@@ -60,7 +60,12 @@ try {
     // The asset and stream pages are long (details under the player): those are shot whole.
     const shoot = async (name: string, fullPage = false) => {
       await page.waitForLoadState('networkidle').catch(() => {});
-      await page.screenshot({ path: join(OUT, `${name}-${locale}.jpg`), type: 'jpeg', quality: 75, fullPage });
+      await page.screenshot({
+        path: join(OUT, `${name}-${locale}.jpg`),
+        type: 'jpeg',
+        quality: 75,
+        fullPage,
+      });
       step(`${name}-${locale}.jpg`);
     };
     await page.goto('/');
