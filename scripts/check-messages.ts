@@ -222,7 +222,10 @@ export function findStrayTextIn(name: string, source: string): string[] {
       const pieces = [node.head.text, ...node.templateSpans.map((s) => s.literal.text)];
       if (
         !isCodePosition(node) &&
-        (pieces.some((p) => PROSE.test(p) || HANGUL.test(p)) ||
+        // A short unit glued to the placeholder before it (`${x}px ${y}px`) is CSS, not a word.
+        (pieces.some(
+          (p, i) => PROSE.test(i > 0 ? p.replace(/^\p{L}{1,3}(?=\s)/u, '') : p) || HANGUL.test(p),
+        ) ||
           wordNextToPlaceholder(pieces) ||
           (pieces.some((p) => LETTERS.test(p)) && !ADDRESS.test(pieces.join('x')) && isShown(node)))
       )

@@ -119,6 +119,8 @@ test('the checker finds a one-letter unit beside a placeholder, not CSS or addre
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the sample's own template literals
       'const c = `translate(${x}px, ${y}px)`;',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the sample's own template literals
+      'const f = `${x}px ${y}px`;',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the sample's own template literals
       'const d = `${origin}/live/${id}?token=${t}`;',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the sample's own template literals
       'const e = <code>{`${origin}/live/${id}?token=…`}</code>;',
