@@ -2,10 +2,14 @@
 // - every key is in both languages, once, non-empty, with the same {placeholders};
 // - every key the catalogue holds is used by some page (a dead key is a translation to keep up);
 // - no text a person reads is left in the pages outside the catalogue: JSX text, the readable
-//   attributes (title, aria-label, placeholder, alt, label), and string or template literals that
-//   read as words ("Upload failed", `${n} items`) or hold Hangul.
+//   attributes (title, aria-label, placeholder, alt, label, a button input's value), string or
+//   template literals that read as words ("Upload failed", `${n} items`, `${n} ms`) or hold Hangul,
+//   and any literal with letters where it is surely shown, even one word ('Delete', 'LIVE'): a JSX
+//   child, a branch of a conditional there or in a readable attribute, a readable attribute's
+//   expression, an argument of setError/setMessage/…-like setters and alert/confirm/prompt, and
+//   document.title.
 // A literal that must stay (a language's own name in the switch, a protocol token) is marked
-// with a comment `i18n-ignore: <why>` on its line or the line above.
+// with a comment `i18n-ignore: <why>` on its line or the line above (the reason is required).
 // Run by test/i18n-catalogue.test.ts; `node scripts/check-messages.ts [web/src/admin …]` lists
 // the problems under the paths given (default: all of web/src).
 import { globSync, readFileSync } from 'node:fs';
@@ -25,6 +29,7 @@ const READABLE_ATTRIBUTES = new Set([
   'aria-roledescription',
   'aria-valuetext',
   'placeholder',
+  'aria-placeholder',
   'alt',
   'label',
 ]);
@@ -117,6 +122,15 @@ function placeholders(text: string | undefined): string[] {
 }
 
 const LETTERS = /\p{L}/u;
+/** The mark that keeps a literal out of the check, with its reason: a bare `i18n-ignore` is not enough. */
+const IGNORE = /i18n-ignore: \S+/;
+/**
+ * State setters whose argument the page shows (setError, setUploadMessage, setStatusText, …); a bare
+ * setStatus or setText more often holds a state token or an input's value, so it needs a prefix.
+ */
+const SHOWN_SETTER = /^set(Error|Message|Notice)$|^set[A-Z]\w*(Error|Message|Notice|Status|Text)$/;
+/** One "word" that is an address, a path, a query or an e-mail: shown as typed, not translated. */
+const ADDRESS = /^\S*([/=]|@\S)\S*$/u;
 const HANGUL = /\p{Script=Hangul}/u;
 // Two words of two or more letters with a space between ("Upload failed", " items", "of {n}"),
 // or one capitalised word ending a sentence or a label ("Saved.", "Title:"), or Hangul.
@@ -131,7 +145,7 @@ export function findStrayText(paths: string[] = [SOURCES], catalogue?: Catalogue
     .map((f) => join(SOURCES, f));
   for (const file of files) {
     const source = readFileSync(file, 'utf8');
-    for (const match of source.matchAll(/\bm\.([a-z][a-z0-9_]*)\b/g)) used.add(match[1] as string);
+    for (const key of messageKeysUsedIn(file, source)) used.add(key);
     if (paths.some((p) => file.startsWith(join(ROOT, relative(ROOT, p)))))
       problems.push(...findStrayTextIn(relative(ROOT, file), source));
   }
@@ -140,12 +154,39 @@ export function findStrayText(paths: string[] = [SOURCES], catalogue?: Catalogue
   return problems;
 }
 
+/** The keys a file reads from the messages' namespace import (`m.key`), comments left out. */
+export function messageKeysUsedIn(name: string, source: string): Set<string> {
+  const used = new Set<string>();
+  const kind = name.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
+  const sf = ts.createSourceFile(name, source, ts.ScriptTarget.Latest, true, kind);
+  const namespaces = new Set<string>();
+  for (const statement of sf.statements)
+    if (
+      ts.isImportDeclaration(statement) &&
+      ts.isStringLiteral(statement.moduleSpecifier) &&
+      /\/messages(\.js)?$/.test(statement.moduleSpecifier.text) &&
+      statement.importClause?.namedBindings &&
+      ts.isNamespaceImport(statement.importClause.namedBindings)
+    )
+      namespaces.add(statement.importClause.namedBindings.name.text);
+  const visit = (node: ts.Node) => {
+    if (
+      ts.isPropertyAccessExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      namespaces.has(node.expression.text)
+    )
+      used.add(node.name.text);
+    ts.forEachChild(node, visit);
+  };
+  if (namespaces.size) visit(sf);
+  return used;
+}
+
 /** Text outside the catalogue in one source file (`name` ends in .ts or .tsx), as `name:line: "text"`. */
 export function findStrayTextIn(name: string, source: string): string[] {
   const problems: string[] = [];
   const lines = source.split('\n');
-  const ignored = (line: number) =>
-    /i18n-ignore/.test(lines[line] ?? '') || /i18n-ignore/.test(lines[line - 1] ?? '');
+  const ignored = (line: number) => IGNORE.test(lines[line] ?? '') || IGNORE.test(lines[line - 1] ?? '');
   const kind = name.endsWith('.tsx') ? ts.ScriptKind.TSX : ts.ScriptKind.TS;
   const sf = ts.createSourceFile(name, source, ts.ScriptTarget.Latest, true, kind);
   const report = (node: ts.Node, text: string) => {
@@ -158,29 +199,123 @@ export function findStrayTextIn(name: string, source: string): string[] {
       if (LETTERS.test(node.text)) report(node, node.text);
     } else if (ts.isJsxAttribute(node)) {
       const attribute = node.name.getText(sf);
-      if (CODE_ATTRIBUTES.has(attribute) || attribute.startsWith('data-') || attribute.startsWith('on'))
+      const readable = isReadableAttribute(node);
+      if (
+        !readable &&
+        (CODE_ATTRIBUTES.has(attribute) || attribute.startsWith('data-') || attribute.startsWith('on'))
+      )
         return;
       if (node.initializer && ts.isStringLiteral(node.initializer)) {
         const text = node.initializer.text;
-        if (
-          (READABLE_ATTRIBUTES.has(attribute) && LETTERS.test(text)) ||
-          PROSE.test(text) ||
-          HANGUL.test(text)
-        )
-          report(node, text);
+        if ((readable && LETTERS.test(text)) || PROSE.test(text) || HANGUL.test(text)) report(node, text);
         return;
       }
     } else if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
-      if (!isCodePosition(node) && (PROSE.test(node.text) || HANGUL.test(node.text))) report(node, node.text);
+      if (
+        !isCodePosition(node) &&
+        (PROSE.test(node.text) ||
+          HANGUL.test(node.text) ||
+          (LETTERS.test(node.text) && !ADDRESS.test(node.text) && isShown(node)))
+      )
+        report(node, node.text);
     } else if (ts.isTemplateExpression(node)) {
       const pieces = [node.head.text, ...node.templateSpans.map((s) => s.literal.text)];
-      if (!isCodePosition(node) && pieces.some((p) => PROSE.test(p) || HANGUL.test(p)))
+      if (
+        !isCodePosition(node) &&
+        // A short unit glued to the placeholder before it (`${x}px ${y}px`) is CSS, not a word.
+        (pieces.some(
+          (p, i) => PROSE.test(i > 0 ? p.replace(/^\p{L}{1,3}(?=\s)/u, '') : p) || HANGUL.test(p),
+        ) ||
+          wordNextToPlaceholder(pieces) ||
+          (pieces.some((p) => LETTERS.test(p)) && !ADDRESS.test(pieces.join('x')) && isShown(node)))
+      )
         report(node, pieces.join('…'));
     }
     ts.forEachChild(node, visit);
   };
   visit(sf);
   return problems;
+}
+
+/** A readable attribute, or the `value` of a button-like input (`<input type="submit" value="Send">`). */
+function isReadableAttribute(attribute: ts.JsxAttribute): boolean {
+  const name = attribute.name.getText();
+  if (READABLE_ATTRIBUTES.has(name)) return true;
+  if (name !== 'value') return false;
+  const element = attribute.parent.parent;
+  if (element.tagName.getText() !== 'input') return false;
+  return element.attributes.properties.some(
+    (a) =>
+      ts.isJsxAttribute(a) &&
+      a.name.getText() === 'type' &&
+      a.initializer !== undefined &&
+      ts.isStringLiteral(a.initializer) &&
+      /^(submit|button|reset)$/.test(a.initializer.text),
+  );
+}
+
+/**
+ * A literal the page surely shows as it is: a JSX child (`{'Delete'}`), a branch of a conditional
+ * or `??`/`||`/`&&` there or in a readable attribute (`title={open ? 'Close' : 'Open'}`), anywhere
+ * in a readable attribute's expression, an argument of a shown-state setter or alert/confirm/prompt,
+ * or the value given to document.title.
+ */
+function isShown(node: ts.Node): boolean {
+  let child: ts.Node = node;
+  let parent = node.parent;
+  while (
+    parent &&
+    (ts.isParenthesizedExpression(parent) ||
+      ts.isAsExpression(parent) ||
+      ts.isSatisfiesExpression(parent) ||
+      ts.isNonNullExpression(parent) ||
+      (ts.isConditionalExpression(parent) && parent.condition !== child) ||
+      (ts.isBinaryExpression(parent) &&
+        parent.right === child &&
+        /^(\?\?|\|\||&&)$/.test(parent.operatorToken.getText())))
+  ) {
+    child = parent;
+    parent = parent.parent;
+  }
+  if (!parent) return false;
+  if (ts.isJsxExpression(parent)) {
+    const owner = parent.parent;
+    if (ts.isJsxElement(owner) || ts.isJsxFragment(owner)) return true;
+  }
+  if (ts.isCallExpression(parent) && parent.arguments.some((a) => a === child)) {
+    const callee = parent.expression;
+    const name = ts.isIdentifier(callee)
+      ? callee.text
+      : ts.isPropertyAccessExpression(callee) && /^(window|globalThis)$/.test(callee.expression.getText())
+        ? callee.name.text
+        : '';
+    if (SHOWN_SETTER.test(name) || /^(alert|confirm|prompt)$/.test(name)) return true;
+  }
+  if (
+    ts.isBinaryExpression(parent) &&
+    parent.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+    parent.right === child &&
+    parent.left.getText() === 'document.title'
+  )
+    return true;
+  // Anywhere inside a readable attribute's value: alt={'A picture'}, title={label ?? 'Untitled'}.
+  for (let up: ts.Node | undefined = node.parent; up; up = up.parent) {
+    if (ts.isJsxAttribute(up)) return isReadableAttribute(up);
+    if (ts.isJsxElement(up) || ts.isJsxSelfClosingElement(up) || ts.isFunctionLike(up)) return false;
+  }
+  return false;
+}
+
+/**
+ * A word set off by a space right next to a placeholder: a unit or a word of a sentence built by
+ * hand (`${n} s`, `${n} ms`, `x ${n}`). A unit glued to its number (`${x}px ${y}px`) is CSS.
+ */
+function wordNextToPlaceholder(pieces: string[]): boolean {
+  return pieces.some(
+    (piece, i) =>
+      (i > 0 && /^\s+\p{L}+/u.test(piece)) ||
+      (i < pieces.length - 1 && (i === 0 ? /(^|\s)\p{L}+\s+$/u : /\s\p{L}+\s+$/u).test(piece)),
+  );
 }
 
 /** Strings that are code, not text: keys, module names, selectors, events, CSS, addresses. */

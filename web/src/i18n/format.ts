@@ -124,5 +124,6 @@ export function formatBytes(n: number, locale?: string): string {
         locale,
       ).format(n / size);
   // Intl's short "byte" reads "0 byte": B, like the units above it.
+  // i18n-ignore: B is the byte's symbol, the same in every language (as kB, MB from Intl)
   return `${numberFormat({ maximumFractionDigits: 0 }, locale).format(n)} B`;
 }
