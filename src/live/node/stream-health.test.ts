@@ -53,20 +53,29 @@ describe('healthWarnings params', () => {
     return w;
   };
   /** Each param that is a number shows in the English message as that number. */
-  const numbersIn = (w: { message: string; params: Record<string, unknown> }) => {
+  const numbersIn = (w: { code: string; message: string; params: Record<string, unknown> }) => {
     for (const [name, v] of Object.entries(w.params))
-      if (typeof v === 'number') assert.ok(w.message.includes(String(v)), `${w.code}: ${name}=${v} not in "${w.message}"`);
+      if (typeof v === 'number')
+        assert.ok(w.message.includes(String(v)), `${w.code}: ${name}=${v} not in "${w.message}"`);
   };
 
   it('gives the values each message is built from', () => {
     const cases: [Partial<HealthInputs>, string, Record<string, unknown>][] = [
       [{ bitrateBps: 0 }, 'no_data', {}],
       [{ speed: 0.8134 }, 'slow_transcode', { speed: 0.81 }],
-      [{ droppedRenditions: ['720p', '480p'] }, 'renditions_dropped', { renditions: ['720p', '480p'], count: 2 }],
+      [
+        { droppedRenditions: ['720p', '480p'] },
+        'renditions_dropped',
+        { renditions: ['720p', '480p'], count: 2 },
+      ],
       [{ keyframeIntervalMs: 8040 }, 'keyframe_interval', { keyframe_seconds: 8, wanted_seconds: 2 }],
       [{ keyframesRegular: false }, 'keyframes_irregular', { wanted_seconds: 2 }],
       [{ bitrateBps: 17_200_400 }, 'bitrate_near_limit', { bitrate_kbps: 17200, max_kbps: 20000 }],
-      [{ bitrateBps: 800_000, fps: 29.97 }, 'bitrate_low', { bitrate_kbps: 800, width: 1920, height: 1080, fps: 30 }],
+      [
+        { bitrateBps: 800_000, fps: 29.97 },
+        'bitrate_low',
+        { bitrate_kbps: 800, width: 1920, height: 1080, fps: 30 },
+      ],
       [{ fps: 12.4 }, 'low_fps', { fps: 12 }],
       [{ droppedFrames: 4 }, 'frames_dropped', { dropped_frames: 4 }],
       [{ latencySeconds: 2.26 }, 'high_latency', { latency_seconds: 2.3, late_after_seconds: 1.5 }],
