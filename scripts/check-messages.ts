@@ -94,7 +94,9 @@ export function loadCatalogue(): { catalogue: Catalogue; problems: string[] } {
           problems.push(`${area}/${l}.json: ${key} is empty`);
         else text[l] = typeof value === 'string' ? value : JSON.stringify(value);
       }
-      if (text.ko === text.en && /\p{Ll}{3,}/u.test(text.en ?? '') && !SAME_IN_BOTH.has(key))
+      // Words outside the placeholders: "({period})" or "{height}p" read the same in any language.
+      const words = (text.en ?? '').replace(/\{[^}]*\}/g, '');
+      if (text.ko === text.en && /\p{Ll}{3,}/u.test(words) && !SAME_IN_BOTH.has(key))
         problems.push(`${area}/ko.json: ${key} is the English text, untranslated`);
       const [en, ko] = [placeholders(text.en), placeholders(text.ko)];
       if (text.en !== undefined && text.ko !== undefined && en.join() !== ko.join())

@@ -156,6 +156,15 @@ describe('Korean and English on the server', () => {
       const code = ko.body.error.code as ErrorCode;
       assert.equal(ko.body.error.message, ERROR_MESSAGES_KO[code], `${path}: the code's Korean message`);
       assert.notEqual(ko.body.error.message, none.body.error.message);
+      // Chosen by Accept-Language: caches keep one copy per language, and the answer says which.
+      for (const [answer, language] of [
+        [ko, 'ko'],
+        [none, 'en'],
+        [fr, 'en'],
+      ] as const) {
+        assert.match(answer.headers.get('vary') ?? '', /(^|,\s*)Accept-Language(\s*,|$)/i, `${path}: Vary`);
+        assert.equal(answer.headers.get('content-language'), language, `${path}: Content-Language`);
+      }
       return { ko, en: none };
     };
 
@@ -197,6 +206,99 @@ describe('Korean and English on the server', () => {
     });
     assert.ok(hook.status >= 400, String(hook.status));
     assert.doesNotMatch(hook.body.error.message, /[\uac00-\ud7a3]/);
+    assert.equal(hook.headers.get('content-language'), null, 'no language negotiated on a machine path');
+    assert.doesNotMatch(hook.headers.get('vary') ?? '', /accept-language/i);
+
+    // A Vary already there (CORS's Origin on the API) is kept, Accept-Language added to it.
+    const cors = await server.api<Err>(`/v1/assets/${newId()}`, {
+      headers: { origin: 'https://elsewhere.example', 'accept-language': KOREAN },
+    });
+    assert.equal(cors.status, 404);
+    const apiVary = (cors.headers.get('vary') ?? '').split(',').map((v) => v.trim().toLowerCase());
+    assert.ok(apiVary.includes('accept-language'), apiVary.join());
+    // Playback drops CORS's Vary: Origin (one copy for every site) but keeps Accept-Language.
+    for (const language of [KOREAN, 'en']) {
+      const play = await fetch(new URL(`/play/${newId()}/master.m3u8`, server.url), {
+        headers: { origin: 'https://player.example', 'accept-language': language },
+      });
+      const body = (await play.json()) as Err;
+      assert.equal(play.status, 404);
+      assert.equal(body.error.code, 'FH_ERR_PLAYBACK_NOT_FOUND');
+      const vary = (play.headers.get('vary') ?? '').split(',').map((v) => v.trim().toLowerCase());
+      assert.deepEqual(vary, ['accept-language'], `playback Vary with ${language}`);
+      assert.equal(play.headers.get('content-language'), language === KOREAN ? 'ko' : 'en');
+      if (language === KOREAN) assert.equal(body.error.message, '이 재생 ID를 찾을 수 없습니다.');
+    }
+  });
+
+  test('sign-up takes the account language: ko is stored, fr refused with no account made', async () => {
+    const signUp = (email: string, locale: unknown) =>
+      fetch(new URL('/v1/auth/sign-up/email', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: server.url },
+        body: JSON.stringify({ email, password: PASSWORD, name: email, locale }),
+      });
+    const stored = (email: string) =>
+      server.db.selectFrom('users').select('locale').where('email', '=', email).executeTakeFirst();
+    const made = await signUp('jiho@example.com', 'ko');
+    assert.equal(made.status, 200, await made.text());
+    assert.equal((await stored('jiho@example.com'))?.locale, 'ko');
+    const refused = await signUp('marie@example.com', 'fr');
+    assert.ok(refused.status >= 400 && refused.status < 500, String(refused.status));
+    assert.equal(await stored('marie@example.com'), undefined);
+  });
+
+  test('a quota refusal in Korean says the storage quota and its numbers (multipart and tus)', async () => {
+    const cookie = await signUpWithRole(server, 'seoyeon@example.com', PASSWORD, 'editor');
+    const users = await server.api<{ data: Array<{ id: string; email: string }> }>('/v1/users');
+    const id = users.body.data.find((u) => u.email === 'seoyeon@example.com')?.id;
+    const quota = await server.api(`/v1/admin/quotas/user:${id}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ storage_bytes: 1_000_000 }),
+    });
+    assert.equal(quota.status, 200);
+    type Err = { error: { code: string; message: string; details: { quota: string; requested: number } } };
+    const tus = async (language: string) => {
+      const res = await fetch(new URL('/v1/uploads', server.url), {
+        method: 'POST',
+        headers: {
+          cookie,
+          origin: server.url,
+          'tus-resumable': '1.0.0',
+          'upload-length': '1200000',
+          'accept-language': language,
+        },
+      });
+      return { status: res.status, body: (await res.json()) as Err };
+    };
+    const [ko, en] = [await tus(KOREAN), await tus('en')];
+    assert.equal(ko.status, 403);
+    assert.equal(ko.body.error.code, 'FH_ERR_QUOTA_EXCEEDED');
+    assert.deepEqual(ko.body.error.details, en.body.error.details);
+    assert.equal(
+      ko.body.error.message,
+      '이 업로드(1.2MB)를 받으면 저장소 할당량을 초과하게 됩니다(사용량 0바이트, 할당량 1MB). 이 서버의 관리자가 할당량을 늘릴 수 있습니다.',
+    );
+    assert.equal(
+      en.body.error.message,
+      'This upload (1.2 MB) would take your storage to 1.2 MB; your quota is 1 MB.',
+    );
+
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.alloc(1_200_000, 7)]), 'big.mp4');
+    const multipart = await fetch(new URL('/v1/assets', server.url), {
+      method: 'POST',
+      headers: { cookie, origin: server.url, 'accept-language': KOREAN },
+      body: form,
+    });
+    const refused = (await multipart.json()) as Err;
+    assert.equal(multipart.status, 403);
+    assert.equal(refused.error.details.quota, 'storage_bytes');
+    assert.match(
+      refused.error.message,
+      /^이 업로드\(1\.2MB\)를 받으면 저장소 할당량을 초과하게 됩니다\(사용량 0바이트, 할당량 1MB\)\./,
+    );
   });
 
   test('e-mails in the account language: Korean for locale ko, English for none; an unsupported locale is refused', async () => {
@@ -233,6 +335,13 @@ describe('Korean and English on the server', () => {
       assert.ok(refused.status >= 400 && refused.status < 500, `${locale}: ${refused.status}`);
       assert.equal(await storedLocale('minji@example.com'), 'ko', `${locale} left the stored value`);
     }
+    // null: back to following the device; then Korean again.
+    const cleared = await call(ko, '/v1/auth/update-user', { locale: null });
+    assert.equal(cleared.status, 200, await cleared.text());
+    assert.equal(await storedLocale('minji@example.com'), null);
+    const again = await call(ko, '/v1/auth/update-user', { locale: 'ko' });
+    assert.equal(again.status, 200, await again.text());
+    assert.equal(await storedLocale('minji@example.com'), 'ko');
     const session = (await (await call(ko, '/v1/auth/get-session')).json()) as { user: { locale: string } };
     assert.equal(session.user.locale, 'ko');
 
@@ -277,14 +386,15 @@ describe('Korean and English on the server', () => {
       assert.equal(signIn.status, 200);
     }
     const year = new Date().getUTCFullYear();
-    const signInKo = await mailTo('minji@example.com', /새로 로그인/);
-    assert.equal(signInKo.subject, 'Framehouse 계정에 새로 로그인했습니다');
+    const signInKo = await mailTo('minji@example.com', /새 로그인 알림/);
+    assert.equal(signInKo.subject, '새 로그인 알림: Framehouse 계정');
     // The date as Korean writes it, in UTC and saying so.
     assert.match(
       signInKo.text,
       new RegExp(`^${year}년 \\d{1,2}월 \\d{1,2}일 (오전|오후) \\d{1,2}시 \\d{1,2}분 \\d{1,2}초 UTC에 `),
     );
-    assert.match(signInKo.text, /minji@example\.com 계정으로 로그인했습니다\./);
+    // The place, then the account, then the browser in parentheses before the full stop.
+    assert.match(signInKo.text, /UTC에 \S+에서 minji@example\.com 계정으로 로그인했습니다( \([^)]+\))?\.$/m);
     assert.match(signInKo.text, /설정 열기: https?:\/\/[^\s/]+\/settings/);
     const signInEn = await mailTo('ada@example.com', /^New sign-in to your Framehouse account$/);
     assert.match(
@@ -339,7 +449,7 @@ describe('Korean and English on the server', () => {
 
     const failedKo = await mailTo('minji@example.com', /^처리 실패: Notes$/);
     // The recorded error's code, in Korean.
-    const reason = /^"Notes"을\(를\) 처리하지 못했습니다: (.+)$/m.exec(failedKo.text)?.[1];
+    const reason = /^"Notes" 처리에 실패했습니다: (.+)$/m.exec(failedKo.text)?.[1];
     assert.ok(
       KO_MESSAGES.some(([, message]) => message === reason),
       `the recorded error's code in Korean: ${reason}`,
@@ -405,8 +515,10 @@ describe('the rate limiter answers in the asked language', () => {
     assert.equal(en?.status, 429);
     assert.equal(ko?.body.error.code, 'FH_ERR_RATE_LIMITED');
     assert.equal(en?.body.error.code, 'FH_ERR_RATE_LIMITED');
-    assert.equal(ko?.body.error.message, ERROR_MESSAGES_KO.FH_ERR_RATE_LIMITED);
+    // The wait in seconds, as Retry-After says it (not the header's name).
+    const seconds = ko?.headers.get('retry-after');
+    assert.match(seconds ?? '', /^\d+$/);
+    assert.equal(ko?.body.error.message, `요청이 너무 많습니다. ${seconds}초 후에 다시 시도하세요.`);
     assert.match(en?.body.error.message ?? '', /^Too many requests: try again in \d+ s\.$/);
-    assert.ok(ko?.headers.get('retry-after'));
   });
 });

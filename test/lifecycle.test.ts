@@ -462,7 +462,7 @@ describe('storage lifecycle on a local folder, with a second folder as the cold 
       await page.getByRole('table', { name: 'By folder' }).getByRole('cell', { name: 'hls/' }).waitFor();
       assert.match(
         (await page.locator('[data-trash]').textContent()) ?? '',
-        /1 asset, .* 1 could be purged but wait for a backup/,
+        /1 asset, .* 1 could be purged but waits? for a backup/,
       );
       assert.match(
         (await page.locator('.facts-grid').textContent()) ?? '',

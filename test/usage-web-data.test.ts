@@ -6,6 +6,7 @@ import {
   daysBetween,
   fmtGbHours,
   fmtMinutes,
+  fmtQuota,
   limitInputs,
   parseLimits,
   periodQuery,
@@ -13,6 +14,20 @@ import {
   quotaUses,
 } from '../web/src/admin/usage-data.ts';
 import { formatBytes } from '../web/src/i18n/format.ts';
+import { getLocale, overwriteGetLocale } from '../web/src/i18n/generated/runtime.js';
+
+// The words come from the catalogue in the page's language; Node has no page (no localStorage
+// nor browser languages), so the tests say which language they read: English, and Korean below.
+let language: 'en' | 'ko' = 'en';
+overwriteGetLocale(() => language);
+const inKorean = <T>(read: () => T): T => {
+  language = 'ko';
+  try {
+    return read();
+  } finally {
+    language = 'en';
+  }
+};
 
 const NOW = Date.parse('2026-12-03T07:40:00Z');
 const query = (r: ReturnType<typeof periodQuery>) => ('query' in r ? r.query.toString() : r.error);
@@ -57,6 +72,16 @@ describe('usage periods', () => {
       'A period can be at most 400 days.',
     );
     assert.match(query(periodQuery('custom', { from: '2027-01-01', to: '2027-01-02' }, NOW)), /future/);
+    // The same checks in Korean.
+    assert.equal(
+      inKorean(() => query(periodQuery('custom', { from: '2026-11-20', to: '2026-11-10' }, NOW))),
+      '마지막 날이 첫날보다 앞섭니다.',
+    );
+    assert.equal(
+      inKorean(() => query(periodQuery('custom', { from: '2025-01-01', to: '2026-12-01' }, NOW))),
+      '기간은 최대 400일까지 지정할 수 있습니다.',
+    );
+    assert.equal(getLocale(), 'en');
   });
 
   test('the charts have every day of the period, `to` excluded', () => {
@@ -81,6 +106,11 @@ test('numbers in decimal units, with as many digits as they need', () => {
   assert.equal(fmtMinutes(1.25, 'en-US'), '1.3 min');
   assert.equal(fmtMinutes(0.0123, 'en-US'), '0.012 min');
   assert.equal(fmtGbHours(1234.56, 'en-US'), '1,234.6 GB-h');
+  assert.equal(fmtGbHours(1234.56, 'ko-KR'), '1,234.6 GB·시간');
+  assert.equal(fmtMinutes(90, 'ko-KR'), '90분');
+  assert.equal(fmtQuota('live_streams', 1, 'en-US'), '1 stream');
+  assert.equal(fmtQuota('live_streams', 1200, 'en-US'), '1,200 streams');
+  assert.equal(fmtQuota('live_streams', 3, 'ko-KR'), '스트림 3개');
   assert.equal(formatBytes(1_500_000, 'de-DE'), '1,5 MB');
   // The one formatter of every page (Storage, Backups, uploads too): decimal, TB past 10¹².
   assert.equal(formatBytes(500, 'en-US'), '500 B');
@@ -121,6 +151,17 @@ describe('the quota form', () => {
       parseLimits({ storage_bytes: ' ', encoding_minutes_per_month: '', live_streams: '' }).errors?.form ??
         '',
       /at least one limit/,
+    );
+    assert.deepEqual(
+      inKorean(
+        () =>
+          parseLimits({ storage_bytes: '9000001', encoding_minutes_per_month: '', live_streams: '1.5' })
+            .errors,
+      ),
+      {
+        storage_bytes: '최대 9,000,000GB까지 입력할 수 있습니다.',
+        live_streams: '정수를 입력하세요 (단위: 개).',
+      },
     );
   });
 

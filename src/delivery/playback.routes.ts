@@ -128,8 +128,18 @@ export async function registerPlaybackRoutes(
       // Playback is the same for every site (`Access-Control-Allow-Origin: *`): the CORS plugin's
       // `Vary: Origin` (it adds one whenever the policy is chosen per request) would make every
       // CDN keep one copy of each segment per embedding site.
+      // Only Origin goes: what else Vary names stays (an error's `Accept-Language`: its message
+      // is in the reader's language).
       scope.addHook('onSend', (_request, reply, payload, done) => {
-        if (reply.getHeader('vary') === 'Origin') reply.removeHeader('vary');
+        const vary = reply.getHeader('vary');
+        if (vary !== undefined) {
+          const kept = (Array.isArray(vary) ? vary.join(',') : String(vary))
+            .split(',')
+            .map((v) => v.trim())
+            .filter((v) => v && v.toLowerCase() !== 'origin');
+          if (kept.length) reply.header('vary', kept.join(', '));
+          else reply.removeHeader('vary');
+        }
         done(null, payload);
       });
       /**

@@ -1,5 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { errorMessage } from '../i18n/error-messages.ts';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorFacts, errorMessage } from '../i18n/error-messages.ts';
 import { DEFAULT_LOCALE, type Locale, localeFromAcceptLanguage } from '../i18n/locales.ts';
 import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
 
@@ -22,37 +22,74 @@ const MACHINE_PATHS = [
   '/v1/qoe/beacon',
 ];
 
+const isMachinePath = (path: string) =>
+  MACHINE_PATHS.some((p) => path === p || (p.endsWith('/') && path.startsWith(p)));
+
 /**
  * The language of a request's error messages: its Accept-Language ('ko-KR,ko;q=0.9' → Korean),
- * English by default and on machine endpoints. Codes and statuses are the same in every language.
+ * English by default and on machine endpoints (`negotiated` false: the header was not asked).
+ * Codes and statuses are the same in every language. `path` without its query.
  */
+export function localeForPath(
+  path: string,
+  acceptLanguage: string | string[] | null | undefined,
+): { locale: Locale; negotiated: boolean } {
+  if (isMachinePath(path)) return { locale: DEFAULT_LOCALE, negotiated: false };
+  return { locale: localeFromAcceptLanguage(acceptLanguage ?? undefined), negotiated: true };
+}
+
+/** The language of a Fastify request's error messages (see localeForPath). */
 export function requestLocale(request: Pick<FastifyRequest, 'headers' | 'url'>): Locale {
-  const path = request.url.split('?')[0] ?? '';
-  if (MACHINE_PATHS.some((p) => path === p || (p.endsWith('/') && path.startsWith(p)))) return DEFAULT_LOCALE;
-  return localeFromAcceptLanguage(request.headers['accept-language']);
+  return localeForPath(pathOf(request.url), request.headers['accept-language']).locale;
+}
+
+const pathOf = (url: string) => url.split('?')[0] ?? '';
+
+/**
+ * A message chosen by Accept-Language: caches must keep one copy per language
+ * (`Vary: Accept-Language`, added to what Vary already names) and readers learn which one this is.
+ */
+function sayLanguage(reply: FastifyReply, locale: Locale): void {
+  reply.header('content-language', locale);
+  const vary = reply.getHeader('vary');
+  const names = (Array.isArray(vary) ? vary.join(',') : vary === undefined ? '' : String(vary))
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+  if (names.some((v) => v === '*' || v.toLowerCase() === 'accept-language')) return;
+  reply.header('vary', [...names, 'Accept-Language'].join(', '));
+}
+
+/** A refusal's wait in seconds: its details' retry_after, else the Retry-After already set (the rate limiter's). */
+function retryAfterOf(details: unknown, reply: FastifyReply): number | null {
+  const fromDetails = (details as { retry_after?: unknown } | undefined)?.retry_after;
+  if (typeof fromDetails === 'number' && fromDetails > 0) return fromDetails;
+  const header = Number(reply.getHeader('retry-after'));
+  return Number.isFinite(header) && header > 0 ? header : null;
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
+    const path = pathOf(request.url);
+    const { locale, negotiated } = localeForPath(path, request.headers['accept-language']);
+    if (negotiated) sayLanguage(reply, locale);
     reply
       .code(404)
       .send(
         errorBody(
           'FH_ERR_NOT_FOUND',
-          errorMessage(
-            'FH_ERR_NOT_FOUND',
-            requestLocale(request),
-            `No route for ${request.method} ${request.url.split('?')[0]}`,
-          ),
+          errorMessage('FH_ERR_NOT_FOUND', locale, `No route for ${request.method} ${path}`),
         ),
       );
   });
 
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    const locale = requestLocale(request);
+    const { locale, negotiated } = localeForPath(pathOf(request.url), request.headers['accept-language']);
+    if (negotiated) sayLanguage(reply, locale);
     // The message for this reader: Korean answers the code's Korean message (a specific English
     // text is logged below where it matters, not translated); English is as before.
-    const say = (code: ErrorCode, english?: string) => errorMessage(code, locale, english);
+    const say = (code: ErrorCode, english?: string, facts?: ErrorFacts) =>
+      errorMessage(code, locale, english, facts);
     if (error instanceof AppError) {
       // A refusal that says when to come back (a limit, a full node, a reader not started yet)
       // carries it in the header too (RFC 9110 Retry-After), whichever route threw it.
@@ -65,12 +102,18 @@ export function registerErrorHandling(app: FastifyInstance): void {
         reply.code(error.status).send(errorBody(error.code, say(error.code, error.message)));
         return;
       }
-      if (locale !== DEFAULT_LOCALE && error.message !== ERROR_CODES[error.code].message)
-        request.log.debug(
-          { code: error.code, message: error.message },
-          "refusal answered with its code's message",
-        );
-      reply.code(error.status).send(errorBody(error.code, say(error.code, error.message), error.details));
+      const facts = { details: error.details, retryAfter: retryAfterOf(error.details, reply) };
+      const message = say(error.code, error.message, facts);
+      // The specific English text a translated refusal leaves out (its code's plain message
+      // answered instead), for whoever reads the log: one info line, no stack. A refusal whose
+      // translation says its numbers (a quota's, a rate limit's wait) leaves nothing out.
+      if (
+        locale !== DEFAULT_LOCALE &&
+        error.message !== ERROR_CODES[error.code].message &&
+        message === say(error.code)
+      )
+        request.log.info({ code: error.code, english: error.message }, `refusal answered in ${locale}`);
+      reply.code(error.status).send(errorBody(error.code, message, error.details));
       return;
     }
     if (

@@ -17,7 +17,7 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
     '이 서버에 웹 앱이 빌드되어 있지 않습니다. `npm run build:web`을 실행하세요(npm start가 실행합니다).',
   FH_ERR_ASSET_NOT_FOUND: '이 ID의 미디어가 없습니다.',
   FH_ERR_UPLOAD_NOT_FOUND: '이 ID의 업로드가 없습니다.',
-  FH_ERR_PLAYBACK_NOT_FOUND: '이 ID의 재생 ID가 없습니다.',
+  FH_ERR_PLAYBACK_NOT_FOUND: '이 재생 ID를 찾을 수 없습니다.',
   FH_ERR_NOT_READY: '미디어가 아직 준비되지 않았습니다.',
   FH_ERR_TRACK_NOT_FOUND: '이 미디어에 이 ID의 트랙이 없습니다.',
   FH_ERR_TRACK_NAME_TAKEN:
@@ -27,7 +27,8 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
     '이 미디어는 MP4 다운로드를 제공하지 않습니다. "mp4_support"를 "standard" 또는 "capped-1080p"로 설정하세요.',
   FH_ERR_DOWNLOAD_NOT_READY:
     '완성된 렌디션으로 MP4 다운로드 파일을 만드는 중입니다. 잠시 후 다시 요청하세요.',
-  FH_ERR_QUOTA_EXCEEDED: '할당량을 넘게 됩니다. 관리자에게 할당량을 늘려 달라고 요청하거나 공간을 비우세요.',
+  FH_ERR_QUOTA_EXCEEDED:
+    '할당량을 초과하게 됩니다. 관리자에게 할당량을 늘려 달라고 요청하거나 공간을 비우세요.',
   FH_ERR_UPLOAD_TOO_LARGE: '파일이 이 서버가 받는 크기보다 큽니다.',
   FH_ERR_BODY_TOO_LARGE: '요청 본문이 이 엔드포인트가 받는 크기보다 큽니다.',
   FH_ERR_UPLOAD_MISSING_FILE: '요청에 파일이 없습니다. "file" 필드로 보내세요.',
@@ -40,7 +41,7 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
   FH_ERR_CSRF: '이 변경은 신뢰할 수 있는 페이지에서 온 것이 아닙니다(로그인 세션의 Origin 검사).',
   FH_ERR_NOT_OWNER: '편집자는 자신이 만든 미디어만 관리할 수 있습니다. 이 미디어는 다른 사람의 것입니다.',
   FH_ERR_ADMIN_ADDRESS: '이 주소에서는 관리 작업을 할 수 없습니다.',
-  FH_ERR_RATE_LIMITED: '요청이 너무 많습니다. Retry-After에 적힌 시간만큼 기다린 뒤 다시 시도하세요.',
+  FH_ERR_RATE_LIMITED: '요청이 너무 많습니다. 잠시 후 다시 시도하세요.',
   FH_ERR_USER_NOT_FOUND: '이 ID의 계정이 없습니다.',
   FH_ERR_WEBHOOK_NOT_FOUND: '이 ID의 웹훅이 없습니다.',
   FH_ERR_WEBHOOK_URL: '이 URL로는 웹훅을 받을 수 없습니다.',
@@ -60,7 +61,7 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
   FH_ERR_PLAYBACK_TOKEN_EXPIRED: '재생 토큰이 만료되었습니다. 새 토큰을 받으세요.',
   FH_ERR_PLAYBACK_TOKEN_MISMATCH: '다른 동영상의 재생 토큰입니다.',
   FH_ERR_PLAYBACK_TOKEN_NOT_RENEWABLE:
-    '이 재생 토큰은 갱신할 수 없습니다(갱신 가능하게 만들어지지 않았거나 링크가 끝났습니다).',
+    '이 재생 토큰은 갱신할 수 없습니다(갱신 가능하게 만들어지지 않았거나 링크가 만료되었습니다).',
   FH_ERR_SIGNING_KEY_NOT_FOUND: '이 ID의 활성 재생 서명 키가 없습니다.',
   FH_ERR_LAST_SIGNING_KEY: '유일한 활성 서명 키입니다. 폐기하기 전에 새 키를 만드세요.',
   FH_ERR_LIVE_STREAM_NOT_FOUND: '이 ID의 라이브 스트림이 없습니다.',
@@ -71,7 +72,7 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
   FH_ERR_LIVE_STREAM_DISABLED: '라이브 스트림이 비활성화되어 있습니다. 방송하기 전에 활성화하세요.',
   FH_ERR_LIVE_STREAM_BUSY: '다른 인코더가 이미 이 라이브 스트림으로 방송하고 있습니다.',
   FH_ERR_LIVE_UNSUPPORTED_MEDIA:
-    '라이브 입력은 H.264 영상과 AAC 오디오(또는 오디오 없음)여야 합니다. 인코더 설정을 바꾸세요.',
+    '라이브 입력은 H.264 동영상과 AAC 오디오(또는 오디오 없음)여야 합니다. 인코더 설정을 바꾸세요.',
   FH_ERR_LIVE_BITRATE_TOO_HIGH:
     '입력 비트레이트가 이 서버가 받는 값(FRAMEHOUSE_LIVE_MAX_BITRATE_KBPS)보다 높습니다.',
   FH_ERR_LIVE_NODE_FULL:
@@ -96,7 +97,7 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
     '이 요청에 응답한 오리진 서버가 없습니다(framehouse edge가 차례로 모두 시도했습니다).',
   FH_ERR_EMPTY_FILE: '파일이 비어 있습니다(0바이트).',
   FH_ERR_NOT_MEDIA: '읽을 수 있는 오디오나 동영상 파일이 아닙니다.',
-  FH_ERR_LIVE_MEDIA_INVALID: '라이브 인코더가 읽을 수 없는 조각난 MP4를 보냈습니다. 스트림을 멈췄습니다.',
+  FH_ERR_LIVE_MEDIA_INVALID: '라이브 인코더가 보낸 fMP4(fragmented MP4)를 읽을 수 없어 스트림을 멈췄습니다.',
   FH_ERR_MEDIA_DAMAGED: '미디어 파일로 보이지만 손상되었거나 잘려 있습니다.',
   FH_ERR_UNSUPPORTED_MEDIA: '지원하지 않는 종류의 파일입니다.',
   FH_ERR_PRESET_NOT_FOUND: '이 이름의 프리셋이 없습니다.',
@@ -108,7 +109,7 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
   FH_ERR_RAW_DECODER_MISSING:
     '카메라 RAW 파일을 처리하려면 LibRaw 도구가 필요합니다. 데비안 패키지 libraw-bin을 설치하세요.',
   FH_ERR_PLAYLIST_REJECTED: '재생 목록과 참조 파일(HLS, DASH, concat)은 원본으로 받지 않습니다.',
-  FH_ERR_LIVE_NO_MEDIA: '인코더가 연결되었지만 쓸 수 있는 오디오나 영상 설정을 보내지 않았습니다.',
+  FH_ERR_LIVE_NO_MEDIA: '인코더가 연결되었지만 쓸 수 있는 오디오나 동영상 설정을 보내지 않았습니다.',
   FH_ERR_CHAT_SIGN_IN_REQUIRED: '로그인한 시청자만 참여할 수 있는 채팅입니다. 로그인하세요.',
   FH_ERR_CHAT_BANNED: '이 채팅에서는 더 이상 메시지를 보낼 수 없습니다.',
   FH_ERR_CHAT_VIEWER_REQUIRED:
@@ -153,4 +154,14 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
   FH_ERR_TRANSCODE_FAILED: '파일 트랜스코딩에 실패했습니다.',
   FH_ERR_PROCESSING_FAILED:
     '서버 쪽에서 실패가 반복되어 처리를 멈췄습니다. 자세한 내용은 서버 로그에 있습니다.',
+};
+
+/**
+ * Korean messages that say a refusal's own numbers, chosen by src/i18n/error-messages.ts from the
+ * error's details or its Retry-After (a quota's other sentences are the quota mails' words).
+ */
+export const NUMBERED_MESSAGES_KO = {
+  rateLimited: (seconds: string) => `요청이 너무 많습니다. ${seconds}초 후에 다시 시도하세요.`,
+  storageUpload: (p: { requested: string; used: string; limit: string }) =>
+    `이 업로드(${p.requested})를 받으면 저장소 할당량을 초과하게 됩니다(사용량 ${p.used}, 할당량 ${p.limit}).`,
 };

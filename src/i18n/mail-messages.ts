@@ -77,14 +77,16 @@ const en = {
       `A publish to one of your live streams was refused: ${p.receiving === 1 ? 'one of your live streams is' : `${p.receivingText} of your live streams are`} already receiving one, and your quota is ${p.limit} at once.`,
     liveOnAir: (p: { receiving: number; receivingText: string; limit: string }) =>
       `${p.receivingText} live stream${p.receiving === 1 ? ' of yours is' : 's of yours are'} receiving a publish: your quota is ${p.limit} at once.`,
-    atTheLimit: {
+    /** What is refused once a quota is full (the mails' "At 100 %, …"; the Korean API refusal). */
+    whenFull: {
       storage_bytes:
-        'At 100 %, new uploads are refused until you free some space (delete assets, empty the trash) or an administrator raises your quota.',
+        'new uploads are refused until you free some space (delete assets, empty the trash) or an administrator raises your quota.',
       encoding_minutes_per_month:
-        'At 100 %, new uploads are refused until the month ends (UTC) or an administrator raises your quota.',
+        'new uploads are refused until the month ends (UTC) or an administrator raises your quota.',
       live_streams:
-        'At 100 %, a publish to one more of your live streams is refused; the stream stays idle until another of yours ends.',
+        'a publish to one more of your live streams is refused; the stream stays idle until another of yours ends.',
     } satisfies Record<QuotaKind, string>,
+    atTheLimit: (whenFull: string) => `At 100 %, ${whenFull}`,
     adminCanRaise: 'An administrator of this server can raise your quota.',
     link: 'See your usage',
     footer: 'You get this message because a quota is set for your account on this Framehouse server.',
@@ -100,7 +102,7 @@ const ko: MailMessages = {
     ready: (title) => `"${title}" 처리가 끝났습니다. 이제 시청하고 공유할 수 있습니다.`,
     readyLink: '바로 보기',
     failedSubject: (title) => `처리 실패: ${title}`,
-    failed: (title, reason) => `"${title}"을(를) 처리하지 못했습니다${reason ? `: ${reason}` : '.'}`,
+    failed: (title, reason) => `"${title}" 처리에 실패했습니다${reason ? `: ${reason}` : '.'}`,
     failedLink: '자세히 보기',
     footer: '업로드한 미디어에 대한 알림입니다. 설정에서 끌 수 있습니다.',
   },
@@ -113,19 +115,22 @@ const ko: MailMessages = {
     footer: '이 주소로 비밀번호 재설정이 요청되어 보낸 메일입니다.',
   },
   signIn: {
-    subject: 'Framehouse 계정에 새로 로그인했습니다',
+    subject: '새 로그인 알림: Framehouse 계정',
     happened: (p) =>
-      `${p.when}에 ${p.address ?? '알 수 없는 주소'}${p.agent ? ` (${p.agent})` : ''}에서 ${p.email} 계정으로 로그인했습니다.`,
+      `${p.when}에 ${p.address ?? '알 수 없는 주소'}에서 ${p.email} 계정으로 로그인했습니다${p.agent ? ` (${p.agent})` : ''}.`,
     advice:
       '본인이 로그인했다면 따로 할 일은 없습니다. 본인이 아니라면 지금 비밀번호를 바꾸고 설정에서 모든 기기에서 로그아웃하세요.',
     link: '설정 열기',
     footer:
-      '보안 알림은 항상 보내 드립니다. 다른 사람이 계정을 쓰고 있을 수 있을 때 알려 드리기 위해서입니다.',
+      '보안 알림은 항상 보내 드립니다. 다른 사람이 계정을 사용하고 있을지도 모를 때 알려 드리기 위해서입니다.',
   },
   backupFailed: {
     subject: (code) => `백업 실패${code ? `: ${code}` : ''}`,
-    happened: (p) =>
-      `${p.fromCli ? '명령줄에서 실행한 백업' : '예약된 백업'}${p.id ? ` (${p.id})` : ''}${p.started ? ` (시작: ${p.started})` : ''}이 실패했습니다: ${p.reason}`,
+    happened: (p) => {
+      // One parenthesis for what is known of it: 예약된 백업(bk1, 시작: …)이
+      const about = [p.id, p.started ? `시작: ${p.started}` : null].filter((v) => v !== null);
+      return `${p.fromCli ? '명령줄에서 실행한 백업' : '예약된 백업'}${about.length ? `(${about.join(', ')})` : ''}이 실패했습니다: ${p.reason}`;
+    },
     noReason: '기록된 이유가 없습니다',
     verification: (problems) => `검증에서 발견된 문제: ${problems}`,
     consequence:
@@ -153,14 +158,15 @@ const ko: MailMessages = {
       `라이브 스트림 방송이 거부되었습니다: 이미 라이브 스트림 ${p.receivingText}개가 방송 중이며, 동시 방송 할당량은 ${p.limit}개입니다.`,
     liveOnAir: (p) =>
       `라이브 스트림 ${p.receivingText}개가 방송 중입니다: 동시 방송 할당량은 ${p.limit}개입니다.`,
-    atTheLimit: {
+    whenFull: {
       storage_bytes:
-        '100%가 되면 공간을 비우거나(미디어 삭제, 휴지통 비우기) 관리자가 할당량을 늘릴 때까지 새 업로드가 거부됩니다.',
+        '공간을 비우거나(미디어 삭제, 휴지통 비우기) 관리자가 할당량을 늘릴 때까지 새 업로드가 거부됩니다.',
       encoding_minutes_per_month:
-        '100%가 되면 그달이 끝나거나(UTC 기준) 관리자가 할당량을 늘릴 때까지 새 업로드가 거부됩니다.',
+        '그달이 끝나거나(UTC 기준) 관리자가 할당량을 늘릴 때까지 새 업로드가 거부됩니다.',
       live_streams:
-        '100%가 되면 라이브 스트림을 하나 더 방송하려 할 때 거부되며, 다른 방송이 끝날 때까지 그 스트림은 대기 상태로 남습니다.',
+        '라이브 스트림을 하나 더 방송하려 할 때 거부되며, 다른 방송이 끝날 때까지 그 스트림은 대기 상태로 남습니다.',
     },
+    atTheLimit: (whenFull) => `100%가 되면 ${whenFull}`,
     adminCanRaise: '이 서버의 관리자가 할당량을 늘릴 수 있습니다.',
     link: '사용량 보기',
     footer: '이 Framehouse 서버에서 계정에 할당량이 설정되어 있어 이 메일을 받았습니다.',

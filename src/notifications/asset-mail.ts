@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.ts';
-import { errorMessage, isErrorCode } from '../i18n/error-messages.ts';
+import { recordedErrorText } from '../i18n/error-messages.ts';
 import { accountLocale, DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
 import { mailMessages } from '../i18n/mail-messages.ts';
 import { defineJob, type JobDefinition, jobSpec } from '../queue/jobs.ts';
@@ -67,11 +67,7 @@ export function assetMailJob(deps: {
       // The first recorded error, as its code reads in the reader's language (English keeps
       // the specific message it was recorded with).
       const first = (JSON.parse(asset.errors) as Array<{ code?: string; message: string }>)[0];
-      const reason = first
-        ? isErrorCode(first.code)
-          ? errorMessage(first.code, locale, first.message)
-          : first.message
-        : undefined;
+      const reason = first ? recordedErrorText(first.code, first.message, locale) : undefined;
       const mail = renderAssetMail({
         to: user.email,
         title: asset.title,

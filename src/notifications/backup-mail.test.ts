@@ -34,7 +34,7 @@ test('a failed backup mail, in English and in Korean (the code in words, the tim
   assert.equal(ko.subject, '백업 실패: FH_ERR_BACKUP_TARGET');
   assert.ok(
     ko.text.startsWith(
-      `예약된 백업 (bk1) (시작: 2026년 12월 3일 오전 2시 0분 0초 UTC)이 실패했습니다: ${ERROR_MESSAGES_KO.FH_ERR_BACKUP_TARGET}`,
+      `예약된 백업(bk1, 시작: 2026년 12월 3일 오전 2시 0분 0초 UTC)이 실패했습니다: ${ERROR_MESSAGES_KO.FH_ERR_BACKUP_TARGET}`,
     ),
     ko.text,
   );

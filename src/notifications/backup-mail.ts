@@ -1,6 +1,6 @@
 import type { Db } from '../db/database.ts';
 import { OutboxDispatcher } from '../events/outbox-dispatcher.ts';
-import { errorMessage, isErrorCode } from '../i18n/error-messages.ts';
+import { recordedErrorText } from '../i18n/error-messages.ts';
 import { textFormat } from '../i18n/format.ts';
 import { accountLocale, DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
 import { mailMessages } from '../i18n/mail-messages.ts';
@@ -30,9 +30,7 @@ export function renderBackupFailedMail(p: {
   const t = mailMessages(locale).backupFailed;
   const code = data.error?.code;
   // A registered code reads in the reader's language (English: the message recorded with it).
-  const reason = isErrorCode(code)
-    ? errorMessage(code, locale, data.error?.message || undefined)
-    : data.error?.message || code || t.noReason;
+  const reason = recordedErrorText(code, data.error?.message, locale) || code || t.noReason;
   // The verification's findings are the checker's own words (file names, checksums): as recorded.
   const problems = data.verification_problems ?? [];
   return composeMail({

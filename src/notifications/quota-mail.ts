@@ -36,7 +36,7 @@ export function renderQuotaMail(p: {
   return composeMail({
     to: p.to,
     subject: level === 100 ? t.reachedSubject(title) : t.levelSubject(title, f.number(level)),
-    paragraphs: [usedSentence(p.data, t, f), t.atTheLimit[quota], t.adminCanRaise],
+    paragraphs: [usedSentence(p.data, t, f), t.atTheLimit(t.whenFull[quota]), t.adminCanRaise],
     link: { url: p.link, label: t.link },
     footer: t.footer,
     lang: locale,

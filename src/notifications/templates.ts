@@ -1,3 +1,4 @@
+import { DEFAULT_LOCALE, type Locale } from '../i18n/locales.ts';
 import type { Mail } from './mailer.ts';
 
 const escapeHtml = (s: string) =>
@@ -19,10 +20,10 @@ export function composeMail(p: {
   link: { url: string; label: string };
   footer: string;
   /** The language the mail is written in (the HTML's lang: fonts, screen readers); English by default. */
-  lang?: string;
+  lang?: Locale;
 }): Mail {
   const text = `${p.paragraphs.join('\n\n')}\n\n${p.link.label}: ${p.link.url}\n\n-- \n${p.footer}\n`;
-  const html = `<!doctype html><html lang="${escapeHtml(p.lang ?? 'en')}"><body style="font-family:sans-serif;line-height:1.5;max-width:40em">
+  const html = `<!doctype html><html lang="${escapeHtml(p.lang ?? DEFAULT_LOCALE)}"><body style="font-family:sans-serif;line-height:1.5;max-width:40em">
 ${p.paragraphs.map((para) => `<p>${escapeHtml(para)}</p>`).join('\n')}
 <p><a href="${escapeHtml(p.link.url)}">${escapeHtml(p.link.label)}</a></p>
 <p style="color:#555;font-size:small">${escapeHtml(p.footer)}</p>

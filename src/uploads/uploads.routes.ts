@@ -4,9 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AssetsService } from '../assets/assets.service.ts';
 import { whoFor } from '../audit/audit.ts';
 import type { Db } from '../db/database.ts';
-import { errorBody } from '../http/error-handler.ts';
+import { errorBody, localeForPath } from '../http/error-handler.ts';
 import { errorMessage } from '../i18n/error-messages.ts';
-import { localeFromAcceptLanguage } from '../i18n/locales.ts';
 import type { QuotaRefusal } from '../quotas/quota-rules.ts';
 import { quotaError, type UploadQuotaCheck } from '../quotas/quotas.service.ts';
 import { AppError } from '../shared/errors.ts';
@@ -235,7 +234,12 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
  * handler answers (tus's own protocol headers and its other answers stay as @tus/server writes them).
  */
 const messageFor = (e: AppError, req: Request) =>
-  errorMessage(e.code, localeFromAcceptLanguage(req.headers.get('accept-language') ?? undefined), e.message);
+  errorMessage(
+    e.code,
+    localeForPath(new URL(req.url, 'http://localhost').pathname, req.headers.get('accept-language')).locale,
+    e.message,
+    { details: e.details },
+  );
 
 /** A coded error (bad metadata) as @tus/server answers it: our JSON body, its status. */
 function asTusError(e: unknown, req: Request): never {

@@ -1,4 +1,5 @@
-import { useState } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
+import * as m from './i18n/generated/messages.js';
 
 /**
  * A value to copy: shown read-only with a Copy button. `masked`: shown as dots until "Show" is
@@ -17,7 +18,8 @@ export function CopyField({
 }) {
   const [copied, setCopied] = useState(false);
   const [shown, setShown] = useState(!masked);
-  const id = `copy-${label.toLowerCase().replace(/\W+/g, '-')}`;
+  // Labels are in the reader's language (Hangul is no \w): the id comes from Preact.
+  const id = `copy-${useId()}`;
   return (
     <div class={`copy${masked ? ' copy-masked' : ''}`}>
       <label for={id}>{label}</label>
@@ -38,19 +40,19 @@ export function CopyField({
       <span class="copy-actions">
         {masked && (
           <button type="button" class="secondary" onClick={() => setShown(!shown)} aria-controls={id}>
-            {shown ? 'Hide' : 'Show'}
+            {shown ? m.app_hide() : m.app_show()}
           </button>
         )}
         <button
           type="button"
-          aria-label={`Copy ${label}`}
+          aria-label={m.app_copy_label({ label })}
           onClick={async () => {
             await navigator.clipboard.writeText(value).catch(() => {});
             setCopied(true);
             setTimeout(() => setCopied(false), 1500);
           }}
         >
-          {copied ? 'Copied' : 'Copy'}
+          {copied ? m.app_copied() : m.app_copy()}
         </button>
       </span>
     </div>

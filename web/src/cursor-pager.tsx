@@ -1,3 +1,5 @@
+import * as m from './i18n/generated/messages.js';
+
 /**
  * Newer / Older over a list the API pages with cursors. The cursors of the pages before this one
  * are kept (the first page's as ''), since a cursor only leads forward.
@@ -11,7 +13,7 @@ export function CursorPager(props: {
   const { cursors, cursor, next, onChange } = props;
   if (cursors.length === 0 && !next) return null;
   return (
-    <nav class="pager" aria-label="Pages">
+    <nav class="pager" aria-label={m.app_pages()}>
       <button
         type="button"
         disabled={cursors.length === 0}
@@ -21,14 +23,14 @@ export function CursorPager(props: {
           onChange(previous, back === '' ? undefined : back);
         }}
       >
-        Newer
+        {m.app_newer()}
       </button>
       <button
         type="button"
         disabled={!next}
         onClick={() => onChange([...cursors, cursor ?? ''], next ?? undefined)}
       >
-        Older
+        {m.app_older()}
       </button>
     </nav>
   );

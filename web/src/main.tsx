@@ -3,7 +3,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { Link, Route, Switch, useLocation } from 'wouter-preact';
 import { api } from './api.ts';
 import * as m from './i18n/generated/messages.js';
-import { applyLocale, getLocale, isLocale, type Locale, LocaleContext } from './i18n/locale.ts';
+import {
+  applyLocale,
+  followBrowser,
+  getLocale,
+  isLocale,
+  type Locale,
+  LocaleContext,
+} from './i18n/locale.ts';
 import {
   AdminPage,
   AnalyticsPage,
@@ -26,6 +33,8 @@ import './styles.css';
 function Shell() {
   const [session, setSession] = useState<Session | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  // A language the account could not save: said above the page, which goes on working.
+  const [notice, setNotice] = useState<string | null>(null);
   const [locale, setLocale] = useState<Locale>(getLocale);
   const [location, navigate] = useLocation();
   const reload = async () => {
@@ -44,14 +53,24 @@ function Shell() {
     applyLocale(next);
     setLocale(next);
   };
-  /** The header's switch: this device now, and the account (when signed in) for every device and its mail. */
-  const choose = (next: Locale) => {
-    show(next);
-    if (session?.kind === 'user' && session.user.locale !== next)
-      api('/v1/auth/update-user', { method: 'POST', json: { locale: next } }).then(
-        () => setSession({ kind: 'user', user: { ...session.user, locale: next } }),
-        (err: Error) => setFailure(m.app_language_not_saved({ reason: err.message })),
-      );
+  /**
+   * The header's switch and the settings page: this device now, and the account (when signed in)
+   * for every device and its mail. null: no choice, the browser's language.
+   */
+  const choose = async (next: Locale | null) => {
+    show(next ?? followBrowser());
+    if (session?.kind !== 'user' || session.user.locale === next) return true;
+    return api('/v1/auth/update-user', { method: 'POST', json: { locale: next } }).then(
+      () => {
+        setSession({ kind: 'user', user: { ...session.user, locale: next } });
+        setNotice(null);
+        return true;
+      },
+      (err: Error) => {
+        setNotice(m.app_language_not_saved({ reason: err.message }));
+        return false;
+      },
+    );
   };
   const bare = location.startsWith('/embed/') || location.startsWith('/live/');
   useEffect(() => {
@@ -118,6 +137,11 @@ function Shell() {
             <Link href="/sign-in">{m.app_create_first_account()}</Link>
           ) : null}
         </header>
+        {notice && (
+          <p class="banner" role="alert">
+            {notice}
+          </p>
+        )}
         {session.kind === 'open' && (
           <p class="banner" role="status">
             {m.app_open_mode_banner()}

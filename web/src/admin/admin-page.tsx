@@ -1,5 +1,6 @@
 import type { FunctionComponent } from 'preact';
 import { Link } from 'wouter-preact';
+import * as m from '../i18n/generated/messages.js';
 import { lazy } from '../lazy.tsx';
 import { isAdmin, useSession } from '../session.ts';
 import { AuditTab } from './audit.tsx';
@@ -14,22 +15,23 @@ import { WebhooksTab } from './webhooks.tsx';
 import { WorkersTab } from './workers.tsx';
 
 // Usage (its charts bring uPlot) and quotas: chunks of their own, fetched when their tab opens.
-const UsageTab = lazy<object>(() => import('./usage-pages.ts').then((m) => m.UsageTab));
-const QuotasTab = lazy<object>(() => import('./quotas.tsx').then((m) => m.QuotasTab));
+const UsageTab = lazy<object>(() => import('./usage-pages.ts').then((mod) => mod.UsageTab));
+const QuotasTab = lazy<object>(() => import('./quotas.tsx').then((mod) => mod.QuotasTab));
 
-const TABS: Array<{ id: string; label: string; view: FunctionComponent }> = [
-  { id: 'queues', label: 'Queues', view: QueuesTab },
-  { id: 'jobs', label: 'Jobs', view: JobsTab },
-  { id: 'workers', label: 'Workers', view: WorkersTab },
-  { id: 'batches', label: 'Image batches', view: BatchesTab },
-  { id: 'storage', label: 'Storage', view: StorageTab },
-  { id: 'backups', label: 'Backups', view: BackupsTab },
-  { id: 'usage', label: 'Usage', view: UsageTab },
-  { id: 'quotas', label: 'Quotas', view: QuotasTab },
-  { id: 'users', label: 'Users', view: UsersTab },
-  { id: 'keys', label: 'API keys', view: KeysTab },
-  { id: 'webhooks', label: 'Webhooks', view: WebhooksTab },
-  { id: 'audit', label: 'Audit', view: AuditTab },
+// Labels are functions: read in the language chosen when the page draws.
+const TABS: Array<{ id: string; label: () => string; view: FunctionComponent }> = [
+  { id: 'queues', label: m.admin_tab_queues, view: QueuesTab },
+  { id: 'jobs', label: m.admin_tab_jobs, view: JobsTab },
+  { id: 'workers', label: m.admin_tab_workers, view: WorkersTab },
+  { id: 'batches', label: m.admin_tab_batches, view: BatchesTab },
+  { id: 'storage', label: m.admin_tab_storage, view: StorageTab },
+  { id: 'backups', label: m.admin_tab_backups, view: BackupsTab },
+  { id: 'usage', label: m.admin_tab_usage, view: UsageTab },
+  { id: 'quotas', label: m.admin_tab_quotas, view: QuotasTab },
+  { id: 'users', label: m.admin_tab_users, view: UsersTab },
+  { id: 'keys', label: m.admin_tab_keys, view: KeysTab },
+  { id: 'webhooks', label: m.admin_tab_webhooks, view: WebhooksTab },
+  { id: 'audit', label: m.admin_tab_audit, view: AuditTab },
 ];
 
 /** The operator's pages, one tab each; the tab is in the address so it can be bookmarked. */
@@ -39,9 +41,9 @@ export function AdminPage({ tab }: { tab: string }) {
   if (!isAdmin(session))
     return (
       <section>
-        <h1>Admin</h1>
+        <h1>{m.admin_title()}</h1>
         <p class="error" role="alert">
-          Only admins can see these pages. An admin can change your role.
+          {m.admin_only_admins()}
         </p>
       </section>
     );
@@ -49,11 +51,11 @@ export function AdminPage({ tab }: { tab: string }) {
   const View = current?.view;
   return (
     <section>
-      <h1>Admin</h1>
-      <nav class="tabs" aria-label="Admin">
+      <h1>{m.admin_title()}</h1>
+      <nav class="tabs" aria-label={m.admin_tabs_label()}>
         {TABS.map((t) => (
           <Link key={t.id} href={`/admin/${t.id}`} aria-current={t.id === tab ? 'page' : undefined}>
-            {t.label}
+            {t.label()}
           </Link>
         ))}
       </nav>
@@ -62,7 +64,7 @@ export function AdminPage({ tab }: { tab: string }) {
         <View key={tab} />
       ) : (
         <p class="empty">
-          There is no "{tab}" tab. <Link href="/admin/queues">Go to the queues</Link>
+          {m.admin_no_such_tab({ tab })} <Link href="/admin/queues">{m.admin_go_to_queues()}</Link>
         </p>
       )}
     </section>

@@ -1,4 +1,6 @@
 import { useState } from 'preact/hooks';
+import * as m from '../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../i18n/ime.ts';
 import { ListState, StackPager, Table, useData, when } from './shared.tsx';
 
 interface AuditEvent {
@@ -66,7 +68,7 @@ export function AuditTab() {
   const keys = useData<Array<{ id: string; name: string }>>('/v1/api-keys');
   const actors = [
     ...(users.data ?? []).map((u) => ({ id: `user:${u.id}`, name: u.email })),
-    ...(keys.data ?? []).map((k) => ({ id: `key:${k.id}`, name: `key "${k.name}"` })),
+    ...(keys.data ?? []).map((k) => ({ id: `key:${k.id}`, name: m.admin_audit_key_name({ name: k.name }) })),
   ];
   const nameOf = (actor: string) => actors.find((a) => a.id === actor)?.name;
   const older = log.next;
@@ -86,10 +88,16 @@ export function AuditTab() {
 
   return (
     <section aria-labelledby="audit-title">
-      <h2 id="audit-title">Audit trail</h2>
-      <form class="toolbar" onSubmit={apply}>
+      <h2 id="audit-title">{m.admin_audit_title()}</h2>
+      <form class="toolbar" onSubmit={apply} onKeyDown={holdSubmitWhileComposing}>
         <label>
-          Action <input type="text" list="audit-actions" placeholder="any" {...field('action')} />
+          {m.admin_audit_action()}{' '}
+          <input
+            type="text"
+            list="audit-actions"
+            placeholder={m.admin_audit_any_action()}
+            {...field('action')}
+          />
         </label>
         <datalist id="audit-actions">
           {ACTIONS.map((a) => (
@@ -97,7 +105,13 @@ export function AuditTab() {
           ))}
         </datalist>
         <label>
-          Actor <input type="text" list="audit-actors" placeholder="user:… or key:…" {...field('actor')} />
+          {m.admin_audit_actor()}{' '}
+          <input
+            type="text"
+            list="audit-actors"
+            placeholder={m.admin_audit_actor_placeholder()}
+            {...field('actor')}
+          />
         </label>
         <datalist id="audit-actors">
           {actors.map((a) => (
@@ -107,31 +121,39 @@ export function AuditTab() {
           ))}
         </datalist>
         <label>
-          Outcome{' '}
+          {m.admin_audit_outcome()}{' '}
           <select
             value={draft.outcome}
             onChange={(e) => setDraft({ ...draft, outcome: e.currentTarget.value })}
           >
-            <option value="">Any</option>
-            <option value="success">Success</option>
-            <option value="failure">Failure</option>
+            <option value="">{m.admin_audit_any()}</option>
+            <option value="success">{m.admin_audit_success()}</option>
+            <option value="failure">{m.admin_audit_failure()}</option>
           </select>
         </label>
         {/* A submit button, so Enter in a field filters as well. */}
-        <button type="submit">Filter</button>
+        <button type="submit">{m.admin_audit_filter()}</button>
         <a class="button" href={`/v1/audit?${exportQuery}`} download="framehouse-audit.jsonl">
-          Export all matches (JSON Lines)
+          {m.admin_audit_export()}
         </a>
       </form>
       <ListState
         data={log.data}
         error={log.error}
-        empty={query.toString() ? 'Nothing in the trail matches these filters.' : 'The audit trail is empty.'}
+        empty={query.toString() ? m.admin_audit_no_match() : m.admin_audit_empty()}
       >
         {(rows) => (
           <Table
-            caption="Audit events, newest first"
-            headers={['When', 'Actor', 'Action', 'Outcome', 'Target', 'From', 'Details']}
+            caption={m.admin_audit_caption()}
+            headers={[
+              m.admin_audit_col_when(),
+              m.admin_audit_col_actor(),
+              m.admin_audit_col_action(),
+              m.admin_audit_col_outcome(),
+              m.admin_audit_col_target(),
+              m.admin_audit_col_from(),
+              m.admin_audit_col_details(),
+            ]}
           >
             {rows.map((ev) => (
               <tr key={ev.id}>
@@ -146,7 +168,7 @@ export function AuditTab() {
                   )}
                 </td>
                 <td>{ev.action}</td>
-                <td>{ev.outcome === 'success' ? 'Success' : 'Failure'}</td>
+                <td>{ev.outcome === 'success' ? m.admin_audit_success() : m.admin_audit_failure()}</td>
                 <td>{ev.target ? `${ev.target.type} ${ev.target.id ?? ''}` : '—'}</td>
                 <td>
                   {ev.ip ?? '—'}
@@ -158,7 +180,7 @@ export function AuditTab() {
           </Table>
         )}
       </ListState>
-      <StackPager label="Audit pages" cursors={cursors} older={older} setCursors={setCursors} />
+      <StackPager label={m.admin_audit_pages()} cursors={cursors} older={older} setCursors={setCursors} />
     </section>
   );
 }

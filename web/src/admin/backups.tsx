@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { formatBytes } from '../i18n/format.ts';
-import { ListState, StackPager, Table, useData, when } from './shared.tsx';
+import { formatBytes, formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { amount, ListState, ofTotal, StackPager, Table, useData, when } from './shared.tsx';
 
 interface Backup {
   id: string;
@@ -32,18 +33,18 @@ interface Schedule {
 const PAGE = 25;
 const EVERY_MS = 10_000;
 
-const STATUS: Record<Backup['status'], { label: string; badge: string }> = {
-  running: { label: 'Running', badge: 'processing' },
-  succeeded: { label: 'Succeeded', badge: 'ready' },
-  failed: { label: 'Failed', badge: 'errored' },
+const STATUS: Record<Backup['status'], { label: () => string; badge: string }> = {
+  running: { label: m.admin_backups_status_running, badge: 'processing' },
+  succeeded: { label: m.admin_backups_status_succeeded, badge: 'ready' },
+  failed: { label: m.admin_backups_status_failed, badge: 'errored' },
 };
 
 export const formatMs = (ms: number | null) => {
   if (ms === null) return '—';
   const s = ms / 1000;
-  if (s < 90) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  if (s < 5400) return `${Math.round(s / 60)} min`;
-  return `${(s / 3600).toFixed(1)} h`;
+  if (s < 90) return amount(s < 10 ? Math.round(s * 10) / 10 : Math.round(s), 'second', 1);
+  if (s < 5400) return amount(Math.round(s / 60), 'minute');
+  return amount(s / 3600, 'hour', 1);
 };
 
 const size = (n: number | null) => (n === null ? '—' : formatBytes(n));
@@ -59,32 +60,28 @@ export function BackupsTab() {
   const older = list.next;
   return (
     <section aria-labelledby="backups-title">
-      <h2 id="backups-title">Backups</h2>
+      <h2 id="backups-title">{m.admin_backups_title()}</h2>
       <ScheduleLine schedule={list.body?.schedule} />
-      <ListState
-        data={list.data}
-        error={list.error}
-        empty="No backup has run yet. Run `framehouse backup --to DIR`, or set FRAMEHOUSE_BACKUP_SCHEDULE."
-      >
+      <ListState data={list.data} error={list.error} empty={m.admin_backups_empty()}>
         {(rows) => (
           <Table
-            caption="Backup runs, newest first"
+            caption={m.admin_backups_caption()}
             headers={[
-              'Status',
-              'Started',
-              'Duration',
-              'Size',
-              'Objects copied',
-              'Verification',
-              'Error',
-              'Run by',
+              m.admin_backups_col_status(),
+              m.admin_backups_col_started(),
+              m.admin_backups_col_duration(),
+              m.admin_backups_col_size(),
+              m.admin_backups_col_objects(),
+              m.admin_backups_col_verification(),
+              m.admin_backups_col_error(),
+              m.admin_backups_col_run_by(),
             ]}
           >
             {rows.map((b) => (
               <tr key={b.id} data-backup={b.id}>
                 <td>
                   <span class={`badge badge-${STATUS[b.status].badge}`} data-status={b.status}>
-                    {STATUS[b.status].label}
+                    {STATUS[b.status].label()}
                   </span>
                 </td>
                 <td>
@@ -96,10 +93,10 @@ export function BackupsTab() {
                 <td>{size(b.size_bytes)}</td>
                 <td>
                   {b.objects === 'none'
-                    ? 'none (left to the bucket)'
+                    ? m.admin_backups_objects_none()
                     : b.objects_total === null
                       ? '—'
-                      : `${b.objects_copied ?? 0} of ${b.objects_total}`}
+                      : ofTotal(b.objects_copied ?? 0, b.objects_total)}
                 </td>
                 <td>
                   <Verification backup={b} />
@@ -114,7 +111,7 @@ export function BackupsTab() {
                   )}
                 </td>
                 <td>
-                  {b.trigger === 'schedule' ? 'Schedule' : 'Command line'}
+                  {b.trigger === 'schedule' ? m.admin_backups_by_schedule() : m.admin_backups_by_cli()}
                   <br />
                   <small>{b.target}</small>
                 </td>
@@ -123,7 +120,7 @@ export function BackupsTab() {
           </Table>
         )}
       </ListState>
-      <StackPager label="Backup pages" cursors={cursors} older={older} setCursors={setCursors} />
+      <StackPager label={m.admin_backups_pages()} cursors={cursors} older={older} setCursors={setCursors} />
     </section>
   );
 }
@@ -133,38 +130,42 @@ function ScheduleLine({ schedule }: { schedule: Schedule | null | undefined }) {
   if (schedule === null)
     return (
       <p data-schedule="none">
-        No schedule: backups run only from the command line. Set FRAMEHOUSE_BACKUP_SCHEDULE (a cron expression
-        such as <code>0 3 * * *</code>) on the workers to run them here.
+        {m.admin_backups_no_schedule_before()} <code>0 3 * * *</code>
+        {m.admin_backups_no_schedule_after()}
       </p>
     );
   return (
     <dl class="facts-grid" data-schedule={schedule.cron}>
-      <dt>Schedule</dt>
+      <dt>{m.admin_backups_schedule()}</dt>
       <dd>
         <code>{schedule.cron}</code>
       </dd>
-      <dt>Next run</dt>
+      <dt>{m.admin_backups_next_run()}</dt>
       <dd data-next-run={schedule.next_run_at ?? ''}>{when(schedule.next_run_at)}</dd>
-      <dt>Target</dt>
+      <dt>{m.admin_backups_target()}</dt>
       <dd>{schedule.target}</dd>
-      <dt>Keeps</dt>
-      <dd>the newest {schedule.keep} backups</dd>
-      <dt>Objects</dt>
-      <dd>{schedule.objects === 'all' ? 'copied into the target' : 'not copied (left to the bucket)'}</dd>
-      <dt>Secrets</dt>
-      <dd>{schedule.secrets_included ? 'included, encrypted with the passphrase' : 'left out'}</dd>
+      <dt>{m.admin_backups_keeps()}</dt>
+      <dd>{m.admin_backups_keeps_newest({ count: schedule.keep, n: formatNumber(schedule.keep) })}</dd>
+      <dt>{m.admin_backups_objects()}</dt>
+      <dd>
+        {schedule.objects === 'all' ? m.admin_backups_objects_copied() : m.admin_backups_objects_not_copied()}
+      </dd>
+      <dt>{m.admin_backups_secrets()}</dt>
+      <dd>
+        {schedule.secrets_included ? m.admin_backups_secrets_included() : m.admin_backups_secrets_left_out()}
+      </dd>
     </dl>
   );
 }
 
 function Verification({ backup }: { backup: Backup }) {
   if (backup.verification === null) return <>—</>;
-  if (backup.verification === 'passed') return <>Passed</>;
+  if (backup.verification === 'passed') return <>{m.admin_backups_verification_passed()}</>;
   const problems = backup.verification_problems;
   return (
     <details>
       <summary>
-        Failed: {problems.length} problem{problems.length === 1 ? '' : 's'}
+        {m.admin_backups_verification_failed({ count: problems.length, n: formatNumber(problems.length) })}
       </summary>
       <ul>
         {problems.map((p) => (

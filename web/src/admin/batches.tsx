@@ -1,5 +1,7 @@
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import { useLiveEvents } from '../live.ts';
-import { ListState, Table, useData, when } from './shared.tsx';
+import { amount, ListState, ofTotal, Table, useData, when } from './shared.tsx';
 
 interface Batch {
   id: string;
@@ -16,7 +18,14 @@ interface Batch {
 }
 
 const eta = (s: number | null) =>
-  s === null ? '—' : s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`;
+  s === null
+    ? '—'
+    : s >= 60
+      ? m.admin_batches_eta({
+          minutes: amount(Math.floor(s / 60), 'minute'),
+          seconds: amount(s % 60, 'second'),
+        })
+      : amount(s, 'second');
 
 /** Image batches with live progress: each batch event (every 5 %, and the end) reloads the list. */
 export function BatchesTab() {
@@ -24,16 +33,26 @@ export function BatchesTab() {
   useLiveEvents(['batch.created', 'batch.progress', 'batch.completed'], reload);
   return (
     <section aria-labelledby="batches-title">
-      <h2 id="batches-title">Image batches</h2>
+      <h2 id="batches-title">{m.admin_batches_title()}</h2>
       <p>
-        Started with <code>POST /v1/batches</code> or <code>framehouse images batch</code>; progress arrives
-        live.
+        {m.admin_batches_intro_start()} {/* i18n-ignore: an API route and a command, as typed */}
+        <code>POST /v1/batches</code> {m.admin_batches_intro_or()} {/* i18n-ignore: a command, as typed */}
+        <code>framehouse images batch</code>
+        {m.admin_batches_intro_end()}
       </p>
-      <ListState data={data} error={error} empty="No image batches yet.">
+      <ListState data={data} error={error} empty={m.admin_batches_empty()}>
         {(rows) => (
           <Table
-            caption="Image batches, newest first"
-            headers={['Batch', 'Presets', 'Progress', 'Speed', 'Time left', 'Started', 'Failed items']}
+            caption={m.admin_batches_caption()}
+            headers={[
+              m.admin_batches_col_batch(),
+              m.admin_batches_col_presets(),
+              m.admin_batches_col_progress(),
+              m.admin_batches_col_speed(),
+              m.admin_batches_col_left(),
+              m.admin_batches_col_started(),
+              m.admin_batches_col_failed(),
+            ]}
           >
             {rows.map((b) => {
               const finished = b.done + b.failed;
@@ -42,18 +61,28 @@ export function BatchesTab() {
                   <td>{b.id}</td>
                   <td>{b.presets.join(', ')}</td>
                   <td>
-                    <progress max={b.total} value={finished} aria-label={`${finished} of ${b.total}`} />{' '}
-                    {finished}/{b.total} {b.status === 'completed' ? '(done)' : ''}
+                    <progress max={b.total} value={finished} aria-label={ofTotal(finished, b.total)} />{' '}
+                    {formatNumber(finished)}/{formatNumber(b.total)}{' '}
+                    {b.status === 'completed' ? m.admin_batches_done() : ''}
                   </td>
-                  <td>{b.throughput === null ? '—' : `${b.throughput.toFixed(2)} images/s`}</td>
+                  <td>
+                    {b.throughput === null
+                      ? '—'
+                      : m.admin_batches_speed({
+                          rate: formatNumber(b.throughput, {
+                            minimumFractionDigits: 2,
+                            maximumFractionDigits: 2,
+                          }),
+                        })}
+                  </td>
                   <td>{b.status === 'completed' ? '—' : eta(b.eta_seconds)}</td>
                   <td>{when(b.created_at)}</td>
                   <td>
                     {b.failed === 0 ? (
-                      '0'
+                      formatNumber(0)
                     ) : (
                       <details>
-                        <summary>{b.failed}</summary>
+                        <summary>{formatNumber(b.failed)}</summary>
                         <ul>
                           {b.errors.map((e) => (
                             <li key={e.asset_id}>

@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { type Asset, api } from '../api.ts';
-import { ErrorLine, ListState, OutcomeLine, Table, useAction, useData, when } from './shared.tsx';
+import { formatNumber, formatPercent } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { ErrorLine, ListState, OutcomeLine, ofTotal, Table, useAction, useData, when } from './shared.tsx';
 
 interface Job {
   id: string;
@@ -18,11 +20,32 @@ interface Job {
   finished_at: string | null;
 }
 
+// Words as functions: read in the language chosen when the page draws.
 const STATES = [
-  { value: 'dead', label: 'Dead (failed for good)', empty: 'No dead jobs: nothing has failed for good.' },
-  { value: 'running', label: 'Running', empty: 'No job is running right now.' },
-  { value: 'queued', label: 'Waiting', empty: 'No job is waiting.' },
-  { value: 'completed', label: 'Completed', empty: 'No completed jobs are kept.' },
+  {
+    value: 'dead',
+    label: m.admin_jobs_state_dead,
+    caption: m.admin_jobs_caption_dead,
+    empty: m.admin_jobs_empty_dead,
+  },
+  {
+    value: 'running',
+    label: m.admin_jobs_state_running,
+    caption: m.admin_jobs_caption_running,
+    empty: m.admin_jobs_empty_running,
+  },
+  {
+    value: 'queued',
+    label: m.admin_jobs_state_queued,
+    caption: m.admin_jobs_caption_queued,
+    empty: m.admin_jobs_empty_queued,
+  },
+  {
+    value: 'completed',
+    label: m.admin_jobs_state_completed,
+    caption: m.admin_jobs_caption_completed,
+    empty: m.admin_jobs_empty_completed,
+  },
 ] as const;
 type State = (typeof STATES)[number]['value'];
 const LIMIT = 100;
@@ -56,42 +79,42 @@ export function JobsTab() {
   });
   const action = useAction();
   const redrive = (j: Job) =>
-    action.run(`Run the ${j.type} job ${j.id} again with fresh attempts?`, async () => {
+    action.run(m.admin_jobs_redrive_confirm({ type: j.type, id: j.id }), async () => {
       await api(`/v1/admin/jobs/${j.id}/redrive`, { method: 'POST' });
       jobs.reload();
-      return `The ${j.type} job ${j.id} is queued again.`;
+      return m.admin_jobs_redrive_done({ type: j.type, id: j.id });
     });
   const discard = (j: Job) =>
     action.run(
       j.state === 'running'
-        ? `Cancel the running ${j.type} job ${j.id}? It stops at its next heartbeat and is not retried.`
-        : `Discard the ${j.type} job ${j.id}? It will not run again.`,
+        ? m.admin_jobs_cancel_confirm({ type: j.type, id: j.id })
+        : m.admin_jobs_discard_confirm({ type: j.type, id: j.id }),
       async () => {
         await api(`/v1/admin/jobs/${j.id}`, { method: 'DELETE' });
         jobs.reload();
-        return `The ${j.type} job ${j.id} was discarded.`;
+        return m.admin_jobs_discard_done({ type: j.type, id: j.id });
       },
     );
   const current = STATES.find((s) => s.value === state) ?? STATES[0];
 
   return (
     <section aria-labelledby="jobs-title">
-      <h2 id="jobs-title">Jobs</h2>
+      <h2 id="jobs-title">{m.admin_jobs_title()}</h2>
       <div class="toolbar">
         <label>
-          State{' '}
+          {m.admin_jobs_state()}{' '}
           <select value={state} onChange={(e) => setState(e.currentTarget.value as State)}>
             {STATES.map((s) => (
               <option key={s.value} value={s.value}>
-                {s.label}
+                {s.label()}
               </option>
             ))}
           </select>
         </label>
         <label>
-          Type{' '}
+          {m.admin_jobs_type()}{' '}
           <select value={type} onChange={(e) => setType(e.currentTarget.value)}>
-            <option value="">All types</option>
+            <option value="">{m.admin_jobs_all_types()}</option>
             {types.data?.map((t) => (
               <option key={t.type} value={t.type}>
                 {t.type}
@@ -102,10 +125,10 @@ export function JobsTab() {
       </div>
       <ErrorLine error={types.error} />
       <OutcomeLine value={action.outcome} />
-      <ListState data={jobs.data} error={jobs.error} empty={current.empty}>
+      <ListState data={jobs.data} error={jobs.error} empty={current.empty()}>
         {(rows) => (
           <>
-            <Table caption={`${current.label} jobs, most recently changed first`} headers={headersFor(state)}>
+            <Table caption={current.caption()} headers={headersFor(state)}>
               {rows.map((j) => (
                 <tr key={j.id}>
                   <td>
@@ -113,27 +136,33 @@ export function JobsTab() {
                     <br />
                     <small>{j.id}</small>
                   </td>
-                  <td>{assetOf(j) ? <Link href={`/assets/${assetOf(j)}`}>Asset {assetOf(j)}</Link> : '—'}</td>
                   <td>
-                    {j.attempts} of {j.max_attempts}
+                    {assetOf(j) ? (
+                      <Link href={`/assets/${assetOf(j)}`}>
+                        {m.admin_jobs_asset({ id: assetOf(j) ?? '' })}
+                      </Link>
+                    ) : (
+                      '—'
+                    )}
                   </td>
+                  <td>{ofTotal(j.attempts, j.max_attempts)}</td>
                   <StateCells job={j} progress={progress} />
                   <td>
                     {j.state === 'dead' && (
                       <button type="button" disabled={action.busy} onClick={() => redrive(j)}>
-                        Redrive
+                        {m.admin_jobs_redrive()}
                       </button>
                     )}
                     {j.state !== 'completed' && (
                       <button type="button" class="danger" disabled={action.busy} onClick={() => discard(j)}>
-                        {j.state === 'running' ? 'Cancel' : 'Discard'}
+                        {j.state === 'running' ? m.admin_jobs_cancel() : m.admin_jobs_discard()}
                       </button>
                     )}
                   </td>
                 </tr>
               ))}
             </Table>
-            {rows.length >= LIMIT && <p>Only the {LIMIT} most recently changed jobs are shown.</p>}
+            {rows.length >= LIMIT && <p>{m.admin_jobs_limited({ count: LIMIT, n: formatNumber(LIMIT) })}</p>}
           </>
         )}
       </ListState>
@@ -143,12 +172,18 @@ export function JobsTab() {
 
 function headersFor(state: State) {
   const middle = {
-    dead: ['Last error', 'Failed'],
-    running: ['Progress', 'Worker', 'Started'],
-    queued: ['Runs at', 'Queued'],
-    completed: ['Finished'],
+    dead: [m.admin_jobs_col_last_error(), m.admin_jobs_col_failed()],
+    running: [m.admin_jobs_col_progress(), m.admin_jobs_col_worker(), m.admin_jobs_col_started()],
+    queued: [m.admin_jobs_col_runs_at(), m.admin_jobs_col_queued()],
+    completed: [m.admin_jobs_col_finished()],
   }[state];
-  return ['Type', 'For', 'Attempts', ...middle, 'Actions'];
+  return [
+    m.admin_jobs_col_type(),
+    m.admin_jobs_col_for(),
+    m.admin_jobs_col_attempts(),
+    ...middle,
+    m.admin_jobs_col_actions(),
+  ];
 }
 
 function StateCells({ job: j, progress }: { job: Job; progress: Record<string, number | null> }) {
@@ -170,11 +205,9 @@ function StateCells({ job: j, progress }: { job: Job; progress: Record<string, n
           {p == null ? (
             '—'
           ) : (
-            <progress
-              max={1}
-              value={p}
-              aria-label={`Progress of asset ${asset}`}
-            >{`${Math.round(p * 100)}%`}</progress>
+            <progress max={1} value={p} aria-label={m.admin_jobs_progress_label({ id: asset ?? '' })}>
+              {formatPercent(p, 0)}
+            </progress>
           )}
         </td>
         <td>{j.lease_owner ?? '—'}</td>

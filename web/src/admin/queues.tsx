@@ -1,5 +1,7 @@
 import { useRef } from 'preact/hooks';
-import { ListState, Sparkline, Table, useData } from './shared.tsx';
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { amount, ListState, Sparkline, Table, useData } from './shared.tsx';
 
 interface QueueStats {
   type: string;
@@ -18,10 +20,10 @@ export const formatAge = (s: number) =>
   s <= 0
     ? '—'
     : s < 90
-      ? `${Math.round(s)} s`
+      ? amount(Math.round(s), 'second')
       : s < 5400
-        ? `${Math.round(s / 60)} min`
-        : `${(s / 3600).toFixed(1)} h`;
+        ? amount(Math.round(s / 60), 'minute')
+        : amount(s / 3600, 'hour', 1);
 
 /** Per job type, polled: the server keeps no history, so the trend is what this page has seen. */
 export function QueuesTab() {
@@ -38,28 +40,35 @@ export function QueuesTab() {
   });
   return (
     <section aria-labelledby="queues-title">
-      <h2 id="queues-title">Queues</h2>
-      <p>Refreshed every 3 seconds. The trend shows the depth since this page was opened.</p>
-      <ListState
-        data={data}
-        error={error}
-        empty="Nothing is waiting, running or dead: every job so far has finished."
-      >
+      <h2 id="queues-title">{m.admin_queues_title()}</h2>
+      <p>{m.admin_queues_intro()}</p>
+      <ListState data={data} error={error} empty={m.admin_queues_empty()}>
         {(rows) => (
           <Table
-            caption="Jobs per type"
-            headers={['Type', 'Waiting', 'Trend', 'Delayed', 'Running', 'Dead', 'Oldest waiting']}
+            caption={m.admin_queues_caption()}
+            headers={[
+              m.admin_queues_col_type(),
+              m.admin_queues_col_waiting(),
+              m.admin_queues_col_trend(),
+              m.admin_queues_col_delayed(),
+              m.admin_queues_col_running(),
+              m.admin_queues_col_dead(),
+              m.admin_queues_col_oldest(),
+            ]}
           >
             {rows.map((q) => (
               <tr key={q.type}>
                 <td>{q.type}</td>
-                <td>{q.depth}</td>
+                <td>{formatNumber(q.depth)}</td>
                 <td>
-                  <Sparkline values={history.current.get(q.type) ?? []} label={`Waiting ${q.type} jobs`} />
+                  <Sparkline
+                    values={history.current.get(q.type) ?? []}
+                    label={m.admin_queues_trend_label({ type: q.type })}
+                  />
                 </td>
-                <td>{q.delayed}</td>
-                <td>{q.running}</td>
-                <td>{q.dead}</td>
+                <td>{formatNumber(q.delayed)}</td>
+                <td>{formatNumber(q.running)}</td>
+                <td>{formatNumber(q.dead)}</td>
                 <td>{formatAge(q.oldest_age_seconds)}</td>
               </tr>
             ))}

@@ -1,6 +1,9 @@
 import { useMemo, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { api } from '../api.ts';
+import { formatNumber, formatPercent } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../i18n/ime.ts';
 import './usage.css';
 import { ListState, OutcomeLine, useAction, useData, when } from './shared.tsx';
 import {
@@ -11,6 +14,7 @@ import {
   limitInputs,
   parseLimits,
   QUOTA_LABELS,
+  QUOTA_UNITS,
   QUOTAS,
   type QuotaName,
   type QuotaRow,
@@ -25,7 +29,11 @@ interface Account {
   role: Role;
 }
 
-const ROLE_NAMES: Record<Role, string> = { admin: 'Admins', editor: 'Editors', viewer: 'Viewers' };
+const ROLE_NAMES: Record<Role, () => string> = {
+  admin: m.admin_quotas_role_admins,
+  editor: m.admin_quotas_role_editors,
+  viewer: m.admin_quotas_role_viewers,
+};
 const EVERY_MS = 60_000;
 
 /**
@@ -55,44 +63,41 @@ export function QuotasTab() {
   const clear = (subject: string) =>
     action.run(
       subject.startsWith('role:')
-        ? `Remove the limits of ${name(subject)}? Their users without limits of their own then have none.`
-        : `Remove the limits of ${name(subject)}? Their role's limits apply to them again.`,
+        ? m.admin_quotas_clear_role_confirm({ name: name(subject) })
+        : m.admin_quotas_clear_user_confirm({ name: name(subject) }),
       async () => {
         await api(`/v1/admin/quotas/${encodeURIComponent(subject)}`, { method: 'DELETE' });
         quotas.reload();
-        return `The limits of ${name(subject)} are removed.`;
+        return m.admin_quotas_cleared({ name: name(subject) });
       },
     );
 
   return (
     <section aria-labelledby="quotas-title">
-      <h2 id="quotas-title">Quotas</h2>
+      <h2 id="quotas-title">{m.admin_quotas_title()}</h2>
       <p class="muted">
-        A user's limit is their own where it is set, else their role's, else none. API keys have no limits.
-        Uploads and live publishes are refused once a limit is reached; users get an e-mail at 80 % and 100 %.
-        See the <Link href="/admin/usage">usage</Link> for what was used when.
+        {m.admin_quotas_intro({ high: formatPercent(0.8, 0), full: formatPercent(1, 0) })}{' '}
+        {m.admin_quotas_see_before()}
+        <Link href="/admin/usage">{m.admin_quotas_see_link()}</Link>
+        {m.admin_quotas_see_after()}
       </p>
       <OutcomeLine value={action.outcome} />
-      <ListState
-        data={quotas.data}
-        error={quotas.error}
-        empty="No limits are set: every user may store, encode and stream as much as the server holds."
-      >
+      <ListState data={quotas.data} error={quotas.error} empty={m.admin_quotas_empty()}>
         {(rows) => (
           <div class="table-wrap">
             <table class="table quotas">
-              <caption>Limits, roles first</caption>
+              <caption>{m.admin_quotas_caption()}</caption>
               <thead>
                 <tr>
-                  <th scope="col">For</th>
+                  <th scope="col">{m.admin_quotas_col_for()}</th>
                   {QUOTAS.map((q) => (
                     <th scope="col" key={q}>
-                      {QUOTA_LABELS[q]}
+                      {QUOTA_LABELS[q]()}
                     </th>
                   ))}
-                  <th scope="col">Changed</th>
+                  <th scope="col">{m.admin_quotas_col_changed()}</th>
                   <th scope="col">
-                    <span class="visually-hidden">Actions</span>
+                    <span class="visually-hidden">{m.admin_quotas_col_actions()}</span>
                   </th>
                 </tr>
               </thead>
@@ -105,7 +110,7 @@ export function QuotasTab() {
                         <>
                           <br />
                           <small class="muted">
-                            {row.users === 1 ? '1 account' : `${row.users.toLocaleString()} accounts`}
+                            {m.admin_quotas_accounts({ count: row.users, n: formatNumber(row.users) })}
                           </small>
                         </>
                       )}
@@ -122,7 +127,11 @@ export function QuotasTab() {
                         class="secondary"
                         onClick={() => setEditing({ subject: row.subject, at: Date.now() })}
                       >
-                        Edit<span class="visually-hidden"> the limits of {name(row.subject)}</span>
+                        {m.admin_quotas_edit()}
+                        <span class="visually-hidden">
+                          {' '}
+                          {m.admin_quotas_limits_of({ name: name(row.subject) })}
+                        </span>
                       </button>{' '}
                       <button
                         type="button"
@@ -130,7 +139,11 @@ export function QuotasTab() {
                         disabled={action.busy}
                         onClick={() => void clear(row.subject)}
                       >
-                        Clear<span class="visually-hidden"> the limits of {name(row.subject)}</span>
+                        {m.admin_quotas_clear()}
+                        <span class="visually-hidden">
+                          {' '}
+                          {m.admin_quotas_limits_of({ name: name(row.subject) })}
+                        </span>
                       </button>
                     </td>
                   </tr>
@@ -156,15 +169,22 @@ export function QuotasTab() {
 /** Used of the limit, as words and a bar (amber from 80 %, red at 100 %). */
 function UseBar({ quota, limit, used, percent, fromRole }: EffectiveUse) {
   if (limit === null)
-    return <span class="muted">No limit{used !== null ? ` (${fmtQuota(quota, used)} used)` : ''}</span>;
+    return (
+      <span class="muted">
+        {used !== null
+          ? m.admin_quotas_no_limit_used({ used: fmtQuota(quota, used) })
+          : m.admin_quotas_no_limit()}
+      </span>
+    );
   const share = percent ?? (used !== null && limit > 0 ? (used / limit) * 100 : used ? 100 : 0);
   const level = share >= 100 ? 'full' : share >= 80 ? 'high' : 'ok';
   return (
     <div class="quota-use" data-percent={Math.round(share)}>
       <span>
-        {used !== null ? `${fmtQuota(quota, used)} of ` : ''}
-        {fmtQuota(quota, limit)}
-        {fromRole && ' (the role’s)'}
+        {used !== null
+          ? m.admin_quotas_used_of({ used: fmtQuota(quota, used), limit: fmtQuota(quota, limit) })
+          : fmtQuota(quota, limit)}
+        {fromRole && ` ${m.admin_quotas_from_role()}`}
         {used !== null && ` · ${fmtPercent(share)}`}
       </span>
       {used !== null && (
@@ -187,18 +207,14 @@ const sortRows = (rows: QuotaRow[]) =>
   });
 
 function subjectName(subject: string, emails: Map<string, string>): string | undefined {
-  if (subject.startsWith('role:')) return ROLE_NAMES[subject.slice(5) as Role];
+  if (subject.startsWith('role:')) return ROLE_NAMES[subject.slice(5) as Role]?.();
   return emails.get(subject);
 }
 
-const UNITS: Record<QuotaName, { unit: string; step: string; hint: string }> = {
-  storage_bytes: { unit: 'GB', step: 'any', hint: '1 GB is 10⁹ bytes, as the usage counts them.' },
-  encoding_minutes_per_month: {
-    unit: 'minutes',
-    step: 'any',
-    hint: 'Minutes of output per calendar month (UTC), every rendition counted.',
-  },
-  live_streams: { unit: 'streams', step: '1', hint: 'Live streams receiving a publish at the same time.' },
+const HINTS: Record<QuotaName, () => string> = {
+  storage_bytes: m.admin_quotas_hint_storage,
+  encoding_minutes_per_month: m.admin_quotas_hint_encoding,
+  live_streams: m.admin_quotas_hint_streams,
 };
 
 /** Set a role's or a user's limits (PUT replaces all three; an empty field is no limit of its own). */
@@ -248,8 +264,8 @@ function QuotaForm(props: {
     if (!subject) {
       setErrors({
         form: email.trim()
-          ? `No account has the e-mail ${email.trim()}. Pick one from the list.`
-          : 'Pick a user by e-mail.',
+          ? m.admin_quotas_no_such_email({ email: email.trim() })
+          : m.admin_quotas_pick_user(),
       });
       return;
     }
@@ -263,17 +279,25 @@ function QuotaForm(props: {
       await api(`/v1/admin/quotas/${encodeURIComponent(subject)}`, { method: 'PUT', json: parsed.limits });
       setFilledFrom(subject); // the fields are that row's now: choosing another subject empties them
       props.onSaved();
-      return `The limits of ${props.name(subject)} are saved.`;
+      return m.admin_quotas_saved({ name: props.name(subject) });
     });
   };
 
   return (
-    <form class="panel quota-form" onSubmit={save} noValidate aria-labelledby="quota-form-title">
+    <form
+      class="panel quota-form"
+      onSubmit={save}
+      onKeyDown={holdSubmitWhileComposing}
+      noValidate
+      aria-labelledby="quota-form-title"
+    >
       <h3 id="quota-form-title">
-        {existing ? `Change the limits of ${props.name(existing.subject)}` : 'Set limits'}
+        {existing
+          ? m.admin_quotas_change_title({ name: props.name(existing.subject) })
+          : m.admin_quotas_set_title()}
       </h3>
       <fieldset>
-        <legend>For</legend>
+        <legend>{m.admin_quotas_for()}</legend>
         <label class="inline">
           <input
             type="radio"
@@ -284,7 +308,7 @@ function QuotaForm(props: {
               pick(`role:${role}`);
             }}
           />
-          A role
+          {m.admin_quotas_a_role()}
         </label>
         <label class="inline">
           <input
@@ -296,11 +320,11 @@ function QuotaForm(props: {
               pick(user ? `user:${user.id}` : null);
             }}
           />
-          A user
+          {m.admin_quotas_a_user()}
         </label>
         {kind === 'role' ? (
           <label class="inline">
-            Role
+            {m.admin_quotas_role()}
             <select
               value={role}
               onChange={(e) => {
@@ -311,20 +335,20 @@ function QuotaForm(props: {
             >
               {ROLES.map((r) => (
                 <option key={r} value={r}>
-                  {ROLE_NAMES[r]}
+                  {ROLE_NAMES[r]()}
                 </option>
               ))}
             </select>
           </label>
         ) : (
           <label class="inline">
-            User's e-mail
+            {m.admin_quotas_user_email()}
             <input
               type="email"
               list="quota-user-emails"
               value={email}
               autoComplete="off"
-              placeholder="someone@example.com"
+              placeholder="someone@example.com" // i18n-ignore: an address, the same in every language
               aria-invalid={errors.form ? true : undefined}
               onInput={(e) => {
                 const text = e.currentTarget.value;
@@ -342,7 +366,7 @@ function QuotaForm(props: {
         )}
         {kind === 'user' && props.usersError && (
           <p class="error" role="alert">
-            The accounts cannot be listed: {props.usersError}
+            {m.admin_quotas_users_error({ error: props.usersError })}
           </p>
         )}
       </fieldset>
@@ -353,7 +377,7 @@ function QuotaForm(props: {
             // The hint is outside the label: the field's name stays "Storage (GB)", the hint describes it.
             <div class="quota-field" key={q}>
               <label for={`quota-${q}`}>
-                {QUOTA_LABELS[q]} ({UNITS[q].unit})
+                {m.admin_quotas_field_label({ label: QUOTA_LABELS[q](), unit: QUOTA_UNITS[q]() })}
               </label>
               <input
                 id={`quota-${q}`}
@@ -371,12 +395,12 @@ function QuotaForm(props: {
               />
               <small id={`${q}-hint`} class={errors[q] ? 'error' : 'muted'}>
                 {errors[q] ??
-                  `${UNITS[q].hint} Empty: ${
+                  `${HINTS[q]()} ${
                     kind === 'role'
-                      ? 'no limit.'
+                      ? m.admin_quotas_empty_role()
                       : fallback != null
-                        ? `the role’s limit (${fmtQuota(q, fallback)}).`
-                        : 'the role’s limit, if any.'
+                        ? m.admin_quotas_empty_user_role_limit({ limit: fmtQuota(q, fallback) })
+                        : m.admin_quotas_empty_user_role_any()
                   }`}
               </small>
             </div>
@@ -389,7 +413,7 @@ function QuotaForm(props: {
         </p>
       )}
       <button type="submit" disabled={action.busy}>
-        Save the limits
+        {m.admin_quotas_save()}
       </button>
       <OutcomeLine value={action.outcome} />
     </form>

@@ -1,4 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
+import * as m from '../i18n/generated/messages.js';
 
 /**
  * A secret the server answers once (an API key, a webhook signing secret). It stays on screen
@@ -12,17 +13,16 @@ export function SecretBox({ label, value, onDone }: { label: string; value: stri
     try {
       // The Clipboard API needs a secure context; a self-hosted server is often plain http on a LAN.
       if (navigator.clipboard && window.isSecureContext) await navigator.clipboard.writeText(value);
-      else if (!document.execCommand('copy')) throw new Error('copy refused');
-      setCopied('Copied.');
+      else if (!document.execCommand('copy')) throw new Error('copy refused'); // i18n-ignore: caught below, never shown
+      setCopied(m.admin_secret_copied());
     } catch {
-      setCopied('The browser did not allow copying: the text is selected, copy it by hand.');
+      setCopied(m.admin_secret_copy_refused());
     }
   };
   return (
     <section class="secret" aria-label={label}>
       <p>
-        <strong>Save this now: it is shown only once.</strong> Anyone who has it can use it, and Framehouse
-        cannot show it again.
+        <strong>{m.admin_secret_save_now()}</strong> {m.admin_secret_explain()}
       </p>
       <label>
         {label}
@@ -36,11 +36,11 @@ export function SecretBox({ label, value, onDone }: { label: string; value: stri
         />
       </label>
       <button type="button" onClick={copy}>
-        Copy
+        {m.admin_secret_copy()}
       </button>
       <span role="status">{copied}</span>
       <button type="button" onClick={onDone}>
-        I have saved it, hide it
+        {m.admin_secret_saved()}
       </button>
     </section>
   );

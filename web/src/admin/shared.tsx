@@ -1,10 +1,20 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import { formatDateTime, formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 
 /** What the admin tabs share: loading (optionally polled), tables, outcomes, times, a sparkline. */
 
-export const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+export const when = (iso: string | null | undefined) => (iso ? formatDateTime(iso) : '—');
+
+/** An amount in a unit, short, in the reader's language: (5, 'second') → "5 sec" / "5초". */
+export const amount = (n: number, unit: string, maximumFractionDigits = 0) =>
+  formatNumber(n, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits });
+
+/** "3 of 5" / "5개 중 3개". */
+export const ofTotal = (part: number, total: number) =>
+  m.admin_of_total({ part: formatNumber(part), total: formatNumber(total) });
 
 export const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -109,7 +119,7 @@ export function ListState<T>(props: {
   children: (rows: T[]) => ComponentChildren;
 }) {
   if (props.data === undefined)
-    return props.error ? <ErrorLine error={props.error} /> : <p aria-busy="true">Loading…</p>;
+    return props.error ? <ErrorLine error={props.error} /> : <p aria-busy="true">{m.admin_loading()}</p>;
   return (
     <>
       <ErrorLine error={props.error} />
@@ -140,11 +150,16 @@ export function Table(props: { caption: string; headers: string[]; children: Com
 export function Sparkline({ values, label }: { values: number[]; label: string }) {
   const w = 120;
   const h = 24;
-  if (values.length < 2) return <span class="empty">collecting…</span>;
+  if (values.length < 2) return <span class="empty">{m.admin_sparkline_collecting()}</span>;
   const max = Math.max(1, ...values);
   const step = w / (values.length - 1);
   const points = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 1 - (v / max) * (h - 2)).toFixed(1)}`);
-  const summary = `${label}: from ${values[0]} to ${values[values.length - 1]}, at most ${max}`;
+  const summary = m.admin_sparkline_summary({
+    label,
+    first: formatNumber(values[0] ?? 0),
+    last: formatNumber(values[values.length - 1] ?? 0),
+    max: formatNumber(max),
+  });
   return (
     <svg class="sparkline" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={summary}>
       <title>{summary}</title>
@@ -167,10 +182,10 @@ export function StackPager(props: {
   return (
     <nav aria-label={label}>
       <button type="button" disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-        Newer
+        {m.admin_pager_newer()}
       </button>
       <button type="button" disabled={!older} onClick={() => older && setCursors((c) => [...c, older])}>
-        Older
+        {m.admin_pager_older()}
       </button>
     </nav>
   );

@@ -1,6 +1,7 @@
 import { Fragment } from 'preact';
 import { Link } from 'wouter-preact';
-import { formatBytes } from '../i18n/format.ts';
+import { formatBytes, formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import { ErrorLine, Table, useData, when } from './shared.tsx';
 
 interface Tally {
@@ -35,61 +36,59 @@ interface Storage {
   next: NextAction[];
 }
 
-const ACTIONS: Record<NextAction['action'], string> = {
-  'drop-original': 'Remove the original',
-  'move-cold': 'Move to the cold tier',
-  'purge-trash': 'Purge from the trash',
-  'expire-upload': 'Remove an unfinished upload',
+const ACTIONS: Record<NextAction['action'], () => string> = {
+  'drop-original': m.admin_storage_action_drop_original,
+  'move-cold': m.admin_storage_action_move_cold,
+  'purge-trash': m.admin_storage_action_purge_trash,
+  'expire-upload': m.admin_storage_action_expire_upload,
 };
 
-const days = (n: number) => (n === 1 ? '1 day' : `${n} days`);
+const days = (n: number) => m.admin_storage_days({ count: n, n: formatNumber(n) });
 
 function ruleLines(r: Storage['rules']): [string, string][] {
   const tier = r.cold_storage_class
-    ? `the ${r.cold_storage_class} storage class`
+    ? m.admin_storage_tier_class({ name: r.cold_storage_class })
     : r.cold_storage_url
-      ? `the store ${r.cold_storage_url}`
+      ? m.admin_storage_tier_url({ url: r.cold_storage_url })
       : null;
   return [
     [
-      'Originals',
+      m.admin_storage_rule_originals(),
       r.drop_original_days === null
-        ? 'Kept.'
-        : `Removed ${days(r.drop_original_days)} after the ladder is ready (videos and audio).`,
+        ? m.admin_storage_rule_originals_kept()
+        : m.admin_storage_rule_originals_removed({ days: days(r.drop_original_days) }),
     ],
     [
-      'Cold tier',
+      m.admin_storage_rule_cold(),
       r.cold_days === null || !tier
-        ? 'None.'
-        : `After ${days(r.cold_days)} without a view, objects go to ${tier}; posters and thumbnails stay.`,
+        ? m.admin_storage_rule_none()
+        : m.admin_storage_rule_cold_after({ days: days(r.cold_days), tier }),
     ],
     [
-      'Unfinished uploads',
-      `Removed ${days(r.unfinished_upload_days)} after they began.${
-        r.multipart_uploads === 'unsupported'
-          ? ' The bucket cannot list abandoned multipart uploads: set a rule on the bucket itself.'
-          : ''
-      }`,
+      m.admin_storage_rule_uploads(),
+      m.admin_storage_rule_uploads_removed({ days: days(r.unfinished_upload_days) }) +
+        (r.multipart_uploads === 'unsupported' ? ` ${m.admin_storage_rule_uploads_unlisted()}` : ''),
     ],
     [
-      'Trash',
+      m.admin_storage_rule_trash(),
       r.trash_days === 0
-        ? 'None: deleting removes at once.'
-        : `Purged ${days(r.trash_days)} after deletion, and after a backup taken since when backups are used.`,
+        ? m.admin_storage_rule_trash_none()
+        : m.admin_storage_rule_trash_purged({ days: days(r.trash_days) }),
     ],
   ];
 }
 
 function target(a: NextAction) {
   if (a.asset_id) return <Link href={`/assets/${a.asset_id}`}>{a.asset_id}</Link>;
-  if (a.upload_id) return <>upload {a.upload_id}</>;
+  if (a.upload_id) return <>{m.admin_storage_upload({ id: a.upload_id })}</>;
   return <code>{a.key}</code>;
 }
 
 /** Where the bytes are, the lifecycle rules in effect and what they do next (measured at most once a minute). */
 export function StorageTab() {
   const { data, error } = useData<Storage>('/v1/admin/storage', { everyMs: 60_000 });
-  if (!data) return error ? <ErrorLine error={error} /> : <p aria-busy="true">Measuring the store…</p>;
+  if (!data)
+    return error ? <ErrorLine error={error} /> : <p aria-busy="true">{m.admin_storage_measuring()}</p>;
   const total = data.classes.reduce(
     (t, c) => ({ objects: t.objects + c.objects, bytes: t.bytes + c.bytes }),
     {
@@ -100,40 +99,55 @@ export function StorageTab() {
   const now = Date.now();
   return (
     <section aria-labelledby="storage-title">
-      <h2 id="storage-title">Storage</h2>
+      <h2 id="storage-title">{m.admin_storage_title()}</h2>
       <ErrorLine error={error} />
       <p>
-        {total.objects} objects, {formatBytes(total.bytes)}, measured {when(data.measured_at)}.
+        {m.admin_storage_summary({
+          count: total.objects,
+          n: formatNumber(total.objects),
+          size: formatBytes(total.bytes),
+          when: when(data.measured_at),
+        })}
       </p>
-      <Table caption="By storage class" headers={['Class', 'Objects', 'Size']}>
+      <Table
+        caption={m.admin_storage_by_class()}
+        headers={[m.admin_storage_col_class(), m.admin_storage_col_objects(), m.admin_storage_col_size()]}
+      >
         {data.classes.map((c) => (
           <tr key={c.class}>
             <td>{c.class}</td>
-            <td>{c.objects}</td>
+            <td>{formatNumber(c.objects)}</td>
             <td>{formatBytes(c.bytes)}</td>
           </tr>
         ))}
       </Table>
-      <Table caption="By folder" headers={['Folder', 'Objects', 'Size']}>
+      <Table
+        caption={m.admin_storage_by_folder()}
+        headers={[m.admin_storage_col_folder(), m.admin_storage_col_objects(), m.admin_storage_col_size()]}
+      >
         {data.prefixes.map((p) => (
           <tr key={p.prefix}>
             <td>
-              <code>{p.prefix || '(top level)'}</code>
+              <code>{p.prefix || m.admin_storage_top_level()}</code>
             </td>
-            <td>{p.objects}</td>
+            <td>{formatNumber(p.objects)}</td>
             <td>{formatBytes(p.bytes)}</td>
           </tr>
         ))}
       </Table>
-      <h3>Trash</h3>
+      <h3>{m.admin_storage_trash()}</h3>
       <p data-trash={data.trash.assets}>
         {data.trash.assets === 0
-          ? 'The trash is empty.'
-          : `${data.trash.assets} asset${data.trash.assets === 1 ? '' : 's'}, ${formatBytes(data.trash.bytes)}.`}
+          ? m.admin_storage_trash_empty()
+          : m.admin_storage_trash_summary({
+              count: data.trash.assets,
+              n: formatNumber(data.trash.assets),
+              size: formatBytes(data.trash.bytes),
+            })}
         {data.trash.waiting_on_backup > 0 &&
-          ` ${data.trash.waiting_on_backup} could be purged but wait for a backup taken after their deletion.`}
+          ` ${m.admin_storage_trash_waiting({ count: data.trash.waiting_on_backup, n: formatNumber(data.trash.waiting_on_backup) })}`}
       </p>
-      <h3>Rules</h3>
+      <h3>{m.admin_storage_rules()}</h3>
       <dl class="facts-grid">
         {ruleLines(data.rules).map(([name, text]) => (
           <Fragment key={name}>
@@ -142,18 +156,26 @@ export function StorageTab() {
           </Fragment>
         ))}
       </dl>
-      <h3>Next</h3>
+      <h3>{m.admin_storage_next()}</h3>
       {data.next.length === 0 ? (
-        <p class="empty">Nothing is due: no asset, upload or trashed asset the rules apply to.</p>
+        <p class="empty">{m.admin_storage_next_empty()}</p>
       ) : (
-        <Table caption="What the rules do next, soonest first" headers={['When', 'Action', 'Of', 'Size']}>
+        <Table
+          caption={m.admin_storage_next_caption()}
+          headers={[
+            m.admin_storage_col_when(),
+            m.admin_storage_col_action(),
+            m.admin_storage_col_of(),
+            m.admin_storage_col_size(),
+          ]}
+        >
           {data.next.map((a) => (
             <tr key={`${a.action}-${a.asset_id ?? a.upload_id ?? a.key}`} data-action={a.action}>
               <td>
-                {Date.parse(a.due_at) <= now ? 'Due now' : when(a.due_at)}
-                {a.waiting_on_backup ? ' (waits for a backup)' : ''}
+                {Date.parse(a.due_at) <= now ? m.admin_storage_due_now() : when(a.due_at)}
+                {a.waiting_on_backup ? ` ${m.admin_storage_waits_for_backup()}` : ''}
               </td>
-              <td>{ACTIONS[a.action]}</td>
+              <td>{ACTIONS[a.action]()}</td>
               <td>{target(a)}</td>
               <td>{formatBytes(a.bytes)}</td>
             </tr>

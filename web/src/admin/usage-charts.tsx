@@ -1,11 +1,15 @@
 import { useMemo } from 'preact/hooks';
 import uPlot from 'uplot';
 import { axis, Chart } from '../analytics/chart.tsx';
-import { type DayRow, daysBetween } from './usage-data.ts';
+import { dateFormat } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { getLocale } from '../i18n/generated/runtime.js';
+import { type DayRow, daysBetween, type Label } from './usage-data.ts';
 
 /** One layer of a stacked chart: its label, colour and the figure it takes from a day's row. */
 export interface Layer {
-  label: string;
+  /** Read when the chart is drawn, in the page's language. */
+  label: Label;
   color: string;
   pick: (row: DayRow) => number;
   /** Drawn (and in the legend) even when zero on every day: origin and edge are always told apart. */
@@ -25,7 +29,7 @@ export const LAYER_COLORS = ['#2563eb', '#0891b2', '#d97706', '#7c3aed', '#db277
  */
 export function DailyChart(props: {
   metric: string;
-  title: string;
+  title: Label;
   rows: DayRow[];
   from: string;
   to: string;
@@ -33,6 +37,8 @@ export function DailyChart(props: {
   format: (n: number) => string;
 }) {
   const { rows, from, to, layers, format } = props;
+  // The legend and axes hold words and dates: drawn again when the language changes.
+  const locale = getLocale();
   const { options, data, total, shown } = useMemo(() => {
     const days = daysBetween(from, to);
     const byDay = new Map(rows.map((r) => [r.day, r]));
@@ -70,12 +76,15 @@ export function DailyChart(props: {
         }),
       ],
       series: [
-        { label: 'Day', value: (_u, v) => (v == null ? 'the period' : utcDay(v)) },
+        {
+          label: m.admin_usage_chart_day(),
+          value: (_u, v) => (v == null ? m.admin_usage_chart_period() : utcDay(v)),
+        },
         ...top.map((i) => {
           const layer = shown[i] as (typeof shown)[number];
           const sum = layer.values.reduce((a, b) => a + b, 0);
           return {
-            label: layer.label,
+            label: layer.label(),
             stroke: layer.color,
             fill: `${layer.color}cc`,
             width: 1,
@@ -93,21 +102,30 @@ export function DailyChart(props: {
     const data = [xs, ...top.map((i) => stacked[i] ?? [])] as uPlot.AlignedData;
     const total = shown.reduce((sum, l) => sum + l.values.reduce((a, b) => a + b, 0), 0);
     return { options, data, total, shown };
-  }, [rows, from, to, layers, format]);
+  }, [rows, from, to, layers, format, locale]);
   return (
-    <section class="panel usage-chart" data-metric={props.metric} data-total={total} aria-label={props.title}>
-      <h3>{props.title}</h3>
+    <section
+      class="panel usage-chart"
+      data-metric={props.metric}
+      data-total={total}
+      aria-label={props.title()}
+    >
+      <h3>{props.title()}</h3>
       <Chart
         options={options}
         data={data}
         height={200}
         class={`usage-chart-${props.metric}`}
-        label={`${props.title} per day: ${format(total)} in the period (${shown.map((l) => l.label).join(', ')})`}
+        label={m.admin_usage_chart_label({
+          title: props.title(),
+          total: format(total),
+          layers: shown.map((l) => l.label()).join(', '),
+        })}
       />
     </section>
   );
 }
 
 const DAY = 86_400;
-const utcDay = (seconds: number) =>
-  new Date(seconds * 1000).toLocaleDateString(undefined, { timeZone: 'UTC', day: 'numeric', month: 'short' });
+const utcDay = (seconds: number) => dateFormat(UTC_DAY).format(new Date(seconds * 1000));
+const UTC_DAY: Intl.DateTimeFormatOptions = { timeZone: 'UTC', day: 'numeric', month: 'short' };

@@ -1,10 +1,18 @@
-import { formatBytes } from '../i18n/format.ts';
+import { formatBytes, formatNumber, numberFormat } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 
 /**
  * The shapes of GET /v1/usage and the quota routes (docs/usage.md), the periods the usage tab
  * offers, the numbers' formats and the quota form's checks. Plain functions (no DOM): the tests
- * import them too (test/usage-web-data.test.ts).
+ * import them too (test/usage-web-data.test.ts). Words come from the catalogue (web/messages/admin)
+ * in the page's language; labels are functions, read when the page draws.
  */
+
+/** The catalogue's language for an Intl locale given to a formatter ('ko-KR' → 'ko'); else the page's. */
+const catalogueLocale = (locale: string | undefined): { locale?: 'en' | 'ko' } => {
+  const language = locale?.slice(0, 2);
+  return language === 'en' || language === 'ko' ? { locale: language } : {};
+};
 
 export const RESOLUTION_CLASSES = ['audio', 'sd', 'hd', 'fhd', 'uhd'] as const;
 export const STORAGE_CATEGORIES = [
@@ -51,35 +59,41 @@ export interface UsageExtra {
   totals: UsageFigures;
 }
 
-export const RESOLUTION_LABELS: Record<ResolutionClass, string> = {
-  audio: 'Audio',
-  sd: 'SD',
-  hd: 'HD',
-  fhd: 'Full HD',
-  uhd: '4K',
+export type Label = () => string;
+export const RESOLUTION_LABELS: Record<ResolutionClass, Label> = {
+  audio: m.admin_usage_class_audio,
+  sd: m.admin_usage_class_sd,
+  hd: m.admin_usage_class_hd,
+  fhd: m.admin_usage_class_fhd,
+  uhd: m.admin_usage_class_uhd,
 };
-export const STORAGE_LABELS: Record<StorageCategory, string> = {
-  source: 'Originals',
-  renditions: 'Renditions',
-  images: 'Images',
-  downloads: 'Downloads',
-  captions: 'Captions',
-  live: 'Live',
+export const STORAGE_LABELS: Record<StorageCategory, Label> = {
+  source: m.admin_usage_storage_source,
+  renditions: m.admin_usage_storage_renditions,
+  images: m.admin_usage_storage_images,
+  downloads: m.admin_usage_storage_downloads,
+  captions: m.admin_usage_storage_captions,
+  live: m.admin_usage_storage_live,
 };
-export const PATH_LABELS: Record<DeliveryPath, string> = { origin: 'Origin', edge: 'Edge' };
+export const PATH_LABELS: Record<DeliveryPath, Label> = {
+  origin: m.admin_usage_path_origin,
+  edge: m.admin_usage_path_edge,
+};
 
 // ---- Periods ---------------------------------------------------------------------------------
 
 export const PRESETS = {
-  'this-month': 'This month',
-  'last-month': 'Last month',
-  'last-30-days': 'Last 30 days',
-  custom: 'Custom',
+  'this-month': m.admin_usage_period_this_month,
+  'last-month': m.admin_usage_period_last_month,
+  'last-30-days': m.admin_usage_period_last_30_days,
+  custom: m.admin_usage_period_custom,
 } as const;
 export type Preset = keyof typeof PRESETS;
 export const isPreset = (p: string | null): p is Preset => p !== null && p in PRESETS;
 
 const DAY_MS = 86_400_000;
+/** The longest period the tab asks for. */
+const MAX_DAYS = 400;
 /** `YYYY-MM-DD` of a time, in UTC (usage's days are UTC days). */
 export const utcDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const monthStartMs = (ms: number, back = 0) => {
@@ -113,11 +127,12 @@ export function periodQuery(
     case 'custom': {
       const from = Date.parse(`${custom.from}T00:00:00Z`);
       const to = Date.parse(`${custom.to}T00:00:00Z`);
-      if (!custom.from || Number.isNaN(from)) return { error: 'Choose the first day of the period.' };
-      if (!custom.to || Number.isNaN(to)) return { error: 'Choose the last day of the period.' };
-      if (to < from) return { error: 'The last day comes before the first.' };
-      if (from > now) return { error: 'The period starts in the future: there is no usage yet.' };
-      if (to + DAY_MS - from > 400 * DAY_MS) return { error: 'A period can be at most 400 days.' };
+      if (!custom.from || Number.isNaN(from)) return { error: m.admin_usage_period_no_first() };
+      if (!custom.to || Number.isNaN(to)) return { error: m.admin_usage_period_no_last() };
+      if (to < from) return { error: m.admin_usage_period_reversed() };
+      if (from > now) return { error: m.admin_usage_period_future() };
+      if (to + DAY_MS - from > MAX_DAYS * DAY_MS)
+        return { error: m.admin_usage_period_too_long({ count: MAX_DAYS, n: formatNumber(MAX_DAYS) }) };
       q.set('from', custom.from);
       if (to + DAY_MS <= now) q.set('to', utcDate(to + DAY_MS));
       break;
@@ -136,15 +151,8 @@ export function daysBetween(fromIso: string, toIso: string): string[] {
 
 // ---- Numbers ---------------------------------------------------------------------------------
 
-const formats = new Map<string, Intl.NumberFormat>();
-function nf(locale: string | undefined, options: Intl.NumberFormatOptions): Intl.NumberFormat {
-  const key = `${locale ?? ''}|${JSON.stringify(options)}`;
-  const known = formats.get(key);
-  if (known) return known;
-  const made = new Intl.NumberFormat(locale, options);
-  formats.set(key, made);
-  return made;
-}
+/** Intl's number format for `locale`, else the page's language (not the browser's: the reader may have chosen another). */
+const nf = (locale: string | undefined, options: Intl.NumberFormatOptions) => numberFormat(options, locale);
 
 /** Small amounts keep two significant digits (0.013 GB-h), large ones one decimal at most. */
 const digits = (n: number): Intl.NumberFormatOptions =>
@@ -155,10 +163,14 @@ export const fmtNumber = (n: number, locale?: string) => nf(locale, digits(n)).f
 export const fmtMinutes = (n: number, locale?: string) =>
   nf(locale, { style: 'unit', unit: 'minute', unitDisplay: 'short', ...digits(n) }).format(n);
 
-export const fmtGbHours = (n: number, locale?: string) => `${fmtNumber(n, locale)} GB-h`;
+export const fmtGbHours = (n: number, locale?: string) =>
+  m.admin_usage_gb_hours({ n: fmtNumber(n, locale) }, catalogueLocale(locale));
 
 export const fmtStreams = (n: number, locale?: string) =>
-  `${nf(locale, { maximumFractionDigits: 0 }).format(n)} ${n === 1 ? 'stream' : 'streams'}`;
+  m.admin_usage_streams(
+    { count: n, n: nf(locale, { maximumFractionDigits: 0 }).format(n) },
+    catalogueLocale(locale),
+  );
 
 export const fmtPercent = (n: number, locale?: string) =>
   nf(locale, { style: 'percent', maximumFractionDigits: 0 }).format(n / 100);
@@ -174,10 +186,16 @@ export const hasUsage = (f: UsageFigures) =>
 
 export const QUOTAS = ['storage_bytes', 'encoding_minutes_per_month', 'live_streams'] as const;
 export type QuotaName = (typeof QUOTAS)[number];
-export const QUOTA_LABELS: Record<QuotaName, string> = {
-  storage_bytes: 'Storage',
-  encoding_minutes_per_month: 'Encoding this month',
-  live_streams: 'Live streams at once',
+export const QUOTA_LABELS: Record<QuotaName, Label> = {
+  storage_bytes: m.admin_quota_storage,
+  encoding_minutes_per_month: m.admin_quota_encoding,
+  live_streams: m.admin_quota_streams,
+};
+/** The unit each quota's field is written in ("Storage (GB)"). */
+export const QUOTA_UNITS: Record<QuotaName, Label> = {
+  storage_bytes: m.admin_quota_unit_gb,
+  encoding_minutes_per_month: m.admin_quota_unit_minutes,
+  live_streams: m.admin_quota_unit_streams,
 };
 export type Limits = Record<QuotaName, number | null>;
 
@@ -225,33 +243,33 @@ export function parseLimits(
   inputs: LimitInputs,
 ): { limits: Limits; errors?: undefined } | { errors: Partial<Record<QuotaName | 'form', string>> } {
   const errors: Partial<Record<QuotaName | 'form', string>> = {};
-  const number = (quota: QuotaName, max: number, what: string, whole: boolean): number | null => {
+  const number = (quota: QuotaName, max: number, whole: boolean): number | null => {
     const text = inputs[quota].trim().replace(',', '.');
     if (text === '') return null;
     const n = Number(text);
+    const unit = QUOTA_UNITS[quota]();
     if (!/^\d*\.?\d+$|^\d+\.$/.test(text) || !Number.isFinite(n)) {
-      errors[quota] = `Write a number of ${what}, 0 or more (or leave it empty).`;
+      errors[quota] = m.admin_quota_error_number({ unit });
       return null;
     }
     if (whole && !Number.isInteger(n)) {
-      errors[quota] = `Write a whole number of ${what}.`;
+      errors[quota] = m.admin_quota_error_whole({ unit });
       return null;
     }
     if (n > max) {
-      errors[quota] = `At most ${max.toLocaleString('en')} ${what}.`;
+      errors[quota] = m.admin_quota_error_max({ max: formatNumber(max), unit });
       return null;
     }
     return n;
   };
-  const gb = number('storage_bytes', MAX_STORAGE_GB, 'GB', false);
+  const gb = number('storage_bytes', MAX_STORAGE_GB, false);
   const limits: Limits = {
     storage_bytes: gb === null ? null : Math.round(gb * 1e9),
-    encoding_minutes_per_month: number('encoding_minutes_per_month', MAX_MINUTES, 'minutes', false),
-    live_streams: number('live_streams', MAX_STREAMS, 'streams', true),
+    encoding_minutes_per_month: number('encoding_minutes_per_month', MAX_MINUTES, false),
+    live_streams: number('live_streams', MAX_STREAMS, true),
   };
   if (Object.keys(errors).length > 0) return { errors };
-  if (QUOTAS.every((q) => limits[q] === null))
-    return { errors: { form: 'Give at least one limit, or use "Clear" to remove this row.' } };
+  if (QUOTAS.every((q) => limits[q] === null)) return { errors: { form: m.admin_quota_error_none() } };
   return { limits };
 }
 

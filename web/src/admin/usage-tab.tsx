@@ -1,7 +1,9 @@
 import type { ComponentChildren } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { Link, useLocation, useSearch } from 'wouter-preact';
-import { formatBytes } from '../i18n/format.ts';
+import { formatBytes, formatDateTime, formatNumber, formatTime } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../i18n/ime.ts';
 import { ErrorLine, useData } from './shared.tsx';
 import { DailyChart, LAYER_COLORS, type Layer } from './usage-charts.tsx';
 import {
@@ -13,6 +15,7 @@ import {
   type GroupBy,
   hasUsage,
   isPreset,
+  type Label,
   PATH_LABELS,
   PRESETS,
   type Preset,
@@ -29,12 +32,14 @@ import {
 
 /** Usage is flushed every minute (FRAMEHOUSE_USAGE_FLUSH_SECONDS): reading it as often shows it within minutes. */
 const EVERY_MS = 60_000;
+/** The period's ends, in UTC like usage's days. */
+const UTC_MOMENT: Intl.DateTimeFormatOptions = { timeZone: 'UTC', dateStyle: 'medium', timeStyle: 'short' };
 /** Rows shown per table; the CSV has them all. */
 const TABLE_ROWS = 100;
 
 const layers = <K extends string>(
   keys: readonly K[],
-  labels: Record<K, string>,
+  labels: Record<K, Label>,
   pick: (row: DayRow, key: K) => number,
 ): Layer[] =>
   keys.map((k, i) => ({ label: labels[k], color: LAYER_COLORS[i] ?? '#64748b', pick: (r) => pick(r, k) }));
@@ -47,17 +52,17 @@ const DELIVERED = layers(DELIVERY_PATHS, PATH_LABELS, (r, k) => r.delivered_byte
 const ENCODED = layers(RESOLUTION_CLASSES, RESOLUTION_LABELS, (r, k) => r.encoding_minutes[k]);
 const STORED = layers(STORAGE_CATEGORIES, STORAGE_LABELS, (r, k) => r.stored_gb_hours[k]);
 const LIVE_INPUT: Layer[] = [
-  { label: 'Live input', color: LAYER_COLORS[0] ?? '#2563eb', pick: (r) => r.live_input_minutes },
+  { label: m.admin_usage_live_input, color: LAYER_COLORS[0] ?? '#2563eb', pick: (r) => r.live_input_minutes },
 ];
 const bytes = (n: number) => formatBytes(n);
 const minutes = (n: number) => fmtMinutes(n);
 const gbHours = (n: number) => fmtGbHours(n);
 /** The daily charts, in the order the page shows them. */
 const CHARTS = [
-  { metric: 'delivered_bytes', title: 'Delivered', layers: DELIVERED, format: bytes },
-  { metric: 'encoding_minutes', title: 'Encoding minutes', layers: ENCODED, format: minutes },
-  { metric: 'stored_gb_hours', title: 'Stored', layers: STORED, format: gbHours },
-  { metric: 'live_input_minutes', title: 'Live input', layers: LIVE_INPUT, format: minutes },
+  { metric: 'delivered_bytes', title: m.admin_usage_delivered, layers: DELIVERED, format: bytes },
+  { metric: 'encoding_minutes', title: m.admin_usage_encoding_minutes, layers: ENCODED, format: minutes },
+  { metric: 'stored_gb_hours', title: m.admin_usage_stored, layers: STORED, format: gbHours },
+  { metric: 'live_input_minutes', title: m.admin_usage_live_input, layers: LIVE_INPUT, format: minutes },
 ];
 
 /**
@@ -78,7 +83,7 @@ export function UsageTab() {
   return (
     <section aria-labelledby="usage-title" class="usage">
       <div class="panel-head">
-        <h2 id="usage-title">Usage</h2>
+        <h2 id="usage-title">{m.admin_usage_title()}</h2>
         <PeriodPicker preset={preset} custom={custom} onChoose={choose} />
       </div>
       {query === null ? (
@@ -111,7 +116,7 @@ function PeriodPicker(props: {
   return (
     <div class="toolbar usage-period">
       <label class="inline">
-        Period
+        {m.admin_usage_period()}
         <select
           value={props.preset}
           onChange={(e) => {
@@ -121,14 +126,14 @@ function PeriodPicker(props: {
         >
           {Object.entries(PRESETS).map(([k, label]) => (
             <option key={k} value={k}>
-              {label}
+              {label()}
             </option>
           ))}
         </select>
       </label>
       {props.preset === 'custom' && (
-        <form class="toolbar" onSubmit={apply} noValidate>
-          <label for="usage-from">From</label>
+        <form class="toolbar" onSubmit={apply} onKeyDown={holdSubmitWhileComposing} noValidate>
+          <label for="usage-from">{m.admin_usage_from()}</label>
           <input
             id="usage-from"
             type="date"
@@ -136,7 +141,7 @@ function PeriodPicker(props: {
             max={today}
             onInput={(e) => setFrom(e.currentTarget.value)}
           />
-          <label for="usage-to">To</label>
+          <label for="usage-to">{m.admin_usage_to()}</label>
           <input
             id="usage-to"
             type="date"
@@ -144,7 +149,7 @@ function PeriodPicker(props: {
             max={today}
             onInput={(e) => setTo(e.currentTarget.value)}
           />
-          <button type="submit">Show</button>
+          <button type="submit">{m.admin_usage_show()}</button>
           {error && (
             <span class="error" role="alert">
               {error}
@@ -176,32 +181,25 @@ function UsageReport({ query }: { query: string }) {
   if (!body || !days.data)
     return days.error ? (
       <p class="error" role="alert">
-        The usage cannot be loaded: {days.error}
+        {m.admin_usage_load_failed({ error: days.error })}
       </p>
     ) : (
-      <p aria-busy="true">Loading the usage…</p>
+      <p aria-busy="true">{m.admin_usage_loading()}</p>
     );
   const empty = !hasUsage(body.totals);
   const dayRows = days.data;
   return (
     <>
       <p class="muted usage-status">
-        {new Date(body.from).toLocaleString(undefined, {
-          timeZone: 'UTC',
-          dateStyle: 'medium',
-          timeStyle: 'short',
+        {m.admin_usage_range({
+          from: formatDateTime(body.from, UTC_MOMENT),
+          to: formatDateTime(body.to, UTC_MOMENT),
         })}{' '}
-        to{' '}
-        {new Date(body.to).toLocaleString(undefined, {
-          timeZone: 'UTC',
-          dateStyle: 'medium',
-          timeStyle: 'short',
-        })}{' '}
-        UTC. Updated at{' '}
+        {m.admin_usage_updated_before()}
         <time data-updated-at={updatedAt?.toISOString()} dateTime={updatedAt?.toISOString()}>
-          {updatedAt?.toLocaleTimeString() ?? '—'}
+          {updatedAt ? formatTime(updatedAt, true) : '—'}
         </time>
-        , again every minute.{' '}
+        {m.admin_usage_updated_after()}{' '}
         <button
           type="button"
           class="link"
@@ -211,7 +209,7 @@ function UsageReport({ query }: { query: string }) {
             assets.reload();
           }}
         >
-          Refresh now
+          {m.admin_usage_refresh()}
         </button>
       </p>
       {/* A failed refresh keeps the figures shown and says why. */}
@@ -219,12 +217,9 @@ function UsageReport({ query }: { query: string }) {
       {empty ? (
         <div class="empty" data-empty="usage">
           <p>
-            <strong>No usage in this period.</strong>
+            <strong>{m.admin_usage_empty()}</strong>
           </p>
-          <p class="muted">
-            Encoding, storage, delivery and live input are counted as they happen and show here within a
-            minute or two (storage after the next walk of the store).
-          </p>
+          <p class="muted">{m.admin_usage_empty_explain()}</p>
         </div>
       ) : (
         <>
@@ -247,21 +242,21 @@ function UsageReport({ query }: { query: string }) {
       )}
       <p>
         <a href={csv('day')} download data-csv="day">
-          Download CSV (per day)
+          {m.admin_usage_csv_day()}
         </a>
       </p>
       <section class="panel" aria-labelledby="usage-users-title">
         <div class="panel-head">
-          <h3 id="usage-users-title">Per user</h3>
+          <h3 id="usage-users-title">{m.admin_usage_per_user()}</h3>
           <a href={csv('user')} download data-csv="user">
-            Download CSV
+            {m.admin_usage_csv()}
           </a>
         </div>
         <Rows<UserRow>
           grouping="user"
           state={users}
-          empty="Nobody used anything in this period."
-          name="User"
+          empty={m.admin_usage_users_empty()}
+          name={m.admin_usage_col_user()}
           label={(u) => ownerName(u.owner, u.email)}
           sortName={(u) => u.email ?? u.owner}
           rowKey={(u) => u.owner}
@@ -269,23 +264,24 @@ function UsageReport({ query }: { query: string }) {
       </section>
       <section class="panel" aria-labelledby="usage-assets-title">
         <div class="panel-head">
-          <h3 id="usage-assets-title">Per asset and live stream</h3>
+          <h3 id="usage-assets-title">{m.admin_usage_per_asset()}</h3>
           <a href={csv('asset')} download data-csv="asset">
-            Download CSV
+            {m.admin_usage_csv()}
           </a>
         </div>
         <Rows<AssetRow>
           grouping="asset"
           state={assets}
-          empty="No asset or live stream used anything in this period."
-          name="Asset or live stream"
+          empty={m.admin_usage_assets_empty()}
+          name={m.admin_usage_col_asset()}
           label={(a) => (
             <>
               <SubjectLink row={a} />
               <br />
               <small class="muted">
-                {a.subject_kind === 'live_stream' ? 'Live stream' : 'Asset'} of{' '}
-                {ownerName(a.owner, emails.get(a.owner) ?? null)}
+                {a.subject_kind === 'live_stream'
+                  ? m.admin_usage_live_stream_of({ owner: ownerName(a.owner, emails.get(a.owner) ?? null) })
+                  : m.admin_usage_asset_of({ owner: ownerName(a.owner, emails.get(a.owner) ?? null) })}
               </small>
             </>
           )}
@@ -300,44 +296,50 @@ function UsageReport({ query }: { query: string }) {
 function Totals({ totals: t }: { totals: UsageFigures }) {
   const parts = <K extends string>(
     keys: readonly K[],
-    labels: Record<K, string>,
+    labels: Record<K, Label>,
     values: Record<K, number>,
     f: (n: number) => string,
   ) =>
     keys
       .filter((k) => values[k] > 0)
-      .map((k) => `${labels[k]} ${f(values[k])}`)
+      .map((k) => m.admin_usage_part({ label: labels[k](), value: f(values[k]) }))
       .join(' · ');
   const figures: Array<[string, string, number, string, string]> = [
     [
       'encoding_minutes',
-      'Encoding',
+      m.admin_usage_encoding(),
       t.encoding_minutes.total,
       fmtMinutes(t.encoding_minutes.total),
       parts(RESOLUTION_CLASSES, RESOLUTION_LABELS, t.encoding_minutes, minutes),
     ],
     [
       'stored_gb_hours',
-      'Stored',
+      m.admin_usage_stored(),
       t.stored_gb_hours.total,
       fmtGbHours(t.stored_gb_hours.total),
       parts(STORAGE_CATEGORIES, STORAGE_LABELS, t.stored_gb_hours, gbHours),
     ],
     [
       'delivered_bytes',
-      'Delivered',
+      m.admin_usage_delivered(),
       t.delivered_bytes.total,
       formatBytes(t.delivered_bytes.total),
       parts(DELIVERY_PATHS, PATH_LABELS, t.delivered_bytes, bytes),
     ],
     [
       'delivered_minutes',
-      'Delivered minutes',
+      m.admin_usage_delivered_minutes(),
       t.delivered_minutes.total,
       fmtMinutes(t.delivered_minutes.total),
       parts(DELIVERY_PATHS, PATH_LABELS, t.delivered_minutes, minutes),
     ],
-    ['live_input_minutes', 'Live input', t.live_input_minutes, fmtMinutes(t.live_input_minutes), ''],
+    [
+      'live_input_minutes',
+      m.admin_usage_live_input(),
+      t.live_input_minutes,
+      fmtMinutes(t.live_input_minutes),
+      '',
+    ],
   ];
   return (
     <dl class="qoe-figures usage-totals">
@@ -356,20 +358,40 @@ function Totals({ totals: t }: { totals: UsageFigures }) {
 
 const COLUMNS: Array<{
   key: string;
-  label: string;
+  label: Label;
   value: (f: UsageFigures) => number;
   text: (n: number) => string;
 }> = [
-  { key: 'encoding_minutes', label: 'Encoding', value: (f) => f.encoding_minutes.total, text: minutes },
-  { key: 'stored_gb_hours', label: 'Stored', value: (f) => f.stored_gb_hours.total, text: gbHours },
-  { key: 'delivered_bytes', label: 'Delivered', value: (f) => f.delivered_bytes.total, text: bytes },
+  {
+    key: 'encoding_minutes',
+    label: m.admin_usage_encoding,
+    value: (f) => f.encoding_minutes.total,
+    text: minutes,
+  },
+  {
+    key: 'stored_gb_hours',
+    label: m.admin_usage_stored,
+    value: (f) => f.stored_gb_hours.total,
+    text: gbHours,
+  },
+  {
+    key: 'delivered_bytes',
+    label: m.admin_usage_delivered,
+    value: (f) => f.delivered_bytes.total,
+    text: bytes,
+  },
   {
     key: 'delivered_minutes',
-    label: 'Delivered minutes',
+    label: m.admin_usage_delivered_minutes,
     value: (f) => f.delivered_minutes.total,
     text: minutes,
   },
-  { key: 'live_input_minutes', label: 'Live input', value: (f) => f.live_input_minutes, text: minutes },
+  {
+    key: 'live_input_minutes',
+    label: m.admin_usage_live_input,
+    value: (f) => f.live_input_minutes,
+    text: minutes,
+  },
 ];
 
 type Sort = { key: string; descending: boolean };
@@ -394,7 +416,7 @@ function Rows<R extends UsageFigures>(props: {
     );
     return sort.descending ? rows.reverse() : rows;
   }, [data, sort]);
-  if (!data) return error ? <ErrorLine error={error} /> : <p aria-busy="true">Loading…</p>;
+  if (!data) return error ? <ErrorLine error={error} /> : <p aria-busy="true">{m.admin_loading()}</p>;
   if (data.length === 0)
     return (
       <>
@@ -429,7 +451,7 @@ function Rows<R extends UsageFigures>(props: {
           <thead>
             <tr>
               {heading('name', props.name)}
-              {COLUMNS.map((c) => heading(c.key, c.label))}
+              {COLUMNS.map((c) => heading(c.key, c.label()))}
             </tr>
           </thead>
           <tbody>
@@ -448,7 +470,11 @@ function Rows<R extends UsageFigures>(props: {
       </div>
       {sorted.length > TABLE_ROWS && (
         <p class="muted">
-          The first {TABLE_ROWS} of {sorted.length.toLocaleString()} rows; the CSV has them all.
+          {m.admin_usage_first_rows({
+            count: sorted.length,
+            n: formatNumber(sorted.length),
+            shown: formatNumber(TABLE_ROWS),
+          })}
         </p>
       )}
     </>
@@ -457,8 +483,8 @@ function Rows<R extends UsageFigures>(props: {
 
 function ownerName(owner: string, email: string | null): string {
   if (email) return email;
-  if (owner.startsWith('key:')) return `API key ${owner.slice(4)}`;
-  if (owner === 'open-mode') return 'Open mode (before the first account)';
+  if (owner.startsWith('key:')) return m.admin_usage_owner_key({ id: owner.slice(4) });
+  if (owner === 'open-mode') return m.admin_usage_owner_open_mode();
   return owner;
 }
 

@@ -1,5 +1,7 @@
 import { api } from '../api.ts';
-import { ListState, OutcomeLine, Table, useAction, useData, when } from './shared.tsx';
+import { formatNumber } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { amount, ListState, OutcomeLine, Table, useAction, useData, when } from './shared.tsx';
 
 interface Delivery {
   id: string;
@@ -21,18 +23,29 @@ export function WebhookDeliveries({ webhookId, url }: { webhookId: string; url: 
   const log = useData<Delivery[]>(`/v1/webhooks/${webhookId}/deliveries?limit=50`, { everyMs: 5000 });
   const action = useAction();
   const redeliver = (d: Delivery) =>
-    action.run(`Send the ${d.event_type} event ${d.event_id} to ${url} again?`, async () => {
-      await api(`/v1/webhooks/${webhookId}/events/${d.event_id}/redeliver`, { method: 'POST' });
-      return `The ${d.event_type} event is queued for delivery; its attempt will appear below.`;
-    });
+    action.run(
+      m.admin_deliveries_redeliver_confirm({ type: d.event_type, id: d.event_id, url }),
+      async () => {
+        await api(`/v1/webhooks/${webhookId}/events/${d.event_id}/redeliver`, { method: 'POST' });
+        return m.admin_deliveries_redeliver_done({ type: d.event_type });
+      },
+    );
   return (
     <div>
       <OutcomeLine value={action.outcome} />
-      <ListState data={log.data} error={log.error} empty="Nothing has been sent to this endpoint yet.">
+      <ListState data={log.data} error={log.error} empty={m.admin_deliveries_empty()}>
         {(rows) => (
           <Table
-            caption={`Last ${rows.length} delivery attempts to ${url}, newest first`}
-            headers={['When', 'Event', 'Attempt', 'Result', 'Status code', 'Latency', 'Actions']}
+            caption={m.admin_deliveries_caption({ count: rows.length, n: formatNumber(rows.length), url })}
+            headers={[
+              m.admin_deliveries_col_when(),
+              m.admin_deliveries_col_event(),
+              m.admin_deliveries_col_attempt(),
+              m.admin_deliveries_col_result(),
+              m.admin_deliveries_col_status(),
+              m.admin_deliveries_col_latency(),
+              m.admin_deliveries_col_actions(),
+            ]}
           >
             {rows.map((d) => (
               <tr key={d.id}>
@@ -42,13 +55,19 @@ export function WebhookDeliveries({ webhookId, url }: { webhookId: string; url: 
                   <br />
                   <small>{d.event_id}</small>
                 </td>
-                <td>{d.attempt}</td>
-                <td>{d.outcome === 'delivered' ? 'Delivered' : `Failed${d.error ? `: ${d.error}` : ''}`}</td>
+                <td>{formatNumber(d.attempt)}</td>
+                <td>
+                  {d.outcome === 'delivered'
+                    ? m.admin_deliveries_delivered()
+                    : d.error
+                      ? m.admin_deliveries_failed_because({ error: d.error })
+                      : m.admin_deliveries_failed()}
+                </td>
                 <td>{d.status_code ?? '—'}</td>
-                <td>{d.latency_ms == null ? '—' : `${d.latency_ms} ms`}</td>
+                <td>{d.latency_ms == null ? '—' : amount(d.latency_ms, 'millisecond')}</td>
                 <td>
                   <button type="button" disabled={action.busy} onClick={() => redeliver(d)}>
-                    Redeliver
+                    {m.admin_deliveries_redeliver()}
                   </button>
                 </td>
               </tr>

@@ -1,5 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
+import * as m from '../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../i18n/ime.ts';
 import { LIVE_STREAM_EVENTS } from '../live.ts';
 import { SecretBox } from './secret-box.tsx';
 import { ListState, OutcomeLine, Table, useAction, useData, when } from './shared.tsx';
@@ -59,7 +61,7 @@ export function WebhooksTab() {
       setSecret({ url: res.data.url, value: res.data.secret });
       setUrl('');
       hooks.reload();
-      return `Events will be sent to ${res.data.url}.`;
+      return m.admin_webhooks_created({ url: res.data.url });
     });
   };
   const patch = (h: Webhook, body: object, question: string | null, done: string) =>
@@ -73,45 +75,42 @@ export function WebhooksTab() {
       return done;
     });
   const remove = (h: Webhook) =>
-    action.run(
-      `Delete the endpoint ${h.url}? It stops receiving events, and its delivery log can no longer be viewed.`,
-      async () => {
-        await api(`/v1/webhooks/${h.id}`, { method: 'DELETE' });
-        if (open?.id === h.id) setOpen(null);
-        hooks.reload();
-        return `${h.url} no longer receives events.`;
-      },
-    );
+    action.run(m.admin_webhooks_delete_confirm({ url: h.url }), async () => {
+      await api(`/v1/webhooks/${h.id}`, { method: 'DELETE' });
+      if (open?.id === h.id) setOpen(null);
+      hooks.reload();
+      return m.admin_webhooks_deleted({ url: h.url });
+    });
   const toggle = (name: string, on: boolean) =>
     setEvents((s) => (on ? [...s, name] : s.filter((x) => x !== name)));
 
   return (
     <section aria-labelledby="webhooks-title">
-      <h2 id="webhooks-title">Webhooks</h2>
+      <h2 id="webhooks-title">{m.admin_webhooks_title()}</h2>
       {secret && (
         <SecretBox
-          label={`Signing secret for ${secret.url}`}
+          label={m.admin_webhooks_secret_label({ url: secret.url })}
           value={secret.value}
           onDone={() => setSecret(null)}
         />
       )}
-      <form onSubmit={create}>
-        <h3>New endpoint</h3>
+      <form onSubmit={create} onKeyDown={holdSubmitWhileComposing}>
+        <h3>{m.admin_webhooks_new()}</h3>
         <label>
-          URL{' '}
+          {m.admin_webhooks_url()}{' '}
           <input
             type="url"
             required
             value={url}
-            placeholder="https://example.com/framehouse"
+            placeholder="https://example.com/framehouse" // i18n-ignore: an address, the same in every language
             onInput={(e) => setUrl(e.currentTarget.value)}
           />
         </label>
         <fieldset>
-          <legend>Events</legend>
+          <legend>{m.admin_webhooks_events()}</legend>
           <label>
-            <input type="checkbox" checked={all} onChange={(e) => toggle('*', e.currentTarget.checked)} /> All
-            events, including ones added later
+            <input type="checkbox" checked={all} onChange={(e) => toggle('*', e.currentTarget.checked)} />{' '}
+            {m.admin_webhooks_all_events_later()}
           </label>
           {EVENTS.map((name) => (
             <label key={name}>
@@ -127,23 +126,32 @@ export function WebhooksTab() {
         </fieldset>
         {/* A submit button, so Enter in the URL field adds the endpoint as well. */}
         <button type="submit" disabled={action.busy || !url.trim() || events.length === 0}>
-          Add endpoint
+          {m.admin_webhooks_add()}
         </button>
       </form>
       <OutcomeLine value={action.outcome} />
-      <ListState
-        data={hooks.data}
-        error={hooks.error}
-        empty="No webhook endpoints: nothing is sent anywhere."
-      >
+      <ListState data={hooks.data} error={hooks.error} empty={m.admin_webhooks_empty()}>
         {(rows) => (
-          <Table caption="Webhook endpoints" headers={['URL', 'Events', 'Status', 'Created', 'Actions']}>
+          <Table
+            caption={m.admin_webhooks_caption()}
+            headers={[
+              m.admin_webhooks_col_url(),
+              m.admin_webhooks_col_events(),
+              m.admin_webhooks_col_status(),
+              m.admin_webhooks_col_created(),
+              m.admin_webhooks_col_actions(),
+            ]}
+          >
             {rows.map((h) => (
               <tr key={h.id}>
                 <td>{h.url}</td>
-                <td>{h.events.includes('*') ? 'All events' : h.events.join(', ')}</td>
+                <td>{h.events.includes('*') ? m.admin_webhooks_all_events() : h.events.join(', ')}</td>
                 <td>
-                  {h.enabled ? 'Enabled' : `Disabled${h.disabled_reason ? `: ${h.disabled_reason}` : ''}`}
+                  {h.enabled
+                    ? m.admin_webhooks_enabled()
+                    : h.disabled_reason
+                      ? m.admin_webhooks_disabled_because({ reason: h.disabled_reason })
+                      : m.admin_webhooks_disabled()}
                 </td>
                 <td>{when(h.created_at)}</td>
                 <td>
@@ -152,7 +160,7 @@ export function WebhooksTab() {
                     aria-expanded={open?.id === h.id}
                     onClick={() => setOpen(open?.id === h.id ? null : h)}
                   >
-                    {open?.id === h.id ? 'Hide deliveries' : 'Deliveries'}
+                    {open?.id === h.id ? m.admin_webhooks_hide_deliveries() : m.admin_webhooks_deliveries()}
                   </button>
                   <button
                     type="button"
@@ -162,11 +170,13 @@ export function WebhooksTab() {
                         h,
                         { enabled: !h.enabled },
                         null,
-                        `${h.url} is ${h.enabled ? 'disabled' : 'enabled'}.`,
+                        h.enabled
+                          ? m.admin_webhooks_now_disabled({ url: h.url })
+                          : m.admin_webhooks_now_enabled({ url: h.url }),
                       )
                     }
                   >
-                    {h.enabled ? 'Disable' : 'Enable'}
+                    {h.enabled ? m.admin_webhooks_disable() : m.admin_webhooks_enable()}
                   </button>
                   <button
                     type="button"
@@ -175,15 +185,15 @@ export function WebhooksTab() {
                       patch(
                         h,
                         { rotate_secret: true },
-                        `Make a new secret for ${h.url}? The old one stops signing at once: the receiver must be updated.`,
-                        `${h.url} has a new secret.`,
+                        m.admin_webhooks_rotate_confirm({ url: h.url }),
+                        m.admin_webhooks_rotated({ url: h.url }),
                       )
                     }
                   >
-                    Rotate secret
+                    {m.admin_webhooks_rotate()}
                   </button>
                   <button type="button" class="danger" disabled={action.busy} onClick={() => remove(h)}>
-                    Delete
+                    {m.admin_webhooks_delete()}
                   </button>
                 </td>
               </tr>
@@ -193,7 +203,7 @@ export function WebhooksTab() {
       </ListState>
       {open && (
         <section aria-labelledby="deliveries-title">
-          <h3 id="deliveries-title">Deliveries to {open.url}</h3>
+          <h3 id="deliveries-title">{m.admin_webhooks_deliveries_to({ url: open.url })}</h3>
           <WebhookDeliveries webhookId={open.id} url={open.url} />
         </section>
       )}

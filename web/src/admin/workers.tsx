@@ -1,4 +1,5 @@
-import { ListState, Table, useData, when } from './shared.tsx';
+import * as m from '../i18n/generated/messages.js';
+import { ListState, ofTotal, Table, useData, when } from './shared.tsx';
 
 interface Worker {
   id: string;
@@ -17,25 +18,21 @@ export function WorkersTab() {
   const { data, error } = useData<Worker[]>('/v1/admin/workers', { everyMs: 10_000 });
   return (
     <section aria-labelledby="workers-title">
-      <h2 id="workers-title">Workers</h2>
-      <p>Workers report every 10 seconds; one silent for 30 seconds is shown as gone.</p>
-      <ListState
-        data={data}
-        error={error}
-        empty="No worker is running: queued jobs wait until one starts (framehouse worker)."
-      >
+      <h2 id="workers-title">{m.admin_workers_title()}</h2>
+      <p>{m.admin_workers_intro()}</p>
+      <ListState data={data} error={error} empty={m.admin_workers_empty()}>
         {(rows) => (
           <Table
-            caption="Worker processes, oldest first"
+            caption={m.admin_workers_caption()}
             headers={[
-              'Worker',
-              'Host',
-              'Role',
-              'Job types',
-              'Busy slots',
-              'Started',
-              'Last heartbeat',
-              'Status',
+              m.admin_workers_col_worker(),
+              m.admin_workers_col_host(),
+              m.admin_workers_col_role(),
+              m.admin_workers_col_types(),
+              m.admin_workers_col_busy(),
+              m.admin_workers_col_started(),
+              m.admin_workers_col_heartbeat(),
+              m.admin_workers_col_status(),
             ]}
           >
             {rows.map((w) => (
@@ -44,12 +41,10 @@ export function WorkersTab() {
                 <td>{w.host}</td>
                 <td>{w.role}</td>
                 <td>{w.types.length ? w.types.join(', ') : '—'}</td>
-                <td>
-                  {w.busy} of {w.slots}
-                </td>
+                <td>{ofTotal(w.busy, w.slots)}</td>
                 <td>{when(w.started_at)}</td>
                 <td>{when(w.last_heartbeat_at)}</td>
-                <td>{w.alive ? 'Alive' : 'Gone (no heartbeat)'}</td>
+                <td>{w.alive ? m.admin_workers_alive() : m.admin_workers_gone()}</td>
               </tr>
             ))}
           </Table>

@@ -6,7 +6,16 @@
  */
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
-import { getLocale, isLocale, type Locale, locales, setLocale } from './generated/runtime.js';
+import {
+  baseLocale,
+  extractLocaleFromNavigator,
+  getLocale,
+  isLocale,
+  type Locale,
+  locales,
+  localStorageKey,
+  setLocale,
+} from './generated/runtime.js';
 
 export { getLocale, isLocale, type Locale, locales };
 
@@ -20,14 +29,27 @@ export function applyLocale(locale: Locale): void {
   document.documentElement.lang = locale;
 }
 
+/** The browser's own language among ours (navigator.languages), else English. */
+export const browserLocale = (): Locale => extractLocaleFromNavigator() ?? baseLocale;
+
+/** Forgets this device's choice, so the browser's languages decide again; returns their language. */
+export function followBrowser(): Locale {
+  localStorage.removeItem(localStorageKey);
+  return browserLocale();
+}
+
 /**
  * The language pages render in, and how to change it. Pages read messages through the
  * generated functions (which ask Paraglide), so they only need this to re-render on a change:
  * the shell holds the state and passes it down.
  */
-export const LocaleContext = createContext<{ locale: Locale; choose: (locale: Locale) => void }>({
+export const LocaleContext = createContext<{
+  locale: Locale;
+  /** A language (null: the browser's), now and for the account; resolves to whether the account saved it. */
+  choose: (locale: Locale | null) => Promise<boolean>;
+}>({
   locale: 'en',
-  choose: () => {},
+  choose: async () => true,
 });
 
 export const useLocale = () => useContext(LocaleContext);

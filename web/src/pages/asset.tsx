@@ -3,14 +3,16 @@ import { useLocation } from 'wouter-preact';
 import { AssetQoePanel } from '../analytics/asset-qoe-panel.tsx';
 import { type Asset, api } from '../api.ts';
 import { CopyField } from '../copy-field.tsx';
-import { formatBytes, formatDuration } from '../i18n/format.ts';
+import { formatBytes, formatDateTime, formatDuration, formatPercent, numberFormat } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../i18n/ime.ts';
 import { useTrashDays } from '../instance.ts';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
 import { Player } from '../player/player.tsx';
 import { TokenSource } from '../player/token-source.ts';
 import { WithChatReplay } from '../room/chat-replay.tsx';
 import { canEdit, useSession } from '../session.ts';
-import { StatusBadge } from '../status-badge.tsx';
+import { STATUS_LABEL, StatusBadge } from '../status-badge.tsx';
 
 type Minted = { data: { token: string; expires_at: string } };
 const mint = (playbackId: string, expiresIn: number, renewableFor?: number) =>
@@ -60,7 +62,7 @@ export function AssetPage({ id }: { id: string }) {
         );
         setTokens(source);
       })
-      .catch((err: Error) => setError(`This video is private and cannot be played here: ${err.message}`));
+      .catch((err: Error) => setError(m.library_asset_private_error({ reason: err.message })));
     return () => source?.stop();
   }, [playback?.id, signed]);
 
@@ -70,9 +72,9 @@ export function AssetPage({ id }: { id: string }) {
         {error}
       </p>
     );
-  if (!asset) return <p aria-busy="true">Loading…</p>;
+  if (!asset) return <p aria-busy="true">{m.app_loading()}</p>;
   const playable = asset.status === 'ready' && asset.playback && (!signed || tokens);
-  const title = asset.title || asset.source.filename || 'Untitled';
+  const title = asset.title || asset.source.filename || m.library_untitled();
   return (
     <article class="asset">
       <h1>
@@ -103,7 +105,7 @@ export function AssetPage({ id }: { id: string }) {
           asset.width ? `${asset.width}×${asset.height}` : '',
           asset.is_360 ? '360°' : '',
           asset.source.size ? formatBytes(asset.source.size) : '',
-          new Date(asset.created_at).toLocaleString(),
+          formatDateTime(asset.created_at),
         ]
           .filter(Boolean)
           .join(' · ')}
@@ -124,7 +126,7 @@ function Progress({ asset }: { asset: Asset }) {
   if (asset.status === 'errored')
     return (
       <div class="error" role="alert">
-        <p>This file could not be processed.</p>
+        <p>{m.library_asset_failed()}</p>
         <ul>
           {asset.errors.map((e) => (
             <li key={e.code}>{e.message}</li>
@@ -135,16 +137,20 @@ function Progress({ asset }: { asset: Asset }) {
   return (
     <div class="processing" role="status">
       <p>
-        {asset.status === 'waiting' ? 'Waiting for a worker…' : 'Processing'}{' '}
-        {asset.progress != null && `${Math.round(asset.progress * 100)}%`}
+        {asset.status === 'waiting' ? m.library_asset_waiting() : STATUS_LABEL.processing()}{' '}
+        {asset.progress != null && formatPercent(asset.progress, 0)}
       </p>
-      <progress max={1} value={asset.progress ?? 0} aria-label="Overall progress" />
+      <progress max={1} value={asset.progress ?? 0} aria-label={m.library_asset_overall()} />
       {asset.renditions.length > 0 && (
         <ul class="rungs">
           {asset.renditions.map((r) => (
             <li key={r.name} data-status={r.status}>
-              {r.name} {r.type === 'video' && r.height ? `(${r.height}p)` : ''} —{' '}
-              {r.status === 'ready' ? 'ready' : r.status === 'errored' ? 'failed' : 'encoding…'}
+              {r.name} {r.type === 'video' && r.height ? `(${m.player_height({ height: r.height })})` : ''} —{' '}
+              {r.status === 'ready'
+                ? m.library_asset_rung_ready()
+                : r.status === 'errored'
+                  ? m.library_asset_rung_failed()
+                  : m.library_asset_rung_encoding()}
             </li>
           ))}
         </ul>
@@ -165,32 +171,33 @@ function Edit({
   const [title, setTitle] = useState(asset.title ?? '');
   const [message, setMessage] = useState<string | null>(null);
   const trashDays = useTrashDays();
-  const name = asset.title ?? 'this video';
+  const name = asset.title ?? m.library_asset_this_video();
   const policy = asset.playback_ids[0]?.policy ?? 'public';
   const save = async (patch: Record<string, unknown>) => {
     try {
       onSaved((await api<{ data: Asset }>(`/v1/assets/${asset.id}`, { method: 'PATCH', json: patch })).data);
-      setMessage('Saved.');
+      setMessage(m.app_saved());
     } catch (err) {
       setMessage((err as Error).message);
     }
   };
   return (
     <details class="panel">
-      <summary>Edit</summary>
+      <summary>{m.library_asset_edit()}</summary>
       <form
         class="stack"
+        onKeyDown={holdSubmitWhileComposing}
         onSubmit={(e) => {
           e.preventDefault();
           void save({ title });
         }}
       >
         <label>
-          Title
+          {m.library_asset_title()}
           <input value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />
         </label>
         <fieldset>
-          <legend>Who can watch</legend>
+          <legend>{m.library_asset_who()}</legend>
           <label>
             <input
               type="radio"
@@ -198,7 +205,7 @@ function Edit({
               checked={policy === 'public'}
               onChange={() => void save({ playback_policy: 'public' })}
             />{' '}
-            Anyone with the link or embed
+            {m.library_asset_public()}
           </label>
           <label>
             <input
@@ -207,10 +214,10 @@ function Edit({
               checked={policy === 'signed'}
               onChange={() => void save({ playback_policy: 'signed' })}
             />{' '}
-            Only people given a signed link
+            {m.library_asset_signed()}
           </label>
         </fieldset>
-        <button type="submit">Save title</button>
+        <button type="submit">{m.library_asset_save_title()}</button>
         {message && <p role="status">{message}</p>}
       </form>
       <button
@@ -219,8 +226,8 @@ function Edit({
         disabled={trashDays === null}
         onClick={async () => {
           const question = trashDays
-            ? `Move "${name}" to the trash? It can be restored from there for ${trashDays} days.`
-            : `Delete "${name}" and every file made from it?`;
+            ? m.library_asset_move_confirm({ title: name, count: trashDays })
+            : m.library_asset_delete_confirm({ title: name });
           if (!confirm(question)) return;
           try {
             await api(`/v1/assets/${asset.id}`, { method: 'DELETE' });
@@ -230,11 +237,19 @@ function Edit({
           }
         }}
       >
-        {trashDays ? 'Move to trash' : 'Delete this video'}
+        {trashDays ? m.library_asset_move_to_trash() : m.library_asset_delete()}
       </button>
     </details>
   );
 }
+
+/** A signed link's lifetimes on offer: 1 hour, 1 day, 7 days (in the reader's words, by Intl). */
+const LIFETIMES: Array<[number, 'hour' | 'day']> = [
+  [1, 'hour'],
+  [1, 'day'],
+  [7, 'day'],
+];
+const UNIT_SECONDS = { hour: 3600, day: 86400 };
 
 function Share({ asset, playbackId, signed }: { asset: Asset; playbackId: string; signed: boolean }) {
   const [link, setLink] = useState<string | null>(null);
@@ -244,7 +259,8 @@ function Share({ asset, playbackId, signed }: { asset: Asset; playbackId: string
   const ratio = asset.width && asset.height ? (asset.height / asset.width) * 100 : 56.25;
   const snippet = useMemo(
     () =>
-      `<div style="position:relative;padding-top:${ratio.toFixed(2)}%"><iframe src="${link ?? embedUrl}" style="position:absolute;inset:0;width:100%;height:100%;border:0" allow="autoplay; fullscreen; gyroscope; accelerometer" allowfullscreen title="${(asset.title ?? 'Video').replace(/"/g, '&quot;')}"></iframe></div>`,
+      // i18n-ignore: HTML to paste into another site (its title attribute comes from the catalogue)
+      `<div style="position:relative;padding-top:${ratio.toFixed(2)}%"><iframe src="${link ?? embedUrl}" style="position:absolute;inset:0;width:100%;height:100%;border:0" allow="autoplay; fullscreen; gyroscope; accelerometer" allowfullscreen title="${(asset.title ?? m.player_video()).replace(/"/g, '&quot;')}"></iframe></div>`,
     [link, embedUrl, ratio],
   );
   const createLink = async () => {
@@ -259,32 +275,34 @@ function Share({ asset, playbackId, signed }: { asset: Asset; playbackId: string
   };
   return (
     <section class="panel">
-      <h2>Share</h2>
+      <h2>{m.library_asset_share()}</h2>
       {signed ? (
         <div class="stack">
-          <p>This video is private: share a signed link. It stops working when its time is up.</p>
+          <p>{m.library_asset_private_share()}</p>
           <label>
-            Valid for
+            {m.library_asset_valid_for()}
             <select value={lifetime} onChange={(e) => setLifetime(Number(e.currentTarget.value))}>
-              <option value={3600}>1 hour</option>
-              <option value={86400}>1 day</option>
-              <option value={7 * 86400}>7 days</option>
+              {LIFETIMES.map(([n, unit]) => (
+                <option key={n * UNIT_SECONDS[unit]} value={n * UNIT_SECONDS[unit]}>
+                  {numberFormat({ style: 'unit', unit, unitDisplay: 'long' }).format(n)}
+                </option>
+              ))}
             </select>
           </label>
           <button type="button" onClick={createLink}>
-            Create a signed link
+            {m.library_asset_create_link()}
           </button>
           {error && (
             <p class="error" role="alert">
               {error}
             </p>
           )}
-          {link && <CopyField label="Signed link" value={link} />}
+          {link && <CopyField label={m.library_asset_signed_link()} value={link} />}
         </div>
       ) : (
-        <CopyField label="Link" value={embedUrl} />
+        <CopyField label={m.library_asset_link()} value={embedUrl} />
       )}
-      {(!signed || link) && <CopyField label="Embed code" value={snippet} multiline />}
+      {(!signed || link) && <CopyField label={m.library_asset_embed_code()} value={snippet} multiline />}
     </section>
   );
 }

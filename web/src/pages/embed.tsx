@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, api } from '../api.ts';
+import * as m from '../i18n/generated/messages.js';
 import { linkTokenSource } from '../player/link-tokens.ts';
 import { Player } from '../player/player.tsx';
 import { tokenExpiry } from '../player/token-source.ts';
@@ -38,9 +39,9 @@ export function EmbedPage({ playbackId }: { playbackId: string }) {
       .catch((err: unknown) =>
         setError(
           err instanceof ApiError && err.status === 403
-            ? 'This video is private, and this link has expired or is not valid.'
+            ? m.player_embed_expired()
             : err instanceof ApiError && err.status === 404
-              ? 'This video does not exist (any more).'
+              ? m.player_embed_gone()
               : (err as Error).message,
         ),
       );
@@ -54,8 +55,7 @@ export function EmbedPage({ playbackId }: { playbackId: string }) {
     );
   if (!info) return <div class="embed" aria-busy="true" />;
   if (info.live) return <LiveViewerPage playbackId={playbackId} embedded />;
-  if (info.status !== 'ready')
-    return <div class="embed embed-message">This video is still being processed. Try again in a minute.</div>;
+  if (info.status !== 'ready') return <div class="embed embed-message">{m.player_embed_processing()}</div>;
   return (
     <div class="embed">
       <Player
@@ -64,7 +64,7 @@ export function EmbedPage({ playbackId }: { playbackId: string }) {
         storyboard={info.storyboard}
         is360={info.is_360}
         tokens={tokens}
-        title={info.title ?? 'Video'}
+        title={info.title ?? m.player_video()}
         autoplay={autoplay}
       />
     </div>

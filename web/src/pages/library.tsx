@@ -3,9 +3,10 @@ import { Link } from 'wouter-preact';
 import { type Asset, api, type Page } from '../api.ts';
 import { CursorPager } from '../cursor-pager.tsx';
 import { formatDuration } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import { useTrashDays } from '../instance.ts';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
-import { StatusBadge } from '../status-badge.tsx';
+import { STATUS_LABEL, StatusBadge } from '../status-badge.tsx';
 
 const PAGE_SIZE = 24;
 
@@ -60,20 +61,20 @@ export function LibraryPage() {
   return (
     <section>
       {trashDays !== null && trashDays > 0 && (
-        <nav class="tabs" aria-label="Library views">
+        <nav class="tabs" aria-label={m.library_views()}>
           <Link href="/" aria-current="page">
-            Library
+            {m.library_title()}
           </Link>
-          <Link href="/trash">Trash</Link>
+          <Link href="/trash">{m.library_trash()}</Link>
         </nav>
       )}
       <div class="toolbar">
-        <h1>Library</h1>
+        <h1>{m.library_title()}</h1>
         <label>
-          <span class="visually-hidden">Search titles</span>
+          <span class="visually-hidden">{m.library_search()}</span>
           <input
             type="search"
-            placeholder="Search titles"
+            placeholder={m.library_search()}
             value={query}
             onInput={(e) => {
               setCursors([]);
@@ -83,7 +84,7 @@ export function LibraryPage() {
           />
         </label>
         <label>
-          <span class="visually-hidden">Status</span>
+          <span class="visually-hidden">{m.library_status()}</span>
           <select
             value={status}
             onChange={(e) => {
@@ -92,32 +93,33 @@ export function LibraryPage() {
               setStatus(e.currentTarget.value);
             }}
           >
-            <option value="">Any status</option>
-            <option value="ready">Ready</option>
-            <option value="processing">Processing</option>
-            <option value="waiting">Waiting</option>
-            <option value="errored">Failed</option>
+            <option value="">{m.library_any_status()}</option>
+            {(['ready', 'processing', 'waiting', 'errored'] as const).map((s) => (
+              <option key={s} value={s}>
+                {STATUS_LABEL[s]()}
+              </option>
+            ))}
           </select>
         </label>
       </div>
       {error && (
         <p class="error" role="alert">
-          The library could not be loaded: {error}{' '}
+          {m.library_load_failed({ reason: error })}{' '}
           <button type="button" onClick={load}>
-            Try again
+            {m.app_try_again()}
           </button>
         </p>
       )}
       {assets && assets.length === 0 && (
         <div class="empty">
           {filtered ? (
-            <p>Nothing matches. Clear the search or choose another status.</p>
+            <p>{m.library_no_match()}</p>
           ) : (
             <>
-              <p>No videos yet.</p>
+              <p>{m.library_empty()}</p>
               <p>
                 <Link href="/upload" class="button">
-                  Upload your first video
+                  {m.library_upload_first()}
                 </Link>
               </p>
             </>
@@ -145,7 +147,7 @@ export function LibraryPage() {
                 {a.is_360 && <span class="tag360">360°</span>}
               </div>
               <div class="card-body">
-                <span class="title">{a.title || a.source.filename || 'Untitled'}</span>
+                <span class="title">{a.title || a.source.filename || m.library_untitled()}</span>
                 <StatusBadge asset={a} />
               </div>
             </Link>

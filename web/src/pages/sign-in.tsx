@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
 import { api } from '../api.ts';
+import * as m from '../i18n/generated/messages.js';
+import { holdSubmitWhileComposing } from '../i18n/ime.ts';
 import { useSession } from '../session.ts';
 
 type Step = 'sign-in' | 'sign-up' | 'two-factor' | 'reset';
@@ -45,7 +47,7 @@ export function SignInPage() {
           method: 'POST',
           json: { email: value('email'), redirectTo: `${location.origin}/settings` },
         });
-        setNotice('If an account has this address, a link to choose a new password is on its way.');
+        setNotice(m.app_signin_reset_sent());
         return;
       }
       await reload();
@@ -58,33 +60,31 @@ export function SignInPage() {
   };
 
   const titles: Record<Step, string> = {
-    'sign-in': 'Sign in',
-    'sign-up': session.kind === 'open' ? 'Create the first account' : 'Create an account',
-    'two-factor': 'Two-factor code',
-    reset: 'Reset your password',
+    'sign-in': m.app_signin_title(),
+    'sign-up': session.kind === 'open' ? m.app_create_first_account() : m.app_signin_create(),
+    'two-factor': m.app_signin_two_factor(),
+    reset: m.app_signin_reset(),
   };
   return (
     <section class="narrow">
       <h1>{titles[step]}</h1>
-      {session.kind === 'open' && step === 'sign-up' && (
-        <p>This first account is the administrator. Once it exists, the server is closed to anonymous use.</p>
-      )}
-      <form onSubmit={submit} class="stack">
+      {session.kind === 'open' && step === 'sign-up' && <p>{m.app_signin_first_admin()}</p>}
+      <form onSubmit={submit} onKeyDown={holdSubmitWhileComposing} class="stack">
         {step === 'sign-up' && (
           <label>
-            Name
+            {m.app_signin_name()}
             <input name="name" required autoComplete="name" />
           </label>
         )}
         {step !== 'two-factor' && (
           <label>
-            E-mail
+            {m.app_signin_email()}
             <input name="email" type="email" required autoComplete="email" />
           </label>
         )}
         {(step === 'sign-in' || step === 'sign-up') && (
           <label>
-            Password
+            {m.app_password()}
             <input
               name="password"
               type="password"
@@ -96,7 +96,7 @@ export function SignInPage() {
         )}
         {step === 'two-factor' && (
           <label>
-            The 6-digit code from your authenticator app
+            {m.app_signin_code()}
             <input
               name="code"
               inputMode="numeric"
@@ -113,24 +113,24 @@ export function SignInPage() {
         )}
         {notice && <p role="status">{notice}</p>}
         <button type="submit" disabled={busy}>
-          {busy ? 'One moment…' : titles[step]}
+          {busy ? m.app_signin_busy() : titles[step]}
         </button>
       </form>
       <p class="switch">
         {step === 'sign-in' && (
           <>
             <button type="button" class="link" onClick={() => setStep('sign-up')}>
-              Create an account
+              {m.app_signin_create()}
             </button>{' '}
             ·{' '}
             <button type="button" class="link" onClick={() => setStep('reset')}>
-              Forgot your password?
+              {m.app_signin_forgot()}
             </button>
           </>
         )}
         {step !== 'sign-in' && session.kind !== 'open' && (
           <button type="button" class="link" onClick={() => setStep('sign-in')}>
-            Back to sign-in
+            {m.app_signin_back()}
           </button>
         )}
       </p>

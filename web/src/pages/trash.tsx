@@ -2,15 +2,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { type Asset, api, type Page } from '../api.ts';
 import { CursorPager } from '../cursor-pager.tsx';
-import { formatDuration } from '../i18n/format.ts';
+import { formatDate, formatDuration } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import { useTrashDays } from '../instance.ts';
 import { isAdmin, useSession } from '../session.ts';
 
 const PAGE_SIZE = 24;
 
 type Trashed = Asset & { deleted_at: string; purge_after: string };
-
-const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' });
 
 /**
  * Deleted assets, newest deletion first, until they are purged: restore one, or (admins) delete
@@ -44,19 +43,15 @@ export function TrashPage() {
 
   const act = async (a: Trashed, what: 'restore' | 'purge') => {
     const title = titleOf(a);
-    if (
-      what === 'purge' &&
-      !confirm(`Delete "${title}" and every file made from it, for good? This cannot be undone.`)
-    )
-      return;
+    if (what === 'purge' && !confirm(m.library_trash_purge_confirm({ title }))) return;
     try {
       if (what === 'restore') await api(`/v1/assets/${a.id}/restore`, { method: 'POST' });
       else await api(`/v1/assets/${a.id}?permanent=true`, { method: 'DELETE' });
       setAssets((list) => list?.filter((x) => x.id !== a.id) ?? null);
       setDone(
         what === 'restore'
-          ? { text: `Restored "${title}".`, id: a.id }
-          : { text: `Deleted "${title}" for good.` },
+          ? { text: m.library_trash_restored({ title }), id: a.id }
+          : { text: m.library_trash_purged({ title }) },
       );
     } catch (err) {
       setDone({ text: (err as Error).message });
@@ -65,35 +60,30 @@ export function TrashPage() {
 
   return (
     <section>
-      <nav class="tabs" aria-label="Library views">
-        <Link href="/">Library</Link>
+      <nav class="tabs" aria-label={m.library_views()}>
+        <Link href="/">{m.library_title()}</Link>
         <Link href="/trash" aria-current="page">
-          Trash
+          {m.library_trash()}
         </Link>
       </nav>
-      <h1>Trash</h1>
-      {days !== null && days > 0 && (
-        <p class="facts">
-          Deleted videos stay here for {days} days (longer while a backup is awaited), then they are deleted
-          for good.
-        </p>
-      )}
+      <h1>{m.library_trash()}</h1>
+      {days !== null && days > 0 && <p class="facts">{m.library_trash_stay({ count: days })}</p>}
       {done && (
         <p role="status">
-          {done.text} {done.id && <Link href={`/assets/${done.id}`}>Open it</Link>}
+          {done.text} {done.id && <Link href={`/assets/${done.id}`}>{m.library_trash_open()}</Link>}
         </p>
       )}
       {error && (
         <p class="error" role="alert">
-          The trash could not be loaded: {error}{' '}
+          {m.library_trash_load_failed({ reason: error })}{' '}
           <button type="button" onClick={load}>
-            Try again
+            {m.app_try_again()}
           </button>
         </p>
       )}
       {assets && assets.length === 0 && cursors.length === 0 && (
         <div class="empty">
-          <p>The trash is empty.</p>
+          <p>{m.library_trash_empty()}</p>
         </div>
       )}
       <ul class="grid" aria-live="polite">
@@ -106,25 +96,27 @@ export function TrashPage() {
             <div class="card-body" style={{ flexDirection: 'column', alignItems: 'flex-start' }}>
               <span class="title">{titleOf(a)}</span>
               <span class="facts">
-                Deleted {day(a.deleted_at)} · purged after{' '}
-                <time dateTime={a.purge_after}>{day(a.purge_after)}</time>
+                {m.library_trash_deleted_on({ date: formatDate(a.deleted_at) })} ·{' '}
+                <time dateTime={a.purge_after}>
+                  {m.library_trash_purged_after({ date: formatDate(a.purge_after) })}
+                </time>
               </span>
               <span class="button-row">
                 <button
                   type="button"
                   onClick={() => void act(a, 'restore')}
-                  aria-label={`Restore ${titleOf(a)}`}
+                  aria-label={m.library_trash_restore_label({ title: titleOf(a) })}
                 >
-                  Restore
+                  {m.library_trash_restore()}
                 </button>
                 {isAdmin(session) && (
                   <button
                     type="button"
                     class="danger"
                     onClick={() => void act(a, 'purge')}
-                    aria-label={`Delete ${titleOf(a)} forever`}
+                    aria-label={m.library_trash_purge_label({ title: titleOf(a) })}
                   >
-                    Delete forever
+                    {m.library_trash_purge()}
                   </button>
                 )}
               </span>
@@ -145,4 +137,4 @@ export function TrashPage() {
   );
 }
 
-const titleOf = (a: Asset) => a.title || a.source.filename || 'Untitled';
+const titleOf = (a: Asset) => a.title || a.source.filename || m.library_untitled();

@@ -1,16 +1,14 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
-import { formatBytes } from '../i18n/format.ts';
+import { formatBytes, formatPercent, formatSpan } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import { UploadQueue, unfinishedUploads } from '../upload/upload-queue.ts';
 
+/** Time left at this speed, in words: to the minute past an hour, to the second below. */
 const eta = (left: number, speed: number) => {
   if (!speed) return '';
   const s = Math.round(left / speed);
-  return s >= 3600
-    ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min left`
-    : s >= 60
-      ? `${Math.floor(s / 60)} min ${s % 60} s left`
-      : `${s} s left`;
+  return m.library_upload_left({ time: formatSpan(s >= 3600 ? Math.round(s / 60) * 60 : s) });
 };
 
 /** Drag and drop (or choose) many files; each goes up resumably with its own progress. */
@@ -31,7 +29,7 @@ export function UploadPage() {
 
   return (
     <section>
-      <h1>Upload</h1>
+      <h1>{m.library_upload_title()}</h1>
       <label
         class={`dropzone${dragging ? ' dragging' : ''}`}
         onDragOver={(e) => {
@@ -45,7 +43,7 @@ export function UploadPage() {
           addFiles(e.dataTransfer?.files ?? null);
         }}
       >
-        <span>Drop videos or photos here, or choose files</span>
+        <span>{m.library_upload_drop()}</span>
         <input
           type="file"
           multiple
@@ -58,10 +56,7 @@ export function UploadPage() {
       </label>
       {resumable.length > 0 && (
         <div class="notice" role="status">
-          <p>
-            Unfinished uploads from an earlier visit — choose the same file again to continue where it
-            stopped:
-          </p>
+          <p>{m.library_upload_unfinished()}</p>
           <ul>
             {resumable.map((u) => (
               <li key={`${u.name}${u.since}`}>
@@ -74,21 +69,32 @@ export function UploadPage() {
       <ul class="uploads">
         {items.map((item) => {
           const pct = item.size ? Math.floor((item.sent / item.size) * 100) : 100;
+          const percent = formatPercent(pct / 100, 0);
           return (
             <li key={item.key} class={`upload upload-${item.state}`} data-state={item.state}>
               <div class="upload-head">
                 <strong>{item.name}</strong>
                 <span>{formatBytes(item.size)}</span>
               </div>
-              <progress max={100} value={pct} aria-label={`${item.name}: ${pct}% sent`} />
+              <progress
+                max={100}
+                value={pct}
+                aria-label={m.library_upload_sent({ name: item.name, percent })}
+              />
               <div class="upload-foot">
                 <span>
                   {item.state === 'uploading' &&
-                    `${pct}% · ${formatBytes(item.speed)}/s · ${eta(item.size - item.sent, item.speed)}`}
-                  {item.state === 'paused' && `Paused at ${pct}%`}
-                  {item.state === 'finishing' && 'Sent. The server is taking it in…'}
+                    [
+                      percent,
+                      m.library_upload_speed({ size: formatBytes(item.speed) }),
+                      eta(item.size - item.sent, item.speed),
+                    ]
+                      .filter(Boolean)
+                      .join(' · ')}
+                  {item.state === 'paused' && m.library_upload_paused({ percent })}
+                  {item.state === 'finishing' && m.library_upload_finishing()}
                   {item.state === 'done' && item.assetId && (
-                    <Link href={`/assets/${item.assetId}`}>Uploaded — see it being processed</Link>
+                    <Link href={`/assets/${item.assetId}`}>{m.library_upload_done()}</Link>
                   )}
                   {item.state === 'failed' && (
                     <span class="error" role="alert">
@@ -98,12 +104,12 @@ export function UploadPage() {
                 </span>
                 {item.state === 'uploading' && (
                   <button type="button" onClick={() => queue.pause(item.key)}>
-                    Pause
+                    {m.library_upload_pause()}
                   </button>
                 )}
                 {(item.state === 'paused' || item.state === 'failed') && (
                   <button type="button" onClick={() => queue.resume(item.key)}>
-                    Resume
+                    {m.library_upload_resume()}
                   </button>
                 )}
               </div>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { formatBytes } from '../i18n/format.ts';
+import { formatBytes, formatNumber, formatPercent } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 
 interface QuotaLine {
   quota: 'storage_bytes' | 'encoding_minutes_per_month' | 'live_streams';
@@ -9,18 +10,18 @@ interface QuotaLine {
   percent: number;
 }
 
-const TITLES: Record<QuotaLine['quota'], string> = {
-  storage_bytes: 'Storage',
-  encoding_minutes_per_month: 'Encoding minutes this month (UTC)',
-  live_streams: 'Live streams receiving at once',
+const TITLES: Record<QuotaLine['quota'], () => string> = {
+  storage_bytes: m.app_usage_storage,
+  encoding_minutes_per_month: m.app_usage_encoding,
+  live_streams: m.app_usage_live,
 };
 
 const amount = (q: QuotaLine['quota'], n: number) =>
   q === 'storage_bytes'
     ? formatBytes(n)
     : q === 'encoding_minutes_per_month'
-      ? `${Math.round(n * 10) / 10} min`
-      : String(n);
+      ? m.app_usage_minutes({ minutes: formatNumber(n, { maximumFractionDigits: 1 }) })
+      : formatNumber(n);
 
 /**
  * "Usage and quotas" on the settings page: the caller's limits and what they use of each
@@ -36,12 +37,17 @@ export function UsageQuotas() {
   }, []);
   return (
     <section id="usage" class="stack panel" aria-labelledby="usage-title">
-      <h2 id="usage-title">Usage and quotas</h2>
+      <h2 id="usage-title">{m.app_usage_title()}</h2>
       {error && <p class="error">{error}</p>}
-      {lines?.length === 0 && <p>No quota is set for your account.</p>}
+      {lines?.length === 0 && <p>{m.app_usage_none()}</p>}
       {lines?.map((l) => (
         <label key={l.quota}>
-          {TITLES[l.quota]}: {amount(l.quota, l.used)} of {amount(l.quota, l.limit)} ({l.percent} %)
+          {m.app_usage_line({
+            quota: TITLES[l.quota](),
+            used: amount(l.quota, l.used),
+            limit: amount(l.quota, l.limit),
+            percent: formatPercent(l.percent / 100),
+          })}
           <progress max={100} value={Math.min(100, l.percent)} />
         </label>
       ))}

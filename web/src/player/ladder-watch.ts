@@ -122,6 +122,7 @@ export async function watchLadder(o: WatchOptions): Promise<void> {
   let growth = { of: '', g: new Growth() };
   const text = async (url: string) => {
     const res = await fetch(url, { cache: 'no-cache', signal: o.signal });
+    // i18n-ignore: never shown: a failed poll is logged (console.debug) and tried again
     if (!res.ok) throw new Error(`${res.status} for ${url}`);
     return res.text();
   };

@@ -1,6 +1,7 @@
 import type Hls from 'hls.js';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDuration } from '../i18n/format.ts';
+import * as m from '../i18n/generated/messages.js';
 import { handoff } from './handoff.ts';
 import { LADDER_DATA_ID, watchLadder } from './ladder-watch.ts';
 import { playbackIdOf, type QoeSession, startQoe } from './qoe-reporting.ts';
@@ -92,7 +93,7 @@ export function Player(props: PlayerProps) {
           first.src = src;
           streamReady.current = true;
           if (props.autoplay || playRequested.current) void first.play().catch(() => {});
-        } else setError('This browser cannot play HLS video.');
+        } else setError(m.player_no_hls());
         return;
       }
       const showLevel = (hls: Hls, level: number) => {
@@ -143,7 +144,8 @@ export function Player(props: PlayerProps) {
           if (isActive()) showLevel(hls, data.level);
         });
         hls.on(HlsJs.Events.SUBTITLE_TRACKS_UPDATED, (_e, data) => {
-          if (isActive()) setCaptionTracks(data.subtitleTracks.map((t) => t.name || t.lang || 'Captions'));
+          if (isActive())
+            setCaptionTracks(data.subtitleTracks.map((t) => t.name || t.lang || m.player_captions()));
         });
         // hls.js turns on a track marked DEFAULT by itself: the menu shows what is really on.
         hls.on(HlsJs.Events.SUBTITLE_TRACK_SWITCH, (_e, data) => {
@@ -154,12 +156,12 @@ export function Player(props: PlayerProps) {
         hls.on(HlsJs.Events.ERROR, (_e, data) => {
           if (!data.fatal || !isActive()) return;
           const status = (data.response as { code?: number } | undefined)?.code;
-          if (status === 403) setError('This link has expired or is not valid. Ask for a new one.');
+          if (status === 403) setError(m.player_link_expired());
           else if (data.type === HlsJs.ErrorTypes.NETWORK_ERROR) {
-            setError('The video cannot be loaded right now. Retrying…');
+            setError(m.player_retrying());
             setTimeout(() => hls.startLoad(), 3000);
           } else if (data.type === HlsJs.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
-          else setError('This video cannot be played.');
+          else setError(m.player_cannot_play());
         });
         hls.on(HlsJs.Events.FRAG_LOADED, () => {
           if (isActive()) setError(null);
@@ -355,7 +357,7 @@ export function Player(props: PlayerProps) {
       // biome-ignore lint/a11y/noNoninteractiveTabindex: focused, the player takes keyboard shortcuts (k, j, l, f, m, arrows)
       tabIndex={0}
       onKeyDown={onKey}
-      aria-label={`Video player: ${props.title}`}
+      aria-label={m.player_label({ title: props.title })}
       data-playing={String(playing)}
     >
       <div class="stage" ref={stage}>
@@ -399,7 +401,7 @@ export function Player(props: PlayerProps) {
         )}
       </div>
       <div class="controls">
-        <button type="button" onClick={toggle} aria-label={playing ? 'Pause (k)' : 'Play (k)'}>
+        <button type="button" onClick={toggle} aria-label={playing ? m.player_pause() : m.player_play()}>
           {playing ? '❚❚' : '▶'}
         </button>
         <div class="seek">
@@ -409,8 +411,8 @@ export function Player(props: PlayerProps) {
             max={total || 0}
             step={0.1}
             value={time}
-            aria-label="Seek"
-            aria-valuetext={`${formatDuration(time)} of ${formatDuration(total)}`}
+            aria-label={m.player_seek()}
+            aria-valuetext={m.player_seek_value({ time: formatDuration(time), total: formatDuration(total) })}
             onInput={(e) => {
               const v = video();
               if (v) v.currentTime = Number(e.currentTarget.value);
@@ -449,15 +451,15 @@ export function Player(props: PlayerProps) {
             const v = video();
             if (v) v.muted = !v.muted;
           }}
-          aria-label={muted ? 'Unmute (m)' : 'Mute (m)'}
+          aria-label={muted ? m.player_unmute() : m.player_mute()}
         >
           <Icon name={muted ? 'muted' : 'sound'} />
         </button>
         {captionTracks.length > 0 && (
           <label>
-            <span class="visually-hidden">Captions</span>
+            <span class="visually-hidden">{m.player_captions()}</span>
             <select value={captions} onChange={(e) => chooseCaptions(Number(e.currentTarget.value))}>
-              <option value={-1}>Captions off</option>
+              <option value={-1}>{m.player_captions_off()}</option>
               {captionTracks.map((name, i) => (
                 <option key={`${i}:${name}`} value={i}>
                   {name}
@@ -468,16 +470,16 @@ export function Player(props: PlayerProps) {
         )}
         {levels.length > 1 && (
           <label>
-            <span class="visually-hidden">Quality</span>
+            <span class="visually-hidden">{m.player_quality()}</span>
             <select
               value={chosen}
               onChange={(e) => chooseLevel(Number(e.currentTarget.value))}
               class="quality"
             >
-              <option value={-1}>Auto</option>
+              <option value={-1}>{m.player_quality_auto()}</option>
               {levels.map((l) => (
                 <option key={l.index} value={l.index}>
-                  {l.height}p
+                  {m.player_height({ height: l.height })}
                 </option>
               ))}
             </select>
@@ -485,32 +487,32 @@ export function Player(props: PlayerProps) {
         )}
         {props.is360 && vrReady && (
           <>
-            <button type="button" onClick={() => vrRef.current?.reset()} aria-label="Reset view (r)">
+            <button type="button" onClick={() => vrRef.current?.reset()} aria-label={m.player_reset_view()}>
               ⟲
             </button>
             <button
               type="button"
               onClick={() => vrRef.current?.set({ fov: vrRef.current.view.fov - 10 })}
-              aria-label="Zoom in"
+              aria-label={m.player_zoom_in()}
             >
               +
             </button>
             <button
               type="button"
               onClick={() => vrRef.current?.set({ fov: vrRef.current.view.fov + 10 })}
-              aria-label="Zoom out"
+              aria-label={m.player_zoom_out()}
             >
               −
             </button>
             {'DeviceOrientationEvent' in window && matchMedia('(pointer: coarse)').matches && (
               <button type="button" onClick={() => void vrRef.current?.followDevice()}>
-                Move phone to look
+                {m.player_move_phone()}
               </button>
             )}
           </>
         )}
         <StatisticsToggle />
-        <button type="button" onClick={fullscreen} aria-label="Fullscreen (f)">
+        <button type="button" onClick={fullscreen} aria-label={m.player_fullscreen()}>
           <Icon name="fullscreen" />
         </button>
       </div>
@@ -540,5 +542,6 @@ async function rendered<T>(find: () => T | null): Promise<T> {
     if (el) return el;
     await new Promise((r) => requestAnimationFrame(r));
   }
+  // i18n-ignore: never shown: the ladder watch catches it and keeps the current ladder
   throw new Error('the second video element did not appear');
 }

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import * as m from '../i18n/generated/messages.js';
 import { browserRefuses, setStatisticsOn, statisticsOn } from './qoe-reporting.ts';
 
 /**
@@ -16,17 +17,13 @@ export function StatisticsToggle() {
       class="stats-toggle"
       aria-pressed={state === 'on'}
       disabled={refused}
-      title={
-        refused
-          ? 'Your browser asks sites not to track you: no playback statistics are sent.'
-          : 'Playback statistics (start-up time, stalls, quality) help the publisher improve delivery. Nothing personal is kept.'
-      }
+      title={refused ? m.player_stats_refused() : m.player_stats_about()}
       onClick={() => {
         setStatisticsOn(!on);
         setOn(!on);
       }}
     >
-      Statistics {state}
+      {state === 'on' ? m.player_stats_on() : m.player_stats_off()}
     </button>
   );
 }

@@ -1,5 +1,6 @@
 import { defaultOptions, type PreviousUpload, Upload } from 'tus-js-client';
 import { api } from '../api.ts';
+import * as m from '../i18n/generated/messages.js';
 
 export type UploadState = 'uploading' | 'paused' | 'finishing' | 'done' | 'failed';
 
@@ -21,15 +22,15 @@ const CHUNK = 8 * 1024 * 1024;
 function explain(err: unknown): string {
   const res = (err as { originalResponse?: { getStatus(): number; getBody(): string } | null })
     .originalResponse;
-  if (!res) return 'The connection was lost. Resume when you are back online.';
+  if (!res) return m.library_upload_offline();
   try {
     const body = JSON.parse(res.getBody()) as { error?: { message?: string } };
     if (body.error?.message) return body.error.message;
   } catch {}
   const status = res.getStatus();
-  if (status === 413) return 'This file is larger than the server accepts.';
-  if (status === 401 || status === 403) return 'Your session ended. Sign in again, then resume.';
-  return `The server refused this file (${status}).`;
+  if (status === 413) return m.library_upload_too_large();
+  if (status === 401 || status === 403) return m.library_upload_session_ended();
+  return m.library_upload_refused({ status: String(status) });
 }
 
 /**
@@ -95,8 +96,7 @@ export class UploadQueue {
           else await new Promise((res) => setTimeout(res, 500));
         }
         item.state = item.assetId ? 'done' : 'failed';
-        if (!item.assetId)
-          item.error = 'The upload arrived, but the server did not confirm it. Look in the library.';
+        if (!item.assetId) item.error = m.library_upload_unconfirmed();
         this.#onChange();
       },
     });
@@ -134,7 +134,7 @@ export async function unfinishedUploads(): Promise<Array<{ name: string; size: n
   if (!storage) return [];
   const all = await storage.findAllUploads();
   return all.map((u) => ({
-    name: String(u.metadata?.filename ?? 'a file'),
+    name: String(u.metadata?.filename ?? m.library_upload_a_file()),
     size: u.size ?? 0,
     since: u.creationTime,
   }));
