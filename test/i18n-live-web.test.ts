@@ -247,13 +247,13 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
     // One encoder at a time (the machine is small): the first broadcast ends here.
     await publisher?.stop();
     publisher = undefined;
-    const made = await server.api<{ data: LiveStreamBody }>('/v1/live-streams', {
+    // Made by the host (from its page, with its session): its room and its key are the host's.
+    const silent = await host.evaluate<LiveStreamBody>(`fetch('/v1/live-streams', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ title: '무음 방송' }),
-    });
-    assert.equal(made.status, 201);
-    const silent = made.body.data;
+    }).then((r) => r.json()).then((b) => b.data)`);
+    assert.ok(silent.stream_key, 'the creator sees its key');
     publisher = publishRtmp(`${silent.ingest.rtmp}/${silent.stream_key}`, { seconds: 90, audio: null });
     const on = await waitForStream(
       server.api,
