@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { ERROR_MESSAGES_KO } from '../src/i18n/error-messages.ko.ts';
 import { signUpWithRole } from './helpers/accounts.ts';
 import { chromiumAvailable, collectErrors, ensureWebBuilt, launchChromium } from './helpers/browser.ts';
 import { type LiveStreamBody, type Publisher, publishRtmp, waitForStream } from './helpers/live.ts';
@@ -240,6 +241,47 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
       ['감사합니다'],
       'the server has it once, whole',
     );
+  });
+
+  test('a broadcast without sound: its health warning and its last error in Korean on the stream page', async () => {
+    // One encoder at a time (the machine is small): the first broadcast ends here.
+    await publisher?.stop();
+    publisher = undefined;
+    // Made by the host (from its page, with its session): its room and its key are the host's.
+    const silent = await host.evaluate<LiveStreamBody>(`fetch('/v1/live-streams', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: '무음 방송' }),
+    }).then((r) => r.json()).then((b) => b.data)`);
+    assert.ok(silent.stream_key, 'the creator sees its key');
+    publisher = publishRtmp(`${silent.ingest.rtmp}/${silent.stream_key}`, { seconds: 90, audio: null });
+    const on = await waitForStream(
+      server.api,
+      silent.id,
+      (s) => s.current?.warnings?.some((w) => w.code === 'no_audio') ?? false,
+      45_000,
+    );
+    assert.equal(on.status, 'active');
+    await host.goto(`/streams/${silent.id}`);
+    const warning = host.locator('.health-warnings li[data-code=no_audio]');
+    await warning.waitFor({ timeout: 15_000 });
+    // The catalogue's Korean, not the server's English message.
+    assert.equal(await warning.textContent(), text('live_health_warning_no_audio'));
+    const shown = await host
+      .locator('.health-warnings li')
+      .evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    for (const t of shown) assert.match(t, /[가-힣]/, `"${t}" is Korean`);
+
+    // A refusal recorded on the stream: its message comes from the server in the page's language.
+    await server.live.streams.recordRefusal(silent.id, 'FH_ERR_LIVE_STREAM_BUSY');
+    const refusal = host.locator('.live-error[data-code=FH_ERR_LIVE_STREAM_BUSY]');
+    await refusal.waitFor({ timeout: 15_000 });
+    assert.equal(
+      ((await refusal.textContent()) ?? '').replace(/\s+/g, ' ').trim(),
+      `${text('live_stream_last_error')} ${ERROR_MESSAGES_KO.FH_ERR_LIVE_STREAM_BUSY}`,
+    );
+    await publisher.stop();
+    publisher = undefined;
   });
 
   test('the same by composition events: keydown Enter with isComposing or key code 229 is held back', async () => {

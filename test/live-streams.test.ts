@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { postgresSkip, TEST_DIALECTS } from '../src/db/test-databases.ts';
+import { ERROR_MESSAGES_KO } from '../src/i18n/error-messages.ko.ts';
 import { LiveStreamsService } from '../src/live/streams/live-streams.service.ts';
 import { signUpWithRole } from './helpers/accounts.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -281,6 +282,31 @@ for (const dialect of TEST_DIALECTS) {
       assert.equal((await live.getBroadcast(b.id))?.status, 'ended');
       const ev = (await events(s.id)).filter((e) => e.type === 'live_stream.disabled').at(-1);
       assert.equal(ev?.data.broadcast_id, b.id);
+    });
+
+    test("last_error in the request's language: Korean for Accept-Language ko, the stored English otherwise", async () => {
+      const s = await create({ title: 'Refused' });
+      const english = 'The input bitrate (25000 kbps) is higher than this server accepts (20000 kbps).';
+      await live.recordRefusal(s.id, 'FH_ERR_LIVE_BITRATE_TOO_HIGH', english);
+      const korean = ERROR_MESSAGES_KO.FH_ERR_LIVE_BITRATE_TOO_HIGH;
+      const ko = { headers: { 'accept-language': 'ko-KR,ko;q=0.9,en;q=0.8' } };
+      const one = await server.api<{ data: Stream }>(`/v1/live-streams/${s.id}`, ko);
+      assert.equal(one.status, 200);
+      assert.deepEqual(one.body.data.last_error, { code: 'FH_ERR_LIVE_BITRATE_TOO_HIGH', message: korean });
+      assert.match(one.headers.get('vary') ?? '', /accept-language/i, 'caches keep one answer per language');
+      const list = await server.api<{ data: Stream[] }>('/v1/live-streams?limit=100', ko);
+      assert.equal(list.body.data.find((x) => x.id === s.id)?.last_error?.message, korean, 'the list too');
+      const edited = await server.api<{ data: Stream }>(`/v1/live-streams/${s.id}`, {
+        ...json({ title: 'Refused again' }, 'PATCH'),
+        headers: { 'content-type': 'application/json', ...ko.headers },
+      });
+      assert.equal(edited.body.data.last_error?.message, korean, 'and what an edit answers');
+      // English (asked for, or no Accept-Language): the message recorded with the refusal.
+      assert.equal(
+        (await get(s.id, { headers: { 'accept-language': 'en-US' } })).last_error?.message,
+        english,
+      );
+      assert.equal((await get(s.id)).last_error?.message, english);
     });
 
     test('active → disconnected → active (same broadcast) → idle, each with its event; current only while active', async () => {

@@ -46,6 +46,52 @@ describe('healthWarnings', () => {
   });
 });
 
+describe('healthWarnings params', () => {
+  const one = (h: Partial<HealthInputs>, code: string) => {
+    const w = healthWarnings({ ...healthy, ...h }).find((x) => x.code === code);
+    assert.ok(w, `no ${code} warning`);
+    return w;
+  };
+  /** Each param that is a number shows in the English message as that number. */
+  const numbersIn = (w: { code: string; message: string; params: Record<string, unknown> }) => {
+    for (const [name, v] of Object.entries(w.params))
+      if (typeof v === 'number')
+        assert.ok(w.message.includes(String(v)), `${w.code}: ${name}=${v} not in "${w.message}"`);
+  };
+
+  it('gives the values each message is built from', () => {
+    const cases: [Partial<HealthInputs>, string, Record<string, unknown>][] = [
+      [{ bitrateBps: 0 }, 'no_data', {}],
+      [{ speed: 0.8134 }, 'slow_transcode', { speed: 0.81 }],
+      [
+        { droppedRenditions: ['720p', '480p'] },
+        'renditions_dropped',
+        { renditions: ['720p', '480p'], count: 2 },
+      ],
+      [{ keyframeIntervalMs: 8040 }, 'keyframe_interval', { keyframe_seconds: 8, wanted_seconds: 2 }],
+      [{ keyframesRegular: false }, 'keyframes_irregular', { wanted_seconds: 2 }],
+      [{ bitrateBps: 17_200_400 }, 'bitrate_near_limit', { bitrate_kbps: 17200, max_kbps: 20000 }],
+      [
+        { bitrateBps: 800_000, fps: 29.97 },
+        'bitrate_low',
+        { bitrate_kbps: 800, width: 1920, height: 1080, fps: 30 },
+      ],
+      [{ fps: 12.4 }, 'low_fps', { fps: 12 }],
+      [{ droppedFrames: 4 }, 'frames_dropped', { dropped_frames: 4 }],
+      [{ latencySeconds: 2.26 }, 'high_latency', { latency_seconds: 2.3, late_after_seconds: 1.5 }],
+      [{ hasAudio: false }, 'no_audio', {}],
+    ];
+    for (const [inputs, code, params] of cases) {
+      const w = one(inputs, code);
+      assert.deepEqual(w.params, params, code);
+      numbersIn(w);
+    }
+    assert.match(one({ speed: 0.8134 }, 'slow_transcode').message, /\(0\.81×\)/);
+    assert.match(one({ droppedRenditions: ['720p', '480p'] }, 'renditions_dropped').message, /720p, 480p/);
+    assert.match(one({ latencySeconds: 2.26 }, 'high_latency').message, /published 2\.3 s .* under 1\.5 s/);
+  });
+});
+
 describe('HealthTracker', () => {
   it('places output on the input clock and keeps the median of recent fragments', () => {
     const t = new HealthTracker();

@@ -11,7 +11,14 @@
 // Type aliases, not interfaces: `current` is stored as JSON and typed with an index signature.
 export type HealthWarning = {
   code: string;
+  /** English, for logs and API clients that show it as is. */
   message: string;
+  /**
+   * The values the message is built from, so a reader in another language gets the same text
+   * from its own catalogue (the web app's live_health_warning_<code>): numbers as numbers
+   * (rounded as the message shows them), names as strings.
+   */
+  params: Record<string, number | string | string[]>;
 };
 
 export type HealthReading = {
@@ -58,6 +65,8 @@ const WANTED_KEYFRAME_S = 2;
 const LATENCY_SAMPLES = 9;
 
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
+/** `v` to `places` decimals, as the English message writes it (toFixed rounds the same way). */
+const round = (v: number, places: number) => Number(v.toFixed(places));
 
 /** The warnings for one reading, most important first. Pure: the rules are tested on their own. */
 export function healthWarnings(h: HealthInputs): HealthWarning[] {
@@ -66,59 +75,74 @@ export function healthWarnings(h: HealthInputs): HealthWarning[] {
     out.push({
       code: 'no_data',
       message: 'No video has arrived for the last few seconds: check the encoder and its connection.',
+      params: {},
     });
-  if (h.speed !== null && h.speed < 0.97)
+  if (h.speed !== null && h.speed < 0.97) {
+    const speed = round(h.speed, 2);
     out.push({
       code: 'slow_transcode',
-      message: `This server encodes the stream slower than real time (${h.speed.toFixed(2)}×), so viewers fall behind. Send a lower resolution or frame rate, or give the live node more CPU.`,
+      message: `This server encodes the stream slower than real time (${speed.toFixed(2)}×), so viewers fall behind. Send a lower resolution or frame rate, or give the live node more CPU.`,
+      params: { speed },
     });
+  }
   if (h.droppedRenditions.length > 0)
     out.push({
       code: 'renditions_dropped',
       message: `The ${h.droppedRenditions.join(', ')} rendition${h.droppedRenditions.length > 1 ? 's were' : ' was'} dropped: this server could not encode ${h.droppedRenditions.length > 1 ? 'them' : 'it'} in real time.`,
+      params: { renditions: [...h.droppedRenditions], count: h.droppedRenditions.length },
     });
   const k = h.keyframeIntervalMs;
   if (k !== null && k > (WANTED_KEYFRAME_S + 0.5) * 1000)
     out.push({
       code: 'keyframe_interval',
       message: `Keyframe interval ${seconds(k)} s: set it to ${WANTED_KEYFRAME_S} s in OBS (Settings → Output → Output Mode: Advanced → Keyframe Interval). Viewers wait up to one interval to start.`,
+      params: { keyframe_seconds: seconds(k), wanted_seconds: WANTED_KEYFRAME_S },
     });
   else if (!h.keyframesRegular)
     out.push({
       code: 'keyframes_irregular',
       message: `Keyframes arrive at irregular times (scene-cut keyframes): set a fixed keyframe interval of ${WANTED_KEYFRAME_S} s in OBS (Settings → Output → Keyframe Interval).`,
+      params: { wanted_seconds: WANTED_KEYFRAME_S },
     });
   if (h.bitrateBps > 0 && h.bitrateBps > 0.8 * h.maxBitrateBps)
     out.push({
       code: 'bitrate_near_limit',
       message: `The input bitrate (${kbps(h.bitrateBps)} kbps) is close to this server's limit of ${kbps(h.maxBitrateBps)} kbps; above it the stream is stopped. Lower the bitrate in OBS (Settings → Output → Bitrate).`,
+      params: { bitrate_kbps: kbps(h.bitrateBps), max_kbps: kbps(h.maxBitrateBps) },
     });
   else if (h.bitrateBps > 0 && h.fps && bitsPerPixel(h) < 0.03)
     out.push({
       code: 'bitrate_low',
       message: `The input bitrate (${kbps(h.bitrateBps)} kbps) is low for ${h.width}×${h.height} at ${Math.round(h.fps)} fps: the picture will look blocky. Raise the bitrate in OBS or lower the output resolution (Settings → Video).`,
+      params: { bitrate_kbps: kbps(h.bitrateBps), width: h.width, height: h.height, fps: Math.round(h.fps) },
     });
   if (h.fps !== null && h.fps > 0 && h.fps < 20)
     out.push({
       code: 'low_fps',
       message: `The stream arrives at ${Math.round(h.fps)} fps: the encoder is overloaded or the connection too slow (OBS: View → Stats shows skipped and dropped frames). Lower the resolution or choose a faster encoder preset.`,
+      params: { fps: Math.round(h.fps) },
     });
   if (h.droppedFrames > 0)
     out.push({
       code: 'frames_dropped',
       message: `This server dropped ${h.droppedFrames} frame${h.droppedFrames > 1 ? 's' : ''} while encoding: the input's timestamps jump or the server is short of CPU.`,
+      params: { dropped_frames: h.droppedFrames },
     });
   const lateAfter = h.lowLatency ? 1.5 : 4;
-  if (h.latencySeconds !== null && h.latencySeconds > lateAfter)
+  if (h.latencySeconds !== null && h.latencySeconds > lateAfter) {
+    const latency = round(h.latencySeconds, 1);
     out.push({
       code: 'high_latency',
-      message: `Parts are published ${h.latencySeconds.toFixed(1)} s after the video arrives (expected under ${lateAfter} s): the server is behind the stream.`,
+      message: `Parts are published ${latency.toFixed(1)} s after the video arrives (expected under ${lateAfter} s): the server is behind the stream.`,
+      params: { latency_seconds: latency, late_after_seconds: lateAfter },
     });
+  }
   if (!h.hasAudio)
     out.push({
       code: 'no_audio',
       message:
         'The stream has no audio: check the audio sources in OBS (Settings → Audio) if viewers should hear the host.',
+      params: {},
     });
   return out;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LiveStreamRow } from '../../db/schema.ts';
+import { ERROR_MESSAGES_KO } from '../../i18n/error-messages.ko.ts';
 import { IngestAddresses, urlHost } from './ingest-addresses.ts';
 import { presentLiveStream, srtUrl } from './live-stream.presenter.ts';
 
@@ -101,6 +102,31 @@ test('current only while active; a damaged value shows as none; last_error when 
   assert.deepEqual(refused.last_error, {
     code: 'FH_ERR_LIVE_UNSUPPORTED_MEDIA',
     message: 'HEVC is not accepted',
+  });
+});
+
+test("last_error in the reader's language: a registered code in Korean, English as stored, an unknown code as stored", () => {
+  const refused = (last_error_code: string, last_error_message: string | null, locale?: 'en' | 'ko') =>
+    presentLiveStream(
+      { stream: row({ last_error_code, last_error_message }), playbackIds, recordings: [] },
+      { endpoints, reveal: false, ...(locale ? { locale } : {}) },
+    ).last_error;
+  assert.deepEqual(refused('FH_ERR_LIVE_UNSUPPORTED_MEDIA', 'HEVC is not accepted', 'ko'), {
+    code: 'FH_ERR_LIVE_UNSUPPORTED_MEDIA',
+    message: ERROR_MESSAGES_KO.FH_ERR_LIVE_UNSUPPORTED_MEDIA,
+  });
+  assert.equal(
+    refused('FH_ERR_LIVE_UNSUPPORTED_MEDIA', 'HEVC is not accepted', 'en')?.message,
+    'HEVC is not accepted',
+  );
+  assert.equal(
+    refused('FH_ERR_LIVE_UNSUPPORTED_MEDIA', 'HEVC is not accepted')?.message,
+    'HEVC is not accepted',
+    'English by default',
+  );
+  assert.deepEqual(refused('FH_ERR_FROM_A_NEWER_NODE', 'Something new', 'ko'), {
+    code: 'FH_ERR_FROM_A_NEWER_NODE',
+    message: 'Something new',
   });
 });
 

@@ -1,3 +1,5 @@
+import { recordedErrorText } from '../../i18n/error-messages.ts';
+import { DEFAULT_LOCALE, type Locale } from '../../i18n/locales.ts';
 import type { IngestEndpoints } from './ingest-addresses.ts';
 import type { LiveCurrent, LiveStreamView } from './live-streams.service.ts';
 
@@ -6,13 +8,16 @@ import type { LiveCurrent, LiveStreamView } from './live-streams.service.ts';
  *
  * `reveal`: the viewer may see the stream's secrets (its creator, or an admin). Others get no
  * `stream_key` and no `srt_passphrase`, and an SRT URL without them (host and port only).
+ * `locale`: the reader's language (the request's Accept-Language) for `last_error.message`: a
+ * registered code's message in that language; English keeps the message stored with the refusal.
+ * Webhook and event payloads do not come through here: they stay English.
  */
 export function presentLiveStream(
   view: LiveStreamView,
-  opts: { endpoints: IngestEndpoints; reveal: boolean },
+  opts: { endpoints: IngestEndpoints; reveal: boolean; locale?: Locale },
 ) {
   const { stream, playbackIds, recordings } = view;
-  const { endpoints, reveal } = opts;
+  const { endpoints, reveal, locale = DEFAULT_LOCALE } = opts;
   const primary = playbackIds[0];
   return {
     id: stream.id,
@@ -32,7 +37,10 @@ export function presentLiveStream(
     current: stream.status === 'active' ? parseCurrent(stream.current) : null,
     recordings,
     last_error: stream.last_error_code
-      ? { code: stream.last_error_code, message: stream.last_error_message ?? '' }
+      ? {
+          code: stream.last_error_code,
+          message: recordedErrorText(stream.last_error_code, stream.last_error_message, locale) ?? '',
+        }
       : null,
     created_at: stream.created_at,
     updated_at: stream.updated_at,

@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorSchemaRef } from '../../assets/assets.schemas.ts';
 import { auditWho } from '../../audit/audit.ts';
+import { requestLocale } from '../../http/error-handler.ts';
 import type { IngestAddresses } from './ingest-addresses.ts';
 import { presentLiveStream } from './live-stream.presenter.ts';
 import { createBody, idParams, liveStreamSchema, MAX_TITLE, patchBody } from './live-streams.schemas.ts';
@@ -20,11 +21,18 @@ const one = { type: 'object', properties: { data: liveStreamSchema } } as const;
 
 /** `/v1/live-streams`: HTTP only (validate, call the service, shape the reply). */
 export function registerLiveStreamRoutes(app: FastifyInstance, { streams, addresses }: Deps): void {
-  const present = (request: FastifyRequest, view: LiveStreamView) =>
-    presentLiveStream(view, {
+  /**
+   * A stream as the API answers it; its `last_error` message in the request's language (so the
+   * answer varies by Accept-Language, which caches are told).
+   */
+  const present = (request: FastifyRequest, reply: FastifyReply, view: LiveStreamView) => {
+    reply.header('vary', 'Accept-Language');
+    return presentLiveStream(view, {
       endpoints: addresses.endpointsFor(request.hostname),
       reveal: canSeeSecrets(view.stream, request.principal),
+      locale: requestLocale(request),
     });
+  };
   const idOf = (request: FastifyRequest) => (request.params as { id: string }).id;
 
   app.post(
@@ -44,7 +52,7 @@ export function registerLiveStreamRoutes(app: FastifyInstance, { streams, addres
     async (request, reply) => {
       const view = await streams.create(cleanInput(request.body), auditWho(request));
       reply.code(201).header('location', `/v1/live-streams/${view.stream.id}`);
-      return { data: present(request, view) };
+      return { data: present(request, reply, view) };
     },
   );
 
@@ -74,10 +82,10 @@ export function registerLiveStreamRoutes(app: FastifyInstance, { streams, addres
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { limit, cursor } = request.query as { limit: number; cursor?: string };
       const page = await streams.list(limit, cursor);
-      return { data: page.data.map((v) => present(request, v)), next_cursor: page.next_cursor };
+      return { data: page.data.map((v) => present(request, reply, v)), next_cursor: page.next_cursor };
     },
   );
 
@@ -91,7 +99,7 @@ export function registerLiveStreamRoutes(app: FastifyInstance, { streams, addres
         response: { 200: one, '4xx': errorSchemaRef },
       },
     },
-    async (request) => ({ data: present(request, await streams.get(idOf(request))) }),
+    async (request, reply) => ({ data: present(request, reply, await streams.get(idOf(request))) }),
   );
 
   app.patch(
@@ -105,10 +113,10 @@ export function registerLiveStreamRoutes(app: FastifyInstance, { streams, addres
         response: { 200: one, '4xx': errorSchemaRef },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       await streams.assertCanManage(idOf(request), request.principal);
       const view = await streams.update(idOf(request), cleanInput(request.body), auditWho(request));
-      return { data: present(request, view) };
+      return { data: present(request, reply, view) };
     },
   );
 
@@ -153,9 +161,9 @@ export function registerLiveStreamRoutes(app: FastifyInstance, { streams, addres
       {
         schema: { summary, tags: ['live'], params: idParams, response: { 200: one, '4xx': errorSchemaRef } },
       },
-      async (request) => {
+      async (request, reply) => {
         await streams.assertCanManage(idOf(request), request.principal);
-        return { data: present(request, await run(idOf(request), request)) };
+        return { data: present(request, reply, await run(idOf(request), request)) };
       },
     );
   }

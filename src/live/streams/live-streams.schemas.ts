@@ -75,6 +75,23 @@ export const liveStreamSchema = {
         },
         ingest_bitrate: nullable('number'),
         fps: nullable('number'),
+        warnings: {
+          type: 'array',
+          description: 'Stream health warnings for the host (see docs/live-room.md, Stream health)',
+          items: {
+            type: 'object',
+            additionalProperties: true,
+            properties: {
+              code: { type: 'string' },
+              message: { type: 'string', description: 'English' },
+              params: {
+                type: 'object',
+                additionalProperties: true,
+                description: 'The values the message is built from (numbers, rendition names), by name',
+              },
+            },
+          },
+        },
       },
     },
     recordings: { type: 'array', items: { type: 'string' }, description: 'Asset ids of the recordings' },

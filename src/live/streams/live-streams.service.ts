@@ -42,7 +42,8 @@ export interface LiveCurrent {
   latency?: number | null;
   server_latency?: number | null;
   audio?: boolean;
-  warnings?: { code: string; message: string }[];
+  /** `params`: the values in `message`, for a reader in another language (absent from older live nodes). */
+  warnings?: { code: string; message: string; params?: Record<string, unknown> }[];
   /** Anything more the live node says (a ladder shrunk to keep up, the encoder's name…). */
   [more: string]: unknown;
 }

@@ -21,7 +21,8 @@ export interface LiveCurrent {
   /** Seconds from a frame arriving to the part holding it being published. */
   server_latency?: number | null;
   audio?: boolean;
-  warnings?: Array<{ code: string; message: string }>;
+  /** `message` is the server's English; `params` the values in it (the page writes the warning from its catalogue). */
+  warnings?: Array<{ code: string; message: string; params?: Record<string, unknown> }>;
   [more: string]: unknown;
 }
 

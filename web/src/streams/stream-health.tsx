@@ -6,6 +6,93 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 /** A measure with at most `places` decimals, in the reader's number format. */
 const round = (v: number, places: number) => formatNumber(v, { maximumFractionDigits: places });
 
+type Warning = NonNullable<NonNullable<LiveStream['current']>['warnings']>[number];
+type Params = Record<string, unknown>;
+const names = (v: unknown): string | null =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? v.join(', ') : null;
+/** A whole number as the reader writes it (grouped: "17,200"); plain for pixel sizes. */
+const whole = (v: number) => formatNumber(v, { maximumFractionDigits: 0 });
+const pixels = (v: number) => formatNumber(v, { maximumFractionDigits: 0, useGrouping: false });
+
+/**
+ * Each warning code the live node writes, from the catalogue with its params (see
+ * src/live/node/stream-health.ts); null when a param is missing (an older live node).
+ */
+const WARNINGS: Record<string, (p: Params) => string | null> = {
+  no_data: () => m.live_health_warning_no_data(),
+  slow_transcode: (p) => {
+    const speed = num(p.speed);
+    return speed === null ? null : m.live_health_warning_slow_transcode({ speed: round(speed, 2) });
+  },
+  renditions_dropped: (p) => {
+    const list = names(p.renditions);
+    const count = num(p.count);
+    return list === null || count === null
+      ? null
+      : m.live_health_warning_renditions_dropped({ renditions: list, count: whole(count) });
+  },
+  keyframe_interval: (p) => {
+    const k = num(p.keyframe_seconds);
+    const wanted = num(p.wanted_seconds);
+    return k === null || wanted === null
+      ? null
+      : m.live_health_warning_keyframe_interval({
+          keyframe_seconds: round(k, 1),
+          wanted_seconds: round(wanted, 1),
+        });
+  },
+  keyframes_irregular: (p) => {
+    const wanted = num(p.wanted_seconds);
+    return wanted === null
+      ? null
+      : m.live_health_warning_keyframes_irregular({ wanted_seconds: round(wanted, 1) });
+  },
+  bitrate_near_limit: (p) => {
+    const bitrate = num(p.bitrate_kbps);
+    const max = num(p.max_kbps);
+    return bitrate === null || max === null
+      ? null
+      : m.live_health_warning_bitrate_near_limit({ bitrate_kbps: whole(bitrate), max_kbps: whole(max) });
+  },
+  bitrate_low: (p) => {
+    const [bitrate, width, height, fps] = [num(p.bitrate_kbps), num(p.width), num(p.height), num(p.fps)];
+    return bitrate === null || width === null || height === null || fps === null
+      ? null
+      : m.live_health_warning_bitrate_low({
+          bitrate_kbps: whole(bitrate),
+          width: pixels(width),
+          height: pixels(height),
+          fps: whole(fps),
+        });
+  },
+  low_fps: (p) => {
+    const fps = num(p.fps);
+    return fps === null ? null : m.live_health_warning_low_fps({ fps: whole(fps) });
+  },
+  frames_dropped: (p) => {
+    const count = num(p.dropped_frames);
+    return count === null ? null : m.live_health_warning_frames_dropped({ count: whole(count) });
+  },
+  high_latency: (p) => {
+    const latency = num(p.latency_seconds);
+    const limit = num(p.late_after_seconds);
+    return latency === null || limit === null
+      ? null
+      : m.live_health_warning_high_latency({
+          latency_seconds: round(latency, 1),
+          late_after_seconds: round(limit, 1),
+        });
+  },
+  no_audio: () => m.live_health_warning_no_audio(),
+};
+
+/** A warning in the reader's language; the server's English for a code this page does not know. */
+export function warningText(w: Warning): string {
+  const params = w.params && typeof w.params === 'object' ? (w.params as Params) : {};
+  const write = Object.hasOwn(WARNINGS, w.code) ? WARNINGS[w.code] : undefined;
+  return write?.(params) ?? w.message;
+}
+
 /**
  * How the broadcast on air is doing, as the live node measures it: what comes in (bitrate, frame
  * rate, keyframe interval), whether the transcoder keeps up, what it sends out, and warnings
@@ -28,7 +115,7 @@ export function StreamHealth({ stream }: { stream: LiveStream }) {
         <ul class="health-warnings" role="alert">
           {warnings.map((w) => (
             <li key={w.code} data-code={w.code}>
-              {w.message}
+              {warningText(w)}
             </li>
           ))}
         </ul>
