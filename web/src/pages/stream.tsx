@@ -5,6 +5,7 @@ import { CopyField } from '../copy-field.tsx';
 import { formatNumber } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
 import { holdSubmitWhileComposing } from '../i18n/ime.ts';
+import { rich } from '../i18n/rich.tsx';
 import { ConcurrencyPanel } from '../lazy-pages.ts';
 import { LIVE_STREAM_EVENTS, useLiveEvents } from '../live.ts';
 import { LivePlayer } from '../player/live-player.tsx';
@@ -108,9 +109,10 @@ export function StreamPage({ id }: { id: string }) {
             />
           ) : (
             <p>
-              {m.live_watch_signed_token()} <code>{PLAYBACK_TOKENS_ROUTE}</code>{' '}
-              {m.live_watch_signed_address()}{' '}
-              <code>{`${location.origin}/live/${playbackId.id}?token=…`}</code>
+              {rich(m.live_watch_signed, {
+                route: <code>{PLAYBACK_TOKENS_ROUTE}</code>,
+                url: <code>{`${location.origin}/live/${playbackId.id}?token=…`}</code>,
+              })}
             </p>
           )}
         </section>
