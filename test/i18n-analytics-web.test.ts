@@ -157,7 +157,7 @@ describe('the analytics pages in Korean', { skip: !chromiumAvailable() }, () => 
     assert.match(watch, /^(\d+분 )?\d+초$/, `watch time ${watch}`);
     assert.ok(
       (await page.locator('.qoe-totals dd.note').allTextContents()).includes(
-        ko('analytics_view_count', { count: '0' }),
+        ko('analytics_view_count', { n: '0' }),
       ),
       'no failures: "시청 0회"',
     );

@@ -270,5 +270,5 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
 function koreanCount(n: number): string {
   const v = ko.live_viewer_watching as Variant;
   const other = v[0]?.match['countPlural=other'] ?? '';
-  return other.replace('{count}', new Intl.NumberFormat('ko-KR').format(n));
+  return other.replace('{n}', new Intl.NumberFormat('ko-KR').format(n));
 }

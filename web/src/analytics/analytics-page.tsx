@@ -213,7 +213,7 @@ function Totals({ metrics: t }: { metrics: Metrics }) {
       'failures',
       m.analytics_metric_failures(),
       fmtPercent(t.failure_rate),
-      m.analytics_view_count({ count: fmtCount(t.failed) }),
+      m.analytics_view_count({ count: t.failed, n: formatNumber(t.failed) }),
     ],
     ['exits', m.analytics_metric_exits(), fmtPercent(t.exit_before_start_rate)],
     ['watch', m.analytics_metric_watch_time(), fmtSeconds(t.watch_time_seconds)],

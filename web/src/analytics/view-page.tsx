@@ -134,7 +134,8 @@ export function ViewPage({ id }: { id: string }) {
             </dd>
             <dt>{m.analytics_fact_bitrate()}</dt>
             <dd>
-              {fmtKbps(v.average_bitrate_kbps)} · {m.analytics_switches({ count: fmtCount(v.switches) })}
+              {fmtKbps(v.average_bitrate_kbps)} ·{' '}
+              {m.analytics_switches({ count: v.switches, n: formatNumber(v.switches) })}
             </dd>
             <dt>{m.analytics_metric_upscaled()}</dt>
             <dd>
@@ -321,7 +322,8 @@ function Timeline({ view }: { view: ViewDetail }) {
         label={m.analytics_timeline_label({
           duration: fmtSeconds(end),
           states: present.length ? formatList(present.map(stateName)) : m.analytics_no_states(),
-          count: fmtCount(stalls),
+          count: stalls,
+          n: formatNumber(stalls),
         })}
       />
       <ul class="state-legend">
