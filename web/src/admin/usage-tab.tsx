@@ -419,7 +419,7 @@ function Rows<R extends UsageFigures>(props: {
     );
     return sort.descending ? rows.reverse() : rows;
   }, [data, sort]);
-  if (!data) return error ? <ErrorLine error={error} /> : <p aria-busy="true">{m.admin_loading()}</p>;
+  if (!data) return error ? <ErrorLine error={error} /> : <p aria-busy="true">{m.app_loading()}</p>;
   if (data.length === 0)
     return (
       <>

@@ -56,7 +56,7 @@ export function ViewPage({ id }: { id: string }) {
         <p class="error" role="alert">
           {m.analytics_view_load_failed({ reason: error })}{' '}
           <button type="button" class="link" onClick={reload}>
-            {m.analytics_try_again()}
+            {m.app_try_again()}
           </button>
         </p>
         <Link href="/analytics">{m.analytics_back_to_analytics()}</Link>

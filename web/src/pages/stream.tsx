@@ -320,7 +320,7 @@ function Edit({ stream, onSaved }: { stream: LiveStream; onSaved: (s: LiveStream
               json: { title: title.trim() || null, record, reconnect_window: reconnect },
             });
             onSaved(r.data);
-            setMessage(m.live_edit_saved());
+            setMessage(m.app_saved());
           } catch (err) {
             setMessage((err as Error).message);
           }

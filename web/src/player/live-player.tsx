@@ -111,7 +111,7 @@ export function LivePlayer(props: LivePlayerProps) {
           setPhase('playing');
           if (props.autoplay) void video.play().catch(() => {});
         } else {
-          setError(m.live_player_no_hls());
+          setError(m.player_no_hls());
           stop('error');
         }
         return;
