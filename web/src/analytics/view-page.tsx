@@ -2,9 +2,9 @@ import { useMemo } from 'preact/hooks';
 import uPlot from 'uplot';
 import { Link } from 'wouter-preact';
 import { useData } from '../admin/shared.tsx';
-import { formatDateTime, formatNumber } from '../i18n/format.ts';
+import { formatDateTime, formatList, formatNumber } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
-import { getLocale, useLocale } from '../i18n/locale.ts';
+import { useLocale } from '../i18n/locale.ts';
 import { contentName } from './analytics-page.tsx';
 import { axis, Chart, palette } from './chart.tsx';
 import { useContentNames } from './content-names.ts';
@@ -42,9 +42,6 @@ const EVENTS: Record<string, () => string> = {
   beacon: m.analytics_event_player_report,
 };
 const stateName = (s: string | null | undefined) => (s ? (STATES[s]?.name() ?? s) : '');
-/** "A, B and C" / "A, B 및 C". */
-const formatList = (items: string[]) =>
-  new Intl.ListFormat(getLocale(), { type: 'conjunction' }).format(items);
 
 /** `/analytics/views/{id}`: one view — what the viewer got, and its timeline. */
 export function ViewPage({ id }: { id: string }) {

@@ -6,6 +6,7 @@ import { formatNumber } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
 import { holdSubmitWhileComposing } from '../i18n/ime.ts';
 import { rich } from '../i18n/rich.tsx';
+import { lazy } from '../lazy.tsx';
 import { ConcurrencyPanel } from '../lazy-pages.ts';
 import { LIVE_STREAM_EVENTS, useLiveEvents } from '../live.ts';
 import { LivePlayer } from '../player/live-player.tsx';
@@ -131,26 +132,14 @@ export function StreamPage({ id }: { id: string }) {
   );
 }
 
-type HostRoomModule = typeof import('../room/host/host-room.tsx');
-
 /**
  * The room's host panels, fetched when the stream page opens: the viewer and embed pages share
  * this bundle's entry and must not pay for moderation and product editing.
  */
-function LazyHostRoom({ stream }: { stream: LiveStream }) {
-  const [mod, setMod] = useState<HostRoomModule | null>(null);
-  const [failed, setFailed] = useState(false);
-  useEffect(() => {
-    import('../room/host/host-room.tsx').then(setMod, () => setFailed(true));
-  }, []);
-  if (failed)
-    return (
-      <p class="error" role="alert">
-        {m.live_room_controls_failed()}
-      </p>
-    );
-  return mod ? <mod.HostRoom stream={stream} /> : <p aria-busy="true">{m.room_loading()}</p>;
-}
+const LazyHostRoom = lazy<{ stream: LiveStream }>(
+  () => import('../room/host/host-room.tsx').then((p) => p.HostRoom),
+  { loading: m.room_loading, failed: m.live_room_controls_failed },
+);
 
 function OwnerPlayer({
   stream,
