@@ -4,8 +4,6 @@
 // API key and a webhook and sets a quota through the Korean forms, and reads dates and numbers
 // as Korean formats them.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { formatBytes, formatDateTime } from '../web/src/i18n/format.ts';
@@ -17,26 +15,12 @@ import {
   launchChromium,
   screenshot,
 } from './helpers/browser.ts';
+import { catalogue } from './helpers/messages.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
-type Variants = Array<{ match: Record<string, string> }>;
-const catalogue = (locale: 'en' | 'ko') =>
-  JSON.parse(
-    readFileSync(join(import.meta.dirname, '..', 'web', 'messages', 'admin', `${locale}.json`), 'utf8'),
-  ) as Record<string, string | Variants>;
-const KO = catalogue('ko');
-const EN = catalogue('en');
-
 /** A Korean message as the catalogue has it, placeholders filled (Korean plurals have one form). */
-function ko(key: string, params: Record<string, string> = {}): string {
-  const entry = KO[key];
-  assert.ok(entry, `ko.json has ${key}`);
-  const pattern = typeof entry === 'string' ? entry : (entry[0]?.match['countPlural=other'] ?? '');
-  return pattern.replace(/\{(\w+)\}/g, (_, name: string) => {
-    assert.ok(name in params, `${key} needs {${name}}`);
-    return params[name] as string;
-  });
-}
+const { raw: KO, text: ko } = catalogue('ko', ['admin']);
+const EN = catalogue('en', ['admin']).raw;
 
 /** The tab ids of /admin/<id> and the key of each one's heading. */
 const TABS: Array<[string, string]> = [
@@ -59,7 +43,7 @@ const TABS: Array<[string, string]> = [
  * words or more whose Korean differs (one-word labels such as "URL" or "HD" are the same in both).
  */
 const ENGLISH = Object.entries(EN)
-  .filter(([key, value]) => key !== '$schema' && typeof value === 'string' && value !== KO[key])
+  .filter(([key, value]) => typeof value === 'string' && value !== KO[key])
   .map(([, value]) => (value as string).split(/\{\w+\}/)[0]?.trim() ?? '')
   .filter((text) => text.includes(' ') && text.length >= 8);
 

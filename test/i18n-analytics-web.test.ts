@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import {
   screenshot,
   waitForPlayback,
 } from './helpers/browser.ts';
+import { catalogue } from './helpers/messages.ts';
 import { type QoeView, viewDetail, waitForView } from './helpers/qoe.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -23,20 +23,9 @@ const PHONE_UA =
   'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36';
 const ZONE = 'Asia/Seoul';
 
-type Message = string | Array<{ match: Record<string, string> }>;
-const catalogue = (locale: string) =>
-  JSON.parse(
-    readFileSync(join(import.meta.dirname, '..', 'web', 'messages', 'analytics', `${locale}.json`), 'utf8'),
-  ) as Record<string, Message>;
-const KO = catalogue('ko');
-const EN = catalogue('en');
 /** A Korean message as the catalogue holds it, its placeholders filled (Korean has one plural form). */
-function ko(key: string, values: Record<string, string> = {}): string {
-  const message = KO[key];
-  assert.ok(message, `${key} is in ko.json`);
-  const text = typeof message === 'string' ? message : (message[0]?.match['countPlural=other'] ?? '');
-  return text.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? `{${name}}`);
-}
+const ko = catalogue('ko', ['analytics']).text;
+const EN = catalogue('en', ['analytics']).raw;
 /** Dates and times as a Korean reader in Seoul reads them (what web/src/i18n/format.ts asks Intl for). */
 const koDateTime = (iso: string) =>
   new Intl.DateTimeFormat('ko-KR', { dateStyle: 'medium', timeStyle: 'short', timeZone: ZONE }).format(
@@ -157,7 +146,7 @@ describe('the analytics pages in Korean', { skip: !chromiumAvailable() }, () => 
     assert.match(watch, /^(\d+분 )?\d+초$/, `watch time ${watch}`);
     assert.ok(
       (await page.locator('.qoe-totals dd.note').allTextContents()).includes(
-        ko('analytics_view_count', { count: '0' }),
+        ko('analytics_view_count', { n: '0' }),
       ),
       'no failures: "시청 0회"',
     );

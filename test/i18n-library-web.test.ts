@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,26 +13,16 @@ import {
   screenshot,
   waitForPlayback,
 } from './helpers/browser.ts';
+import { catalogue } from './helpers/messages.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { waitFor } from './helpers/wait.ts';
 
 // The library, upload, asset, player and settings pages in Korean, for a browser that asks for
 // Korean; the header switch and the account's language; Enter held while Hangul is composed.
 
-/** A message of the catalogue (web/messages/<area>/<lang>.json) as the page shows it: not retyped here. */
-function catalogue(lang: 'en' | 'ko') {
-  const dir = join(import.meta.dirname, '..', 'web', 'messages');
-  const all: Record<string, unknown> = {};
-  for (const area of ['app', 'library', 'player'])
-    Object.assign(all, JSON.parse(readFileSync(join(dir, area, `${lang}.json`), 'utf8')));
-  return (key: string, params: Record<string, string> = {}) => {
-    const text = all[key];
-    assert.equal(typeof text, 'string', `${key} is a plain message in ${lang}`);
-    return (text as string).replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? `{${name}}`);
-  };
-}
-const ko = catalogue('ko');
-const en = catalogue('en');
+/** A message of the catalogue as the page shows it: not retyped here. */
+const ko = catalogue('ko', ['app', 'library', 'player']).text;
+const en = catalogue('en', ['app', 'library', 'player']).text;
 
 const EMAIL = 'minji@example.com';
 const PASSWORD = 'a long enough password';

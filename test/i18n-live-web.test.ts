@@ -1,39 +1,22 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ERROR_MESSAGES_KO } from '../src/i18n/error-messages.ko.ts';
 import { signUpWithRole } from './helpers/accounts.ts';
 import { chromiumAvailable, collectErrors, ensureWebBuilt, launchChromium } from './helpers/browser.ts';
 import { type LiveStreamBody, type Publisher, publishRtmp, waitForStream } from './helpers/live.ts';
+import { catalogue } from './helpers/messages.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { waitForValue } from './helpers/wait.ts';
 
 const ADMIN_KEY = 'i18n-live-web-admin-key-0123456789abcdef';
-const MESSAGES = join(import.meta.dirname, '..', 'web', 'messages');
-
-type Variant = Array<{ match: Record<string, string> }>;
-const load = (area: string) =>
-  JSON.parse(readFileSync(join(MESSAGES, area, 'ko.json'), 'utf8')) as Record<string, string | Variant>;
 /** The Korean catalogue of the live and room areas, as the pages show it (never retyped here). */
-const ko = { ...load('live'), ...load('room') };
-const text = (key: string): string => {
-  const v = ko[key];
-  assert.equal(typeof v, 'string', `${key} is a plain message`);
-  return v as string;
-};
+const KO = catalogue('ko', ['live', 'room']);
+const text = (key: string): string => KO.text(key);
 /** A message with its placeholders filled. */
-const fill = (key: string, values: Record<string, string>) =>
-  text(key).replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? `{${name}}`);
+const fill = KO.text;
 /** A message (plain or with plural variants: Korean has only `other`) as a pattern, placeholders as `(.+)`. */
-const pattern = (key: string): RegExp => {
-  const v = ko[key];
-  const raw = typeof v === 'string' ? v : (v as Variant)[0]?.match['countPlural=other'];
-  assert.ok(raw, `${key} has Korean text`);
-  const escaped = raw.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '(.+)');
-  return new RegExp(`^${escaped}$`);
-};
+const pattern = KO.pattern;
 
 const chatTexts = (page: Page) =>
   page
@@ -310,7 +293,5 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
 
 /** The Korean viewer count for `n` (the catalogue's `other` variant, the number as ko-KR writes it). */
 function koreanCount(n: number): string {
-  const v = ko.live_viewer_watching as Variant;
-  const other = v[0]?.match['countPlural=other'] ?? '';
-  return other.replace('{count}', new Intl.NumberFormat('ko-KR').format(n));
+  return KO.text('live_viewer_watching', { n: new Intl.NumberFormat('ko-KR').format(n) });
 }

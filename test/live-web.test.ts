@@ -164,11 +164,11 @@ describe('live pages in Chromium', { skip: !chromiumAvailable() }, () => {
     await page.getByText('Your encoder is live').waitFor();
     const now = page.getByRole('region', { name: 'Stream health' });
     await now.waitFor();
-    assert.equal(await now.locator('[data-field=ingest_bitrate]').textContent(), '3.1 Mbps');
+    assert.equal(await now.locator('[data-field=ingest_bitrate]').textContent(), '3.1 Mb/s');
     assert.equal(await now.locator('[data-field=fps]').textContent(), '30 fps');
     assert.match(
       (await now.locator('[data-field=renditions]').textContent()) ?? '',
-      /720p \(1280×720\) 2\.8 Mbps/,
+      /720p \(1280×720\) 2\.8 Mb\/s/,
     );
     assert.match((await now.locator('[data-field=dropped]').textContent()) ?? '', /1080p/);
     await screenshot(page, 'live-03-active');

@@ -1,5 +1,6 @@
 import { formatNumber } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
+import { rich } from '../i18n/rich.tsx';
 import { useLiveEvents } from '../live.ts';
 import { amount, ListState, ofTotal, Table, useData, when } from './shared.tsx';
 
@@ -35,10 +36,12 @@ export function BatchesTab() {
     <section aria-labelledby="batches-title">
       <h2 id="batches-title">{m.admin_batches_title()}</h2>
       <p>
-        {m.admin_batches_intro_start()} {/* i18n-ignore: an API route and a command, as typed */}
-        <code>POST /v1/batches</code> {m.admin_batches_intro_or()} {/* i18n-ignore: a command, as typed */}
-        <code>framehouse images batch</code>
-        {m.admin_batches_intro_end()}
+        {rich(m.admin_batches_intro, {
+          // i18n-ignore: an API route, as typed
+          route: <code>POST /v1/batches</code>,
+          // i18n-ignore: a command, as typed
+          command: <code>framehouse images batch</code>,
+        })}
       </p>
       <ListState data={data} error={error} empty={m.admin_batches_empty()}>
         {(rows) => (

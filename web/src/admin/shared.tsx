@@ -119,7 +119,7 @@ export function ListState<T>(props: {
   children: (rows: T[]) => ComponentChildren;
 }) {
   if (props.data === undefined)
-    return props.error ? <ErrorLine error={props.error} /> : <p aria-busy="true">{m.admin_loading()}</p>;
+    return props.error ? <ErrorLine error={props.error} /> : <p aria-busy="true">{m.app_loading()}</p>;
   return (
     <>
       <ErrorLine error={props.error} />

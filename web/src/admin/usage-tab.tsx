@@ -4,6 +4,7 @@ import { Link, useLocation, useSearch } from 'wouter-preact';
 import { formatBytes, formatDateTime, formatNumber, formatTime } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
 import { holdSubmitWhileComposing } from '../i18n/ime.ts';
+import { rich } from '../i18n/rich.tsx';
 import { ErrorLine, useData } from './shared.tsx';
 import { DailyChart, LAYER_COLORS, type Layer } from './usage-charts.tsx';
 import {
@@ -195,11 +196,13 @@ function UsageReport({ query }: { query: string }) {
           from: formatDateTime(body.from, UTC_MOMENT),
           to: formatDateTime(body.to, UTC_MOMENT),
         })}{' '}
-        {m.admin_usage_updated_before()}
-        <time data-updated-at={updatedAt?.toISOString()} dateTime={updatedAt?.toISOString()}>
-          {updatedAt ? formatTime(updatedAt, true) : '—'}
-        </time>
-        {m.admin_usage_updated_after()}{' '}
+        {rich(m.admin_usage_updated, {
+          time: (
+            <time data-updated-at={updatedAt?.toISOString()} dateTime={updatedAt?.toISOString()}>
+              {updatedAt ? formatTime(updatedAt, true) : '—'}
+            </time>
+          ),
+        })}{' '}
         <button
           type="button"
           class="link"
@@ -416,7 +419,7 @@ function Rows<R extends UsageFigures>(props: {
     );
     return sort.descending ? rows.reverse() : rows;
   }, [data, sort]);
-  if (!data) return error ? <ErrorLine error={error} /> : <p aria-busy="true">{m.admin_loading()}</p>;
+  if (!data) return error ? <ErrorLine error={error} /> : <p aria-busy="true">{m.app_loading()}</p>;
   if (data.length === 0)
     return (
       <>

@@ -145,7 +145,7 @@ export function AnalyticsPage() {
         <p class="error" role="alert">
           {m.analytics_load_failed({ reason: overview.error })}{' '}
           <button type="button" class="link" onClick={overview.reload}>
-            {m.analytics_try_again()}
+            {m.app_try_again()}
           </button>
         </p>
       ) : !o ? (
@@ -213,7 +213,7 @@ function Totals({ metrics: t }: { metrics: Metrics }) {
       'failures',
       m.analytics_metric_failures(),
       fmtPercent(t.failure_rate),
-      m.analytics_view_count({ count: fmtCount(t.failed) }),
+      m.analytics_view_count({ count: t.failed, n: formatNumber(t.failed) }),
     ],
     ['exits', m.analytics_metric_exits(), fmtPercent(t.exit_before_start_rate)],
     ['watch', m.analytics_metric_watch_time(), fmtSeconds(t.watch_time_seconds)],
@@ -395,7 +395,7 @@ function Breakdown({ query, names, filtered }: { query: string; names: ContentNa
           {error}
         </p>
       ) : !data ? (
-        <p aria-busy="true">{m.analytics_loading()}</p>
+        <p aria-busy="true">{m.app_loading()}</p>
       ) : groups.length === 0 ? (
         <p class="muted">{m.analytics_breakdown_empty()}</p>
       ) : (
@@ -466,7 +466,7 @@ function WorstAssets({ rows, range }: { rows: NonNullable<Overview['worst_assets
             <tr key={r.asset_id}>
               <th scope="row">
                 <Link href={`/analytics?asset_id=${encodeURIComponent(r.asset_id)}&range=${range}`}>
-                  {r.title || m.analytics_untitled()}
+                  {r.title || m.app_untitled()}
                 </Link>
               </th>
               <td>{fmtCount(r.views)}</td>
@@ -512,7 +512,7 @@ function ViewsList({ query, names }: { query: string; names: ContentNames }) {
           {first.error}
         </p>
       ) : !first.data ? (
-        <p aria-busy="true">{m.analytics_loading()}</p>
+        <p aria-busy="true">{m.app_loading()}</p>
       ) : views.length === 0 ? (
         <p class="muted">{m.analytics_no_views()}</p>
       ) : (
@@ -567,7 +567,7 @@ function ViewsList({ query, names }: { query: string; names: ContentNames }) {
       )}
       {next && (
         <button type="button" class="secondary" disabled={loading} onClick={loadMore}>
-          {loading ? m.analytics_loading() : m.analytics_more_views()}
+          {loading ? m.app_loading() : m.analytics_more_views()}
         </button>
       )}
     </section>

@@ -33,7 +33,7 @@ export function AssetQoePanel({ assetId }: { assetId: string }) {
           {m.analytics_viewers_load_failed({ reason: error })}
         </p>
       ) : !t ? (
-        <p aria-busy="true">{m.analytics_loading()}</p>
+        <p aria-busy="true">{m.app_loading()}</p>
       ) : t.views === 0 ? (
         <p class="muted">{m.analytics_no_views()}</p>
       ) : (

@@ -22,7 +22,7 @@ export function ConcurrencyPanel({ liveStreamId }: { liveStreamId: string }) {
           {m.analytics_viewers_load_failed({ reason: error })}
         </p>
       ) : !data ? (
-        <p aria-busy="true">{m.analytics_loading()}</p>
+        <p aria-busy="true">{m.app_loading()}</p>
       ) : (
         <ConcurrencyChart points={data.concurrency ?? []} from={data.from} to={data.to} />
       )}

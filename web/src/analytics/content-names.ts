@@ -12,7 +12,7 @@ export interface ContentNames {
 /** A video's name: its title, else its file's name, else "Untitled"; undefined if not known. */
 export const assetName = (names: ContentNames, id: string) => {
   const title = names.assets.get(id);
-  return title === undefined ? undefined : title || m.analytics_untitled();
+  return title === undefined ? undefined : title || m.app_untitled();
 };
 /** A live stream's name (the live pages' own fallback when it has no title); undefined if not known. */
 export const streamName = (names: ContentNames, id: string) => {

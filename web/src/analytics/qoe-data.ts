@@ -4,9 +4,8 @@
  * library here) and the analytics pages (loaded on demand).
  */
 
-import { formatNumber, formatPercent, formatSpan } from '../i18n/format.ts';
+import { formatBitrate, formatNumber, formatPercent, formatRegion, formatSpan } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
-import { getLocale } from '../i18n/generated/runtime.js';
 
 export interface Scores {
   success: number | null;
@@ -143,13 +142,9 @@ export function fmtSeconds(s: number | null | undefined): string {
   return s < 3600 ? formatSpan(s) : unit(s / 3600, 'hour', 1);
 }
 export const fmtCount = (n: number | null | undefined) => (n == null ? dash : formatNumber(n));
-/** A bitrate: "850 kb/s", "2.4 Mb/s" (each language's own spacing). */
+/** A bitrate given in kb/s: "850 kb/s", "2.4 Mb/s". */
 export const fmtKbps = (kbps: number | null | undefined) =>
-  kbps == null
-    ? dash
-    : kbps >= 1000
-      ? unit(kbps / 1000, 'megabit-per-second', 1)
-      : unit(Math.round(kbps), 'kilobit-per-second');
+  kbps == null ? dash : formatBitrate(kbps * 1000);
 
 /** A score's band: good (≥ 80), fair (≥ 50) or poor, for colour. */
 export const scoreBand = (s: number | null | undefined) =>
@@ -171,11 +166,7 @@ export const clientName = (name: string) => (name === OTHER ? m.analytics_other(
 /** ISO 3166 code → the country's name in the reader's language; `ZZ` (unknown) → "Unknown". */
 export function countryName(code: string): string {
   if (code === 'ZZ') return m.analytics_unknown();
-  try {
-    return new Intl.DisplayNames([getLocale()], { type: 'region' }).of(code) ?? code;
-  } catch {
-    return code;
-  }
+  return formatRegion(code);
 }
 // i18n-ignore: the API's token for a rendition it knows nothing of
 const UNKNOWN_RENDITION = 'unknown';

@@ -2,9 +2,9 @@ import { useMemo } from 'preact/hooks';
 import uPlot from 'uplot';
 import { Link } from 'wouter-preact';
 import { useData } from '../admin/shared.tsx';
-import { formatDateTime, formatNumber } from '../i18n/format.ts';
+import { formatDateTime, formatList, formatNumber } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
-import { getLocale, useLocale } from '../i18n/locale.ts';
+import { useLocale } from '../i18n/locale.ts';
 import { contentName } from './analytics-page.tsx';
 import { axis, Chart, palette } from './chart.tsx';
 import { useContentNames } from './content-names.ts';
@@ -42,9 +42,6 @@ const EVENTS: Record<string, () => string> = {
   beacon: m.analytics_event_player_report,
 };
 const stateName = (s: string | null | undefined) => (s ? (STATES[s]?.name() ?? s) : '');
-/** "A, B and C" / "A, B 및 C". */
-const formatList = (items: string[]) =>
-  new Intl.ListFormat(getLocale(), { type: 'conjunction' }).format(items);
 
 /** `/analytics/views/{id}`: one view — what the viewer got, and its timeline. */
 export function ViewPage({ id }: { id: string }) {
@@ -56,7 +53,7 @@ export function ViewPage({ id }: { id: string }) {
         <p class="error" role="alert">
           {m.analytics_view_load_failed({ reason: error })}{' '}
           <button type="button" class="link" onClick={reload}>
-            {m.analytics_try_again()}
+            {m.app_try_again()}
           </button>
         </p>
         <Link href="/analytics">{m.analytics_back_to_analytics()}</Link>
@@ -134,7 +131,8 @@ export function ViewPage({ id }: { id: string }) {
             </dd>
             <dt>{m.analytics_fact_bitrate()}</dt>
             <dd>
-              {fmtKbps(v.average_bitrate_kbps)} · {m.analytics_switches({ count: fmtCount(v.switches) })}
+              {fmtKbps(v.average_bitrate_kbps)} ·{' '}
+              {m.analytics_switches({ count: v.switches, n: formatNumber(v.switches) })}
             </dd>
             <dt>{m.analytics_metric_upscaled()}</dt>
             <dd>
@@ -321,7 +319,8 @@ function Timeline({ view }: { view: ViewDetail }) {
         label={m.analytics_timeline_label({
           duration: fmtSeconds(end),
           states: present.length ? formatList(present.map(stateName)) : m.analytics_no_states(),
-          count: fmtCount(stalls),
+          count: stalls,
+          n: formatNumber(stalls),
         })}
       />
       <ul class="state-legend">

@@ -1,13 +1,14 @@
 /**
- * Numbers, sizes, prices, dates and durations in the reader's language, through Intl: one
+ * Numbers, sizes, bitrates, prices, dates, durations, lists and region names in the reader's language, through Intl: one
  * place, so no page builds "3 items" or "2026. 12. 3." by hand. Formatters are cached per
  * locale and options (making one costs more than formatting with it).
  */
 // The runtime, not ./locale.ts: this module stays free of Preact, so Node tests can use it.
 import { getLocale } from './generated/runtime.js';
 
-const cache = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat | Intl.RelativeTimeFormat>();
-function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat | Intl.RelativeTimeFormat>(
+type Formatter = Intl.NumberFormat | Intl.DateTimeFormat | Intl.ListFormat | Intl.DisplayNames;
+const cache = new Map<string, Formatter>();
+function cached<T extends Formatter>(
   kind: string,
   options: object,
   make: (locale: string) => T,
@@ -53,20 +54,6 @@ export const formatTime = (when: When, seconds = false) =>
 const TIME: Intl.DateTimeFormatOptions = { timeStyle: 'short' };
 const TIME_SECONDS: Intl.DateTimeFormatOptions = { timeStyle: 'medium' };
 
-/** How long ago or from now, in words: -90 → "2 minutes ago" / "2분 전". */
-export function formatRelative(secondsFromNow: number): string {
-  const rtf = cached('r', {}, (l) => new Intl.RelativeTimeFormat(l, { numeric: 'auto' }));
-  const abs = Math.abs(secondsFromNow);
-  for (const [size, unit] of RELATIVE_UNITS)
-    if (abs >= size) return rtf.format(Math.round(secondsFromNow / size), unit);
-  return rtf.format(Math.round(secondsFromNow), 'second');
-}
-const RELATIVE_UNITS: Array<[number, Intl.RelativeTimeFormatUnit]> = [
-  [86400, 'day'],
-  [3600, 'hour'],
-  [60, 'minute'],
-];
-
 /** A media length as a clock, the same in every language: 62 → "1:02", 3725 → "1:02:05". */
 export const formatDuration = (s: number | null) => {
   if (s == null) return '';
@@ -86,20 +73,42 @@ export function formatSpan(seconds: number): string {
     [t % 60, 'second'],
   ];
   const shown = parts.filter(([n], i) => n > 0 || (i === 2 && t === 0));
-  return listFormat().format(
+  return formatList(
     shown.map(([n, unit]) => numberFormat({ style: 'unit', unit, unitDisplay: 'short' }).format(n)),
+    UNITS,
   );
 }
-const lists = new Map<string, Intl.ListFormat>();
-function listFormat(): Intl.ListFormat {
-  const locale = getLocale();
-  let made = lists.get(locale);
-  if (!made) {
-    made = new Intl.ListFormat(locale, { style: 'narrow', type: 'unit' });
-    lists.set(locale, made);
+const UNITS: Intl.ListFormatOptions = { style: 'narrow', type: 'unit' };
+const AND: Intl.ListFormatOptions = { type: 'conjunction' };
+
+/** Items as one phrase: "A, B, and C" / "A, B 및 C" (or, with `UNITS`, "1 hr, 2 min"). */
+export const formatList = (items: string[], options: Intl.ListFormatOptions = AND) =>
+  cached('l', options, (l) => new Intl.ListFormat(l, options)).format(items);
+
+/** An ISO 3166 region code as the reader's language names it ("KR" → "South Korea" / "대한민국"); an unknown code as itself. */
+export function formatRegion(code: string): string {
+  try {
+    return cached('g', REGION, (l) => new Intl.DisplayNames(l, REGION)).of(code) ?? code;
+  } catch {
+    return code; // not a well-formed code
   }
-  return made;
 }
+const REGION: Intl.DisplayNamesOptions = { type: 'region' };
+
+/** A bitrate in bits per second: "850 kb/s", "2.4 Mb/s" / "2.4Mb/s" (each language's own spacing). */
+export const formatBitrate = (bitsPerSecond: number) =>
+  bitsPerSecond >= 1e6
+    ? formatNumber(bitsPerSecond / 1e6, {
+        style: 'unit',
+        unit: 'megabit-per-second',
+        unitDisplay: 'short',
+        maximumFractionDigits: 1,
+      })
+    : formatNumber(Math.round(bitsPerSecond / 1e3), {
+        style: 'unit',
+        unit: 'kilobit-per-second',
+        unitDisplay: 'short',
+      });
 
 /** A price in its currency ("$12.50" / "US$12.50", "₩15,000"): `amount` in the currency's units. */
 export const formatPrice = (amount: number, currency: string) =>

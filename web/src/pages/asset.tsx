@@ -74,7 +74,7 @@ export function AssetPage({ id }: { id: string }) {
     );
   if (!asset) return <p aria-busy="true">{m.app_loading()}</p>;
   const playable = asset.status === 'ready' && asset.playback && (!signed || tokens);
-  const title = asset.title || asset.source.filename || m.library_untitled();
+  const title = asset.title || asset.source.filename || m.app_untitled();
   return (
     <article class="asset">
       <h1>

@@ -147,7 +147,7 @@ export function LibraryPage() {
                 {a.is_360 && <span class="tag360">360°</span>}
               </div>
               <div class="card-body">
-                <span class="title">{a.title || a.source.filename || m.library_untitled()}</span>
+                <span class="title">{a.title || a.source.filename || m.app_untitled()}</span>
                 <StatusBadge asset={a} />
               </div>
             </Link>

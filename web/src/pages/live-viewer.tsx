@@ -62,8 +62,10 @@ export function LiveViewerPage({ playbackId, embedded = false }: { playbackId: s
         {room && (
           <span class="live-viewers" data-count={room.viewers}>
             <span class="live-dot" aria-hidden="true" />
-            {/* At least this viewer, before the first count arrives (counts are written every 5 s). */}
-            {m.live_viewer_watching({ count: formatNumber(Math.max(1, room.viewers)) })}
+            {m.live_viewer_watching({
+              count: watching(room.viewers),
+              n: formatNumber(watching(room.viewers)),
+            })}
           </span>
         )}
         <StatisticsToggle />
@@ -111,3 +113,6 @@ export function LiveViewerPage({ playbackId, embedded = false }: { playbackId: s
     </div>
   );
 }
+
+/** At least this viewer, before the first count arrives (counts are written every 5 s). */
+const watching = (viewers: number) => Math.max(1, viewers);

@@ -5,6 +5,8 @@ import { CopyField } from '../copy-field.tsx';
 import { formatNumber } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
 import { holdSubmitWhileComposing } from '../i18n/ime.ts';
+import { rich } from '../i18n/rich.tsx';
+import { lazy } from '../lazy.tsx';
 import { ConcurrencyPanel } from '../lazy-pages.ts';
 import { LIVE_STREAM_EVENTS, useLiveEvents } from '../live.ts';
 import { LivePlayer } from '../player/live-player.tsx';
@@ -108,9 +110,10 @@ export function StreamPage({ id }: { id: string }) {
             />
           ) : (
             <p>
-              {m.live_watch_signed_token()} <code>{PLAYBACK_TOKENS_ROUTE}</code>{' '}
-              {m.live_watch_signed_address()}{' '}
-              <code>{`${location.origin}/live/${playbackId.id}?token=…`}</code>
+              {rich(m.live_watch_signed, {
+                route: <code>{PLAYBACK_TOKENS_ROUTE}</code>,
+                url: <code>{`${location.origin}/live/${playbackId.id}?token=…`}</code>,
+              })}
             </p>
           )}
         </section>
@@ -129,26 +132,14 @@ export function StreamPage({ id }: { id: string }) {
   );
 }
 
-type HostRoomModule = typeof import('../room/host/host-room.tsx');
-
 /**
  * The room's host panels, fetched when the stream page opens: the viewer and embed pages share
  * this bundle's entry and must not pay for moderation and product editing.
  */
-function LazyHostRoom({ stream }: { stream: LiveStream }) {
-  const [mod, setMod] = useState<HostRoomModule | null>(null);
-  const [failed, setFailed] = useState(false);
-  useEffect(() => {
-    import('../room/host/host-room.tsx').then(setMod, () => setFailed(true));
-  }, []);
-  if (failed)
-    return (
-      <p class="error" role="alert">
-        {m.live_room_controls_failed()}
-      </p>
-    );
-  return mod ? <mod.HostRoom stream={stream} /> : <p aria-busy="true">{m.room_loading()}</p>;
-}
+const LazyHostRoom = lazy<{ stream: LiveStream }>(
+  () => import('../room/host/host-room.tsx').then((p) => p.HostRoom),
+  { loading: m.room_loading, failed: m.live_room_controls_failed },
+);
 
 function OwnerPlayer({
   stream,
@@ -318,7 +309,7 @@ function Edit({ stream, onSaved }: { stream: LiveStream; onSaved: (s: LiveStream
               json: { title: title.trim() || null, record, reconnect_window: reconnect },
             });
             onSaved(r.data);
-            setMessage(m.live_edit_saved());
+            setMessage(m.app_saved());
           } catch (err) {
             setMessage((err as Error).message);
           }

@@ -137,4 +137,4 @@ export function TrashPage() {
   );
 }
 
-const titleOf = (a: Asset) => a.title || a.source.filename || m.library_untitled();
+const titleOf = (a: Asset) => a.title || a.source.filename || m.app_untitled();

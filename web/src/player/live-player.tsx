@@ -3,6 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatNumber } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
+import { rich } from '../i18n/rich.tsx';
 import type { LiveStatus } from '../streams/live-stream.ts';
 import { playbackIdOf, startQoe } from './qoe-reporting.ts';
 import type { TokenSource } from './token-source.ts';
@@ -110,7 +111,7 @@ export function LivePlayer(props: LivePlayerProps) {
           setPhase('playing');
           if (props.autoplay) void video.play().catch(() => {});
         } else {
-          setError(m.live_player_no_hls());
+          setError(m.player_no_hls());
           stop('error');
         }
         return;
@@ -272,11 +273,13 @@ export function LivePlayer(props: LivePlayerProps) {
             )}
             {latency !== null && (
               <span class="live-latency" title={m.live_player_latency_title()}>
-                {m.live_player_latency()}{' '}
-                <span data-testid="latency">
-                  {formatNumber(latency, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}
-                </span>{' '}
-                {m.live_player_seconds()}
+                {rich(m.live_player_latency, {
+                  value: (
+                    <span data-testid="latency">
+                      {formatNumber(latency, { minimumFractionDigits: 1, maximumFractionDigits: 1 })}
+                    </span>
+                  ),
+                })}
               </span>
             )}
           </div>

@@ -1,5 +1,5 @@
 /** The API's LiveStream (README "Live streams"), as the browser app reads it. */
-import { formatNumber } from '../i18n/format.ts';
+import { formatBitrate as formatBits } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
 
 export type LiveStatus = 'idle' | 'active' | 'disconnected' | 'disabled';
@@ -64,14 +64,8 @@ export const STATUS_HELP: Record<LiveStatus, () => string> = {
 
 export const streamTitle = (s: Pick<LiveStream, 'title'>) => s.title || m.live_untitled();
 
-export const formatBitrate = (bps: number | null | undefined) =>
-  bps == null
-    ? '—'
-    : bps >= 1e6
-      ? m.live_bitrate_mbps({
-          value: formatNumber(bps / 1e6, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
-        })
-      : m.live_bitrate_kbps({ value: formatNumber(Math.round(bps / 1e3)) });
+/** A bitrate in bits per second, or a dash when the node has not measured one. */
+export const formatBitrate = (bps: number | null | undefined) => (bps == null ? '—' : formatBits(bps));
 
 /** The rung names a live node says it dropped (a list of names or of `{ name }`), else none. */
 export function droppedRenditions(current: LiveCurrent | null): string[] {

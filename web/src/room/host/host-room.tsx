@@ -78,7 +78,7 @@ function LiveRoom(props: {
   return (
     <div class="host-room" data-connected={String(live.connected)}>
       <p class="host-viewers" data-count={room.viewers}>
-        <strong>{m.room_host_watching({ count: formatNumber(room.viewers) })}</strong>
+        <strong>{m.room_host_watching({ count: room.viewers, n: formatNumber(room.viewers) })}</strong>
         {room.pinned ? ` · ${m.room_host_pinned({ title: room.pinned.title })}` : ''}
       </p>
       <div class="host-grid">

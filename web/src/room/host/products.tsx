@@ -113,7 +113,10 @@ export function Products({
                   <span class="product-row-text">
                     <strong>{p.title}</strong> {formatPrice(p.price) ?? ''}
                     {pinned && <span class="badge pinned-badge"> {m.room_products_pinned()}</span>}
-                    <span class="muted"> · {m.room_products_clicks({ count: formatNumber(p.clicks) })}</span>
+                    <span class="muted">
+                      {' '}
+                      · {m.room_products_clicks({ count: p.clicks, n: formatNumber(p.clicks) })}
+                    </span>
                   </span>
                   <span class="button-row">
                     <button

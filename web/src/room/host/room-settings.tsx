@@ -117,7 +117,7 @@ export function RoomSettingsPanel({ room, onSaved }: { room: HostRoomData; onSav
             ];
             void patch(
               { word_filter: list },
-              m.room_settings_words_saved({ count: formatNumber(list.length) }),
+              m.room_settings_words_saved({ count: list.length, n: formatNumber(list.length) }),
             );
           }}
         >
