@@ -7,7 +7,13 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const OUT = join('web', 'src', 'i18n', 'generated');
-const INPUTS = [join('web', 'messages'), join('web', 'project.inlang', 'settings.json')];
+// This script (its options shape the runtime) and package-lock.json (Paraglide's version) too.
+const INPUTS = [
+  join('web', 'messages'),
+  join('web', 'project.inlang', 'settings.json'),
+  join('scripts', 'compile-messages.ts'),
+  'package-lock.json',
+];
 
 const newest = (path: string): number =>
   statSync(path).isDirectory()
