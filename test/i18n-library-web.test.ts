@@ -195,6 +195,20 @@ describe('library and player in Korean (Chromium, ko-KR)', { skip: !chromiumAvai
     };
     await signIn();
     await other.getByRole('heading', { name: en('library_title') }).waitFor();
+    // The same device (its cookie and storage) once its browser asks for Korean: Korean. The
+    // first visit in English must not have pinned English on the device.
+    const korean = await browser.newContext({
+      baseURL: server.url,
+      locale: 'ko-KR',
+      storageState: await english.storageState(),
+    });
+    const same = await korean.newPage();
+    await same.goto('/');
+    await same.getByRole('heading', { name: ko('library_title') }).waitFor();
+    assert.equal(await same.locator('html').getAttribute('lang'), 'ko');
+    await korean.close();
+    await other.reload();
+    await other.getByRole('heading', { name: en('library_title') }).waitFor();
 
     await language.selectOption('ko');
     await page.getByText(ko('app_settings_language_saved')).waitFor();

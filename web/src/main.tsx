@@ -10,6 +10,8 @@ import {
   isLocale,
   type Locale,
   LocaleContext,
+  rememberLocale,
+  restoreDeviceLocale,
 } from './i18n/locale.ts';
 import {
   AdminPage,
@@ -58,6 +60,7 @@ function Shell() {
    * for every device and its mail. null: no choice, the browser's language.
    */
   const choose = async (next: Locale | null) => {
+    if (next) rememberLocale(next);
     show(next ?? followBrowser());
     if (session?.kind !== 'user' || session.user.locale === next) return true;
     return api('/v1/auth/update-user', { method: 'POST', json: { locale: next } }).then(
@@ -173,5 +176,7 @@ function Shell() {
   }
 }
 
+// This device's choice of language, if its person made one, before anything renders.
+restoreDeviceLocale();
 const root = document.getElementById('app');
 if (root) render(<Shell />, root);
