@@ -75,7 +75,16 @@ describe('library and player in Korean (Chromium, ko-KR)', { skip: !chromiumAvai
     });
 
   test('the first account is created in Korean and lands in an empty Korean library', async () => {
+    // The page's lang when the app first puts something on it (index.html says en).
+    await page.addInitScript(`(() => {
+      new MutationObserver((_, seen) => {
+        if (!document.getElementById('app')?.firstChild) return;
+        window.firstRenderLang = document.documentElement.lang;
+        seen.disconnect();
+      }).observe(document, { childList: true, subtree: true });
+    })()`);
     await page.goto('/');
+    assert.equal(await page.evaluate('window.firstRenderLang'), 'ko', 'lang is set before the first render');
     assert.equal(await page.locator('html').getAttribute('lang'), 'ko');
     await page.getByText(ko('app_open_mode_banner')).waitFor();
     await page.getByRole('link', { name: ko('app_create_first_account') }).click();

@@ -176,7 +176,9 @@ function Shell() {
   }
 }
 
-// This device's choice of language, if its person made one, before anything renders.
+// This device's choice of language, if its person made one, before anything renders; and the
+// page's lang (index.html says en) before its first text, not after the first effect.
 restoreDeviceLocale();
+document.documentElement.lang = getLocale();
 const root = document.getElementById('app');
 if (root) render(<Shell />, root);
