@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Link, Route, Switch, useLocation } from 'wouter-preact';
-import { api } from './api.ts';
+import { api, type User } from './api.ts';
 import * as m from './i18n/generated/messages.js';
 import {
   applyLocale,
@@ -76,11 +76,22 @@ function Shell() {
     );
   };
   const bare = location.startsWith('/embed/') || location.startsWith('/live/');
+  const live = location.startsWith('/live/');
   useEffect(() => {
     applyLocale(locale);
-    // The embed and live viewer pages play for anyone: they have no session to load.
-    if (!bare) void reload();
-  }, [bare]);
+    // The embed and live viewer pages play for anyone: they have no session to load. The live
+    // page has a chat a signed-in viewer joins by name: for them, the account's language.
+    if (live) void accountLocale();
+    else if (!bare) void reload();
+  }, [bare, live]);
+  const accountLocale = () =>
+    api<{ user?: User } | null>('/v1/auth/get-session').then(
+      (s) => {
+        const chosen = s?.user?.locale;
+        if (isLocale(chosen)) show(chosen);
+      },
+      () => {}, // no session to read: the page stays in this device's or the browser's language
+    );
   useEffect(() => {
     if (session?.kind === 'anonymous' && !bare && location !== '/sign-in') navigate('/sign-in');
   }, [session, location]);
