@@ -106,7 +106,12 @@ describe('library and player in Korean (Chromium, ko-KR)', { skip: !chromiumAvai
     await page.getByRole('link', { name: ko('app_nav_upload'), exact: true }).click();
     await page.getByRole('heading', { name: ko('library_upload_title') }).waitFor();
     await page.getByText(ko('library_upload_drop')).waitFor();
+    const tus = page.waitForRequest(
+      (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/v1/uploads',
+    );
     await page.locator('input[type=file]').setInputFiles(clip);
+    // tus does not go through api(): it asks for the page's language itself (the server's refusals).
+    assert.equal(await (await tus).headerValue('accept-language'), 'ko');
     await page.getByRole('link', { name: ko('library_upload_done') }).click({ timeout: 60_000 });
     const badge = page.locator('h1 .badge[data-status=ready]');
     await badge.waitFor({ timeout: 120_000 });

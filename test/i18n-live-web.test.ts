@@ -213,7 +213,12 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
     await viewer.getByRole('button', { name: text('room_chat_join'), exact: true }).click();
     const input = viewer.getByLabel(fill('room_chat_message_as', { name: '민수' }));
     await input.fill('안녕하세요');
+    const posted = viewer.waitForRequest(
+      (r) => r.method() === 'POST' && new URL(r.url()).pathname.endsWith('/messages'),
+    );
     await viewer.getByRole('button', { name: text('room_chat_send'), exact: true }).click();
+    // The room's requests do not go through api(): they ask for the page's language themselves.
+    assert.equal(await (await posted).headerValue('accept-language'), 'ko');
     await waitForValue(
       () => chatTexts(viewer),
       (t) => t.includes('안녕하세요'),
