@@ -453,6 +453,11 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
       `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => e.tagName + '.' + e.className)`,
     );
     assert.deepEqual(tooWide, [], 'nothing wider than a 360 px phone');
+    // A Korean title or chat line breaks between words on an English page too, not inside them.
+    assert.equal(
+      await page.evaluate<string>("getComputedStyle(document.querySelector('.card')).wordBreak"),
+      'keep-all',
+    );
     await screenshot(page, '11-library-phone');
     await page.goto(`/assets/${flat.id}`);
     await page.locator('video').waitFor();
