@@ -7,7 +7,13 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const OUT = join('web', 'src', 'i18n', 'generated');
-const INPUTS = [join('web', 'messages'), join('web', 'project.inlang', 'settings.json')];
+// This script (its options shape the runtime) and package-lock.json (Paraglide's version) too.
+const INPUTS = [
+  join('web', 'messages'),
+  join('web', 'project.inlang', 'settings.json'),
+  join('scripts', 'compile-messages.ts'),
+  'package-lock.json',
+];
 
 const newest = (path: string): number =>
   statSync(path).isDirectory()
@@ -29,11 +35,12 @@ if (stale || !process.argv.includes('--if-stale')) {
     await compile({
       project: join('web', 'project.inlang'),
       outdir: OUT,
-      // Who chose the language: the header switch or the account's setting (kept in
-      // localStorage by web/src/i18n/locale.ts), else the browser's languages (what it sends as
-      // Accept-Language), else English.
-      strategy: ['localStorage', 'preferredLanguage', 'baseLocale'],
-      localStorageKey: 'framehouse.locale',
+      // The language set in this page (web/src/i18n/locale.ts: the account's, or this device's
+      // choice, which it keeps in localStorage itself), else the browser's languages (what it
+      // sends as Accept-Language), else English. Not Paraglide's 'localStorage' strategy: its
+      // first getLocale() writes the browser's language there, and a person who follows the
+      // browser would keep that language after the first visit.
+      strategy: ['globalVariable', 'preferredLanguage', 'baseLocale'],
       outputStructure: 'message-modules',
       isServer: 'false',
       emitGitIgnore: false,

@@ -159,12 +159,50 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
     );
   });
 
+  test("a signed-in viewer reads the viewer page in the account's language, in a Korean browser", async () => {
+    const english = (area: string) =>
+      JSON.parse(readFileSync(join(MESSAGES, area, 'en.json'), 'utf8')) as Record<string, string>;
+    const en = { ...english('live'), ...english('room') };
+    const page = await hostContext.newPage();
+    const pageErrors = collectErrors(page, [/\/play\/\w+\/master\.m3u8/, /status of 404/]);
+    const setLocale = (locale: string | null) =>
+      page.evaluate(async (locale) => {
+        const res = await fetch('/v1/auth/update-user', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ locale }),
+        });
+        return res.status;
+      }, locale);
+    await page.goto('/streams');
+    assert.equal(await setLocale('en'), 200);
+    try {
+      await page.goto(`/live/${pid}`);
+      await page.getByRole('heading', { name: en.room_chat_title, exact: true }).waitFor({ timeout: 15_000 });
+      assert.equal(
+        await page.locator('.live-player').getAttribute('aria-label'),
+        en.live_player_label?.replace('{title}', '봄 세일'),
+        'the player named in English',
+      );
+      assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+    } finally {
+      assert.equal(await setLocale(null), 200);
+    }
+    await page.close();
+    assert.deepEqual(pageErrors, []);
+  });
+
   test('a viewer joins the chat in Korean and sends a Hangul message', async () => {
     await viewer.getByLabel(text('room_chat_nickname')).fill('민수');
     await viewer.getByRole('button', { name: text('room_chat_join'), exact: true }).click();
     const input = viewer.getByLabel(fill('room_chat_message_as', { name: '민수' }));
     await input.fill('안녕하세요');
+    const posted = viewer.waitForRequest(
+      (r) => r.method() === 'POST' && new URL(r.url()).pathname.endsWith('/messages'),
+    );
     await viewer.getByRole('button', { name: text('room_chat_send'), exact: true }).click();
+    // The room's requests do not go through api(): they ask for the page's language themselves.
+    assert.equal(await (await posted).headerValue('accept-language'), 'ko');
     await waitForValue(
       () => chatTexts(viewer),
       (t) => t.includes('안녕하세요'),

@@ -247,6 +247,19 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
       (v) => v === 'false',
       { timeoutMs: 5000, intervalMs: 50, what: 'k to pause' },
     );
+    // With a Korean keyboard layout active, K reports ㅏ: the shortcut goes by the key's place (code).
+    const playing = (v: string) =>
+      waitForValue(
+        () => page.locator('.player').getAttribute('data-playing'),
+        (p) => p === v,
+        { timeoutMs: 5000, intervalMs: 50, what: `ㅏ (KeyK) to make data-playing ${v}` },
+      );
+    const koreanK = `document.querySelector('.player').dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'ㅏ', code: 'KeyK', bubbles: true, cancelable: true }))`;
+    await page.evaluate(koreanK);
+    await playing('true');
+    await page.evaluate(koreanK);
+    await playing('false');
     const t0 = await page.evaluate<number>("document.querySelector('video').currentTime");
     await page.keyboard.press('ArrowRight');
     const t1 = await page.evaluate<number>("document.querySelector('video').currentTime");
@@ -440,6 +453,11 @@ describe('web app in Chromium', { skip: !chromiumAvailable() }, () => {
       `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => e.tagName + '.' + e.className)`,
     );
     assert.deepEqual(tooWide, [], 'nothing wider than a 360 px phone');
+    // A Korean title or chat line breaks between words on an English page too, not inside them.
+    assert.equal(
+      await page.evaluate<string>("getComputedStyle(document.querySelector('.card')).wordBreak"),
+      'keep-all',
+    );
     await screenshot(page, '11-library-phone');
     await page.goto(`/assets/${flat.id}`);
     await page.locator('video').waitFor();

@@ -22,12 +22,18 @@ const PLAIN: Record<string, () => string> = {
   INVALID_CODE: m.app_error_bad_code,
 };
 
+/**
+ * Accept-Language: the page's language, so the server writes its error messages in it (codes stay
+ * the same). For requests that do not go through api(): the room's, tus uploads, WHEP.
+ */
+export const localeHeaders = (): Record<string, string> => ({ 'accept-language': getLocale() });
+
 export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
   const { json, ...rest } = init;
   const headers = new Headers(rest.headers);
   if (json !== undefined) headers.set('content-type', 'application/json');
-  // The server writes its error messages in the language the page is in (codes stay the same).
-  if (!headers.has('accept-language')) headers.set('accept-language', getLocale());
+  for (const [name, value] of Object.entries(localeHeaders()))
+    if (!headers.has(name)) headers.set(name, value);
   let res: Response;
   try {
     res = await fetch(path, {

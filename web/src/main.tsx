@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Link, Route, Switch, useLocation } from 'wouter-preact';
-import { api } from './api.ts';
+import { api, type User } from './api.ts';
 import * as m from './i18n/generated/messages.js';
 import {
   applyLocale,
@@ -10,6 +10,8 @@ import {
   isLocale,
   type Locale,
   LocaleContext,
+  rememberLocale,
+  restoreDeviceLocale,
 } from './i18n/locale.ts';
 import {
   AdminPage,
@@ -58,6 +60,7 @@ function Shell() {
    * for every device and its mail. null: no choice, the browser's language.
    */
   const choose = async (next: Locale | null) => {
+    if (next) rememberLocale(next);
     show(next ?? followBrowser());
     if (session?.kind !== 'user' || session.user.locale === next) return true;
     return api('/v1/auth/update-user', { method: 'POST', json: { locale: next } }).then(
@@ -73,11 +76,22 @@ function Shell() {
     );
   };
   const bare = location.startsWith('/embed/') || location.startsWith('/live/');
+  const live = location.startsWith('/live/');
   useEffect(() => {
     applyLocale(locale);
-    // The embed and live viewer pages play for anyone: they have no session to load.
-    if (!bare) void reload();
-  }, [bare]);
+    // The embed and live viewer pages play for anyone: they have no session to load. The live
+    // page has a chat a signed-in viewer joins by name: for them, the account's language.
+    if (live) void accountLocale();
+    else if (!bare) void reload();
+  }, [bare, live]);
+  const accountLocale = () =>
+    api<{ user?: User } | null>('/v1/auth/get-session').then(
+      (s) => {
+        const chosen = s?.user?.locale;
+        if (isLocale(chosen)) show(chosen);
+      },
+      () => {}, // no session to read: the page stays in this device's or the browser's language
+    );
   useEffect(() => {
     if (session?.kind === 'anonymous' && !bare && location !== '/sign-in') navigate('/sign-in');
   }, [session, location]);
@@ -173,5 +187,9 @@ function Shell() {
   }
 }
 
+// This device's choice of language, if its person made one, before anything renders; and the
+// page's lang (index.html says en) before its first text, not after the first effect.
+restoreDeviceLocale();
+document.documentElement.lang = getLocale();
 const root = document.getElementById('app');
 if (root) render(<Shell />, root);

@@ -1,8 +1,9 @@
 /**
- * Which language the app speaks. Paraglide keeps the choice (web/src/i18n/generated/runtime.js,
- * strategy set in scripts/compile-messages.ts): the header switch or the account's setting,
- * stored in localStorage; else the browser's languages (navigator.languages, what it sends as
- * Accept-Language); else English. Messages are functions in ./generated/messages.js.
+ * Which language the app speaks. Paraglide keeps it (web/src/i18n/generated/runtime.js, strategy
+ * set in scripts/compile-messages.ts): the language set in this page (the account's, or this
+ * device's choice, which this module keeps in localStorage); else the browser's languages
+ * (navigator.languages, what it sends as Accept-Language); else English. Messages are functions
+ * in ./generated/messages.js.
  */
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
@@ -13,7 +14,6 @@ import {
   isLocale,
   type Locale,
   locales,
-  localStorageKey,
   setLocale,
 } from './generated/runtime.js';
 
@@ -23,10 +23,37 @@ export { getLocale, isLocale, type Locale, locales };
 // i18n-ignore: each language by its own name, the same whichever language the page is in
 export const LANGUAGE_NAMES: Record<Locale, string> = { en: 'English', ko: '한국어' };
 
-/** Makes `locale` the app's language now and on the next visit, and the page's `lang`. */
+// i18n-ignore: a localStorage key
+const DEVICE_KEY = 'framehouse.locale';
+
+/** localStorage, or null where the page may not use it (a sandboxed or third-party frame). */
+function storage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * At startup, before the first render: the language this device's person chose (the header
+ * switch or the settings page), if any. Without one the browser's languages decide, afresh on
+ * every visit.
+ */
+export function restoreDeviceLocale(): void {
+  const saved = storage()?.getItem(DEVICE_KEY);
+  if (isLocale(saved)) setLocale(saved, { reload: false });
+}
+
+/** Makes `locale` the app's language for this page, and the page's `lang`; remembers nothing. */
 export function applyLocale(locale: Locale): void {
   if (locale !== getLocale()) setLocale(locale, { reload: false });
   document.documentElement.lang = locale;
+}
+
+/** The person chose `locale` on this device: it is the language of its next visits too. */
+export function rememberLocale(locale: Locale): void {
+  storage()?.setItem(DEVICE_KEY, locale);
 }
 
 /** The browser's own language among ours (navigator.languages), else English. */
@@ -34,7 +61,7 @@ export const browserLocale = (): Locale => extractLocaleFromNavigator() ?? baseL
 
 /** Forgets this device's choice, so the browser's languages decide again; returns their language. */
 export function followBrowser(): Locale {
-  localStorage.removeItem(localStorageKey);
+  storage()?.removeItem(DEVICE_KEY);
   return browserLocale();
 }
 

@@ -6,6 +6,7 @@ import { CopyField } from '../copy-field.tsx';
 import { formatBytes, formatDateTime, formatDuration, formatPercent, numberFormat } from '../i18n/format.ts';
 import * as m from '../i18n/generated/messages.js';
 import { holdSubmitWhileComposing } from '../i18n/ime.ts';
+import { useLocale } from '../i18n/locale.ts';
 import { useTrashDays } from '../instance.ts';
 import { ASSET_EVENTS, useLiveEvents } from '../live.ts';
 import { Player } from '../player/player.tsx';
@@ -255,13 +256,15 @@ function Share({ asset, playbackId, signed }: { asset: Asset; playbackId: string
   const [link, setLink] = useState<string | null>(null);
   const [lifetime, setLifetime] = useState(86400);
   const [error, setError] = useState<string | null>(null);
+  const { locale } = useLocale();
   const embedUrl = `${location.origin}/embed/${playbackId}`;
   const ratio = asset.width && asset.height ? (asset.height / asset.width) * 100 : 56.25;
   const snippet = useMemo(
     () =>
       // i18n-ignore: HTML to paste into another site (its title attribute comes from the catalogue)
       `<div style="position:relative;padding-top:${ratio.toFixed(2)}%"><iframe src="${link ?? embedUrl}" style="position:absolute;inset:0;width:100%;height:100%;border:0" allow="autoplay; fullscreen; gyroscope; accelerometer" allowfullscreen title="${(asset.title ?? m.player_video()).replace(/"/g, '&quot;')}"></iframe></div>`,
-    [link, embedUrl, ratio],
+    // The locale too: an untitled video's title attribute is a message.
+    [link, embedUrl, ratio, asset.title, locale],
   );
   const createLink = async () => {
     try {

@@ -28,6 +28,22 @@ interface Level {
   bitrate: number;
 }
 
+/** The shortcut keys by their place (KeyboardEvent.code), whatever letter the layout puts there. */
+const SHORTCUT_CODES: Record<string, string> = {
+  KeyK: 'k',
+  KeyJ: 'j',
+  KeyL: 'l',
+  KeyF: 'f',
+  KeyM: 'm',
+  KeyC: 'c',
+  KeyR: 'r',
+  Space: ' ',
+  Equal: '=',
+  NumpadAdd: '+',
+  Minus: '-',
+  NumpadSubtract: '-',
+};
+
 /**
  * The Framehouse player: hls.js with automatic bitrate switching or a chosen quality, a seek
  * bar that previews the storyboard, keyboard shortcuts, captions when the stream has them,
@@ -322,7 +338,10 @@ export function Player(props: PlayerProps) {
   const onKey = (e: KeyboardEvent) => {
     if ((e.target as HTMLElement).tagName === 'SELECT' || (e.target as HTMLElement).tagName === 'INPUT')
       return;
-    if (vrRef.current?.handleKey(e.key)) {
+    // The key's own value where it names a shortcut (any Latin layout), else the key's place:
+    // with a Korean layout active K reports ㅏ, and its code is still KeyK.
+    const byCode = SHORTCUT_CODES[e.code] ?? e.code;
+    if (vrRef.current?.handleKey(e.key) || vrRef.current?.handleKey(byCode)) {
       e.preventDefault();
       return;
     }
@@ -341,7 +360,7 @@ export function Player(props: PlayerProps) {
       c: () => captionTracks.length && chooseCaptions(captions >= 0 ? -1 : 0),
       r: () => vrRef.current?.reset(),
     };
-    const action = actions[e.key];
+    const action = actions[e.key] ?? actions[byCode];
     if (action) {
       e.preventDefault();
       action();

@@ -8,6 +8,7 @@
  * FH_ERR_WHEP_UNAVAILABLE mean "play HLS instead"; FH_ERR_LIVE_NOT_ON_AIR, "not live yet".
  */
 
+import { localeHeaders } from '../api.ts';
 import * as m from '../i18n/generated/messages.js';
 
 export interface WhepOptions {
@@ -77,7 +78,7 @@ export async function playWhep(
     await gathered(pc);
     const res = await fetch(`/play/${encodeURIComponent(playbackId)}/whep`, {
       method: 'POST',
-      headers: { 'content-type': 'application/sdp', ...auth },
+      headers: { 'content-type': 'application/sdp', ...localeHeaders(), ...auth },
       body: pc.localDescription?.sdp ?? '',
     });
     if (res.status !== 201) throw await errorOf(res);

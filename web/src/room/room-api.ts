@@ -3,6 +3,7 @@
  * the viewer token header, and `Retry-After` for slow mode and rate limits.
  */
 
+import { localeHeaders } from '../api.ts';
 import * as m from '../i18n/generated/messages.js';
 
 export class RoomError extends Error {
@@ -37,7 +38,7 @@ export async function roomRequest<T>(
   path: string,
   init: { method?: string; json?: unknown; keepalive?: boolean } & RoomAuth = {},
 ): Promise<T> {
-  const headers = new Headers();
+  const headers = new Headers(localeHeaders());
   if (init.json !== undefined) headers.set('content-type', 'application/json');
   const token = init.playbackToken?.();
   if (token) headers.set('authorization', `Bearer ${token}`);

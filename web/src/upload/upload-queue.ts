@@ -1,5 +1,5 @@
 import { defaultOptions, type PreviousUpload, Upload } from 'tus-js-client';
-import { api } from '../api.ts';
+import { api, localeHeaders } from '../api.ts';
 import * as m from '../i18n/generated/messages.js';
 
 export type UploadState = 'uploading' | 'paused' | 'finishing' | 'done' | 'failed';
@@ -65,6 +65,7 @@ export class UploadQueue {
     const upload = new Upload(file, {
       endpoint: '/v1/uploads',
       chunkSize: CHUNK,
+      headers: localeHeaders(),
       retryDelays: [0, 1000, 3000, 5000, 10000],
       removeFingerprintOnSuccess: true,
       metadata: { filename: file.name, title: file.name.replace(/\.[^.]+$/, ''), filetype: file.type },
