@@ -160,9 +160,7 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
   });
 
   test("a signed-in viewer reads the viewer page in the account's language, in a Korean browser", async () => {
-    const english = (area: string) =>
-      JSON.parse(readFileSync(join(MESSAGES, area, 'en.json'), 'utf8')) as Record<string, string>;
-    const en = { ...english('live'), ...english('room') };
+    const en = catalogue('en', ['live', 'room']).raw as Record<string, string>;
     const page = await hostContext.newPage();
     const pageErrors = collectErrors(page, [/\/play\/\w+\/master\.m3u8/, /status of 404/]);
     const setLocale = (locale: string | null) =>
