@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeClip } from '../test/fixtures/media.ts';
 import { signUpWithRole } from '../test/helpers/accounts.ts';
-import { ensureWebBuilt, launchChromium, waitForPlayback } from '../test/helpers/browser.ts';
+import { ensureWebBuilt, launchChromium, signedInContext, waitForPlayback } from '../test/helpers/browser.ts';
 import { type LiveStreamBody, publishRtmp, waitForStream } from '../test/helpers/live.ts';
 import { isFinished, startTestServer } from '../test/helpers/server.ts';
 
@@ -45,17 +45,10 @@ try {
   const live = stream.playback_ids[0]?.id;
 
   for (const { locale, browser: language } of LOCALES) {
-    const context = await browser.newContext({
-      baseURL: server.url,
+    const context = await signedInContext(browser, server, cookie, {
       locale: language,
       viewport: { width: 1280, height: 800 },
     });
-    await context.addCookies(
-      cookie.split('; ').map((c) => {
-        const at = c.indexOf('=');
-        return { name: c.slice(0, at), value: c.slice(at + 1), url: server.url };
-      }),
-    );
     const page = await context.newPage();
     // The asset and stream pages are long (details under the player): those are shot whole.
     const shoot = async (name: string, fullPage = false) => {

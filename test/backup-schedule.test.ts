@@ -13,9 +13,9 @@ import {
   ensureWebBuilt,
   launchChromium,
   screenshot,
+  signedInContext,
 } from './helpers/browser.ts';
 import { exited, spawnServe } from './helpers/processes.ts';
-import { signedInContext } from './helpers/qoe.ts';
 import { startS3 } from './helpers/s3.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { type SmtpPeer, startSmtpPeer } from './helpers/smtp-peer.ts';

@@ -14,6 +14,7 @@ import {
   ensureWebBuilt,
   launchChromium,
   screenshot,
+  signedInContext,
 } from './helpers/browser.ts';
 import { catalogue } from './helpers/messages.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -96,18 +97,10 @@ describe('the admin pages in Korean', { skip: !chromiumAvailable() }, () => {
     assert.equal(users.data[0]?.role, 'admin');
 
     browser = await launchChromium();
-    const context = await browser.newContext({
-      baseURL: server.url,
-      viewport: { width: 1280, height: 900 },
+    const context = await signedInContext(browser, server, cookie, {
       locale: 'ko-KR',
       timezoneId: TIME_ZONE,
     });
-    await context.addCookies(
-      cookie.split('; ').map((c) => {
-        const at = c.indexOf('=');
-        return { name: c.slice(0, at), value: c.slice(at + 1), url: server.url };
-      }),
-    );
     page = await context.newPage();
     errors = collectErrors(page);
     page.on('dialog', (d) => void d.accept());

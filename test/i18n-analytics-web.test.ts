@@ -12,6 +12,7 @@ import {
   ensureWebBuilt,
   launchChromium,
   screenshot,
+  signedInContext,
   waitForPlayback,
 } from './helpers/browser.ts';
 import { catalogue } from './helpers/messages.ts';
@@ -93,19 +94,7 @@ describe('the analytics pages in Korean', { skip: !chromiumAvailable() }, () => 
 
   /** A signed-in Korean browser (navigator.languages and Accept-Language ko-KR) in Seoul. */
   async function koreanContext(): Promise<BrowserContext> {
-    const context = await browser.newContext({
-      baseURL: server.url,
-      locale: 'ko-KR',
-      timezoneId: ZONE,
-      viewport: { width: 1280, height: 900 },
-    });
-    await context.addCookies(
-      cookie.split('; ').map((c) => {
-        const at = c.indexOf('=');
-        return { name: c.slice(0, at), value: c.slice(at + 1), url: server.url };
-      }),
-    );
-    return context;
+    return signedInContext(browser, server, cookie, { locale: 'ko-KR', timezoneId: ZONE });
   }
   const text = async (page: Page, selector: string) =>
     ((await page.locator(selector).textContent()) ?? '').trim();

@@ -308,4 +308,20 @@ describe('library and player in Korean (Chromium, ko-KR)', { skip: !chromiumAvai
     await fresh.close();
     assert.deepEqual(errors, []);
   });
+
+  test("better-auth's refusals read in Korean: an account that exists already", async () => {
+    const fresh = await browser.newContext({ baseURL: server.url, locale: 'ko-KR' });
+    const p = await fresh.newPage();
+    await p.goto('/sign-in');
+    await p.getByRole('button', { name: ko('app_signin_create') }).click();
+    await p.getByLabel(ko('app_signin_name')).fill('김민지');
+    await p.getByLabel(ko('app_signin_email')).fill(EMAIL);
+    await p.getByLabel(ko('app_password')).fill(PASSWORD);
+    await p.getByRole('button', { name: ko('app_signin_create') }).click();
+    await p
+      .getByRole('alert')
+      .filter({ hasText: ko('app_error_account_exists') })
+      .waitFor();
+    await fresh.close();
+  });
 });

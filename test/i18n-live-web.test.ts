@@ -3,7 +3,13 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { ERROR_MESSAGES_KO } from '../src/i18n/error-messages.ko.ts';
 import { signUpWithRole } from './helpers/accounts.ts';
-import { chromiumAvailable, collectErrors, ensureWebBuilt, launchChromium } from './helpers/browser.ts';
+import {
+  chromiumAvailable,
+  collectErrors,
+  ensureWebBuilt,
+  launchChromium,
+  signedInContext,
+} from './helpers/browser.ts';
 import { type LiveStreamBody, type Publisher, publishRtmp, waitForStream } from './helpers/live.ts';
 import { catalogue } from './helpers/messages.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -53,17 +59,7 @@ describe('the live pages in Korean, with Hangul typed through an IME', { skip: !
     server = await startTestServer({ FRAMEHOUSE_ADMIN_API_KEY: ADMIN_KEY, FRAMEHOUSE_LIVE_MAX_RUNGS: '2' });
     browser = await launchChromium();
     const cookie = await signUpWithRole(server, 'host@example.com', 'a long enough password', 'editor');
-    hostContext = await browser.newContext({
-      baseURL: server.url,
-      locale: 'ko-KR',
-      viewport: { width: 1280, height: 900 },
-    });
-    await hostContext.addCookies(
-      cookie.split('; ').map((c) => {
-        const at = c.indexOf('=');
-        return { name: c.slice(0, at), value: c.slice(at + 1), url: server.url };
-      }),
-    );
+    hostContext = await signedInContext(browser, server, cookie, { locale: 'ko-KR' });
     host = await hostContext.newPage();
     host.on('dialog', (d) => void d.accept());
     viewerContext = await browser.newContext({

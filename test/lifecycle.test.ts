@@ -21,10 +21,10 @@ import {
   ensureWebBuilt,
   launchChromium,
   screenshot,
+  signedInContext,
 } from './helpers/browser.ts';
 import { motoMissing, startMoto } from './helpers/moto.ts';
 import { runCli } from './helpers/processes.ts';
-import { signedInContext } from './helpers/qoe.ts';
 import { startS3 } from './helpers/s3.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { waitForValue } from './helpers/wait.ts';

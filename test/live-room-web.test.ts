@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { signUpWithRole } from './helpers/accounts.ts';
-import { chromiumAvailable, collectErrors, ensureWebBuilt, launchChromium } from './helpers/browser.ts';
+import {
+  chromiumAvailable,
+  collectErrors,
+  ensureWebBuilt,
+  launchChromium,
+  signedInContext,
+} from './helpers/browser.ts';
 import { type LiveStreamBody, type Publisher, publishRtmp, waitForStream } from './helpers/live.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 import { waitForValue } from './helpers/wait.ts';
@@ -74,13 +80,7 @@ describe('the live room in Chromium', { skip: !chromiumAvailable() }, () => {
     stream = created.body.data;
     pid = stream.playback_ids[0]?.id ?? '';
 
-    hostContext = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
-    await hostContext.addCookies(
-      cookie.split('; ').map((c) => {
-        const at = c.indexOf('=');
-        return { name: c.slice(0, at), value: c.slice(at + 1), url: server.url };
-      }),
-    );
+    hostContext = await signedInContext(browser, server, cookie);
     host = await hostContext.newPage();
     host.on('dialog', (d) => void d.accept());
     contextA = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 800 } });

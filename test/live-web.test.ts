@@ -9,6 +9,7 @@ import {
   ensureWebBuilt,
   launchChromium,
   screenshot,
+  signedInContext,
 } from './helpers/browser.ts';
 import { publishRtmp } from './helpers/live.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
@@ -64,14 +65,8 @@ describe('live pages in Chromium', { skip: !chromiumAvailable() }, () => {
     browser = await launchChromium();
     // An editor: streams they make are theirs, so they see the keys.
     const cookie = await signUpWithRole(server, 'host@example.com', 'a long enough password', 'editor');
-    context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
+    context = await signedInContext(browser, server, cookie);
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    await context.addCookies(
-      cookie.split('; ').map((c) => {
-        const at = c.indexOf('=');
-        return { name: c.slice(0, at), value: c.slice(at + 1), url: server.url };
-      }),
-    );
     page = await context.newPage();
     // Without a live node nothing plays yet: the player's playlist requests answer 404 (not on air).
     errors = collectErrors(page, [/\/play\/\w+\/master\.m3u8/, /status of 409/]);

@@ -14,9 +14,10 @@ import {
   collectErrors,
   ensureWebBuilt,
   launchChromium,
+  signedInContext,
   waitForPlayback,
 } from './helpers/browser.ts';
-import { overviewTotals, picture, signedInContext, viewDetail, viewsOf, waitForView } from './helpers/qoe.ts';
+import { overviewTotals, picture, viewDetail, viewsOf, waitForView } from './helpers/qoe.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { waitForValue } from './helpers/wait.ts';
 

@@ -13,18 +13,11 @@ import {
   currentTime,
   ensureWebBuilt,
   launchChromium,
+  signedInContext,
   waitForPlayback,
 } from './helpers/browser.ts';
 import { type LiveStreamBody, publishRtmp } from './helpers/live.ts';
-import {
-  overviewTotals,
-  picture,
-  recordReports,
-  signedInContext,
-  viewDetail,
-  viewsOf,
-  waitForView,
-} from './helpers/qoe.ts';
+import { overviewTotals, picture, recordReports, viewDetail, viewsOf, waitForView } from './helpers/qoe.ts';
 import { type AssetBody, isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { waitForValue } from './helpers/wait.ts';
 

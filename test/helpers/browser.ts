@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  chromium,
+  type Page,
+} from 'playwright-core';
 import { waitForValue } from './wait.ts';
 
 export const CHROMIUM = process.env.FRAMEHOUSE_CHROMIUM ?? '/usr/bin/chromium';
@@ -76,4 +82,28 @@ export async function waitForPlayback(page: Page, seconds: number, timeoutMs = 3
     (t) => t > seconds,
     { timeoutMs, intervalMs: 200, what: `the video to play past ${seconds} s` },
   );
+}
+
+/**
+ * A browser context signed in with this session cookie (as helpers/accounts.ts returns it), at
+ * 1280×900 unless `options` say otherwise (a locale, a time zone, another viewport).
+ */
+export async function signedInContext(
+  browser: Browser,
+  server: { url: string },
+  cookie: string,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    baseURL: server.url,
+    viewport: { width: 1280, height: 900 },
+    ...options,
+  });
+  await context.addCookies(
+    cookie.split('; ').map((c) => {
+      const at = c.indexOf('=');
+      return { name: c.slice(0, at), value: c.slice(at + 1), url: server.url };
+    }),
+  );
+  return context;
 }

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import type { Page, Request } from 'playwright-core';
 import type { TestServer } from './server.ts';
 import { waitForValue } from './wait.ts';
 
@@ -87,22 +87,6 @@ export function recordReports(page: Page): Array<{ path: string; type: string; b
       seen.push({ path, type: r.headers()['content-type'] ?? '', body: r.postData() });
   });
   return seen;
-}
-
-/** A browser context signed in with this session cookie (from helpers/accounts.ts). */
-export async function signedInContext(
-  browser: Browser,
-  server: TestServer,
-  cookie: string,
-): Promise<BrowserContext> {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
-  await context.addCookies(
-    cookie.split('; ').map((c) => {
-      const at = c.indexOf('=');
-      return { name: c.slice(0, at), value: c.slice(at + 1), url: server.url };
-    }),
-  );
-  return context;
 }
 
 /**

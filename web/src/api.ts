@@ -13,13 +13,27 @@ export class ApiError extends Error {
   }
 }
 
-/** Plain words for the codes a person meets most; the server's message otherwise. */
+/**
+ * Plain words for the codes a person meets most; the server's message otherwise (in the page's
+ * language: it follows Accept-Language). better-auth's answers under /v1/auth are its own, in
+ * English whatever the request asks: their codes are worded here.
+ */
 const PLAIN: Record<string, () => string> = {
   FH_ERR_UNAUTHENTICATED: m.app_error_unauthenticated,
   FH_ERR_FORBIDDEN: m.app_error_forbidden,
   FH_ERR_RATE_LIMITED: m.app_error_rate_limited,
   INVALID_EMAIL_OR_PASSWORD: m.app_error_bad_password,
   INVALID_CODE: m.app_error_bad_code,
+  INVALID_BACKUP_CODE: m.app_error_bad_backup_code,
+  USER_ALREADY_EXISTS: m.app_error_account_exists,
+  USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: m.app_error_account_exists,
+  PASSWORD_TOO_SHORT: m.app_error_password_short,
+  PASSWORD_TOO_LONG: m.app_error_password_long,
+  INVALID_PASSWORD: m.app_error_wrong_password,
+  INVALID_TOKEN: m.app_error_link_invalid,
+  TOKEN_EXPIRED: m.app_error_link_invalid,
+  INVALID_EMAIL: m.app_error_email_invalid,
+  SESSION_EXPIRED: m.app_error_session_expired,
 };
 
 /**
