@@ -27,7 +27,8 @@ export function ConcurrencyChart({
       axes: [timeAxis(), countAxis()],
       scales: { y: { range: (_u, _min, max) => [0, Math.max(2, max)] } },
       series: [
-        { value: legendTime },
+        // uPlot names the time series "Time" in its legend unless told.
+        { label: m.analytics_chart_time(), value: legendTime },
         {
           label: m.analytics_viewers(),
           value: legendCount,
