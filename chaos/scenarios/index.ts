@@ -1,0 +1,4 @@
+import type { Scenario } from '../scenario.ts';
+
+/** Every scenario, in the README's order (docs/reliability.md numbers them the same way). */
+export const scenarios: readonly Scenario[] = [];
