@@ -82,6 +82,7 @@ export function createWorkerPool(
     ...(jobTypes?.length ? { types: jobTypes } : {}),
     workerId: `${hostname()}-${process.pid}`,
     visibilityTimeoutMs: config.jobVisibilityTimeoutMs,
+    jobTimeoutMs: config.jobTimeoutMs,
     logger: log.child({ component: 'worker' }),
   });
 }
