@@ -7,7 +7,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { openDatabase } from '../../src/db/database.ts';
 import { JobQueue } from '../../src/queue/queue.ts';
 import { POISON_TYPES } from '../poison-worker.ts';
