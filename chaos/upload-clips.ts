@@ -8,12 +8,17 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { makeClip } from '../test/fixtures/media.ts';
 import type { Cluster } from './cluster.ts';
 
-/** `n` distinct short clips (640x360, video and audio, 4–6 s) in `dir`. */
-export async function makeClips(dir: string, n: number, prefix: string): Promise<string[]> {
+/** `n` distinct short clips (640x360, video and audio, `seconds` to `seconds` + 2 s) in `dir`. */
+export async function makeClips(dir: string, n: number, prefix: string, seconds = 4): Promise<string[]> {
   const files: string[] = [];
   for (let i = 0; i < n; i++)
     files.push(
-      await makeClip(dir, { name: `${prefix}-${i + 1}`, seconds: 4 + (i % 3), width: 640, height: 360 }),
+      await makeClip(dir, {
+        name: `${prefix}-${i + 1}`,
+        seconds: seconds + (i % 3),
+        width: 640,
+        height: 360,
+      }),
     );
   return files;
 }

@@ -32,7 +32,8 @@ export const workerKills: Scenario = {
   async run(ctx) {
     const uploads = ctx.quick ? 5 : 20;
     const killsWanted = ctx.quick ? 5 : 20;
-    const clips = await makeClips(ctx.tmp, uploads, 'kill');
+    // Long enough (8–10 s) that the work outlasts 20 kills at a realistic pace.
+    const clips = await makeClips(ctx.tmp, uploads, 'kill', 8);
     const cluster = await ctx.startCluster({
       env: { FRAMEHOUSE_JOB_VISIBILITY_TIMEOUT_MS: String(VISIBILITY_MS) },
     });
@@ -48,10 +49,9 @@ export const workerKills: Scenario = {
     const killed: string[] = [];
     const settled = async () =>
       (await allSettled(cluster, ids)) && (await jobsOpenFor(cluster, ids)).length === 0;
-    // A kill every 4–12 s once the last restart is up: about one per asset over the run, so each
-    // job can lose attempts to kills, but not (by chance alone) all of them.
+    // A kill 2–6 s after the last restart is up: about one per asset over the run.
     while (kills < killsWanted && !(await settled())) {
-      await delay(4000 + Math.random() * 8000);
+      await delay(2000 + Math.random() * 4000);
       const victim = cluster.workers[Math.floor(Math.random() * cluster.workers.length)];
       if (!victim) break;
       await victim.kill('SIGKILL');

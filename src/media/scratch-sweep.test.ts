@@ -29,7 +29,7 @@ function orphan() {
 }
 
 test('a worker starting on a data folder removes what a killed predecessor left, and ends its orphaned encoders', async () => {
-  await writeFile(join(work, '.owner'), '999999999\n'); // the predecessor: gone
+  await writeFile(`${work}.owner`, '999999999\n'); // the predecessor: gone
   const encoder = orphan();
   const exited = once(encoder, 'exit');
   await new Promise((r) => setTimeout(r, 100));
@@ -39,17 +39,17 @@ test('a worker starting on a data folder removes what a killed predecessor left,
   assert.deepEqual(result.killed, [encoder.pid]);
   const [, signal] = await exited;
   assert.equal(signal, 'SIGKILL');
-  assert.deepEqual(await readdir(work), ['.owner']);
-  assert.equal((await readFile(join(work, '.owner'), 'utf8')).trim(), String(process.pid));
+  assert.deepEqual(await readdir(work), []);
+  assert.equal((await readFile(`${work}.owner`, 'utf8')).trim(), String(process.pid));
 });
 
 test('a folder owned by another live process (two roles on one data folder) is left alone', async () => {
   const other = spawn('sleep', ['30'], { stdio: 'ignore' });
   try {
-    await writeFile(join(work, '.owner'), `${other.pid}\n`);
+    await writeFile(`${work}.owner`, `${other.pid}\n`);
     const result = await sweepScratch(work);
     assert.equal(result.swept, false);
-    assert.deepEqual((await readdir(work)).sort(), ['.owner', 'asset1-a2', 'download-asset2-abc']);
+    assert.deepEqual((await readdir(work)).sort(), ['asset1-a2', 'download-asset2-abc']);
   } finally {
     other.kill('SIGKILL');
   }

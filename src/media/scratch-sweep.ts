@@ -9,7 +9,7 @@ import { join } from 'node:path';
  * data folder does, and ends those orphaned encoders first.
  *
  * The folder may be shared by two live processes (a `serve` and a `worker` on one data folder):
- * the first to start writes its pid to `.owner`; a later one finds that process alive and leaves
+ * the first to start writes its pid to `work.owner` beside it; a later one finds that process alive and leaves
  * everything alone.
  */
 export interface ScratchSweepResult {
@@ -26,7 +26,8 @@ export async function sweepScratch(
 ): Promise<ScratchSweepResult> {
   const pid = opts.pid ?? process.pid;
   const procDir = opts.procDir ?? '/proc';
-  const ownerFile = join(workDir, '.owner');
+  // Beside the folder, not in it: the folder holds only scratch.
+  const ownerFile = `${workDir.replace(/\/+$/, '')}.owner`;
   const owner = Number.parseInt(await readFile(ownerFile, 'utf8').catch(() => ''), 10);
   if (Number.isInteger(owner) && owner > 0 && owner !== pid && isAlive(owner)) {
     return { swept: false, removed: [], killed: [] };
@@ -34,7 +35,6 @@ export async function sweepScratch(
   const killed = await killOrphans(workDir, procDir, pid);
   const removed: string[] = [];
   for (const entry of await readdir(workDir).catch((): string[] => [])) {
-    if (entry === '.owner') continue;
     await rm(join(workDir, entry), { recursive: true, force: true });
     removed.push(entry);
   }
