@@ -30,7 +30,7 @@ export async function playlistsNameExistingObjects(
 }
 
 /** The keys an asset's playlists name (master, rendition playlists, init segments, segments). */
-async function namedByPlaylists(cluster: Cluster, assetId: string): Promise<string[]> {
+export async function namedByPlaylists(cluster: Cluster, assetId: string): Promise<string[]> {
   const read = async (path: string) => {
     const res = await cluster.api(`/v1/assets/${assetId}`);
     if (!res.ok) return undefined;

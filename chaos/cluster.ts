@@ -66,6 +66,11 @@ export interface Cluster {
   workers: Proc[];
   /** fetch against `url` (or a full URL) with the admin key. */
   api(path: string, init?: RequestInit): Promise<Response>;
+  /**
+   * The database's URL around any fault (embedded: `sqlite:` + the serve's file; scale-out: the
+   * direct PostgreSQL URL with the schema's search_path), for harness-owned processes.
+   */
+  databaseUrl: string;
   /** Reads the database around any fault. Write `?` placeholders; they become `$n` on PostgreSQL. */
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Object keys under a prefix, read around any fault. */
@@ -101,6 +106,7 @@ export async function startCluster(
   const faults: Cluster['faults'] = {};
   let query: Cluster['query'];
   let listObjects: Cluster['listObjects'];
+  let databaseUrl: string;
 
   const addProc = async (role: Role, name: string, env: Record<string, string>) => {
     const dataDir = join(tmp, name);
@@ -134,6 +140,7 @@ export async function startCluster(
     if (topology === 'embedded') {
       const serve = await addProc('serve', 'serve', {});
       const dbFile = join(serve.dataDir, 'framehouse.db');
+      databaseUrl = `sqlite:${dbFile}`;
       query = async <T>(text: string, params: unknown[] = []) => {
         const db = new DatabaseSync(dbFile, { readOnly: true });
         try {
@@ -165,6 +172,7 @@ export async function startCluster(
       });
       const searchPath = `options=${encodeURIComponent(`-c search_path=${schema}`)}`;
       const direct = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}${searchPath}`;
+      databaseUrl = direct;
       const migrator = openDatabase(direct);
       await migrateToLatest(migrator);
       await migrator.destroy();
@@ -216,6 +224,7 @@ export async function startCluster(
     url,
     urls: apis.map((p) => p.url as string),
     apiKey,
+    databaseUrl,
     procs,
     apis,
     workers: procs.filter((p) => p.role !== 'api'),

@@ -58,6 +58,8 @@ export function backupRunJob(deps: {
   const { db, settings } = deps;
   return defineJob<BackupRunPayload>(backupRunSpec.type, {
     ...backupRunSpec,
+    // No run-time limit from the pool: a backup takes as long as the data it copies.
+    timeoutMs: null,
     visibilityTimeoutMs: backupRunLeaseMs(deps.poolVisibilityTimeoutMs),
     async handler({ payload, signal, log }) {
       if (!settings.cron || payload.cron !== settings.cron) {

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
+import { sweepScratch } from '../media/scratch-sweep.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import { WorkerPresence } from '../ops/worker-presence.ts';
 import { PoolAutoscaler } from '../queue/autoscaler.ts';
@@ -82,6 +84,7 @@ export function createWorkerPool(
     ...(jobTypes?.length ? { types: jobTypes } : {}),
     workerId: `${hostname()}-${process.pid}`,
     visibilityTimeoutMs: config.jobVisibilityTimeoutMs,
+    jobTimeoutMs: config.jobTimeoutMs,
     logger: log.child({ component: 'worker' }),
   });
 }
@@ -99,6 +102,17 @@ export async function startWorkerPool(
   slots: number,
 ): Promise<{ stop(): Promise<void> }> {
   metrics.observeWorkers(workers);
+  // What a killed predecessor on this data folder left: its attempts' folders, its ffmpeg.
+  const sweep = await sweepScratch(join(config.dataDir, 'work')).catch((err: unknown) => {
+    log.warn({ err }, 'sweeping the scratch folder failed');
+    return undefined;
+  });
+  if (sweep && (sweep.removed.length > 0 || sweep.killed.length > 0))
+    log.info(
+      { removed: sweep.removed, killedOrphans: sweep.killed },
+      'scratch left by an earlier process removed',
+    );
+  else if (sweep && !sweep.swept) log.info({}, 'scratch folder in use by another live process: not swept');
   workers.start();
   const autoscaler = config.workerMax
     ? new PoolAutoscaler(

@@ -24,6 +24,9 @@ export const fetchUrlJob = (deps: {
 }) =>
   defineJob<FetchUrlPayload>(fetchUrlSpec.type, {
     ...fetchUrlSpec,
+    // No run-time limit from the pool: a large file may take long; a stalled one is ended by
+    // the idle time-out and the size limit.
+    timeoutMs: null,
     // The lease outlives a silent connection; the worker heartbeats while the body streams.
     visibilityTimeoutMs: Math.max(60_000, (deps.limits.idleTimeoutMs ?? 60_000) * 2),
     // Out of attempts for a reason that is not the URL's (the store, a worker that kept dying).

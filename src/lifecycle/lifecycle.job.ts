@@ -14,6 +14,8 @@ export const storageLifecycleSpec = jobSpec<Record<string, never>>('storage.life
 export const storageLifecycleJob = (deps: Omit<LifecycleDeps, 'log'>) =>
   defineJob<Record<string, never>>(storageLifecycleSpec.type, {
     ...storageLifecycleSpec,
+    // No run-time limit from the pool: it walks every asset, as long as that takes.
+    timeoutMs: null,
     async handler({ log, signal }) {
       const summary = await applyLifecycleRules({ ...deps, log }, { signal });
       const { dropped, cold, multipart, failed } = summary;

@@ -48,6 +48,7 @@ export function assetMailJob(deps: {
 }): JobDefinition<AssetMailPayload> {
   return defineJob<AssetMailPayload>(assetMailSpec.type, {
     ...assetMailSpec,
+    timeoutMs: 5 * 60_000,
     handler: async ({ payload }) => {
       const user = await deps.db
         .selectFrom('users')

@@ -10,6 +10,7 @@ export const sendMailSpec = jobSpec<Mail>('email.send', { maxAttempts: 6 });
 export function sendMailJob(smtp: Mailer): JobDefinition<Mail> {
   return defineJob<Mail>(sendMailSpec.type, {
     ...sendMailSpec,
+    timeoutMs: 5 * 60_000,
     handler: async ({ payload }) => {
       await smtp.send(payload);
     },

@@ -30,6 +30,8 @@ export const makeDownloadJob = (
 ) =>
   defineJob<{ assetId: string; name: string }>(makeDownloadSpec.type, {
     ...makeDownloadSpec,
+    // No run-time limit from the pool: ffmpeg's limit scales with the asset's duration.
+    timeoutMs: null,
     // Out of attempts: the asset says so (`errored`) rather than `preparing` for ever.
     onDead: ({ assetId, name }) => downloadRecords.markErrored(deps.db, assetId, name),
     async handler({ payload: { assetId, name }, signal, log }) {

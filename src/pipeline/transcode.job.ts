@@ -34,6 +34,9 @@ const PROGRESS_WRITE_INTERVAL_MS = 1000;
 export const transcodeJob = (deps: PipelineDeps) =>
   defineJob<{ assetId: string }>(transcodeSpec.type, {
     ...transcodeSpec,
+    // No run-time limit from the pool: ffmpeg's own limit scales with the media's duration
+    // (FRAMEHOUSE_TRANSCODE_TIMEOUT_FACTOR), so a long film is not cut short.
+    timeoutMs: null,
     // The worker died on the last attempt (killed, out of memory): the handler could not say so.
     onDead: ({ assetId }) => markGivenUp(deps.db, assetId),
     async handler(ctx) {

@@ -33,6 +33,15 @@ export interface JobOptions<P> {
   maxAttempts?: number;
   /** Lease length; the worker heartbeats every third of it. Default: the pool's. */
   visibilityTimeoutMs?: number;
+  /**
+   * Longest one attempt may run. Heartbeats keep a lease for as long as the process lives, so a
+   * handler that never settles would otherwise hold its job for ever: past this, the worker aborts
+   * `signal` with a `JobTimeoutError`, waits the pool's abortWaitMs for the handler to return, and
+   * records a retryable failure (so the attempts run out and the job is dead-lettered).
+   * Default: the pool's (`FRAMEHOUSE_JOB_TIMEOUT_MS`). `null`: no limit — only for handlers that
+   * bound their own work by its size (transcode: ffmpeg's limit scales with the duration).
+   */
+  timeoutMs?: number | null;
   /** Default 0; higher runs first. Used by `enqueueJob` unless the call overrides it. */
   priority?: number;
   /**

@@ -8,6 +8,7 @@ import { type ClaimedJob, JobQueue } from './queue.ts';
 import { openTestDatabase, type TestDatabase } from './testing.ts';
 import {
   type JobOutcome,
+  JobTimeoutError,
   LeaseLostError,
   WorkerPool,
   type WorkerPoolOptions,
@@ -483,6 +484,72 @@ for (const dialect of TEST_DIALECTS) {
           ['a', 'ffprobe vanished'],
           ['b', 'the worker running it stopped answering'],
         ]);
+      });
+
+      test('a handler that never settles is aborted at its time limit, and its attempts run out to dead', async () => {
+        // Heartbeats would keep this job leased for ever: only a run-time limit ends it.
+        const queue = new JobQueue({ db: t.db, backoff: { baseMs: 5 } });
+        const reasons: unknown[] = [];
+        const hangs = defineJob<null>('hangs', {
+          // Past its lease: the heartbeats keep it leased until the limit.
+          timeoutMs: 600,
+          visibilityTimeoutMs: 240,
+          handler: (ctx) => {
+            ctx.signal.addEventListener('abort', () => reasons.push(ctx.signal.reason));
+            return new Promise<void>(() => {}); // ignores its signal, never settles
+          },
+        });
+        const p = pool(queue, [hangs], { abortWaitMs: 20, concurrency: 1 });
+        const outcomes: JobOutcome[] = [];
+        p.on('settled', (_job, outcome) => outcomes.push(outcome));
+        const { id } = await queue.enqueue(t.db, 'hangs', null, { maxAttempts: 3 });
+        p.start();
+        await waitFor(async () => (await queue.get(id))?.state === 'dead', {
+          timeoutMs: 10_000,
+          intervalMs: 20,
+        });
+        const dead = await queue.get(id);
+        assert.equal(dead?.attempts, 3);
+        assert.match(dead?.lastError ?? '', /JOB_TIMEOUT: Job .* ran longer than its time limit of 600 ms/);
+        assert.deepEqual(outcomes, ['retrying', 'retrying', 'dead']);
+        assert.equal(reasons.length, 3);
+        assert.ok(reasons.every((r) => r instanceof JobTimeoutError));
+        assert.equal(p.activeCount, 0); // the slots were freed without the handlers
+      });
+
+      test('a handler that stops on its aborted signal after the time limit is recorded as timed out', async () => {
+        const queue = new JobQueue({ db: t.db, backoff: { baseMs: 5 } });
+        const slow = defineJob<null>('slow-but-polite', {
+          handler: (ctx) =>
+            new Promise<void>((_resolve, reject) => {
+              ctx.signal.addEventListener('abort', () => reject(new Error('ffmpeg killed')));
+            }),
+        });
+        // The pool-level default applies to job types that set no limit of their own.
+        const p = pool(queue, [slow], { jobTimeoutMs: 80 });
+        const { id } = await queue.enqueue(t.db, 'slow-but-polite', null, { maxAttempts: 1 });
+        p.start();
+        const settled = await settledOnce(p, id);
+        assert.equal(settled.outcome, 'dead');
+        assert.ok(settled.error instanceof JobTimeoutError);
+        assert.match((await queue.get(id))?.lastError ?? '', /time limit of 80 ms/);
+      });
+
+      test('timeoutMs null means no limit; a job within its limit completes', async () => {
+        const queue = new JobQueue({ db: t.db });
+        const unbounded = defineJob<null>('unbounded', {
+          timeoutMs: null,
+          handler: () => delay(150),
+        });
+        const quick = defineJob<null>('quick', { timeoutMs: 1000, handler: () => delay(20) });
+        const p = pool(queue, [unbounded, quick], { jobTimeoutMs: 50 });
+        const a = await queue.enqueue(t.db, 'unbounded', null, { maxAttempts: 1 });
+        const b = await queue.enqueue(t.db, 'quick', null, { maxAttempts: 1 });
+        const settledA = settledOnce(p, a.id);
+        const settledB = settledOnce(p, b.id);
+        p.start();
+        assert.equal((await settledA).outcome, 'completed');
+        assert.equal((await settledB).outcome, 'completed');
       });
     });
   });

@@ -23,13 +23,15 @@ export interface WorkerPoolOptions {
   pollIntervalMs?: number;
   /** Lease length for job types that set none. Default 60 s. */
   visibilityTimeoutMs?: number;
+  /** Run-time limit of one attempt for job types that set none (`JobOptions.timeoutMs`). Default 1 h; null: none. */
+  jobTimeoutMs?: number | null;
   /** How often expired leases out of attempts are made dead. Default 15 s. */
   reapIntervalMs?: number;
   /** Pause after a database error in the claim loop. Default: max(pollIntervalMs, 1000)… capped at 5 s. */
   errorPauseMs?: number;
   /** Completed jobs are deleted after this long. Default 24 h; null keeps them. */
   retainCompletedMs?: number | null;
-  /** On forced stop, how long to wait for aborted handlers to return. Default 10 s. */
+  /** On forced stop or a time-out, how long to wait for aborted handlers to return. Default 10 s. */
   abortWaitMs?: number;
   logger?: JobLogger;
 }
@@ -60,6 +62,19 @@ export class LeaseLostError extends Error {
   constructor(jobId: string) {
     super(`The lease on job ${jobId} was lost; another worker may be running it`);
     this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * The reason a job's signal is aborted when an attempt runs past its time limit, and the error
+ * recorded for that attempt (retryable: the attempts run out and the job is dead-lettered).
+ */
+export class JobTimeoutError extends Error {
+  readonly code = 'JOB_TIMEOUT';
+
+  constructor(jobId: string, timeoutMs: number) {
+    super(`Job ${jobId} ran longer than its time limit of ${timeoutMs} ms and was aborted`);
+    this.name = 'JobTimeoutError';
   }
 }
 
@@ -98,6 +113,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
   #concurrency: number;
   readonly #pollIntervalMs: number;
   readonly #defaultVisibilityMs: number;
+  readonly #defaultTimeoutMs: number | null;
   readonly #reapIntervalMs: number;
   readonly #errorPauseMs: number;
   readonly #retainCompletedMs: number | null;
@@ -132,6 +148,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     this.#concurrency = options.concurrency;
     this.#pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.#defaultVisibilityMs = options.visibilityTimeoutMs ?? 60_000;
+    this.#defaultTimeoutMs = options.jobTimeoutMs === undefined ? 3600_000 : options.jobTimeoutMs;
     this.#reapIntervalMs = options.reapIntervalMs ?? 15_000;
     this.#errorPauseMs = options.errorPauseMs ?? Math.min(5000, Math.max(this.#pollIntervalMs, 1000));
     this.#retainCompletedMs =
@@ -354,7 +371,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         log,
       };
       log.info({}, 'job started');
-      await def.handler(ctx);
+      const timeoutMs = def.timeoutMs === undefined ? this.#defaultTimeoutMs : def.timeoutMs;
+      const running = def.handler(ctx);
+      if (timeoutMs === null) await running;
+      else await this.#withinTimeLimit(slot, running, timeoutMs, log);
     } catch (err) {
       failed = true;
       error = err;
@@ -403,6 +423,43 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       );
     }
     this.emit('settled', job, outcome, error);
+  }
+
+  /**
+   * Settles as `running` does, unless it outlasts `timeoutMs`: then the job's signal is aborted
+   * with a JobTimeoutError, the handler gets abortWaitMs to return, and the JobTimeoutError is
+   * thrown either way (a handler that ignores its signal frees its slot all the same).
+   */
+  async #withinTimeLimit(
+    slot: Slot,
+    running: Promise<void>,
+    timeoutMs: number,
+    log: JobLogger,
+  ): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      timer = setTimeout(() => resolve('expired'), timeoutMs);
+    });
+    try {
+      if ((await Promise.race([running.then(() => 'settled' as const), expired])) === 'settled') return;
+    } finally {
+      clearTimeout(timer);
+    }
+    const error = new JobTimeoutError(slot.job.id, timeoutMs);
+    if (slot.state === 'running') slot.controller.abort(error);
+    log.warn({ timeoutMs }, 'job ran past its time limit; aborting it');
+    if (
+      !(await waitFor(
+        running.catch(() => {}),
+        this.#abortWaitMs,
+      ))
+    ) {
+      log.error(
+        { timeoutMs, abortWaitMs: this.#abortWaitMs },
+        'job handler ignored its abort signal after its time limit; its slot is freed without it',
+      );
+    }
+    throw error;
   }
 
   async #runOnDead(type: string, payload: unknown, error: string): Promise<void> {

@@ -18,6 +18,8 @@ export const usageStorageWalkSpec = jobSpec<Record<string, never>>('usage.storag
 export const usageStorageWalkJob = (deps: { db: Db; store: ObjectStore }) =>
   defineJob<Record<string, never>>(usageStorageWalkSpec.type, {
     ...usageStorageWalkSpec,
+    // No run-time limit from the pool: it lists the whole bucket, as long as that takes.
+    timeoutMs: null,
     async handler({ log, signal }) {
       const summary = await walkStorage(deps, { signal });
       const pruned = await new UsageService({ db: deps.db }).pruneEdgeReports();

@@ -46,6 +46,7 @@ export function deliverWebhookJob(deps: {
   const { db, queue, config } = deps;
   return defineJob<DeliveryPayload>(deliverWebhookSpec.type, {
     visibilityTimeoutMs: config.timeoutMs * 3,
+    timeoutMs: Math.max(5 * 60_000, config.timeoutMs * 3),
     handler: async ({ payload }) => {
       const webhook = await db
         .selectFrom('webhooks')

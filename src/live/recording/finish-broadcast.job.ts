@@ -34,6 +34,8 @@ export const finishBroadcastJob = (deps: {
 }) =>
   defineJob<{ broadcastId: string }>(finishBroadcastSpec.type, {
     ...finishBroadcastSpec,
+    // No run-time limit from the pool: a recording is as long as its broadcast.
+    timeoutMs: null,
     async handler({ payload: { broadcastId }, signal, log }) {
       const broadcast = await deps.streams.getBroadcast(broadcastId);
       if (!broadcast) return;
