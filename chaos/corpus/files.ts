@@ -112,13 +112,20 @@ export const fileEntries: CorpusEntry[] = [
   upload(
     'mp4-mdat-cut',
     'truncated',
-    'faststart MP4 cut mid-mdat (index whole, half the frames gone)',
-    'errored FH_ERR_MEDIA_DAMAGED',
+    'faststart MP4 cut mid-mdat (index whole, half the frames gone): the surviving half plays',
+    'ready video',
     'cut.mp4',
     async (h) => cut(await h.make('faststart.mp4'), 0.5),
+    (a) => `ready ${a.kind}`,
   ),
-  upload('png-cut', 'truncated', 'PNG cut in half', 'errored FH_ERR_MEDIA_DAMAGED', 'cut.png', async (h) =>
-    cut(await h.make('good.png'), 0.5),
+  upload(
+    'png-cut',
+    'truncated',
+    'PNG cut in half: libvips reads the rows that are there',
+    'ready image',
+    'cut.png',
+    async (h) => cut(await h.make('good.png'), 0.5),
+    (a) => `ready ${a.kind}`,
   ),
   upload(
     'jpeg-cut',
@@ -236,13 +243,13 @@ export const fileEntries: CorpusEntry[] = [
   upload(
     'mp4-free-box-playlist',
     'polyglot',
-    'a valid MP4 whose first box (free) holds an HLS playlist naming the canary: the MP4 is played, the playlist never read',
+    'a valid MP4 with a free box holding an HLS playlist naming the canary: the MP4 is played, the playlist never read',
     'ready video',
     'clip.mp4',
     async (h) =>
       Buffer.concat([
-        box('free', Buffer.from(`\n${hls(`file:${h.canaryPath}`)}`)),
         await readFile(await h.make('good.mp4')),
+        box('free', Buffer.from(`\n${hls(`file:${h.canaryPath}`)}`)),
       ]),
     (a) => `ready ${a.kind}`,
   ),
@@ -285,7 +292,7 @@ export const fileEntries: CorpusEntry[] = [
     'svg-external-refs',
     'polyglot',
     'SVG named .png whose images are the canary and the bait',
-    'errored FH_ERR_UNSUPPORTED_MEDIA',
+    'errored FH_ERR_NOT_MEDIA',
     'photo.png',
     (h) =>
       Buffer.from(
@@ -348,8 +355,8 @@ export const fileEntries: CorpusEntry[] = [
   upload(
     'hls-utf16',
     'playlist',
-    'HLS playlist in UTF-16 naming the canary (no sniffer reads it as text)',
-    'errored FH_ERR_NOT_MEDIA',
+    'HLS playlist in UTF-16 naming the canary (its BOM reads as an MPEG audio sync: "damaged")',
+    'errored FH_ERR_MEDIA_DAMAGED',
     'list.m3u8',
     (h) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(hls(`file:${h.canaryPath}`), 'utf16le')]),
   ),
@@ -465,10 +472,11 @@ export const fileEntries: CorpusEntry[] = [
   upload(
     'gif-screen-65535',
     'bomb',
-    'GIF with a 65535 × 65535 logical screen around one 1 × 1 frame',
-    'errored FH_ERR_IMAGE_TOO_LARGE',
+    'GIF with a 65535 × 65535 logical screen around one 1 × 1 frame: libvips decodes the frame, not the screen',
+    'ready image 1x1',
     'anim.gif',
     made('gif-screen-65535.gif'),
+    (a) => `ready ${a.kind} ${a.width}x${a.height}`,
   ),
   upload(
     'mjpeg-16000',
@@ -481,8 +489,8 @@ export const fileEntries: CorpusEntry[] = [
   upload(
     'rawvideo-65520',
     'bomb',
-    'Matroska rawvideo whose header declares 65520 × 65520',
-    'errored FH_ERR_UNSUPPORTED_MEDIA',
+    'Matroska rawvideo whose header declares 65520 × 65520 (ffprobe gives up on it)',
+    'errored FH_ERR_NOT_MEDIA',
     'bomb.mkv',
     made('rawvideo-65520.mkv'),
   ),

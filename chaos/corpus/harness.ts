@@ -160,6 +160,7 @@ export async function uploadTus(
   h: Harness,
   bytes: Uint8Array,
   headers: Record<string, string>,
+  onSettled?: (a: SettledAsset) => string,
 ): Promise<string> {
   const created = await h.cluster.api('/v1/uploads', {
     method: 'POST',
@@ -197,7 +198,7 @@ export async function uploadTus(
     if (!assetId) await new Promise((r) => setTimeout(r, 250));
   }
   if (!assetId) return 'upload has no asset';
-  return settle(h, assetId);
+  return settle(h, assetId, onSettled);
 }
 
 /** JSON POST/PATCH with the admin key. */

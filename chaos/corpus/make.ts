@@ -127,7 +127,9 @@ const recipes: Record<string, (out: string, need: (name: string) => Promise<stri
       '-pix_fmt',
       'yuv420p',
       '-c:a',
-      'pcm_s16le',
+      'aac',
+      '-b:a',
+      '16k',
       out,
     ]);
   },

@@ -151,6 +151,7 @@ export const hostileCorpus: Scenario = {
     );
     const tmpAfter = await evilInTmp();
     const keys = await cluster.listObjects('');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
     const strayKeys = keys.filter((k) => /\.\.|[\u0000-\u001f]|^\//.test(k) || !/^[a-z-]+\//.test(k));
     const strayFiles = tmpAfter.filter((f) => !tmpBefore.includes(f));
     checks.push(
@@ -254,7 +255,7 @@ async function evilInTmp(): Promise<string[]> {
 
 async function secretLeaks(cluster: Cluster, secret: string, answers: string[]) {
   const found: string[] = [];
-  answers.forEach((a, i) => a.includes(secret) && found.push(`answer #${i}`));
+  for (const [i, a] of answers.entries()) if (a.includes(secret)) found.push(`answer #${i}`);
   const keys = await cluster.listObjects('');
   for (const key of keys) {
     const body = await cluster.readObject(key).catch(() => Buffer.alloc(0));
