@@ -165,10 +165,17 @@ const recipes: Record<string, (out: string, need: (name: string) => Promise<stri
       'yuv420p',
       out,
     ]),
-  // The good clip with its SOF markers saying 16000 × 16000: 384 MB a frame once decoded.
+  // MJPEG whose frames (SOF markers) and AVI headers say 16000 × 16000: 384 MB a frame once decoded.
   'mjpeg-16000.avi': async (out, need) => {
-    const buf = await readFile(await need('mjpeg.avi'));
-    await writeFile(out, patchSof(buf, 16_000, 16_000));
+    const buf = patchSof(await readFile(await need('mjpeg.avi')), 16_000, 16_000);
+    // The AVI headers say so too (ffprobe believes the stream header's BITMAPINFOHEADER).
+    const strf = buf.indexOf('strf');
+    buf.writeInt32LE(16_000, strf + 12);
+    buf.writeInt32LE(16_000, strf + 16);
+    const avih = buf.indexOf('avih');
+    buf.writeInt32LE(16_000, avih + 40);
+    buf.writeInt32LE(16_000, avih + 44);
+    await writeFile(out, buf);
   },
   // Matroska rawvideo whose header says 65520 × 65520 (the frames stay 320 × 256).
   'rawvideo-65520.mkv': async (out, need) => {
