@@ -52,6 +52,45 @@ for (const dialect of TEST_DIALECTS) {
       await server.waitForAsset(res.body.data.id, isFinished);
     });
 
+    test('control characters in a file name or title are left out, on upload and on PATCH', async () => {
+      const nasty = 'a\u0000b\u0001\u001b[31m X-Injected: 1\u0085.mp4';
+      const form = new FormData();
+      form.append('title', `  Title\u0000 with\r\nbreaks\u007f `);
+      form.append('file', new Blob([Buffer.from('not media')]), nasty);
+      const res = await server.api<{ data: AssetBody }>('/v1/assets', { method: 'POST', body: form });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+      assert.equal(res.body.data.title, 'Title withbreaks');
+      assert.equal(res.body.data.source.filename, 'ab[31m X-Injected: 1.mp4');
+      const patched = await server.api<{ data: AssetBody }>(`/v1/assets/${res.body.data.id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'New\u0000\r\ntitle' }),
+      });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.equal(patched.body.data.title, 'Newtitle');
+      await server.waitForAsset(res.body.data.id, isFinished);
+    });
+
+    test('a malformed multipart body is a 400 with a code, not a 500', async () => {
+      // Cut before its closing boundary: on PostgreSQL the route awaits the database before it reads
+      // the parts, the body is all in by then, and the request used to hang.
+      const cut = await server.api<ErrorBody>('/v1/assets', {
+        method: 'POST',
+        signal: AbortSignal.timeout(20_000),
+        headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+        body: '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\nbytes, no end',
+      });
+      assert.equal(cut.status, 400, JSON.stringify(cut.body));
+      assert.equal(cut.body.error.code, 'FH_ERR_VALIDATION');
+      const noBoundary = await server.api<ErrorBody>('/v1/assets', {
+        method: 'POST',
+        headers: { 'content-type': 'multipart/form-data' },
+        body: 'file=x',
+      });
+      assert.equal(noBoundary.status, 400, JSON.stringify(noBoundary.body));
+      assert.equal(noBoundary.body.error.code, 'FH_ERR_VALIDATION');
+    });
+
     test('upload errors have codes: no file, wrong content type, too large', async () => {
       const noFile = new FormData();
       noFile.append('title', 'x');

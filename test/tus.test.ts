@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as tus from 'tus-js-client';
 import { makeClip } from './fixtures/media.ts';
 import { runCli } from './helpers/processes.ts';
+import { startS3 } from './helpers/s3.ts';
 import { isFinished, startTestServer, type TestServer } from './helpers/server.ts';
 import { checkUploadSweep } from './helpers/tus-sweep.ts';
 import { waitForValue } from './helpers/wait.ts';
@@ -139,6 +140,25 @@ describe('resumable uploads (tus 1.0, tus-js-client)', () => {
       }
     } finally {
       await server.stop();
+    }
+  });
+
+  test('the same zero-byte upload on S3 staging (it was a 500: S3 completes no multipart upload of no parts)', async () => {
+    const s3 = await startS3();
+    const server = await startTestServer({ STORAGE_URL: s3.url });
+    try {
+      const created = await fetch(`${server.url}/v1/uploads`, {
+        method: 'POST',
+        headers: { 'tus-resumable': '1.0.0', 'upload-length': '0' },
+      });
+      assert.equal(created.status, 201, await created.text());
+      const url = new URL(created.headers.get('location') ?? '', server.url);
+      const info = await server.api<{ data: { asset_id: string } }>(url.pathname);
+      const asset = await server.waitForAsset(info.body.data.asset_id, isFinished);
+      assert.equal(asset.errors[0]?.code, 'FH_ERR_EMPTY_FILE');
+    } finally {
+      await server.stop();
+      await s3.stop();
     }
   });
 

@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type AuditWho, auditWho } from '../audit/audit.ts';
@@ -275,8 +276,10 @@ async function checkBeforeTheBody(
 /** Streams the part straight into the store, hashing on the way; nothing is buffered whole. */
 async function storeFilePart(store: ObjectStore, key: string, part: MultipartFile) {
   const hashing = hashingPassThrough();
-  part.file.pipe(hashing.stream);
-  part.file.on('error', (e) => hashing.stream.destroy(e));
+  // pipeline, not pipe: a body cut before its closing boundary can arrive whole while the route
+  // awaits the database, and its part is then handed over already destroyed. pipe would wait on
+  // it for ever (the request hangs); pipeline passes its error on, which aborts the put.
+  pipeline(part.file, hashing.stream, () => {});
   // Past the size limit the part's stream errors (413), which aborts the put and its temp file.
   await store.put(key, hashing.stream);
   return { ...hashing.result(), filename: part.filename };

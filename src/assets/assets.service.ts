@@ -13,6 +13,7 @@ import { recordEvent } from '../events/outbox.ts';
 import { deleteAssetObjectsSpec, probeSpec } from '../pipeline/job-specs.ts';
 import { enqueueJob } from '../queue/jobs.ts';
 import type { JobQueue } from '../queue/queue.ts';
+import { displayFilename, displayText } from '../shared/display-text.ts';
 import { AppError } from '../shared/errors.ts';
 import { newId } from '../shared/ids.ts';
 import { isoNow } from '../shared/time.ts';
@@ -33,6 +34,9 @@ export interface StoredSource {
   /** Which MP4 download to make once the ladder is there (default none). */
   mp4Support?: Mp4Support;
 }
+
+/** Titles and file names are capped at this many characters. */
+const MAX_NAME = 500;
 
 export type PlaybackPolicy = 'public' | 'signed';
 
@@ -70,13 +74,19 @@ export class AssetsService {
    * playback id, the first job (probe) and the `asset.created` event: none exists without the others.
    */
   async createFromSource(
-    source: StoredSource,
+    given: StoredSource,
     who: AuditWho,
     extra?: (trx: Transaction<Database>) => Promise<void>,
     /** Instead of the probe: the job that brings the source first (a URL to fetch). */
     firstJob?: (trx: Transaction<Database>) => Promise<unknown>,
   ): Promise<AssetJson> {
     const now = isoNow();
+    // Whoever made the source (multipart, tus, a URL, a bucket import), its names are display text.
+    const source: StoredSource = {
+      ...given,
+      filename: displayFilename(given.filename, MAX_NAME),
+      title: displayText(given.title, MAX_NAME),
+    };
     await this.#db.transaction().execute(async (trx) => {
       await assetsRepo.insert(trx, {
         id: source.assetId,
@@ -228,6 +238,7 @@ export class AssetsService {
 
   async update(id: string, patch: AssetPatch, who: AuditWho): Promise<AssetJson> {
     const { playback_policy: policy, ...fields } = patch;
+    if (typeof fields.title === 'string') fields.title = displayText(fields.title, MAX_NAME);
     await this.#db.transaction().execute(async (trx) => {
       if (!(await assetsRepo.getVisible(trx, id))) throw new AppError('FH_ERR_ASSET_NOT_FOUND');
       const changed = await assetsRepo.update(trx, id, fields);

@@ -78,3 +78,46 @@ test('Vary: Accept-Language is added to a Vary already set, and Content-Language
   assert.equal(metrics.headers['content-language'], undefined);
   await app.close();
 });
+
+test('a malformed multipart body (no boundary, cut before its closing boundary) is a 400, not a 500', async () => {
+  const { default: multipart } = await import('@fastify/multipart');
+  const app = Fastify({ logger: false });
+  registerErrorHandling(app);
+  await app.register(multipart);
+  app.post('/v1/upload', async (request) => {
+    let bytes = 0;
+    for await (const part of request.parts()) {
+      if (part.type === 'file') for await (const chunk of part.file) bytes += (chunk as Buffer).length;
+    }
+    return { bytes };
+  });
+  await app.ready();
+  const cut = Buffer.from(
+    '--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.mp4"\r\n\r\nbytes and no closing boundary',
+  );
+  const answers = [
+    await app.inject({
+      method: 'POST',
+      url: '/v1/upload',
+      headers: { 'content-type': 'multipart/form-data' },
+      payload: 'file=x',
+    }),
+    await app.inject({
+      method: 'POST',
+      url: '/v1/upload',
+      headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+      payload: cut,
+    }),
+    await app.inject({
+      method: 'POST',
+      url: '/v1/upload',
+      headers: { 'content-type': 'multipart/form-data; boundary=XYZ' },
+      payload: Buffer.from('--XYZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nno end'),
+    }),
+  ];
+  for (const res of answers) {
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.json().error.code, 'FH_ERR_VALIDATION');
+  }
+  await app.close();
+});

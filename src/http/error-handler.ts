@@ -140,6 +140,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
         );
       return;
     }
+    if (isMalformedMultipart(error)) {
+      reply
+        .code(400)
+        .send(
+          errorBody(
+            'FH_ERR_VALIDATION',
+            say('FH_ERR_VALIDATION', `The multipart body is malformed: ${error.message}.`),
+          ),
+        );
+      return;
+    }
     if (error.validation) {
       reply.code(400).send(
         errorBody(
@@ -175,4 +186,20 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     reply.code(500).send(errorBody('FH_ERR_INTERNAL', say('FH_ERR_INTERNAL')));
   });
+}
+
+/**
+ * The multipart parser (busboy) throws plain errors, with no status, for a body that is not
+ * multipart as it says: no boundary in its Content-Type, or a body that ends before its closing
+ * boundary. They are the client's, not ours.
+ */
+const MALFORMED_MULTIPART =
+  /^(Multipart: Boundary not found|Boundary required|Unexpected end of multipart data|(Part|Preamble) terminated early due to unexpected end of multipart data|Malformed part header)$/;
+
+function isMalformedMultipart(error: { message?: unknown; statusCode?: unknown }): boolean {
+  return (
+    error.statusCode === undefined &&
+    typeof error.message === 'string' &&
+    MALFORMED_MULTIPART.test(error.message)
+  );
 }

@@ -136,6 +136,23 @@ describe('classify (edge cases from ffprobe JSON)', () => {
     format: { format_name: 'matroska,webm' },
   });
 
+  it('refuses a picture too large to decode (a pixel bomb), and takes 8K and 16K 360° frames', () => {
+    for (const [width, height] of [
+      [16_000, 16_000],
+      [32_768, 64],
+    ]) {
+      assert.throws(
+        () => classify(probe(video({ codec_name: 'mjpeg', width, height, nb_frames: '30' })), 1000),
+        (e: unknown) =>
+          e instanceof AppError &&
+          e.code === 'FH_ERR_UNSUPPORTED_MEDIA' &&
+          e.message.includes(`${width} × ${height}`),
+      );
+    }
+    assert.equal(classify(probe(video({ width: 8192, height: 4320 })), 1).video?.width, 8192);
+    assert.equal(classify(probe(video({ width: 16_384, height: 8192 })), 1).video?.height, 8192);
+  });
+
   it('applies the sample aspect ratio to the display width', () => {
     const info = classify(probe(video({ width: 720, height: 480, sample_aspect_ratio: '32:27' })), 1);
     assert.deepEqual([info.video?.width, info.video?.height, info.video?.codedWidth], [853, 480, 720]);

@@ -9,6 +9,10 @@ import type { AudioInfo, MediaInfo, ProbeJson, ProbeStream, VideoInfo } from './
 /** Codecs that are pictures, not motion, when a stream holds a single frame of them. */
 const IMAGE_CODECS = new Set(['mjpeg', 'png', 'bmp', 'tiff', 'webp', 'gif', 'jpeg2000', 'jpegls', 'apng']);
 
+/** The largest video picture a source may have: 16K 360° (16384 × 8192). */
+export const MAX_SOURCE_SIDE = 16_384;
+export const MAX_SOURCE_PIXELS = 16_384 * 8192;
+
 export function classify(probe: ProbeJson, fileSize: number): MediaInfo {
   const streams = probe.streams ?? [];
   const format = probe.format ?? {};
@@ -58,6 +62,18 @@ function videoInfo(s: ProbeStream, streamIndex: number): VideoInfo {
   const codedHeight = s.height ?? 0;
   if (codedWidth <= 0 || codedHeight <= 0) {
     throw new AppError('FH_ERR_NOT_MEDIA', 'The video stream has no picture size: it cannot be decoded.');
+  }
+  // A pixel bomb: a few kilobytes of JPEG frames declaring 16000 × 16000 decode to 384 MB each.
+  // The largest real sources (16K 360°, 16384 × 8192) fit; the ladder never goes above 4K anyway.
+  if (
+    codedWidth > MAX_SOURCE_SIDE ||
+    codedHeight > MAX_SOURCE_SIDE ||
+    codedWidth * codedHeight > MAX_SOURCE_PIXELS
+  ) {
+    throw new AppError(
+      'FH_ERR_UNSUPPORTED_MEDIA',
+      `The video's picture is ${codedWidth} × ${codedHeight}: at most ${MAX_SOURCE_SIDE} on a side and ${Math.round(MAX_SOURCE_PIXELS / 1e6)} megapixels are processed.`,
+    );
   }
   // Anamorphic sources store narrower pixels: the display width is the stored width × SAR.
   const sar = ratio(s.sample_aspect_ratio);

@@ -58,6 +58,10 @@ export class S3UploadStaging implements UploadStaging {
     if (!(await this.#store.stat(`tus/${uploadId}`))) {
       const copied = await this.#store.stat(key);
       if (copied) return copied;
+      // An empty upload is finished at creation with no part written: S3 cannot complete a
+      // multipart upload of no parts, so there is no staged object to copy (this was a 500).
+      // Its source is the empty object; the probe refuses it with FH_ERR_EMPTY_FILE.
+      if ((await this.progress(uploadId))?.size === 0) return this.#store.put(key, Buffer.alloc(0));
     }
     return this.#store.copy(`tus/${uploadId}`, key);
   }

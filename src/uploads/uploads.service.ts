@@ -5,6 +5,7 @@ import type { Db } from '../db/database.ts';
 import type { UploadRow } from '../db/schema.ts';
 import { parseMp4Support } from '../downloads/download-target.ts';
 import { recordEvent } from '../events/outbox.ts';
+import { displayFilename, displayText } from '../shared/display-text.ts';
 import { AppError } from '../shared/errors.ts';
 import { isoNow } from '../shared/time.ts';
 import { mediaKeys } from '../storage/media-keys.ts';
@@ -42,8 +43,8 @@ export class UploadsService {
       .values({
         id: this.#d.staging.uploadIdOf(upload.id),
         asset_id: null,
-        filename: clean(meta.filename ?? meta.name),
-        title: clean(meta.title),
+        filename: displayFilename(meta.filename ?? meta.name, MAX_META),
+        title: displayText(meta.title, MAX_META),
         length: upload.size ?? null,
         created_at: isoNow(),
         completed_at: null,
@@ -201,12 +202,4 @@ export class UploadsService {
     if (!row) throw new AppError('FH_ERR_UPLOAD_NOT_FOUND');
     return row;
   }
-}
-
-function clean(value: string | null | undefined): string | null {
-  if (!value) return null;
-  // Control characters out; the value is shown to people, never joined into a path.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
-  const v = value.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  return v ? v.slice(0, MAX_META) : null;
 }
