@@ -11,7 +11,7 @@
  *   around the proxies, so a fault never blinds the checks.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { sql } from 'kysely';
@@ -70,6 +70,8 @@ export interface Cluster {
   query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
   /** Object keys under a prefix, read around any fault. */
   listObjects(prefix?: string): Promise<string[]>;
+  /** An object's bytes, read around any fault. */
+  readObject(key: string): Promise<Buffer>;
   /** Bytes in every process's scratch folder (`{data dir}/work`). */
   scratchBytes(): Promise<number>;
   /** Scale-out only: the relays a scenario breaks. */
@@ -101,6 +103,7 @@ export async function startCluster(
   const faults: Cluster['faults'] = {};
   let query: Cluster['query'];
   let listObjects: Cluster['listObjects'];
+  let readObject: Cluster['readObject'];
 
   const addProc = async (role: Role, name: string, env: Record<string, string>) => {
     const dataDir = join(tmp, name);
@@ -154,6 +157,7 @@ export async function startCluster(
         }
         return keys.sort();
       };
+      readObject = (key) => readFile(join(objects, key));
     } else {
       // PostgreSQL: a schema of our own, migrated here, reached by the processes through the relay.
       const schema = `fh_chaos_${randomBytes(6).toString('hex')}`;
@@ -197,6 +201,7 @@ export async function startCluster(
       );
       const store = new S3ObjectStore(parseS3Url(s3.url));
       listObjects = async (prefix = '') => (await store.list(prefix)).sort();
+      readObject = (key) => store.getBuffer(key);
 
       const env = { DATABASE_URL: viaProxy.toString(), STORAGE_URL: storageUrl };
       for (let i = 1; i <= (options.apis ?? 2); i++) await addProc('api', `api-${i}`, env);
@@ -226,6 +231,7 @@ export async function startCluster(
       }),
     query: (text, params) => query(text, params),
     listObjects: (prefix) => listObjects(prefix),
+    readObject: (key) => readObject(key),
     scratchBytes: async () => {
       let total = 0;
       for (const p of procs) total += await bytesUnder(join(p.dataDir, 'work'));

@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario.ts';
+import { tusApiKill } from './tus-api-kill.ts';
 
 /** Every scenario, in the README's order (docs/reliability.md numbers them the same way). */
-export const scenarios: readonly Scenario[] = [];
+export const scenarios: readonly Scenario[] = [tusApiKill];
