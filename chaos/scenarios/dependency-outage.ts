@@ -44,7 +44,8 @@ interface Phase {
 }
 
 /** Words that mean a stack trace or a driver's own text reached the client. */
-const LEAKS = /\bat \S+ \(|node_modules|\.ts:\d+|ECONN|EPIPE|ETIMEDOUT|getaddrinfo|Connection terminated|\$metadata|UnknownError|SQLSTATE|syntax error|<\?xml/i;
+const LEAKS =
+  /\bat \S+ \(|node_modules|\.ts:\d+|ECONN|EPIPE|ETIMEDOUT|getaddrinfo|Connection terminated|\$metadata|UnknownError|SQLSTATE|syntax error|<\?xml/i;
 
 export const dependencyOutage: Scenario = {
   id: 'dependency-outage',
@@ -52,7 +53,9 @@ export const dependencyOutage: Scenario = {
   topologies: ['scale-out'],
   async run(ctx) {
     const faultMs = ctx.quick ? 10_000 : 30_000;
-    const clip = await readFile(await makeClip(ctx.tmp, { name: 'load', width: 320, height: 240, seconds: 2 }));
+    const clip = await readFile(
+      await makeClip(ctx.tmp, { name: 'load', width: 320, height: 240, seconds: 2 }),
+    );
     const cluster = await ctx.startCluster({
       env: { FRAMEHOUSE_USAGE_FLUSH_SECONDS: '5' },
     });
@@ -152,12 +155,7 @@ export const dependencyOutage: Scenario = {
     };
 
     const phases: Phase[] = [];
-    const runFault = async (
-      name: string,
-      part: Phase['part'],
-      apply: () => void,
-      lift: () => void,
-    ) => {
+    const runFault = async (name: string, part: Phase['part'], apply: () => void, lift: () => void) => {
       await sleep(3000);
       ctx.log(`${name} for ${faultMs / 1000} s`);
       const phase: Phase = { name, part, start: Date.now(), end: 0, readyz: [], recoveredAfterMs: null };
@@ -219,6 +217,12 @@ export const dependencyOutage: Scenario = {
     for (const phase of phases) {
       const during = samples.filter((s) => s.start >= phase.start && s.start < phase.end);
       const failed = during.filter((s) => s.status === 0 || s.status >= 400);
+      // A dependency down is the server's trouble and passes: a 503 naming that dependency.
+      const expected =
+        phase.part === 'database' ? 'FH_ERR_DATABASE_UNAVAILABLE' : 'FH_ERR_STORAGE_UNAVAILABLE';
+      for (const f of failed)
+        if (!f.flaw && (f.status !== 503 || f.code !== expected))
+          f.flaw = `${f.status} ${f.code}, not 503 ${expected}`;
       const flawed = during.filter((s) => s.flaw);
       const codes = new Map<string, number>();
       for (const f of failed) {
@@ -229,10 +233,15 @@ export const dependencyOutage: Scenario = {
       const maxMs = Math.max(0, ...during.map((s) => s.ms));
       checks.push(
         check(
-          `${phase.name}: every failed request got a coded JSON 5xx (no stack, no driver text)`,
+          `${phase.name}: every failed request got a coded JSON 503 naming ${phase.part} (no stack, no driver text)`,
           failed.length > 0 && flawed.length === 0,
           `${during.length} requests, ${failed.length} failed (${codeList})${
-            flawed.length ? `; ${flawed.length} flawed, e.g. ${flawed.slice(0, 2).map((f) => `${f.kind} ${f.status}: ${f.flaw}`).join(' | ')}` : ''
+            flawed.length
+              ? `; ${flawed.length} flawed, e.g. ${flawed
+                  .slice(0, 2)
+                  .map((f) => `${f.kind} ${f.status}: ${f.flaw}`)
+                  .join(' | ')}`
+              : ''
           }`,
         ),
       );
@@ -240,7 +249,12 @@ export const dependencyOutage: Scenario = {
         check(
           `${phase.name}: no request took longer than ${REQUEST_BOUND_MS / 1000} s`,
           maxMs <= REQUEST_BOUND_MS,
-          `max ${(maxMs / 1000).toFixed(1)} s, p99 ${(percentile(during.map((s) => s.ms), 99) / 1000).toFixed(1)} s`,
+          `max ${(maxMs / 1000).toFixed(1)} s, p99 ${(
+            percentile(
+              during.map((s) => s.ms),
+              99,
+            ) / 1000
+          ).toFixed(1)} s`,
         ),
       );
       const failing = phase.readyz.filter((r) => r.status === 503);
@@ -261,9 +275,16 @@ export const dependencyOutage: Scenario = {
           `recovered after ${phase.recoveredAfterMs === null ? 'never' : `${(phase.recoveredAfterMs / 1000).toFixed(1)} s`}`,
         ),
       );
-      const short = phase.part === 'database' ? 'PostgreSQL' : phase.name.includes('500') ? 'S3 500' : 'S3 hang';
-      figures[`${short}: recovery`] = phase.recoveredAfterMs === null ? 'never' : `${(phase.recoveredAfterMs / 1000).toFixed(1)} s`;
-      figures[`${short}: failed`] = `${failed.length}/${during.length} (${[...codes.keys()].map((k) => k.split(' ')[1]).filter((v, i, a) => a.indexOf(v) === i).join(', ') || 'none'})`;
+      const short =
+        phase.part === 'database' ? 'PostgreSQL' : phase.name.includes('500') ? 'S3 500' : 'S3 hang';
+      figures[`${short}: recovery`] =
+        phase.recoveredAfterMs === null ? 'never' : `${(phase.recoveredAfterMs / 1000).toFixed(1)} s`;
+      figures[`${short}: failed`] = `${failed.length}/${during.length} (${
+        [...codes.keys()]
+          .map((k) => k.split(' ')[1])
+          .filter((v, i, a) => a.indexOf(v) === i)
+          .join(', ') || 'none'
+      })`;
       figures[`${short}: max request`] = `${(maxMs / 1000).toFixed(1)} s`;
     }
 
@@ -282,7 +303,14 @@ export const dependencyOutage: Scenario = {
       check(
         `every asset acknowledged with 202 ends ready (jobs retried through the faults)`,
         notReady.length === 0,
-        `${ready.length} of ${ids.length} ready${states.length ? `; ${states.slice(0, 4).map((s) => `${s.id} ${s.status}`).join(', ')}` : ''}`,
+        `${ready.length} of ${ids.length} ready${
+          states.length
+            ? `; ${states
+                .slice(0, 4)
+                .map((s) => `${s.id} ${s.status}`)
+                .join(', ')}`
+            : ''
+        }`,
       ),
     );
     const dead = await cluster.query<{ type: string; n: number | string }>(
@@ -295,7 +323,7 @@ export const dependencyOutage: Scenario = {
         dead.length ? dead.map((d) => `${d.type} ×${d.n}`).join(', ') : undefined,
       ),
     );
-    figures['requests'] = String(samples.length);
+    figures.requests = String(samples.length);
     return { runs: phases.length, checks, figures };
   },
 };
