@@ -156,7 +156,9 @@ export const dependencyOutage: Scenario = {
 
     const phases: Phase[] = [];
     const runFault = async (name: string, part: Phase['part'], apply: () => void, lift: () => void) => {
-      await sleep(3000);
+      // An upload just before the fault: its jobs (probe, transcode) run into it.
+      await timed('upload', upload);
+      await sleep(500);
       ctx.log(`${name} for ${faultMs / 1000} s`);
       const phase: Phase = { name, part, start: Date.now(), end: 0, readyz: [], recoveredAfterMs: null };
       apply();
@@ -321,6 +323,24 @@ export const dependencyOutage: Scenario = {
         'no job dead-lettered by the outages',
         dead.length === 0,
         dead.length ? dead.map((d) => `${d.type} ×${d.n}`).join(', ') : undefined,
+      ),
+    );
+    const retried = await cluster.query<{ type: string; state: string; n: number | string }>(
+      'select type, state, count(*) as n from jobs where last_error is not null group by type, state',
+    );
+    checks.push(
+      check(
+        'jobs that failed an attempt in the outages were retried to the end',
+        retried.length > 0 && retried.every((r) => r.state === 'completed'),
+        `jobs with a failed attempt, by state: ${retried.map((r) => `${r.type} ${r.state} ${r.n}`).join(', ') || 'none'}`,
+      ),
+    );
+    const died = cluster.procs.filter((p) => !p.alive());
+    checks.push(
+      check(
+        'every process stayed up through the outages',
+        died.length === 0,
+        died.length ? `died: ${died.map((p) => p.name).join(', ')}` : `${cluster.procs.length} processes up`,
       ),
     );
     figures.requests = String(samples.length);
