@@ -325,6 +325,13 @@ export const dependencyOutage: Scenario = {
         dead.length ? dead.map((d) => `${d.type} ×${d.n}`).join(', ') : undefined,
       ),
     );
+    // An asset is ready once its first rung plays; its job goes on with the others: let them end.
+    for (let until = Date.now() + 300_000; Date.now() < until; await sleep(2000)) {
+      const open = await cluster.query(
+        "select id from jobs where last_error is not null and state in ('queued', 'running')",
+      );
+      if (open.length === 0) break;
+    }
     const retried = await cluster.query<{ type: string; state: string; n: number | string }>(
       'select type, state, count(*) as n from jobs where last_error is not null group by type, state',
     );
