@@ -34,7 +34,14 @@ export function openDatabase(url: string): Db {
   }
   if (isPostgresUrl(url)) {
     const pg = loadPg();
-    const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // A connection that cannot be made within 5 s fails (pg waits for ever by default: a database
+    // behind a partition would hang every request); keep-alive finds half-open sockets.
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+    });
     // A connection the server ends (a restart, pg_terminate_backend, the idle limit on an event
     // writer's transaction) must not crash the process: the pool drops it, and the query that
     // would have used it fails with the error.

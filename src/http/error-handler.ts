@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { type ErrorFacts, errorMessage } from '../i18n/error-messages.ts';
 import { DEFAULT_LOCALE, type Locale, localeFromAcceptLanguage } from '../i18n/locales.ts';
 import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
+import { dependencyOutage } from '../shared/outage.ts';
 
 /** `{ error: { code, message, details? } }` for every failure; a user never sees a stack trace. */
 export function errorBody(code: ErrorCode, message: string, details?: unknown) {
@@ -181,6 +182,17 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (status >= 400 && status < 500) {
       reply.code(status).send(errorBody('FH_ERR_VALIDATION', say('FH_ERR_VALIDATION', error.message)));
+      return;
+    }
+    // The database or the object store down: a coded 503 the client may retry, not an internal error.
+    const outage = dependencyOutage(error);
+    if (outage) {
+      request.log.error({ err: error, part: outage.part }, outage.reason);
+      const code = outage.part === 'database' ? 'FH_ERR_DATABASE_UNAVAILABLE' : 'FH_ERR_STORAGE_UNAVAILABLE';
+      reply
+        .header('retry-after', '5')
+        .code(503)
+        .send(errorBody(code, say(code)));
       return;
     }
     request.log.error({ err: error }, 'unhandled error');

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type Db, pingDatabase } from '../db/database.ts';
 import { ffmpegVersion } from '../media/run-ffmpeg.ts';
+import { dependencyOutage } from '../shared/outage.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 
 export interface HealthDeps {
@@ -41,7 +42,9 @@ export function readinessCheck(deps: HealthDeps): () => Promise<Readiness> {
         await withTimeout(check(), 3000);
         checks[name] = 'ok';
       } catch (e) {
-        checks[name] = `failing: ${(e as Error).message}`;
+        // What happened, in words: "the object store answered 500 Internal Server Error", not the
+        // SDK's "UnknownError" (a HEAD answer has no body to name the error).
+        checks[name] = `failing: ${dependencyOutage(e)?.reason ?? ((e as Error).message || String(e))}`;
       }
     };
     await Promise.all([

@@ -93,6 +93,8 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
   FH_ERR_WHEP_SESSION_NOT_FOUND: '이 ID의 WebRTC 세션이 없습니다(이미 끝났습니다).',
   FH_ERR_INTERNAL: '서버에서 문제가 생겼습니다. 기록해 두었습니다.',
   FH_ERR_BUSY: '서버가 바쁩니다. 잠시 후 다시 시도하세요.',
+  FH_ERR_DATABASE_UNAVAILABLE: '지금은 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하세요.',
+  FH_ERR_STORAGE_UNAVAILABLE: '지금은 객체 저장소가 실패하거나 응답하지 않습니다. 잠시 후 다시 시도하세요.',
   FH_ERR_ORIGIN_UNAVAILABLE:
     '이 요청에 응답한 오리진 서버가 없습니다(framehouse edge가 차례로 모두 시도했습니다).',
   FH_ERR_EMPTY_FILE: '파일이 비어 있습니다(0바이트).',

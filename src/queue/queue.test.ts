@@ -277,6 +277,34 @@ for (const dialect of TEST_DIALECTS) {
         assert.equal(makeQueue({ random: () => 0 }).retryDelayMs(3), 4000);
       });
 
+      test('a failure during a dependency outage is retried without using up an attempt', async () => {
+        const q = makeQueue({ random: () => 1, backoff: { baseMs: 2000 } });
+        const { id } = await q.enqueue(t.db, 'work', {}, { maxAttempts: 2 });
+        // Five failed attempts while the store is down: more than the job's 2, and still queued.
+        for (let i = 0; i < 5; i++) {
+          const [claimed] = await q.claim(['work'], 1, 'w', 1000);
+          assert.equal(claimed?.attempts, 1);
+          assert.equal(await q.fail(id, 'w', { message: 'store down', retryable: true, outage: true }), true);
+          const job = await q.get(id);
+          assert.equal(job?.state, 'queued');
+          assert.equal(job?.attempts, 0);
+          // The back-off of a 4th failure (8–16 s): the outage gets time to end.
+          assert.equal(Date.parse(job?.runAt ?? '') - clock.now(), 16_000);
+          clock.advance(16_000);
+        }
+        // Its own failures still count, and a permanent one is still final.
+        await q.claim(['work'], 1, 'w', 1000);
+        await q.fail(id, 'w', { message: 'bad', retryable: true });
+        clock.advance(60_000);
+        await q.claim(['work'], 1, 'w', 1000);
+        await q.fail(id, 'w', { message: 'bad again', retryable: true });
+        assert.equal((await q.get(id))?.state, 'dead');
+        const permanent = await q.enqueue(t.db, 'work', {});
+        await q.claim(['work'], 1, 'w', 1000);
+        await q.fail(permanent.id, 'w', { message: 'not media', retryable: false, outage: true });
+        assert.equal((await q.get(permanent.id))?.state, 'dead');
+      });
+
       test('dead after max attempts, or at once when not retryable', async () => {
         const q = makeQueue({ backoff: { baseMs: 10 } });
         const { id } = await q.enqueue(t.db, 'work', {}, { maxAttempts: 2 });

@@ -59,6 +59,12 @@ export interface ClaimedJob {
 export interface FailError {
   message: string;
   retryable: boolean;
+  /**
+   * The attempt failed because a dependency (database, object store) was down, not because of the
+   * job: it is queued again without using up an attempt, so an outage longer than the job's
+   * back-off does not dead-letter work that would succeed once it ends.
+   */
+  outage?: boolean;
 }
 
 /** A job as admins and tests see it. */
@@ -126,6 +132,8 @@ export interface DeadLetteredJob {
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
+/** Back-off after an outage's failure as after this many failures (2 s base: 8–16 s). */
+const OUTAGE_RETRY_ATTEMPT = 4;
 const MAX_ERROR_LENGTH = 4000;
 const LIVE_STATES: JobState[] = ['queued', 'running'];
 
@@ -346,7 +354,8 @@ export class JobQueue {
       .executeTakeFirst();
     if (!held) return false;
     const message = truncate(error.message || 'unknown error');
-    const retry = error.retryable && held.attempts < held.max_attempts;
+    const outage = error.retryable && error.outage === true;
+    const retry = outage || (error.retryable && held.attempts < held.max_attempts);
     if (!retry)
       return this.#db
         .transaction()
@@ -355,7 +364,9 @@ export class JobQueue {
       .updateTable('jobs')
       .set({
         state: 'queued',
-        run_at: iso(nowMs + this.retryDelayMs(held.attempts)),
+        run_at: iso(nowMs + this.retryDelayMs(outage ? OUTAGE_RETRY_ATTEMPT : held.attempts)),
+        // An outage's attempt does not count (the claim counted it).
+        ...(outage ? { attempts: held.attempts - 1 } : {}),
         lease_owner: null,
         lease_until: null,
         last_error: message,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { waitFor } from '../../test/helpers/wait.ts';
+import { openDatabase, pingDatabase } from '../db/database.ts';
 import { postgresSkip, TEST_DIALECTS } from '../db/test-databases.ts';
 import { type AnyJobDefinition, defineJob, type JobContext, JobRegistry, PermanentJobError } from './jobs.ts';
 import { type ClaimedJob, JobQueue } from './queue.ts';
@@ -137,6 +138,33 @@ for (const dialect of TEST_DIALECTS) {
         assert.equal(deadJob?.attempts, 1);
         assert.equal(deadJob?.lastError, 'not media');
         assert.deepEqual(outcomes.sort(), ['completed', 'dead', 'retrying', 'retrying']);
+      });
+
+      test('a job failing because the database is unreachable does not use up its attempts', async () => {
+        const queue = new JobQueue({ db: t.db, backoff: { baseMs: 5 } });
+        // A real pg error: a database nobody listens for.
+        const down = openDatabase('postgres://nobody@127.0.0.1:1/none');
+        let calls = 0;
+        const job = defineJob<null>('needs-db', {
+          maxAttempts: 2,
+          handler: async () => {
+            calls++;
+            if (calls <= 4) await pingDatabase(down);
+          },
+        });
+        try {
+          const p = pool(queue, [job]);
+          const outcomes: JobOutcome[] = [];
+          p.on('settled', (_job, outcome) => outcomes.push(outcome));
+          p.start();
+          const { id } = await queue.enqueue(t.db, 'needs-db', null);
+          await waitUntil(async () => (await queue.get(id))?.state === 'completed');
+          assert.equal(calls, 5);
+          assert.equal((await queue.get(id))?.attempts, 1);
+          assert.deepEqual(outcomes, ['retrying', 'retrying', 'retrying', 'retrying', 'completed']);
+        } finally {
+          await down.destroy();
+        }
       });
 
       test('never runs more than `concurrency` jobs at once', async () => {

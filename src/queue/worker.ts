@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { dependencyOutage } from '../shared/outage.ts';
 import { CompletionBatcher } from './completion-batcher.ts';
 import {
   type AnyJobDefinition,
@@ -398,12 +399,17 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           log.warn({ durationMs }, 'job finished after its lease was lost; another worker may run it again');
       } else {
         const retryable = isRetryable(error);
-        const recorded = await this.#queue.fail(job.id, owner, { message: errorMessage(error), retryable });
+        const outage = retryable && dependencyOutage(error) !== null;
+        const recorded = await this.#queue.fail(job.id, owner, {
+          message: errorMessage(error),
+          retryable,
+          outage,
+        });
         if (!recorded) {
           outcome = 'lease-lost';
           log.warn({ durationMs, err: error }, 'job failed after its lease was lost');
         } else {
-          outcome = retryable && job.attempts < job.maxAttempts ? 'retrying' : 'dead';
+          outcome = outage || (retryable && job.attempts < job.maxAttempts) ? 'retrying' : 'dead';
           const fields = { durationMs, err: error, maxAttempts: job.maxAttempts };
           if (outcome === 'retrying') log.warn(fields, 'job attempt failed; it will be retried');
           else {

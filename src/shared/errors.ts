@@ -159,6 +159,14 @@ export const ERROR_CODES = {
   FH_ERR_WHEP_SESSION_NOT_FOUND: { status: 404, message: 'No WebRTC session has this id (it has ended).' },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
   FH_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a moment.' },
+  FH_ERR_DATABASE_UNAVAILABLE: {
+    status: 503,
+    message: 'The database cannot be reached right now; try again in a moment.',
+  },
+  FH_ERR_STORAGE_UNAVAILABLE: {
+    status: 503,
+    message: 'The object store is failing or not answering right now; try again in a moment.',
+  },
   FH_ERR_ORIGIN_UNAVAILABLE: {
     status: 502,
     message: 'No origin answered this request (framehouse edge tried each in turn).',

@@ -38,6 +38,10 @@ import {
   UnsupportedByStoreError,
 } from './object-store.ts';
 
+/** How long a connection to the store may take to open, and a request may stay silent (see below). */
+export const S3_CONNECT_TIMEOUT_MS = 3000;
+export const S3_IDLE_TIMEOUT_MS = 5000;
+
 export interface S3Location {
   bucket: string;
   /** Prepended to every key, without a trailing slash ('' for the bucket's root). */
@@ -102,6 +106,16 @@ export class S3ObjectStore implements ObjectStore {
       ...(location.endpoint ? { endpoint: location.endpoint } : {}),
       requestChecksumCalculation: location.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       responseChecksumValidation: location.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      // Without these the SDK waits for ever on a store that accepts a request and never answers:
+      // requests and jobs hung with it. A socket silent this long is a store not answering (each
+      // of the SDK's 3 tries gets its own), not a slow one: S3 answers in tens of milliseconds,
+      // and a body in flight keeps its socket busy.
+      requestHandler: {
+        connectionTimeout: S3_CONNECT_TIMEOUT_MS,
+        requestTimeout: S3_IDLE_TIMEOUT_MS,
+        // This handler version only warns when the time is up, unless told to fail the request.
+        throwOnRequestTimeout: true,
+      },
     };
     this.clientConfig = { ...config, bucket: location.bucket };
     this.#s3 = new S3Client(config);
