@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { postgresSkip, TEST_DIALECTS } from '../db/test-databases.ts';
 import { defineJob, enqueueJob } from './jobs.ts';
-import { JobQueue, type JobQueueOptions } from './queue.ts';
+import { JobQueue, type JobQueueOptions, OUTAGE_GRACE_MS } from './queue.ts';
 import { type ManualClock, manualClock, openTestDatabase, type TestDatabase } from './testing.ts';
 
 for (const dialect of TEST_DIALECTS) {
@@ -303,6 +303,20 @@ for (const dialect of TEST_DIALECTS) {
         await q.claim(['work'], 1, 'w', 1000);
         await q.fail(permanent.id, 'w', { message: 'not media', retryable: false, outage: true });
         assert.equal((await q.get(permanent.id))?.state, 'dead');
+      });
+
+      test("outage failures are forgiven only within OUTAGE_GRACE_MS of the job's creation", async () => {
+        const q = makeQueue({ random: () => 1, backoff: { baseMs: 2000 } });
+        const { id } = await q.enqueue(t.db, 'work', {}, { maxAttempts: 2 });
+        clock.advance(OUTAGE_GRACE_MS);
+        // A job that has "been in an outage" for six hours is more likely failing on its own.
+        await q.claim(['work'], 1, 'w', 1000);
+        await q.fail(id, 'w', { message: 'store down', retryable: true, outage: true });
+        assert.deepEqual([(await q.get(id))?.state, (await q.get(id))?.attempts], ['queued', 1]);
+        clock.advance(60_000);
+        await q.claim(['work'], 1, 'w', 1000);
+        await q.fail(id, 'w', { message: 'store down', retryable: true, outage: true });
+        assert.equal((await q.get(id))?.state, 'dead');
       });
 
       test('dead after max attempts, or at once when not retryable', async () => {

@@ -134,6 +134,13 @@ export interface DeadLetteredJob {
 export const DEFAULT_MAX_ATTEMPTS = 5;
 /** Back-off after an outage's failure as after this many failures (2 s base: 8–16 s). */
 const OUTAGE_RETRY_ATTEMPT = 4;
+/**
+ * How long after its creation a job's outage failures are forgiven. Bounded, so a job whose own
+ * failure merely looks like an outage (a store that always answers 500 for its object) is still
+ * dead-lettered in the end rather than retried for ever; six hours covers a database failover or a
+ * store's bad afternoon.
+ */
+export const OUTAGE_GRACE_MS = 6 * 3600_000;
 const MAX_ERROR_LENGTH = 4000;
 const LIVE_STATES: JobState[] = ['queued', 'running'];
 
@@ -347,14 +354,15 @@ export class JobQueue {
     const now = iso(nowMs);
     const held = await this.#db
       .selectFrom('jobs')
-      .select(['attempts', 'max_attempts'])
+      .select(['attempts', 'max_attempts', 'created_at'])
       .where('id', '=', jobId)
       .where('lease_owner', '=', workerId)
       .where('state', '=', 'running')
       .executeTakeFirst();
     if (!held) return false;
     const message = truncate(error.message || 'unknown error');
-    const outage = error.retryable && error.outage === true;
+    const outage =
+      error.retryable && error.outage === true && nowMs - Date.parse(held.created_at) < OUTAGE_GRACE_MS;
     const retry = outage || (error.retryable && held.attempts < held.max_attempts);
     if (!retry)
       return this.#db
