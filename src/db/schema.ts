@@ -397,6 +397,9 @@ export interface JobsTable {
   priority: number;
   attempts: number;
   max_attempts: number;
+  /** Attempts that ended with the lease expiring (the worker died), and how many of those are forgiven. */
+  crashes: Generated<number>;
+  crash_allowance: Generated<number>;
   run_at: string;
   lease_owner: string | null;
   lease_until: string | null;

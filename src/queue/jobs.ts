@@ -66,13 +66,15 @@ export interface JobSpec<P> {
   readonly type: string;
   readonly priority?: number;
   readonly maxAttempts?: number;
+  /** Attempts cut off by a worker's death that do not count (EnqueueOptions.crashAllowance). */
+  readonly crashAllowance?: number;
   /** Never set: carries the payload type. */
   readonly payloadType?: P;
 }
 
 export function jobSpec<P>(
   type: string,
-  defaults: { priority?: number; maxAttempts?: number } = {},
+  defaults: { priority?: number; maxAttempts?: number; crashAllowance?: number } = {},
 ): JobSpec<P> {
   return { type, ...defaults };
 }
@@ -87,7 +89,7 @@ export function defineJob<P>(type: string, options: JobOptions<P>): JobDefinitio
 
 /**
  * Enqueues a job of a defined type with its payload type checked, applying the definition's
- * priority and maxAttempts unless `opts` overrides them. Pass the caller's transaction.
+ * priority, maxAttempts and crashAllowance unless `opts` overrides them. Pass the caller's transaction.
  */
 export function enqueueJob<P>(
   queue: JobQueue,
@@ -99,6 +101,8 @@ export function enqueueJob<P>(
   const merged: EnqueueOptions = { ...opts };
   if (merged.priority === undefined && job.priority !== undefined) merged.priority = job.priority;
   if (merged.maxAttempts === undefined && job.maxAttempts !== undefined) merged.maxAttempts = job.maxAttempts;
+  if (merged.crashAllowance === undefined && job.crashAllowance !== undefined)
+    merged.crashAllowance = job.crashAllowance;
   return queue.enqueue(executor, job.type, payload, merged);
 }
 

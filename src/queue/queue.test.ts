@@ -241,6 +241,35 @@ for (const dialect of TEST_DIALECTS) {
         assert.equal(dead?.lastError, 'lease expired 2 times; the worker died or the job hangs');
         assert.equal(await queue.complete(id, 'w2'), false);
       });
+
+      test('crash allowance: attempts cut off by a dead worker are forgiven that many times, then count', async () => {
+        const { id } = await queue.enqueue(t.db, 'work', {}, { maxAttempts: 2, crashAllowance: 2 });
+        const attemptsOfClaims: number[] = [];
+        for (const worker of ['w1', 'w2', 'w3', 'w4']) {
+          const [job] = await queue.claim(['work'], 1, worker, 1000);
+          attemptsOfClaims.push(job?.attempts ?? -1);
+          assert.deepEqual(await queue.reapExpired(), []);
+          clock.advance(1000);
+        }
+        // Two deaths forgiven (the attempt number stays 1), then they count: 2 = maxAttempts.
+        assert.deepEqual(attemptsOfClaims, [1, 1, 1, 2]);
+        assert.deepEqual(await queue.claim(['work'], 1, 'w5', 1000), []);
+        assert.deepEqual(await queue.reapExpired(), [{ id, type: 'work', attempts: 2 }]);
+        assert.equal(
+          (await queue.get(id))?.lastError,
+          'lease expired 4 times; the worker died or the job hangs',
+        );
+        // A handler's own failures never use the allowance.
+        const other = await queue.enqueue(t.db, 'work', {}, { maxAttempts: 1, crashAllowance: 5 });
+        await queue.claim(['work'], 1, 'w6', 1000);
+        await queue.fail(other.id, 'w6', { message: 'bad', retryable: true });
+        assert.equal((await queue.get(other.id))?.state, 'dead');
+        // Redrive starts the count again.
+        assert.equal(await queue.redrive(id), true);
+        const [again] = await queue.claim(['work'], 1, 'w7', 1000);
+        clock.advance(1000);
+        assert.equal((await queue.claim(['work'], 1, 'w8', 1000))[0]?.attempts, again?.attempts);
+      });
     });
 
     describe('failures', () => {

@@ -12,8 +12,10 @@ import { InProcessNotifier, type JobNotifier } from './notifier.ts';
  *                      └─fail (retry) / release / lease expiry┘        redrive ──▶ queued
  *
  * - A claim is a lease: `lease_owner` + `lease_until`. A running job whose lease has expired is
- *   visible again (its worker died or hangs) and the next claim takes it over, counting an attempt.
- *   Once it has used all its attempts, `reapExpired` makes it dead instead.
+ *   visible again (its worker died or hangs) and the next claim takes it over, counting an attempt
+ *   — unless the job has crash allowance left (`crashAllowance`: attempts cut off by a worker's
+ *   death that are forgiven, counted in `crashes`). Once it has used all its attempts and its
+ *   allowance, `reapExpired` makes it dead instead.
  * - Every call that acts for a worker (heartbeat, complete, fail, release) names the lease owner
  *   and does nothing when that owner no longer holds the lease: the owner string is the fencing
  *   token. Use a distinct owner per claim (the WorkerPool does) when one process might re-claim
@@ -37,6 +39,11 @@ export interface EnqueueOptions {
   dedupeKey?: string;
   /** Attempts before the job is dead. Default 5. */
   maxAttempts?: number;
+  /**
+   * How many attempts cut off by their worker's death (the lease expired) do not count against
+   * maxAttempts. Default 0: every claim counts, as in SQS.
+   */
+  crashAllowance?: number;
 }
 
 export interface EnqueueResult {
@@ -176,12 +183,16 @@ export class JobQueue {
     const delayMs = opts.delayMs ?? 0;
     const priority = opts.priority ?? 0;
     const maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    const crashAllowance = opts.crashAllowance ?? 0;
     if (!type) throw new TypeError('enqueue: the job type is empty');
     if (!Number.isFinite(delayMs) || delayMs < 0) throw new RangeError(`enqueue: bad delayMs ${delayMs}`);
     if (!Number.isInteger(priority))
       throw new RangeError(`enqueue: priority must be an integer (${priority})`);
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
       throw new RangeError(`enqueue: maxAttempts must be an integer ≥ 1 (${maxAttempts})`);
+    }
+    if (!Number.isInteger(crashAllowance) || crashAllowance < 0) {
+      throw new RangeError(`enqueue: crashAllowance must be an integer ≥ 0 (${crashAllowance})`);
     }
     const nowMs = this.#now();
     const now = iso(nowMs);
@@ -193,6 +204,7 @@ export class JobQueue {
       priority,
       attempts: 0,
       max_attempts: maxAttempts,
+      crash_allowance: crashAllowance,
       run_at: iso(nowMs + delayMs),
       lease_owner: null,
       lease_until: null,
@@ -279,13 +291,30 @@ export class JobQueue {
 
     const rows = await this.#db
       .updateTable('jobs')
-      .set((eb) => ({
-        state: 'running',
-        lease_owner: workerId,
-        lease_until: leaseUntil,
-        attempts: eb('attempts', '+', 1),
-        updated_at: now,
-      }))
+      .set((eb) => {
+        // A running job is only visible once its lease expired: its worker died mid-attempt.
+        const cutOff = eb('state', '=', 'running');
+        return {
+          state: 'running',
+          lease_owner: workerId,
+          lease_until: leaseUntil,
+          // The cut-off attempt is forgiven while the job has crash allowance left: this claim
+          // runs in its place instead of counting another.
+          attempts: eb
+            .case()
+            .when(eb.and([cutOff, eb('crashes', '<', eb.ref('crash_allowance'))]))
+            .then(eb.ref('attempts'))
+            .else(eb('attempts', '+', 1))
+            .end(),
+          crashes: eb
+            .case()
+            .when(cutOff)
+            .then(eb('crashes', '+', 1))
+            .else(eb.ref('crashes'))
+            .end(),
+          updated_at: now,
+        };
+      })
       .where('id', postgres ? '=' : 'in', picked)
       // Re-checked on the row itself: on PostgreSQL a row may change between pick and update.
       .where((eb) => visible(eb, now))
@@ -457,7 +486,7 @@ export class JobQueue {
         .updateTable('jobs')
         .set({
           state: 'dead',
-          last_error: sql<string>`${'lease expired '} || cast(attempts as text) || ${' times; the worker died or the job hangs'}`,
+          last_error: sql<string>`${'lease expired '} || cast(crashes + 1 as text) || ${' times; the worker died or the job hangs'}`,
           lease_until: null,
           finished_at: now,
           updated_at: now,
@@ -465,6 +494,7 @@ export class JobQueue {
         .where('state', '=', 'running')
         .where('lease_until', '<=', now)
         .whereRef('attempts', '>=', 'max_attempts')
+        .whereRef('crashes', '>=', 'crash_allowance')
         .returning(['id', 'type', 'payload', 'attempts', 'last_error'])
         .execute();
       if (dead.length) await this.#onDeadLetter(trx, dead);
@@ -484,6 +514,7 @@ export class JobQueue {
       .set({
         state: 'queued',
         attempts: 0,
+        crashes: 0,
         run_at: now,
         lease_owner: null,
         lease_until: null,
@@ -599,7 +630,7 @@ function visible(eb: ExpressionBuilder<Database, 'jobs'>, now: string) {
     eb.and([
       eb('state', '=', 'running'),
       eb('lease_until', '<=', now),
-      eb('attempts', '<', eb.ref('max_attempts')),
+      eb.or([eb('attempts', '<', eb.ref('max_attempts')), eb('crashes', '<', eb.ref('crash_allowance'))]),
     ]),
   ]);
 }

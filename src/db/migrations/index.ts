@@ -17,6 +17,7 @@ import * as m0016 from './0016_qoe.ts';
 import * as m0017 from './0017_backups_lifecycle.ts';
 import * as m0018 from './0018_usage.ts';
 import * as m0019 from './0019_user_locale.ts';
+import * as m0020 from './0020_job_crashes.ts';
 
 /** Every migration, in order. Names sort the way they run; released ones are never edited. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0017_backups_lifecycle': m0017,
   '0018_usage': m0018,
   '0019_user_locale': m0019,
+  '0020_job_crashes': m0020,
 };
