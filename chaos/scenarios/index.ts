@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario.ts';
+import { soak } from './soak.ts';
 
 /** Every scenario, in the README's order (docs/reliability.md numbers them the same way). */
-export const scenarios: readonly Scenario[] = [];
+export const scenarios: readonly Scenario[] = [soak];
