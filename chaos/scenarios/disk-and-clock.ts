@@ -32,6 +32,8 @@ import { type Check, check, type Scenario, type ScenarioContext, type ScenarioRe
 interface AssetView {
   id: string;
   status: string;
+  /** 1 once every rung is encoded (an asset is `ready` from its first playable rung). */
+  progress: number | null;
   playback_ids: { id: string; policy: string }[];
   errors?: { code: string; message: string }[];
 }
@@ -54,7 +56,7 @@ async function waitSettled(cluster: Cluster, id: string, timeoutMs: number): Pro
   let last: AssetView | undefined;
   while (Date.now() < deadline) {
     last = await assetOf(cluster, id).catch(() => undefined);
-    if (last && (last.status === 'ready' || last.status === 'errored')) return last;
+    if (last && ((last.status === 'ready' && last.progress === 1) || last.status === 'errored')) return last;
     await sleep(500);
   }
   return last;
@@ -188,6 +190,12 @@ async function fullDisk(ctx: ScenarioContext): Promise<ScenarioReport> {
     let resumedAsset: string | undefined;
     let resumeDetail = '';
     if (uploadId && tusOffset >= 0) {
+      // As a tus client does before it resumes: ask where to go on from.
+      const head = await cluster.api(`/v1/uploads/${uploadId}`, { method: 'HEAD', headers: tusHeaders });
+      const offsetNow = Number(head.headers.get('upload-offset'));
+      if (offsetNow !== tusOffset)
+        resumeDetail = `offset ${tusOffset} right after the 507, ${offsetNow} later; `;
+      tusOffset = offsetNow;
       const rest = await cluster.api(`/v1/uploads/${uploadId}`, {
         method: 'PATCH',
         headers: {
@@ -198,7 +206,7 @@ async function fullDisk(ctx: ScenarioContext): Promise<ScenarioReport> {
         body: body.subarray(tusOffset),
       });
       resumedAsset = rest.headers.get('framehouse-asset-id') ?? undefined;
-      if (!resumedAsset) resumeDetail = `resume PATCH ${rest.status} ${await codeOf(rest)}`;
+      if (!resumedAsset) resumeDetail += `resume PATCH ${rest.status} ${await codeOf(rest)}`;
       else await rest.arrayBuffer();
     }
     const resumed = resumedAsset ? await waitSettled(cluster, resumedAsset, 180_000) : undefined;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { isStorageFull } from '../shared/errors.ts';
 import { CompletionBatcher } from './completion-batcher.ts';
 import {
   type AnyJobDefinition,
@@ -381,10 +382,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         const recorded = await this.#queue.fail(job.id, owner, { message: errorMessage(error), retryable });
         if (!recorded) {
           outcome = 'lease-lost';
-          log.warn({ durationMs, err: error }, 'job failed after its lease was lost');
+          log.warn({ durationMs, err: error, ...codeOf(error) }, 'job failed after its lease was lost');
         } else {
           outcome = retryable && job.attempts < job.maxAttempts ? 'retrying' : 'dead';
-          const fields = { durationMs, err: error, maxAttempts: job.maxAttempts };
+          const fields = { durationMs, err: error, maxAttempts: job.maxAttempts, ...codeOf(error) };
           if (outcome === 'retrying') log.warn(fields, 'job attempt failed; it will be retried');
           else {
             log.error(
@@ -398,7 +399,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     } catch (dbErr) {
       outcome = 'unrecorded';
       log.error(
-        { err: dbErr, handlerError: error },
+        { err: dbErr, handlerError: error, ...codeOf(error) },
         'could not record the job outcome; its lease will expire',
       );
     }
@@ -497,7 +498,15 @@ function nonRetryable(message: string, cause?: unknown): Error {
   return Object.assign(new Error(message, { cause }), { retryable: false });
 }
 
+/** The registry code of a failure that has one the log should carry (the database may not take it). */
+function codeOf(err: unknown): { code?: string } {
+  return isStorageFull(err) ? { code: 'FH_ERR_STORAGE_FULL' } : {};
+}
+
 function errorMessage(err: unknown): string {
+  // The registry's code first, so the failure reads the same whatever raised it (ffmpeg's write,
+  // the store's, SQLite's).
+  if (isStorageFull(err)) return `FH_ERR_STORAGE_FULL: ${err instanceof Error ? err.message : String(err)}`;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return typeof code === 'string' ? `${code}: ${err.message}` : err.message;
