@@ -422,7 +422,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       try {
         await this.#beat(slot, log);
       } catch (err) {
-        log.warn({ err }, 'heartbeat failed; retrying');
+        log.warn({ err, ...codeOf(err) }, 'heartbeat failed; retrying');
       }
       if (slot.state === 'running') this.#scheduleHeartbeat(slot, log);
     }, every);
@@ -447,7 +447,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       await this.#beat(slot, log);
     } catch (err) {
       // A database blip must not fail a long job: the timer keeps trying.
-      log.warn({ err }, 'heartbeat failed');
+      log.warn({ err, ...codeOf(err) }, 'heartbeat failed');
     }
     slot.controller.signal.throwIfAborted();
   }
