@@ -32,6 +32,16 @@ export interface ClusterOptions {
   /** Scale-out only. Defaults 2 and 2. */
   apis?: number;
   workers?: number;
+  /**
+   * Environment for one process only, by name (`serve`, `api-2`, `worker-3`…), over `env`: e.g.
+   * a process whose clock runs ahead (LD_PRELOAD libfaketime).
+   */
+  envFor?: Record<string, Record<string, string>>;
+  /**
+   * Runs once per process after its data folder is made and before it first starts: e.g. mount a
+   * small tmpfs on it. Not run again on restart.
+   */
+  prepareDataDir?: (name: string, dataDir: string) => Promise<void>;
 }
 
 export interface Proc {
@@ -114,8 +124,15 @@ export async function startCluster(
   const addProc = async (role: Role, name: string, env: Record<string, string>) => {
     const dataDir = join(tmp, name);
     await mkdir(dataDir, { recursive: true });
+    await options.prepareDataDir?.(name, dataDir);
     const port = role === 'worker' ? undefined : String(await freePort());
-    const fullEnv = { ...baseEnv, ...env, FRAMEHOUSE_DATA_DIR: dataDir, ...(port ? { PORT: port } : {}) };
+    const fullEnv = {
+      ...baseEnv,
+      ...env,
+      ...options.envFor?.[name],
+      FRAMEHOUSE_DATA_DIR: dataDir,
+      ...(port ? { PORT: port } : {}),
+    };
     let current = await spawnServe(fullEnv, role);
     const proc: Proc = {
       role,

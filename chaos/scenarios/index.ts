@@ -1,7 +1,9 @@
 import type { Scenario } from '../scenario.ts';
 import { dependencyOutage } from './dependency-outage.ts';
+import { diskAndClock } from './disk-and-clock.ts';
 import { hostileCorpus } from './hostile-corpus.ts';
 import { poisonJobs } from './poison-jobs.ts';
+import { soak } from './soak.ts';
 import { tusApiKill } from './tus-api-kill.ts';
 import { workerKills } from './worker-kills.ts';
 
@@ -12,4 +14,6 @@ export const scenarios: readonly Scenario[] = [
   dependencyOutage,
   poisonJobs,
   hostileCorpus,
+  soak,
+  diskAndClock,
 ];

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorFacts, errorMessage } from '../i18n/error-messages.ts';
 import { DEFAULT_LOCALE, type Locale, localeFromAcceptLanguage } from '../i18n/locales.ts';
-import { AppError, ERROR_CODES, type ErrorCode } from '../shared/errors.ts';
+import { AppError, ERROR_CODES, type ErrorCode, isStorageFull } from '../shared/errors.ts';
 import { dependencyOutage } from '../shared/outage.ts';
 
 /** `{ error: { code, message, details? } }` for every failure; a user never sees a stack trace. */
@@ -182,6 +182,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (status >= 400 && status < 500) {
       reply.code(status).send(errorBody('FH_ERR_VALIDATION', say('FH_ERR_VALIDATION', error.message)));
+      return;
+    }
+    if (isStorageFull(error)) {
+      // The disk (or the embedded database's) is full: nothing was kept, and space comes back.
+      request.log.error({ err: error }, 'no space left to store the request');
+      reply.code(507).send(errorBody('FH_ERR_STORAGE_FULL', say('FH_ERR_STORAGE_FULL')));
       return;
     }
     // The database or the object store down: a coded 503 the client may retry, not an internal error.

@@ -91,6 +91,7 @@ export const ERROR_MESSAGES_KO: Record<ErrorCode, string> = {
   FH_ERR_WHEP_UNAVAILABLE:
     '이 라이브 스트림은 지금 WebRTC로 재생할 수 없습니다(WebRTC로 보낼 수 있는 렌디션이 없습니다). HLS를 쓰세요.',
   FH_ERR_WHEP_SESSION_NOT_FOUND: '이 ID의 WebRTC 세션이 없습니다(이미 끝났습니다).',
+  FH_ERR_STORAGE_FULL: '서버에 저장할 공간이 남아 있지 않습니다. 관리자가 공간을 확보한 뒤 다시 시도하세요.',
   FH_ERR_INTERNAL: '서버에서 문제가 생겼습니다. 기록해 두었습니다.',
   FH_ERR_BUSY: '서버가 바쁩니다. 잠시 후 다시 시도하세요.',
   FH_ERR_DATABASE_UNAVAILABLE: '지금은 데이터베이스에 연결할 수 없습니다. 잠시 후 다시 시도하세요.',

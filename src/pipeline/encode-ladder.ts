@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LadderPlan } from '../media/ladder.ts';
 import type { MediaInfo } from '../media/types.ts';
 import type { JobLogger } from '../queue/jobs.ts';
+import { isStorageFull } from '../shared/errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { encodePass } from './encode-pass.ts';
 import { measureBandwidth } from './hls-playlists.ts';
@@ -159,7 +160,12 @@ export async function encodeLadder(
   let encoding = true;
   const loop = (async () => {
     while (encoding && !o.signal.aborted) {
-      await tick().catch((e) => o.log.warn({ err: e }, 'publishing segments failed; will retry'));
+      await tick().catch((e) =>
+        o.log.warn(
+          { err: e, ...(isStorageFull(e) ? { code: 'FH_ERR_STORAGE_FULL' } : {}) },
+          'publishing segments failed; will retry',
+        ),
+      );
       await sleep(PUBLISH_INTERVAL_MS);
     }
   })();

@@ -1,3 +1,4 @@
+import { isStorageFull } from '../shared/errors.ts';
 import type { EnqueueOptions, EnqueueResult, JobQueue, QueueExecutor } from './queue.ts';
 
 /** pino-like: the object first, then the message. */
@@ -121,6 +122,8 @@ export class PermanentJobError extends Error {
 
 /** Whether a handler's error allows another attempt: everything but `retryable === false`. */
 export function isRetryable(err: unknown): boolean {
+  // A full disk is never the job's fault, and space comes back: always try again.
+  if (isStorageFull(err)) return true;
   return !(typeof err === 'object' && err !== null && (err as { retryable?: unknown }).retryable === false);
 }
 

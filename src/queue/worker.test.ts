@@ -167,6 +167,34 @@ for (const dialect of TEST_DIALECTS) {
         }
       });
 
+      test('a full disk is a coded failure (FH_ERR_STORAGE_FULL) that is retried, even under a PermanentJobError', async () => {
+        const queue = new JobQueue({ db: t.db, backoff: { baseMs: 5 } });
+        const enospc = () =>
+          Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28 });
+        let calls = 0;
+        const writer = defineJob<null>('writer', {
+          handler: async (ctx) => {
+            calls++;
+            // ffmpeg's failure as a handler reports it: permanent, caused by the disk being full.
+            if (calls === 1) throw new PermanentJobError('ffmpeg failed', { cause: enospc() });
+            if (calls === 2) throw enospc();
+            // Not the job's fault: like an outage, the full disk used up no attempt.
+            assert.equal(ctx.attempt, 1);
+          },
+        });
+        const p = pool(queue, [writer]);
+        const errors: string[] = [];
+        p.on('settled', async (job, outcome) => {
+          if (outcome === 'retrying') errors.push((await queue.get(job.id))?.lastError ?? '');
+        });
+        p.start();
+        const a = await queue.enqueue(t.db, 'writer', null);
+        await waitUntil(async () => (await queue.get(a.id))?.state === 'completed');
+        assert.equal(calls, 3);
+        await waitUntil(async () => errors.length === 2);
+        for (const e of errors) assert.match(e, /^FH_ERR_STORAGE_FULL: /);
+      });
+
       test('never runs more than `concurrency` jobs at once', async () => {
         const queue = new JobQueue({ db: t.db });
         let running = 0;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { isStorageFull } from '../shared/errors.ts';
 import { dependencyOutage } from '../shared/outage.ts';
 import { CompletionBatcher } from './completion-batcher.ts';
 import {
@@ -399,7 +400,8 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           log.warn({ durationMs }, 'job finished after its lease was lost; another worker may run it again');
       } else {
         const retryable = isRetryable(error);
-        const outage = retryable && dependencyOutage(error) !== null;
+        // An outage or a full disk is not the job's fault: retried without using up an attempt.
+        const outage = retryable && (dependencyOutage(error) !== null || isStorageFull(error));
         const recorded = await this.#queue.fail(job.id, owner, {
           message: errorMessage(error),
           retryable,
@@ -407,10 +409,10 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
         });
         if (!recorded) {
           outcome = 'lease-lost';
-          log.warn({ durationMs, err: error }, 'job failed after its lease was lost');
+          log.warn({ durationMs, err: error, ...codeOf(error) }, 'job failed after its lease was lost');
         } else {
           outcome = outage || (retryable && job.attempts < job.maxAttempts) ? 'retrying' : 'dead';
-          const fields = { durationMs, err: error, maxAttempts: job.maxAttempts };
+          const fields = { durationMs, err: error, maxAttempts: job.maxAttempts, ...codeOf(error) };
           if (outcome === 'retrying') log.warn(fields, 'job attempt failed; it will be retried');
           else {
             log.error(
@@ -424,7 +426,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
     } catch (dbErr) {
       outcome = 'unrecorded';
       log.error(
-        { err: dbErr, handlerError: error },
+        { err: dbErr, handlerError: error, ...codeOf(error) },
         'could not record the job outcome; its lease will expire',
       );
     }
@@ -484,7 +486,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       try {
         await this.#beat(slot, log);
       } catch (err) {
-        log.warn({ err }, 'heartbeat failed; retrying');
+        log.warn({ err, ...codeOf(err) }, 'heartbeat failed; retrying');
       }
       if (slot.state === 'running') this.#scheduleHeartbeat(slot, log);
     }, every);
@@ -509,7 +511,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
       await this.#beat(slot, log);
     } catch (err) {
       // A database blip must not fail a long job: the timer keeps trying.
-      log.warn({ err }, 'heartbeat failed');
+      log.warn({ err, ...codeOf(err) }, 'heartbeat failed');
     }
     slot.controller.signal.throwIfAborted();
   }
@@ -560,7 +562,15 @@ function nonRetryable(message: string, cause?: unknown): Error {
   return Object.assign(new Error(message, { cause }), { retryable: false });
 }
 
+/** The registry code of a failure that has one the log should carry (the database may not take it). */
+function codeOf(err: unknown): { code?: string } {
+  return isStorageFull(err) ? { code: 'FH_ERR_STORAGE_FULL' } : {};
+}
+
 function errorMessage(err: unknown): string {
+  // The registry's code first, so the failure reads the same whatever raised it (ffmpeg's write,
+  // the store's, SQLite's).
+  if (isStorageFull(err)) return `FH_ERR_STORAGE_FULL: ${err instanceof Error ? err.message : String(err)}`;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return typeof code === 'string' ? `${code}: ${err.message}` : err.message;

@@ -158,6 +158,10 @@ export const ERROR_CODES = {
   },
   FH_ERR_WHEP_SESSION_NOT_FOUND: { status: 404, message: 'No WebRTC session has this id (it has ended).' },
   FH_ERR_INTERNAL: { status: 500, message: 'Something went wrong on our side. It has been logged.' },
+  FH_ERR_STORAGE_FULL: {
+    status: 507,
+    message: 'The server has no space left to store this: try again once an administrator has freed some.',
+  },
   FH_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a moment.' },
   FH_ERR_DATABASE_UNAVAILABLE: {
     status: 503,
@@ -317,4 +321,26 @@ export class AppError extends Error {
     this.status = ERROR_CODES[code].status;
     this.details = details;
   }
+}
+
+/**
+ * Whether an error (or one it wraps, through `cause`) says the disk is full: ENOSPC or EDQUOT
+ * from the file system, SQLITE_FULL from the embedded database. Such a failure is answered with
+ * FH_ERR_STORAGE_FULL (507), and a job that meets it is retried: space comes back.
+ */
+export function isStorageFull(e: unknown): boolean {
+  for (let cur: unknown = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
+    const err = cur as { code?: unknown; errcode?: unknown; message?: unknown; cause?: unknown };
+    if (err instanceof AppError) return err.code === 'FH_ERR_STORAGE_FULL';
+    if (err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.code === 'SQLITE_FULL') return true;
+    // node:sqlite: code ERR_SQLITE_ERROR with the SQLite result code (13 is SQLITE_FULL).
+    if (err.code === 'ERR_SQLITE_ERROR' && err.errcode === 13) return true;
+    if (
+      typeof err.message === 'string' &&
+      /\bENOSPC\b|no space left on device|database or disk is full/i.test(err.message)
+    )
+      return true;
+    cur = err.cause;
+  }
+  return false;
 }

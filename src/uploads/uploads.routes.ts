@@ -8,7 +8,7 @@ import { errorBody, localeForPath } from '../http/error-handler.ts';
 import { errorMessage } from '../i18n/error-messages.ts';
 import type { QuotaRefusal } from '../quotas/quota-rules.ts';
 import { quotaError, type UploadQuotaCheck } from '../quotas/quotas.service.ts';
-import { AppError } from '../shared/errors.ts';
+import { AppError, isStorageFull } from '../shared/errors.ts';
 import { ID_PATTERN, newId } from '../shared/ids.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import type { UploadStaging } from './staging.ts';
@@ -85,6 +85,9 @@ export function registerUploadRoutes(app: FastifyInstance, deps: Deps): UploadsS
     // A deferred upload past the quota (not the server's own limit): tus's 413 becomes our
     // coded refusal. A declared length's 413 (a body longer than it) stays tus's.
     onResponseError: async (req, err) => {
+      // A full disk under the staging folder: what was written stays (the offset says how much),
+      // and the client resumes once space returns.
+      if (isStorageFull(err)) return tusRefusal(new AppError('FH_ERR_STORAGE_FULL'), req);
       const room = roomOf(req);
       const status = (err as { status_code?: unknown }).status_code;
       if (!room || status !== 413) return undefined;
