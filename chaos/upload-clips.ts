@@ -86,6 +86,8 @@ export interface JobRow {
   state: string;
   attempts: number;
   max_attempts: number;
+  /** Attempts cut off by a worker's death (migration 0020), forgiven or not. */
+  crashes: number;
   last_error: string | null;
 }
 
@@ -94,12 +96,17 @@ export async function jobsFor(cluster: Cluster, ids: readonly string[]): Promise
   const out = new Map<string, JobRow[]>();
   for (const id of ids) {
     const rows = await cluster.query<JobRow>(
-      'select id, type, state, attempts, max_attempts, last_error from jobs where payload like ?',
+      'select id, type, state, attempts, max_attempts, crashes, last_error from jobs where payload like ?',
       [`%"assetId":"${id}"%`],
     );
     out.set(
       id,
-      rows.map((r) => ({ ...r, attempts: Number(r.attempts), max_attempts: Number(r.max_attempts) })),
+      rows.map((r) => ({
+        ...r,
+        attempts: Number(r.attempts),
+        max_attempts: Number(r.max_attempts),
+        crashes: Number(r.crashes),
+      })),
     );
   }
   return out;
