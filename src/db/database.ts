@@ -35,12 +35,20 @@ export function openDatabase(url: string): Db {
   if (isPostgresUrl(url)) {
     const pg = loadPg();
     // A connection that cannot be made within 5 s fails (pg waits for ever by default: a database
-    // behind a partition would hang every request); keep-alive finds half-open sockets.
+    // behind a partition would hang every request); keep-alive, probing after 10 s of quiet, finds
+    // half-open sockets. The limit is the client's, not the pool's: on the pool it would also bound
+    // the wait for a free connection, and a busy pool would read as a database outage.
+    class BoundedClient extends pg.Client {
+      constructor(config?: ConstructorParameters<typeof pg.Client>[0]) {
+        super({ ...(typeof config === 'object' ? config : {}), connectionTimeoutMillis: 5000 });
+      }
+    }
     const pool = new pg.Pool({
       connectionString: url,
       max: 10,
-      connectionTimeoutMillis: 5000,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      Client: BoundedClient,
     });
     // A connection the server ends (a restart, pg_terminate_backend, the idle limit on an event
     // writer's transaction) must not crash the process: the pool drops it, and the query that

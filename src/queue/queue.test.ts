@@ -280,7 +280,7 @@ for (const dialect of TEST_DIALECTS) {
         for (let attempt = 1; attempt <= 6; attempt++) {
           const [job] = await q.claim(['work'], 1, 'w', 1000);
           assert.equal(job?.attempts, attempt);
-          assert.equal(await q.fail(id, 'w', { message: `failure ${attempt}`, retryable: true }), true);
+          assert.equal(await q.fail(id, 'w', { message: `failure ${attempt}`, retryable: true }), 'retrying');
           const info = await q.get(id);
           assert.equal(info?.state, 'queued');
           assert.equal(info?.lastError, `failure ${attempt}`);
@@ -313,7 +313,10 @@ for (const dialect of TEST_DIALECTS) {
         for (let i = 0; i < 5; i++) {
           const [claimed] = await q.claim(['work'], 1, 'w', 1000);
           assert.equal(claimed?.attempts, 1);
-          assert.equal(await q.fail(id, 'w', { message: 'store down', retryable: true, outage: true }), true);
+          assert.equal(
+            await q.fail(id, 'w', { message: 'store down', retryable: true, outage: true }),
+            'retrying',
+          );
           const job = await q.get(id);
           assert.equal(job?.state, 'queued');
           assert.equal(job?.attempts, 0);
@@ -344,7 +347,8 @@ for (const dialect of TEST_DIALECTS) {
         assert.deepEqual([(await q.get(id))?.state, (await q.get(id))?.attempts], ['queued', 1]);
         clock.advance(60_000);
         await q.claim(['work'], 1, 'w', 1000);
-        await q.fail(id, 'w', { message: 'store down', retryable: true, outage: true });
+        // The queue, not the worker, knows it is dead: the worker runs onDead from this answer.
+        assert.equal(await q.fail(id, 'w', { message: 'store down', retryable: true, outage: true }), 'dead');
         assert.equal((await q.get(id))?.state, 'dead');
       });
 
@@ -355,7 +359,7 @@ for (const dialect of TEST_DIALECTS) {
         await q.fail(id, 'w', { message: 'first', retryable: true });
         clock.advance(1000);
         await q.claim(['work'], 1, 'w', 1000);
-        assert.equal(await q.fail(id, 'w', { message: 'second', retryable: true }), true);
+        assert.equal(await q.fail(id, 'w', { message: 'second', retryable: true }), 'dead');
         const dead = await q.get(id);
         assert.equal(dead?.state, 'dead');
         assert.equal(dead?.attempts, 2);
@@ -393,7 +397,7 @@ for (const dialect of TEST_DIALECTS) {
         await assert.rejects(q.fail(failed.id, 'w', { message: 'broken', retryable: false }), /hook refused/);
         assert.equal((await q.get(failed.id))?.state, 'running', 'no death without its hook');
         refuse = false;
-        assert.equal(await q.fail(failed.id, 'w', { message: 'broken', retryable: false }), true);
+        assert.equal(await q.fail(failed.id, 'w', { message: 'broken', retryable: false }), 'dead');
 
         const orphan = await q.enqueue(t.db, 'work', {}, { maxAttempts: 1 });
         await q.claim(['work'], 1, 'gone', 1000);

@@ -375,10 +375,11 @@ export class JobQueue {
   }
 
   /**
-   * Records a failed attempt. Retryable with attempts left: queued again after a backoff.
-   * Otherwise dead. False: the lease was lost and nothing changed.
+   * Records a failed attempt. Retryable with attempts left (or an outage within its grace): queued
+   * again after a backoff, `'retrying'`. Otherwise `'dead'`. False: the lease was lost and nothing
+   * changed. The answer, not the caller's guess, says which: only the queue knows the job's age.
    */
-  async fail(jobId: string, workerId: string, error: FailError): Promise<boolean> {
+  async fail(jobId: string, workerId: string, error: FailError): Promise<'retrying' | 'dead' | false> {
     const nowMs = this.#now();
     const now = iso(nowMs);
     const held = await this.#db
@@ -393,10 +394,12 @@ export class JobQueue {
     const outage =
       error.retryable && error.outage === true && nowMs - Date.parse(held.created_at) < OUTAGE_GRACE_MS;
     const retry = outage || (error.retryable && held.attempts < held.max_attempts);
-    if (!retry)
-      return this.#db
+    if (!retry) {
+      const dead = await this.#db
         .transaction()
         .execute((trx) => this.#failForGood(trx, jobId, workerId, held.attempts, message));
+      return dead ? 'dead' : false;
+    }
     const r = await this.#db
       .updateTable('jobs')
       .set({
@@ -415,7 +418,7 @@ export class JobQueue {
       // Fence: nobody took the job over between the read and this write.
       .where('attempts', '=', held.attempts)
       .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+    return r.numUpdatedRows > 0n ? 'retrying' : false;
   }
 
   /** Dead-letters a held job; `onDeadLetter` runs in the same transaction. */

@@ -411,7 +411,7 @@ export class WorkerPool extends EventEmitter<WorkerPoolEvents> {
           outcome = 'lease-lost';
           log.warn({ durationMs, err: error, ...codeOf(error) }, 'job failed after its lease was lost');
         } else {
-          outcome = outage || (retryable && job.attempts < job.maxAttempts) ? 'retrying' : 'dead';
+          outcome = recorded;
           const fields = { durationMs, err: error, maxAttempts: job.maxAttempts, ...codeOf(error) };
           if (outcome === 'retrying') log.warn(fields, 'job attempt failed; it will be retried');
           else {

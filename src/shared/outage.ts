@@ -35,9 +35,12 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-/** pg's own words for a connection that broke or could not be made. */
+/**
+ * pg's own words for a connection that broke or could not be made (`timeout expired`, exactly, is
+ * its client's connection timeout: the socket destroyed with that error).
+ */
 const PG_CONNECTION_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|terminating connection due to administrator command|the database system is (starting up|shutting down)/i;
+  /^timeout expired$|Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|terminating connection due to administrator command|the database system is (starting up|shutting down)/i;
 
 /** SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, restart). */
 const PG_CONNECTION_STATE = /^(08\d{3}|57P0[1-3])$/;
