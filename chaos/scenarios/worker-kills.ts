@@ -50,17 +50,28 @@ export const workerKills: Scenario = {
     const killed: string[] = [];
     const settled = async () =>
       (await allSettled(cluster, ids)) && (await jobsOpenFor(cluster, ids)).length === 0;
-    // A kill 2–6 s after the last restart is up: about one per asset over the run.
+    // A kill 2–6 s after the last one, of a random worker that is up (embedded: once the server
+    // answers again). With two workers the killed one restarts while the other carries on and may
+    // be the next victim, so the kills keep pace with work that two workers get through faster.
+    const restarts = new Set<Promise<void>>();
     while (kills < killsWanted && !(await settled())) {
       await delay(2000 + Math.random() * 4000);
-      const victim = cluster.workers[Math.floor(Math.random() * cluster.workers.length)];
-      if (!victim) break;
+      const up = cluster.workers.filter((w) => w.alive());
+      const victim = up[Math.floor(Math.random() * up.length)];
+      if (!victim) {
+        if (restarts.size === 0) break;
+        await Promise.race(restarts);
+        continue;
+      }
       await victim.kill('SIGKILL');
       kills++;
       killed.push(victim.name);
       ctx.progress(kills, killsWanted);
-      await victim.restart();
+      const restart = victim.restart().finally(() => restarts.delete(restart));
+      restarts.add(restart);
+      if (cluster.workers.length === 1) await restart;
     }
+    await Promise.all(restarts);
     ctx.log(`${kills} kills (${killed.join(', ')}); waiting for every upload to settle`);
 
     const finished = await waitUntil(settled, 15 * 60_000, 1000);
