@@ -38,9 +38,17 @@ import {
   UnsupportedByStoreError,
 } from './object-store.ts';
 
-/** How long a connection to the store may take to open, and a request may stay silent (see below). */
+/**
+ * How long a connection to the store may take to open; how long a quick request (a HEAD, the
+ * start of a GET, a listing, a deletion) may wait for its answer; and how long any request's
+ * socket may stay silent. Requests that carry or make big objects (puts, parts, copies) get no
+ * total limit: their time grows with the object, and a body in flight keeps the socket busy.
+ */
 export const S3_CONNECT_TIMEOUT_MS = 3000;
-export const S3_IDLE_TIMEOUT_MS = 5000;
+export const S3_ANSWER_TIMEOUT_MS = 5000;
+export const S3_SILENCE_TIMEOUT_MS = 60_000;
+/** Per-call options of a quick request: each of the SDK's tries gets this long to be answered. */
+const QUICK = { requestTimeout: S3_ANSWER_TIMEOUT_MS };
 
 export interface S3Location {
   bucket: string;
@@ -107,13 +115,14 @@ export class S3ObjectStore implements ObjectStore {
       requestChecksumCalculation: location.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       responseChecksumValidation: location.checksums === 'when_required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       // Without these the SDK waits for ever on a store that accepts a request and never answers:
-      // requests and jobs hung with it. A socket silent this long is a store not answering (each
-      // of the SDK's 3 tries gets its own), not a slow one: S3 answers in tens of milliseconds,
-      // and a body in flight keeps its socket busy.
+      // requests and jobs hung with it. `requestTimeout` is a total time to the answer's headers
+      // (body upload included), so it is set per call, on the quick ones only (QUICK); the
+      // socket's silence limit covers every request, big ones too, and is shared with the
+      // resumable-upload store (clientConfig).
       requestHandler: {
         connectionTimeout: S3_CONNECT_TIMEOUT_MS,
-        requestTimeout: S3_IDLE_TIMEOUT_MS,
-        // This handler version only warns when the time is up, unless told to fail the request.
+        socketTimeout: S3_SILENCE_TIMEOUT_MS,
+        // This handler version only warns when a request's time is up, unless told to fail it.
         throwOnRequestTimeout: true,
       },
     };
@@ -181,6 +190,7 @@ export class S3ObjectStore implements ObjectStore {
           Key: this.#key(key),
           ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
         }),
+        QUICK,
       );
       return r.Body as Readable;
     } catch (e) {
@@ -196,7 +206,10 @@ export class S3ObjectStore implements ObjectStore {
 
   async stat(key: string): Promise<ObjectInfo | null> {
     try {
-      const r = await this.#s3.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }));
+      const r = await this.#s3.send(
+        new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }),
+        QUICK,
+      );
       return {
         size: r.ContentLength ?? 0,
         etag: r.ETag ?? `"${r.LastModified?.getTime() ?? 0}"`,
@@ -229,6 +242,7 @@ export class S3ObjectStore implements ObjectStore {
         Bucket: this.#bucket,
         Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
       }),
+      QUICK,
     );
   }
 
@@ -242,6 +256,7 @@ export class S3ObjectStore implements ObjectStore {
           Prefix: `${this.#prefix}${prefix}`,
           ...(token ? { ContinuationToken: token } : {}),
         }),
+        QUICK,
       );
       for (const o of r.Contents ?? []) if (o.Key) out.push(o.Key.slice(this.#prefix.length));
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
@@ -258,6 +273,7 @@ export class S3ObjectStore implements ObjectStore {
           Prefix: `${this.#prefix}${prefix}`,
           ...(token ? { ContinuationToken: token } : {}),
         }),
+        QUICK,
       );
       for (const o of r.Contents ?? []) {
         if (!o.Key) continue;
@@ -284,7 +300,7 @@ export class S3ObjectStore implements ObjectStore {
     const Key = this.#key(key);
     let head: HeadObjectCommandOutput;
     try {
-      head = await this.#s3.send(new HeadObjectCommand({ Bucket: this.#bucket, Key }));
+      head = await this.#s3.send(new HeadObjectCommand({ Bucket: this.#bucket, Key }), QUICK);
     } catch (e) {
       throw notFound(e, key);
     }
@@ -334,6 +350,7 @@ export class S3ObjectStore implements ObjectStore {
             ...(keyMarker ? { KeyMarker: keyMarker } : {}),
             ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
           }),
+          QUICK,
         )
         .catch((e: unknown) => {
           throw unsupported(e, 'listing multipart uploads (ListMultipartUploads)');
@@ -355,6 +372,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       await this.#s3.send(
         new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#key(key), UploadId: uploadId }),
+        QUICK,
       );
     } catch (e) {
       if (errorName(e) === 'NoSuchUpload') return; // aborted or completed meanwhile
@@ -370,7 +388,10 @@ export class S3ObjectStore implements ObjectStore {
     const what = 'bucket lifecycle rules (PutBucketLifecycleConfiguration)';
     let existing: LifecycleRule[] = [];
     try {
-      const r = await this.#s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: this.#bucket }));
+      const r = await this.#s3.send(
+        new GetBucketLifecycleConfigurationCommand({ Bucket: this.#bucket }),
+        QUICK,
+      );
       existing = r.Rules ?? [];
     } catch (e) {
       if (errorName(e) !== 'NoSuchLifecycleConfiguration') throw unsupported(e, what);
@@ -418,7 +439,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async checkHealth(): Promise<void> {
-    await this.#s3.send(new HeadBucketCommand({ Bucket: this.#bucket }));
+    await this.#s3.send(new HeadBucketCommand({ Bucket: this.#bucket }), QUICK);
   }
 
   async #statOrThrow(key: string): Promise<ObjectInfo> {
