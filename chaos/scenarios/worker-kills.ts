@@ -33,8 +33,8 @@ export const workerKills: Scenario = {
     const uploads = ctx.quick ? 5 : 20;
     const killsWanted = ctx.quick ? 5 : 20;
     // Long enough that the work outlasts 20 kills at that pace: 8–10 s clips on one serve; two
-    // workers get through a batch of those after 7–9 kills, so theirs are four times as long.
-    const clips = await makeClips(ctx.tmp, uploads, 'kill', ctx.topology === 'scale-out' ? 32 : 8);
+    // workers get through a batch of those after 7–9 kills, so theirs are six times as long.
+    const clips = await makeClips(ctx.tmp, uploads, 'kill', ctx.topology === 'scale-out' ? 48 : 8);
     const cluster = await ctx.startCluster({
       env: { FRAMEHOUSE_JOB_VISIBILITY_TIMEOUT_MS: String(VISIBILITY_MS) },
     });
