@@ -1,10 +1,11 @@
 /**
- * `npm run chaos [-- --only a,b] [--topology embedded|scale-out] [--quick] [--readme]`
+ * `npm run chaos [-- --only a,b] [--topology embedded|scale-out] [--quick] [--readme] [--report]`
  *
  * Runs the fault scenarios (chaos/scenarios, docs/reliability.md) one after another on real
  * processes, prints what held and the figures, and keeps the results in chaos/results.json (one
  * entry per scenario and topology, replaced by newer runs). `--readme` writes the table into the
- * README between its chaos markers. Exits 1 when any check did not hold.
+ * README between its chaos markers (`--report`: run nothing, only print — and with `--readme`
+ * write — the table of the kept results). Exits 1 when any check did not hold.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,8 +24,16 @@ const { values } = parseArgs({
     topology: { type: 'string' },
     quick: { type: 'boolean', default: false },
     readme: { type: 'boolean', default: false },
+    report: { type: 'boolean', default: false },
   },
 });
+
+if (values.report) {
+  const kept = await readResults();
+  console.log(renderTables(kept, scenarios, 'text'));
+  if (values.readme) await writeReadme(renderTables(kept, scenarios, 'markdown'));
+  process.exit(kept.some((r) => r.checks.some((c) => !c.held)) ? 1 : 0);
+}
 
 const only = values.only?.split(',').map((s) => s.trim()) ?? [];
 const unknown = only.filter((id) => !scenarios.some((s) => s.id === id));
