@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FFMPEG } from '../../test/fixtures/media.ts';
-import { AppError } from '../shared/errors.ts';
+import { AppError, isStorageFull } from '../shared/errors.ts';
 import {
   type FfmpegProgress,
   ffmpegFilters,
@@ -42,6 +42,30 @@ describe('runFfmpeg', () => {
     const last = seen.at(-1);
     assert.ok(last && Math.abs(last.outTimeSeconds - 2) < 0.1, `last progress ${JSON.stringify(last)}`);
     assert.ok(last.speed !== null && last.speed > 0);
+  });
+
+  it('a full disk is FH_ERR_STORAGE_FULL (retried once space returns), not a failed transcode', async () => {
+    // /dev/full: every write fails with ENOSPC, as on a full disk (fragmented MP4, as we write;
+    // ffmpeg's mpegts muxer ignores the failed writes and exits 0).
+    const args = [
+      '-nostdin',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x64:rate=5:duration=1',
+      '-f',
+      'mp4',
+      '-movflags',
+      '+frag_keyframe',
+      '/dev/full',
+    ];
+    await assert.rejects(runFfmpeg(FFMPEG, args, { timeoutMs: 30_000 }), (e: unknown) => {
+      assert.ok(e instanceof AppError);
+      assert.equal(e.code, 'FH_ERR_STORAGE_FULL');
+      assert.equal(isStorageFull(e), true);
+      return true;
+    });
   });
 
   it('kills ffmpeg promptly when aborted', async () => {

@@ -50,6 +50,12 @@ export async function runFfmpeg(
   if (run.exitCode !== 0) {
     const excerpt = stderrExcerpt(run.stderrTail);
     const why = run.exitSignal ? `killed by ${run.exitSignal}` : `exit code ${run.exitCode}`;
+    // ffmpeg writing into a full disk: not the media's fault, and retried once space returns.
+    if (/No space left on device|Disk quota exceeded/i.test(run.stderrTail)) {
+      throw new AppError('FH_ERR_STORAGE_FULL', `Transcoding stopped: no space left (${why}).`, {
+        stderr: run.stderrTail,
+      });
+    }
     throw new AppError(
       'FH_ERR_TRANSCODE_FAILED',
       `Transcoding failed (${why})${excerpt ? `: ${excerpt}` : '.'}`,
