@@ -104,7 +104,9 @@ describe('workers dying and stopping (separate processes sharing one SQLite file
         'exactly the files the playlists name',
       );
       const db = new DatabaseSync(join(dataDir, 'framehouse.db'));
-      const jobs = db.prepare('select type, state, attempts from jobs where payload like ?').all(`%${id}%`);
+      const jobs = db
+        .prepare('select type, state, attempts, crashes from jobs where payload like ?')
+        .all(`%${id}%`);
       const renditionRows = db.prepare('select count(*) as n from renditions where asset_id = ?').get(id) as {
         n: number;
       };
@@ -115,8 +117,9 @@ describe('workers dying and stopping (separate processes sharing one SQLite file
       assert.deepEqual(
         jobs.map((j) => ({ ...j })),
         [
-          { type: 'probe', state: 'completed', attempts: 1 },
-          { type: 'transcode', state: 'completed', attempts: 2 },
+          { type: 'probe', state: 'completed', attempts: 1, crashes: 0 },
+          // Re-claimed once; the killed worker's attempt is forgiven (crash allowance).
+          { type: 'transcode', state: 'completed', attempts: 1, crashes: 1 },
         ],
       );
       assert.equal(renditionRows.n, 5, 'no duplicate rendition rows');
