@@ -10,7 +10,10 @@ export const probeSpec = jobSpec<{ assetId: string }>('probe', {
   crashAllowance: 3,
   priority: 10,
 });
-export const transcodeSpec = jobSpec<{ assetId: string }>('transcode', { maxAttempts: 3, crashAllowance: 10 });
+export const transcodeSpec = jobSpec<{ assetId: string }>('transcode', {
+  maxAttempts: 3,
+  crashAllowance: 10,
+});
 export const deleteAssetObjectsSpec = jobSpec<{ assetId: string }>('delete-asset-objects', {
   maxAttempts: 10,
 });
